@@ -74,7 +74,9 @@ impl TalosId {
             return Err(DidError::BadTalosId);
         }
         let (_, bytes) = multibase::decode(s).map_err(|_| DidError::BadTalosId)?;
-        Hash32::from_slice(&bytes).map(TalosId).map_err(|_| DidError::BadTalosId)
+        Hash32::from_slice(&bytes)
+            .map(TalosId)
+            .map_err(|_| DidError::BadTalosId)
     }
 }
 
@@ -199,7 +201,10 @@ impl DidUrl {
         if !ok {
             return Err(DidError::BadFragment);
         }
-        Ok(Self { did, fragment: fragment.into() })
+        Ok(Self {
+            did,
+            fragment: fragment.into(),
+        })
     }
 
     /// Parses `did:...#fragment`.
@@ -307,11 +312,20 @@ mod tests {
     #[test]
     fn malformed_dids_are_typed() {
         assert_eq!(Did::parse("dud:key:z6Mk"), Err(DidError::NotADid));
-        assert_eq!(Did::parse("did:web:example.com"), Err(DidError::UnsupportedMethod));
+        assert_eq!(
+            Did::parse("did:web:example.com"),
+            Err(DidError::UnsupportedMethod)
+        );
         assert_eq!(Did::parse("did:key:"), Err(DidError::EmptyIdentifier));
         assert_eq!(Did::parse("did:key"), Err(DidError::EmptyIdentifier));
-        assert_eq!(Did::parse(&alloc::format!("{SEED0_DID}#x")), Err(DidError::UrlNotAllowed));
-        assert_eq!(Did::parse("did:key:m6Mk"), Err(DidError::Key(KeyError::WrongMultibase('m'))));
+        assert_eq!(
+            Did::parse(&alloc::format!("{SEED0_DID}#x")),
+            Err(DidError::UrlNotAllowed)
+        );
+        assert_eq!(
+            Did::parse("did:key:m6Mk"),
+            Err(DidError::Key(KeyError::WrongMultibase('m')))
+        );
         assert_eq!(Did::parse("did:talos:zzz"), Err(DidError::BadTalosId));
         let long = "did:key:".to_string() + &"z".repeat(300);
         assert_eq!(Did::parse(&long), Err(DidError::TooLong(308)));

@@ -25,7 +25,10 @@ pub enum HexError {
 
 fn parse_hex<const N: usize>(s: &str) -> Result<[u8; N], HexError> {
     if s.len() != N * 2 {
-        return Err(HexError::WrongLength { expected: N * 2, got: s.len() });
+        return Err(HexError::WrongLength {
+            expected: N * 2,
+            got: s.len(),
+        });
     }
     let mut out = [0u8; N];
     hex::decode_to_slice(s, &mut out).map_err(|_| HexError::InvalidDigit)?;
@@ -186,7 +189,13 @@ mod tests {
 
     #[test]
     fn hex_errors_are_typed() {
-        assert_eq!("abc".parse::<Hash32>(), Err(HexError::WrongLength { expected: 64, got: 3 }));
+        assert_eq!(
+            "abc".parse::<Hash32>(),
+            Err(HexError::WrongLength {
+                expected: 64,
+                got: 3
+            })
+        );
         let bad = "g".repeat(64);
         assert_eq!(bad.parse::<Hash32>(), Err(HexError::InvalidDigit));
     }

@@ -53,8 +53,7 @@ pub(crate) fn decode_multikey(s: &str) -> Result<(u64, Vec<u8>), KeyError> {
         return Err(KeyError::WrongMultibase(first));
     }
     let (_, bytes) = multibase::decode(s).map_err(|_| KeyError::BadMultibase)?;
-    let (code, rest) =
-        unsigned_varint::decode::u64(&bytes).map_err(|_| KeyError::BadMulticodec)?;
+    let (code, rest) = unsigned_varint::decode::u64(&bytes).map_err(|_| KeyError::BadMulticodec)?;
     Ok((code, rest.to_vec()))
 }
 
@@ -78,7 +77,9 @@ pub struct Ed25519Public([u8; 32]);
 impl Ed25519Public {
     /// Parses 32 bytes, rejecting non-points and small-order points.
     pub fn from_bytes(bytes: [u8; 32]) -> Result<Self, KeyError> {
-        let point = CompressedEdwardsY(bytes).decompress().ok_or(KeyError::NotOnCurve)?;
+        let point = CompressedEdwardsY(bytes)
+            .decompress()
+            .ok_or(KeyError::NotOnCurve)?;
         if point.is_small_order() {
             return Err(KeyError::WeakKey);
         }
@@ -87,9 +88,10 @@ impl Ed25519Public {
 
     /// Parses a slice that must be exactly 32 bytes.
     pub fn from_slice(bytes: &[u8]) -> Result<Self, KeyError> {
-        let arr: [u8; 32] = bytes
-            .try_into()
-            .map_err(|_| KeyError::WrongLength { expected: 32, got: bytes.len() })?;
+        let arr: [u8; 32] = bytes.try_into().map_err(|_| KeyError::WrongLength {
+            expected: 32,
+            got: bytes.len(),
+        })?;
         Self::from_bytes(arr)
     }
 
@@ -186,7 +188,10 @@ mod tests {
     fn wrong_length_is_typed() {
         assert_eq!(
             Ed25519Public::from_slice(&[0u8; 31]),
-            Err(KeyError::WrongLength { expected: 32, got: 31 })
+            Err(KeyError::WrongLength {
+                expected: 32,
+                got: 31
+            })
         );
     }
 
@@ -206,8 +211,17 @@ mod tests {
         assert!(s.starts_with("z6Mk"));
         assert_eq!(Ed25519Public::from_multikey(&s).unwrap(), k);
         let x = encode_multikey(X25519_PUB_MULTICODEC, &BASEPOINT);
-        assert_eq!(Ed25519Public::from_multikey(&x), Err(KeyError::WrongMulticodec(0xec)));
-        assert_eq!(Ed25519Public::from_multikey("m6Mk"), Err(KeyError::WrongMultibase('m')));
-        assert_eq!(Ed25519Public::from_multikey(""), Err(KeyError::BadMultibase));
+        assert_eq!(
+            Ed25519Public::from_multikey(&x),
+            Err(KeyError::WrongMulticodec(0xec))
+        );
+        assert_eq!(
+            Ed25519Public::from_multikey("m6Mk"),
+            Err(KeyError::WrongMultibase('m'))
+        );
+        assert_eq!(
+            Ed25519Public::from_multikey(""),
+            Err(KeyError::BadMultibase)
+        );
     }
 }
