@@ -76,8 +76,8 @@ fn arb_json() -> impl Strategy<Value = serde_json::Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
-        any::<i32>().prop_map(|n| Value::from(n)),
-        (-1e15f64..1e15).prop_map(|f| Value::from(f)),
+        any::<i32>().prop_map(Value::from),
+        (-1e15f64..1e15).prop_map(Value::from),
         "\\PC{0,12}".prop_map(Value::String),
     ];
     leaf.prop_recursive(3, 32, 6, |inner| {

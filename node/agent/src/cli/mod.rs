@@ -1,0 +1,43 @@
+//! Command-line interface.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod id;
+
+pub use id::IdCommand;
+
+/// talos: a trust layer for autonomous AI agents.
+#[derive(Debug, Parser)]
+#[command(name = "talos", version, about)]
+pub struct Cli {
+    /// Node home directory (default: ~/.talos).
+    #[arg(long, global = true, env = "TALOS_HOME")]
+    pub home: Option<PathBuf>,
+    /// Read the keystore passphrase from this file.
+    #[arg(long, global = true)]
+    pub passphrase_file: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Manage this agent's identity.
+    #[command(subcommand)]
+    Id(IdCommand),
+    /// Run the end-to-end demonstration.
+    Demo,
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Id(cmd) => id::run(cmd, cli.home, cli.passphrase_file.as_deref()),
+        Command::Demo => crate::demo::run().map(|()| ExitCode::SUCCESS),
+    }
+}
