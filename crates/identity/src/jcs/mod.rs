@@ -1,7 +1,8 @@
 //! RFC 8785 JSON Canonicalization Scheme, signatures over canonical bytes, and W3C Data
 //! Integrity proofs with the `eddsa-jcs-2022` cryptosuite.
 //!
-//! Canonicalization is `serde_jcs`; this module adds the signing rules on top: a verifier
+//! Canonicalization is [`ser`], a one-pass RFC 8785 serializer (see there for why it is not
+//! `serde_jcs`); this module adds the signing rules on top: a verifier
 //! only accepts bytes that are already canonical, so one logical object has one signed
 //! encoding and nobody can smuggle a second meaning past a signature.
 
@@ -13,6 +14,10 @@ use talos_primitives::{DidUrl, Ed25519Public, Hash32};
 
 use crate::keys::{IdentityKey, Signature, SignatureError, verify};
 
+mod ser;
+
+pub use ser::SerError;
+
 /// Largest JSON input accepted for verification, in bytes.
 pub const MAX_SIGNED_JSON: usize = 256 * 1024;
 
@@ -21,7 +26,7 @@ pub const MAX_SIGNED_JSON: usize = 256 * 1024;
 pub enum JcsError {
     /// The value cannot be represented in JCS (for example a NaN, or a non-string key).
     #[error("value cannot be canonicalized: {0}")]
-    Unrepresentable(serde_json::Error),
+    Unrepresentable(#[from] SerError),
     /// The input is not well-formed JSON of the expected shape.
     #[error("malformed JSON: {0}")]
     Json(serde_json::Error),
@@ -41,7 +46,7 @@ pub enum JcsError {
 
 /// The RFC 8785 canonical bytes of a value.
 pub fn canonicalize<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, JcsError> {
-    serde_jcs::to_vec(value).map_err(JcsError::Unrepresentable)
+    Ok(ser::to_vec(value)?)
 }
 
 /// Re-encodes arbitrary JSON bytes canonically.
