@@ -97,7 +97,7 @@ impl KdfParams {
         t_cost: 1,
         p_cost: 1,
     };
-    const MAX_M_COST: u32 = 4 * 1024 * 1024;
+    const MAX_M_COST: u32 = 1024 * 1024;
     const MAX_T_COST: u32 = 64;
     const MAX_P_COST: u32 = 16;
 
@@ -197,67 +197,81 @@ fn le_u32(bytes: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(b)
 }
 
-/// Decrypts keystore bytes.
-pub fn open(bytes: &[u8], pass: &Passphrase) -> Result<IdentityKey, KeystoreError> {
-    let Some(magic) = bytes.get(..8) else {
-        return Err(KeystoreError::Truncated { got: bytes.len() });
-    };
-    if magic != MAGIC {
-        return Err(KeystoreError::BadMagic);
-    }
-    match bytes.get(8) {
-        Some(&VERSION) => {}
-        Some(&v) => return Err(KeystoreError::UnsupportedVersion(v)),
-        None => return Err(KeystoreError::Truncated { got: bytes.len() }),
-    }
-    if bytes.len() < FILE_LEN {
-        return Err(KeystoreError::Truncated { got: bytes.len() });
-    }
-    if bytes.len() > FILE_LEN {
-        return Err(KeystoreError::TrailingBytes { got: bytes.len() });
-    }
-    let (header, ct) = bytes.split_at(HEADER_LEN);
-    let params = KdfParams {
-        m_cost: le_u32(header, 9),
-        t_cost: le_u32(header, 13),
-        p_cost: le_u32(header, 17),
-    };
-    let mut salt = [0u8; 16];
-    let mut nonce = [0u8; 12];
-    salt.copy_from_slice(
-        header
-            .get(21..37)
-            .ok_or(KeystoreError::Truncated { got: bytes.len() })?,
-    );
-    nonce.copy_from_slice(
-        header
-            .get(37..49)
-            .ok_or(KeystoreError::Truncated { got: bytes.len() })?,
-    );
+/// A keystore file, parsed but not yet decrypted.
+#[derive(Debug, Clone, Copy)]
+pub struct SealedKeystore<'a> {
+    params: KdfParams,
+    salt: [u8; 16],
+    nonce: [u8; 12],
+    header: &'a [u8],
+    ciphertext: &'a [u8],
+}
 
-    let k = derive_key(pass, &salt, params)?;
-    let cipher = ChaCha20Poly1305::new(&Key::from(*k));
-    let mut seed = cipher
-        .decrypt(
-            &Nonce::from(nonce),
-            Payload {
-                msg: ct,
-                aad: header,
-            },
-        )
-        .map_err(|_| KeystoreError::WrongPassphraseOrCorrupt)?;
-    let mut arr = [0u8; 32];
-    let ok = seed.len() == 32;
-    if ok {
-        arr.copy_from_slice(&seed);
+impl<'a> SealedKeystore<'a> {
+    /// Parses the layout and checks the KDF parameters, doing no key derivation.
+    pub fn parse(bytes: &'a [u8]) -> Result<Self, KeystoreError> {
+        let truncated = KeystoreError::Truncated { got: bytes.len() };
+        let Some(magic) = bytes.get(..8) else {
+            return Err(truncated);
+        };
+        if magic != MAGIC {
+            return Err(KeystoreError::BadMagic);
+        }
+        match bytes.get(8) {
+            Some(&VERSION) => {}
+            Some(&v) => return Err(KeystoreError::UnsupportedVersion(v)),
+            None => return Err(truncated),
+        }
+        if bytes.len() < FILE_LEN {
+            return Err(truncated);
+        }
+        if bytes.len() > FILE_LEN {
+            return Err(KeystoreError::TrailingBytes { got: bytes.len() });
+        }
+        let (header, ciphertext) = bytes.split_at(HEADER_LEN);
+        let params = KdfParams {
+            m_cost: le_u32(header, 9),
+            t_cost: le_u32(header, 13),
+            p_cost: le_u32(header, 17),
+        };
+        params.check()?;
+        let mut salt = [0u8; 16];
+        let mut nonce = [0u8; 12];
+        salt.copy_from_slice(header.get(21..37).ok_or(KeystoreError::Truncated { got: bytes.len() })?);
+        nonce.copy_from_slice(header.get(37..49).ok_or(KeystoreError::Truncated { got: bytes.len() })?);
+        Ok(Self { params, salt, nonce, header, ciphertext })
     }
-    seed.zeroize();
-    if !ok {
-        return Err(KeystoreError::WrongPassphraseOrCorrupt);
+
+    /// The KDF cost this file asks for.
+    pub const fn params(&self) -> KdfParams {
+        self.params
     }
-    let identity = IdentitySeed::from_bytes(arr);
-    arr.zeroize();
-    IdentityKey::from_seed(&identity).map_err(|_| KeystoreError::BadKey)
+
+    /// Derives the key from the passphrase and decrypts.
+    pub fn open(&self, pass: &Passphrase) -> Result<IdentityKey, KeystoreError> {
+        let k = derive_key(pass, &self.salt, self.params)?;
+        let cipher = ChaCha20Poly1305::new(&Key::from(*k));
+        let mut seed = cipher
+            .decrypt(&Nonce::from(self.nonce), Payload { msg: self.ciphertext, aad: self.header })
+            .map_err(|_| KeystoreError::WrongPassphraseOrCorrupt)?;
+        let mut arr = [0u8; 32];
+        let ok = seed.len() == 32;
+        if ok {
+            arr.copy_from_slice(&seed);
+        }
+        seed.zeroize();
+        if !ok {
+            return Err(KeystoreError::WrongPassphraseOrCorrupt);
+        }
+        let identity = IdentitySeed::from_bytes(arr);
+        arr.zeroize();
+        IdentityKey::from_seed(&identity).map_err(|_| KeystoreError::BadKey)
+    }
+}
+
+/// Parses and decrypts keystore bytes.
+pub fn open(bytes: &[u8], pass: &Passphrase) -> Result<IdentityKey, KeystoreError> {
+    SealedKeystore::parse(bytes)?.open(pass)
 }
 
 /// Writes a keystore file atomically (temp file, fsync, rename) with mode 0600.

@@ -699,6 +699,15 @@ mod tests {
     }
 
     #[test]
+    fn canonical_numbers_reparse_to_the_same_double() {
+        // Found by the jcs_verify fuzz target: without serde_json's `float_roundtrip`, the
+        // parse of ryu-js's shortest form could land on a neighbouring double, so
+        // canonicalization was not idempotent.
+        let once = crate::jcs::canonicalize_json(b"44419.441940000166294144").unwrap();
+        assert_eq!(crate::jcs::canonicalize_json(&once).unwrap(), once);
+    }
+
+    #[test]
     fn non_string_keys_are_refused() {
         let m: std::collections::BTreeMap<u8, u8> = [(1, 2)].into();
         assert_eq!(to_vec(&m), Err(SerError::NonStringKey));

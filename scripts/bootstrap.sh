@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what a fresh machine lacks to build and test talos. Idempotent and quiet when
+# everything is already there.
+set -euo pipefail
+
+apt_packages=(clang libclang-dev protobuf-compiler)
+missing=()
+for p in "${apt_packages[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "bootstrap: installing ${missing[*]}" >&2
+    sudo_cmd=""
+    [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# The runtime (and the no_std check of talos-primitives) builds for wasm32v1-none.
+if ! rustup target list --installed | grep -qx wasm32v1-none; then
+    rustup target add wasm32v1-none >&2
+fi
+if ! rustup component list --installed | grep -q '^rust-src'; then
+    rustup component add rust-src >&2
+fi
+command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked >&2
