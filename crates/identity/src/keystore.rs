@@ -237,9 +237,23 @@ impl<'a> SealedKeystore<'a> {
         params.check()?;
         let mut salt = [0u8; 16];
         let mut nonce = [0u8; 12];
-        salt.copy_from_slice(header.get(21..37).ok_or(KeystoreError::Truncated { got: bytes.len() })?);
-        nonce.copy_from_slice(header.get(37..49).ok_or(KeystoreError::Truncated { got: bytes.len() })?);
-        Ok(Self { params, salt, nonce, header, ciphertext })
+        salt.copy_from_slice(
+            header
+                .get(21..37)
+                .ok_or(KeystoreError::Truncated { got: bytes.len() })?,
+        );
+        nonce.copy_from_slice(
+            header
+                .get(37..49)
+                .ok_or(KeystoreError::Truncated { got: bytes.len() })?,
+        );
+        Ok(Self {
+            params,
+            salt,
+            nonce,
+            header,
+            ciphertext,
+        })
     }
 
     /// The KDF cost this file asks for.
@@ -252,7 +266,13 @@ impl<'a> SealedKeystore<'a> {
         let k = derive_key(pass, &self.salt, self.params)?;
         let cipher = ChaCha20Poly1305::new(&Key::from(*k));
         let mut seed = cipher
-            .decrypt(&Nonce::from(self.nonce), Payload { msg: self.ciphertext, aad: self.header })
+            .decrypt(
+                &Nonce::from(self.nonce),
+                Payload {
+                    msg: self.ciphertext,
+                    aad: self.header,
+                },
+            )
             .map_err(|_| KeystoreError::WrongPassphraseOrCorrupt)?;
         let mut arr = [0u8; 32];
         let ok = seed.len() == 32;

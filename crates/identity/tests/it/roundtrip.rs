@@ -119,3 +119,25 @@ fn arb_json_wide() -> impl Strategy<Value = serde_json::Value> {
         ]
     })
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// The shared on-chain types round-trip through JSON and SCALE.
+    #[test]
+    fn primitives_round_trip(seed in any::<[u8; 32]>(), h in any::<[u8; 32]>(), size in any::<u64>(), version in 1u32.., deactivated in any::<bool>()) {
+        use parity_scale_codec::{Decode, Encode};
+        use talos_primitives::{AgentId, AuditRoot, DidRecord, Ed25519Public, Hash32, TreeHead};
+        let public = key(seed).public();
+        prop_assert_eq!(serde_json::from_str::<Ed25519Public>(&serde_json::to_string(&public).unwrap()).unwrap(), public);
+        prop_assert_eq!(Ed25519Public::decode(&mut &public.encode()[..]).unwrap(), public);
+        let agent = AgentId(public);
+        prop_assert_eq!(serde_json::from_str::<AgentId>(&serde_json::to_string(&agent).unwrap()).unwrap(), agent);
+        let root = AuditRoot { did: agent.did(), head: TreeHead { size, root: Hash32(h) } };
+        prop_assert_eq!(serde_json::from_str::<AuditRoot>(&serde_json::to_string(&root).unwrap()).unwrap(), root);
+        prop_assert_eq!(AuditRoot::decode(&mut &root.encode()[..]).unwrap(), root);
+        let rec = DidRecord { controller: public, doc_hash: Hash32(h), version, prev: (version > 1).then_some(Hash32(h)), deactivated };
+        prop_assert_eq!(serde_json::from_str::<DidRecord>(&serde_json::to_string(&rec).unwrap()).unwrap(), rec);
+        prop_assert_eq!(DidRecord::decode(&mut &rec.encode()[..]).unwrap(), rec);
+    }
+}
