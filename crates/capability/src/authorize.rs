@@ -1,0 +1,114 @@
+//! The sidecar's decision: does this request run?
+
+use talos_primitives::{Commitment, Did};
+
+use crate::cache::ChainCache;
+use crate::chain::{VerifiedChain, VerifierConfig, parse_chain, verify_chain};
+use crate::error::CapError;
+use crate::invocation::{self, Request};
+use crate::nonce::NonceCache;
+use crate::revocation::RevocationSet;
+
+/// How the holder proves possession of the leaf token.
+#[derive(Debug, Clone, Copy)]
+pub enum Possession<'a> {
+    /// The request arrived over a channel (ratchet session, Noise connection) already
+    /// authenticated to this peer's key.
+    Channel(&'a Did),
+    /// A detached invocation (compact JWS) signed by the holder.
+    Invocation(&'a str),
+}
+
+/// A request that may run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Authorized {
+    /// Who is acting.
+    pub holder: Did,
+    /// The leaf commitment (audit events record this).
+    pub leaf: Commitment,
+    /// True when the chain came from the cache.
+    pub cached: bool,
+}
+
+/// Verifies chains, remembers verified ones, and refuses replays.
+#[derive(Debug)]
+pub struct Authorizer {
+    config: VerifierConfig,
+    cache: ChainCache,
+    nonces: NonceCache,
+}
+
+impl Authorizer {
+    /// An authorizer for the agent `config` trusts, caching `cache` chains and `nonces`
+    /// invocation nonces for `nonce_ttl` seconds.
+    pub fn new(config: VerifierConfig, cache: usize, nonces: usize, nonce_ttl: u64) -> Self {
+        Self {
+            config,
+            cache: ChainCache::new(cache),
+            nonces: NonceCache::new(nonce_ttl, nonces),
+        }
+    }
+
+    /// Decides a request. `chain` is compact tokens, root first.
+    pub fn authorize<S: AsRef<str>>(
+        &mut self,
+        chain: &[S],
+        req: &Request<'_>,
+        possession: Possession<'_>,
+        revocations: &dyn RevocationSet,
+    ) -> Result<Authorized, CapError> {
+        let leaf_text = chain.last().ok_or(CapError::EmptyChain)?.as_ref();
+        let cached = match self.cache.get(leaf_text, req.now, revocations) {
+            Some(Ok(c)) => Some((
+                c.holder,
+                c.leaf,
+                c.allows(req.resource, req.action, req.args),
+            )),
+            Some(Err(e)) => return Err(e),
+            None => None,
+        };
+        let (holder, leaf, allowed, was_cached) = match cached {
+            Some((h, l, a)) => (h, l, a, true),
+            None => {
+                let verified = self.verify_cold(chain, req.now, revocations)?;
+                let out = (
+                    verified.holder,
+                    verified.leaf,
+                    verified.allows(req.resource, req.action, req.args),
+                );
+                self.cache.insert(leaf_text, verified, revocations.epoch());
+                (out.0, out.1, out.2, false)
+            }
+        };
+        match possession {
+            Possession::Channel(peer) if *peer == holder => {}
+            Possession::Channel(_) => return Err(CapError::WrongAudience),
+            Possession::Invocation(inv) => {
+                invocation::verify(inv, &holder, leaf, req, &mut self.nonces)?
+            }
+        }
+        if !allowed {
+            return Err(CapError::NotAuthorized);
+        }
+        Ok(Authorized {
+            holder,
+            leaf,
+            cached: was_cached,
+        })
+    }
+
+    fn verify_cold<S: AsRef<str>>(
+        &self,
+        chain: &[S],
+        now: u64,
+        revocations: &dyn RevocationSet,
+    ) -> Result<VerifiedChain, CapError> {
+        let tokens = parse_chain(chain, &self.config)?;
+        verify_chain(&tokens, &self.config, now, revocations)
+    }
+
+    /// Chains in the cache.
+    pub fn cached_chains(&self) -> usize {
+        self.cache.len()
+    }
+}

@@ -1,0 +1,33 @@
+//! Capability tokens for talos: who may do what, for how long, delegated how far.
+//!
+//! - [`scope`]: resource patterns, action sets, caveats, and containment.
+//! - [`token`]: capability tokens as strict EdDSA JWS (`typ: talos-cap+jwt`).
+//! - [`chain`]: delegation chains verified link by link (never widening), batch signatures.
+//! - [`invocation`]: detached proof of possession, with a bounded replay cache ([`nonce`]).
+//! - [`revocation`]: revocation by id, O(1) per link.
+//! - [`cache`] and [`authorize`]: the sidecar decision, warm path without signature work.
+//! - [`txn`]: transaction tokens, replaced hop by hop.
+//!
+//! `FORMAT.md` beside this crate specifies the format and every verification rule.
+
+pub mod authorize;
+mod batch;
+pub mod cache;
+pub mod chain;
+pub mod error;
+pub mod invocation;
+mod jws;
+pub mod nonce;
+pub mod revocation;
+pub mod scope;
+pub mod token;
+pub mod txn;
+
+pub use authorize::{Authorized, Authorizer, Possession};
+pub use chain::{VerifiedChain, VerifierConfig};
+pub use error::CapError;
+pub use invocation::Request;
+pub use jws::MAX_TOKEN_BYTES;
+pub use revocation::{MemoryRevocations, RevocationSet};
+pub use scope::{ActionSet, Capability, Caveats, ResourcePattern};
+pub use token::{Claims, Token};

@@ -1,0 +1,423 @@
+//! Scopes: resource patterns, action sets, caveats, and containment between them.
+//!
+//! Grammar (also in `FORMAT.md`):
+//!
+//! ```text
+//! pattern  = scheme "://" segment *( "/" segment ) [ "/**" ]   ; or scheme "://**"
+//! resource = scheme "://" literal *( "/" literal )
+//! scheme   = lower *( lower / DIGIT / "+" / "-" / "." )
+//! segment  = "*" / literal          ; "*" matches exactly one segment
+//! literal  = 1*( unreserved / pct-encoded / sub-delims / ":" / "@" )   ; no "*"
+//! ```
+//!
+//! A trailing `/**` matches zero or more further segments. Containment is decided segment
+//! by segment from the left, with no backtracking, so it is linear in the number of
+//! segments and never depends on iteration order.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Longest pattern or resource, in bytes.
+pub const MAX_RESOURCE_LEN: usize = 512;
+/// Most segments in a pattern.
+pub const MAX_SEGMENTS: usize = 32;
+
+/// Why a scope did not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScopeError {
+    /// Longer than [`MAX_RESOURCE_LEN`] or with more than [`MAX_SEGMENTS`] segments.
+    #[error("resource pattern too long")]
+    TooLong,
+    /// Missing or invalid `scheme://`.
+    #[error("resource pattern needs a lowercase scheme followed by ://")]
+    BadScheme,
+    /// An empty segment, or a forbidden character.
+    #[error("invalid resource segment")]
+    BadSegment,
+    /// `**` anywhere but the end, or a wildcard in a concrete resource.
+    #[error("misplaced wildcard")]
+    BadWildcard,
+    /// An action name that is empty, too long, or has forbidden characters.
+    #[error("invalid action name")]
+    BadAction,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum Segment {
+    Any,
+    Lit(String),
+}
+
+/// A parsed resource pattern such as `talos://booking/flights/*` or `talos://pay/**`.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ResourcePattern {
+    scheme: String,
+    segments: Vec<Segment>,
+    rest: bool,
+    text: String,
+}
+
+fn literal_ok(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~%!$&'()+,;=:@".contains(&b))
+}
+
+impl ResourcePattern {
+    /// Parses a pattern.
+    pub fn parse(s: &str) -> Result<Self, ScopeError> {
+        if s.len() > MAX_RESOURCE_LEN {
+            return Err(ScopeError::TooLong);
+        }
+        let (scheme, path) = s.split_once("://").ok_or(ScopeError::BadScheme)?;
+        let mut chars = scheme.bytes();
+        let scheme_ok = chars.next().is_some_and(|b| b.is_ascii_lowercase())
+            && chars.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"+-.".contains(&b));
+        if !scheme_ok {
+            return Err(ScopeError::BadScheme);
+        }
+        let parts: Vec<&str> = path.split('/').collect();
+        if parts.len() > MAX_SEGMENTS {
+            return Err(ScopeError::TooLong);
+        }
+        let mut segments = Vec::with_capacity(parts.len());
+        let mut rest = false;
+        for (i, part) in parts.iter().enumerate() {
+            match *part {
+                "**" if i + 1 == parts.len() => rest = true,
+                "**" => return Err(ScopeError::BadWildcard),
+                "*" => segments.push(Segment::Any),
+                lit if lit.contains('*') => return Err(ScopeError::BadWildcard),
+                lit if literal_ok(lit) => segments.push(Segment::Lit(lit.to_string())),
+                _ => return Err(ScopeError::BadSegment),
+            }
+        }
+        Ok(Self {
+            scheme: scheme.to_string(),
+            segments,
+            rest,
+            text: s.to_string(),
+        })
+    }
+
+    /// Parses a concrete resource: a pattern without wildcards.
+    pub fn parse_resource(s: &str) -> Result<Self, ScopeError> {
+        let p = Self::parse(s)?;
+        if p.rest || p.segments.contains(&Segment::Any) {
+            return Err(ScopeError::BadWildcard);
+        }
+        Ok(p)
+    }
+
+    /// True when every resource `other` matches, `self` matches too.
+    pub fn contains(&self, other: &ResourcePattern) -> bool {
+        if self.scheme != other.scheme {
+            return false;
+        }
+        let mut theirs = other.segments.iter();
+        for mine in &self.segments {
+            match (mine, theirs.next()) {
+                (_, None) => return false,
+                (Segment::Any, Some(_)) => {}
+                (Segment::Lit(a), Some(Segment::Lit(b))) if a == b => {}
+                _ => return false,
+            }
+        }
+        self.rest || (theirs.next().is_none() && !other.rest)
+    }
+
+    /// True when the concrete resource `resource` is matched.
+    pub fn matches(&self, resource: &str) -> bool {
+        // The fast path avoids allocating: walk both strings segment by segment.
+        let Some((scheme, path)) = resource.split_once("://") else {
+            return false;
+        };
+        if scheme != self.scheme {
+            return false;
+        }
+        let mut theirs = path.split('/');
+        for mine in &self.segments {
+            match (mine, theirs.next()) {
+                (_, None) => return false,
+                (_, Some(seg)) if seg.contains('*') || !literal_ok(seg) => return false,
+                (Segment::Any, Some(_)) => {}
+                (Segment::Lit(a), Some(b)) if a == b => {}
+                _ => return false,
+            }
+        }
+        if self.rest {
+            theirs.all(|seg| !seg.contains('*') && literal_ok(seg))
+        } else {
+            theirs.next().is_none()
+        }
+    }
+
+    /// The pattern's text.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+impl fmt::Debug for ResourcePattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ResourcePattern({})", self.text)
+    }
+}
+
+impl fmt::Display for ResourcePattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl Serialize for ResourcePattern {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text)
+    }
+}
+
+impl<'de> Deserialize<'de> for ResourcePattern {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        Self::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The wildcard action.
+pub const ANY_ACTION: &str = "*";
+
+/// A set of action names; `*` stands for every action.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct ActionSet(BTreeSet<String>);
+
+impl ActionSet {
+    /// Parses action names: 1–64 chars of `[a-z0-9._:-]`, or `*`.
+    pub fn new<I: IntoIterator<Item = S>, S: Into<String>>(actions: I) -> Result<Self, ScopeError> {
+        let set: BTreeSet<String> = actions.into_iter().map(Into::into).collect();
+        let ok = |a: &String| {
+            a == ANY_ACTION
+                || (!a.is_empty()
+                    && a.len() <= 64
+                    && a.bytes().all(|b| {
+                        b.is_ascii_lowercase() || b.is_ascii_digit() || b"._:-".contains(&b)
+                    }))
+        };
+        if set.is_empty() || set.len() > 32 || !set.iter().all(ok) {
+            return Err(ScopeError::BadAction);
+        }
+        Ok(Self(set))
+    }
+
+    /// True when `action` is allowed.
+    pub fn allows(&self, action: &str) -> bool {
+        self.0.contains(ANY_ACTION) || self.0.contains(action)
+    }
+
+    /// True when every action `other` allows, `self` allows.
+    pub fn contains(&self, other: &ActionSet) -> bool {
+        self.0.contains(ANY_ACTION) || other.0.is_subset(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for ActionSet {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = Vec::<String>::deserialize(d)?;
+        let n = v.len();
+        let set = Self::new(v).map_err(serde::de::Error::custom)?;
+        if set.0.len() != n {
+            return Err(serde::de::Error::custom("duplicate action"));
+        }
+        Ok(set)
+    }
+}
+
+/// Conditions on a request's arguments. Each caveat can only narrow what is allowed.
+///
+/// - `max`: the named numeric argument must be present and ≤ the bound;
+/// - `eq`: the named argument must be present and equal the value.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Caveats {
+    /// Upper bounds on numeric arguments.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub max: BTreeMap<String, u64>,
+    /// Required exact values (strings).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub eq: BTreeMap<String, String>,
+}
+
+impl Caveats {
+    /// True when there are none.
+    pub fn is_empty(&self) -> bool {
+        self.max.is_empty() && self.eq.is_empty()
+    }
+
+    /// True when `other` is at least as strict: every bound of ours is present in
+    /// `other` with an equal or lower value, and every required value is required too.
+    pub fn contains(&self, other: &Caveats) -> bool {
+        self.max
+            .iter()
+            .all(|(k, v)| other.max.get(k).is_some_and(|o| o <= v))
+            && self.eq.iter().all(|(k, v)| other.eq.get(k) == Some(v))
+    }
+
+    /// True when the arguments satisfy every caveat.
+    pub fn satisfied_by(&self, args: &serde_json::Map<String, serde_json::Value>) -> bool {
+        self.max.iter().all(|(k, v)| {
+            args.get(k)
+                .and_then(serde_json::Value::as_u64)
+                .is_some_and(|a| a <= *v)
+        }) && self
+            .eq
+            .iter()
+            .all(|(k, v)| args.get(k).and_then(serde_json::Value::as_str) == Some(v.as_str()))
+    }
+}
+
+/// One grant: a resource pattern, the actions allowed on it, and caveats.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Capability {
+    /// Which resources.
+    pub res: ResourcePattern,
+    /// Which actions.
+    pub act: ActionSet,
+    /// Conditions.
+    #[serde(default, skip_serializing_if = "Caveats::is_empty")]
+    pub cav: Caveats,
+}
+
+impl Capability {
+    /// True when this grant covers all of `other`.
+    pub fn contains(&self, other: &Capability) -> bool {
+        self.res.contains(&other.res)
+            && self.act.contains(&other.act)
+            && self.cav.contains(&other.cav)
+    }
+
+    /// True when this grant allows the request.
+    pub fn allows(
+        &self,
+        resource: &str,
+        action: &str,
+        args: &serde_json::Map<String, serde_json::Value>,
+    ) -> bool {
+        self.act.allows(action) && self.res.matches(resource) && self.cav.satisfied_by(args)
+    }
+}
+
+/// True when every capability in `child` is contained in some capability of `parent`.
+pub fn set_contains(parent: &[Capability], child: &[Capability]) -> bool {
+    child.iter().all(|c| parent.iter().any(|p| p.contains(c)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> ResourcePattern {
+        ResourcePattern::parse(s).unwrap()
+    }
+
+    #[test]
+    fn containment_table() {
+        let cases = [
+            ("talos://a/**", "talos://a", true),
+            ("talos://a/**", "talos://a/b/c", true),
+            ("talos://a/**", "talos://a/*/c", true),
+            ("talos://a/**", "talos://a/b/**", true),
+            ("talos://a/*", "talos://a/b", true),
+            ("talos://a/*", "talos://a/*", true),
+            ("talos://a/*", "talos://a/b/c", false),
+            ("talos://a/*", "talos://a/**", false),
+            ("talos://a/b", "talos://a/*", false),
+            ("talos://a/b", "talos://a/b", true),
+            ("talos://a/b", "talos://a", false),
+            ("talos://a", "talos://a/b", false),
+            ("talos://**", "talos://x/y", true),
+            ("talos://a/**", "other://a/b", false),
+            ("talos://*/b/**", "talos://x/b/c", true),
+            ("talos://*/b/**", "talos://x/c", false),
+        ];
+        for (parent, child, want) in cases {
+            assert_eq!(p(parent).contains(&p(child)), want, "{parent} ⊇ {child}");
+        }
+    }
+
+    #[test]
+    fn matching_concrete_resources() {
+        assert!(p("talos://booking/flights/*").matches("talos://booking/flights/LHR-JFK"));
+        assert!(!p("talos://booking/flights/*").matches("talos://booking/flights/LHR/JFK"));
+        assert!(!p("talos://booking/flights/*").matches("talos://booking/flights/*"));
+        assert!(p("talos://pay/**").matches("talos://pay"));
+        assert!(p("talos://pay/**").matches("talos://pay/eur/100"));
+        assert!(!p("talos://pay/**").matches("talos://payroll"));
+        assert!(!p("talos://pay/**").matches("talos://pay//x"));
+    }
+
+    #[test]
+    fn bad_patterns() {
+        assert_eq!(
+            ResourcePattern::parse("no-scheme"),
+            Err(ScopeError::BadScheme)
+        );
+        assert_eq!(
+            ResourcePattern::parse("Talos://a"),
+            Err(ScopeError::BadScheme)
+        );
+        assert_eq!(
+            ResourcePattern::parse("talos://a/**/b"),
+            Err(ScopeError::BadWildcard)
+        );
+        assert_eq!(
+            ResourcePattern::parse("talos://a/b*"),
+            Err(ScopeError::BadWildcard)
+        );
+        assert_eq!(
+            ResourcePattern::parse("talos://a//b"),
+            Err(ScopeError::BadSegment)
+        );
+        assert_eq!(
+            ResourcePattern::parse("talos://a/b c"),
+            Err(ScopeError::BadSegment)
+        );
+        assert_eq!(
+            ResourcePattern::parse_resource("talos://a/*"),
+            Err(ScopeError::BadWildcard)
+        );
+        assert_eq!(
+            ActionSet::new(Vec::<String>::new()),
+            Err(ScopeError::BadAction)
+        );
+        assert_eq!(ActionSet::new(["Book"]), Err(ScopeError::BadAction));
+    }
+
+    #[test]
+    fn caveats_only_narrow() {
+        let parent = Caveats {
+            max: [("amount".into(), 500)].into(),
+            eq: [("cur".into(), "EUR".into())].into(),
+        };
+        let narrower = Caveats {
+            max: [("amount".into(), 100)].into(),
+            eq: [("cur".into(), "EUR".into())].into(),
+        };
+        let wider = Caveats {
+            max: [("amount".into(), 900)].into(),
+            eq: [("cur".into(), "EUR".into())].into(),
+        };
+        let dropped = Caveats {
+            max: BTreeMap::new(),
+            eq: [("cur".into(), "EUR".into())].into(),
+        };
+        assert!(parent.contains(&narrower));
+        assert!(!parent.contains(&wider));
+        assert!(!parent.contains(&dropped));
+        let args = serde_json::json!({"amount": 450, "cur": "EUR"});
+        assert!(parent.satisfied_by(args.as_object().unwrap()));
+        assert!(!narrower.satisfied_by(args.as_object().unwrap()));
+    }
+}

@@ -1,0 +1,124 @@
+//! Shared fixtures: fixed keys, fixed times, a raw JWS signer for malformed tokens.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::Value;
+use talos_capability::token::CAP_TYP;
+use talos_capability::{ActionSet, Capability, Caveats, Claims, ResourcePattern, Token};
+use talos_identity::{IdentityKey, IdentitySeed, jcs};
+use talos_primitives::{CapabilityId, Did};
+
+/// 2025-11-22T03:33:20Z, the fixtures' "now".
+pub(crate) const T0: u64 = 1_763_782_400;
+pub(crate) const HOUR: u64 = 3600;
+
+pub(crate) fn key(n: u8) -> IdentityKey {
+    IdentityKey::from_seed(&IdentitySeed::from_bytes([n; 32])).unwrap()
+}
+
+/// The resource owner and root issuer.
+pub(crate) fn booking() -> IdentityKey {
+    key(0xb0)
+}
+/// Holds the root grant.
+pub(crate) fn planner() -> IdentityKey {
+    key(0x91)
+}
+/// Receives a delegation from the planner.
+pub(crate) fn assistant() -> IdentityKey {
+    key(0xa5)
+}
+/// Nobody anyone trusts.
+pub(crate) fn mallory() -> IdentityKey {
+    key(0x66)
+}
+
+pub(crate) fn id(n: u8) -> CapabilityId {
+    CapabilityId([n; 16])
+}
+
+pub(crate) fn cap(res: &str, acts: &[&str]) -> Capability {
+    Capability {
+        res: ResourcePattern::parse(res).unwrap(),
+        act: ActionSet::new(acts.iter().copied()).unwrap(),
+        cav: Caveats::default(),
+    }
+}
+
+pub(crate) fn cap_max(res: &str, acts: &[&str], arg: &str, max: u64) -> Capability {
+    let mut c = cap(res, acts);
+    c.cav.max.insert(arg.into(), max);
+    c
+}
+
+/// The standard root: booking grants planner `book`/`read` on all flights for 24 h.
+pub(crate) fn root() -> Token {
+    Token::issue(
+        &booking(),
+        Claims {
+            iss: booking().did(),
+            aud: planner().did(),
+            cap: vec![cap_max(
+                "talos://booking/flights/**",
+                &["book", "read"],
+                "amount",
+                1000,
+            )],
+            nbf: T0 - HOUR,
+            exp: T0 + 23 * HOUR,
+            jti: id(1),
+            prf: None,
+        },
+    )
+    .unwrap()
+}
+
+/// The standard delegation: planner gives assistant `book` on one route for 1 h, ≤ 500.
+pub(crate) fn child(root: &Token) -> Token {
+    root.delegate(
+        &planner(),
+        assistant().did(),
+        vec![cap_max(
+            "talos://booking/flights/LHR-JFK",
+            &["book"],
+            "amount",
+            500,
+        )],
+        T0 - 60,
+        T0 + HOUR,
+        id(2),
+    )
+    .unwrap()
+}
+
+/// Signs arbitrary header and claims JSON, for tokens the API refuses to make.
+pub(crate) fn raw_jws(key: &IdentityKey, header: &Value, claims: &Value) -> String {
+    let h = URL_SAFE_NO_PAD.encode(jcs::canonicalize(header).unwrap());
+    let p = URL_SAFE_NO_PAD.encode(jcs::canonicalize(claims).unwrap());
+    let input = format!("{h}.{p}");
+    let sig = key.sign(input.as_bytes());
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.0))
+}
+
+pub(crate) fn std_header(key: &IdentityKey) -> Value {
+    serde_json::json!({"alg": "EdDSA", "typ": CAP_TYP, "kid": format!("{}#{}", key.did(), key.public().to_multikey())})
+}
+
+/// Claims as JSON, so tests can bend them.
+pub(crate) fn claims_json(
+    iss: &Did,
+    aud: &Did,
+    caps: &[Capability],
+    nbf: u64,
+    exp: u64,
+    jti: CapabilityId,
+    prf: Option<&Token>,
+) -> Value {
+    let mut v = serde_json::json!({
+        "iss": iss, "aud": aud, "cap": caps, "nbf": nbf, "exp": exp, "jti": jti,
+    });
+    if let Some(p) = prf {
+        v["prf"] = serde_json::to_value(p.commitment()).unwrap();
+    }
+    v
+}

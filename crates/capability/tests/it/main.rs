@@ -1,0 +1,10 @@
+//! Integration tests for talos-capability.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+mod conformance;
