@@ -46,16 +46,16 @@ fn case(
     }
 }
 
+/// An invocation of the standard request (book LHR-JFK) with these arguments.
 fn invocation_for(
     holder: &IdentityKey,
     leaf: &Token,
     callee: &Did,
-    resource: &str,
-    action: &str,
     args: &Value,
     at: u64,
     nonce: u8,
 ) -> String {
+    let (resource, action) = ("talos://booking/flights/LHR-JFK", "book");
     let args = args.as_object().unwrap();
     let req = Request {
         callee,
@@ -90,16 +90,7 @@ fn cases() -> Vec<Case> {
     k.action = "read";
     k.resource = "talos://booking/flights/CDG-SFO/seats";
     out.push(k);
-    let inv = invocation_for(
-        &assistant(),
-        &c,
-        &callee,
-        "talos://booking/flights/LHR-JFK",
-        "book",
-        &json!({"amount": 450}),
-        T0,
-        1,
-    );
+    let inv = invocation_for(&assistant(), &c, &callee, &json!({"amount": 450}), T0, 1);
     let mut k = case(
         "allow_invocation",
         "possession by a detached invocation signed by the holder",
@@ -330,8 +321,6 @@ fn cases() -> Vec<Case> {
         &assistant(),
         &c,
         &mallory().did(),
-        "talos://booking/flights/LHR-JFK",
-        "book",
         &json!({"amount": 450}),
         T0,
         2,
@@ -350,7 +339,7 @@ fn cases() -> Vec<Case> {
         two.clone(),
         Some("invocation_mismatch"),
     );
-    k.possession = json!({"invocation": invocation_for(&assistant(), &c, &callee, "talos://booking/flights/LHR-JFK", "book", &json!({"amount": 10}), T0, 3)});
+    k.possession = json!({"invocation": invocation_for(&assistant(), &c, &callee, &json!({"amount": 10}), T0, 3)});
     out.push(k);
     let mut k = case(
         "deny_stale_invocation",
@@ -358,7 +347,7 @@ fn cases() -> Vec<Case> {
         two.clone(),
         Some("replay"),
     );
-    k.possession = json!({"invocation": invocation_for(&assistant(), &c, &callee, "talos://booking/flights/LHR-JFK", "book", &json!({"amount": 450}), T0 - 3600, 4)});
+    k.possession = json!({"invocation": invocation_for(&assistant(), &c, &callee, &json!({"amount": 450}), T0 - 3600, 4)});
     out.push(k);
     let mut k = case(
         "deny_action",
