@@ -8,3 +8,6 @@
 
 mod common;
 mod conformance;
+mod props;
+mod txn;
+mod warm;
