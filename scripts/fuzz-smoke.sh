@@ -9,7 +9,12 @@ export RUSTC_BOOTSTRAP=1
 export CARGO_TARGET_DIR="${FUZZ_TARGET_DIR:-$HOME/.cache/talos-fuzz-target}"
 for target in $(cargo fuzz list); do
     echo "fuzz: $target for ${seconds}s"
-    cargo fuzz run -O "$target" -- -max_total_time="$seconds" -max_len=4096 -print_final_stats=0 2>&1 \
+    # Committed seeds (valid inputs made from our vectors) start the search where it matters.
+    rm -rf "artifacts/$target"
+    corpus=("corpus/$target")
+    mkdir -p "corpus/$target"
+    [ -d "seeds/$target" ] && corpus+=("seeds/$target")
+    cargo fuzz run -O "$target" "${corpus[@]}" -- -max_total_time="$seconds" -max_len=4096 -print_final_stats=0 2>&1 \
         | grep -E '^(Done|==|SUMMARY)|panicked' || true
     # libFuzzer writes crash-* artifacts when it finds a bug; fail if any exist.
     if ls "artifacts/$target"/crash-* >/dev/null 2>&1; then
