@@ -5,8 +5,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod cap;
 mod id;
 
+pub use cap::CapCommand;
 pub use id::IdCommand;
 
 /// talos: a trust layer for autonomous AI agents.
@@ -30,6 +32,9 @@ pub enum Command {
     /// Manage this agent's identity.
     #[command(subcommand)]
     Id(IdCommand),
+    /// Issue, delegate, inspect and verify capability tokens.
+    #[command(subcommand)]
+    Cap(CapCommand),
     /// Run the end-to-end demonstration.
     Demo,
 }
@@ -38,6 +43,7 @@ pub enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Id(cmd) => id::run(cmd, cli.home, cli.passphrase_file.as_deref()),
+        Command::Cap(cmd) => cap::run(cmd, cli.home, cli.passphrase_file.as_deref()),
         Command::Demo => crate::demo::run().map(|()| ExitCode::SUCCESS),
     }
 }
