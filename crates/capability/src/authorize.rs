@@ -3,7 +3,8 @@
 use talos_primitives::{Commitment, Did};
 
 use crate::cache::ChainCache;
-use crate::chain::{VerifiedChain, VerifierConfig, parse_chain, verify_chain};
+use crate::chain::{VerifiedChain, VerifierConfig, parse_chain_with, verify_chain};
+use crate::didcache::DidCache;
 use crate::error::CapError;
 use crate::invocation::{self, Request};
 use crate::nonce::NonceCache;
@@ -36,6 +37,7 @@ pub struct Authorizer {
     config: VerifierConfig,
     cache: ChainCache,
     nonces: NonceCache,
+    dids: DidCache,
 }
 
 impl Authorizer {
@@ -46,6 +48,7 @@ impl Authorizer {
             config,
             cache: ChainCache::new(cache),
             nonces: NonceCache::new(nonce_ttl, nonces),
+            dids: DidCache::new(1024),
         }
     }
 
@@ -98,12 +101,12 @@ impl Authorizer {
     }
 
     fn verify_cold<S: AsRef<str>>(
-        &self,
+        &mut self,
         chain: &[S],
         now: u64,
         revocations: &dyn RevocationSet,
     ) -> Result<VerifiedChain, CapError> {
-        let tokens = parse_chain(chain, &self.config)?;
+        let tokens = parse_chain_with(chain, &self.config, &mut self.dids)?;
         verify_chain(&tokens, &self.config, now, revocations)
     }
 

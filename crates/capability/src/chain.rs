@@ -3,6 +3,7 @@
 use talos_primitives::{CapabilityId, Did};
 
 use crate::batch;
+use crate::didcache::DidCache;
 use crate::error::CapError;
 use crate::revocation::RevocationSet;
 use crate::scope::{Capability, set_contains};
@@ -52,13 +53,25 @@ pub fn parse_chain<S: AsRef<str>>(
     tokens: &[S],
     config: &VerifierConfig,
 ) -> Result<Vec<Token>, CapError> {
+    parse_chain_with(tokens, config, &mut DidCache::new(2 * config.max_depth))
+}
+
+/// [`parse_chain`], resolving DIDs through a cache.
+pub fn parse_chain_with<S: AsRef<str>>(
+    tokens: &[S],
+    config: &VerifierConfig,
+    dids: &mut DidCache,
+) -> Result<Vec<Token>, CapError> {
     if tokens.is_empty() {
         return Err(CapError::EmptyChain);
     }
     if tokens.len() > config.max_depth {
         return Err(CapError::TooDeep(tokens.len()));
     }
-    tokens.iter().map(|t| Token::parse(t.as_ref())).collect()
+    tokens
+        .iter()
+        .map(|t| Token::parse_with(t.as_ref(), dids))
+        .collect()
 }
 
 /// Checks the chain's structure and signatures, then revocation and time. The order is

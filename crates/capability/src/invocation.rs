@@ -90,7 +90,7 @@ pub fn verify(
     if &claims.iss != holder || &claims.aud != req.callee {
         return Err(CapError::WrongAudience);
     }
-    if parsed.kid.did() != holder || parsed.kid.fragment() != key.to_multikey() {
+    if !jws::kid_matches(&parsed.kid, &holder.to_string()) {
         return Err(CapError::UnknownKid);
     }
     if claims.chn != leaf

@@ -9,7 +9,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 use serde_json::{Map, Value};
-use talos_identity::{DidUrl, IdentityKey, Signature, jcs};
+use talos_identity::{IdentityKey, Signature, jcs};
 
 use crate::error::CapError;
 
@@ -20,7 +20,7 @@ pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
 #[derive(Debug, Clone)]
 pub(crate) struct Jws<'a> {
     pub(crate) signing_input: &'a str,
-    pub(crate) kid: DidUrl,
+    pub(crate) kid: String,
     pub(crate) payload: Vec<u8>,
     pub(crate) signature: Signature,
 }
@@ -60,7 +60,7 @@ pub(crate) fn parse<'a>(token: &'a str, typ: &str) -> Result<Jws<'a>, CapError> 
         _ => return Err(CapError::BadTyp),
     }
     let kid = match header.get("kid") {
-        Some(Value::String(k)) => DidUrl::parse(k).map_err(|_| CapError::UnknownKid)?,
+        Some(Value::String(k)) => k.clone(),
         _ => return Err(CapError::UnknownKid),
     };
     if jcs::canonicalize(&header).ok().as_deref() != Some(&header_bytes[..]) {
@@ -81,16 +81,28 @@ pub(crate) fn parse<'a>(token: &'a str, typ: &str) -> Result<Jws<'a>, CapError> 
     })
 }
 
-/// Checks that payload bytes are canonical JSON and decodes them.
-pub(crate) fn canonical_payload<T: serde::de::DeserializeOwned>(
-    payload: &[u8],
+/// Decodes payload bytes into a typed value and checks they were its canonical JSON.
+///
+/// The check re-serializes the typed value: types here refuse unknown and duplicate
+/// members and omit only empty optional ones, so bytes that decode to `v` and equal
+/// `JCS(v)` were canonical, and one parse suffices.
+pub(crate) fn canonical_payload<'de, T: serde::Deserialize<'de> + Serialize>(
+    payload: &'de [u8],
 ) -> Result<T, CapError> {
-    let value: Value = serde_json::from_slice(payload)
+    let value: T = serde_json::from_slice(payload)
         .map_err(|e| CapError::MalformedClaims(format!("payload: {e}")))?;
     if jcs::canonicalize(&value).ok().as_deref() != Some(payload) {
         return Err(CapError::MalformedJws("payload is not canonical JSON"));
     }
-    serde_json::from_value(value).map_err(|e| CapError::MalformedClaims(e.to_string()))
+    Ok(value)
+}
+
+/// The only `kid` a did:key signer may use: `did:key:<mk>#<mk>`.
+pub(crate) fn kid_matches(kid: &str, iss: &str) -> bool {
+    match (kid.split_once('#'), iss.strip_prefix("did:key:")) {
+        (Some((did, frag)), Some(mk)) => did == iss && frag == mk,
+        _ => false,
+    }
 }
 
 /// Signs claims into a compact JWS with the signer's did:key verification method as `kid`.

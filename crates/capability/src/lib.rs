@@ -14,6 +14,7 @@ pub mod authorize;
 mod batch;
 pub mod cache;
 pub mod chain;
+mod didcache;
 pub mod error;
 pub mod invocation;
 mod jws;
@@ -25,6 +26,7 @@ pub mod txn;
 
 pub use authorize::{Authorized, Authorizer, Possession};
 pub use chain::{VerifiedChain, VerifierConfig};
+pub use didcache::DidCache;
 pub use error::CapError;
 pub use invocation::Request;
 pub use jws::MAX_TOKEN_BYTES;

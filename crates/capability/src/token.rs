@@ -2,9 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use talos_identity::{IdentityKey, keys};
+use std::borrow::Cow;
+
+use ed25519_dalek::VerifyingKey;
+use talos_identity::IdentityKey;
 use talos_primitives::{CapabilityId, Commitment, Did, Ed25519Public, Hash32};
 
+use crate::didcache::DidCache;
 use crate::error::CapError;
 use crate::jws;
 use crate::scope::{Capability, set_contains};
@@ -49,6 +53,22 @@ impl Claims {
     }
 }
 
+/// The claims as they travel: DIDs as text, so a [`DidCache`] can resolve them.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireClaims<'a> {
+    #[serde(borrow)]
+    iss: Cow<'a, str>,
+    #[serde(borrow)]
+    aud: Cow<'a, str>,
+    cap: Vec<Capability>,
+    nbf: u64,
+    exp: u64,
+    jti: CapabilityId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    prf: Option<Commitment>,
+}
+
 /// A parsed capability token. Its signature is checked by the verifier (singly or in a
 /// batch with the rest of its chain), not at parse time.
 #[derive(Debug, Clone)]
@@ -57,6 +77,7 @@ pub struct Token {
     signing_input_len: usize,
     signature: talos_identity::Signature,
     issuer: Ed25519Public,
+    issuer_vk: VerifyingKey,
     claims: Claims,
     commitment: Commitment,
 }
@@ -70,14 +91,41 @@ impl Token {
     /// Parses a compact token: size, JWS shape, header, canonical claims, and `kid` naming
     /// the issuer's did:key.
     pub fn parse(compact: &str) -> Result<Self, CapError> {
+        Self::parse_with(compact, &mut DidCache::new(4))
+    }
+
+    /// [`Token::parse`], resolving DIDs through a cache.
+    pub fn parse_with(compact: &str, dids: &mut DidCache) -> Result<Self, CapError> {
         let jws = jws::parse(compact, CAP_TYP)?;
-        let claims: Claims = jws::canonical_payload(&jws.payload)?;
+        let wire: WireClaims<'_> = jws::canonical_payload(&jws.payload)?;
+        let bad_did =
+            |e: talos_primitives::DidError| CapError::MalformedClaims(format!("DID: {e}"));
+        // The issuer must be a did:key, and `kid` its one verification method
+        // (`did:key:z6Mk...#z6Mk...`). A did:talos issuer would need resolution, which this
+        // offline verifier does not do, so it is an unknown kid.
+        if !jws::kid_matches(&jws.kid, &wire.iss) {
+            return Err(CapError::UnknownKid);
+        }
+        let iss = dids.resolve(&wire.iss).map_err(bad_did)?;
+        let (Some(issuer), Some(issuer_key)) = (iss.did.as_key().copied(), iss.key) else {
+            return Err(CapError::UnknownKid);
+        };
+        let aud = dids.resolve(&wire.aud).map_err(bad_did)?.did;
+        let claims = Claims {
+            iss: iss.did,
+            aud,
+            cap: wire.cap,
+            nbf: wire.nbf,
+            exp: wire.exp,
+            jti: wire.jti,
+            prf: wire.prf,
+        };
         claims.check()?;
-        let issuer = issuer_key(&claims.iss, &jws.kid)?;
         Ok(Self {
             signing_input_len: jws.signing_input.len(),
             signature: jws.signature,
             issuer,
+            issuer_vk: issuer_key,
             commitment: commitment_of(compact),
             compact: compact.to_string(),
             claims,
@@ -156,20 +204,16 @@ impl Token {
         &self.signature
     }
 
+    /// The issuer's ready verifying key.
+    pub(crate) const fn verifying_key(&self) -> &VerifyingKey {
+        &self.issuer_vk
+    }
+
     /// Checks this token's signature alone (`verify_strict`).
     pub fn verify_signature(&self) -> Result<(), CapError> {
-        keys::verify(&self.issuer, self.signing_input(), &self.signature)
+        let sig = ed25519_dalek::Signature::from_bytes(&self.signature.0);
+        self.issuer_vk
+            .verify_strict(self.signing_input(), &sig)
             .map_err(|_| CapError::BadSignature)
     }
-}
-
-/// The issuer must be a did:key, and `kid` must be its one verification method
-/// (`did:key:z6Mk...#z6Mk...`). A did:talos issuer would need resolution, which this
-/// offline verifier does not do, so it is an unknown kid.
-fn issuer_key(iss: &Did, kid: &talos_primitives::DidUrl) -> Result<Ed25519Public, CapError> {
-    let key = iss.as_key().ok_or(CapError::UnknownKid)?;
-    if kid.did() != iss || kid.fragment() != key.to_multikey() {
-        return Err(CapError::UnknownKid);
-    }
-    Ok(*key)
 }

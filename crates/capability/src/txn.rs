@@ -81,7 +81,7 @@ impl TxnToken {
         let parsed = jws::parse(compact, TXN_TYP)?;
         let claims: TxnClaims = jws::canonical_payload(&parsed.payload)?;
         let key = claims.iss.as_key().ok_or(CapError::UnknownKid)?;
-        if parsed.kid.did() != &claims.iss || parsed.kid.fragment() != key.to_multikey() {
+        if !jws::kid_matches(&parsed.kid, &claims.iss.to_string()) {
             return Err(CapError::UnknownKid);
         }
         if claims.txn.is_empty()
