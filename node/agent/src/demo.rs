@@ -1,8 +1,8 @@
 //! `talos demo`: the end-to-end story of what exists so far, run in a throwaway home.
 //!
-//! Today that is identity: keystores, did:key and PeerId, DID documents, a did:talos
-//! rotation history, and canonical signatures. Sessions, capabilities and anchoring join
-//! the story as their issues land.
+//! Today that is identity (keystores, did:key and PeerId, DID documents, a did:talos
+//! rotation history, canonical signatures) and capabilities (issue, delegate, decide,
+//! revoke). Sessions and anchoring join the story as their issues land.
 
 use anyhow::{Context, ensure};
 use serde_json::json;
@@ -12,6 +12,14 @@ use talos_identity::jcs;
 use talos_identity::keystore::{KdfParams, Passphrase};
 use talos_identity::peer_id;
 use talos_identity::talos_did::{self, SignedTalosDocument, TalosDidState};
+
+use talos_capability::invocation::Request;
+use talos_capability::{
+    ActionSet, Authorizer, CapError, Capability, Caveats, Claims, MemoryRevocations, Possession,
+    ResourcePattern, Token, VerifierConfig,
+};
+use talos_identity::IdentityKey;
+use talos_primitives::CapabilityId;
 
 use crate::home::Home;
 
@@ -133,6 +141,128 @@ pub fn run() -> anyhow::Result<()> {
     ensure!(forged, "the rotated-out key could still update the DID");
     println!("    the old key can no longer update it: refused");
 
+    capabilities(&planner, &booking)?;
+
     println!("\nEvery check above is a signature or hash a third party can redo from public data.");
     Ok(())
+}
+
+/// Steps 6-8: a capability is issued, delegated, used, refused when over-scoped, revoked.
+fn capabilities(planner: &IdentityKey, booking: &IdentityKey) -> anyhow::Result<()> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let assistant = IdentityKey::generate()?;
+    let grant = |res: &str, acts: &[&str], max: u64| -> anyhow::Result<Capability> {
+        let mut cav = Caveats::default();
+        cav.max.insert("amount".into(), max);
+        Ok(Capability {
+            res: ResourcePattern::parse(res)?,
+            act: ActionSet::new(acts.iter().copied())?,
+            cav,
+        })
+    };
+
+    step(
+        6,
+        "Booking grants planner a capability; planner delegates a narrower one to its assistant",
+    );
+    let root = Token::issue(
+        booking,
+        Claims {
+            iss: booking.did(),
+            aud: planner.did(),
+            cap: vec![grant(
+                "talos://booking/flights/**",
+                &["book", "read"],
+                1000,
+            )?],
+            nbf: now,
+            exp: now + 3600,
+            jti: CapabilityId([1; 16]),
+            prf: None,
+        },
+    )?;
+    let child = root.delegate(
+        planner,
+        assistant.did(),
+        vec![grant("talos://booking/flights/LHR-JFK", &["book"], 500)?],
+        now,
+        now + 600,
+        CapabilityId([2; 16]),
+    )?;
+    println!(
+        "    root  {} (booking -> planner: book/read any flight, amount <= 1000, 1 h)",
+        root.commitment()
+    );
+    println!(
+        "    child {} (planner -> assistant: book LHR-JFK, amount <= 500, 10 min)",
+        child.commitment()
+    );
+    let wider = root.delegate(
+        planner,
+        assistant.did(),
+        vec![grant("talos://booking/**", &["book"], 1000)?],
+        now,
+        now + 600,
+        CapabilityId([3; 16]),
+    );
+    println!(
+        "    planner trying to delegate all of booking: {}",
+        verdict(wider.map(|_| ()))
+    );
+
+    step(
+        7,
+        "Booking's sidecar decides requests from the assistant (authenticated channel, no bearer tokens)",
+    );
+    let mut authz = Authorizer::new(VerifierConfig::new(booking.did()), 64, 64, 300);
+    let mut revoked = MemoryRevocations::new();
+    let chain = [root.as_str(), child.as_str()];
+    let me = booking.did();
+    let holder = assistant.did();
+    let ask = |authz: &mut Authorizer, revoked: &MemoryRevocations, action: &str, amount: u64| {
+        let args = serde_json::json!({"amount": amount});
+        let args = args.as_object().cloned().unwrap_or_default();
+        let req = Request {
+            callee: &me,
+            resource: "talos://booking/flights/LHR-JFK",
+            action,
+            args: &args,
+            now,
+        };
+        authz
+            .authorize(&chain, &req, Possession::Channel(&holder), revoked)
+            .map(|_| ())
+    };
+    println!(
+        "    book LHR-JFK for 450: {}",
+        verdict(ask(&mut authz, &revoked, "book", 450))
+    );
+    println!(
+        "    book LHR-JFK for 900: {}",
+        verdict(ask(&mut authz, &revoked, "book", 900))
+    );
+    println!(
+        "    cancel LHR-JFK:       {}",
+        verdict(ask(&mut authz, &revoked, "cancel", 10))
+    );
+
+    step(
+        8,
+        "Booking revokes the root; everything delegated below it falls at once",
+    );
+    revoked.revoke(root.claims().jti);
+    let after = ask(&mut authz, &revoked, "book", 450);
+    ensure!(after.is_err(), "a revoked chain was still accepted");
+    println!("    book LHR-JFK for 450: {}", verdict(after));
+    Ok(())
+}
+
+fn verdict(r: Result<(), CapError>) -> String {
+    match r {
+        Ok(()) => "allowed".into(),
+        Err(e) => format!("refused ({})", e.kind()),
+    }
 }

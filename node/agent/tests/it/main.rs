@@ -83,6 +83,9 @@ fn demo_runs() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("refused"));
     assert!(text.contains("did:talos:z"));
+    assert!(text.contains("book LHR-JFK for 450: allowed"));
+    assert!(text.contains("refused (widening)"));
+    assert!(text.contains("refused (revoked)"));
 }
 
 mod cap {
