@@ -1,0 +1,246 @@
+//! Typed audit events: canonical, signed by the agent, digests and ids only.
+//!
+//! No event field can hold free text: every field is a DID, an id, a digest, a number or
+//! one of a fixed set of names. Constructors that see raw bytes (a frame's ciphertext, a
+//! tool's arguments) store only their SHA-256.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use talos_identity::{IdentityKey, Signature, jcs, keys};
+use talos_primitives::{CapabilityId, Commitment, Did, Hash32};
+
+/// Why an event could not be signed or verified.
+#[derive(Debug, thiserror::Error)]
+pub enum EventError {
+    /// Canonical encoding failed.
+    #[error(transparent)]
+    Jcs(#[from] jcs::JcsError),
+    /// The signature does not verify, or the agent is not a did:key.
+    #[error("event signature does not verify")]
+    BadSignature,
+    /// The bytes are not a signed event.
+    #[error("malformed event: {0}")]
+    Malformed(String),
+}
+
+/// SHA-256 of some bytes, for events.
+pub fn digest(bytes: &[u8]) -> Hash32 {
+    Hash32(Sha256::digest(bytes).into())
+}
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum EventKind {
+    /// A ratchet session was opened.
+    SessionOpened {
+        /// The peer.
+        peer: Did,
+        /// Session id.
+        session: Hash32,
+    },
+    /// A session was closed.
+    SessionClosed {
+        /// The peer.
+        peer: Did,
+        /// Session id.
+        session: Hash32,
+    },
+    /// A frame was sent.
+    FrameSent {
+        /// The peer.
+        peer: Did,
+        /// Session id.
+        session: Hash32,
+        /// SHA-256 of the ciphertext frame.
+        frame: Hash32,
+        /// Frame length in bytes.
+        len: u64,
+    },
+    /// A frame was received.
+    FrameReceived {
+        /// The peer.
+        peer: Did,
+        /// Session id.
+        session: Hash32,
+        /// SHA-256 of the ciphertext frame.
+        frame: Hash32,
+        /// Frame length in bytes.
+        len: u64,
+    },
+    /// A capability was issued.
+    CapabilityIssued {
+        /// Token id.
+        id: CapabilityId,
+        /// Token commitment.
+        commitment: Commitment,
+        /// Holder.
+        holder: Did,
+    },
+    /// A capability was delegated.
+    CapabilityDelegated {
+        /// Token id.
+        id: CapabilityId,
+        /// Token commitment.
+        commitment: Commitment,
+        /// Parent commitment.
+        parent: Commitment,
+        /// New holder.
+        holder: Did,
+    },
+    /// A capability was used for a request that ran.
+    CapabilityUsed {
+        /// Leaf commitment.
+        leaf: Commitment,
+        /// Who used it.
+        holder: Did,
+        /// SHA-256 of the request (resource, action, arguments).
+        request: Hash32,
+    },
+    /// A request was denied.
+    CapabilityDenied {
+        /// Who asked.
+        caller: Did,
+        /// The error kind (one of the capability crate's fixed names).
+        kind: DenyKind,
+        /// SHA-256 of the request.
+        request: Hash32,
+    },
+    /// A capability was revoked.
+    CapabilityRevoked {
+        /// Token id.
+        id: CapabilityId,
+    },
+    /// A tool was invoked.
+    ToolInvocation {
+        /// SHA-256 of the tool name.
+        tool: Hash32,
+        /// SHA-256 of the arguments.
+        args: Hash32,
+        /// SHA-256 of the result.
+        result: Hash32,
+    },
+    /// A checkpoint was submitted to a chain.
+    AnchorSubmitted {
+        /// Tree size anchored.
+        size: u64,
+        /// Root anchored.
+        root: Hash32,
+        /// Transaction hash or extrinsic hash.
+        tx: Hash32,
+    },
+    /// An anchor was confirmed.
+    AnchorConfirmed {
+        /// Tree size anchored.
+        size: u64,
+        /// Root anchored.
+        root: Hash32,
+        /// Transaction hash.
+        tx: Hash32,
+        /// Block number.
+        block: u64,
+    },
+}
+
+/// An error kind name: 1–32 characters of `[a-z_]`, never free text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct DenyKind(String);
+
+impl DenyKind {
+    /// Accepts a kind name such as `expired`.
+    pub fn new(kind: &str) -> Option<Self> {
+        let ok = !kind.is_empty()
+            && kind.len() <= 32
+            && kind.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+        ok.then(|| Self(kind.to_string()))
+    }
+}
+
+impl<'de> Deserialize<'de> for DenyKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Self::new(&s).ok_or_else(|| serde::de::Error::custom("invalid deny kind"))
+    }
+}
+
+impl EventKind {
+    /// A sent frame, from its ciphertext (only the digest and length are kept).
+    pub fn frame_sent(peer: Did, session: Hash32, ciphertext: &[u8]) -> Self {
+        EventKind::FrameSent {
+            peer,
+            session,
+            frame: digest(ciphertext),
+            len: ciphertext.len() as u64,
+        }
+    }
+
+    /// A received frame, from its ciphertext.
+    pub fn frame_received(peer: Did, session: Hash32, ciphertext: &[u8]) -> Self {
+        EventKind::FrameReceived {
+            peer,
+            session,
+            frame: digest(ciphertext),
+            len: ciphertext.len() as u64,
+        }
+    }
+
+    /// A tool invocation, from the raw name, arguments and result.
+    pub fn tool_invocation(tool: &str, args: &[u8], result: &[u8]) -> Self {
+        EventKind::ToolInvocation {
+            tool: digest(tool.as_bytes()),
+            args: digest(args),
+            result: digest(result),
+        }
+    }
+}
+
+/// An event with its context.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditEvent {
+    /// The agent whose log this is.
+    pub agent: Did,
+    /// Sequence number in the agent's log (equals the leaf index).
+    pub seq: u64,
+    /// Unix milliseconds.
+    pub ts: u64,
+    /// What happened.
+    pub event: EventKind,
+}
+
+/// An event and the agent's signature over its canonical bytes: the leaf data of the log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignedEvent {
+    /// The event.
+    pub body: AuditEvent,
+    /// Ed25519 over `JCS(body)`.
+    pub sig: Signature,
+}
+
+impl SignedEvent {
+    /// Signs an event.
+    pub fn sign(key: &IdentityKey, body: AuditEvent) -> Result<Self, EventError> {
+        let (_, sig) = jcs::sign(key, &body)?;
+        Ok(Self { body, sig })
+    }
+
+    /// The canonical bytes stored as the leaf.
+    pub fn to_leaf(&self) -> Result<Vec<u8>, EventError> {
+        Ok(jcs::canonicalize(self)?)
+    }
+
+    /// Parses leaf bytes and checks the agent's signature.
+    pub fn from_leaf(bytes: &[u8]) -> Result<Self, EventError> {
+        let ev: SignedEvent =
+            serde_json::from_slice(bytes).map_err(|e| EventError::Malformed(e.to_string()))?;
+        if jcs::canonicalize(&ev)? != bytes {
+            return Err(EventError::Malformed("leaf is not canonical JSON".into()));
+        }
+        let key = ev.body.agent.as_key().ok_or(EventError::BadSignature)?;
+        keys::verify(key, &jcs::canonicalize(&ev.body)?, &ev.sig)
+            .map_err(|_| EventError::BadSignature)?;
+        Ok(ev)
+    }
+}

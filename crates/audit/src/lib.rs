@@ -1,0 +1,21 @@
+//! The tamper-evident audit log of a talos agent.
+//!
+//! - [`hash`], [`tree`], [`proof`]: the RFC 9162 Merkle tree, its inclusion and consistency
+//!   proofs, generated from stored nodes and verified by the RFC's algorithms.
+//! - [`note`], [`checkpoint`]: C2SP signed notes and `tlog-checkpoint`s.
+//! - [`witness`]: cosigning only consistent checkpoints; split-view evidence.
+//! - [`event`]: typed, canonical, signed events that carry digests and ids only.
+//!
+//! The durable log over RocksDB is `talos-store`.
+
+pub mod checkpoint;
+pub mod event;
+pub mod hash;
+pub mod note;
+pub mod proof;
+pub mod tree;
+pub mod witness;
+
+pub use checkpoint::Checkpoint;
+pub use proof::{ProofError, verify_consistency, verify_inclusion};
+pub use tree::{Frontier, MemoryTree, NodeSource, TreeError};

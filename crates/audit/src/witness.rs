@@ -1,0 +1,144 @@
+//! A witness: cosigns a log's checkpoints only when each is consistent with the last one
+//! it cosigned, and keeps conflicting checkpoints as evidence of a split view.
+//!
+//! Cosignatures follow C2SP `tlog-cosignature` (`cosignature/v1`): the signature line's
+//! bytes are `key id ‖ timestamp (u64, big-endian) ‖ Ed25519 signature`, over
+//! `"cosignature/v1\ntime <timestamp>\n" ‖ checkpoint text`, with key-id type `0x04`.
+
+use talos_identity::{IdentityKey, keys};
+use talos_primitives::{Ed25519Public, Hash32, TreeHead};
+
+use crate::checkpoint::{Checkpoint, CheckpointError};
+use crate::note::{ALG_COSIGNATURE_V1, Note, NoteSignature, NoteVerifier, key_id};
+use crate::proof::{ProofError, verify_consistency};
+
+/// Why a witness refused to cosign.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WitnessError {
+    /// The checkpoint is malformed or not signed by the log.
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+    /// The checkpoint names another log.
+    #[error("checkpoint is for another origin")]
+    WrongOrigin,
+    /// The log went backwards.
+    #[error("tree size went back from {old} to {new}")]
+    Rollback {
+        /// Size last cosigned.
+        old: u64,
+        /// Size offered.
+        new: u64,
+    },
+    /// Same size, different root: the log showed two different histories. Both signed
+    /// checkpoints are kept as evidence.
+    #[error("split view: the checkpoint is inconsistent with the one last cosigned")]
+    SplitView,
+    /// The consistency proof is malformed.
+    #[error("bad consistency proof: {0}")]
+    Proof(ProofError),
+}
+
+/// Two signed checkpoints of one log that cannot both be honest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SplitViewEvidence {
+    /// The checkpoint the witness had cosigned.
+    pub cosigned: String,
+    /// The conflicting one.
+    pub offered: String,
+}
+
+/// A witness for one log.
+#[derive(Debug)]
+pub struct Witness {
+    name: String,
+    key: IdentityKey,
+    log: NoteVerifier,
+    origin: String,
+    last: Option<(TreeHead, String)>,
+    evidence: Vec<SplitViewEvidence>,
+}
+
+/// The message a cosignature signs.
+pub fn cosigned_message(timestamp: u64, checkpoint_text: &str) -> Vec<u8> {
+    format!("cosignature/v1\ntime {timestamp}\n{checkpoint_text}").into_bytes()
+}
+
+impl Witness {
+    /// A witness named `name` with `key`, for the log with `origin` signed by `log`.
+    pub fn new(name: &str, key: IdentityKey, log: NoteVerifier, origin: &str) -> Self {
+        Self {
+            name: name.into(),
+            key,
+            log,
+            origin: origin.into(),
+            last: None,
+            evidence: Vec::new(),
+        }
+    }
+
+    /// Checks `note_text` against the last cosigned checkpoint with `proof` and, if it is
+    /// consistent, returns it with this witness's cosignature added.
+    pub fn cosign(
+        &mut self,
+        note_text: &str,
+        proof: &[Hash32],
+        timestamp: u64,
+    ) -> Result<String, WitnessError> {
+        let (cp, mut note) = Checkpoint::verify(note_text, &self.log)?;
+        if cp.origin != self.origin {
+            return Err(WitnessError::WrongOrigin);
+        }
+        if let Some((old, old_text)) = &self.last {
+            if cp.head.size < old.size {
+                return Err(WitnessError::Rollback {
+                    old: old.size,
+                    new: cp.head.size,
+                });
+            }
+            if cp.head.size == old.size && cp.head.root != old.root {
+                // Two signed roots for one size: proof that the log forked.
+                self.evidence.push(SplitViewEvidence {
+                    cosigned: old_text.clone(),
+                    offered: note_text.to_string(),
+                });
+                return Err(WitnessError::SplitView);
+            }
+            // A failed proof for a larger size is refused, but proves nothing by itself
+            // (whoever relayed it may have garbled it), so it is not kept as evidence.
+            verify_consistency(old.size, cp.head.size, &old.root, &cp.head.root, proof)
+                .map_err(WitnessError::Proof)?;
+        }
+        let sig = self.key.sign(&cosigned_message(timestamp, &note.text));
+        let mut bytes = timestamp.to_be_bytes().to_vec();
+        bytes.extend_from_slice(&sig.0);
+        note.signatures.push(NoteSignature {
+            name: self.name.clone(),
+            key_id: key_id(&self.name, ALG_COSIGNATURE_V1, &self.key.public()),
+            bytes,
+        });
+        let out = note.to_text();
+        self.last = Some((cp.head, note_text.to_string()));
+        Ok(out)
+    }
+
+    /// Evidence of split views seen so far.
+    pub fn evidence(&self) -> &[SplitViewEvidence] {
+        &self.evidence
+    }
+}
+
+/// Checks a cosignature by witness `name` with `key` on a note; returns its timestamp.
+pub fn verify_cosignature(note: &Note, name: &str, key: &Ed25519Public) -> Option<u64> {
+    let id = key_id(name, ALG_COSIGNATURE_V1, key);
+    note.signatures
+        .iter()
+        .filter(|s| s.name == name && s.key_id == id)
+        .find_map(|s| {
+            let (ts, sig) = s.bytes.split_at_checked(8)?;
+            let ts = u64::from_be_bytes(ts.try_into().ok()?);
+            let sig = talos_identity::Signature::from_slice(sig).ok()?;
+            keys::verify(key, &cosigned_message(ts, &note.text), &sig)
+                .ok()
+                .map(|()| ts)
+        })
+}

@@ -1,0 +1,78 @@
+//! Events: canonical, signed, digests only.
+
+use talos_audit::event::{AuditEvent, DenyKind, EventKind, SignedEvent};
+use talos_identity::{IdentityKey, IdentitySeed};
+use talos_primitives::{CapabilityId, Hash32};
+
+fn key(n: u8) -> IdentityKey {
+    IdentityKey::from_seed(&IdentitySeed::from_bytes([n; 32])).unwrap()
+}
+
+const MARKER: &str = "PLAINTEXT-MARKER-do-not-log";
+
+fn samples(agent: &IdentityKey) -> Vec<AuditEvent> {
+    let peer = key(2).did();
+    let session = Hash32([7; 32]);
+    let secret_message = format!("{MARKER}: transfer 450 EUR");
+    let kinds = vec![
+        EventKind::SessionOpened { peer, session },
+        EventKind::frame_sent(peer, session, secret_message.as_bytes()),
+        EventKind::frame_received(peer, session, secret_message.as_bytes()),
+        EventKind::tool_invocation(MARKER, MARKER.as_bytes(), MARKER.as_bytes()),
+        EventKind::CapabilityRevoked {
+            id: CapabilityId([1; 16]),
+        },
+        EventKind::CapabilityDenied {
+            caller: peer,
+            kind: DenyKind::new("not_authorized").unwrap(),
+            request: Hash32([3; 32]),
+        },
+        EventKind::AnchorConfirmed {
+            size: 10,
+            root: Hash32([4; 32]),
+            tx: Hash32([5; 32]),
+            block: 99,
+        },
+    ];
+    kinds
+        .into_iter()
+        .enumerate()
+        .map(|(i, event)| AuditEvent {
+            agent: agent.did(),
+            seq: i as u64,
+            ts: 1_763_782_400_000,
+            event,
+        })
+        .collect()
+}
+
+#[test]
+fn events_sign_round_trip_and_carry_no_plaintext() {
+    let agent = key(1);
+    for body in samples(&agent) {
+        let signed = SignedEvent::sign(&agent, body).unwrap();
+        let leaf = signed.to_leaf().unwrap();
+        let text = String::from_utf8(leaf.clone()).unwrap();
+        assert!(!text.contains(MARKER), "{text}");
+        assert!(!text.contains("EUR"), "{text}");
+        assert_eq!(SignedEvent::from_leaf(&leaf).unwrap(), signed);
+    }
+}
+
+#[test]
+fn tampered_or_foreign_events_are_rejected() {
+    let agent = key(1);
+    let signed = SignedEvent::sign(&agent, samples(&agent).remove(0)).unwrap();
+    let leaf = String::from_utf8(signed.to_leaf().unwrap()).unwrap();
+    let tampered = leaf.replace("\"seq\":0", "\"seq\":1");
+    assert!(SignedEvent::from_leaf(tampered.as_bytes()).is_err());
+    let spaced = leaf.replacen(':', ": ", 1);
+    assert!(SignedEvent::from_leaf(spaced.as_bytes()).is_err());
+    assert!(DenyKind::new("Free text!").is_none());
+    assert!(
+        serde_json::from_str::<EventKind>(
+            r#"{"type":"capability_denied","caller":"x","kind":"bad kind","request":"00"}"#
+        )
+        .is_err()
+    );
+}
