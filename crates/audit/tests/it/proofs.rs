@@ -159,10 +159,9 @@ fn every_consistency_proof_verifies_and_every_mutation_fails() {
                 assert!(verify_consistency(m + 1, n, &roots[m as usize + 1], &r2, &proof).is_err());
                 assert!(verify_consistency(m + 1, n, &r1, &r2, &proof).is_err());
             }
-            if n < MAX {
-                if verify_consistency(m, n + 1, &r1, &roots[n as usize + 1], &proof).is_ok() {
-                    accepted.push((m, n));
-                }
+            if n < MAX && verify_consistency(m, n + 1, &r1, &roots[n as usize + 1], &proof).is_ok()
+            {
+                accepted.push((m, n));
             }
             if m < n - 1
                 && verify_consistency(m, n - 1, &r1, &roots[n as usize - 1], &proof).is_ok()
