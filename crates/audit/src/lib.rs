@@ -14,6 +14,7 @@ pub mod hash;
 pub mod note;
 pub mod proof;
 pub mod tree;
+pub mod wire;
 pub mod witness;
 
 pub use checkpoint::Checkpoint;

@@ -5,9 +5,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod audit;
 mod cap;
 mod id;
 
+pub use audit::{AuditCommand, log_dir};
 pub use cap::CapCommand;
 pub use id::IdCommand;
 
@@ -35,6 +37,9 @@ pub enum Command {
     /// Issue, delegate, inspect and verify capability tokens.
     #[command(subcommand)]
     Cap(CapCommand),
+    /// Audit log: roots, checkpoints, proofs, and their verification.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Run the end-to-end demonstration.
     Demo,
 }
@@ -44,6 +49,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Id(cmd) => id::run(cmd, cli.home, cli.passphrase_file.as_deref()),
         Command::Cap(cmd) => cap::run(cmd, cli.home, cli.passphrase_file.as_deref()),
+        Command::Audit(cmd) => audit::run(cmd, cli.home, cli.passphrase_file.as_deref()),
         Command::Demo => crate::demo::run().map(|()| ExitCode::SUCCESS),
     }
 }

@@ -274,3 +274,149 @@ mod cap {
         assert!(String::from_utf8_lossy(&out.stderr).contains("widens"));
     }
 }
+
+mod audit {
+    use super::talos;
+    use std::io::Write;
+    use std::process::{Output, Stdio};
+
+    fn run(home: &std::path::Path, args: &[&str], stdin: &str) -> Output {
+        let mut child = talos()
+            .args(args)
+            .env("TALOS_HOME", home)
+            .env("TALOS_PASSPHRASE", "pw")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    #[test]
+    fn prove_and_verify_round_trip_with_exit_codes() {
+        let home = tempfile::tempdir().unwrap();
+        {
+            let log = talos_store::AuditLog::open(
+                &home.path().join("store"),
+                talos_store::LogConfig::default(),
+            )
+            .unwrap();
+            for i in 0..20u8 {
+                log.append(vec![i; 10]).unwrap();
+            }
+        }
+        let out = run(home.path(), &["audit", "prove", "7"], "");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let proof = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(
+            run(home.path(), &["audit", "verify-inclusion"], &proof)
+                .status
+                .code(),
+            Some(0)
+        );
+        let mut v: serde_json::Value = serde_json::from_str(&proof).unwrap();
+        v["leafIdx"] = 8.into();
+        assert_eq!(
+            run(home.path(), &["audit", "verify-inclusion"], &v.to_string())
+                .status
+                .code(),
+            Some(1)
+        );
+        assert_eq!(
+            run(
+                home.path(),
+                &["audit", "verify-inclusion"],
+                "{\"leafIdx\":1}"
+            )
+            .status
+            .code(),
+            Some(2)
+        );
+
+        let out = run(home.path(), &["audit", "prove-consistency", "5", "20"], "");
+        let proof = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(
+            run(home.path(), &["audit", "verify-consistency"], &proof)
+                .status
+                .code(),
+            Some(0)
+        );
+        let mut v: serde_json::Value = serde_json::from_str(&proof).unwrap();
+        v["size1"] = 6.into();
+        assert_eq!(
+            run(
+                home.path(),
+                &["audit", "verify-consistency"],
+                &v.to_string()
+            )
+            .status
+            .code(),
+            Some(1)
+        );
+        assert_eq!(
+            run(home.path(), &["audit", "verify-consistency"], "not json")
+                .status
+                .code(),
+            Some(2)
+        );
+    }
+
+    #[test]
+    fn checkpoint_signs_and_verifies() {
+        let home = tempfile::tempdir().unwrap();
+        assert!(run(home.path(), &["id", "new"], "").status.success());
+        let out = run(home.path(), &["audit", "checkpoint", "--json"], "");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let (note, key) = (
+            v["note"].as_str().unwrap(),
+            v["verifierKey"].as_str().unwrap(),
+        );
+        assert_eq!(
+            run(
+                home.path(),
+                &["audit", "verify-checkpoint", "--key", key],
+                note
+            )
+            .status
+            .code(),
+            Some(0)
+        );
+        let other = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
+        assert_eq!(
+            run(
+                home.path(),
+                &["audit", "verify-checkpoint", "--key", other],
+                note
+            )
+            .status
+            .code(),
+            Some(1)
+        );
+        assert_eq!(
+            run(
+                home.path(),
+                &["audit", "verify-checkpoint", "--key", "garbage"],
+                note
+            )
+            .status
+            .code(),
+            Some(2)
+        );
+    }
+}

@@ -1,0 +1,51 @@
+//! Crash-test child: appends until killed, printing `index hex(leaf)` for every append
+//! that was acknowledged (durable), so the parent knows exactly what must survive.
+
+use std::io::Write;
+use std::sync::Arc;
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let (Some(dir), Some(run)) = (args.next(), args.next()) else {
+        eprintln!("usage: talos-store-crash-child DIR RUN_ID");
+        std::process::exit(2);
+    };
+    let log = match talos_store::AuditLog::open(
+        std::path::Path::new(&dir),
+        talos_store::LogConfig::default(),
+    ) {
+        Ok(l) => Arc::new(l),
+        Err(e) => {
+            eprintln!("open: {e}");
+            std::process::exit(3);
+        }
+    };
+    let out = Arc::new(std::sync::Mutex::new(std::io::stdout()));
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let log = log.clone();
+            let out = out.clone();
+            let run = run.clone();
+            std::thread::spawn(move || {
+                for i in 0u64.. {
+                    let leaf = format!("run {run} thread {t} item {i}").into_bytes();
+                    match log.append(leaf.clone()) {
+                        Ok(index) => {
+                            if let Ok(mut o) = out.lock() {
+                                let _ = writeln!(o, "{index} {}", String::from_utf8_lossy(&leaf));
+                                let _ = o.flush();
+                            }
+                        }
+                        Err(e) => {
+                            eprintln!("append: {e}");
+                            std::process::exit(4);
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        let _ = t.join();
+    }
+}

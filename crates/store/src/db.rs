@@ -1,0 +1,81 @@
+//! RocksDB with the column families talos uses.
+
+use std::path::Path;
+
+use rocksdb::{ColumnFamilyDescriptor, DB, Options, WriteBatch, WriteOptions};
+
+/// Column family: log metadata (size, root).
+pub const CF_META: &str = "meta";
+/// Column family: leaf data by index.
+pub const CF_LEAVES: &str = "leaves";
+/// Column family: Merkle nodes by (level, index).
+pub const CF_NODES: &str = "nodes";
+
+const FAMILIES: [&str; 3] = [CF_META, CF_LEAVES, CF_NODES];
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// RocksDB reported an error.
+    #[error("rocksdb: {0}")]
+    Rocks(#[from] rocksdb::Error),
+    /// A column family is missing (the database was made by something else).
+    #[error("missing column family {0}")]
+    MissingFamily(&'static str),
+    /// Stored data does not have the expected shape, or the recomputed root differs.
+    #[error("corrupt store: {0}")]
+    Corrupt(String),
+    /// The committer thread is gone (the log was closed or it failed).
+    #[error("audit log is closed")]
+    Closed,
+    /// A Merkle operation failed.
+    #[error(transparent)]
+    Tree(#[from] talos_audit::TreeError),
+}
+
+/// A RocksDB database with talos's column families.
+#[derive(Debug)]
+pub struct Store {
+    db: DB,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path`.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let mut opts = Options::default();
+        opts.create_if_missing(true);
+        opts.create_missing_column_families(true);
+        // Bound memory: small write buffers, and a bounded number of open files.
+        opts.set_write_buffer_size(16 << 20);
+        opts.set_max_open_files(512);
+        let cfs = FAMILIES
+            .iter()
+            .map(|n| ColumnFamilyDescriptor::new(*n, Options::default()));
+        let db = DB::open_cf_descriptors(&opts, path, cfs)?;
+        Ok(Self { db })
+    }
+
+    /// A column family handle.
+    pub fn cf(&self, name: &'static str) -> Result<&rocksdb::ColumnFamily, StoreError> {
+        self.db
+            .cf_handle(name)
+            .ok_or(StoreError::MissingFamily(name))
+    }
+
+    /// Reads a value.
+    pub fn get(&self, cf: &'static str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.db.get_cf(self.cf(cf)?, key)?)
+    }
+
+    /// Writes a batch atomically; with `sync`, returns only once it is on disk.
+    pub fn write(&self, batch: WriteBatch, sync: bool) -> Result<(), StoreError> {
+        let mut wo = WriteOptions::default();
+        wo.set_sync(sync);
+        Ok(self.db.write_opt(batch, &wo)?)
+    }
+
+    /// The underlying database.
+    pub fn db(&self) -> &DB {
+        &self.db
+    }
+}

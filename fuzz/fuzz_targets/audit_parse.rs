@@ -1,0 +1,29 @@
+//! Signed notes, checkpoints, verifier keys, proof JSON and signed events from untrusted
+//! bytes: typed errors only, and what parses re-serializes faithfully.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+use talos_audit::checkpoint::Checkpoint;
+use talos_audit::event::SignedEvent;
+use talos_audit::note::{Note, NoteVerifier};
+use talos_audit::wire::{ConsistencyProof, InclusionProof};
+
+fuzz_target!(|data: &[u8]| {
+    let _ = SignedEvent::from_leaf(data);
+    let Ok(s) = std::str::from_utf8(data) else { return };
+    if let Ok(note) = Note::parse(s) {
+        assert_eq!(Note::parse(&note.to_text()).unwrap(), note);
+        let _ = Checkpoint::parse_text(&note.text);
+    }
+    if let Ok(cp) = Checkpoint::parse_text(s) {
+        assert_eq!(Checkpoint::parse_text(&cp.to_text()).unwrap(), cp);
+    }
+    if let Ok(v) = NoteVerifier::parse(s) {
+        assert_eq!(NoteVerifier::parse(&v.to_string()).unwrap(), v);
+    }
+    if let Ok(p) = serde_json::from_str::<InclusionProof>(s) {
+        let _ = p.verify();
+    }
+    if let Ok(p) = serde_json::from_str::<ConsistencyProof>(s) {
+        let _ = p.verify();
+    }
+});

@@ -1,0 +1,216 @@
+//! `talos audit ...`: what auditors run. Proof commands read the local node's log; the
+//! verify commands trust nothing but their input.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Subcommand;
+use serde_json::json;
+use talos_audit::checkpoint::Checkpoint;
+use talos_audit::hash::leaf_hash;
+use talos_audit::note::NoteVerifier;
+use talos_audit::wire::{B64, ConsistencyProof, InclusionProof};
+use talos_store::{AuditLog, LogConfig};
+
+use crate::home::{Home, passphrase};
+
+/// Audit commands.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Print the log's size and root.
+    Root {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Sign and print a C2SP checkpoint of the log.
+    Checkpoint {
+        /// Print JSON (note and verifier key).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the inclusion proof of leaf INDEX (JSON, as verify-inclusion reads it).
+    Prove {
+        /// Leaf index.
+        index: u64,
+        /// Tree size to prove against (default: the current size).
+        #[arg(long)]
+        size: Option<u64>,
+    },
+    /// Print the consistency proof between two sizes (JSON, as verify-consistency reads it).
+    ProveConsistency {
+        /// Older size.
+        old: u64,
+        /// Newer size.
+        new: u64,
+    },
+    /// Verify an inclusion proof read from stdin: exit 0 valid, 1 invalid, 2 malformed.
+    VerifyInclusion,
+    /// Verify a consistency proof read from stdin: exit 0 valid, 1 invalid, 2 malformed.
+    VerifyConsistency,
+    /// Verify a signed checkpoint against a verifier key: exit 0 valid, 1 invalid, 2 malformed.
+    VerifyCheckpoint {
+        /// Verifier key, `<name>+<hex id>+<base64 key>`.
+        #[arg(long)]
+        key: String,
+        /// Checkpoint file, or - for stdin.
+        #[arg(long, default_value = "-")]
+        note: String,
+    },
+}
+
+/// Where a node keeps its audit log.
+pub fn log_dir(home: &Home) -> PathBuf {
+    home.dir().join("store")
+}
+
+fn open_log(home: &Home) -> anyhow::Result<AuditLog> {
+    let dir = log_dir(home);
+    AuditLog::open(&dir, LogConfig::default())
+        .with_context(|| format!("opening the audit log at {}", dir.display()))
+}
+
+fn stdin_text(limit: u64) -> anyhow::Result<String> {
+    let mut s = String::new();
+    std::io::stdin().take(limit).read_to_string(&mut s)?;
+    Ok(s)
+}
+
+fn verdict(result: Result<(), String>, malformed: bool) -> ExitCode {
+    match (malformed, result) {
+        (true, Err(e)) => {
+            println!(
+                "{}",
+                json!({"valid": false, "error": "malformed", "message": e})
+            );
+            ExitCode::from(2)
+        }
+        (_, Ok(())) => {
+            println!("{}", json!({"valid": true}));
+            ExitCode::SUCCESS
+        }
+        (false, Err(e)) => {
+            println!(
+                "{}",
+                json!({"valid": false, "error": "invalid", "message": e})
+            );
+            ExitCode::from(1)
+        }
+    }
+}
+
+pub(crate) fn run(
+    cmd: AuditCommand,
+    home: Option<PathBuf>,
+    pass_file: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
+    match cmd {
+        AuditCommand::Root { json } => {
+            let log = open_log(&Home::resolve(home)?)?;
+            let head = log.head();
+            if json {
+                println!("{}", json!({"treeSize": head.size, "root": B64(head.root)}));
+            } else {
+                println!("size {}\nroot {}", head.size, head.root);
+            }
+        }
+        AuditCommand::Checkpoint { json } => {
+            let home = Home::resolve(home)?;
+            let key = home.load_identity(&passphrase(
+                pass_file,
+                std::env::var("TALOS_PASSPHRASE").ok(),
+                false,
+            )?)?;
+            let log = open_log(&home)?;
+            let name = key.did().to_string();
+            let cp = Checkpoint {
+                origin: format!("talos/{name}"),
+                head: log.head(),
+                extensions: vec![],
+            };
+            let note = cp.sign(&name, &key)?.to_text();
+            let vkey = NoteVerifier {
+                name,
+                key: key.public(),
+            }
+            .to_string();
+            if json {
+                println!("{}", json!({"note": note, "verifierKey": vkey}));
+            } else {
+                print!("{note}");
+            }
+        }
+        AuditCommand::Prove { index, size } => {
+            let log = open_log(&Home::resolve(home)?)?;
+            let size = size.unwrap_or_else(|| log.size());
+            let leaf = log
+                .leaf(index)?
+                .with_context(|| format!("no leaf {index}"))?;
+            let proof = log.inclusion_proof(index, size)?;
+            let out = InclusionProof {
+                leaf_idx: index,
+                tree_size: size,
+                root: B64(log.root_at(size)?),
+                leaf_hash: B64(leaf_hash(&leaf)),
+                proof: proof.into_iter().map(B64).collect(),
+            };
+            println!("{}", serde_json::to_string(&out)?);
+        }
+        AuditCommand::ProveConsistency { old, new } => {
+            let log = open_log(&Home::resolve(home)?)?;
+            let out = ConsistencyProof {
+                size1: old,
+                size2: new,
+                root1: B64(log.root_at(old)?),
+                root2: B64(log.root_at(new)?),
+                proof: log
+                    .consistency_proof(old, new)?
+                    .into_iter()
+                    .map(B64)
+                    .collect(),
+            };
+            println!("{}", serde_json::to_string(&out)?);
+        }
+        AuditCommand::VerifyInclusion => {
+            let text = stdin_text(1 << 20)?;
+            return Ok(match serde_json::from_str::<InclusionProof>(&text) {
+                Ok(p) => verdict(p.verify().map_err(|e| e.to_string()), false),
+                Err(e) => verdict(Err(e.to_string()), true),
+            });
+        }
+        AuditCommand::VerifyConsistency => {
+            let text = stdin_text(1 << 20)?;
+            return Ok(match serde_json::from_str::<ConsistencyProof>(&text) {
+                Ok(p) => verdict(p.verify().map_err(|e| e.to_string()), false),
+                Err(e) => verdict(Err(e.to_string()), true),
+            });
+        }
+        AuditCommand::VerifyCheckpoint { key, note } => {
+            let verifier = match NoteVerifier::parse(&key) {
+                Ok(v) => v,
+                Err(e) => return Ok(verdict(Err(e.to_string()), true)),
+            };
+            let text = if note == "-" {
+                stdin_text(1 << 20)?
+            } else {
+                std::fs::read_to_string(&note)?
+            };
+            return Ok(match Checkpoint::verify(&text, &verifier) {
+                Ok((cp, _)) => {
+                    println!(
+                        "{}",
+                        json!({"valid": true, "origin": cp.origin, "treeSize": cp.head.size, "root": B64(cp.head.root)})
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(talos_audit::checkpoint::CheckpointError::Note(
+                    talos_audit::note::NoteError::Unverified(_),
+                )) => verdict(Err("no valid signature by that key".into()), false),
+                Err(e) => verdict(Err(e.to_string()), true),
+            });
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
