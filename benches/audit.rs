@@ -53,7 +53,8 @@ fn memory(c: &mut Criterion) {
             i += 1;
         })
     });
-    // rs_merkle: insert + commit one leaf at a time, its incremental API.
+    // rs_merkle: insert + commit one leaf at a time, its incremental API (256 per iteration).
+    g.throughput(Throughput::Elements(256));
     g.bench_function("rs_merkle_insert_commit_200B", |b| {
         b.iter_batched(
             rs_merkle::MerkleTree::<Rfc9162>::new,

@@ -1,17 +1,19 @@
 //! The durable audit log: RFC 9162 tree nodes and leaves in RocksDB, group-committed.
 //!
-//! Appenders hand their leaf to one committer thread over a bounded queue and wait. The
-//! committer takes everything queued (up to `max_batch`), extends the tree in memory,
-//! writes leaves, new nodes, size and root in one `WriteBatch` with a synced WAL write, and
-//! only then acknowledges each appender with its index. A crash before the write loses only
+//! Appenders take the next indices and queue their leaves (a bounded queue: they wait when
+//! it is full), then wait until the durable size passes their indices. One committer thread
+//! takes everything queued (up to `max_batch`), extends the tree in memory, writes leaves,
+//! new nodes, size and root in one `WriteBatch` with a synced WAL write, and only then
+//! raises the durable size and wakes the waiters, once per group rather than once per
+//! appender. If a write fails, the log stops accepting appends until it is reopened: a
+//! failed fsync cannot be retried safely, and recovery on open restores a consistent state. A crash before the write loses only
 //! unacknowledged appends; a crash after it loses nothing, and RocksDB's atomic batches mean
 //! there is never a half-appended entry. On open, the frontier is rebuilt from the stored
 //! nodes and its root must equal the stored root.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 
 use rocksdb::WriteBatch;
@@ -44,11 +46,28 @@ impl Default for LogConfig {
     }
 }
 
-type Ack = SyncSender<Result<u64, String>>;
-
-struct Request {
+/// Leaves waiting for the committer, with the index the first one will get.
+struct Pending {
     leaves: Vec<Vec<u8>>,
-    ack: Ack,
+    next_index: u64,
+    closed: bool,
+}
+
+/// What the committer has made durable.
+struct Durable {
+    head: TreeHead,
+    failed: Option<String>,
+}
+
+struct Shared {
+    pending: Mutex<Pending>,
+    /// Signals the committer that work arrived, and appenders that space freed up.
+    work: Condvar,
+    space: Condvar,
+    durable: Mutex<Durable>,
+    /// Signals appenders that the durable size moved (or the log failed).
+    done: Condvar,
+    size: AtomicU64,
 }
 
 fn node_key(level: u8, index: u64) -> [u8; 9] {
@@ -99,9 +118,7 @@ fn encode_head(h: &TreeHead) -> [u8; 40] {
 /// A durable, append-only audit log.
 pub struct AuditLog {
     store: Arc<Store>,
-    tx: Option<SyncSender<Request>>,
-    committed: Arc<AtomicU64>,
-    head: Arc<Mutex<TreeHead>>,
+    shared: Arc<Shared>,
     committer: Option<JoinHandle<()>>,
     config: LogConfig,
 }
@@ -133,32 +150,29 @@ impl AuditLog {
             )));
         }
         tracing::debug!(size = head.size, root = %head.root, "audit log opened");
-        let (tx, rx) = sync_channel::<Request>(config.queue.max(1));
-        let committed = Arc::new(AtomicU64::new(head.size));
-        let shared_head = Arc::new(Mutex::new(head));
+        let shared = Arc::new(Shared {
+            pending: Mutex::new(Pending {
+                leaves: Vec::new(),
+                next_index: head.size,
+                closed: false,
+            }),
+            work: Condvar::new(),
+            space: Condvar::new(),
+            durable: Mutex::new(Durable { head, failed: None }),
+            done: Condvar::new(),
+            size: AtomicU64::new(head.size),
+        });
         let committer = {
             let store = store.clone();
-            let committed = committed.clone();
-            let shared_head = shared_head.clone();
+            let shared = shared.clone();
             std::thread::Builder::new()
                 .name("talos-audit-commit".into())
-                .spawn(move || {
-                    commit_loop(
-                        &store,
-                        frontier,
-                        &rx,
-                        &committed,
-                        &shared_head,
-                        config.max_batch.max(1),
-                    )
-                })
+                .spawn(move || commit_loop(&store, frontier, &shared, config.max_batch.max(1)))
                 .map_err(|e| StoreError::Corrupt(format!("cannot start committer: {e}")))?
         };
         Ok(Self {
             store,
-            tx: Some(tx),
-            committed,
-            head: shared_head,
+            shared,
             committer: Some(committer),
             config,
         })
@@ -178,30 +192,52 @@ impl AuditLog {
             )));
         }
         let n = leaves.len() as u64;
-        let (ack, done) = sync_channel(1);
-        self.tx
-            .as_ref()
-            .ok_or(StoreError::Closed)?
-            .send(Request { leaves, ack })
-            .map_err(|_| StoreError::Closed)?;
-        let last = done
-            .recv()
-            .map_err(|_| StoreError::Closed)?
-            .map_err(StoreError::Corrupt)?;
-        Ok(last + 1 - n..last + 1)
+        let poisoned = || StoreError::Corrupt("audit log lock poisoned".into());
+        let first = {
+            let mut p = self.shared.pending.lock().map_err(|_| poisoned())?;
+            // Back-pressure: wait for room (a batch larger than the queue waits for empty).
+            while !p.closed
+                && !p.leaves.is_empty()
+                && p.leaves.len() + leaves.len() > self.config.queue.max(1)
+            {
+                p = self.shared.space.wait(p).map_err(|_| poisoned())?;
+            }
+            if p.closed {
+                return Err(StoreError::Closed);
+            }
+            let first = p.next_index;
+            p.next_index += n;
+            p.leaves.extend(leaves);
+            first
+        };
+        self.shared.work.notify_one();
+        let mut d = self.shared.durable.lock().map_err(|_| poisoned())?;
+        loop {
+            if d.head.size >= first + n {
+                return Ok(first..first + n);
+            }
+            if let Some(e) = &d.failed {
+                return Err(StoreError::Corrupt(format!("append not durable: {e}")));
+            }
+            d = self.shared.done.wait(d).map_err(|_| poisoned())?;
+        }
     }
 
     /// Durable size.
     pub fn size(&self) -> u64 {
-        self.committed.load(Ordering::Acquire)
+        self.shared.size.load(Ordering::Acquire)
     }
 
     /// Durable head (size and root).
     pub fn head(&self) -> TreeHead {
-        self.head.lock().map(|h| *h).unwrap_or(TreeHead {
-            size: 0,
-            root: talos_audit::hash::empty_root(),
-        })
+        self.shared
+            .durable
+            .lock()
+            .map(|d| d.head)
+            .unwrap_or(TreeHead {
+                size: 0,
+                root: talos_audit::hash::empty_root(),
+            })
     }
 
     /// The root at any durable size.
@@ -251,70 +287,75 @@ impl AuditLog {
 
 impl Drop for AuditLog {
     fn drop(&mut self) {
-        // Closing the queue ends the committer after it has written what it holds.
-        self.tx.take();
+        // Closing ends the committer after it has written what is queued.
+        if let Ok(mut p) = self.shared.pending.lock() {
+            p.closed = true;
+        }
+        self.shared.work.notify_all();
+        self.shared.space.notify_all();
         if let Some(h) = self.committer.take() {
             let _ = h.join();
         }
     }
 }
 
-fn commit_loop(
-    store: &Store,
-    mut frontier: Frontier,
-    rx: &Receiver<Request>,
-    committed: &AtomicU64,
-    head: &Mutex<TreeHead>,
-    max_batch: usize,
-) {
-    while let Ok(first) = rx.recv() {
-        let mut group = vec![first];
-        let mut count = group.iter().map(|r| r.leaves.len()).sum::<usize>();
-        while count < max_batch {
-            match rx.try_recv() {
-                Ok(r) => {
-                    count += r.leaves.len();
-                    group.push(r);
-                }
-                Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+fn commit_loop(store: &Store, mut frontier: Frontier, shared: &Shared, max_batch: usize) {
+    loop {
+        let group: Vec<Vec<u8>> = {
+            let Ok(mut p) = shared.pending.lock() else {
+                return;
+            };
+            while p.leaves.is_empty() && !p.closed {
+                p = match shared.work.wait(p) {
+                    Ok(p) => p,
+                    Err(_) => return,
+                };
             }
-        }
-        let before = frontier.clone();
+            if p.leaves.is_empty() {
+                return; // closed and drained
+            }
+            let take = p.leaves.len().min(max_batch);
+            p.leaves.drain(..take).collect()
+        };
+        shared.space.notify_all();
         let result = write_group(store, &mut frontier, &group);
+        let Ok(mut d) = shared.durable.lock() else {
+            return;
+        };
         match result {
-            Ok(new_head) => {
-                committed.store(new_head.size, Ordering::Release);
-                if let Ok(mut h) = head.lock() {
-                    *h = new_head;
-                }
-                let mut next = before.size();
-                for r in group {
-                    next += r.leaves.len() as u64;
-                    let _ = r.ack.send(Ok(next - 1));
-                }
+            Ok(head) => {
+                d.head = head;
+                shared.size.store(head.size, Ordering::Release);
             }
             Err(e) => {
-                // Nothing of this group is durable: forget it and tell every appender.
-                tracing::error!(error = %e, "audit log group commit failed");
-                frontier = before;
-                for r in group {
-                    let _ = r.ack.send(Err(e.to_string()));
+                // Nothing of this group is durable, and later indices were promised on top
+                // of it: stop here. Reopening recovers the last durable state.
+                tracing::error!(error = %e, "audit log group commit failed; log closed");
+                d.failed = Some(e.to_string());
+                if let Ok(mut p) = shared.pending.lock() {
+                    p.closed = true;
+                    p.leaves.clear();
                 }
+                shared.done.notify_all();
+                shared.space.notify_all();
+                return;
             }
         }
+        drop(d);
+        shared.done.notify_all();
     }
 }
 
 fn write_group(
     store: &Store,
     frontier: &mut Frontier,
-    group: &[Request],
+    group: &[Vec<u8>],
 ) -> Result<TreeHead, StoreError> {
     let leaves_cf = store.cf(CF_LEAVES)?;
     let nodes_cf = store.cf(CF_NODES)?;
     let meta_cf = store.cf(CF_META)?;
     let mut batch = WriteBatch::default();
-    for leaf in group.iter().flat_map(|r| r.leaves.iter()) {
+    for leaf in group {
         let index = frontier.append(leaf_hash(leaf), |level, index, hash| {
             batch.put_cf(nodes_cf, node_key(level, index), hash.as_bytes());
         });

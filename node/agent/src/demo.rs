@@ -21,6 +21,13 @@ use talos_capability::{
 use talos_identity::IdentityKey;
 use talos_primitives::CapabilityId;
 
+use talos_audit::checkpoint::Checkpoint;
+use talos_audit::event::{AuditEvent, DenyKind, EventKind, SignedEvent};
+use talos_audit::hash::leaf_hash;
+use talos_audit::note::NoteVerifier;
+use talos_audit::verify_inclusion;
+use talos_store::{AuditLog, LogConfig};
+
 use crate::home::Home;
 
 fn step(n: u32, title: &str) {
@@ -141,14 +148,23 @@ pub fn run() -> anyhow::Result<()> {
     ensure!(forged, "the rotated-out key could still update the DID");
     println!("    the old key can no longer update it: refused");
 
-    capabilities(&planner, &booking)?;
+    let decisions = capabilities(&planner, &booking)?;
+    audit(&booking, &booking_home, decisions)?;
 
     println!("\nEvery check above is a signature or hash a third party can redo from public data.");
     Ok(())
 }
 
+/// A sidecar decision, kept for the audit log.
+struct Decision {
+    caller: talos_primitives::Did,
+    leaf: talos_primitives::Commitment,
+    request: talos_primitives::Hash32,
+    outcome: Result<(), CapError>,
+}
+
 /// Steps 6-8: a capability is issued, delegated, used, refused when over-scoped, revoked.
-fn capabilities(planner: &IdentityKey, booking: &IdentityKey) -> anyhow::Result<()> {
+fn capabilities(planner: &IdentityKey, booking: &IdentityKey) -> anyhow::Result<Vec<Decision>> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -222,31 +238,44 @@ fn capabilities(planner: &IdentityKey, booking: &IdentityKey) -> anyhow::Result<
     let chain = [root.as_str(), child.as_str()];
     let me = booking.did();
     let holder = assistant.did();
-    let ask = |authz: &mut Authorizer, revoked: &MemoryRevocations, action: &str, amount: u64| {
-        let args = serde_json::json!({"amount": amount});
-        let args = args.as_object().cloned().unwrap_or_default();
-        let req = Request {
-            callee: &me,
-            resource: "talos://booking/flights/LHR-JFK",
-            action,
-            args: &args,
-            now,
+    let mut decisions = Vec::new();
+    let mut ask =
+        |authz: &mut Authorizer, revoked: &MemoryRevocations, action: &str, amount: u64| {
+            let args = serde_json::json!({"amount": amount});
+            let args = args.as_object().cloned().unwrap_or_default();
+            let req = Request {
+                callee: &me,
+                resource: "talos://booking/flights/LHR-JFK",
+                action,
+                args: &args,
+                now,
+            };
+            let outcome = authz
+                .authorize(&chain, &req, Possession::Channel(&holder), revoked)
+                .map(|_| ());
+            let request =
+                jcs::digest(&serde_json::json!({"res": req.resource, "act": action, "args": args}))
+                    .unwrap_or_default();
+            let shown = verdict(outcome.clone());
+            decisions.push(Decision {
+                caller: holder,
+                leaf: child.commitment(),
+                request,
+                outcome,
+            });
+            shown
         };
-        authz
-            .authorize(&chain, &req, Possession::Channel(&holder), revoked)
-            .map(|_| ())
-    };
     println!(
         "    book LHR-JFK for 450: {}",
-        verdict(ask(&mut authz, &revoked, "book", 450))
+        ask(&mut authz, &revoked, "book", 450)
     );
     println!(
         "    book LHR-JFK for 900: {}",
-        verdict(ask(&mut authz, &revoked, "book", 900))
+        ask(&mut authz, &revoked, "book", 900)
     );
     println!(
         "    cancel LHR-JFK:       {}",
-        verdict(ask(&mut authz, &revoked, "cancel", 10))
+        ask(&mut authz, &revoked, "cancel", 10)
     );
 
     step(
@@ -255,9 +284,91 @@ fn capabilities(planner: &IdentityKey, booking: &IdentityKey) -> anyhow::Result<
     );
     revoked.revoke(root.claims().jti);
     let after = ask(&mut authz, &revoked, "book", 450);
-    ensure!(after.is_err(), "a revoked chain was still accepted");
-    println!("    book LHR-JFK for 450: {}", verdict(after));
+    ensure!(
+        after.starts_with("refused"),
+        "a revoked chain was still accepted"
+    );
+    println!("    book LHR-JFK for 450: {after}");
+    Ok(decisions)
+}
+
+/// Steps 9-10: every decision is a signed event in booking's durable log; booking signs a
+/// checkpoint; an auditor checks one event's inclusion against it, trusting neither.
+fn audit(booking: &IdentityKey, home: &Home, decisions: Vec<Decision>) -> anyhow::Result<()> {
+    step(
+        9,
+        "Booking records each decision as a signed event in its durable audit log (RocksDB)",
+    );
+    let log = AuditLog::open(&crate::cli::log_dir(home), LogConfig::default())?;
+    let ts = now_ms();
+    for (seq, d) in decisions.iter().enumerate() {
+        let event = match &d.outcome {
+            Ok(()) => EventKind::CapabilityUsed {
+                leaf: d.leaf,
+                holder: d.caller,
+                request: d.request,
+            },
+            Err(e) => EventKind::CapabilityDenied {
+                caller: d.caller,
+                kind: DenyKind::new(e.kind()).context("error kinds are valid deny kinds")?,
+                request: d.request,
+            },
+        };
+        let body = AuditEvent {
+            agent: booking.did(),
+            seq: seq as u64,
+            ts,
+            event,
+        };
+        let leaf = SignedEvent::sign(booking, body)?.to_leaf()?;
+        let index = log.append(leaf)?;
+        println!("    event {index} durable ({})", verdict(d.outcome.clone()));
+    }
+    let name = booking.did().to_string();
+    let cp = Checkpoint {
+        origin: format!("talos/{name}"),
+        head: log.head(),
+        extensions: vec![],
+    };
+    let note = cp.sign(&name, booking)?.to_text();
+    let vkey = NoteVerifier {
+        name,
+        key: booking.public(),
+    }
+    .to_string();
+    println!(
+        "    checkpoint: size {}, root {}",
+        cp.head.size, cp.head.root
+    );
+
+    step(
+        10,
+        "An auditor verifies event 1 (the refused 900 booking) against the signed checkpoint",
+    );
+    let (seen, _) = Checkpoint::verify(&note, &NoteVerifier::parse(&vkey)?)?;
+    let leaf = log.leaf(1)?.context("event 1 is missing")?;
+    let event = SignedEvent::from_leaf(&leaf)?;
+    let proof = log.inclusion_proof(1, seen.head.size)?;
+    verify_inclusion(
+        1,
+        seen.head.size,
+        &leaf_hash(&leaf),
+        &proof,
+        &seen.head.root,
+    )?;
+    println!(
+        "    checkpoint signature ok; event signed by {}; inclusion proof of {} hashes leads to the signed root",
+        event.body.agent,
+        proof.len()
+    );
     Ok(())
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
 }
 
 fn verdict(r: Result<(), CapError>) -> String {

@@ -86,6 +86,7 @@ fn demo_runs() {
     assert!(text.contains("book LHR-JFK for 450: allowed"));
     assert!(text.contains("refused (widening)"));
     assert!(text.contains("refused (revoked)"));
+    assert!(text.contains("inclusion proof of 2 hashes leads to the signed root"));
 }
 
 mod cap {
