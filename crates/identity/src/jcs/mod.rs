@@ -14,6 +14,7 @@ use talos_primitives::{DidUrl, Ed25519Public, Hash32};
 
 use crate::keys::{IdentityKey, Signature, SignatureError, verify};
 
+mod key_ser;
 mod ser;
 
 pub use ser::SerError;

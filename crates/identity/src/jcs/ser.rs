@@ -20,7 +20,9 @@
 use std::cmp::Ordering;
 use std::fmt::Display;
 
-use serde::ser::{self, Impossible, Serialize};
+use serde::ser::{self, Serialize};
+
+use super::key_ser::KeySer;
 
 /// Why a value has no JCS form.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -54,7 +56,7 @@ pub(crate) fn to_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, SerErr
 }
 
 /// A member's key, kept without allocating where possible.
-enum Key {
+pub(super) enum Key {
     /// A struct field name.
     Static(&'static str),
     /// Key bytes that appear verbatim (no escapes) at this range of the output.
@@ -70,8 +72,8 @@ struct Member {
     end: usize,
 }
 
-struct Jcs {
-    out: Vec<u8>,
+pub(super) struct Jcs {
+    pub(super) out: Vec<u8>,
     /// Members of every object being written, innermost last.
     members: Vec<Member>,
     scratch: Vec<u8>,
@@ -90,7 +92,7 @@ impl Jcs {
         }
     }
 
-    fn write_str(&mut self, s: &str) {
+    pub(super) fn write_str(&mut self, s: &str) {
         // serde_json's escaping is RFC 8785's; writing to a Vec cannot fail.
         let _ = serde_json::to_writer(&mut self.out, s);
     }
@@ -162,7 +164,7 @@ fn cmp_utf16(a: &str, b: &str) -> Ordering {
 }
 
 /// An array being written.
-struct Seq<'a> {
+pub(super) struct Seq<'a> {
     ser: &'a mut Jcs,
     first: bool,
     /// For tuple variants: close the wrapping object too.
@@ -187,7 +189,7 @@ impl Seq<'_> {
 }
 
 /// An object being written.
-struct Obj<'a> {
+pub(super) struct Obj<'a> {
     ser: &'a mut Jcs,
     start: usize,
     base: usize,
@@ -470,157 +472,6 @@ impl ser::SerializeStructVariant for Obj<'_> {
     }
     fn end(self) -> Result<(), SerError> {
         Obj::end(self)
-    }
-}
-
-/// Serializes an object key: strings only, as JSON requires.
-struct KeySer<'a> {
-    ser: &'a mut Jcs,
-}
-
-impl KeySer<'_> {
-    fn key(self, s: &str) -> Key {
-        let before = self.ser.out.len();
-        self.ser.write_str(s);
-        let after = self.ser.out.len();
-        // Quoted with nothing escaped: the raw key sits between the quotes.
-        if after - before == s.len() + 2 {
-            Key::InOut(before + 1, after - 1)
-        } else {
-            Key::Owned(s.to_owned())
-        }
-    }
-}
-
-impl ser::Serializer for KeySer<'_> {
-    type Ok = Key;
-    type Error = SerError;
-    type SerializeSeq = Impossible<Key, SerError>;
-    type SerializeTuple = Impossible<Key, SerError>;
-    type SerializeTupleStruct = Impossible<Key, SerError>;
-    type SerializeTupleVariant = Impossible<Key, SerError>;
-    type SerializeMap = Impossible<Key, SerError>;
-    type SerializeStruct = Impossible<Key, SerError>;
-    type SerializeStructVariant = Impossible<Key, SerError>;
-
-    fn serialize_str(self, v: &str) -> Result<Key, SerError> {
-        Ok(self.key(v))
-    }
-    fn serialize_char(self, v: char) -> Result<Key, SerError> {
-        Ok(self.key(v.encode_utf8(&mut [0u8; 4])))
-    }
-    fn serialize_unit_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        variant: &'static str,
-    ) -> Result<Key, SerError> {
-        Ok(self.key(variant))
-    }
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        v: &T,
-    ) -> Result<Key, SerError> {
-        v.serialize(self)
-    }
-    fn serialize_bool(self, _: bool) -> Result<Key, SerError> {
-        Err(SerError::NonStringKey)
-    }
-    fn serialize_i8(self, _: i8) -> Result<Key, SerError> {
-        Err(SerError::NonStringKey)
-    }
-    fn serialize_i16(self, _: i16) -> Result<Key, SerError> {
-        Err(SerError::NonStringKey)
-    }
-    fn serialize_i32(self, _: i32) -> Result<Key, SerError> {
-        Err(SerError::NonStringKey)
-    }
-    fn serialize_i64(self, _: i64) -> Result<Key, SerError> {
-        Err(SerError::NonStringKey)
-    }
-    fn serialize_u8(self, _: u8) -> Result<Key, SerError> {
-        Err(SerError::NonStringKey)
-    }
-    fn serialize_u16(self, _: u16) -> Result<Key, SerError> {
-        Err(SerError::NonStringKey)
-    }
-    fn serialize_u32(self, _: u32) -> Result<Key, SerError> {
-        Err(SerError::NonStringKey)
-    }
-    fn serialize_u64(self, _: u64) -> Result<Key, SerError> {
-        Err(SerError::NonStringKey)
-    }
-    fn serialize_f32(self, _: f32) -> Result<Key, SerError> {
-        Err(SerError::NonStringKey)
-    }
-    fn serialize_f64(self, _: f64) -> Result<Key, SerError> {
-        Err(SerError::NonStringKey)
-    }
-    fn serialize_bytes(self, _: &[u8]) -> Result<Key, SerError> {
-        Err(SerError::NonStringKey)
-    }
-    fn serialize_none(self) -> Result<Key, SerError> {
-        Err(SerError::NonStringKey)
-    }
-    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<Key, SerError> {
-        Err(SerError::NonStringKey)
-    }
-    fn serialize_unit(self) -> Result<Key, SerError> {
-        Err(SerError::NonStringKey)
-    }
-    fn serialize_unit_struct(self, _: &'static str) -> Result<Key, SerError> {
-        Err(SerError::NonStringKey)
-    }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<Key, SerError> {
-        Err(SerError::NonStringKey)
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, SerError> {
-        Err(SerError::NonStringKey)
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, SerError> {
-        Err(SerError::NonStringKey)
-    }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, SerError> {
-        Err(SerError::NonStringKey)
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, SerError> {
-        Err(SerError::NonStringKey)
-    }
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, SerError> {
-        Err(SerError::NonStringKey)
-    }
-    fn serialize_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStruct, SerError> {
-        Err(SerError::NonStringKey)
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, SerError> {
-        Err(SerError::NonStringKey)
     }
 }
 
