@@ -5,11 +5,9 @@
 //! with a fast non-cryptographic hasher, compared in full on lookup) avoids the SHA-256 a
 //! commitment key would cost on every request.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Arc;
-
 use crate::chain::{VerifiedChain, check_time};
 use crate::error::CapError;
+use crate::fifo::FifoMap;
 use crate::revocation::RevocationSet;
 
 struct Entry {
@@ -19,16 +17,14 @@ struct Entry {
 
 /// Verified chains by leaf, with their expiry and the revocation epoch they were checked at.
 pub struct ChainCache {
-    map: HashMap<Arc<str>, Entry, foldhash::fast::RandomState>,
-    order: VecDeque<Arc<str>>,
-    capacity: usize,
+    entries: FifoMap<Entry>,
 }
 
 impl std::fmt::Debug for ChainCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ChainCache")
-            .field("len", &self.map.len())
-            .field("capacity", &self.capacity)
+            .field("len", &self.entries.len())
+            .field("capacity", &self.entries.capacity())
             .finish()
     }
 }
@@ -37,12 +33,7 @@ impl ChainCache {
     /// A cache holding up to `capacity` chains (oldest evicted first).
     pub fn new(capacity: usize) -> Self {
         Self {
-            map: HashMap::with_capacity_and_hasher(
-                capacity.min(1 << 16),
-                foldhash::fast::RandomState::default(),
-            ),
-            order: VecDeque::new(),
-            capacity: capacity.max(1),
+            entries: FifoMap::new(capacity),
         }
     }
 
@@ -55,55 +46,39 @@ impl ChainCache {
         revocations: &dyn RevocationSet,
     ) -> Option<Result<&VerifiedChain, CapError>> {
         let epoch = revocations.epoch();
-        let entry = self.map.get_mut(leaf)?;
+        let entry = self.entries.get_mut(leaf)?;
         if entry.epoch != epoch {
             if let Some(id) = entry.chain.ids.iter().find(|id| revocations.is_revoked(id)) {
                 let id = *id;
-                self.map.remove(leaf);
+                self.entries.remove(leaf);
                 return Some(Err(CapError::Revoked(id)));
             }
             entry.epoch = epoch;
         }
-        if let Err(e) = check_time(
-            entry.chain.ids.last().copied().unwrap_or_default(),
-            entry.chain.nbf,
-            entry.chain.exp,
-            now,
-        ) {
+        let (nbf, exp) = (entry.chain.nbf, entry.chain.exp);
+        let jti = entry.chain.ids.last().copied().unwrap_or_default();
+        if let Err(e) = check_time(jti, nbf, exp, now) {
             if matches!(e, CapError::Expired(_)) {
-                self.map.remove(leaf);
+                self.entries.remove(leaf);
             }
             return Some(Err(e));
         }
         // Re-borrow immutably for the caller.
-        self.map.get(leaf).map(|e| Ok(&e.chain))
+        self.entries.get(leaf).map(|e| Ok(&e.chain))
     }
 
     /// Remembers a verified chain.
     pub fn insert(&mut self, leaf: &str, chain: VerifiedChain, epoch: u64) {
-        if self.map.contains_key(leaf) {
-            return;
-        }
-        while self.map.len() >= self.capacity {
-            match self.order.pop_front() {
-                Some(old) => {
-                    self.map.remove(&old);
-                }
-                None => break,
-            }
-        }
-        let key: Arc<str> = Arc::from(leaf);
-        self.order.push_back(key.clone());
-        self.map.insert(key, Entry { chain, epoch });
+        self.entries.insert(leaf, Entry { chain, epoch });
     }
 
     /// Cached chains.
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.entries.len()
     }
 
     /// True when empty.
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.entries.len() == 0
     }
 }

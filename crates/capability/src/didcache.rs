@@ -7,11 +7,10 @@
 //! string (a did:key never changes its key), so the cache needs no invalidation, only a
 //! bound.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Arc;
-
 use ed25519_dalek::VerifyingKey;
 use talos_primitives::{Did, DidError};
+
+use crate::fifo::FifoMap;
 
 /// A parsed DID and, for did:key, its verifying key.
 #[derive(Debug, Clone, Copy)]
@@ -22,15 +21,13 @@ pub(crate) struct Resolved {
 
 /// Parsed DIDs by their text, oldest evicted first.
 pub struct DidCache {
-    map: HashMap<Arc<str>, Resolved, foldhash::fast::RandomState>,
-    order: VecDeque<Arc<str>>,
-    capacity: usize,
+    entries: FifoMap<Resolved>,
 }
 
 impl std::fmt::Debug for DidCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DidCache")
-            .field("len", &self.map.len())
+            .field("len", &self.entries.len())
             .finish()
     }
 }
@@ -39,17 +36,12 @@ impl DidCache {
     /// Remembers up to `capacity` DIDs.
     pub fn new(capacity: usize) -> Self {
         Self {
-            map: HashMap::with_capacity_and_hasher(
-                capacity.min(4096),
-                foldhash::fast::RandomState::default(),
-            ),
-            order: VecDeque::new(),
-            capacity: capacity.max(1),
+            entries: FifoMap::new(capacity),
         }
     }
 
     pub(crate) fn resolve(&mut self, s: &str) -> Result<Resolved, DidError> {
-        if let Some(r) = self.map.get(s) {
+        if let Some(r) = self.entries.get(s) {
             return Ok(*r);
         }
         let did = Did::parse(s)?;
@@ -62,17 +54,7 @@ impl DidCache {
             None => None,
         };
         let r = Resolved { did, key };
-        while self.map.len() >= self.capacity {
-            match self.order.pop_front() {
-                Some(old) => {
-                    self.map.remove(&old);
-                }
-                None => break,
-            }
-        }
-        let k: Arc<str> = Arc::from(s);
-        self.order.push_back(k.clone());
-        self.map.insert(k, r);
+        self.entries.insert(s, r);
         Ok(r)
     }
 }

@@ -16,6 +16,7 @@ pub mod cache;
 pub mod chain;
 mod didcache;
 pub mod error;
+mod fifo;
 pub mod invocation;
 mod jws;
 pub mod nonce;
