@@ -1,0 +1,12 @@
+//! Integration tests for talos-ratchet.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+
+mod common;
+mod handshake;
+mod ratchet;
