@@ -1,6 +1,7 @@
 //! talos-ratchet: wip
 #![allow(missing_docs)]
 pub mod aead;
+pub mod at_rest;
 pub mod codec;
 pub mod header;
 pub mod kdf;
@@ -9,4 +10,5 @@ pub mod message;
 pub mod pq;
 pub mod prekey;
 pub mod session;
+pub mod state;
 pub mod x3dh;

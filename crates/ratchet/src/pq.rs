@@ -3,10 +3,7 @@
 use core::fmt;
 
 use ml_kem::array::Array;
-use ml_kem::{
-    Decapsulate, DecapsulationKey, Encapsulate, EncapsulationKey, KeyExport, MlKem768,
-    TryKeyInit as _,
-};
+use ml_kem::{Decapsulate, DecapsulationKey, Encapsulate, EncapsulationKey, KeyExport, MlKem768};
 use rand::CryptoRng;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 

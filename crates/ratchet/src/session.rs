@@ -27,7 +27,7 @@ pub const MAX_SKIP: u32 = 1000;
 pub const MAX_SKIPPED_TOTAL: usize = 2000;
 /// Receiving chains remembered (for duplicate detection and header-key trial decryption);
 /// skipped keys of an older chain are evicted with it.
-pub const MAX_RECEIVING_CHAINS: usize = 8;
+pub const MAX_RECEIVING_CHAINS: usize = 32;
 
 /// Why a message was not decrypted. The session is unchanged after every one of these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -419,24 +419,40 @@ impl Session {
             }
             return Ok((header, Slot::NewChain, chain));
         }
-        // Header encryption: try each remembered receiving chain's header key (a handful,
-        // bounded by MAX_RECEIVING_CHAINS), then the next header key.
-        for mark in self.chains.iter().rev() {
-            if let Some(header) = Header::open(&HeaderKey(mark.chain), sealed) {
-                if let Some(i) = self.find_skipped(&mark.chain, header.n) {
-                    return Ok((header, Slot::Skipped(i), mark.chain));
-                }
-                let current = self.hkr.as_ref().is_some_and(|hk| hk.0 == mark.chain);
-                if current && header.n >= self.nr {
-                    return Ok((header, Slot::Current, mark.chain));
-                }
-                return Err(self.missing(&mark.chain, header.n));
-            }
+        // Header encryption: trial decryption, cheapest first — the current receiving
+        // chain, then the next header key (a new ratchet step), then older chains (bounded
+        // by MAX_RECEIVING_CHAINS) for late messages.
+        if let Some(hkr) = &self.hkr
+            && let Some(header) = Header::open(hkr, sealed)
+        {
+            return self.place(header, hkr.0, true);
         }
         if let Some(header) = Header::open(&self.nhkr, sealed) {
             return Ok((header, Slot::NewChain, self.nhkr.0));
         }
+        for mark in self.chains.iter().rev() {
+            if let Some(header) = Header::open(&HeaderKey(mark.chain), sealed) {
+                return self.place(header, mark.chain, false);
+            }
+        }
         Err(DecryptError::UnknownHeaderKey)
+    }
+
+    /// A header opened by a known chain's key: a held skipped key, the next keys of the
+    /// current chain, or a key already used or evicted.
+    fn place(
+        &self,
+        header: Header,
+        chain: [u8; 32],
+        current: bool,
+    ) -> Result<(Header, Slot, [u8; 32]), DecryptError> {
+        if let Some(i) = self.find_skipped(&chain, header.n) {
+            return Ok((header, Slot::Skipped(i), chain));
+        }
+        if current && header.n >= self.nr {
+            return Ok((header, Slot::Current, chain));
+        }
+        Err(self.missing(&chain, header.n))
     }
 
     /// Derives keys and decrypts without touching `self`.
