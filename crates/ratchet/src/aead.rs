@@ -52,6 +52,7 @@ fn join(parts: &[&[u8]]) -> smallvec_ad::Ad {
 mod smallvec_ad {
     /// Associated data is at most a few hundred bytes; a fixed stack buffer avoids a heap
     /// allocation per message, with a heap fallback for anything larger.
+    #[allow(clippy::large_enum_variant)] // by design: it lives on the stack for one call
     pub(super) enum Ad {
         Stack([u8; 256], usize),
         Heap(Vec<u8>),

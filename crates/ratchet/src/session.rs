@@ -609,13 +609,12 @@ impl Session {
     }
 }
 
+/// Skipped keys, the message key, and the chain key after it.
+type SkipOutput = (Vec<(u32, MessageKey)>, MessageKey, ChainKey);
+
 /// Steps a chain from `from` to `until`, returning the skipped keys, the key for `until`
 /// and the chain key after it. At most [`MAX_SKIP`] keys may be skipped.
-fn skip(
-    ck: &ChainKey,
-    from: u32,
-    until: u32,
-) -> Result<(Vec<(u32, MessageKey)>, MessageKey, ChainKey), DecryptError> {
+fn skip(ck: &ChainKey, from: u32, until: u32) -> Result<SkipOutput, DecryptError> {
     let gap = u64::from(until.saturating_sub(from));
     if gap > u64::from(MAX_SKIP) {
         return Err(DecryptError::TooManySkipped { skipped: gap });

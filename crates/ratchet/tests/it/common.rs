@@ -4,13 +4,13 @@ use talos_ratchet::prekey::PreKeyStore;
 use talos_ratchet::session::Session;
 use talos_ratchet::x3dh::{self, SessionConfig};
 
-pub struct Party {
-    pub identity: IdentityKey,
-    pub store: PreKeyStore,
+pub(crate) struct Party {
+    pub(crate) identity: IdentityKey,
+    pub(crate) store: PreKeyStore,
 }
 
 impl Party {
-    pub fn new(pq: bool) -> Self {
+    pub(crate) fn new(pq: bool) -> Self {
         let identity = IdentityKey::generate().unwrap();
         let mut store = PreKeyStore::new(&mut rand::rng(), &identity, pq).unwrap();
         store
@@ -20,7 +20,7 @@ impl Party {
     }
 }
 
-pub fn message_of(env: Envelope) -> Message {
+pub(crate) fn message_of(env: Envelope) -> Message {
     match env {
         Envelope::Message(m) => m,
         Envelope::Initial(i) => i.message,
@@ -28,7 +28,7 @@ pub fn message_of(env: Envelope) -> Message {
 }
 
 /// Alice initiates to Bob; Bob responds to the first message. Returns (alice, bob).
-pub fn pair(config: SessionConfig) -> (Session, Session) {
+pub(crate) fn pair(config: SessionConfig) -> (Session, Session) {
     let alice = Party::new(true);
     let mut bob = Party::new(true);
     let opk = bob.store.next_one_time_id();

@@ -8,5 +8,7 @@
 )]
 
 mod common;
+mod group;
 mod handshake;
 mod ratchet;
+mod simultaneous;

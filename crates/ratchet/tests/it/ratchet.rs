@@ -187,10 +187,7 @@ fn every_single_bit_flip_is_rejected_and_state_unchanged() {
         let _ = a.decrypt(&first).unwrap();
         let _ = message_of(b.encrypt(b"x").unwrap());
         let same_chain = message_of(b.encrypt(&[9u8; 35]).unwrap()); // same chain, n = 2
-        let ratchet = {
-            let m = message_of(a.encrypt(&[1u8; 35]).unwrap());
-            m // new ratchet step for Bob
-        };
+        let ratchet = message_of(a.encrypt(&[1u8; 35]).unwrap()); // a new ratchet step for Bob
         for (receiver, msg) in [(&mut a, same_chain), (&mut b, ratchet)] {
             let before = receiver.encode();
             let bytes = msg.as_bytes().to_vec();
