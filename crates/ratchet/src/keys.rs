@@ -78,6 +78,13 @@ impl fmt::Debug for DhSecret {
 #[derive(Zeroize, ZeroizeOnDrop)]
 pub struct SharedSecret(pub(crate) [u8; 32]);
 
+impl SharedSecret {
+    /// The raw shared secret, for test vectors only; the protocol feeds it to a KDF.
+    pub const fn dangerous_as_bytes(&self) -> [u8; 32] {
+        self.0
+    }
+}
+
 impl fmt::Debug for SharedSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("SharedSecret(..)")

@@ -10,5 +10,7 @@
 mod common;
 mod group;
 mod handshake;
+mod props;
 mod ratchet;
 mod simultaneous;
+mod wycheproof;
