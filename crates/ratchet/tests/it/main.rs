@@ -10,6 +10,7 @@
 mod common;
 mod group;
 mod handshake;
+mod kat;
 mod props;
 mod ratchet;
 mod simultaneous;
