@@ -42,13 +42,25 @@ impl KemSecret {
         &self.0
     }
 
-    fn expand(&self) -> DecapsulationKey<MlKem768> {
-        DecapsulationKey::<MlKem768>::from_seed(Array::from(self.0))
+    /// Expands the seed into the decapsulation key (FIPS 203 key generation). The prekey
+    /// store keeps the expanded key so that each handshake does not redo it.
+    pub(crate) fn expand(&self) -> KemDecapsulator {
+        KemDecapsulator(DecapsulationKey::<MlKem768>::from_seed(Array::from(self.0)))
     }
 
     /// The encapsulation key to publish.
     pub fn public(&self) -> KemPublic {
-        let ek = self.expand().encapsulation_key().to_bytes();
+        self.expand().public()
+    }
+}
+
+/// An expanded ML-KEM-768 decapsulation key (zeroized on drop by `ml-kem`).
+#[derive(Clone)]
+pub(crate) struct KemDecapsulator(DecapsulationKey<MlKem768>);
+
+impl KemDecapsulator {
+    pub(crate) fn public(&self) -> KemPublic {
+        let ek = self.0.encapsulation_key().to_bytes();
         let mut out = Box::new([0u8; KEM_PUBLIC_LEN]);
         out.copy_from_slice(ek.as_slice());
         KemPublic(out)
@@ -58,10 +70,16 @@ impl KemSecret {
     /// yields an unrelated (implicitly rejected) secret, which the first message's AEAD
     /// then refuses.
     pub(crate) fn decapsulate(&self, ct: &[u8; KEM_CIPHERTEXT_LEN]) -> SharedSecret {
-        let ss = self.expand().decapsulate(&Array::from(*ct));
+        let ss = self.0.decapsulate(&Array::from(*ct));
         let mut out = [0u8; 32];
         out.copy_from_slice(ss.as_slice());
         SharedSecret(out)
+    }
+}
+
+impl fmt::Debug for KemDecapsulator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("KemDecapsulator(..)")
     }
 }
 

@@ -10,7 +10,7 @@ use talos_primitives::Ed25519Public;
 use crate::codec::{DecodeError, Reader};
 use crate::keys::{DhPublic, DhSecret};
 use crate::message::VERSION;
-use crate::pq::{KEM_PUBLIC_LEN, KemPublic, KemSecret};
+use crate::pq::{KEM_PUBLIC_LEN, KemDecapsulator, KemPublic, KemSecret};
 
 /// One-time prekeys held at once; the node replenishes below this.
 pub const MAX_ONE_TIME_PREKEYS: usize = 200;
@@ -48,6 +48,7 @@ pub enum PreKeyError {
 pub(crate) struct SignedPreKey {
     pub(crate) id: u32,
     pub(crate) secret: DhSecret,
+    pub(crate) public: DhPublic,
     pub(crate) signature: Signature,
 }
 
@@ -56,6 +57,7 @@ pub(crate) struct SignedPreKey {
 pub(crate) struct KemPreKey {
     pub(crate) id: u32,
     pub(crate) secret: KemSecret,
+    pub(crate) expanded: KemDecapsulator,
     pub(crate) public: KemPublic,
     pub(crate) signature: Signature,
 }
@@ -106,10 +108,12 @@ impl PreKeyStore {
     ) -> Result<u32, PreKeyError> {
         let id = self.take_id()?;
         let secret = DhSecret::generate(rng);
-        let signature = identity.sign(&spk_signed_bytes(id, &secret.public()));
+        let public = secret.public();
+        let signature = identity.sign(&spk_signed_bytes(id, &public));
         self.signed.push_back(SignedPreKey {
             id,
             secret,
+            public,
             signature,
         });
         while self.signed.len() > MAX_SIGNED_PREKEYS {
@@ -126,11 +130,13 @@ impl PreKeyStore {
     ) -> Result<u32, PreKeyError> {
         let id = self.take_id()?;
         let secret = KemSecret::generate(rng);
-        let public = secret.public();
+        let expanded = secret.expand();
+        let public = expanded.public();
         let signature = identity.sign(&kem_signed_bytes(id, &public));
         self.kem.push_back(KemPreKey {
             id,
             secret,
+            expanded,
             public,
             signature,
         });
@@ -179,7 +185,7 @@ impl PreKeyStore {
         Some(PreKeyBundle {
             identity: identity.public(),
             signed_prekey_id: spk.id,
-            signed_prekey: spk.secret.public(),
+            signed_prekey: spk.public,
             signed_prekey_signature: spk.signature,
             one_time_prekey: one_time,
             kem_prekey: kem,
@@ -264,9 +270,13 @@ impl PreKeyStore {
         }
         let mut signed = VecDeque::with_capacity(n);
         for _ in 0..n {
+            let id = r.u32("signed prekey id")?;
+            let secret = DhSecret::from_bytes(r.array("signed prekey")?);
+            let public = secret.public();
             signed.push_back(SignedPreKey {
-                id: r.u32("signed prekey id")?,
-                secret: DhSecret::from_bytes(r.array("signed prekey")?),
+                id,
+                secret,
+                public,
                 signature: Signature(r.array("signed prekey signature")?),
             });
         }
@@ -290,10 +300,12 @@ impl PreKeyStore {
             let id = r.u32("kem prekey id")?;
             let secret = KemSecret::from_seed(r.array("kem seed")?);
             let signature = Signature(r.array("kem signature")?);
-            let public = secret.public();
+            let expanded = secret.expand();
+            let public = expanded.public();
             kem.push_back(KemPreKey {
                 id,
                 secret,
+                expanded,
                 public,
                 signature,
             });

@@ -219,6 +219,7 @@ impl Session {
     pub(crate) fn new_responder(
         agreement: &Agreement,
         signed_prekey: DhSecret,
+        signed_prekey_public: DhPublic,
         handshake_id: [u8; 32],
         header_encryption: bool,
     ) -> Self {
@@ -231,7 +232,7 @@ impl Session {
             responder: agreement.responder,
             handshake_id,
             pending: None,
-            dhs_public: signed_prekey.public(),
+            dhs_public: signed_prekey_public,
             dhs: signed_prekey,
             dhr: None,
             rk,
@@ -297,7 +298,8 @@ impl Session {
         self.skipped.len()
     }
 
-    /// Encrypts with the thread-local CSPRNG (used only for header-encryption nonces).
+    /// Encrypts with the thread-local CSPRNG (for a new ratchet key after the peer's
+    /// ratchet step, and header-encryption nonces).
     pub fn encrypt(&mut self, plaintext: &[u8]) -> Result<Envelope, EncryptError> {
         self.encrypt_with_rng(&mut rand::rng(), plaintext)
     }
@@ -310,6 +312,9 @@ impl Session {
     ) -> Result<Envelope, EncryptError> {
         if plaintext.len() > MAX_PLAINTEXT_LEN {
             return Err(EncryptError::TooLarge(plaintext.len()));
+        }
+        if self.cks.is_none() {
+            self.ratchet_sending(rng)?;
         }
         let cks = self.cks.as_ref().ok_or(EncryptError::NoSendingChain)?;
         let next_ns = self.ns.checked_add(1).ok_or(EncryptError::ChainExhausted)?;
@@ -364,25 +369,34 @@ impl Session {
         })
     }
 
-    /// Decrypts with the thread-local CSPRNG (for the next ratchet key).
+    /// `RatchetDecrypt`, transactional. It needs no randomness: the next ratchet key is
+    /// drawn by the next encryption.
     pub fn decrypt(&mut self, message: &Message) -> Result<Vec<u8>, DecryptError> {
-        self.decrypt_with_rng(&mut rand::rng(), message)
-    }
-
-    /// `RatchetDecrypt`, transactional.
-    pub fn decrypt_with_rng<R: CryptoRng + ?Sized>(
-        &mut self,
-        rng: &mut R,
-        message: &Message,
-    ) -> Result<Vec<u8>, DecryptError> {
         if message.is_header_encrypted() != self.header_encryption {
             return Err(DecryptError::HeaderEncryptionMismatch);
         }
         let (header, slot, chain) = self.locate(message)?;
         let staged = self.stage(message, &header, slot, chain)?;
-        self.commit(rng, staged.commit, &header, chain)?;
+        self.commit(staged.commit, chain);
         self.pending = None;
         Ok(staged.plaintext)
+    }
+
+    /// The sending half of the DH ratchet (spec §3.5, second half), deferred from the
+    /// decryption that received the peer's new ratchet key: a fresh key against it.
+    fn ratchet_sending<R: CryptoRng + ?Sized>(&mut self, rng: &mut R) -> Result<(), EncryptError> {
+        // Before the first received message the responder has no peer ratchet key.
+        let (Some(dhr), Some(_)) = (self.dhr, &self.ckr) else {
+            return Err(EncryptError::NoSendingChain);
+        };
+        let dhs = DhSecret::generate(rng);
+        let (rk, cks, nhks) = kdf_rk(&self.rk, &dhs.diffie_hellman(&dhr)?);
+        self.dhs_public = dhs.public();
+        self.dhs = dhs;
+        self.rk = rk;
+        self.cks = Some(cks);
+        self.nhks = nhks;
+        Ok(())
     }
 
     fn find_skipped(&self, chain: &[u8; 32], n: u32) -> Option<usize> {
@@ -522,15 +536,8 @@ impl Session {
         }
     }
 
-    /// Writes back a decryption. Only the DH ratchet's fresh key can still fail here, and
-    /// it fails before anything is written.
-    fn commit<R: CryptoRng + ?Sized>(
-        &mut self,
-        rng: &mut R,
-        commit: Commit,
-        header: &Header,
-        chain: [u8; 32],
-    ) -> Result<(), DecryptError> {
+    /// Writes back a decryption; nothing here can fail.
+    fn commit(&mut self, commit: Commit, chain: [u8; 32]) {
         match commit {
             Commit::RemoveSkipped(i) => {
                 self.skipped.remove(i);
@@ -549,9 +556,6 @@ impl Session {
                 nr,
                 new_skipped,
             } => {
-                // The sending half of the DH ratchet: a fresh key against the peer's new one.
-                let dhs = DhSecret::generate(rng);
-                let (rk2, cks, nhks) = kdf_rk(&rk, &dhs.diffie_hellman(&dhr)?);
                 let old_chain = if self.header_encryption {
                     self.hkr.as_ref().map(|k| k.0)
                 } else {
@@ -570,17 +574,14 @@ impl Session {
                 }
                 self.nhkr = nhkr;
                 self.ckr = Some(ckr);
-                self.dhs_public = dhs.public();
-                self.dhs = dhs;
-                self.rk = rk2;
-                self.cks = Some(cks);
-                self.nhks = nhks;
-                let _ = header;
+                self.rk = rk;
+                // The sending half of the DH ratchet waits for the next encryption (as in
+                // vodozemac): no sending chain until then.
+                self.cks = None;
                 self.remember_chain(chain);
                 self.push_skipped(chain, new_skipped);
             }
         }
-        Ok(())
     }
 
     fn remember_chain(&mut self, chain: [u8; 32]) {

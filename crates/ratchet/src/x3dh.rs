@@ -186,8 +186,7 @@ pub fn initiate<R: CryptoRng + ?Sized>(
 /// Completes a handshake from an initial message (the responder, "Bob") and decrypts its
 /// first message. Transactional: on any error the store is unchanged, so a forged initial
 /// message cannot burn a one-time prekey.
-pub fn respond<R: CryptoRng + ?Sized>(
-    rng: &mut R,
+pub fn respond(
     identity: &IdentityKey,
     store: &mut PreKeyStore,
     initial: &InitialMessage,
@@ -211,7 +210,7 @@ pub fn respond<R: CryptoRng + ?Sized>(
             store
                 .kem_prekey(*id)
                 .ok_or(HandshakeError::UnknownKemPreKey(*id))?
-                .secret
+                .expanded
                 .decapsulate(ct),
         ),
         None => None,
@@ -238,10 +237,11 @@ pub fn respond<R: CryptoRng + ?Sized>(
     let mut session = Session::new_responder(
         &agreement,
         spk.secret.clone(),
+        spk.public,
         initial.handshake_id(),
         initial.header_encryption,
     );
-    let plaintext = session.decrypt_with_rng(rng, &initial.message)?;
+    let plaintext = session.decrypt(&initial.message)?;
     if let Some(id) = initial.one_time_prekey_id {
         store.consume_one_time(id);
     }

@@ -1,8 +1,9 @@
 //! `talos demo`: the end-to-end story of what exists so far, run in a throwaway home.
 //!
 //! Today that is identity (keystores, did:key and PeerId, DID documents, a did:talos
-//! rotation history, canonical signatures) and capabilities (issue, delegate, decide,
-//! revoke). Sessions and anchoring join the story as their issues land.
+//! rotation history, canonical signatures), an end-to-end PQXDH + Double Ratchet session,
+//! capabilities (issue, delegate, decide, revoke) and the audit log. The network and
+//! anchoring join the story as their issues land.
 
 use anyhow::{Context, ensure};
 use serde_json::json;
@@ -148,10 +149,72 @@ pub fn run() -> anyhow::Result<()> {
     ensure!(forged, "the rotated-out key could still update the DID");
     println!("    the old key can no longer update it: refused");
 
+    session(&planner, &booking)?;
     let decisions = capabilities(&planner, &booking)?;
     audit(&booking, &booking_home, decisions)?;
 
     println!("\nEvery check above is a signature or hash a third party can redo from public data.");
+    Ok(())
+}
+
+/// Step 6: an end-to-end session (PQXDH, then the Double Ratchet), as the nodes run it.
+fn session(planner: &IdentityKey, booking: &IdentityKey) -> anyhow::Result<()> {
+    use talos_ratchet::{Envelope, Message, PreKeyStore, SessionConfig, x3dh};
+    step(
+        6,
+        "Planner opens an end-to-end session to booking: PQXDH (X3DH + ML-KEM-768), then the Double Ratchet",
+    );
+    let rng = &mut rand::rng();
+    let mut store = PreKeyStore::new(rng, booking, true)?;
+    store.generate_one_time_prekeys(rng, 10)?;
+    let bundle = store
+        .bundle(booking, store.next_one_time_id())
+        .context("booking has no signed prekey")?;
+    let cfg = SessionConfig::default();
+    let mut p = x3dh::initiate(rng, planner, &bundle, cfg)?;
+    let Envelope::Initial(first) = p.encrypt(b"book LHR-JFK, max 450")? else {
+        anyhow::bail!("a new session must start with an initial message");
+    };
+    println!(
+        "    booking's bundle: signed prekey, one-time prekey, ML-KEM-768 key ({} bytes); PQXDH used: {}",
+        bundle.encode().len(),
+        first.kem.is_some()
+    );
+    let (mut b, text) = x3dh::respond(booking, &mut store, &first, cfg)?;
+    println!(
+        "    booking decrypts the first message ({} bytes of plaintext); session {}",
+        text.len(),
+        hex::encode(&b.handshake_id()[..8])
+    );
+    let as_msg = |e: Envelope| match e {
+        Envelope::Message(m) => m,
+        Envelope::Initial(i) => i.message,
+    };
+    let reply: Message = as_msg(b.encrypt(b"booked, ref TK-42")?);
+    ensure!(
+        p.decrypt(&reply)? == b"booked, ref TK-42",
+        "reply did not decrypt"
+    );
+    let mut forged = reply.as_bytes().to_vec();
+    if let Some(last) = forged.last_mut() {
+        *last ^= 1;
+    }
+    let refused = Message::parse(&forged).map(|m| p.decrypt(&m));
+    ensure!(
+        matches!(refused, Ok(Err(_)) | Err(_)),
+        "a tampered frame decrypted"
+    );
+    let replay = p.decrypt(&reply);
+    ensure!(replay.is_err(), "a replayed frame decrypted twice");
+    println!("    reply decrypts; a one-bit-flipped copy and a replay are both refused");
+    let again = x3dh::respond(booking, &mut store, &first, cfg);
+    println!(
+        "    the one-time prekey cannot be used twice: {}",
+        match again {
+            Ok(_) => "ACCEPTED (bug)".to_string(),
+            Err(e) => format!("refused ({e})"),
+        }
+    );
     Ok(())
 }
 
@@ -163,7 +226,7 @@ struct Decision {
     outcome: Result<(), CapError>,
 }
 
-/// Steps 6-8: a capability is issued, delegated, used, refused when over-scoped, revoked.
+/// Steps 7-9: a capability is issued, delegated, used, refused when over-scoped, revoked.
 fn capabilities(planner: &IdentityKey, booking: &IdentityKey) -> anyhow::Result<Vec<Decision>> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -181,7 +244,7 @@ fn capabilities(planner: &IdentityKey, booking: &IdentityKey) -> anyhow::Result<
     };
 
     step(
-        6,
+        7,
         "Booking grants planner a capability; planner delegates a narrower one to its assistant",
     );
     let root = Token::issue(
@@ -230,7 +293,7 @@ fn capabilities(planner: &IdentityKey, booking: &IdentityKey) -> anyhow::Result<
     );
 
     step(
-        7,
+        8,
         "Booking's sidecar decides requests from the assistant (authenticated channel, no bearer tokens)",
     );
     let mut authz = Authorizer::new(VerifierConfig::new(booking.did()), 64, 64, 300);
@@ -279,7 +342,7 @@ fn capabilities(planner: &IdentityKey, booking: &IdentityKey) -> anyhow::Result<
     );
 
     step(
-        8,
+        9,
         "Booking revokes the root; everything delegated below it falls at once",
     );
     revoked.revoke(root.claims().jti);
@@ -292,11 +355,11 @@ fn capabilities(planner: &IdentityKey, booking: &IdentityKey) -> anyhow::Result<
     Ok(decisions)
 }
 
-/// Steps 9-10: every decision is a signed event in booking's durable log; booking signs a
+/// Steps 10-11: every decision is a signed event in booking's durable log; booking signs a
 /// checkpoint; an auditor checks one event's inclusion against it, trusting neither.
 fn audit(booking: &IdentityKey, home: &Home, decisions: Vec<Decision>) -> anyhow::Result<()> {
     step(
-        9,
+        10,
         "Booking records each decision as a signed event in its durable audit log (RocksDB)",
     );
     let log = AuditLog::open(&crate::cli::log_dir(home), LogConfig::default())?;
@@ -342,7 +405,7 @@ fn audit(booking: &IdentityKey, home: &Home, decisions: Vec<Decision>) -> anyhow
     );
 
     step(
-        10,
+        11,
         "An auditor verifies event 1 (the refused 900 booking) against the signed checkpoint",
     );
     let (seen, _) = Checkpoint::verify(&note, &NoteVerifier::parse(&vkey)?)?;

@@ -37,14 +37,7 @@ pub(crate) fn pair(config: SessionConfig) -> (Session, Session) {
     let Envelope::Initial(init) = a.encrypt(b"hello bob").unwrap() else {
         panic!("expected initial")
     };
-    let (b, pt) = x3dh::respond(
-        &mut rand::rng(),
-        &bob.identity,
-        &mut bob.store,
-        &init,
-        config,
-    )
-    .unwrap();
+    let (b, pt) = x3dh::respond(&bob.identity, &mut bob.store, &init, config).unwrap();
     assert_eq!(pt, b"hello bob");
     (a, b)
 }

@@ -36,7 +36,6 @@ fn one_time_prekey_is_consumed_exactly_once() {
         panic!()
     };
     x3dh::respond(
-        &mut rand::rng(),
         &bob.identity,
         &mut bob.store,
         &init,
@@ -44,7 +43,6 @@ fn one_time_prekey_is_consumed_exactly_once() {
     )
     .unwrap();
     let err = x3dh::respond(
-        &mut rand::rng(),
         &bob.identity,
         &mut bob.store,
         &init,
@@ -85,14 +83,7 @@ fn pqxdh_is_the_default_when_offered_and_can_be_required() {
         require_pq: true,
         ..SessionConfig::default()
     };
-    x3dh::respond(
-        &mut rand::rng(),
-        &bob.identity,
-        &mut bob.store,
-        &init,
-        strict,
-    )
-    .unwrap();
+    x3dh::respond(&bob.identity, &mut bob.store, &init, strict).unwrap();
     // A classical initial message is refused by a responder that requires PQ.
     let classical = initial(
         &alice,
@@ -104,14 +95,7 @@ fn pqxdh_is_the_default_when_offered_and_can_be_required() {
         },
     );
     assert!(classical.kem.is_none());
-    let err = x3dh::respond(
-        &mut rand::rng(),
-        &bob.identity,
-        &mut bob.store,
-        &classical,
-        strict,
-    )
-    .unwrap_err();
+    let err = x3dh::respond(&bob.identity, &mut bob.store, &classical, strict).unwrap_err();
     assert_eq!(err, HandshakeError::PostQuantumRequired);
     // An initiator that requires PQ refuses a bundle without ML-KEM.
     let plain_bob = Party::new(false);
@@ -173,19 +157,19 @@ fn unknown_prekeys_and_low_order_keys_each_have_their_error() {
 
     let mut m = good.clone();
     m.one_time_prekey_id = Some(999_999);
-    let err = x3dh::respond(&mut rand::rng(), &bob.identity, &mut bob.store, &m, cfg).unwrap_err();
+    let err = x3dh::respond(&bob.identity, &mut bob.store, &m, cfg).unwrap_err();
     assert_eq!(err, HandshakeError::UnknownOneTimePreKey(999_999));
 
     let mut m = good.clone();
     m.signed_prekey_id = 424_242;
-    let err = x3dh::respond(&mut rand::rng(), &bob.identity, &mut bob.store, &m, cfg).unwrap_err();
+    let err = x3dh::respond(&bob.identity, &mut bob.store, &m, cfg).unwrap_err();
     assert_eq!(err, HandshakeError::UnknownSignedPreKey(424_242));
 
     let mut m = good.clone();
     if let Some((id, _)) = m.kem.as_mut() {
         *id = 77_777;
     }
-    let err = x3dh::respond(&mut rand::rng(), &bob.identity, &mut bob.store, &m, cfg).unwrap_err();
+    let err = x3dh::respond(&bob.identity, &mut bob.store, &m, cfg).unwrap_err();
     assert_eq!(err, HandshakeError::UnknownKemPreKey(77_777));
 
     // A low-order ephemeral key (u = 0, order 2; u = 1, order 4) is refused.
@@ -196,8 +180,7 @@ fn unknown_prekeys_and_low_order_keys_each_have_their_error() {
     }] {
         let mut m = good.clone();
         m.ephemeral = talos_ratchet::keys::DhPublic(low);
-        let err =
-            x3dh::respond(&mut rand::rng(), &bob.identity, &mut bob.store, &m, cfg).unwrap_err();
+        let err = x3dh::respond(&bob.identity, &mut bob.store, &m, cfg).unwrap_err();
         assert!(matches!(err, HandshakeError::NonContributory(_)), "{err:?}");
     }
 
@@ -207,17 +190,10 @@ fn unknown_prekeys_and_low_order_keys_each_have_their_error() {
     bytes[last] ^= 1;
     let forged = talos_ratchet::InitialMessage::parse(&bytes).unwrap();
     let before = bob.store.encode();
-    let err = x3dh::respond(
-        &mut rand::rng(),
-        &bob.identity,
-        &mut bob.store,
-        &forged,
-        cfg,
-    )
-    .unwrap_err();
+    let err = x3dh::respond(&bob.identity, &mut bob.store, &forged, cfg).unwrap_err();
     assert!(matches!(err, HandshakeError::FirstMessage(_)));
     assert_eq!(*before, *bob.store.encode());
-    x3dh::respond(&mut rand::rng(), &bob.identity, &mut bob.store, &good, cfg).unwrap();
+    x3dh::respond(&bob.identity, &mut bob.store, &good, cfg).unwrap();
 }
 
 #[test]

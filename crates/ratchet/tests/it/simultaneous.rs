@@ -29,11 +29,9 @@ fn simultaneous_initiation_resolves_to_the_same_session() {
         panic!()
     };
     let late_from_a = message_of(a_out.encrypt(b"a late").unwrap());
-    let (a_in, pt) =
-        x3dh::respond(&mut rand::rng(), &a.identity, &mut a.store, &from_b, cfg).unwrap();
+    let (a_in, pt) = x3dh::respond(&a.identity, &mut a.store, &from_b, cfg).unwrap();
     assert_eq!(pt, b"b first");
-    let (b_in, pt) =
-        x3dh::respond(&mut rand::rng(), &b.identity, &mut b.store, &from_a, cfg).unwrap();
+    let (b_in, pt) = x3dh::respond(&b.identity, &mut b.store, &from_a, cfg).unwrap();
     assert_eq!(pt, b"a first");
     let mut ra = resolve(a_out, a_in).unwrap();
     let mut rb = resolve(b_out, b_in).unwrap();
