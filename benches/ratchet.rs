@@ -168,6 +168,41 @@ fn setup(c: &mut Criterion) {
             )
         });
     }
+    g.finish();
+
+    // Each side on its own: what one node spends on a new session.
+    let mut g = c.benchmark_group("ratchet/session_setup_per_side");
+    for (name, pq) in [("x3dh", false), ("pqxdh", true)] {
+        let mut store = PreKeyStore::new(&mut rand::rng(), &bob, pq).unwrap();
+        store
+            .generate_one_time_prekeys(&mut rand::rng(), 1)
+            .unwrap();
+        let bundle = store.bundle(&bob, store.next_one_time_id()).unwrap();
+        let cfg = SessionConfig {
+            pq: if pq { PqPolicy::Require } else { PqPolicy::Off },
+            ..SessionConfig::default()
+        };
+        g.bench_function(format!("talos_{name}_initiator"), |bch| {
+            bch.iter(|| {
+                let mut a = x3dh::initiate(&mut rand::rng(), &alice, &bundle, cfg).unwrap();
+                black_box(a.encrypt(b"hello").unwrap())
+            })
+        });
+        let mut a = x3dh::initiate(&mut rand::rng(), &alice, &bundle, cfg).unwrap();
+        let Envelope::Initial(init) = a.encrypt(b"hello").unwrap() else {
+            panic!()
+        };
+        g.bench_function(format!("talos_{name}_responder"), |bch| {
+            bch.iter_batched(
+                || store.clone(),
+                |mut store| black_box(x3dh::respond(&bob, &mut store, &init, cfg).unwrap()),
+                BatchSize::SmallInput,
+            )
+        });
+    }
+    g.finish();
+
+    let mut g = c.benchmark_group("ratchet/session_setup");
     let oa = Account::new();
     let mut ob = Account::new();
     ob.generate_one_time_keys(1);
