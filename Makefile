@@ -11,6 +11,7 @@ demo: bootstrap
 
 test: bootstrap
 	cargo nextest run --workspace --locked --no-fail-fast
+	scripts/contracts-test.sh
 
 lint: bootstrap
 	cargo fmt --all -- --check

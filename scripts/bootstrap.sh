@@ -24,3 +24,19 @@ if ! rustup component list --installed | grep -q '^rust-src'; then
     rustup component add rust-src >&2
 fi
 command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked >&2
+
+# The anchor contract's tools (forge, anvil, solcjs) come from npm, pinned in
+# contracts/package-lock.json. `npm install` rather than `npm ci`: npm's lockfile check
+# trips over the other platforms' optional forge/anvil binaries.
+if ! command -v npm >/dev/null; then
+    echo "bootstrap: installing nodejs npm" >&2
+    sudo_cmd=""
+    [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq nodejs npm >/dev/null
+fi
+contracts="$(cd "$(dirname "${BASH_SOURCE[0]}")/../contracts" && pwd)"
+if [ ! -x "$contracts/node_modules/.bin/forge" ] || [ "$contracts/package-lock.json" -nt "$contracts/node_modules" ]; then
+    echo "bootstrap: npm install (forge, anvil, solcjs)" >&2
+    (cd "$contracts" && npm install --no-audit --no-fund --loglevel=error >&2 && touch node_modules)
+fi
