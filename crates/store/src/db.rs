@@ -11,7 +11,37 @@ pub const CF_LEAVES: &str = "leaves";
 /// Column family: Merkle nodes by (level, index).
 pub const CF_NODES: &str = "nodes";
 
-const FAMILIES: [&str; 3] = [CF_META, CF_LEAVES, CF_NODES];
+/// Column family: embedded EVM accounts (address -> balance, nonce, code hash).
+pub const CF_EVM_ACCOUNTS: &str = "evm_accounts";
+/// Column family: embedded EVM contract code by hash.
+pub const CF_EVM_CODE: &str = "evm_code";
+/// Column family: embedded EVM storage (address ‖ slot -> value).
+pub const CF_EVM_STORAGE: &str = "evm_storage";
+/// Column family: embedded EVM blocks by number.
+pub const CF_EVM_BLOCKS: &str = "evm_blocks";
+/// Column family: embedded EVM logs by (block, index).
+pub const CF_EVM_LOGS: &str = "evm_logs";
+/// Column family: embedded EVM log index by (topic0, topic1, block, index).
+pub const CF_EVM_LOG_TOPICS: &str = "evm_log_topics";
+/// Column family: embedded EVM chain metadata (head, contract address).
+pub const CF_EVM_META: &str = "evm_meta";
+/// Column family: chain transactions sent but not yet confirmed.
+pub const CF_ANCHOR_PENDING: &str = "anchor_pending";
+
+// Only ever append: RocksDB refuses to open a database without naming every family it has.
+const FAMILIES: [&str; 11] = [
+    CF_META,
+    CF_LEAVES,
+    CF_NODES,
+    CF_EVM_ACCOUNTS,
+    CF_EVM_CODE,
+    CF_EVM_STORAGE,
+    CF_EVM_BLOCKS,
+    CF_EVM_LOGS,
+    CF_EVM_LOG_TOPICS,
+    CF_EVM_META,
+    CF_ANCHOR_PENDING,
+];
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]

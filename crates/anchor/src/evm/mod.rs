@@ -1,0 +1,574 @@
+//! The `evm` backend: the TalosAnchor contract on any EVM chain, over JSON-RPC (HTTP or
+//! WS) with alloy and a local signer. Transactions are signed here, persisted before they
+//! are broadcast, and forgotten only once confirmed, so a crash or an RPC outage loses
+//! nothing and doubles nothing. RPC calls are retried with exponential backoff; after
+//! that the error says the endpoint is unreachable.
+
+mod pending;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use alloy::consensus::TxEnvelope;
+use alloy::eips::BlockId;
+use alloy::eips::eip2718::Encodable2718;
+use alloy::network::{
+    EthereumWallet, NetworkTransactionBuilder, ReceiptResponse, TransactionBuilder,
+};
+use alloy::primitives::{Address, B256, Bytes};
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::rpc::types::{Filter, TransactionRequest};
+use alloy::signers::local::PrivateKeySigner;
+use alloy::transports::TransportError;
+use async_trait::async_trait;
+use backon::{ExponentialBuilder, Retryable};
+use talos_primitives::Hash32;
+use talos_store::Store;
+use tokio::sync::Mutex;
+
+use self::pending::{Pending, PendingSet};
+use crate::abi;
+use crate::contract::{ChainLog, ContractAnchor, Executor, LogQuery};
+use crate::error::AnchorError;
+use crate::types::Inclusion;
+
+/// How the `evm` backend reaches its chain.
+#[derive(Clone, Debug)]
+pub struct EvmConfig {
+    /// `http://`, `https://`, `ws://` or `wss://` endpoint.
+    pub url: String,
+    /// The deployed TalosAnchor.
+    pub contract: Address,
+    /// Blocks a transaction needs (its own included) before it counts as confirmed.
+    pub confirmations: u64,
+    /// How often receipts and new blocks are polled.
+    pub poll_interval: Duration,
+    /// How long a write waits for confirmation before returning
+    /// [`AnchorError::NotConfirmed`] (it stays pending and is resubmitted later).
+    pub confirm_timeout: Duration,
+    /// Retries of a failed RPC request before [`AnchorError::Unavailable`].
+    pub retries: usize,
+    /// First backoff delay (doubling, capped at 2 s).
+    pub retry_delay: Duration,
+}
+
+impl EvmConfig {
+    /// Defaults for `url` and `contract`: 1 confirmation, 250 ms polling, 60 s to
+    /// confirm, 5 retries from 100 ms.
+    pub fn new(url: impl Into<String>, contract: Address) -> Self {
+        Self {
+            url: url.into(),
+            contract,
+            confirmations: 1,
+            poll_interval: Duration::from_millis(250),
+            confirm_timeout: Duration::from_secs(60),
+            retries: 5,
+            retry_delay: Duration::from_millis(100),
+        }
+    }
+}
+
+/// `scheme://host:port` of a URL: what errors and logs may show (paths and queries of RPC
+/// URLs often carry API keys).
+fn endpoint_of(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+            let host = host.rsplit('@').next().unwrap_or_default();
+            format!("{scheme}://{host}")
+        }
+        None => "<invalid url>".into(),
+    }
+}
+
+/// The TalosAnchor contract over JSON-RPC, acting as one local signer.
+pub struct EvmExecutor {
+    provider: DynProvider,
+    wallet: EthereumWallet,
+    sender: Address,
+    chain_id: u64,
+    cfg: EvmConfig,
+    endpoint: String,
+    store: Arc<Store>,
+    pending: PendingSet,
+    /// One submission at a time: nonces are assigned in order, with no gaps.
+    submit: Mutex<()>,
+}
+
+impl std::fmt::Debug for EvmExecutor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EvmExecutor")
+            .field("endpoint", &self.endpoint)
+            .field("chain_id", &self.chain_id)
+            .field("contract", &self.cfg.contract)
+            .field("sender", &self.sender)
+            .finish_non_exhaustive()
+    }
+}
+
+/// [`crate::Anchor`] on an EVM chain over JSON-RPC.
+pub type EvmAnchor = ContractAnchor<EvmExecutor>;
+
+impl EvmAnchor {
+    /// Connects, checks the contract is deployed, and resubmits whatever this signer
+    /// left pending in `store`.
+    pub async fn connect(
+        cfg: EvmConfig,
+        signer: PrivateKeySigner,
+        store: Arc<Store>,
+    ) -> Result<Self, AnchorError> {
+        let exec = EvmExecutor::connect(cfg, signer, store).await?;
+        let anchor = ContractAnchor::new(exec);
+        anchor.executor().flush_pending().await?;
+        Ok(anchor)
+    }
+}
+
+fn classify(endpoint: &str, attempts: usize, e: TransportError) -> AnchorError {
+    if e.is_transport_error() {
+        return AnchorError::Unavailable {
+            endpoint: endpoint.to_string(),
+            attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+            reason: scrub(&e.to_string(), endpoint),
+        };
+    }
+    if let Some(data) = e.as_error_resp().and_then(|p| p.as_revert_data()) {
+        return abi::decode_revert(&data).into();
+    }
+    AnchorError::Rpc(scrub(&e.to_string(), endpoint))
+}
+
+/// Replaces full URLs in an error text with the bare endpoint.
+fn scrub(text: &str, endpoint: &str) -> String {
+    text.split(' ')
+        .map(|w| {
+            if w.contains("://") {
+                endpoint.to_string()
+            } else {
+                w.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+async fn retry<T, F, Fut>(
+    policy: ExponentialBuilder,
+    attempts: usize,
+    endpoint: &str,
+    f: F,
+) -> Result<T, AnchorError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, TransportError>>,
+{
+    f.retry(policy)
+        .when(|e: &TransportError| e.is_transport_error())
+        .await
+        .map_err(|e| classify(endpoint, attempts, e))
+}
+
+impl EvmExecutor {
+    async fn connect(
+        cfg: EvmConfig,
+        signer: PrivateKeySigner,
+        store: Arc<Store>,
+    ) -> Result<Self, AnchorError> {
+        let endpoint = endpoint_of(&cfg.url);
+        let url = cfg.url.clone();
+        let policy = policy(&cfg);
+        let provider = retry(policy, cfg.retries + 1, &endpoint, || async {
+            ProviderBuilder::new()
+                .disable_recommended_fillers()
+                .connect(&url)
+                .await
+        })
+        .await?
+        .erased();
+        let chain_id = retry(policy, cfg.retries + 1, &endpoint, || async {
+            provider.get_chain_id().await
+        })
+        .await?;
+        let code = retry(policy, cfg.retries + 1, &endpoint, || async {
+            provider.get_code_at(cfg.contract).await
+        })
+        .await?;
+        if code.is_empty() {
+            return Err(AnchorError::Config(format!(
+                "no contract at {} on chain {chain_id} ({endpoint})",
+                cfg.contract
+            )));
+        }
+        let sender = signer.address();
+        Ok(Self {
+            pending: PendingSet::new(chain_id, cfg.contract, sender),
+            provider,
+            wallet: EthereumWallet::from(signer),
+            sender,
+            chain_id,
+            cfg,
+            endpoint,
+            store,
+            submit: Mutex::new(()),
+        })
+    }
+
+    async fn rpc<T, F, Fut>(&self, f: F) -> Result<T, AnchorError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, TransportError>>,
+    {
+        retry(policy(&self.cfg), self.cfg.retries + 1, &self.endpoint, f).await
+    }
+
+    fn request(&self, data: Bytes) -> TransactionRequest {
+        TransactionRequest::default()
+            .with_from(self.sender)
+            .with_to(self.cfg.contract)
+            .with_input(data)
+    }
+
+    /// The latest block, without the confirmation offset.
+    async fn latest(&self) -> Result<u64, AnchorError> {
+        self.rpc(|| async { self.provider.get_block_number().await })
+            .await
+    }
+
+    /// Signs `data` at `nonce`; the gas limit comes from an estimate, which also surfaces
+    /// a revert before anything is sent.
+    async fn sign(&self, data: Bytes, nonce: u64) -> Result<Pending, AnchorError> {
+        let req = self.request(data);
+        let gas = self
+            .rpc(|| async {
+                self.provider
+                    .estimate_gas(req.clone())
+                    .block(BlockId::latest())
+                    .await
+            })
+            .await?;
+        let fees = self
+            .rpc(|| async { self.provider.estimate_eip1559_fees().await })
+            .await?;
+        let tx = req
+            .with_nonce(nonce)
+            .with_chain_id(self.chain_id)
+            // Headroom: state can change between the estimate and inclusion.
+            .with_gas_limit(gas.saturating_add(gas / 5).saturating_add(10_000))
+            .with_max_fee_per_gas(fees.max_fee_per_gas)
+            .with_max_priority_fee_per_gas(fees.max_priority_fee_per_gas);
+        let envelope: TxEnvelope = tx
+            .build(&self.wallet)
+            .await
+            .map_err(|e| AnchorError::Config(format!("signing a transaction: {e}")))?;
+        Ok(Pending {
+            nonce,
+            hash: *envelope.tx_hash(),
+            raw: Bytes::from(envelope.encoded_2718()),
+        })
+    }
+
+    /// Broadcasts `p`; "already known" and similar answers mean it is in a mempool.
+    async fn broadcast(&self, p: &Pending) -> Result<(), AnchorError> {
+        match self
+            .rpc(|| async { self.provider.send_raw_transaction(&p.raw).await })
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(AnchorError::Rpc(msg)) if is_known(&msg) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Waits for `p`'s receipt and confirmations; on a failed receipt, finds the reason
+    /// by replaying the call.
+    async fn confirm(&self, p: &Pending, data: Option<&Bytes>) -> Result<Inclusion, AnchorError> {
+        let deadline = tokio::time::Instant::now() + self.cfg.confirm_timeout;
+        loop {
+            let receipt = self
+                .rpc(|| async { self.provider.get_transaction_receipt(p.hash).await })
+                .await?;
+            if let Some(r) = receipt
+                && let Some(block) = r.block_number()
+                && self.latest().await?
+                    >= block.saturating_add(self.cfg.confirmations.saturating_sub(1))
+            {
+                let at = Inclusion {
+                    block,
+                    tx: Hash32(p.hash.0),
+                };
+                if r.status() {
+                    return Ok(at);
+                }
+                if let Some(data) = data
+                    && let Err(e @ AnchorError::Revert(_)) = self.call(data.clone()).await
+                {
+                    return Err(e);
+                }
+                return Err(AnchorError::Failed { tx: at.tx });
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(AnchorError::NotConfirmed {
+                    tx: Hash32(p.hash.0),
+                });
+            }
+            tokio::time::sleep(self.cfg.poll_interval).await;
+        }
+    }
+
+    /// Rebroadcasts and confirms everything pending, lowest nonce first. Callers hold
+    /// `submit`, or are the constructor.
+    async fn flush_pending(&self) -> Result<usize, AnchorError> {
+        let all = self.pending.all(&self.store)?;
+        for p in &all {
+            let mined = self
+                .rpc(|| async { self.provider.get_transaction_receipt(p.hash).await })
+                .await?
+                .is_some();
+            if !mined {
+                let chain_nonce = self
+                    .rpc(|| async {
+                        self.provider
+                            .get_transaction_count(self.sender)
+                            .latest()
+                            .await
+                    })
+                    .await?;
+                if chain_nonce > p.nonce {
+                    // Our nonce went to another transaction of this account (another
+                    // process with the same key): this one can never land.
+                    tracing::warn!(tx = %p.hash, nonce = p.nonce, "pending transaction superseded");
+                    self.pending.remove(&self.store, p.nonce)?;
+                    continue;
+                }
+                self.broadcast(p).await?;
+            }
+            match self.confirm(p, None).await {
+                Ok(at) => {
+                    tracing::info!(tx = %p.hash, block = at.block, "pending transaction confirmed")
+                }
+                Err(AnchorError::Revert(_) | AnchorError::Failed { .. }) => {
+                    tracing::warn!(tx = %p.hash, "pending transaction failed on chain");
+                }
+                Err(e) => return Err(e),
+            }
+            self.pending.remove(&self.store, p.nonce)?;
+        }
+        Ok(all.len())
+    }
+}
+
+fn policy(cfg: &EvmConfig) -> ExponentialBuilder {
+    ExponentialBuilder::default()
+        .with_min_delay(cfg.retry_delay)
+        .with_max_delay(Duration::from_secs(2))
+        .with_max_times(cfg.retries)
+}
+
+/// Node answers meaning "this exact transaction is already in the pool".
+fn is_known(msg: &str) -> bool {
+    let m = msg.to_ascii_lowercase();
+    m.contains("already known") || m.contains("already imported") || m.contains("known transaction")
+}
+
+#[async_trait]
+impl Executor for EvmExecutor {
+    fn kind(&self) -> &'static str {
+        "evm"
+    }
+
+    fn sender(&self) -> Address {
+        self.sender
+    }
+
+    fn chain_id(&self) -> u64 {
+        self.chain_id
+    }
+
+    fn contract(&self) -> Address {
+        self.cfg.contract
+    }
+
+    async fn call(&self, data: Bytes) -> Result<Bytes, AnchorError> {
+        let req = self.request(data);
+        self.rpc(|| async {
+            self.provider
+                .call(req.clone())
+                .block(BlockId::latest())
+                .await
+        })
+        .await
+    }
+
+    async fn send(&self, data: Bytes) -> Result<Inclusion, AnchorError> {
+        let _turn = self.submit.lock().await;
+        // Earlier transactions first: a new nonce must not leave a gap behind it.
+        self.flush_pending().await?;
+        let nonce = self
+            .rpc(|| async {
+                self.provider
+                    .get_transaction_count(self.sender)
+                    .pending()
+                    .await
+            })
+            .await?;
+        let p = self.sign(data.clone(), nonce).await?;
+        self.pending.put(&self.store, &p)?;
+        tracing::debug!(tx = %p.hash, nonce, "submitting");
+        self.broadcast(&p).await?;
+        let result = self.confirm(&p, Some(&data)).await;
+        match &result {
+            Ok(_) | Err(AnchorError::Revert(_) | AnchorError::Failed { .. }) => {
+                self.pending.remove(&self.store, p.nonce)?;
+            }
+            Err(_) => {} // stays pending; resubmitted by the next send or by resume
+        }
+        result
+    }
+
+    async fn logs(&self, query: LogQuery) -> Result<Vec<ChainLog>, AnchorError> {
+        let to = match query.to {
+            Some(t) => t,
+            None => self.head().await?,
+        };
+        let mut filter = Filter::new()
+            .address(self.cfg.contract)
+            .event_signature(query.topic0)
+            .from_block(query.from)
+            .to_block(to);
+        if let Some(t1) = query.topic1 {
+            filter = filter.topic1(t1);
+        }
+        let logs = self
+            .rpc(|| async { self.provider.get_logs(&filter).await })
+            .await?;
+        logs.into_iter()
+            .map(|l| {
+                Ok(ChainLog {
+                    block: l
+                        .block_number
+                        .ok_or_else(|| AnchorError::Malformed("log without block".into()))?,
+                    tx: l.transaction_hash.unwrap_or(B256::ZERO),
+                    topics: l.topics().to_vec(),
+                    data: l.data().data.clone(),
+                })
+            })
+            .collect()
+    }
+
+    async fn head(&self) -> Result<u64, AnchorError> {
+        Ok(self
+            .latest()
+            .await?
+            .saturating_sub(self.cfg.confirmations.saturating_sub(1)))
+    }
+
+    async fn next_head(&self, after: u64) -> Result<u64, AnchorError> {
+        loop {
+            let head = self.head().await?;
+            if head > after {
+                return Ok(head);
+            }
+            tokio::time::sleep(self.cfg.poll_interval).await;
+        }
+    }
+
+    async fn resume(&self) -> Result<usize, AnchorError> {
+        let _turn = self.submit.lock().await;
+        self.flush_pending().await
+    }
+}
+
+/// Deploys TalosAnchor from `signer` (who becomes the allow-list admin) and returns its
+/// address once the deployment has one confirmation.
+pub async fn deploy(url: &str, signer: PrivateKeySigner) -> Result<Address, AnchorError> {
+    let endpoint = endpoint_of(url);
+    let cfg = EvmConfig::new(url, Address::ZERO);
+    let policy = policy(&cfg);
+    let attempts = cfg.retries + 1;
+    let provider = retry(policy, attempts, &endpoint, || async {
+        ProviderBuilder::new()
+            .disable_recommended_fillers()
+            .connect(url)
+            .await
+    })
+    .await?;
+    let from = signer.address();
+    let wallet = EthereumWallet::from(signer);
+    let chain_id = retry(policy, attempts, &endpoint, || async {
+        provider.get_chain_id().await
+    })
+    .await?;
+    let nonce = retry(policy, attempts, &endpoint, || async {
+        provider.get_transaction_count(from).pending().await
+    })
+    .await?;
+    let req = TransactionRequest::default()
+        .with_from(from)
+        .with_deploy_code(abi::deploy_code(from));
+    let gas = retry(policy, attempts, &endpoint, || async {
+        provider
+            .estimate_gas(req.clone())
+            .block(BlockId::latest())
+            .await
+    })
+    .await?;
+    let fees = retry(policy, attempts, &endpoint, || async {
+        provider.estimate_eip1559_fees().await
+    })
+    .await?;
+    let envelope: TxEnvelope = req
+        .with_nonce(nonce)
+        .with_chain_id(chain_id)
+        .with_gas_limit(gas.saturating_add(gas / 5))
+        .with_max_fee_per_gas(fees.max_fee_per_gas)
+        .with_max_priority_fee_per_gas(fees.max_priority_fee_per_gas)
+        .build(&wallet)
+        .await
+        .map_err(|e| AnchorError::Config(format!("signing the deployment: {e}")))?;
+    let raw = envelope.encoded_2718();
+    let hash = *envelope.tx_hash();
+    let _pending = retry(policy, attempts, &endpoint, || async {
+        provider.send_raw_transaction(&raw).await
+    })
+    .await?;
+    let deadline = tokio::time::Instant::now() + cfg.confirm_timeout;
+    loop {
+        let receipt = retry(policy, attempts, &endpoint, || async {
+            provider.get_transaction_receipt(hash).await
+        })
+        .await?;
+        if let Some(r) = receipt {
+            if !r.status() {
+                return Err(AnchorError::Failed { tx: Hash32(hash.0) });
+            }
+            return r
+                .contract_address()
+                .ok_or_else(|| AnchorError::Malformed("deployment receipt has no address".into()));
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(AnchorError::NotConfirmed { tx: Hash32(hash.0) });
+        }
+        tokio::time::sleep(cfg.poll_interval).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_hide_paths_and_credentials() {
+        assert_eq!(
+            endpoint_of("https://user:pw@rpc.example:8545/v3/SECRETKEY?x=1"),
+            "https://rpc.example:8545"
+        );
+        assert_eq!(endpoint_of("ws://127.0.0.1:9000"), "ws://127.0.0.1:9000");
+        assert_eq!(endpoint_of("nonsense"), "<invalid url>");
+        let s = scrub(
+            "error sending request for url (http://h:1/KEY)",
+            "http://h:1",
+        );
+        assert!(!s.contains("KEY"));
+    }
+}

@@ -1,0 +1,52 @@
+//! talos-anchor: one [`Anchor`] trait for every chain that anchors talos's records (DID
+//! registry entries, capability commitments, permanent revocations, audit-log roots),
+//! and its EVM backends:
+//!
+//! - [`embedded`]: the TalosAnchor contract on revm in-process, state in RocksDB, the
+//!   default on a single machine;
+//! - [`evm`]: the same contract on any EVM chain over JSON-RPC (HTTP or WS) with alloy,
+//!   with persisted pending transactions that survive restarts.
+//!
+//! DIDs are stored under [`did_key`] (SHA-256 of the DID string). Reverts surface as
+//! [`Revert`], the contract's custom errors.
+
+mod abi;
+mod backend;
+pub mod contract;
+pub mod embedded;
+mod error;
+pub mod evm;
+pub mod meta;
+mod types;
+pub mod verify;
+
+pub use backend::{Anchor, REVOCATION_STREAM_CAPACITY, RevocationStream};
+pub use contract::{Call, ContractAnchor, MAX_BATCH};
+pub use error::{AnchorError, Revert};
+pub use types::{Account, AnchoredRoot, ChainDid, Inclusion, RevocationEvent, did_key};
+
+/// The EVM account of an agent, derived from its identity seed (HKDF-SHA256, info
+/// `talos/evm-account/v1`): the agent's one secret also yields its chain account, so
+/// nothing else needs backing up. A derived scalar out of range (probability ~2^-128)
+/// moves to the next counter.
+pub fn evm_signer_from_seed(
+    seed: &[u8; 32],
+) -> Result<alloy::signers::local::PrivateKeySigner, AnchorError> {
+    let hk = hkdf::Hkdf::<sha2::Sha256>::new(Some(b"talos"), seed);
+    for counter in 0u8..=255 {
+        let mut okm = [0u8; 32];
+        hk.expand(
+            &[b"talos/evm-account/v1".as_slice(), &[counter]].concat(),
+            &mut okm,
+        )
+        .map_err(|_| AnchorError::Config("HKDF output length".into()))?;
+        if let Ok(s) =
+            alloy::signers::local::PrivateKeySigner::from_bytes(&alloy::primitives::B256::from(okm))
+        {
+            return Ok(s);
+        }
+    }
+    Err(AnchorError::Config(
+        "no valid secp256k1 key derivable".into(),
+    ))
+}

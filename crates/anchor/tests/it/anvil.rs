@@ -1,0 +1,2 @@
+//! Runs a real anvil (from contracts/node_modules, installed by scripts/bootstrap.sh) on a
+//! loopback port.
