@@ -68,7 +68,9 @@ impl MetaTx {
         };
         let sig = key
             .sign_hash_sync(&msg.eip712_signing_hash(&eip712(domain)))
-            .map_err(|e| AnchorError::Config(format!("signing: {e}")))?;
+            .map_err(|e| AnchorError::Config(format!("signing: {e}")))?
+            // k256 already signs low-s; normalizing keeps the contract's EIP-2 check moot.
+            .normalized_s();
         Ok(Self {
             signer: key.address(),
             data,
