@@ -6,6 +6,8 @@
 
 mod pending;
 
+pub use alloy::signers::local::PrivateKeySigner;
+
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,7 +21,6 @@ use alloy::network::{
 use alloy::primitives::{Address, B256, Bytes};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::rpc::types::{Filter, TransactionRequest};
-use alloy::signers::local::PrivateKeySigner;
 use alloy::transports::TransportError;
 use async_trait::async_trait;
 use backon::{ExponentialBuilder, Retryable};

@@ -14,6 +14,7 @@ use talos_audit::note::NoteVerifier;
 use talos_audit::wire::{B64, ConsistencyProof, InclusionProof};
 use talos_store::{AuditLog, LogConfig};
 
+use super::chain::{self, ChainSpec};
 use crate::home::{Home, passphrase};
 
 /// Audit commands.
@@ -50,6 +51,42 @@ pub enum AuditCommand {
     VerifyInclusion,
     /// Verify a consistency proof read from stdin: exit 0 valid, 1 invalid, 2 malformed.
     VerifyConsistency,
+    /// Anchor the log's current head on a chain, registering this agent's DID there first
+    /// if needed.
+    Anchor {
+        /// `embedded` (the node's own EVM) or `evm:URL`.
+        #[arg(long, default_value = "embedded")]
+        chain: ChainSpec,
+        /// The TalosAnchor contract address (with `evm:URL`).
+        #[arg(long)]
+        contract: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Verify a proof against the roots DID anchored on a chain: exit 0 valid, 1 invalid
+    /// (bad proof, root not anchored, or a different root), 2 malformed or chain unreachable.
+    VerifyAnchored {
+        /// The DID whose anchored roots the proof must match.
+        #[arg(long)]
+        did: String,
+        /// `embedded` (the node's own EVM) or `evm:URL`.
+        #[arg(long, default_value = "embedded")]
+        chain: ChainSpec,
+        /// The TalosAnchor contract address (with `evm:URL`).
+        #[arg(long)]
+        contract: Option<String>,
+        /// An inclusion proof (JSON, as `prove` prints it), or - for stdin.
+        #[arg(
+            long,
+            conflicts_with = "consistency",
+            required_unless_present = "consistency"
+        )]
+        inclusion: Option<String>,
+        /// A consistency proof (JSON, as `prove-consistency` prints it), or - for stdin.
+        #[arg(long)]
+        consistency: Option<String>,
+    },
     /// Verify a signed checkpoint against a verifier key: exit 0 valid, 1 invalid, 2 malformed.
     VerifyCheckpoint {
         /// Verifier key, `<name>+<hex id>+<base64 key>`.
@@ -187,6 +224,72 @@ pub(crate) fn run(
                 Err(e) => verdict(Err(e.to_string()), true),
             });
         }
+        AuditCommand::Anchor {
+            chain: spec,
+            contract,
+            json,
+        } => {
+            let home = Home::resolve(home)?;
+            let key = home.load_identity(&passphrase(
+                pass_file,
+                std::env::var("TALOS_PASSPHRASE").ok(),
+                false,
+            )?)?;
+            let head = open_log(&home)?.head();
+            let rt = chain::runtime()?;
+            let (did, at) = rt.block_on(async {
+                let backend = chain::open(&home, &spec, contract.as_deref(), Some(&key)).await?;
+                anchor_head(&*backend, &key, head).await
+            })?;
+            if json {
+                println!(
+                    "{}",
+                    json!({"did": did.to_string(), "treeSize": head.size, "root": B64(head.root), "block": at.block, "tx": at.tx.to_string()})
+                );
+            } else {
+                println!(
+                    "anchored size {} root {} for {did}\nblock {} tx {}",
+                    head.size, head.root, at.block, at.tx
+                );
+            }
+        }
+        AuditCommand::VerifyAnchored {
+            did,
+            chain: spec,
+            contract,
+            inclusion,
+            consistency,
+        } => {
+            let did = match talos_primitives::Did::parse(&did) {
+                Ok(d) => d,
+                Err(e) => return Ok(verdict(Err(format!("bad DID: {e}")), true)),
+            };
+            let home = Home::resolve(home)?;
+            let (path, is_inclusion) = match (inclusion, consistency) {
+                (Some(p), _) => (p, true),
+                (None, Some(p)) => (p, false),
+                (None, None) => {
+                    return Ok(verdict(
+                        Err("give --inclusion or --consistency".into()),
+                        true,
+                    ));
+                }
+            };
+            let text = if path == "-" {
+                stdin_text(1 << 20)?
+            } else {
+                std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?
+            };
+            let rt = chain::runtime()?;
+            return rt.block_on(verify_anchored(
+                &home,
+                &spec,
+                contract.as_deref(),
+                &did,
+                &text,
+                is_inclusion,
+            ));
+        }
         AuditCommand::VerifyCheckpoint { key, note } => {
             let verifier = match NoteVerifier::parse(&key) {
                 Ok(v) => v,
@@ -213,4 +316,70 @@ pub(crate) fn run(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Registers the agent's DID on first use (with the hash of its did:key document), then
+/// anchors `head`.
+async fn anchor_head(
+    backend: &dyn talos_anchor::Anchor,
+    key: &talos_identity::IdentityKey,
+    head: talos_primitives::TreeHead,
+) -> anyhow::Result<(talos_primitives::Did, talos_anchor::Inclusion)> {
+    let did = key.did();
+    if backend.resolve_did(&did).await?.is_none() {
+        let doc = talos_identity::did_key::document(
+            &key.public(),
+            talos_identity::did_key::KeyFormat::Multikey,
+        )?;
+        backend
+            .register_did(&did, talos_identity::jcs::digest(&doc)?)
+            .await?;
+    }
+    let at = backend.anchor_root(&did, head).await?;
+    Ok((did, at))
+}
+
+async fn verify_anchored(
+    home: &Home,
+    spec: &ChainSpec,
+    contract: Option<&str>,
+    did: &talos_primitives::Did,
+    text: &str,
+    is_inclusion: bool,
+) -> anyhow::Result<ExitCode> {
+    use talos_anchor::verify::{self, VerifyError};
+    let backend = match chain::open(home, spec, contract, None).await {
+        Ok(b) => b,
+        Err(e) => return Ok(verdict(Err(format!("{e:#}")), true)),
+    };
+    let result = if is_inclusion {
+        match serde_json::from_str::<InclusionProof>(text) {
+            Ok(p) => verify::verify_inclusion(&*backend, did, &p)
+                .await
+                .map(|r| vec![r]),
+            Err(e) => return Ok(verdict(Err(e.to_string()), true)),
+        }
+    } else {
+        match serde_json::from_str::<ConsistencyProof>(text) {
+            Ok(p) => verify::verify_consistency(&*backend, did, &p)
+                .await
+                .map(|(a, b)| vec![a, b]),
+            Err(e) => return Ok(verdict(Err(e.to_string()), true)),
+        }
+    };
+    match result {
+        Ok(roots) => {
+            let anchored: Vec<_> = roots
+                .iter()
+                .map(|r| json!({"treeSize": r.head.size, "root": B64(r.head.root), "block": r.at.block, "tx": r.at.tx.to_string()}))
+                .collect();
+            println!(
+                "{}",
+                json!({"valid": true, "did": did.to_string(), "chain": backend.kind(), "anchored": anchored})
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(VerifyError::Anchor(e)) => Ok(verdict(Err(e.to_string()), true)),
+        Err(e) => Ok(verdict(Err(e.to_string()), false)),
+    }
 }

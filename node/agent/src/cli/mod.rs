@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 mod audit;
 mod cap;
+pub mod chain;
 mod id;
 
 pub use audit::{AuditCommand, log_dir};

@@ -1,0 +1,95 @@
+//! `--chain`: which backend the audit commands talk to. `embedded` (the default) is the
+//! TalosAnchor contract on revm in `<home>/chain`; `evm:URL` is a real EVM chain.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use talos_anchor::Anchor;
+use talos_anchor::embedded::{Clock, EmbeddedAnchor, EmbeddedChain};
+use talos_anchor::evm::{EvmAnchor, EvmConfig};
+use talos_identity::IdentityKey;
+use talos_store::Store;
+
+use crate::home::Home;
+
+/// A parsed `--chain` value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChainSpec {
+    /// The embedded EVM in the node's home.
+    Embedded,
+    /// An EVM chain at this JSON-RPC URL.
+    Evm(String),
+}
+
+impl std::str::FromStr for ChainSpec {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.split_once(':') {
+            _ if s == "embedded" => Ok(ChainSpec::Embedded),
+            Some(("evm", url)) if !url.is_empty() => Ok(ChainSpec::Evm(url.to_string())),
+            _ => Err(format!("unknown chain {s:?}: use `embedded` or `evm:URL`")),
+        }
+    }
+}
+
+/// Where the embedded chain lives.
+pub fn chain_dir(home: &Home) -> PathBuf {
+    home.dir().join("chain")
+}
+
+/// Opens the backend. `writer` is the identity that writes (its EVM account is derived
+/// from its seed); readers pass `None`.
+pub async fn open(
+    home: &Home,
+    spec: &ChainSpec,
+    contract: Option<&str>,
+    writer: Option<&IdentityKey>,
+) -> anyhow::Result<Box<dyn Anchor>> {
+    let signer = match writer {
+        Some(k) => talos_anchor::evm_signer_from_seed(k.seed().dangerous_as_bytes())?,
+        None => alloy_signer(),
+    };
+    match spec {
+        ChainSpec::Embedded => {
+            let dir = chain_dir(home);
+            if writer.is_none() && !dir.exists() {
+                bail!(
+                    "no embedded chain at {}: nothing was anchored there yet",
+                    dir.display()
+                );
+            }
+            let store =
+                Arc::new(Store::open(&dir).with_context(|| format!("opening {}", dir.display()))?);
+            let chain = EmbeddedChain::open(store, Clock::System, signer.address())?;
+            Ok(Box::new(EmbeddedAnchor::embedded(chain, signer.address())))
+        }
+        ChainSpec::Evm(url) => {
+            let contract = contract
+                .context("--contract ADDRESS is required with --chain evm:URL")?
+                .parse()
+                .context("--contract is not a 0x-hex address")?;
+            // Pending transactions are kept beside the node's other state.
+            let dir = home.dir().join("anchor-pending");
+            let store =
+                Arc::new(Store::open(&dir).with_context(|| format!("opening {}", dir.display()))?);
+            Ok(Box::new(
+                EvmAnchor::connect(EvmConfig::new(url.clone(), contract), signer, store).await?,
+            ))
+        }
+    }
+}
+
+/// A throwaway account for read-only use.
+fn alloy_signer() -> talos_anchor::evm::PrivateKeySigner {
+    talos_anchor::evm::PrivateKeySigner::random()
+}
+
+/// A current-thread runtime for one CLI command.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
