@@ -424,6 +424,70 @@ fn audit(booking: &IdentityKey, home: &Home, decisions: Vec<Decision>) -> anyhow
         event.body.agent,
         proof.len()
     );
+
+    step(
+        12,
+        "Booking anchors that checkpoint on the embedded chain (the TalosAnchor contract on revm, state in RocksDB); the auditor checks the same proof against the anchored root",
+    );
+    let rt = crate::cli::chain::runtime()?;
+    rt.block_on(anchor_and_verify(booking, home, &log, seen.head))?;
+    Ok(())
+}
+
+/// Step 12, on the embedded EVM: register the DID, anchor the head, verify against it.
+async fn anchor_and_verify(
+    booking: &IdentityKey,
+    home: &Home,
+    log: &AuditLog,
+    head: talos_primitives::TreeHead,
+) -> anyhow::Result<()> {
+    use crate::cli::chain::{self, ChainSpec};
+    let backend = chain::open(home, &ChainSpec::Embedded, None, Some(booking)).await?;
+    let doc = did_key::document(&booking.public(), KeyFormat::Multikey)?;
+    let did = booking.did();
+    let reg = backend.register_did(&did, jcs::digest(&doc)?).await?;
+    let at = backend.anchor_root(&did, head).await?;
+    println!(
+        "    DID registered in block {}; root of size {} anchored in block {} (tx {})",
+        reg.block, head.size, at.block, at.tx
+    );
+    let proof = talos_audit::wire::InclusionProof {
+        leaf_idx: 1,
+        tree_size: head.size,
+        root: talos_audit::wire::B64(head.root),
+        leaf_hash: talos_audit::wire::B64(leaf_hash(&log.leaf(1)?.context("event 1 is missing")?)),
+        proof: log
+            .inclusion_proof(1, head.size)?
+            .into_iter()
+            .map(talos_audit::wire::B64)
+            .collect(),
+    };
+    let anchored = talos_anchor::verify::verify_inclusion(&*backend, &did, &proof).await?;
+    println!(
+        "    auditor: the root anchored at size {} (block {}) matches, and the proof leads to it",
+        anchored.head.size, anchored.at.block
+    );
+    let shrink = backend
+        .anchor_root(
+            &did,
+            talos_primitives::TreeHead {
+                size: head.size.saturating_sub(1),
+                root: head.root,
+            },
+        )
+        .await;
+    ensure!(
+        matches!(
+            shrink,
+            Err(talos_anchor::AnchorError::Revert(
+                talos_anchor::Revert::TreeSizeShrinks { .. }
+            ))
+        ),
+        "the contract accepted a shrinking log"
+    );
+    println!(
+        "    rewriting history (a smaller tree size) is refused by the contract: TreeSizeShrinks"
+    );
     Ok(())
 }
 

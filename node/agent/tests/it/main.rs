@@ -87,6 +87,8 @@ fn demo_runs() {
     assert!(text.contains("refused (widening)"));
     assert!(text.contains("refused (revoked)"));
     assert!(text.contains("inclusion proof of 2 hashes leads to the signed root"));
+    assert!(text.contains("the root anchored at size 4 (block 2) matches"));
+    assert!(text.contains("refused by the contract: TreeSizeShrinks"));
 }
 
 mod cap {
