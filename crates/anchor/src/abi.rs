@@ -2,10 +2,15 @@
 //! (`contracts/artifacts/TalosAnchor.json`, kept fresh by `contracts/artifacts.sh --check`),
 //! and the conversions between its types and ours.
 
-use alloy::primitives::{Address, B256, Bytes, FixedBytes, Log};
-use alloy::sol_types::{SolConstructor, SolInterface};
+use alloy::primitives::{Address, B256, FixedBytes};
+#[cfg(feature = "backends")]
+use alloy::primitives::{Bytes, Log};
+#[cfg(feature = "backends")]
+use alloy::sol_types::SolConstructor;
+use alloy::sol_types::SolInterface;
 use talos_primitives::{CapabilityId, Hash32};
 
+#[cfg(feature = "backends")]
 use crate::contract::ChainLog;
 use crate::error::{AnchorError, Revert};
 
@@ -101,6 +106,7 @@ pub(crate) fn decode_revert(data: &[u8]) -> Revert {
     }
 }
 
+#[cfg(feature = "backends")]
 /// Creation code with constructor arguments `(admin, allowList = false)`.
 pub(crate) fn deploy_code(admin: Address) -> Bytes {
     let mut code = TalosAnchor::BYTECODE.to_vec();
@@ -114,6 +120,7 @@ pub(crate) fn deploy_code(admin: Address) -> Bytes {
     Bytes::from(code)
 }
 
+#[cfg(feature = "backends")]
 /// The embedded chain's stored log: `tx(32) ‖ n(1) ‖ topics(32·n) ‖ data`. The emitting
 /// address is not kept: only the contract emits.
 pub(crate) fn encode_stored_log(log: &Log, tx: B256) -> Vec<u8> {
@@ -128,6 +135,7 @@ pub(crate) fn encode_stored_log(log: &Log, tx: B256) -> Vec<u8> {
     out
 }
 
+#[cfg(feature = "backends")]
 /// The inverse of [`encode_stored_log`]; `key` is `block(8) ‖ index(4)`.
 pub(crate) fn decode_stored_log(key: &[u8], raw: &[u8]) -> Result<ChainLog, AnchorError> {
     let bad = || AnchorError::Malformed("stored log".into());
@@ -152,4 +160,100 @@ pub(crate) fn decode_stored_log(key: &[u8], raw: &[u8]) -> Result<ChainLog, Anch
         topics,
         data,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy::primitives::U256;
+    use alloy::sol_types::SolError;
+    use proptest::prelude::*;
+
+    #[test]
+    fn typed_reverts_decode() {
+        let did = B256::repeat_byte(1);
+        let data = TalosAnchor::TreeSizeShrinks {
+            did,
+            current: U256::from(20),
+            given: U256::from(8),
+        }
+        .abi_encode();
+        assert_eq!(
+            decode_revert(&data),
+            Revert::TreeSizeShrinks {
+                did: Hash32([1; 32]),
+                current: 20,
+                given: 8
+            }
+        );
+        let data = TalosAnchor::BadNonce {
+            expected: U256::from(1),
+            given: U256::MAX,
+        }
+        .abi_encode();
+        assert_eq!(
+            decode_revert(&data),
+            Revert::BadNonce {
+                expected: 1,
+                given: u64::MAX
+            }
+        );
+        assert_eq!(
+            decode_revert(&[0xde, 0xad]),
+            Revert::Unrecognized {
+                selector: "dead".into()
+            }
+        );
+    }
+
+    #[test]
+    fn ids_round_trip_and_foreign_words_are_refused() {
+        let id = CapabilityId([9; 16]);
+        assert_eq!(word_id(&id_word(&id)).unwrap(), id);
+        assert!(word_id(&B256::repeat_byte(1)).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn revert_decoding_never_panics(data in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let _ = decode_revert(&data);
+        }
+
+        #[test]
+        fn revert_decoding_keeps_known_selectors(tail in proptest::collection::vec(any::<u8>(), 0..100)) {
+            let mut data = TalosAnchor::BadSignature::SELECTOR.to_vec();
+            data.extend_from_slice(&tail);
+            // Trailing bytes are tolerated or refused, never misread as another error.
+            let r = decode_revert(&data);
+            let ok = matches!(r, Revert::BadSignature | Revert::Unrecognized { .. });
+            prop_assert!(ok, "misread as {:?}", r);
+        }
+    }
+
+    #[cfg(feature = "backends")]
+    proptest! {
+        #[test]
+        fn stored_logs_round_trip(
+            block in any::<u64>(),
+            idx in any::<u32>(),
+            topics in proptest::collection::vec(any::<[u8; 32]>(), 0..5),
+            data in proptest::collection::vec(any::<u8>(), 0..200),
+        ) {
+            let topics: Vec<B256> = topics.into_iter().map(B256::from).collect();
+            let log = Log::new_unchecked(Address::ZERO, topics.clone(), data.clone().into());
+            let tx = B256::repeat_byte(7);
+            let mut key = block.to_be_bytes().to_vec();
+            key.extend_from_slice(&idx.to_be_bytes());
+            let back = decode_stored_log(&key, &encode_stored_log(&log, tx)).unwrap();
+            prop_assert_eq!(back, ChainLog { block, tx, topics, data: data.into() });
+        }
+
+        #[test]
+        fn stored_log_decoding_never_panics(
+            key in proptest::collection::vec(any::<u8>(), 0..16),
+            raw in proptest::collection::vec(any::<u8>(), 0..300),
+        ) {
+            let _ = decode_stored_log(&key, &raw);
+        }
+    }
 }

@@ -263,7 +263,9 @@ impl<E: Executor> ContractAnchor<E> {
     }
 }
 
-fn decode_revoked(log: &ChainLog) -> Result<RevocationEvent, AnchorError> {
+/// Decodes a `Revoked` log into the revocation event it records; logs of any other
+/// shape, or ids that are not 16-byte capability ids, are [`AnchorError::Malformed`].
+pub fn decode_revocation(log: &ChainLog) -> Result<RevocationEvent, AnchorError> {
     let ev =
         TalosAnchor::Revoked::decode_log_data(&log.log_data()).map_err(malformed("Revoked"))?;
     Ok(RevocationEvent {
@@ -456,7 +458,7 @@ async fn watch_revocations<E: Executor>(
                 })
                 .await?;
             for log in &logs {
-                if tx.send(decode_revoked(log)).await.is_err() {
+                if tx.send(decode_revocation(log)).await.is_err() {
                     return Ok(());
                 }
             }

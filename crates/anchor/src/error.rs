@@ -113,6 +113,14 @@ pub enum Revert {
     },
 }
 
+impl Revert {
+    /// Decodes a revert's return data (from any EVM running the contract). Data that is
+    /// not one of the contract's errors is [`Revert::Unrecognized`]; this never fails.
+    pub fn decode(data: &[u8]) -> Self {
+        crate::abi::decode_revert(data)
+    }
+}
+
 /// Why an anchor operation failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -157,6 +165,7 @@ pub enum AnchorError {
     BadBatch(usize),
     /// The local store failed.
     #[error(transparent)]
+    #[cfg(feature = "backends")]
     Store(#[from] talos_store::StoreError),
     /// The configuration cannot work (bad URL, missing contract, ...).
     #[error("bad anchor configuration: {0}")]

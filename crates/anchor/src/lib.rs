@@ -13,8 +13,10 @@
 mod abi;
 mod backend;
 pub mod contract;
+#[cfg(feature = "backends")]
 pub mod embedded;
 mod error;
+#[cfg(feature = "backends")]
 pub mod evm;
 pub mod meta;
 mod types;
