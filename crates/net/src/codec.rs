@@ -1,0 +1,161 @@
+//! The request/response codec for `/talos/a2a/1.0.0`: one frame per stream, one ack back.
+//!
+//! Each message is a u32 big-endian length and that many bytes. The length is checked
+//! against the limit before a byte of the body is allocated, so an oversize frame costs
+//! the sender its stream and costs us four bytes of reading.
+
+use std::io;
+
+use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use libp2p::StreamProtocol;
+use libp2p::request_response;
+
+use crate::frame::{Ack, Frame, MAX_ACK, MAX_FRAME};
+
+/// The a2a codec: frames out, acks back.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct A2aCodec;
+
+async fn read_bounded<T: AsyncRead + Unpin + Send>(
+    io: &mut T,
+    limit: usize,
+) -> io::Result<Vec<u8>> {
+    let mut len = [0u8; 4];
+    io.read_exact(&mut len).await?;
+    let len = usize::try_from(u32::from_be_bytes(len))
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "length does not fit"))?;
+    if len > limit {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("a2a message of {len} bytes exceeds the {limit}-byte limit"),
+        ));
+    }
+    let mut buf = vec![0u8; len];
+    io.read_exact(&mut buf).await?;
+    Ok(buf)
+}
+
+async fn write_prefixed<T: AsyncWrite + Unpin + Send>(io: &mut T, bytes: &[u8]) -> io::Result<()> {
+    let len = u32::try_from(bytes.len())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a2a message too large"))?;
+    io.write_all(&len.to_be_bytes()).await?;
+    io.write_all(bytes).await?;
+    io.flush().await
+}
+
+fn invalid(e: crate::frame::FrameError) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, e)
+}
+
+impl request_response::Codec for A2aCodec {
+    type Protocol = StreamProtocol;
+    type Request = Frame;
+    type Response = Ack;
+
+    async fn read_request<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Frame>
+    where
+        T: AsyncRead + Unpin + Send,
+    {
+        Frame::parse(&read_bounded(io, MAX_FRAME).await?).map_err(invalid)
+    }
+
+    async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Ack>
+    where
+        T: AsyncRead + Unpin + Send,
+    {
+        Ack::parse(&read_bounded(io, MAX_ACK).await?).map_err(invalid)
+    }
+
+    async fn write_request<T>(
+        &mut self,
+        _: &StreamProtocol,
+        io: &mut T,
+        frame: Frame,
+    ) -> io::Result<()>
+    where
+        T: AsyncWrite + Unpin + Send,
+    {
+        write_prefixed(io, &frame.encode()).await
+    }
+
+    async fn write_response<T>(
+        &mut self,
+        _: &StreamProtocol,
+        io: &mut T,
+        ack: Ack,
+    ) -> io::Result<()>
+    where
+        T: AsyncWrite + Unpin + Send,
+    {
+        write_prefixed(io, &ack.encode()).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::io::Cursor;
+    use libp2p::request_response::Codec;
+
+    const P: StreamProtocol = StreamProtocol::new(crate::A2A_PROTOCOL);
+
+    #[test]
+    fn oversize_lengths_are_refused_before_reading() {
+        futures::executor::block_on(async {
+            let mut bytes = u32::try_from(MAX_FRAME + 1).unwrap().to_be_bytes().to_vec();
+            // No body follows: a reader that trusted the length would wait or allocate.
+            let err = A2aCodec
+                .read_request(&P, &mut Cursor::new(&mut bytes))
+                .await
+                .unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+            let mut ack = u32::try_from(MAX_ACK + 1).unwrap().to_be_bytes().to_vec();
+            let err = A2aCodec
+                .read_response(&P, &mut Cursor::new(&mut ack))
+                .await
+                .unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        });
+    }
+
+    #[test]
+    fn frames_and_acks_cross_the_codec() {
+        futures::executor::block_on(async {
+            let frame = Frame::new(crate::FrameKind::Initial, 7, vec![9; 1000]).unwrap();
+            let mut buf = Vec::new();
+            A2aCodec
+                .write_request(&P, &mut Cursor::new(&mut buf), frame.clone())
+                .await
+                .unwrap();
+            let back = A2aCodec
+                .read_request(&P, &mut Cursor::new(&mut buf))
+                .await
+                .unwrap();
+            assert_eq!(back, frame);
+            let ack = Ack {
+                seq: 7,
+                status: crate::AckStatus::Duplicate,
+            };
+            let mut buf = Vec::new();
+            A2aCodec
+                .write_response(&P, &mut Cursor::new(&mut buf), ack)
+                .await
+                .unwrap();
+            assert_eq!(
+                A2aCodec
+                    .read_response(&P, &mut Cursor::new(&mut buf))
+                    .await
+                    .unwrap(),
+                ack
+            );
+            // A truncated body is an error, not a short frame.
+            buf.pop();
+            assert!(
+                A2aCodec
+                    .read_response(&P, &mut Cursor::new(&mut buf))
+                    .await
+                    .is_err()
+            );
+        });
+    }
+}

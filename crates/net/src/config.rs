@@ -1,0 +1,61 @@
+//! Network configuration: where to listen, whom to know, what to serve, and the limits.
+
+use std::time::Duration;
+
+use libp2p::{Multiaddr, PeerId};
+
+/// How a node takes part in the network.
+#[derive(Clone, Debug)]
+pub struct NetConfig {
+    /// Addresses to listen on (TCP and/or QUIC multiaddrs).
+    pub listen: Vec<Multiaddr>,
+    /// Addresses this node announces as reachable from outside (a relay's public
+    /// address). A relay with none announces its listen addresses, which is right on a
+    /// LAN or loopback and wrong behind NAT.
+    pub external: Vec<Multiaddr>,
+    /// Peers to add to the DHT routing table at start.
+    pub bootstrap: Vec<(PeerId, Multiaddr)>,
+    /// Discover peers on the LAN with mDNS.
+    pub mdns: bool,
+    /// Serve as a circuit relay for other peers (`talos up --relay`).
+    pub relay_server: bool,
+    /// Established connections in total.
+    pub max_connections: u32,
+    /// Established connections per peer.
+    pub max_connections_per_peer: u32,
+    /// Incoming connections still in the handshake.
+    pub max_pending_incoming: u32,
+    /// New connections are refused once the process uses this many bytes.
+    pub max_memory_bytes: usize,
+    /// Concurrent a2a streams per connection.
+    pub max_streams_per_connection: usize,
+    /// Frames waiting for their ack, across all peers.
+    pub max_in_flight: usize,
+    /// How long a sender waits for an ack.
+    pub request_timeout: Duration,
+    /// Connections with no stream close after this.
+    pub idle_timeout: Duration,
+    /// Capacity of the command and inbound channels.
+    pub channel_capacity: usize,
+}
+
+impl Default for NetConfig {
+    fn default() -> Self {
+        NetConfig {
+            listen: Vec::new(),
+            external: Vec::new(),
+            bootstrap: Vec::new(),
+            mdns: false,
+            relay_server: false,
+            max_connections: 256,
+            max_connections_per_peer: 4,
+            max_pending_incoming: 64,
+            max_memory_bytes: 1 << 30,
+            max_streams_per_connection: 64,
+            max_in_flight: 4096,
+            request_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            channel_capacity: 1024,
+        }
+    }
+}

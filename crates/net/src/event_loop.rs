@@ -1,0 +1,498 @@
+//! The task that owns the `Swarm`. It serves the [`Client`]'s commands and the swarm's
+//! events in one `select!` loop, so no lock is ever held across the network.
+//!
+//! Every map of pending work is bounded: sends by [`NetConfig::max_in_flight`], dials,
+//! listens and DHT queries by [`MAX_PENDING`]. Past a bound the caller gets
+//! [`NetError::Busy`] at once rather than a queue that grows.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use futures::StreamExt;
+use libp2p::core::transport::ListenerId;
+use libp2p::kad::store::RecordStore;
+use libp2p::kad::{self, GetRecordOk, PeerRecord, QueryId, QueryResult, Quorum, Record, RecordKey};
+use libp2p::request_response::{self, OutboundRequestId};
+use libp2p::swarm::SwarmEvent;
+use libp2p::swarm::dial_opts::DialOpts;
+use libp2p::{Multiaddr, PeerId, Swarm, identify, mdns, noise, tcp, yamux};
+use tokio::sync::{mpsc, oneshot};
+use tracing::{debug, info, warn};
+
+use crate::behaviour::{Behaviour, BehaviourEvent, KAD_PROTOCOL, MAX_RECORD_BYTES};
+use crate::client::{Client, Command, InboundFrame, Responder};
+use crate::config::NetConfig;
+use crate::error::NetError;
+use crate::frame::{Ack, Frame};
+
+/// Pending dials, listens or DHT queries, each.
+pub const MAX_PENDING: usize = 256;
+/// Values kept per DHT lookup.
+const MAX_RECORD_VALUES: usize = 16;
+
+/// Decides whether an inbound DHT record (key, value) may be stored for others. The
+/// default refuses everything: a node stores what it can check.
+pub type RecordValidator = Arc<dyn Fn(&[u8], &[u8]) -> bool + Send + Sync>;
+
+type Reply<T> = oneshot::Sender<Result<T, NetError>>;
+/// A frame waiting for its ack: to whom, which one, and who waits.
+type PendingSend = (PeerId, u64, Reply<Ack>);
+/// A DHT lookup: the values found so far, and who waits.
+type PendingGet = (Vec<Vec<u8>>, Reply<Vec<Vec<u8>>>);
+
+/// Owns the swarm; run it with [`EventLoop::run`] on its own task.
+pub struct EventLoop {
+    swarm: Swarm<Behaviour>,
+    commands: mpsc::Receiver<Command>,
+    inbound: mpsc::Sender<InboundFrame>,
+    inbound_rx: Option<mpsc::Receiver<InboundFrame>>,
+    validator: RecordValidator,
+    max_in_flight: usize,
+    /// A relay with no configured external address announces what it listens on.
+    announce_listen_addrs: bool,
+    sends: HashMap<OutboundRequestId, PendingSend>,
+    dials: HashMap<PeerId, Vec<oneshot::Sender<Result<(), NetError>>>>,
+    listens: HashMap<ListenerId, oneshot::Sender<Result<Multiaddr, NetError>>>,
+    puts: HashMap<QueryId, oneshot::Sender<Result<(), NetError>>>,
+    gets: HashMap<QueryId, PendingGet>,
+}
+
+impl core::fmt::Debug for EventLoop {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("EventLoop")
+            .field("peer", self.swarm.local_peer_id())
+            .field("in_flight", &self.sends.len())
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) fn build(
+    identity: &talos_identity::keys::IdentityKey,
+    config: NetConfig,
+) -> Result<(Client, EventLoop), NetError> {
+    let key = talos_identity::peer_id::libp2p_keypair(identity)
+        .map_err(|e| NetError::Identity(e.to_string()))?;
+    let peer = key.public().to_peer_id();
+    let transport_err = |e: &dyn std::fmt::Display| NetError::Transport(e.to_string());
+    let mut behaviour_err = None;
+    let swarm = libp2p::SwarmBuilder::with_existing_identity(key)
+        .with_tokio()
+        .with_tcp(
+            tcp::Config::default().nodelay(true),
+            noise::Config::new,
+            yamux::Config::default,
+        )
+        .map_err(|e| transport_err(&e))?
+        .with_quic()
+        .with_relay_client(noise::Config::new, yamux::Config::default)
+        .map_err(|e| transport_err(&e))?
+        .with_behaviour(|key, relay| match Behaviour::new(key, relay, &config) {
+            Ok(b) => Ok(b),
+            Err(e) => {
+                let msg = e.to_string();
+                behaviour_err = Some(e);
+                Err(msg.into())
+            }
+        })
+        .map_err(|e| behaviour_err.take().unwrap_or_else(|| transport_err(&e)))?
+        .with_swarm_config(|c| c.with_idle_connection_timeout(config.idle_timeout))
+        .build();
+
+    let (tx, commands) = mpsc::channel(config.channel_capacity);
+    let (inbound, inbound_rx) = mpsc::channel(config.channel_capacity);
+    let mut event_loop = EventLoop {
+        swarm,
+        commands,
+        inbound,
+        inbound_rx: Some(inbound_rx),
+        validator: Arc::new(|_, _| false),
+        max_in_flight: config.max_in_flight,
+        announce_listen_addrs: config.relay_server && config.external.is_empty(),
+        sends: HashMap::new(),
+        dials: HashMap::new(),
+        listens: HashMap::new(),
+        puts: HashMap::new(),
+        gets: HashMap::new(),
+    };
+    for (p, addr) in &config.bootstrap {
+        event_loop.add_address(*p, addr.clone());
+    }
+    for addr in &config.external {
+        event_loop.swarm.add_external_address(addr.clone());
+    }
+    for addr in &config.listen {
+        event_loop
+            .swarm
+            .listen_on(addr.clone())
+            .map_err(|e| NetError::Listen {
+                addr: addr.to_string(),
+                reason: e.to_string(),
+            })?;
+    }
+    Ok((Client { tx, peer }, event_loop))
+}
+
+impl EventLoop {
+    /// The stream of inbound frames. There is one: the first call takes it.
+    pub fn take_inbound(&mut self) -> Option<mpsc::Receiver<InboundFrame>> {
+        self.inbound_rx.take()
+    }
+
+    /// Sets the check inbound DHT records must pass before this node stores them.
+    pub fn set_record_validator(&mut self, validator: RecordValidator) {
+        self.validator = validator;
+    }
+
+    /// Runs until every [`Client`] is dropped.
+    pub async fn run(mut self) {
+        loop {
+            tokio::select! {
+                event = self.swarm.select_next_some() => self.on_event(event),
+                command = self.commands.recv() => match command {
+                    Some(c) => self.on_command(c),
+                    None => break,
+                },
+            }
+        }
+        info!(peer = %self.swarm.local_peer_id(), "network event loop stopped");
+    }
+
+    fn add_address(&mut self, peer: PeerId, addr: Multiaddr) {
+        self.swarm.add_peer_address(peer, addr.clone());
+        self.swarm.behaviour_mut().kad.add_address(&peer, addr);
+    }
+
+    fn on_command(&mut self, command: Command) {
+        match command {
+            Command::Listen { addr, reply } => {
+                if self.listens.len() >= MAX_PENDING {
+                    let _ = reply.send(Err(NetError::Busy("listens")));
+                    return;
+                }
+                match self.swarm.listen_on(addr.clone()) {
+                    Ok(id) => {
+                        self.listens.insert(id, reply);
+                    }
+                    Err(e) => {
+                        let _ = reply.send(Err(NetError::Listen {
+                            addr: addr.to_string(),
+                            reason: e.to_string(),
+                        }));
+                    }
+                }
+            }
+            Command::ListenAddrs { reply } => {
+                let _ = reply.send(self.swarm.listeners().cloned().collect());
+            }
+            Command::AddAddress { peer, addr } => self.add_address(peer, addr),
+            Command::Dial { peer, addrs, reply } => {
+                if self.swarm.is_connected(&peer) {
+                    let _ = reply.send(Ok(()));
+                    return;
+                }
+                if self.dials.len() >= MAX_PENDING && !self.dials.contains_key(&peer) {
+                    let _ = reply.send(Err(NetError::Busy("dials")));
+                    return;
+                }
+                for a in &addrs {
+                    self.add_address(peer, a.clone());
+                }
+                let already = self.dials.contains_key(&peer);
+                self.dials.entry(peer).or_default().push(reply);
+                if !already {
+                    let opts = DialOpts::peer_id(peer).addresses(addrs).build();
+                    if let Err(e) = self.swarm.dial(opts) {
+                        self.fail_dial(peer, &e.to_string());
+                    }
+                }
+            }
+            Command::Send { peer, frame, reply } => self.send(peer, frame, reply),
+            Command::Respond { channel, ack } => {
+                // Fails only if the stream is gone; the sender then resends and gets
+                // `Duplicate`, so nothing is lost by ignoring it.
+                if self
+                    .swarm
+                    .behaviour_mut()
+                    .a2a
+                    .send_response(channel, ack)
+                    .is_err()
+                {
+                    debug!(seq = ack.seq, "ack not delivered: stream closed");
+                }
+            }
+            Command::PutRecord { key, value, reply } => {
+                if self.puts.len() >= MAX_PENDING {
+                    let _ = reply.send(Err(NetError::Busy("DHT puts")));
+                    return;
+                }
+                let record = Record::new(RecordKey::new(&key), value);
+                match self
+                    .swarm
+                    .behaviour_mut()
+                    .kad
+                    .put_record(record, Quorum::One)
+                {
+                    Ok(id) => {
+                        self.puts.insert(id, reply);
+                    }
+                    Err(e) => {
+                        let _ = reply.send(Err(NetError::Dht {
+                            op: "put",
+                            reason: e.to_string(),
+                        }));
+                    }
+                }
+            }
+            Command::GetRecord { key, reply } => {
+                if self.gets.len() >= MAX_PENDING {
+                    let _ = reply.send(Err(NetError::Busy("DHT gets")));
+                    return;
+                }
+                let id = self
+                    .swarm
+                    .behaviour_mut()
+                    .kad
+                    .get_record(RecordKey::new(&key));
+                self.gets.insert(id, (Vec::new(), reply));
+            }
+            Command::ConnectedPeers { reply } => {
+                let _ = reply.send(self.swarm.connected_peers().copied().collect());
+            }
+        }
+    }
+
+    fn send(&mut self, peer: PeerId, frame: Frame, reply: oneshot::Sender<Result<Ack, NetError>>) {
+        if self.sends.len() >= self.max_in_flight {
+            let _ = reply.send(Err(NetError::Busy("frames")));
+            return;
+        }
+        let seq = frame.seq();
+        let id = self.swarm.behaviour_mut().a2a.send_request(&peer, frame);
+        self.sends.insert(id, (peer, seq, reply));
+    }
+
+    fn fail_dial(&mut self, peer: PeerId, reason: &str) {
+        for reply in self.dials.remove(&peer).unwrap_or_default() {
+            let _ = reply.send(Err(NetError::Dial {
+                peer: peer.to_string(),
+                reason: reason.to_owned(),
+            }));
+        }
+    }
+
+    fn on_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
+        match event {
+            SwarmEvent::NewListenAddr {
+                listener_id,
+                address,
+            } => {
+                info!(%address, "listening");
+                // A relay hands its external addresses to every client it reserves a
+                // slot for; with none, clients refuse the reservation.
+                if self.announce_listen_addrs
+                    && !address
+                        .iter()
+                        .any(|p| p == libp2p::multiaddr::Protocol::P2pCircuit)
+                {
+                    self.swarm.add_external_address(address.clone());
+                }
+                if let Some(reply) = self.listens.remove(&listener_id) {
+                    let _ = reply.send(Ok(address));
+                }
+            }
+            SwarmEvent::ListenerClosed {
+                listener_id,
+                reason,
+                ..
+            } => {
+                if let Some(reply) = self.listens.remove(&listener_id) {
+                    let reason = match reason {
+                        Ok(()) => "closed".to_owned(),
+                        Err(e) => e.to_string(),
+                    };
+                    let _ = reply.send(Err(NetError::Listen {
+                        addr: format!("{listener_id:?}"),
+                        reason,
+                    }));
+                }
+            }
+            SwarmEvent::ListenerError { listener_id, error } => {
+                if let Some(reply) = self.listens.remove(&listener_id) {
+                    let _ = reply.send(Err(NetError::Listen {
+                        addr: format!("{listener_id:?}"),
+                        reason: error.to_string(),
+                    }));
+                }
+            }
+            SwarmEvent::ConnectionEstablished {
+                peer_id, endpoint, ..
+            } => {
+                debug!(peer = %peer_id, addr = %endpoint.get_remote_address(), "connected");
+                for reply in self.dials.remove(&peer_id).unwrap_or_default() {
+                    let _ = reply.send(Ok(()));
+                }
+            }
+            SwarmEvent::OutgoingConnectionError {
+                peer_id: Some(peer),
+                error,
+                ..
+            } => {
+                debug!(%peer, %error, "dial failed");
+                if !self.swarm.is_connected(&peer) {
+                    self.fail_dial(peer, &error.to_string());
+                }
+            }
+            SwarmEvent::Behaviour(event) => self.on_behaviour(event),
+            _ => {}
+        }
+    }
+
+    fn on_behaviour(&mut self, event: BehaviourEvent) {
+        match event {
+            BehaviourEvent::A2a(event) => self.on_a2a(event),
+            BehaviourEvent::Kad(event) => self.on_kad(event),
+            // Only peers that speak our DHT go into its routing table.
+            BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. })
+                if info.protocols.contains(&KAD_PROTOCOL) =>
+            {
+                for addr in info.listen_addrs.into_iter().take(16) {
+                    self.swarm.behaviour_mut().kad.add_address(&peer_id, addr);
+                }
+            }
+            BehaviourEvent::Mdns(mdns::Event::Discovered(found)) => {
+                for (peer, addr) in found.into_iter().take(64) {
+                    self.add_address(peer, addr);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_a2a(&mut self, event: request_response::Event<Frame, Ack>) {
+        match event {
+            request_response::Event::Message { peer, message, .. } => match message {
+                request_response::Message::Request {
+                    request, channel, ..
+                } => {
+                    let seq = request.seq();
+                    let inbound = InboundFrame {
+                        peer,
+                        frame: request,
+                        responder: Responder { channel, seq },
+                    };
+                    // A full queue drops the frame unanswered: its sender keeps it and
+                    // resends, so this is backpressure, not loss.
+                    if let Err(e) = self.inbound.try_send(inbound) {
+                        warn!(%peer, seq, "inbound queue full or closed; frame left to its sender's retry");
+                        drop(e);
+                    }
+                }
+                request_response::Message::Response {
+                    request_id,
+                    response,
+                } => {
+                    if let Some((peer, seq, reply)) = self.sends.remove(&request_id) {
+                        let result = if response.seq == seq {
+                            Ok(response)
+                        } else {
+                            Err(NetError::Send {
+                                peer: peer.to_string(),
+                                seq,
+                                reason: format!("ack names frame {}", response.seq),
+                            })
+                        };
+                        let _ = reply.send(result);
+                    }
+                }
+            },
+            request_response::Event::OutboundFailure {
+                request_id, error, ..
+            } => {
+                if let Some((peer, seq, reply)) = self.sends.remove(&request_id) {
+                    let _ = reply.send(Err(NetError::Send {
+                        peer: peer.to_string(),
+                        seq,
+                        reason: error.to_string(),
+                    }));
+                }
+            }
+            request_response::Event::InboundFailure { peer, error, .. } => {
+                debug!(%peer, %error, "inbound a2a stream failed");
+            }
+            request_response::Event::ResponseSent { .. } => {}
+        }
+    }
+
+    fn on_kad(&mut self, event: kad::Event) {
+        match event {
+            kad::Event::InboundRequest {
+                request:
+                    kad::InboundRequest::PutRecord {
+                        source,
+                        record: Some(record),
+                        ..
+                    },
+            } => {
+                if record.value.len() <= MAX_RECORD_BYTES
+                    && (self.validator)(record.key.as_ref(), &record.value)
+                {
+                    if let Err(e) = self.swarm.behaviour_mut().kad.store_mut().put(record) {
+                        debug!(%source, %e, "DHT record not stored");
+                    }
+                } else {
+                    debug!(%source, "DHT record refused by the validator");
+                }
+            }
+            kad::Event::OutboundQueryProgressed {
+                id, result, step, ..
+            } => match result {
+                QueryResult::PutRecord(result) => {
+                    if let Some(reply) = self.puts.remove(&id) {
+                        let _ = reply.send(match result {
+                            Ok(_) => Ok(()),
+                            // Stored locally; a lonely node still serves its own record.
+                            Err(kad::PutRecordError::QuorumFailed { .. }) => Ok(()),
+                            Err(e) => Err(NetError::Dht {
+                                op: "put",
+                                reason: e.to_string(),
+                            }),
+                        });
+                    }
+                }
+                QueryResult::GetRecord(result) => {
+                    let done = step.last;
+                    if let Some((values, _)) = self.gets.get_mut(&id) {
+                        match result {
+                            Ok(GetRecordOk::FoundRecord(PeerRecord { record, .. })) => {
+                                if values.len() < MAX_RECORD_VALUES
+                                    && !values.contains(&record.value)
+                                {
+                                    values.push(record.value);
+                                }
+                            }
+                            Ok(GetRecordOk::FinishedWithNoAdditionalRecord { .. }) => {}
+                            Err(e) => {
+                                if let Some((values, reply)) = self.gets.remove(&id) {
+                                    let _ = reply.send(if values.is_empty() {
+                                        Err(NetError::Dht {
+                                            op: "get",
+                                            reason: e.to_string(),
+                                        })
+                                    } else {
+                                        Ok(values)
+                                    });
+                                }
+                                return;
+                            }
+                        }
+                    }
+                    if done && let Some((values, reply)) = self.gets.remove(&id) {
+                        let _ = reply.send(Ok(values));
+                    }
+                }
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+}

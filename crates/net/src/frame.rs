@@ -1,0 +1,382 @@
+//! The `/talos/a2a/1.0.0` wire format. Written by hand because it is ours: a fixed
+//! 10-byte header and an opaque body, so there is nothing a serialization crate would add
+//! except allocations and ambiguity.
+//!
+//! ```text
+//! Frame  = version:u8 (1) | kind:u8 | seq:u64 BE | body            (body ≤ MAX_BODY)
+//! Ack    = version:u8 (1) | status:u8 | seq:u64 BE [| reason:u8]   (reason iff refused)
+//! ```
+//!
+//! `seq` numbers one sender's frames to one receiver from 1 upward; the pair
+//! (sender PeerId, seq) is the frame id the receiver deduplicates by. The body is an
+//! X3DH/PQXDH initial message or a ratchet message (`talos-ratchet`'s encodings), or for
+//! a mailbox deposit the recipient's PeerId and a sealed frame; never plaintext.
+
+use thiserror::Error;
+
+/// The only version this crate speaks.
+pub const VERSION: u8 = 1;
+/// Bytes before the body.
+pub const HEADER_LEN: usize = 10;
+/// The largest body a frame may carry: a PQXDH initial message (ML-KEM ciphertext and
+/// keys) plus a 32 KiB message fits with room to spare.
+pub const MAX_BODY: usize = 48 * 1024;
+/// The largest encoded frame.
+pub const MAX_FRAME: usize = HEADER_LEN + MAX_BODY;
+/// The largest encoded ack.
+pub const MAX_ACK: usize = HEADER_LEN + 1;
+
+/// What a frame's body holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FrameKind {
+    /// An X3DH/PQXDH initial message with the session's first ratchet message.
+    Initial,
+    /// A Double Ratchet message on an established session.
+    Ratchet,
+    /// A sealed frame for another peer, left with a mailbox.
+    Deposit,
+    /// A recipient asking its mailbox for what it holds.
+    Drain,
+}
+
+impl FrameKind {
+    fn code(self) -> u8 {
+        match self {
+            FrameKind::Initial => 1,
+            FrameKind::Ratchet => 2,
+            FrameKind::Deposit => 3,
+            FrameKind::Drain => 4,
+        }
+    }
+
+    fn from_code(code: u8) -> Result<Self, FrameError> {
+        Ok(match code {
+            1 => FrameKind::Initial,
+            2 => FrameKind::Ratchet,
+            3 => FrameKind::Deposit,
+            4 => FrameKind::Drain,
+            other => return Err(FrameError::UnknownKind(other)),
+        })
+    }
+}
+
+/// Why a frame could not be read. An attacker can trigger every one of these, so they are
+/// values, never panics.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum FrameError {
+    /// Fewer bytes than the fixed header.
+    #[error("frame truncated: {0} bytes, header needs {HEADER_LEN}")]
+    Truncated(usize),
+    /// A version this node does not speak.
+    #[error("unsupported frame version {0}")]
+    Version(u8),
+    /// A kind byte no version-1 peer sends.
+    #[error("unknown frame kind {0}")]
+    UnknownKind(u8),
+    /// Sequence number 0 is never sent: streams count from 1.
+    #[error("frame sequence number 0")]
+    ZeroSeq,
+    /// More bytes than [`MAX_FRAME`] (or [`MAX_ACK`] for an ack).
+    #[error("frame too large: {len} bytes, limit {limit}")]
+    TooLarge {
+        /// Bytes offered.
+        len: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// An ack status byte no version-1 peer sends.
+    #[error("unknown ack status {0}")]
+    UnknownStatus(u8),
+    /// A refusal reason no version-1 peer sends.
+    #[error("unknown refusal reason {0}")]
+    UnknownReason(u8),
+    /// An ack with bytes after its end.
+    #[error("ack has {0} trailing bytes")]
+    Trailing(usize),
+}
+
+/// One frame: parsed, so its kind, sequence number and size are known to be valid.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Frame {
+    kind: FrameKind,
+    seq: u64,
+    body: Vec<u8>,
+}
+
+impl core::fmt::Debug for Frame {
+    // The body is ciphertext, but logs get only its length.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Frame")
+            .field("kind", &self.kind)
+            .field("seq", &self.seq)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
+}
+
+impl Frame {
+    /// A frame; refuses sequence number 0 and bodies over [`MAX_BODY`].
+    pub fn new(kind: FrameKind, seq: u64, body: Vec<u8>) -> Result<Self, FrameError> {
+        if seq == 0 {
+            return Err(FrameError::ZeroSeq);
+        }
+        if body.len() > MAX_BODY {
+            return Err(FrameError::TooLarge {
+                len: HEADER_LEN.saturating_add(body.len()),
+                limit: MAX_FRAME,
+            });
+        }
+        Ok(Frame { kind, seq, body })
+    }
+
+    /// What the body holds.
+    pub fn kind(&self) -> FrameKind {
+        self.kind
+    }
+
+    /// The sequence number on its sender→receiver stream.
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// The body (ciphertext).
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// The body, owned.
+    pub fn into_body(self) -> Vec<u8> {
+        self.body
+    }
+
+    /// The wire encoding.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(HEADER_LEN.saturating_add(self.body.len()));
+        out.push(VERSION);
+        out.push(self.kind.code());
+        out.extend_from_slice(&self.seq.to_be_bytes());
+        out.extend_from_slice(&self.body);
+        out
+    }
+
+    /// Parses a whole frame (its length comes from the transport's length prefix).
+    pub fn parse(bytes: &[u8]) -> Result<Self, FrameError> {
+        if bytes.len() > MAX_FRAME {
+            return Err(FrameError::TooLarge {
+                len: bytes.len(),
+                limit: MAX_FRAME,
+            });
+        }
+        let (header, body) = bytes
+            .split_first_chunk::<HEADER_LEN>()
+            .ok_or(FrameError::Truncated(bytes.len()))?;
+        let [version, kind, seq @ ..] = *header;
+        if version != VERSION {
+            return Err(FrameError::Version(version));
+        }
+        Frame::new(
+            FrameKind::from_code(kind)?,
+            u64::from_be_bytes(seq),
+            body.to_vec(),
+        )
+    }
+}
+
+/// Why a receiver refused a frame for good (the sender should not resend it as is).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RefuseReason {
+    /// The body did not parse or did not decrypt.
+    Malformed,
+    /// A ratchet frame for a session the receiver does not have.
+    NoSession,
+    /// A mailbox is full for that recipient, or does not serve it.
+    MailboxRefused,
+    /// The sender is not allowed to talk to this node.
+    Unauthorized,
+}
+
+impl RefuseReason {
+    fn code(self) -> u8 {
+        match self {
+            RefuseReason::Malformed => 1,
+            RefuseReason::NoSession => 2,
+            RefuseReason::MailboxRefused => 3,
+            RefuseReason::Unauthorized => 4,
+        }
+    }
+
+    fn from_code(code: u8) -> Result<Self, FrameError> {
+        Ok(match code {
+            1 => RefuseReason::Malformed,
+            2 => RefuseReason::NoSession,
+            3 => RefuseReason::MailboxRefused,
+            4 => RefuseReason::Unauthorized,
+            other => return Err(FrameError::UnknownReason(other)),
+        })
+    }
+}
+
+/// The receiver's answer to one frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AckStatus {
+    /// Durable at the receiver (or the mailbox): the sender may forget the frame.
+    Accepted,
+    /// Already durable from an earlier copy: the sender may forget the frame.
+    Duplicate,
+    /// Not taken, for good.
+    Refused(RefuseReason),
+}
+
+/// An acknowledgement, naming the frame by its sequence number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Ack {
+    /// The frame's sequence number.
+    pub seq: u64,
+    /// What became of it.
+    pub status: AckStatus,
+}
+
+impl Ack {
+    /// The wire encoding.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(MAX_ACK);
+        out.push(VERSION);
+        let (status, reason) = match self.status {
+            AckStatus::Accepted => (0, None),
+            AckStatus::Duplicate => (1, None),
+            AckStatus::Refused(r) => (2, Some(r.code())),
+        };
+        out.push(status);
+        out.extend_from_slice(&self.seq.to_be_bytes());
+        out.extend(reason);
+        out
+    }
+
+    /// Parses an ack.
+    pub fn parse(bytes: &[u8]) -> Result<Self, FrameError> {
+        if bytes.len() > MAX_ACK {
+            return Err(FrameError::TooLarge {
+                len: bytes.len(),
+                limit: MAX_ACK,
+            });
+        }
+        let (header, rest) = bytes
+            .split_first_chunk::<HEADER_LEN>()
+            .ok_or(FrameError::Truncated(bytes.len()))?;
+        let [version, status, seq @ ..] = *header;
+        if version != VERSION {
+            return Err(FrameError::Version(version));
+        }
+        let status = match (status, rest) {
+            (0, []) => AckStatus::Accepted,
+            (1, []) => AckStatus::Duplicate,
+            (2, [reason]) => AckStatus::Refused(RefuseReason::from_code(*reason)?),
+            (0 | 1, extra) => return Err(FrameError::Trailing(extra.len())),
+            (2, []) => return Err(FrameError::Truncated(bytes.len())),
+            (other, _) => return Err(FrameError::UnknownStatus(other)),
+        };
+        let seq = u64::from_be_bytes(seq);
+        if seq == 0 {
+            return Err(FrameError::ZeroSeq);
+        }
+        Ok(Ack { seq, status })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn known_bytes() {
+        let f = Frame::new(FrameKind::Ratchet, 258, b"ct".to_vec()).unwrap();
+        assert_eq!(f.encode(), [1, 2, 0, 0, 0, 0, 0, 0, 1, 2, b'c', b't']);
+        let a = Ack {
+            seq: 3,
+            status: AckStatus::Refused(RefuseReason::NoSession),
+        };
+        assert_eq!(a.encode(), [1, 2, 0, 0, 0, 0, 0, 0, 0, 3, 2]);
+    }
+
+    #[test]
+    fn bad_inputs_are_typed() {
+        assert_eq!(Frame::parse(&[1, 2, 0]), Err(FrameError::Truncated(3)));
+        assert_eq!(Frame::parse(&[2; 10]), Err(FrameError::Version(2)));
+        assert_eq!(
+            Frame::parse(&[1, 9, 0, 0, 0, 0, 0, 0, 0, 1]),
+            Err(FrameError::UnknownKind(9))
+        );
+        assert_eq!(
+            Frame::parse(&[1, 1, 0, 0, 0, 0, 0, 0, 0, 0]),
+            Err(FrameError::ZeroSeq)
+        );
+        assert!(matches!(
+            Frame::parse(&vec![1; MAX_FRAME + 1]),
+            Err(FrameError::TooLarge { .. })
+        ));
+        assert!(Frame::new(FrameKind::Initial, 1, vec![0; MAX_BODY + 1]).is_err());
+        assert!(Frame::new(FrameKind::Initial, 1, vec![0; MAX_BODY]).is_ok());
+        assert_eq!(
+            Ack::parse(&[1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 7]),
+            Err(FrameError::Trailing(1))
+        );
+        assert_eq!(
+            Ack::parse(&[1, 2, 0, 0, 0, 0, 0, 0, 0, 1]),
+            Err(FrameError::Truncated(10))
+        );
+        assert_eq!(
+            Ack::parse(&[1, 2, 0, 0, 0, 0, 0, 0, 0, 1, 0]),
+            Err(FrameError::UnknownReason(0))
+        );
+        assert_eq!(
+            Ack::parse(&[1, 5, 0, 0, 0, 0, 0, 0, 0, 1]),
+            Err(FrameError::UnknownStatus(5))
+        );
+    }
+
+    fn kind() -> impl Strategy<Value = FrameKind> {
+        prop_oneof![
+            Just(FrameKind::Initial),
+            Just(FrameKind::Ratchet),
+            Just(FrameKind::Deposit),
+            Just(FrameKind::Drain)
+        ]
+    }
+
+    fn status() -> impl Strategy<Value = AckStatus> {
+        prop_oneof![
+            Just(AckStatus::Accepted),
+            Just(AckStatus::Duplicate),
+            Just(AckStatus::Refused(RefuseReason::Malformed)),
+            Just(AckStatus::Refused(RefuseReason::NoSession)),
+            Just(AckStatus::Refused(RefuseReason::MailboxRefused)),
+            Just(AckStatus::Refused(RefuseReason::Unauthorized)),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn frame_round_trips(k in kind(), seq in 1u64.., body in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let f = Frame::new(k, seq, body).unwrap();
+            prop_assert_eq!(Frame::parse(&f.encode()).unwrap(), f);
+        }
+
+        #[test]
+        fn ack_round_trips(seq in 1u64.., s in status()) {
+            let a = Ack { seq, status: s };
+            prop_assert_eq!(Ack::parse(&a.encode()).unwrap(), a);
+        }
+
+        /// Any bytes: a typed answer, and whatever parses re-encodes to the same bytes.
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+            if let Ok(f) = Frame::parse(&bytes) {
+                prop_assert_eq!(f.encode(), bytes.clone());
+            }
+            if let Ok(a) = Ack::parse(&bytes) {
+                prop_assert_eq!(a.encode(), bytes);
+            }
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! talos-net: the agents' peer-to-peer layer on rust-libp2p and tokio.
+//!
+//! - [`frame`]: the `/talos/a2a/1.0.0` wire format: a [`Frame`] carries an X3DH/PQXDH
+//!   initial message or a ratchet message with its per-stream sequence number, and an
+//!   [`Ack`] answers it once the receiver has made it durable;
+//! - [`codec`]: the length-prefixed, size-bounded request/response codec for frames;
+//! - [`behaviour`]: the composed behaviour (TCP+Noise+Yamux and QUIC, identify, ping,
+//!   Kademlia, mDNS, relay client and optional relay server, DCUtR, AutoNAT, connection
+//!   and memory limits);
+//! - [`client`] and [`event_loop`]: the split of rust-libp2p's `file-sharing` example. The
+//!   [`EventLoop`] owns the `Swarm`; a cloneable [`Client`] sends it commands over a bounded
+//!   channel, and inbound frames come out of another bounded channel. Nothing queues without
+//!   a bound: a full channel is backpressure, and an unacknowledged frame is simply resent
+//!   by its sender.
+//!
+//! This crate moves bytes and knows peers. What the bytes mean (sessions, the outbox and
+//! inbox, authorization) is the node's business.
+
+#[cfg(feature = "swarm")]
+pub mod behaviour;
+#[cfg(feature = "swarm")]
+pub mod client;
+#[cfg(feature = "swarm")]
+pub mod codec;
+#[cfg(feature = "swarm")]
+pub mod config;
+#[cfg(feature = "swarm")]
+pub mod error;
+#[cfg(feature = "swarm")]
+pub mod event_loop;
+pub mod frame;
+
+#[cfg(feature = "swarm")]
+pub use client::{Client, InboundFrame, Responder};
+#[cfg(feature = "swarm")]
+pub use config::NetConfig;
+#[cfg(feature = "swarm")]
+pub use error::NetError;
+#[cfg(feature = "swarm")]
+pub use event_loop::EventLoop;
+pub use frame::{Ack, AckStatus, Frame, FrameError, FrameKind, RefuseReason};
+#[cfg(feature = "swarm")]
+pub use libp2p::multiaddr::Protocol;
+#[cfg(feature = "swarm")]
+pub use libp2p::{Multiaddr, PeerId};
+
+/// The frame protocol's name on the wire.
+pub const A2A_PROTOCOL: &str = "/talos/a2a/1.0.0";
+
+/// Builds the node's network half: the event loop to spawn and the client to drive it.
+///
+/// The libp2p key is the agent's Ed25519 identity key, so its `PeerId` and its did:key
+/// name the same key (`talos_identity::peer_id` converts between them).
+#[cfg(feature = "swarm")]
+pub fn new(
+    identity: &talos_identity::keys::IdentityKey,
+    config: NetConfig,
+) -> Result<(Client, EventLoop), NetError> {
+    event_loop::build(identity, config)
+}

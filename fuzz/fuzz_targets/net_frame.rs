@@ -1,0 +1,15 @@
+//! The a2a frame and ack decoders: typed errors only, and whatever parses re-encodes to
+//! the same bytes.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use talos_net::{Ack, Frame};
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(f) = Frame::parse(data) {
+        assert_eq!(f.encode(), data);
+    }
+    if let Ok(a) = Ack::parse(data) {
+        assert_eq!(a.encode(), data);
+    }
+});
