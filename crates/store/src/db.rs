@@ -27,9 +27,19 @@ pub const CF_EVM_LOG_TOPICS: &str = "evm_log_topics";
 pub const CF_EVM_META: &str = "evm_meta";
 /// Column family: chain transactions sent but not yet confirmed.
 pub const CF_ANCHOR_PENDING: &str = "anchor_pending";
+/// Column family: ratchet sessions by peer key, sealed at rest.
+pub const CF_SESSIONS: &str = "sessions";
+/// Column family: frames sent and not yet acknowledged, by (peer, seq).
+pub const CF_OUTBOX: &str = "outbox";
+/// Column family: messages delivered to the local agent, by inbox index, sealed.
+pub const CF_INBOX: &str = "inbox";
+/// Column family: frames that arrived ahead of a gap, by (peer, seq), kept until it fills.
+pub const CF_HELD: &str = "held";
+/// Column family: per-peer stream counters and the delivery metadata.
+pub const CF_STREAMS: &str = "streams";
 
 // Only ever append: RocksDB refuses to open a database without naming every family it has.
-const FAMILIES: [&str; 11] = [
+const FAMILIES: [&str; 16] = [
     CF_META,
     CF_LEAVES,
     CF_NODES,
@@ -41,6 +51,11 @@ const FAMILIES: [&str; 11] = [
     CF_EVM_LOG_TOPICS,
     CF_EVM_META,
     CF_ANCHOR_PENDING,
+    CF_SESSIONS,
+    CF_OUTBOX,
+    CF_INBOX,
+    CF_HELD,
+    CF_STREAMS,
 ];
 
 /// Why a store operation failed.

@@ -1,0 +1,28 @@
+//! talos-delivery: what makes a `send` durable and a receive exactly-once.
+//!
+//! The node calls [`Mailroom::send`] with plaintext for a peer: the message is
+//! ratchet-encrypted, and the new session state and the frame (in the outbox) are written
+//! in one synced RocksDB batch before `send` returns. The node's sender then offers
+//! [`Mailroom::pending`] frames to the peer until each is acknowledged
+//! ([`Mailroom::acknowledged`]).
+//!
+//! On the receiving side [`Mailroom::receive`] takes a frame from an authenticated peer
+//! and answers with the ack to send back:
+//! - a frame seen before is `Duplicate` (deduplicated by the pair peer + sequence number);
+//! - a frame ahead of a gap is held durably and `Accepted`;
+//! - the next frame in sequence is decrypted, and the session state, the inbox entry, the
+//!   stream counter and any held frames it unblocks are written in one synced batch, and
+//!   only then is it `Accepted`.
+//!
+//! So the local agent sees each message once and in send order per peer, whatever the
+//! network duplicates, reorders or drops, and a crash at any point loses nothing that was
+//! acknowledged: an unacknowledged frame is resent, and its resend is a `Duplicate` if the
+//! first copy made it. Sessions and inbox entries are sealed at rest with the node's
+//! storage key.
+
+mod error;
+mod layout;
+mod mailroom;
+
+pub use error::DeliveryError;
+pub use mailroom::{Delivered, MAX_HELD_PER_PEER, Mailroom, Receipt};

@@ -1,0 +1,504 @@
+//! The durable send and receive paths. One lock serializes them: each step ends in one
+//! synced RocksDB write, which is what bounds throughput anyway, and a single writer makes
+//! the ordering argument trivial.
+
+use std::sync::{Arc, Mutex};
+
+use rocksdb::{Direction, IteratorMode, WriteBatch};
+use talos_identity::keys::IdentityKey;
+use talos_net::{AckStatus, Frame, FrameKind, RefuseReason};
+use talos_primitives::Ed25519Public;
+use talos_ratchet::at_rest::{self, StorageKey};
+use talos_ratchet::{Envelope, PreKeyBundle, PreKeyStore, Session, SessionConfig, x3dh};
+use talos_store::Store;
+use talos_store::db::{CF_HELD, CF_INBOX, CF_OUTBOX, CF_SESSIONS, CF_STREAMS};
+use tracing::{debug, warn};
+use zeroize::Zeroizing;
+
+use crate::error::DeliveryError;
+use crate::layout::{INBOX_NEXT, PREKEYS, counter, frame_key, next_in, next_out};
+
+/// How far ahead of the next expected frame a peer's frames are held. Beyond it a frame is
+/// left unanswered, and its sender resends it once the gap has closed.
+pub const MAX_HELD_PER_PEER: u64 = 1024;
+
+const SESSION_CONTEXT: &[u8] = b"talos/delivery/session/v1";
+const INBOX_CONTEXT: &[u8] = b"talos/delivery/inbox/v1";
+const PREKEY_CONTEXT: &[u8] = b"talos/delivery/prekeys/v1";
+
+/// A message for the local agent, in the order its sender sent it.
+pub struct Delivered {
+    /// Its position in the node's inbox (the agent's read cursor).
+    pub index: u64,
+    /// Who sent it (authenticated by the transport and by the session).
+    pub peer: Ed25519Public,
+    /// Its sequence number on that peer's stream.
+    pub seq: u64,
+    /// The plaintext.
+    pub body: Zeroizing<Vec<u8>>,
+}
+
+impl core::fmt::Debug for Delivered {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Delivered")
+            .field("index", &self.index)
+            .field("seq", &self.seq)
+            .field("body_len", &self.body.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What to answer a frame with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Receipt {
+    /// Send this ack.
+    Ack(AckStatus),
+    /// Send nothing: the frame is too far ahead; its sender will resend it.
+    Later,
+}
+
+/// A session and the handshake it came from (responder side), so that a resent initial
+/// message is decrypted on the session it already made instead of starting another.
+struct SessionRecord {
+    handshake: Option<[u8; 32]>,
+    session: Session,
+}
+
+/// Sessions, outbox, inbox and reordering for one node.
+pub struct Mailroom {
+    store: Arc<Store>,
+    identity: IdentityKey,
+    storage_key: StorageKey,
+    config: SessionConfig,
+    prekeys: Mutex<PreKeyStore>,
+}
+
+impl core::fmt::Debug for Mailroom {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Mailroom")
+            .field("identity", &self.identity.public())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Mailroom {
+    /// Opens the mailroom over `store`. The prekey store on disk is used if there is one;
+    /// otherwise `fresh` is, and it is persisted.
+    pub fn open(
+        store: Arc<Store>,
+        identity: IdentityKey,
+        storage_key: StorageKey,
+        config: SessionConfig,
+        fresh: impl FnOnce() -> PreKeyStore,
+    ) -> Result<Self, DeliveryError> {
+        let prekeys = match store.get(CF_STREAMS, PREKEYS)? {
+            Some(sealed) => {
+                let bytes = at_rest::open(&storage_key, PREKEY_CONTEXT, &sealed)
+                    .map_err(|_| DeliveryError::Corrupt("prekey store does not unseal"))?;
+                PreKeyStore::decode(&bytes)
+                    .map_err(|_| DeliveryError::Corrupt("prekey store does not decode"))?
+            }
+            None => {
+                let fresh = fresh();
+                let mut batch = WriteBatch::default();
+                batch.put_cf(
+                    store.cf(CF_STREAMS)?,
+                    PREKEYS,
+                    seal_prekeys(&storage_key, &fresh),
+                );
+                store.write(batch, true)?;
+                fresh
+            }
+        };
+        Ok(Mailroom {
+            store,
+            identity,
+            storage_key,
+            config,
+            prekeys: Mutex::new(prekeys),
+        })
+    }
+
+    /// This node's prekey bundle, offering its next one-time prekey if any is left.
+    pub fn bundle(&self) -> Result<PreKeyBundle, DeliveryError> {
+        let prekeys = self.prekeys.lock().map_err(|_| DeliveryError::Poisoned)?;
+        prekeys
+            .bundle(&self.identity, prekeys.next_one_time_id())
+            .ok_or(DeliveryError::Corrupt("prekey store has no signed prekey"))
+    }
+
+    /// Encrypts `plaintext` for `peer` and makes it durable in the outbox. When this
+    /// returns, the message will reach the peer's agent exactly once, whatever crashes.
+    /// `bundle` is needed only when there is no session with the peer yet.
+    pub fn send(
+        &self,
+        peer: &Ed25519Public,
+        bundle: Option<&PreKeyBundle>,
+        plaintext: &[u8],
+    ) -> Result<Frame, DeliveryError> {
+        let _guard = self.prekeys.lock().map_err(|_| DeliveryError::Poisoned)?;
+        let mut rng = rand::rng();
+        let mut record = match self.load_session(peer)? {
+            Some(r) => r,
+            None => {
+                let bundle = bundle
+                    .filter(|b| &b.identity == peer)
+                    .ok_or_else(|| DeliveryError::NoSession(hex(peer)))?;
+                let session = x3dh::initiate(&mut rng, &self.identity, bundle, self.config)
+                    .map_err(|source| DeliveryError::Handshake {
+                        peer: hex(peer),
+                        source,
+                    })?;
+                SessionRecord {
+                    handshake: None,
+                    session,
+                }
+            }
+        };
+        let envelope = record
+            .session
+            .encrypt_with_rng(&mut rng, plaintext)
+            .map_err(|source| DeliveryError::Encrypt {
+                peer: hex(peer),
+                source,
+            })?;
+        let kind = match envelope {
+            Envelope::Initial(_) => FrameKind::Initial,
+            Envelope::Message(_) => FrameKind::Ratchet,
+        };
+        let seq = self.counter(&next_out(peer))?;
+        let frame = Frame::new(kind, seq, envelope.encode())?;
+        let mut batch = WriteBatch::default();
+        batch.put_cf(
+            self.store.cf(CF_OUTBOX)?,
+            frame_key(peer, seq),
+            frame.encode(),
+        );
+        batch.put_cf(
+            self.store.cf(CF_STREAMS)?,
+            next_out(peer),
+            next(seq)?.to_be_bytes(),
+        );
+        self.put_session(&mut batch, peer, &record)?;
+        self.store.write(batch, true)?;
+        Ok(frame)
+    }
+
+    /// Up to `max` unacknowledged frames for `peer`, in sequence order.
+    pub fn pending(&self, peer: &Ed25519Public, max: usize) -> Result<Vec<Frame>, DeliveryError> {
+        let start = frame_key(peer, 0);
+        let iter = self.store.db().iterator_cf(
+            self.store.cf(CF_OUTBOX)?,
+            IteratorMode::From(&start, Direction::Forward),
+        );
+        let mut out = Vec::new();
+        for item in iter {
+            let (key, value) = item?;
+            if !key.starts_with(peer.as_bytes()) || out.len() >= max {
+                break;
+            }
+            out.push(Frame::parse(&value).map_err(|_| DeliveryError::Corrupt("outbox frame"))?);
+        }
+        Ok(out)
+    }
+
+    /// Peers with unacknowledged frames (at most `max`), for the sender to resume after a
+    /// restart.
+    pub fn peers_with_pending(&self, max: usize) -> Result<Vec<Ed25519Public>, DeliveryError> {
+        let mut peers: Vec<Ed25519Public> = Vec::new();
+        let cf = self.store.cf(CF_OUTBOX)?;
+        let mut from = Vec::new();
+        while peers.len() < max {
+            let mut iter = self
+                .store
+                .db()
+                .iterator_cf(cf, IteratorMode::From(&from, Direction::Forward));
+            let Some(item) = iter.next() else { break };
+            let (key, _) = item?;
+            let bytes: [u8; 32] = key
+                .get(..32)
+                .and_then(|k| k.try_into().ok())
+                .ok_or(DeliveryError::Corrupt("outbox key"))?;
+            let peer = Ed25519Public::from_bytes(bytes)
+                .map_err(|_| DeliveryError::Corrupt("outbox key"))?;
+            peers.push(peer);
+            // Skip to the first key after this peer's range.
+            from = frame_key(&peer, u64::MAX).to_vec();
+            from.push(0);
+        }
+        Ok(peers)
+    }
+
+    /// The peer acknowledged frame `seq` (accepted, duplicate or refused for good): forget it.
+    pub fn acknowledged(&self, peer: &Ed25519Public, seq: u64) -> Result<(), DeliveryError> {
+        let mut batch = WriteBatch::default();
+        batch.delete_cf(self.store.cf(CF_OUTBOX)?, frame_key(peer, seq));
+        // Not synced: losing this delete in a crash only means one more resend, which the
+        // peer answers with `Duplicate`.
+        self.store.write(batch, false)?;
+        Ok(())
+    }
+
+    /// Takes a frame from `peer` (authenticated by the transport) and says what to answer.
+    pub fn receive(&self, peer: &Ed25519Public, frame: &Frame) -> Result<Receipt, DeliveryError> {
+        let mut prekeys = self.prekeys.lock().map_err(|_| DeliveryError::Poisoned)?;
+        let expected = self.counter(&next_in(peer))?;
+        let seq = frame.seq();
+        if seq < expected {
+            return Ok(Receipt::Ack(AckStatus::Duplicate));
+        }
+        if seq > expected {
+            if seq - expected > MAX_HELD_PER_PEER {
+                return Ok(Receipt::Later);
+            }
+            let key = frame_key(peer, seq);
+            if self.store.get(CF_HELD, &key)?.is_some() {
+                return Ok(Receipt::Ack(AckStatus::Duplicate));
+            }
+            let mut batch = WriteBatch::default();
+            batch.put_cf(self.store.cf(CF_HELD)?, key, frame.encode());
+            self.store.write(batch, true)?;
+            return Ok(Receipt::Ack(AckStatus::Accepted));
+        }
+
+        let mut batch = WriteBatch::default();
+        let mut session = self.load_session(peer)?;
+        let mut prekeys_changed = false;
+        let mut inbox_next = self.counter(INBOX_NEXT)?;
+        let status = match self.open_frame(
+            peer,
+            frame,
+            &mut session,
+            &mut prekeys,
+            &mut prekeys_changed,
+        ) {
+            Ok(plaintext) => {
+                self.put_inbox(&mut batch, &mut inbox_next, peer, seq, &plaintext)?;
+                AckStatus::Accepted
+            }
+            Err(reason) => {
+                warn!(peer = %hex(peer), seq, ?reason, "frame refused");
+                AckStatus::Refused(reason)
+            }
+        };
+        // The stream moves on either way, then drains whatever the gap was holding back.
+        let mut expected = next(seq)?;
+        let held = self.store.cf(CF_HELD)?;
+        while let Some(bytes) = self.store.get(CF_HELD, &frame_key(peer, expected))? {
+            batch.delete_cf(held, frame_key(peer, expected));
+            let outcome = Frame::parse(&bytes)
+                .map_err(|_| RefuseReason::Malformed)
+                .and_then(|f| {
+                    self.open_frame(peer, &f, &mut session, &mut prekeys, &mut prekeys_changed)
+                });
+            match outcome {
+                Ok(plaintext) => {
+                    self.put_inbox(&mut batch, &mut inbox_next, peer, expected, &plaintext)?
+                }
+                Err(reason) => {
+                    warn!(peer = %hex(peer), seq = expected, ?reason, "held frame refused")
+                }
+            }
+            expected = next(expected)?;
+        }
+        batch.put_cf(
+            self.store.cf(CF_STREAMS)?,
+            next_in(peer),
+            expected.to_be_bytes(),
+        );
+        batch.put_cf(
+            self.store.cf(CF_STREAMS)?,
+            INBOX_NEXT,
+            inbox_next.to_be_bytes(),
+        );
+        if let Some(record) = &session {
+            self.put_session(&mut batch, peer, record)?;
+        }
+        if prekeys_changed {
+            batch.put_cf(
+                self.store.cf(CF_STREAMS)?,
+                PREKEYS,
+                seal_prekeys(&self.storage_key, &prekeys),
+            );
+        }
+        self.store.write(batch, true)?;
+        debug!(peer = %hex(peer), seq, next = expected, "frame delivered");
+        Ok(Receipt::Ack(status))
+    }
+
+    /// Up to `max` inbox messages from index `from` on.
+    pub fn inbox(&self, from: u64, max: usize) -> Result<Vec<Delivered>, DeliveryError> {
+        let iter = self.store.db().iterator_cf(
+            self.store.cf(CF_INBOX)?,
+            IteratorMode::From(&from.to_be_bytes(), Direction::Forward),
+        );
+        let mut out = Vec::new();
+        for item in iter.take(max) {
+            let (key, value) = item?;
+            let index = <[u8; 8]>::try_from(&key[..])
+                .map(u64::from_be_bytes)
+                .map_err(|_| DeliveryError::Corrupt("inbox key"))?;
+            let opened = at_rest::open(&self.storage_key, &inbox_context(index), &value)
+                .map_err(|_| DeliveryError::Corrupt("inbox entry does not unseal"))?;
+            let (peer, rest) = opened
+                .split_first_chunk::<32>()
+                .ok_or(DeliveryError::Corrupt("inbox entry"))?;
+            let (seq, body) = rest
+                .split_first_chunk::<8>()
+                .ok_or(DeliveryError::Corrupt("inbox entry"))?;
+            out.push(Delivered {
+                index,
+                peer: Ed25519Public::from_bytes(*peer)
+                    .map_err(|_| DeliveryError::Corrupt("inbox peer"))?,
+                seq: u64::from_be_bytes(*seq),
+                body: Zeroizing::new(body.to_vec()),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Decrypts one in-order frame against the session, starting one from an initial
+    /// message. On error nothing changed: ratchet decryption and `respond` are
+    /// transactional.
+    fn open_frame(
+        &self,
+        peer: &Ed25519Public,
+        frame: &Frame,
+        session: &mut Option<SessionRecord>,
+        prekeys: &mut PreKeyStore,
+        prekeys_changed: &mut bool,
+    ) -> Result<Zeroizing<Vec<u8>>, RefuseReason> {
+        let envelope = Envelope::parse(frame.body()).map_err(|_| RefuseReason::Malformed)?;
+        match (frame.kind(), envelope) {
+            (FrameKind::Initial, Envelope::Initial(initial)) => {
+                // The handshake must come from the key the transport authenticated.
+                if &initial.identity != peer {
+                    return Err(RefuseReason::Unauthorized);
+                }
+                let id = initial.handshake_id();
+                if let Some(record) = session.as_mut().filter(|r| r.handshake == Some(id)) {
+                    return record
+                        .session
+                        .decrypt(&initial.message)
+                        .map(Zeroizing::new)
+                        .map_err(|_| RefuseReason::Malformed);
+                }
+                let mut staged = prekeys.clone();
+                let (new, plaintext) =
+                    x3dh::respond(&self.identity, &mut staged, &initial, self.config)
+                        .map_err(|_| RefuseReason::Malformed)?;
+                *prekeys = staged;
+                *prekeys_changed = true;
+                *session = Some(SessionRecord {
+                    handshake: Some(id),
+                    session: new,
+                });
+                Ok(Zeroizing::new(plaintext))
+            }
+            (FrameKind::Ratchet, Envelope::Message(message)) => {
+                let record = session.as_mut().ok_or(RefuseReason::NoSession)?;
+                record
+                    .session
+                    .decrypt(&message)
+                    .map(Zeroizing::new)
+                    .map_err(|_| RefuseReason::Malformed)
+            }
+            _ => Err(RefuseReason::Malformed),
+        }
+    }
+
+    fn counter(&self, key: &[u8]) -> Result<u64, DeliveryError> {
+        counter(self.store.get(CF_STREAMS, key)?).ok_or(DeliveryError::Corrupt("stream counter"))
+    }
+
+    fn load_session(&self, peer: &Ed25519Public) -> Result<Option<SessionRecord>, DeliveryError> {
+        let Some(sealed) = self.store.get(CF_SESSIONS, peer.as_bytes())? else {
+            return Ok(None);
+        };
+        let bytes = at_rest::open(&self.storage_key, &session_context(peer), &sealed)
+            .map_err(|_| DeliveryError::Corrupt("session does not unseal"))?;
+        let (flag, rest) = bytes
+            .split_first()
+            .ok_or(DeliveryError::Corrupt("session"))?;
+        let (hs, state) = rest
+            .split_first_chunk::<32>()
+            .ok_or(DeliveryError::Corrupt("session"))?;
+        let session =
+            Session::decode(state).map_err(|_| DeliveryError::Corrupt("session state"))?;
+        Ok(Some(SessionRecord {
+            handshake: (*flag == 1).then_some(*hs),
+            session,
+        }))
+    }
+
+    fn put_session(
+        &self,
+        batch: &mut WriteBatch,
+        peer: &Ed25519Public,
+        record: &SessionRecord,
+    ) -> Result<(), DeliveryError> {
+        let state = record.session.encode();
+        let mut plain = Zeroizing::new(Vec::with_capacity(33 + state.len()));
+        plain.push(u8::from(record.handshake.is_some()));
+        plain.extend_from_slice(&record.handshake.unwrap_or([0; 32]));
+        plain.extend_from_slice(&state);
+        let sealed = at_rest::seal(
+            &mut rand::rng(),
+            &self.storage_key,
+            &session_context(peer),
+            &plain,
+        );
+        batch.put_cf(self.store.cf(CF_SESSIONS)?, peer.as_bytes(), sealed);
+        Ok(())
+    }
+
+    fn put_inbox(
+        &self,
+        batch: &mut WriteBatch,
+        inbox_next: &mut u64,
+        peer: &Ed25519Public,
+        seq: u64,
+        plaintext: &[u8],
+    ) -> Result<(), DeliveryError> {
+        let index = *inbox_next;
+        let mut plain = Zeroizing::new(Vec::with_capacity(40 + plaintext.len()));
+        plain.extend_from_slice(peer.as_bytes());
+        plain.extend_from_slice(&seq.to_be_bytes());
+        plain.extend_from_slice(plaintext);
+        let sealed = at_rest::seal(
+            &mut rand::rng(),
+            &self.storage_key,
+            &inbox_context(index),
+            &plain,
+        );
+        batch.put_cf(self.store.cf(CF_INBOX)?, index.to_be_bytes(), sealed);
+        *inbox_next = next(index)?;
+        Ok(())
+    }
+}
+
+fn next(n: u64) -> Result<u64, DeliveryError> {
+    n.checked_add(1)
+        .ok_or(DeliveryError::Corrupt("counter exhausted"))
+}
+
+fn seal_prekeys(key: &StorageKey, prekeys: &PreKeyStore) -> Vec<u8> {
+    at_rest::seal(&mut rand::rng(), key, PREKEY_CONTEXT, &prekeys.encode())
+}
+
+fn session_context(peer: &Ed25519Public) -> Vec<u8> {
+    [SESSION_CONTEXT, peer.as_bytes()].concat()
+}
+
+fn inbox_context(index: u64) -> Vec<u8> {
+    [INBOX_CONTEXT, &index.to_be_bytes()[..]].concat()
+}
+
+/// Peers appear in logs by a short hex prefix of their key: an id, not content.
+fn hex(peer: &Ed25519Public) -> String {
+    peer.as_bytes()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

@@ -1,0 +1,4 @@
+//! talos-delivery against real RocksDB stores: order, exactly-once, reopen.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod mailroom;
