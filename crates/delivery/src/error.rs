@@ -36,6 +36,9 @@ pub enum DeliveryError {
     /// The message is too large for one frame.
     #[error("message too large for one frame: {0}")]
     TooLarge(#[from] talos_net::FrameError),
+    /// A new prekey store could not be made.
+    #[error("prekeys: {0}")]
+    PreKeys(talos_ratchet::prekey::PreKeyError),
     /// A lock was poisoned by a panic elsewhere; the state on disk is intact.
     #[error("delivery state lock poisoned")]
     Poisoned,

@@ -89,7 +89,7 @@ impl Mailroom {
         identity: IdentityKey,
         storage_key: StorageKey,
         config: SessionConfig,
-        fresh: impl FnOnce() -> PreKeyStore,
+        fresh: impl FnOnce() -> Result<PreKeyStore, talos_ratchet::prekey::PreKeyError>,
     ) -> Result<Self, DeliveryError> {
         let prekeys = match store.get(CF_STREAMS, PREKEYS)? {
             Some(sealed) => {
@@ -99,7 +99,7 @@ impl Mailroom {
                     .map_err(|_| DeliveryError::Corrupt("prekey store does not decode"))?
             }
             None => {
-                let fresh = fresh();
+                let fresh = fresh().map_err(DeliveryError::PreKeys)?;
                 let mut batch = WriteBatch::default();
                 batch.put_cf(
                     store.cf(CF_STREAMS)?,

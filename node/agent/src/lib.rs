@@ -1,6 +1,8 @@
-//! The talos agent node. For now: identity management and the demo; the libp2p node,
-//! sessions, authorization and anchoring land here with their issues.
+//! The talos agent node: the running node ([`node`]: network + durable delivery), its
+//! CLI and the demo. Authorization, the local API and anchoring schedules land here with
+//! their issues.
 
 pub mod cli;
 pub mod demo;
 pub mod home;
+pub mod node;

@@ -47,7 +47,7 @@ impl Agent {
             move || {
                 let mut p = PreKeyStore::new(&mut rand::rng(), &id2, true).unwrap();
                 p.generate_one_time_prekeys(&mut rand::rng(), 4).unwrap();
-                p
+                Ok(p)
             },
         )
         .unwrap()

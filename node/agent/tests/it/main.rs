@@ -6,6 +6,8 @@
     clippy::indexing_slicing
 )]
 
+mod delivery;
+
 use std::process::Command;
 
 fn talos() -> Command {

@@ -1,0 +1,232 @@
+//! The running node: the network ([`talos_net`]) joined to durable delivery
+//! ([`talos_delivery`]).
+//!
+//! Three tasks: the network event loop (owns the swarm), the inbound task (each frame is
+//! made durable by the mailroom, then acknowledged) and the sender (offers each peer's
+//! unacknowledged frames until they are acked, with exponential backoff per peer). They
+//! talk over bounded channels only. RocksDB calls are blocking, so they run on tokio's
+//! blocking pool.
+
+mod sender;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use talos_delivery::{Delivered, Mailroom, Receipt};
+use talos_identity::keys::IdentityKey;
+use talos_identity::peer_id::{key_of, peer_id_of};
+use talos_net::{Client, InboundFrame, NetConfig, PeerId};
+use talos_primitives::Ed25519Public;
+use talos_ratchet::at_rest::StorageKey;
+use talos_ratchet::{PreKeyBundle, PreKeyStore, SessionConfig};
+use talos_store::Store;
+use tokio::sync::{Notify, mpsc};
+use tokio::task::JoinHandle;
+use tracing::{debug, warn};
+
+/// One-time prekeys a new node generates.
+const ONE_TIME_PREKEYS: usize = 32;
+
+/// How a node runs.
+#[derive(Clone, Debug)]
+pub struct NodeConfig {
+    /// The network.
+    pub net: NetConfig,
+    /// Ratchet session options (PQXDH policy, header encryption).
+    pub session: SessionConfig,
+    /// First retry delay after a failed send.
+    pub retry_min: Duration,
+    /// Longest retry delay.
+    pub retry_max: Duration,
+    /// Frames offered to one peer at once.
+    pub window: usize,
+    /// Peers the sender tracks at once (a bound on its retry table).
+    pub max_peers: usize,
+}
+
+impl Default for NodeConfig {
+    fn default() -> Self {
+        NodeConfig {
+            net: NetConfig::default(),
+            session: SessionConfig::default(),
+            retry_min: Duration::from_millis(100),
+            retry_max: Duration::from_secs(30),
+            window: 64,
+            max_peers: 4096,
+        }
+    }
+}
+
+/// A running node.
+pub struct Node {
+    client: Client,
+    mailroom: Arc<Mailroom>,
+    wake: mpsc::Sender<Ed25519Public>,
+    delivered: Arc<Notify>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl core::fmt::Debug for Node {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Node")
+            .field("peer", &self.client.local_peer_id())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+impl Node {
+    /// Starts the node over `store`: opens the mailroom, builds the swarm, starts the
+    /// three tasks, and resumes sending whatever the outbox holds from before.
+    pub async fn start(
+        identity: IdentityKey,
+        storage_key: StorageKey,
+        store: Arc<Store>,
+        config: NodeConfig,
+    ) -> anyhow::Result<Node> {
+        let (client, mut event_loop) =
+            talos_net::new(&identity, config.net.clone()).context("building the network")?;
+        let mut inbound = event_loop
+            .take_inbound()
+            .context("the event loop's inbound stream was already taken")?;
+        let prekey_identity = identity.clone();
+        let session = config.session;
+        let mailroom = tokio::task::spawn_blocking(move || {
+            Mailroom::open(store, identity, storage_key, session, || {
+                fresh_prekeys(&prekey_identity)
+            })
+        })
+        .await??;
+        let mailroom = Arc::new(mailroom);
+
+        let (wake, wake_rx) = mpsc::channel(config.max_peers);
+        let delivered = Arc::new(Notify::new());
+        let mut tasks = vec![tokio::spawn(event_loop.run())];
+
+        let (m, c, d) = (mailroom.clone(), client.clone(), delivered.clone());
+        tasks.push(tokio::spawn(async move {
+            while let Some(frame) = inbound.recv().await {
+                on_inbound(&m, &c, &d, frame).await;
+            }
+        }));
+
+        let sender = sender::Sender::new(client.clone(), mailroom.clone(), &config);
+        let pending = {
+            let m = mailroom.clone();
+            let max = config.max_peers;
+            tokio::task::spawn_blocking(move || m.peers_with_pending(max)).await??
+        };
+        tasks.push(tokio::spawn(sender.run(wake_rx, pending)));
+
+        Ok(Node {
+            client,
+            mailroom,
+            wake,
+            delivered,
+            tasks,
+        })
+    }
+
+    /// The network client (listen, dial, DHT).
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// This node's prekey bundle, for peers to start sessions with.
+    pub fn bundle(&self) -> anyhow::Result<PreKeyBundle> {
+        Ok(self.mailroom.bundle()?)
+    }
+
+    /// The PeerId of an agent's key.
+    pub fn peer_id(key: &Ed25519Public) -> anyhow::Result<PeerId> {
+        Ok(peer_id_of(key)?)
+    }
+
+    /// Sends `plaintext` to `peer`. Durable when this returns: the frame is in the outbox
+    /// and will be delivered exactly once, across crashes of either side. Returns the
+    /// frame's sequence number on the stream to `peer`.
+    pub async fn send(
+        &self,
+        peer: Ed25519Public,
+        bundle: Option<PreKeyBundle>,
+        plaintext: Vec<u8>,
+    ) -> anyhow::Result<u64> {
+        let m = self.mailroom.clone();
+        let frame = tokio::task::spawn_blocking(move || m.send(&peer, bundle.as_ref(), &plaintext))
+            .await??;
+        // A full wake queue only delays the send until the sender's next retry pass.
+        let _ = self.wake.try_send(peer);
+        Ok(frame.seq())
+    }
+
+    /// Inbox messages from index `from` on (at most `max`).
+    pub async fn inbox(&self, from: u64, max: usize) -> anyhow::Result<Vec<Delivered>> {
+        let m = self.mailroom.clone();
+        Ok(tokio::task::spawn_blocking(move || m.inbox(from, max)).await??)
+    }
+
+    /// Waits until the inbox has something at or after `from`, or `timeout` passes.
+    pub async fn wait_inbox(
+        &self,
+        from: u64,
+        max: usize,
+        timeout: Duration,
+    ) -> anyhow::Result<Vec<Delivered>> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            // Register interest before looking, so a delivery in between is not missed.
+            let notified = self.delivered.notified();
+            let got = self.inbox(from, max).await?;
+            if !got.is_empty() {
+                return Ok(got);
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return Ok(Vec::new());
+            }
+        }
+    }
+}
+
+fn fresh_prekeys(
+    identity: &IdentityKey,
+) -> Result<PreKeyStore, talos_ratchet::prekey::PreKeyError> {
+    let mut rng = rand::rng();
+    // Post-quantum prekeys always: PQXDH is the default handshake.
+    let mut store = PreKeyStore::new(&mut rng, identity, true)?;
+    store.generate_one_time_prekeys(&mut rng, ONE_TIME_PREKEYS)?;
+    Ok(store)
+}
+
+async fn on_inbound(m: &Arc<Mailroom>, client: &Client, delivered: &Notify, frame: InboundFrame) {
+    let InboundFrame {
+        peer,
+        frame,
+        responder,
+    } = frame;
+    let Ok(key) = key_of(&peer) else {
+        debug!(%peer, "frame from a peer without an Ed25519 identity; dropped");
+        return;
+    };
+    let m = m.clone();
+    let receipt = tokio::task::spawn_blocking(move || m.receive(&key, &frame)).await;
+    match receipt {
+        Ok(Ok(Receipt::Ack(status))) => {
+            delivered.notify_waiters();
+            if client.respond(responder, status).await.is_err() {
+                debug!(%peer, "network stopped before the ack");
+            }
+        }
+        // Too far ahead, or our store failed: no ack, so the sender keeps the frame.
+        Ok(Ok(Receipt::Later)) => {}
+        Ok(Err(e)) => warn!(%peer, %e, "frame not stored; left to the sender's retry"),
+        Err(e) => warn!(%peer, %e, "receive task failed"),
+    }
+}

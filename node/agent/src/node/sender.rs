@@ -1,0 +1,174 @@
+//! The sender: offers each peer its unacknowledged frames, a window at a time, until they
+//! are acknowledged; a peer that fails waits with exponential backoff. Its table of peers
+//! is bounded by `NodeConfig::max_peers`; the outbox on disk is the real queue.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::join_all;
+use talos_delivery::Mailroom;
+use talos_identity::peer_id::peer_id_of;
+use talos_net::{AckStatus, Client};
+use talos_primitives::Ed25519Public;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tracing::{debug, warn};
+
+use super::NodeConfig;
+
+/// When a peer is next due, and the delay it backs off with.
+struct Due {
+    at: Instant,
+    delay: Duration,
+}
+
+pub(super) struct Sender {
+    client: Client,
+    mailroom: Arc<Mailroom>,
+    retry_min: Duration,
+    retry_max: Duration,
+    window: usize,
+    max_peers: usize,
+    due: HashMap<Ed25519Public, Due>,
+}
+
+impl Sender {
+    pub(super) fn new(client: Client, mailroom: Arc<Mailroom>, config: &NodeConfig) -> Self {
+        Sender {
+            client,
+            mailroom,
+            retry_min: config.retry_min,
+            retry_max: config.retry_max,
+            window: config.window.max(1),
+            max_peers: config.max_peers,
+            due: HashMap::new(),
+        }
+    }
+
+    fn schedule_now(&mut self, peer: Ed25519Public) {
+        if self.due.len() < self.max_peers || self.due.contains_key(&peer) {
+            self.due.insert(
+                peer,
+                Due {
+                    at: Instant::now(),
+                    delay: self.retry_min,
+                },
+            );
+        }
+        // Otherwise the peer's frames wait on disk until `rescan` finds them.
+    }
+
+    pub(super) async fn run(
+        mut self,
+        mut wake: mpsc::Receiver<Ed25519Public>,
+        resume: Vec<Ed25519Public>,
+    ) {
+        for peer in resume {
+            self.schedule_now(peer);
+        }
+        // A periodic rescan of the outbox catches peers dropped from a full wake queue
+        // or a full table.
+        let mut rescan = tokio::time::interval(self.retry_max);
+        loop {
+            let next = self.due.values().map(|d| d.at).min();
+            tokio::select! {
+                peer = wake.recv() => match peer {
+                    Some(p) => self.schedule_now(p),
+                    None => return,
+                },
+                _ = sleep_until(next) => {
+                    let now = Instant::now();
+                    let ready: Vec<Ed25519Public> =
+                        self.due.iter().filter(|(_, d)| d.at <= now).map(|(p, _)| *p).collect();
+                    for peer in ready {
+                        self.flush(peer).await;
+                    }
+                }
+                _ = rescan.tick() => {
+                    let m = self.mailroom.clone();
+                    let max = self.max_peers;
+                    if let Ok(Ok(peers)) = tokio::task::spawn_blocking(move || m.peers_with_pending(max)).await {
+                        for p in peers {
+                            if !self.due.contains_key(&p) {
+                                self.schedule_now(p);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Offers `peer` its pending frames until the outbox is empty or a send fails.
+    async fn flush(&mut self, peer: Ed25519Public) {
+        let Ok(peer_id) = peer_id_of(&peer) else {
+            self.due.remove(&peer);
+            return;
+        };
+        loop {
+            let m = self.mailroom.clone();
+            let window = self.window;
+            let frames = match tokio::task::spawn_blocking(move || m.pending(&peer, window)).await {
+                Ok(Ok(f)) => f,
+                Ok(Err(e)) => {
+                    warn!(%e, "outbox unreadable");
+                    return self.back_off(peer);
+                }
+                Err(_) => return self.back_off(peer),
+            };
+            if frames.is_empty() {
+                self.due.remove(&peer);
+                return;
+            }
+            // The whole window in flight at once; the receiver reorders.
+            let sends = frames.into_iter().map(|f| self.client.send(peer_id, f));
+            let results = join_all(sends).await;
+            let mut acked = Vec::new();
+            let mut failed = false;
+            for r in results {
+                match r {
+                    Ok(ack) => {
+                        if let AckStatus::Refused(reason) = ack.status {
+                            warn!(peer = %peer_id, seq = ack.seq, ?reason, "frame refused by the peer");
+                        }
+                        acked.push(ack.seq);
+                    }
+                    Err(e) => {
+                        debug!(peer = %peer_id, %e, "send failed; will retry");
+                        failed = true;
+                    }
+                }
+            }
+            let m = self.mailroom.clone();
+            let _ = tokio::task::spawn_blocking(move || {
+                for seq in acked {
+                    if let Err(e) = m.acknowledged(&peer, seq) {
+                        warn!(%e, "ack not recorded; the frame will be resent");
+                    }
+                }
+            })
+            .await;
+            if failed {
+                return self.back_off(peer);
+            }
+        }
+    }
+
+    fn back_off(&mut self, peer: Ed25519Public) {
+        let (min, max) = (self.retry_min, self.retry_max);
+        let d = self.due.entry(peer).or_insert(Due {
+            at: Instant::now(),
+            delay: min,
+        });
+        d.at = Instant::now() + d.delay;
+        d.delay = (d.delay * 2).min(max);
+    }
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
