@@ -143,10 +143,10 @@ impl Mailroom {
             None => {
                 let bundle = bundle
                     .filter(|b| &b.identity == peer)
-                    .ok_or_else(|| DeliveryError::NoSession(hex(peer)))?;
+                    .ok_or_else(|| DeliveryError::NoSession(short_id(peer)))?;
                 let session = x3dh::initiate(&mut rng, &self.identity, bundle, self.config)
                     .map_err(|source| DeliveryError::Handshake {
-                        peer: hex(peer),
+                        peer: short_id(peer),
                         source,
                     })?;
                 SessionRecord {
@@ -159,7 +159,7 @@ impl Mailroom {
             .session
             .encrypt_with_rng(&mut rng, plaintext)
             .map_err(|source| DeliveryError::Encrypt {
-                peer: hex(peer),
+                peer: short_id(peer),
                 source,
             })?;
         let kind = match envelope {
@@ -229,12 +229,16 @@ impl Mailroom {
         Ok(peers)
     }
 
-    /// The peer acknowledged frame `seq` (accepted, duplicate or refused for good): forget it.
-    pub fn acknowledged(&self, peer: &Ed25519Public, seq: u64) -> Result<(), DeliveryError> {
+    /// The peer acknowledged these frames (accepted, duplicate or refused for good):
+    /// forget them, in one write.
+    pub fn acknowledged(&self, peer: &Ed25519Public, seqs: &[u64]) -> Result<(), DeliveryError> {
+        let outbox = self.store.cf(CF_OUTBOX)?;
         let mut batch = WriteBatch::default();
-        batch.delete_cf(self.store.cf(CF_OUTBOX)?, frame_key(peer, seq));
-        // Not synced: losing this delete in a crash only means one more resend, which the
-        // peer answers with `Duplicate`.
+        for seq in seqs {
+            batch.delete_cf(outbox, frame_key(peer, *seq));
+        }
+        // Not synced: losing these deletes in a crash only means resends, which the peer
+        // answers with `Duplicate`.
         self.store.write(batch, false)?;
         Ok(())
     }
@@ -277,7 +281,7 @@ impl Mailroom {
                 AckStatus::Accepted
             }
             Err(reason) => {
-                warn!(peer = %hex(peer), seq, ?reason, "frame refused");
+                warn!(peer = %short_id(peer), seq, ?reason, "frame refused");
                 AckStatus::Refused(reason)
             }
         };
@@ -296,7 +300,7 @@ impl Mailroom {
                     self.put_inbox(&mut batch, &mut inbox_next, peer, expected, &plaintext)?
                 }
                 Err(reason) => {
-                    warn!(peer = %hex(peer), seq = expected, ?reason, "held frame refused")
+                    warn!(peer = %short_id(peer), seq = expected, ?reason, "held frame refused")
                 }
             }
             expected = next(expected)?;
@@ -322,7 +326,7 @@ impl Mailroom {
             );
         }
         self.store.write(batch, true)?;
-        debug!(peer = %hex(peer), seq, next = expected, "frame delivered");
+        debug!(peer = %short_id(peer), seq, next = expected, "frame delivered");
         Ok(Receipt::Ack(status))
     }
 
@@ -495,10 +499,6 @@ fn inbox_context(index: u64) -> Vec<u8> {
 }
 
 /// Peers appear in logs by a short hex prefix of their key: an id, not content.
-fn hex(peer: &Ed25519Public) -> String {
-    peer.as_bytes()
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+fn short_id(peer: &Ed25519Public) -> String {
+    hex::encode(peer.as_bytes().get(..8).unwrap_or_default())
 }

@@ -76,7 +76,7 @@ fn a_conversation_both_ways() {
             mb.receive(&a.public(), &f).unwrap(),
             Receipt::Ack(AckStatus::Accepted)
         );
-        ma.acknowledged(&b.public(), f.seq()).unwrap();
+        ma.acknowledged(&b.public(), &[f.seq()]).unwrap();
     }
     let reply = mb.send(&a.public(), None, b"booked").unwrap();
     assert_eq!(reply.kind(), FrameKind::Ratchet);
@@ -150,9 +150,8 @@ fn everything_survives_a_reopen() {
         bodies(&mb).into_iter().map(|(s, _)| s).collect::<Vec<_>>(),
         [1, 2, 3, 4, 5]
     );
-    for f in &pending {
-        ma.acknowledged(&b.public(), f.seq()).unwrap();
-    }
+    let seqs: Vec<u64> = pending.iter().map(Frame::seq).collect();
+    ma.acknowledged(&b.public(), &seqs).unwrap();
     assert!(ma.pending(&b.public(), 100).unwrap().is_empty());
     assert!(ma.peers_with_pending(10).unwrap().is_empty());
 }

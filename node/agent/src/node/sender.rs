@@ -142,10 +142,8 @@ impl Sender {
             }
             let m = self.mailroom.clone();
             let _ = tokio::task::spawn_blocking(move || {
-                for seq in acked {
-                    if let Err(e) = m.acknowledged(&peer, seq) {
-                        warn!(%e, "ack not recorded; the frame will be resent");
-                    }
+                if let Err(e) = m.acknowledged(&peer, &acked) {
+                    warn!(%e, "acks not recorded; the frames will be resent");
                 }
             })
             .await;
