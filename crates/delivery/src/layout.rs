@@ -17,6 +17,8 @@ pub(crate) fn next_in(peer: &Ed25519Public) -> [u8; 33] {
 pub(crate) const INBOX_NEXT: &[u8] = b"inbox-next";
 /// `streams` key: the sealed prekey store (the responder's secrets).
 pub(crate) const PREKEYS: &[u8] = b"prekeys";
+/// `streams` key: unix seconds of the last signed-prekey rotation.
+pub(crate) const PREKEYS_ROTATED: &[u8] = b"prekeys-rotated";
 
 fn tagged(peer: &Ed25519Public, tag: u8) -> [u8; 33] {
     let mut k = [0u8; 33];

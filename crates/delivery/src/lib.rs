@@ -25,4 +25,4 @@ mod layout;
 mod mailroom;
 
 pub use error::DeliveryError;
-pub use mailroom::{Delivered, MAX_HELD_PER_PEER, Mailroom, Receipt};
+pub use mailroom::{Delivered, MAX_HELD_PER_PEER, Mailroom, PreKeyUpkeep, Receipt};

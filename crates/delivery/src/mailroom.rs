@@ -15,6 +15,10 @@ use talos_store::db::{CF_HELD, CF_INBOX, CF_OUTBOX, CF_SESSIONS, CF_STREAMS};
 use tracing::{debug, warn};
 use zeroize::Zeroizing;
 
+mod prekeys;
+
+pub use prekeys::PreKeyUpkeep;
+
 use crate::error::DeliveryError;
 use crate::layout::{INBOX_NEXT, PREKEYS, counter, frame_key, next_in, next_out};
 

@@ -3,6 +3,8 @@
 //! - [`frame`]: the `/talos/a2a/1.0.0` wire format: a [`Frame`] carries an X3DH/PQXDH
 //!   initial message or a ratchet message with its per-stream sequence number, and an
 //!   [`Ack`] answers it once the receiver has made it durable;
+//! - [`directory`]: the signed DHT record DID → addresses + prekey bundle, and its
+//!   parser (which is also the DHT's record validator);
 //! - [`codec`]: the length-prefixed, size-bounded request/response codec for frames;
 //! - [`behaviour`]: the composed behaviour (TCP+Noise+Yamux and QUIC, identify, ping,
 //!   Kademlia, mDNS, relay client and optional relay server, DCUtR, AutoNAT, connection
@@ -24,6 +26,7 @@ pub mod client;
 pub mod codec;
 #[cfg(feature = "swarm")]
 pub mod config;
+pub mod directory;
 #[cfg(feature = "swarm")]
 pub mod error;
 #[cfg(feature = "swarm")]
@@ -34,6 +37,7 @@ pub mod frame;
 pub use client::{Client, InboundFrame, Responder};
 #[cfg(feature = "swarm")]
 pub use config::NetConfig;
+pub use directory::{DirectoryRecord, RecordError};
 #[cfg(feature = "swarm")]
 pub use error::NetError;
 #[cfg(feature = "swarm")]

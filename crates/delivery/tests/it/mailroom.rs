@@ -231,3 +231,51 @@ proptest! {
         prop_assert_eq!(got, want);
     }
 }
+
+#[test]
+fn prekeys_rotate_and_replenish_and_old_bundles_still_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, c) = (
+        Agent::new(dir.path(), 1),
+        Agent::new(dir.path(), 2),
+        Agent::new(dir.path(), 3),
+    );
+    let (ma, mb, mc) = (a.open(), b.open(), c.open());
+    // The first pass records the time and tops one-time prekeys up (4 < 16 / 2).
+    let first = mb.maintain_prekeys(1_000, 600, 16).unwrap();
+    assert!(!first.rotated);
+    assert_eq!(first.added, 12);
+    assert_eq!(mb.one_time_prekeys().unwrap(), 16);
+    let old = mb.published_bundle().unwrap();
+    assert_eq!(old.one_time_prekey, None);
+    // Not due yet: nothing changes.
+    assert_eq!(
+        mb.maintain_prekeys(1_599, 600, 16).unwrap(),
+        Default::default()
+    );
+    let upkeep = mb.maintain_prekeys(1_600, 600, 16).unwrap();
+    assert!(upkeep.rotated);
+    let new = mb.published_bundle().unwrap();
+    assert_ne!(new.signed_prekey_id, old.signed_prekey_id);
+    assert_ne!(new.kem_prekey, old.kem_prekey);
+    // A handshake from the bundle published before the rotation still completes, and so
+    // does one from the new bundle; both survive a reopen of bob's store.
+    let f_old = ma
+        .send(&b.public(), Some(&old), b"from the old bundle")
+        .unwrap();
+    let f_new = mc
+        .send(&b.public(), Some(&new), b"from the new bundle")
+        .unwrap();
+    drop(mb);
+    let mb = b.open();
+    assert_eq!(mb.published_bundle().unwrap(), new);
+    assert_eq!(
+        mb.receive(&a.public(), &f_old).unwrap(),
+        Receipt::Ack(AckStatus::Accepted)
+    );
+    assert_eq!(
+        mb.receive(&c.public(), &f_new).unwrap(),
+        Receipt::Ack(AckStatus::Accepted)
+    );
+    assert_eq!(bodies(&mb).len(), 2);
+}

@@ -6,4 +6,5 @@
     clippy::type_complexity
 )]
 
+mod directory;
 mod net;

@@ -1,0 +1,237 @@
+//! Directory records: what a node publishes on the DHT so that others can reach it and
+//! start a session with it (DID → addresses + prekey bundle), signed by its identity.
+//!
+//! Wire format (all integers big-endian), hand-written because it must be byte-exact
+//! for the signature and no crate defines it:
+//!
+//! ```text
+//! "TLDR" ‖ version 1 ‖ identity (32) ‖ seq u64 ‖ issued_at u64 ‖ expires_at u64
+//!   ‖ n_addrs u8 ‖ (len u16 ‖ multiaddr bytes)* ‖ bundle_len u16 ‖ bundle
+//!   ‖ signature (64) over "talos/directory-record/v1" ‖ every byte before it
+//! ```
+//!
+//! The DHT key is `"/talos/did/" ‖ identity`. A record is only ever handled parsed:
+//! [`DirectoryRecord::parse`] checks structure, bounds, the key, the signature and the
+//! expiry, and the DHT's validator is that same function, so a node never stores or
+//! serves a record it could not use.
+//!
+//! The published bundle carries no one-time prekey: every reader of the DHT sees the same
+//! record, and a one-time prekey handed to many would be consumed once and then refused.
+//! Sessions from DHT bundles rely on the signed prekey and the ML-KEM last-resort key,
+//! which the X3DH and PQXDH specifications allow.
+
+use talos_identity::keys::{IdentityKey, Signature, verify};
+use talos_primitives::Ed25519Public;
+use talos_ratchet::PreKeyBundle;
+use thiserror::Error;
+
+const MAGIC: &[u8; 4] = b"TLDR";
+const VERSION: u8 = 1;
+const SIGNING_CONTEXT: &[u8] = b"talos/directory-record/v1";
+/// The DHT key prefix; the identity key follows.
+pub const DHT_PREFIX: &[u8] = b"/talos/did/";
+/// Addresses one record may list.
+pub const MAX_ADDRS: usize = 16;
+/// Bytes one address may take.
+pub const MAX_ADDR_LEN: usize = 256;
+/// Bytes a whole record may take (the DHT refuses larger values anyway).
+pub const MAX_RECORD: usize = 8 * 1024;
+
+/// Why a directory record was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum RecordError {
+    /// Shorter than its fields say.
+    #[error("directory record truncated at {0}")]
+    Truncated(&'static str),
+    /// Not a directory record, or a version this build does not read.
+    #[error("not a version-1 directory record")]
+    Format,
+    /// Larger than [`MAX_RECORD`], or a list or field past its bound.
+    #[error("directory record too large: {0}")]
+    TooLarge(&'static str),
+    /// Bytes after the signature.
+    #[error("trailing bytes after the directory record")]
+    Trailing,
+    /// A field does not parse.
+    #[error("invalid directory record field: {0}")]
+    Invalid(&'static str),
+    /// The DHT key does not name the record's identity.
+    #[error("directory record stored under another identity's key")]
+    WrongKey,
+    /// The signature does not verify under the record's identity.
+    #[error("directory record signature does not verify")]
+    BadSignature,
+    /// Past `expires_at`.
+    #[error("directory record expired")]
+    Expired,
+}
+
+/// A verified directory record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DirectoryRecord {
+    /// Whose record it is (the signer).
+    pub identity: Ed25519Public,
+    /// Increases with every publication; readers keep the highest.
+    pub seq: u64,
+    /// Unix seconds when signed.
+    pub issued_at: u64,
+    /// Unix seconds after which it must not be used.
+    pub expires_at: u64,
+    /// Binary multiaddrs the node listens on.
+    pub addrs: Vec<Vec<u8>>,
+    /// Its prekey bundle (no one-time prekey).
+    pub bundle: PreKeyBundle,
+}
+
+/// The DHT key under which `identity`'s record lives.
+pub fn dht_key(identity: &Ed25519Public) -> Vec<u8> {
+    [DHT_PREFIX, identity.as_bytes().as_slice()].concat()
+}
+
+impl DirectoryRecord {
+    /// Signs and encodes a record. Addresses past the bounds are an error, not dropped,
+    /// so a node never publishes less than it meant to.
+    pub fn sign(
+        identity: &IdentityKey,
+        seq: u64,
+        issued_at: u64,
+        expires_at: u64,
+        addrs: &[Vec<u8>],
+        bundle: &PreKeyBundle,
+    ) -> Result<Vec<u8>, RecordError> {
+        if addrs.len() > MAX_ADDRS {
+            return Err(RecordError::TooLarge("addresses"));
+        }
+        if bundle.identity != identity.public() {
+            return Err(RecordError::Invalid("bundle of another identity"));
+        }
+        let mut bundle = bundle.clone();
+        bundle.one_time_prekey = None;
+        let bundle = bundle.encode();
+        let mut out = Vec::with_capacity(128 + bundle.len());
+        out.extend_from_slice(MAGIC);
+        out.push(VERSION);
+        out.extend_from_slice(identity.public().as_bytes());
+        for n in [seq, issued_at, expires_at] {
+            out.extend_from_slice(&n.to_be_bytes());
+        }
+        out.push(u8::try_from(addrs.len()).map_err(|_| RecordError::TooLarge("addresses"))?);
+        for a in addrs {
+            if a.len() > MAX_ADDR_LEN {
+                return Err(RecordError::TooLarge("address"));
+            }
+            out.extend_from_slice(
+                &u16::try_from(a.len())
+                    .map_err(|_| RecordError::TooLarge("address"))?
+                    .to_be_bytes(),
+            );
+            out.extend_from_slice(a);
+        }
+        out.extend_from_slice(
+            &u16::try_from(bundle.len())
+                .map_err(|_| RecordError::TooLarge("bundle"))?
+                .to_be_bytes(),
+        );
+        out.extend_from_slice(&bundle);
+        let sig = identity.sign(&signing_input(&out));
+        out.extend_from_slice(&sig.0);
+        if out.len() > MAX_RECORD {
+            return Err(RecordError::TooLarge("record"));
+        }
+        Ok(out)
+    }
+
+    /// Parses and verifies a record found under DHT key `key`, at unix time `now`.
+    pub fn parse(key: &[u8], bytes: &[u8], now: u64) -> Result<Self, RecordError> {
+        if bytes.len() > MAX_RECORD {
+            return Err(RecordError::TooLarge("record"));
+        }
+        let body_len = bytes
+            .len()
+            .checked_sub(64)
+            .ok_or(RecordError::Truncated("signature"))?;
+        let (body, sig) = bytes.split_at(body_len);
+        let mut r = Reader(body);
+        if r.take(4, "magic")? != MAGIC || r.u8("version")? != VERSION {
+            return Err(RecordError::Format);
+        }
+        let identity = Ed25519Public::from_bytes(r.array("identity")?)
+            .map_err(|_| RecordError::Invalid("identity key"))?;
+        if key != dht_key(&identity).as_slice() {
+            return Err(RecordError::WrongKey);
+        }
+        let seq = r.u64("seq")?;
+        let issued_at = r.u64("issued_at")?;
+        let expires_at = r.u64("expires_at")?;
+        let n = usize::from(r.u8("address count")?);
+        if n > MAX_ADDRS {
+            return Err(RecordError::TooLarge("addresses"));
+        }
+        let mut addrs = Vec::with_capacity(n);
+        for _ in 0..n {
+            let len = usize::from(r.u16("address length")?);
+            if len > MAX_ADDR_LEN {
+                return Err(RecordError::TooLarge("address"));
+            }
+            addrs.push(r.take(len, "address")?.to_vec());
+        }
+        let len = usize::from(r.u16("bundle length")?);
+        let bundle = PreKeyBundle::parse(r.take(len, "bundle")?)
+            .map_err(|_| RecordError::Invalid("prekey bundle"))?;
+        if !r.0.is_empty() {
+            return Err(RecordError::Trailing);
+        }
+        if bundle.identity != identity {
+            return Err(RecordError::Invalid("bundle of another identity"));
+        }
+        if bundle.one_time_prekey.is_some() {
+            return Err(RecordError::Invalid(
+                "one-time prekey in a published bundle",
+            ));
+        }
+        let sig = Signature::from_slice(sig).map_err(|_| RecordError::BadSignature)?;
+        verify(&identity, &signing_input(body), &sig).map_err(|_| RecordError::BadSignature)?;
+        if now > expires_at {
+            return Err(RecordError::Expired);
+        }
+        Ok(DirectoryRecord {
+            identity,
+            seq,
+            issued_at,
+            expires_at,
+            addrs,
+            bundle,
+        })
+    }
+}
+
+fn signing_input(body: &[u8]) -> Vec<u8> {
+    [SIGNING_CONTEXT, body].concat()
+}
+
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], RecordError> {
+        if self.0.len() < n {
+            return Err(RecordError::Truncated(what));
+        }
+        let (head, tail) = self.0.split_at(n);
+        self.0 = tail;
+        Ok(head)
+    }
+    fn array<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N], RecordError> {
+        self.take(N, what)?
+            .try_into()
+            .map_err(|_| RecordError::Truncated(what))
+    }
+    fn u8(&mut self, what: &'static str) -> Result<u8, RecordError> {
+        Ok(u8::from_be_bytes(self.array(what)?))
+    }
+    fn u16(&mut self, what: &'static str) -> Result<u16, RecordError> {
+        Ok(u16::from_be_bytes(self.array(what)?))
+    }
+    fn u64(&mut self, what: &'static str) -> Result<u64, RecordError> {
+        Ok(u64::from_be_bytes(self.array(what)?))
+    }
+}

@@ -1,0 +1,100 @@
+//! Directory records: what is signed parses back exactly; any change to the bytes, a
+//! record under another identity's key, and an expired record are refused with their
+//! own errors.
+
+use proptest::prelude::*;
+use talos_identity::keys::{IdentityKey, IdentitySeed};
+use talos_net::directory::{DirectoryRecord, MAX_ADDRS, RecordError, dht_key};
+use talos_ratchet::PreKeyStore;
+
+fn identity(seed: u8) -> IdentityKey {
+    IdentityKey::from_seed(&IdentitySeed::from_bytes([seed; 32])).unwrap()
+}
+
+fn record(seed: u8, addrs: &[Vec<u8>], expires: u64) -> Vec<u8> {
+    let id = identity(seed);
+    let mut store = PreKeyStore::new(&mut rand::rng(), &id, true).unwrap();
+    store
+        .generate_one_time_prekeys(&mut rand::rng(), 2)
+        .unwrap();
+    // A bundle with a one-time prekey: signing strips it.
+    let bundle = store.bundle(&id, store.next_one_time_id()).unwrap();
+    assert!(bundle.one_time_prekey.is_some());
+    DirectoryRecord::sign(&id, 7, 100, expires, addrs, &bundle).unwrap()
+}
+
+#[test]
+fn signed_record_parses_back() {
+    let addrs = vec![b"/ip4/127.0.0.1/tcp/1".to_vec(), vec![4, 127, 0, 0, 1]];
+    let bytes = record(1, &addrs, 1_000);
+    let key = dht_key(&identity(1).public());
+    let r = DirectoryRecord::parse(&key, &bytes, 500).unwrap();
+    assert_eq!(r.identity, identity(1).public());
+    assert_eq!((r.seq, r.issued_at, r.expires_at), (7, 100, 1_000));
+    assert_eq!(r.addrs, addrs);
+    assert_eq!(r.bundle.one_time_prekey, None);
+    assert!(r.bundle.kem_prekey.is_some());
+}
+
+#[test]
+fn wrong_key_expired_and_oversize_are_refused() {
+    let bytes = record(1, &[], 1_000);
+    let other = dht_key(&identity(2).public());
+    assert_eq!(
+        DirectoryRecord::parse(&other, &bytes, 0),
+        Err(RecordError::WrongKey)
+    );
+    let key = dht_key(&identity(1).public());
+    assert_eq!(
+        DirectoryRecord::parse(&key, &bytes, 1_001),
+        Err(RecordError::Expired)
+    );
+    let id = identity(1);
+    let store = PreKeyStore::new(&mut rand::rng(), &id, true).unwrap();
+    let bundle = store.bundle(&id, None).unwrap();
+    let many = vec![vec![0u8; 4]; MAX_ADDRS + 1];
+    assert_eq!(
+        DirectoryRecord::sign(&id, 1, 0, 1, &many, &bundle),
+        Err(RecordError::TooLarge("addresses"))
+    );
+    // Another identity's bundle cannot be published under ours.
+    let theirs = PreKeyStore::new(&mut rand::rng(), &identity(2), true)
+        .unwrap()
+        .bundle(&identity(2), None)
+        .unwrap();
+    assert!(DirectoryRecord::sign(&id, 1, 0, 1, &[], &theirs).is_err());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Flipping any bit anywhere makes the record unusable: a typed error, never a panic.
+    #[test]
+    fn any_bit_flip_is_refused(pos in any::<prop::sample::Index>(), bit in 0u8..8) {
+        let bytes = record(3, &[b"/ip4/10.0.0.1/udp/9/quic-v1".to_vec()], u64::MAX);
+        let key = dht_key(&identity(3).public());
+        let mut bad = bytes.clone();
+        let i = pos.index(bad.len());
+        bad[i] ^= 1 << bit;
+        prop_assert!(DirectoryRecord::parse(&key, &bad, 0).is_err());
+    }
+
+    /// Truncations and extensions are refused.
+    #[test]
+    fn resized_records_are_refused(cut in 1usize..200, extra in prop::collection::vec(any::<u8>(), 1..16)) {
+        let bytes = record(4, &[], u64::MAX);
+        let key = dht_key(&identity(4).public());
+        let short = &bytes[..bytes.len().saturating_sub(cut)];
+        prop_assert!(DirectoryRecord::parse(&key, short, 0).is_err());
+        let mut long = bytes.clone();
+        long.extend_from_slice(&extra);
+        prop_assert!(DirectoryRecord::parse(&key, &long, 0).is_err());
+    }
+
+    /// Arbitrary bytes never panic the parser.
+    #[test]
+    fn arbitrary_bytes_do_not_panic(data in prop::collection::vec(any::<u8>(), 0..2048)) {
+        let key = dht_key(&identity(5).public());
+        let _ = DirectoryRecord::parse(&key, &data, 0);
+    }
+}
