@@ -95,3 +95,74 @@ pub fn passphrase(
     }
     Ok(Passphrase::new(first))
 }
+
+/// Writes `bytes` to `path` readable by the owner only, atomically (a temporary file in
+/// the same directory, then a rename), so a crash never leaves half a file.
+pub fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+impl Home {
+    /// The configuration file.
+    pub fn config(&self) -> PathBuf {
+        self.dir.join(crate::config::CONFIG_FILE)
+    }
+
+    /// The API token file.
+    pub fn token(&self) -> PathBuf {
+        self.dir.join(crate::config::TOKEN_FILE)
+    }
+
+    /// The RocksDB directory.
+    pub fn db(&self) -> PathBuf {
+        self.dir.join(crate::config::DB_DIR)
+    }
+
+    /// Writes a fresh API token (32 random bytes, hex) and returns it.
+    pub fn create_token(&self) -> anyhow::Result<String> {
+        use rand::Rng;
+        let mut bytes = [0u8; 32];
+        rand::rng().fill_bytes(&mut bytes);
+        let token = hex::encode(bytes);
+        write_private(&self.token(), token.as_bytes())?;
+        Ok(token)
+    }
+
+    /// Reads the API token.
+    pub fn load_token(&self) -> anyhow::Result<String> {
+        let path = self.token();
+        let t = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {} (run `talos init`)", path.display()))?;
+        let t = t.trim().to_string();
+        if t.len() < 32 {
+            bail!("{} holds no usable token", path.display());
+        }
+        Ok(t)
+    }
+}
+
+/// The key that seals sessions, prekeys and the inbox at rest, derived from the identity
+/// seed (HKDF-SHA256, info `talos/storage-key/v1`): the keystore stays the node's only
+/// secret, so backing it up is enough.
+pub fn storage_key(identity: &IdentityKey) -> anyhow::Result<talos_ratchet::at_rest::StorageKey> {
+    let seed = identity.seed();
+    let hk = hkdf::Hkdf::<sha2::Sha256>::new(Some(b"talos"), seed.dangerous_as_bytes());
+    let mut okm = zeroize::Zeroizing::new([0u8; 32]);
+    hk.expand(b"talos/storage-key/v1", okm.as_mut())
+        .map_err(|_| anyhow::anyhow!("HKDF output length"))?;
+    Ok(talos_ratchet::at_rest::StorageKey::from_bytes(*okm))
+}

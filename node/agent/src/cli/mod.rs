@@ -9,10 +9,12 @@ mod audit;
 mod cap;
 pub mod chain;
 mod id;
+mod node;
 
 pub use audit::{AuditCommand, log_dir};
 pub use cap::CapCommand;
 pub use id::IdCommand;
+pub use node::NetFlags;
 
 /// talos: a trust layer for autonomous AI agents.
 #[derive(Debug, Parser)]
@@ -41,6 +43,24 @@ pub enum Command {
     /// Audit log: roots, checkpoints, proofs, and their verification.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Create this node's home: identity keystore, config.toml, API token.
+    Init {
+        /// Network and API settings to write into config.toml.
+        #[command(flatten)]
+        net: NetFlags,
+        /// Replace an existing identity and configuration.
+        #[arg(long)]
+        force: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the node (flags and TALOS_* variables override config.toml).
+    Up {
+        /// Overrides for config.toml.
+        #[command(flatten)]
+        net: NetFlags,
+    },
     /// Run the end-to-end demonstration.
     Demo,
 }
@@ -51,6 +71,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Id(cmd) => id::run(cmd, cli.home, cli.passphrase_file.as_deref()),
         Command::Cap(cmd) => cap::run(cmd, cli.home, cli.passphrase_file.as_deref()),
         Command::Audit(cmd) => audit::run(cmd, cli.home, cli.passphrase_file.as_deref()),
+        Command::Init { net, force, json } => {
+            node::init(&net, force, json, cli.home, cli.passphrase_file.as_deref())
+        }
+        Command::Up { net } => node::up(&net, cli.home, cli.passphrase_file.as_deref()),
         Command::Demo => crate::demo::run().map(|()| ExitCode::SUCCESS),
     }
 }

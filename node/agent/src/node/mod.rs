@@ -7,6 +7,7 @@
 //! talk over bounded channels only. RocksDB calls are blocking, so they run on tokio's
 //! blocking pool.
 
+mod directory;
 mod sender;
 
 use std::sync::Arc;
@@ -43,6 +44,13 @@ pub struct NodeConfig {
     pub window: usize,
     /// Peers the sender tracks at once (a bound on its retry table).
     pub max_peers: usize,
+    /// How often the node re-signs and republishes its directory record and checks its
+    /// prekeys.
+    pub republish: Duration,
+    /// How often the signed prekeys rotate.
+    pub prekey_rotation: Duration,
+    /// One-time prekeys kept in stock.
+    pub one_time_prekeys: usize,
 }
 
 impl Default for NodeConfig {
@@ -54,6 +62,9 @@ impl Default for NodeConfig {
             retry_max: Duration::from_secs(30),
             window: 64,
             max_peers: 4096,
+            republish: Duration::from_secs(600),
+            prekey_rotation: Duration::from_secs(7 * 24 * 3600),
+            one_time_prekeys: ONE_TIME_PREKEYS,
         }
     }
 }
@@ -61,6 +72,9 @@ impl Default for NodeConfig {
 /// A running node.
 pub struct Node {
     client: Client,
+    identity: IdentityKey,
+    store: Arc<Store>,
+    config: NodeConfig,
     mailroom: Arc<Mailroom>,
     wake: mpsc::Sender<Ed25519Public>,
     delivered: Arc<Notify>,
@@ -97,12 +111,18 @@ impl Node {
         let mut inbound = event_loop
             .take_inbound()
             .context("the event loop's inbound stream was already taken")?;
+        event_loop.set_record_validator(directory::validator());
         let prekey_identity = identity.clone();
         let session = config.session;
+        let (mailroom_store, mailroom_identity) = (store.clone(), identity.clone());
         let mailroom = tokio::task::spawn_blocking(move || {
-            Mailroom::open(store, identity, storage_key, session, || {
-                fresh_prekeys(&prekey_identity)
-            })
+            Mailroom::open(
+                mailroom_store,
+                mailroom_identity,
+                storage_key,
+                session,
+                || fresh_prekeys(&prekey_identity),
+            )
         })
         .await??;
         let mailroom = Arc::new(mailroom);
@@ -126,13 +146,111 @@ impl Node {
         };
         tasks.push(tokio::spawn(sender.run(wake_rx, pending)));
 
-        Ok(Node {
+        let node = Node {
             client,
+            identity,
+            store,
+            config,
             mailroom,
             wake,
             delivered,
             tasks,
-        })
+        };
+        Ok(node)
+    }
+
+    /// Runs prekey upkeep and republishes the directory record every
+    /// `NodeConfig::republish` until the node stops. `talos up` starts it once the
+    /// listeners are bound, so the first record carries real addresses.
+    pub fn start_upkeep(&mut self) {
+        let (client, identity, mailroom) = (
+            self.client.clone(),
+            self.identity.clone(),
+            self.mailroom.clone(),
+        );
+        let config = self.config.clone();
+        self.tasks.push(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(config.republish);
+            loop {
+                tick.tick().await;
+                let m = mailroom.clone();
+                let (rotate, stock) = (config.prekey_rotation.as_secs(), config.one_time_prekeys);
+                match tokio::task::spawn_blocking(move || {
+                    m.maintain_prekeys(directory::now(), rotate, stock)
+                })
+                .await
+                {
+                    Ok(Ok(u)) if u.rotated || u.added > 0 => {
+                        debug!(rotated = u.rotated, added = u.added, "prekeys refreshed")
+                    }
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => warn!(%e, "prekey upkeep failed"),
+                    Err(e) => warn!(%e, "prekey upkeep task failed"),
+                }
+                if let Err(e) = directory::publish(
+                    &client,
+                    &identity,
+                    &mailroom,
+                    &config.net.external,
+                    config.republish,
+                )
+                .await
+                {
+                    // Alone on the network the put finds no peer to store at; the record
+                    // is still in the local store, and the next tick tries again.
+                    debug!(%e, "directory record not replicated yet");
+                }
+            }
+        }));
+    }
+
+    /// Signs and publishes the directory record now.
+    pub async fn publish(&self) -> anyhow::Result<()> {
+        directory::publish(
+            &self.client,
+            &self.identity,
+            &self.mailroom,
+            &self.config.net.external,
+            self.config.republish,
+        )
+        .await
+    }
+
+    /// Frames not yet acknowledged by their peers (up to `max` peers counted).
+    pub async fn peers_with_pending(&self, max: usize) -> anyhow::Result<Vec<Ed25519Public>> {
+        let m = self.mailroom.clone();
+        Ok(tokio::task::spawn_blocking(move || m.peers_with_pending(max)).await??)
+    }
+
+    /// Graceful stop, step one: waits until every outbox frame is acknowledged or
+    /// `timeout` passes. Returns how many peers still had frames pending (they stay in
+    /// the outbox and are resent at the next start).
+    pub async fn drain(&self, timeout: Duration) -> anyhow::Result<usize> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let left = self.peers_with_pending(self.config.max_peers).await?.len();
+            if left == 0 || tokio::time::Instant::now() >= deadline {
+                return Ok(left);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Graceful stop, step two: stops the tasks and flushes RocksDB's memtables, so the
+    /// next start replays no WAL.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        for t in &self.tasks {
+            t.abort();
+        }
+        let store = self.store.clone();
+        drop(self);
+        tokio::task::spawn_blocking(move || store.db().flush()).await??;
+        Ok(())
+    }
+
+    /// This node's identity key.
+    pub fn identity(&self) -> Ed25519Public {
+        self.identity.public()
     }
 
     /// The network client (listen, dial, DHT).
@@ -152,7 +270,8 @@ impl Node {
 
     /// Sends `plaintext` to `peer`. Durable when this returns: the frame is in the outbox
     /// and will be delivered exactly once, across crashes of either side. Returns the
-    /// frame's sequence number on the stream to `peer`.
+    /// frame's sequence number on the stream to `peer`. Without a session and without
+    /// `bundle`, the peer's bundle comes from its DHT directory record.
     pub async fn send(
         &self,
         peer: Ed25519Public,
@@ -160,8 +279,23 @@ impl Node {
         plaintext: Vec<u8>,
     ) -> anyhow::Result<u64> {
         let m = self.mailroom.clone();
-        let frame = tokio::task::spawn_blocking(move || m.send(&peer, bundle.as_ref(), &plaintext))
-            .await??;
+        let plaintext = zeroize::Zeroizing::new(plaintext);
+        let body = plaintext.clone();
+        let first =
+            tokio::task::spawn_blocking(move || m.send(&peer, bundle.as_ref(), &body)).await?;
+        let frame = match first {
+            Ok(f) => f,
+            // No session yet and no bundle given: find the peer's bundle in the directory.
+            Err(talos_delivery::DeliveryError::NoSession(_)) => {
+                let record = directory::lookup(&self.client, &peer)
+                    .await
+                    .context("no session with the peer, and its directory record was not found")?;
+                let m = self.mailroom.clone();
+                tokio::task::spawn_blocking(move || m.send(&peer, Some(&record.bundle), &plaintext))
+                    .await??
+            }
+            Err(e) => return Err(e.into()),
+        };
         // A full wake queue only delays the send until the sender's next retry pass.
         let _ = self.wake.try_send(peer);
         Ok(frame.seq())

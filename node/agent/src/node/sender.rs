@@ -148,6 +148,15 @@ impl Sender {
             })
             .await;
             if failed {
+                // The peer may have moved (a restart on another port): refresh its
+                // addresses from the directory in the background, in time for the retry.
+                let client = self.client.clone();
+                tokio::spawn(async move {
+                    let lookup = super::directory::lookup(&client, &peer);
+                    if let Ok(Err(e)) = tokio::time::timeout(Duration::from_secs(5), lookup).await {
+                        debug!(%e, "directory lookup after a failed send");
+                    }
+                });
                 return self.back_off(peer);
             }
         }

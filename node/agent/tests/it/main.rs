@@ -7,6 +7,8 @@
 )]
 
 mod delivery;
+mod processes;
+mod procs;
 
 use std::process::Command;
 

@@ -1,0 +1,207 @@
+//! The local agent API: HTTP/JSON on loopback, behind the per-node bearer token that
+//! `talos init` writes. The agent sends and receives messages through it; nothing here
+//! logs a message body.
+//!
+//! - `GET /health/live`, `GET /health/ready` (no token: for supervisors);
+//! - `GET /v1/node`: this node's DID, PeerId and listen addresses;
+//! - `POST /v1/messages` `{"to": did, "data": base64}` → `{"seq": n}` once durable;
+//! - `GET /v1/messages?from=i&max=n&wait_ms=t` → `{"messages": [...], "next": i}`, a
+//!   long-poll when `wait_ms` > 0;
+//! - `GET /v1/peers`: connected peers.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Query, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use talos_identity::did_key;
+
+use crate::node::Node;
+
+/// Largest request body (a 48 KiB frame body in base64, plus JSON).
+pub const MAX_BODY: usize = 80 * 1024;
+/// Longest long-poll.
+pub const MAX_WAIT: Duration = Duration::from_secs(60);
+/// Most messages one read returns.
+pub const MAX_READ: usize = 1024;
+
+struct ApiState {
+    node: Arc<Node>,
+    token_digest: [u8; 32],
+}
+
+/// An error answer: a status and a message naming what was wrong (never a body).
+#[derive(Debug)]
+pub struct ApiError(StatusCode, String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, axum::Json(json!({ "error": self.1 }))).into_response()
+    }
+}
+
+fn bad(msg: impl Into<String>) -> ApiError {
+    ApiError(StatusCode::BAD_REQUEST, msg.into())
+}
+
+fn internal(e: anyhow::Error) -> ApiError {
+    // The chain of causes names keys and sequence numbers, never content.
+    ApiError(StatusCode::SERVICE_UNAVAILABLE, format!("{e:#}"))
+}
+
+/// The router for `node`, guarded by `token`.
+pub fn router(node: Arc<Node>, token: &str) -> Router {
+    let state = Arc::new(ApiState {
+        node,
+        token_digest: Sha256::digest(token.as_bytes()).into(),
+    });
+    let v1 = Router::new()
+        .route("/v1/node", get(node_info))
+        .route("/v1/messages", get(read_messages).post(send_message))
+        .route("/v1/peers", get(peers))
+        .route_layer(middleware::from_fn_with_state(state.clone(), authorize));
+    Router::new()
+        .route("/health/live", get(|| async { "ok" }))
+        .route("/health/ready", get(|| async { "ready" }))
+        .merge(v1)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(state)
+}
+
+/// Checks the bearer token. Both sides are hashed first so the comparison takes the
+/// same time whatever prefix matches.
+async fn authorize(
+    State(state): State<Arc<ApiState>>,
+    req: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let given = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| {
+            ApiError(
+                StatusCode::UNAUTHORIZED,
+                "missing `Authorization: Bearer <token>` (the token is in the node's api-token file)".into(),
+            )
+        })?;
+    let digest: [u8; 32] = Sha256::digest(given.trim().as_bytes()).into();
+    if digest != state.token_digest {
+        return Err(ApiError(StatusCode::UNAUTHORIZED, "wrong API token".into()));
+    }
+    Ok(next.run(req).await)
+}
+
+async fn node_info(State(s): State<Arc<ApiState>>) -> Result<impl IntoResponse, ApiError> {
+    let listen = s
+        .node
+        .client()
+        .listen_addrs()
+        .await
+        .map_err(|e| internal(e.into()))?;
+    Ok(axum::Json(json!({
+        "did": did_key::encode(&s.node.identity()),
+        "peer_id": s.node.client().local_peer_id().to_string(),
+        "listen": listen.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SendRequest {
+    to: String,
+    data: String,
+}
+
+#[derive(Serialize)]
+struct SendResponse {
+    seq: u64,
+}
+
+async fn send_message(
+    State(s): State<Arc<ApiState>>,
+    body: Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    // Parsed by hand instead of with the Json extractor so every malformed body gets
+    // the same JSON error shape.
+    let req: SendRequest =
+        serde_json::from_slice(&body).map_err(|e| bad(format!("bad JSON: {e}")))?;
+    let to = did_key::decode(&req.to).map_err(|e| bad(format!("`to` is not a did:key: {e}")))?;
+    let data = B64
+        .decode(req.data.as_bytes())
+        .map_err(|_| bad("`data` is not standard base64"))?;
+    if data.len() > talos_net::frame::MAX_BODY - 512 {
+        return Err(ApiError(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "message larger than one frame".into(),
+        ));
+    }
+    let seq = s.node.send(to, None, data).await.map_err(internal)?;
+    Ok(axum::Json(SendResponse { seq }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReadQuery {
+    #[serde(default)]
+    from: u64,
+    max: Option<usize>,
+    #[serde(default)]
+    wait_ms: u64,
+}
+
+#[derive(Serialize)]
+struct Message {
+    index: u64,
+    from: String,
+    seq: u64,
+    data: String,
+}
+
+async fn read_messages(
+    State(s): State<Arc<ApiState>>,
+    Query(q): Query<ReadQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let max = q.max.unwrap_or(256).clamp(1, MAX_READ);
+    let wait = Duration::from_millis(q.wait_ms).min(MAX_WAIT);
+    let got = if wait.is_zero() {
+        s.node.inbox(q.from, max).await
+    } else {
+        s.node.wait_inbox(q.from, max, wait).await
+    }
+    .map_err(internal)?;
+    let next = got.last().map_or(q.from, |d| d.index.saturating_add(1));
+    let messages: Vec<Message> = got
+        .iter()
+        .map(|d| Message {
+            index: d.index,
+            from: did_key::encode(&d.peer),
+            seq: d.seq,
+            data: B64.encode(&d.body[..]),
+        })
+        .collect();
+    Ok(axum::Json(json!({ "messages": messages, "next": next })))
+}
+
+async fn peers(State(s): State<Arc<ApiState>>) -> Result<impl IntoResponse, ApiError> {
+    let peers = s
+        .node
+        .client()
+        .connected_peers()
+        .await
+        .map_err(|e| internal(e.into()))?;
+    Ok(axum::Json(json!({
+        "connected": peers.iter().map(|p| p.to_string()).collect::<Vec<_>>()
+    })))
+}

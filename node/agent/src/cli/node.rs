@@ -1,0 +1,205 @@
+//! `talos init` and `talos up`: create a node's home, and run the node.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Args;
+use serde_json::json;
+use talos_identity::keystore::KdfParams;
+use talos_store::Store;
+use tracing::info;
+
+use crate::config::{FileConfig, bootstrap_addr};
+use crate::home::{Home, passphrase, storage_key};
+use crate::node::Node;
+
+/// Settings shared by `init` (written to the file) and `up` (overriding the file).
+#[derive(Debug, Default, Args)]
+pub struct NetFlags {
+    /// libp2p listen multiaddr (repeatable; comma-separated in the env variable).
+    #[arg(long, env = "TALOS_LISTEN", value_delimiter = ',')]
+    pub listen: Vec<String>,
+    /// Bootstrap peer, a multiaddr ending in /p2p/<PeerId> (repeatable).
+    #[arg(long, env = "TALOS_BOOTSTRAP", value_delimiter = ',')]
+    pub bootstrap: Vec<String>,
+    /// Address announced as reachable from outside (repeatable).
+    #[arg(long, env = "TALOS_EXTERNAL", value_delimiter = ',')]
+    pub external: Vec<String>,
+    /// The local agent API address (loopback).
+    #[arg(long, env = "TALOS_API")]
+    pub api: Option<String>,
+    /// Serve as a circuit relay for other peers.
+    #[arg(long, env = "TALOS_RELAY")]
+    pub relay: Option<bool>,
+    /// Discover peers on the LAN with mDNS.
+    #[arg(long, env = "TALOS_MDNS")]
+    pub mdns: Option<bool>,
+}
+
+impl NetFlags {
+    fn apply(&self, c: &mut FileConfig) {
+        if !self.listen.is_empty() {
+            c.listen.clone_from(&self.listen);
+        }
+        if !self.bootstrap.is_empty() {
+            c.bootstrap.clone_from(&self.bootstrap);
+        }
+        if !self.external.is_empty() {
+            c.external.clone_from(&self.external);
+        }
+        if let Some(a) = &self.api {
+            c.api.clone_from(a);
+        }
+        if let Some(r) = self.relay {
+            c.relay = r;
+        }
+        if let Some(m) = self.mdns {
+            c.mdns = m;
+        }
+    }
+}
+
+fn env_pass() -> Option<String> {
+    std::env::var("TALOS_PASSPHRASE").ok()
+}
+
+/// `talos init`: the keystore (kept if present), `config.toml` and the API token.
+pub(crate) fn init(
+    flags: &NetFlags,
+    force: bool,
+    json_out: bool,
+    home: Option<PathBuf>,
+    pass_file: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
+    let home = Home::resolve(home)?;
+    let key = if home.keystore().exists() && !force {
+        home.load_identity(&passphrase(pass_file, env_pass(), false)?)?
+    } else {
+        home.create_identity(
+            &passphrase(pass_file, env_pass(), true)?,
+            KdfParams::DEFAULT,
+            force,
+        )?
+    };
+    if home.config().exists() && !force {
+        anyhow::bail!(
+            "{} already exists; pass --force to replace it",
+            home.config().display()
+        );
+    }
+    let mut config = FileConfig::default();
+    flags.apply(&mut config);
+    config.resolve().context("the new configuration")?;
+    config.save(&home.config())?;
+    home.create_token()?;
+    let v = json!({
+        "did": key.did().to_string(),
+        "config": home.config().display().to_string(),
+        "token": home.token().display().to_string(),
+    });
+    if json_out {
+        println!("{v}");
+    } else {
+        println!("identity  {}", key.did());
+        println!("config    {}", home.config().display());
+        println!("api token {}", home.token().display());
+        println!("next: talos up");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `talos up`: runs the node until SIGTERM or SIGINT, then drains and flushes.
+pub(crate) fn up(
+    flags: &NetFlags,
+    home: Option<PathBuf>,
+    pass_file: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
+    let home = Home::resolve(home)?;
+    let mut config = FileConfig::load(&home.config())?;
+    flags.apply(&mut config);
+    let resolved = config.resolve()?;
+    let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| resolved.log.clone());
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&filter).context("log filter")?)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let identity = home.load_identity(&passphrase(pass_file, env_pass(), false)?)?;
+    let token = home.load_token()?;
+    let key = storage_key(&identity)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let store = Arc::new(Store::open(&home.db()).context("opening the node's RocksDB")?);
+        let mut node = Node::start(identity, key, store, resolved.node.clone()).await?;
+        let listener = tokio::net::TcpListener::bind(resolved.api)
+            .await
+            .with_context(|| format!("binding the API on {}", resolved.api))?;
+        let api = listener.local_addr()?;
+        // Wait until the swarm has bound its listeners, so the ready line and the first
+        // directory record carry real addresses.
+        let want = resolved.node.net.listen.len();
+        let mut listen = Vec::new();
+        for _ in 0..200 {
+            listen = node.client().listen_addrs().await?;
+            if listen.len() >= want {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        for (peer, addr) in &resolved.node.net.bootstrap {
+            // Bootstrap peers may be down; the DHT and the sender retry later.
+            let _ = node.client().dial(*peer, vec![addr.clone()]).await;
+        }
+        node.start_upkeep();
+        let node = Arc::new(node);
+        let peer = node.client().local_peer_id();
+        println!(
+            "{}",
+            json!({
+                "event": "ready",
+                "did": talos_identity::did_key::encode(&node.identity()),
+                "peer_id": peer.to_string(),
+                "api": api.to_string(),
+                "listen": listen.iter().map(|a| bootstrap_addr(a, peer)).collect::<Vec<_>>(),
+            })
+        );
+        info!(%api, %peer, "node up");
+        let app = crate::api::router(node.clone(), &token);
+        axum::serve(listener, app)
+            .with_graceful_shutdown(stop_signal())
+            .await?;
+        info!("stopping: draining in-flight frames");
+        let left = node.drain(resolved.drain).await?;
+        if left > 0 {
+            info!(
+                peers = left,
+                "frames left in the outbox; they are resent at the next start"
+            );
+        }
+        let node =
+            Arc::try_unwrap(node).map_err(|_| anyhow::anyhow!("the API still holds the node"))?;
+        node.shutdown().await?;
+        info!("stopped");
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn stop_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}

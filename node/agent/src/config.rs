@@ -1,0 +1,193 @@
+//! The node's configuration file (`config.toml` in the home directory), written by
+//! `talos init` and read by `talos up`, whose flags and environment variables override it.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+use talos_net::{Multiaddr, NetConfig, PeerId, Protocol};
+
+use crate::node::NodeConfig;
+
+/// Name of the configuration file inside the home directory.
+pub const CONFIG_FILE: &str = "config.toml";
+/// Name of the API token file inside the home directory.
+pub const TOKEN_FILE: &str = "api-token";
+/// Name of the RocksDB directory inside the home directory.
+pub const DB_DIR: &str = "db";
+
+/// `config.toml`. Every field has a default, and unknown fields are an error, so a typo
+/// never silently falls back to a default.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FileConfig {
+    /// libp2p listen multiaddrs (TCP and/or QUIC).
+    pub listen: Vec<String>,
+    /// Addresses announced as reachable from outside (a relay's public address).
+    pub external: Vec<String>,
+    /// Bootstrap peers: multiaddrs ending in `/p2p/<PeerId>`.
+    pub bootstrap: Vec<String>,
+    /// Discover peers on the LAN.
+    pub mdns: bool,
+    /// Serve as a circuit relay for other peers.
+    pub relay: bool,
+    /// The local agent API's address (loopback only).
+    pub api: String,
+    /// Frames offered to one peer at once.
+    pub window: usize,
+    /// First retry delay after a failed send, ms.
+    pub retry_min_ms: u64,
+    /// Longest retry delay, ms.
+    pub retry_max_ms: u64,
+    /// How long SIGTERM waits for in-flight frames to be acknowledged, ms.
+    pub drain_ms: u64,
+    /// Directory record republish period, s.
+    pub republish_secs: u64,
+    /// Signed prekey rotation period, s.
+    pub prekey_rotation_secs: u64,
+    /// One-time prekeys kept in stock.
+    pub one_time_prekeys: usize,
+    /// Established connections in total.
+    pub max_connections: u32,
+    /// Established connections per peer.
+    pub max_connections_per_peer: u32,
+    /// New connections are refused past this process memory, MiB.
+    pub max_memory_mib: usize,
+    /// Log filter (`tracing_subscriber::EnvFilter` syntax); `RUST_LOG` overrides it.
+    pub log: String,
+}
+
+impl Default for FileConfig {
+    fn default() -> Self {
+        let node = NodeConfig::default();
+        FileConfig {
+            listen: vec![
+                "/ip4/0.0.0.0/tcp/4001".into(),
+                "/ip4/0.0.0.0/udp/4001/quic-v1".into(),
+            ],
+            external: Vec::new(),
+            bootstrap: Vec::new(),
+            mdns: true,
+            relay: false,
+            api: "127.0.0.1:7400".into(),
+            window: node.window,
+            retry_min_ms: millis(node.retry_min),
+            retry_max_ms: millis(node.retry_max),
+            drain_ms: 5_000,
+            republish_secs: node.republish.as_secs(),
+            prekey_rotation_secs: node.prekey_rotation.as_secs(),
+            one_time_prekeys: node.one_time_prekeys,
+            max_connections: node.net.max_connections,
+            max_connections_per_peer: node.net.max_connections_per_peer,
+            max_memory_mib: node.net.max_memory_bytes >> 20,
+            log: "info".into(),
+        }
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// What `talos up` runs with, every field parsed.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// The node.
+    pub node: NodeConfig,
+    /// The API address.
+    pub api: SocketAddr,
+    /// The SIGTERM drain budget.
+    pub drain: Duration,
+    /// The log filter.
+    pub log: String,
+}
+
+impl FileConfig {
+    /// Reads `path`; a missing file is an error naming `talos init`.
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path).with_context(|| {
+            format!("reading {} (run `talos init` to create it)", path.display())
+        })?;
+        toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+    }
+
+    /// Writes the file (mode 0600: it names the API address the token guards).
+    pub fn save(&self, path: &Path) -> anyhow::Result<()> {
+        let text = toml::to_string_pretty(self)?;
+        crate::home::write_private(path, text.as_bytes())
+    }
+
+    /// Parses every field into the node's configuration.
+    pub fn resolve(&self) -> anyhow::Result<Resolved> {
+        let parse = |what: &str, s: &String| -> anyhow::Result<Multiaddr> {
+            s.parse()
+                .with_context(|| format!("{what} address {s:?} is not a multiaddr"))
+        };
+        let mut bootstrap = Vec::new();
+        for b in &self.bootstrap {
+            let addr = parse("bootstrap", b)?;
+            let Some(Protocol::P2p(peer)) = addr.iter().last() else {
+                bail!("bootstrap address {b:?} must end in /p2p/<PeerId>");
+            };
+            bootstrap.push((peer, addr));
+        }
+        let api: SocketAddr = self
+            .api
+            .parse()
+            .with_context(|| format!("api address {:?} is not host:port", self.api))?;
+        if !api.ip().is_loopback() {
+            bail!(
+                "api address {} is not a loopback address; the agent API is local only",
+                api
+            );
+        }
+        let defaults = NodeConfig::default();
+        let net = NetConfig {
+            listen: self
+                .listen
+                .iter()
+                .map(|s| parse("listen", s))
+                .collect::<anyhow::Result<_>>()?,
+            external: self
+                .external
+                .iter()
+                .map(|s| parse("external", s))
+                .collect::<anyhow::Result<_>>()?,
+            bootstrap,
+            mdns: self.mdns,
+            relay_server: self.relay,
+            max_connections: self.max_connections,
+            max_connections_per_peer: self.max_connections_per_peer,
+            max_memory_bytes: self.max_memory_mib.saturating_mul(1 << 20),
+            ..defaults.net.clone()
+        };
+        if self.window == 0 || self.retry_min_ms == 0 || self.retry_max_ms < self.retry_min_ms {
+            bail!("window and retry_min_ms must be positive and retry_max_ms ≥ retry_min_ms");
+        }
+        if self.republish_secs == 0 {
+            bail!("republish_secs must be positive");
+        }
+        Ok(Resolved {
+            node: NodeConfig {
+                net,
+                window: self.window,
+                retry_min: Duration::from_millis(self.retry_min_ms),
+                retry_max: Duration::from_millis(self.retry_max_ms),
+                republish: Duration::from_secs(self.republish_secs),
+                prekey_rotation: Duration::from_secs(self.prekey_rotation_secs),
+                one_time_prekeys: self.one_time_prekeys,
+                ..defaults
+            },
+            api,
+            drain: Duration::from_millis(self.drain_ms),
+            log: self.log.clone(),
+        })
+    }
+}
+
+/// A bootstrap address for `peer` at `addr` (`addr/p2p/peer`).
+pub fn bootstrap_addr(addr: &Multiaddr, peer: PeerId) -> String {
+    addr.clone().with(Protocol::P2p(peer)).to_string()
+}

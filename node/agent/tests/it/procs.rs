@@ -1,0 +1,232 @@
+//! A harness for real `talos up` processes on loopback: init a home, start the node,
+//! read its ready line, talk to its HTTP API, kill it (-9 or TERM) and start it again.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+pub(crate) const PASS: &str = "process-test-passphrase";
+
+/// A free TCP port on loopback (bound, then released for the node to take).
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `talos init` in `root/name` with these flags.
+pub(crate) fn init(root: &Path, name: &str, flags: &[String]) -> PathBuf {
+    let home = root.join(name);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_talos"))
+        .arg("--home")
+        .arg(&home)
+        .arg("init")
+        .args(["--api", "127.0.0.1:0", "--mdns", "false"])
+        .args(flags)
+        .env("TALOS_PASSPHRASE", PASS)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "init failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    home
+}
+
+/// A running `talos up`.
+pub(crate) struct NodeProc {
+    pub(crate) home: PathBuf,
+    child: Child,
+    pub(crate) did: String,
+    /// Listen addresses, each ending in /p2p/<PeerId>.
+    pub(crate) listen: Vec<String>,
+    /// Its API.
+    pub(crate) api: Api,
+    args: Vec<String>,
+}
+
+impl std::ops::Deref for NodeProc {
+    type Target = Api;
+    fn deref(&self) -> &Api {
+        &self.api
+    }
+}
+
+/// A node's HTTP API (cloneable, so an agent task can keep using it while the test
+/// kills and restarts the process).
+#[derive(Clone)]
+pub(crate) struct Api {
+    pub(crate) url: String,
+    token: String,
+    http: reqwest::Client,
+}
+
+impl NodeProc {
+    /// Starts `talos up` over `home` with extra flags and waits for its ready line.
+    pub(crate) async fn up(home: &Path, args: &[String]) -> NodeProc {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(home.join("node.log"))
+            .unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_talos"))
+            .arg("--home")
+            .arg(home)
+            .arg("up")
+            .args(args)
+            .env("TALOS_PASSPHRASE", PASS)
+            .env("RUST_LOG", "info,libp2p_kad=warn,libp2p_mdns=warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log))
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let line = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+            .await
+            .unwrap_or_else(|_| panic!("no ready line from {}", home.display()))
+            .unwrap()
+            .unwrap_or_else(|| {
+                let log = std::fs::read_to_string(home.join("node.log")).unwrap_or_default();
+                panic!("talos up exited early:\n{log}")
+            });
+        // Keep draining stdout so the node never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let ready: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(ready["event"], "ready");
+        let token = std::fs::read_to_string(home.join("api-token")).unwrap();
+        NodeProc {
+            home: home.to_path_buf(),
+            child,
+            api: Api {
+                url: format!("http://{}", ready["api"].as_str().unwrap()),
+                token: token.trim().to_string(),
+                http: reqwest::Client::new(),
+            },
+            did: ready["did"].as_str().unwrap().to_string(),
+            listen: ready["listen"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap().to_string())
+                .collect(),
+            args: args.to_vec(),
+        }
+    }
+
+    /// The first listen address (with /p2p/), for others to bootstrap from.
+    pub(crate) fn addr(&self) -> String {
+        self.listen[0].clone()
+    }
+
+    /// kill -9: no chance to flush or drain.
+    pub(crate) async fn kill9(&mut self) {
+        self.child.kill().await.unwrap();
+    }
+
+    /// SIGTERM, then waits for the exit status.
+    pub(crate) async fn term(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().unwrap();
+        let ok = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        tokio::time::timeout(Duration::from_secs(30), self.child.wait())
+            .await
+            .expect("node did not stop after SIGTERM")
+            .unwrap()
+    }
+
+    /// Starts the same node again (same home, same flags).
+    pub(crate) async fn restart(&mut self) {
+        let again = NodeProc::up(&self.home, &self.args).await;
+        *self = again;
+    }
+}
+
+impl Api {
+    /// POST /v1/messages. `Ok(seq)` means the node has made the message durable.
+    pub(crate) async fn send(&self, to: &str, data: &[u8]) -> Result<u64, String> {
+        let resp = self
+            .http
+            .post(format!("{}/v1/messages", self.url))
+            .bearer_auth(&self.token)
+            .json(&serde_json::json!({ "to": to, "data": B64.encode(data) }))
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = resp.status();
+        let body: Value = resp.json().await.map_err(|e| e.to_string())?;
+        if !status.is_success() {
+            return Err(format!("{status}: {body}"));
+        }
+        Ok(body["seq"].as_u64().unwrap())
+    }
+
+    /// GET /v1/messages from `from`, long-polling up to `wait_ms`.
+    pub(crate) async fn read(&self, from: u64, wait_ms: u64) -> Vec<(u64, String, u64, Vec<u8>)> {
+        let resp: Value = self
+            .http
+            .get(format!(
+                "{}/v1/messages?from={from}&max=1024&wait_ms={wait_ms}",
+                self.url
+            ))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        resp["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                (
+                    m["index"].as_u64().unwrap(),
+                    m["from"].as_str().unwrap().to_string(),
+                    m["seq"].as_u64().unwrap(),
+                    B64.decode(m["data"].as_str().unwrap()).unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    /// Reads the inbox until `n` messages have arrived or `timeout` passes.
+    pub(crate) async fn read_until(
+        &self,
+        n: usize,
+        timeout: Duration,
+    ) -> Vec<(u64, String, u64, Vec<u8>)> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut all = Vec::new();
+        let mut from = 0;
+        while all.len() < n && tokio::time::Instant::now() < deadline {
+            let got = self.read(from, 500).await;
+            if let Some(last) = got.last() {
+                from = last.0 + 1;
+            }
+            all.extend(got);
+        }
+        all
+    }
+
+    /// A raw request to the API (for the malformed-input tests).
+    pub(crate) fn http(&self) -> (&reqwest::Client, &str, &str) {
+        (&self.http, &self.url, &self.token)
+    }
+}
