@@ -25,6 +25,7 @@ fuzz-smoke:
 	scripts/fuzz-smoke.sh
 
 bench:
+	cargo build --release -p talos-node --bin talos
 	cargo bench -p talos-benches
 
 ci: lint nostd test fuzz-smoke

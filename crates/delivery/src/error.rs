@@ -39,6 +39,9 @@ pub enum DeliveryError {
     /// A new prekey store could not be made.
     #[error("prekeys: {0}")]
     PreKeys(talos_ratchet::prekey::PreKeyError),
+    /// The group this message was written with failed; nothing of it was stored.
+    #[error("not stored: {0}")]
+    Unavailable(String),
     /// A lock was poisoned by a panic elsewhere; the state on disk is intact.
     #[error("delivery state lock poisoned")]
     Poisoned,

@@ -16,11 +16,13 @@ use tracing::{debug, warn};
 use zeroize::Zeroizing;
 
 mod prekeys;
+mod txn;
 
 pub use prekeys::PreKeyUpkeep;
 
 use crate::error::DeliveryError;
 use crate::layout::{INBOX_NEXT, PREKEYS, counter, frame_key, next_in, next_out};
+use txn::Txn;
 
 /// How far ahead of the next expected frame a peer's frames are held. Beyond it a frame is
 /// left unanswered, and its sender resends it once the gap has closed.
@@ -140,9 +142,37 @@ impl Mailroom {
         bundle: Option<&PreKeyBundle>,
         plaintext: &[u8],
     ) -> Result<Frame, DeliveryError> {
+        self.send_many(&[(*peer, bundle, plaintext)])?
+            .pop()
+            .ok_or(DeliveryError::Corrupt("empty send result"))?
+    }
+
+    /// [`Self::send`] for several messages with one synced write (group commit). Each
+    /// message gets its own result (a missing session fails that message only); the
+    /// outer error means nothing was written.
+    pub fn send_many(
+        &self,
+        items: &[(Ed25519Public, Option<&PreKeyBundle>, &[u8])],
+    ) -> Result<Vec<Result<Frame, DeliveryError>>, DeliveryError> {
         let _guard = self.prekeys.lock().map_err(|_| DeliveryError::Poisoned)?;
+        let mut txn = Txn::new(&self.store);
+        let mut out = Vec::with_capacity(items.len());
+        for (peer, bundle, plaintext) in items {
+            out.push(self.stage_send(&mut txn, peer, *bundle, plaintext));
+        }
+        txn.commit()?;
+        Ok(out)
+    }
+
+    fn stage_send(
+        &self,
+        txn: &mut Txn<'_>,
+        peer: &Ed25519Public,
+        bundle: Option<&PreKeyBundle>,
+        plaintext: &[u8],
+    ) -> Result<Frame, DeliveryError> {
         let mut rng = rand::rng();
-        let mut record = match self.load_session(peer)? {
+        let mut record = match self.load_session(txn, peer)? {
             Some(r) => r,
             None => {
                 let bundle = bundle
@@ -170,21 +200,16 @@ impl Mailroom {
             Envelope::Initial(_) => FrameKind::Initial,
             Envelope::Message(_) => FrameKind::Ratchet,
         };
-        let seq = self.counter(&next_out(peer))?;
+        let seq = counter_in(txn, &next_out(peer))?;
         let frame = Frame::new(kind, seq, envelope.encode())?;
-        let mut batch = WriteBatch::default();
-        batch.put_cf(
-            self.store.cf(CF_OUTBOX)?,
-            frame_key(peer, seq),
-            frame.encode(),
-        );
-        batch.put_cf(
-            self.store.cf(CF_STREAMS)?,
-            next_out(peer),
-            next(seq)?.to_be_bytes(),
-        );
-        self.put_session(&mut batch, peer, &record)?;
-        self.store.write(batch, true)?;
+        // Nothing is staged until the frame exists, so a failed message leaves no trace.
+        txn.put(CF_OUTBOX, &frame_key(peer, seq), frame.encode())?;
+        txn.put(
+            CF_STREAMS,
+            &next_out(peer),
+            next(seq)?.to_be_bytes().to_vec(),
+        )?;
+        self.put_session(txn, peer, &record)?;
         Ok(frame)
     }
 
@@ -249,8 +274,56 @@ impl Mailroom {
 
     /// Takes a frame from `peer` (authenticated by the transport) and says what to answer.
     pub fn receive(&self, peer: &Ed25519Public, frame: &Frame) -> Result<Receipt, DeliveryError> {
+        self.receive_many(&[(*peer, frame)])?
+            .pop()
+            .ok_or(DeliveryError::Corrupt("empty receive result"))
+    }
+
+    /// [`Self::receive`] for several frames with one synced write (group commit): the
+    /// receipts, in order, are valid once this returns; on an error nothing was written
+    /// and no frame may be acknowledged.
+    pub fn receive_many(
+        &self,
+        items: &[(Ed25519Public, &Frame)],
+    ) -> Result<Vec<Receipt>, DeliveryError> {
         let mut prekeys = self.prekeys.lock().map_err(|_| DeliveryError::Poisoned)?;
-        let expected = self.counter(&next_in(peer))?;
+        let before = (*prekeys).clone();
+        let mut txn = Txn::new(&self.store);
+        let mut prekeys_changed = false;
+        let mut out = Vec::with_capacity(items.len());
+        for (peer, frame) in items {
+            out.push(self.stage_receive(
+                &mut txn,
+                peer,
+                frame,
+                &mut prekeys,
+                &mut prekeys_changed,
+            )?);
+        }
+        if prekeys_changed {
+            txn.put(
+                CF_STREAMS,
+                PREKEYS,
+                seal_prekeys(&self.storage_key, &prekeys),
+            )?;
+        }
+        if let Err(e) = txn.commit() {
+            // Nothing reached the disk: neither may the in-memory prekeys move on.
+            *prekeys = before;
+            return Err(e);
+        }
+        Ok(out)
+    }
+
+    fn stage_receive(
+        &self,
+        txn: &mut Txn<'_>,
+        peer: &Ed25519Public,
+        frame: &Frame,
+        prekeys: &mut PreKeyStore,
+        prekeys_changed: &mut bool,
+    ) -> Result<Receipt, DeliveryError> {
+        let expected = counter_in(txn, &next_in(peer))?;
         let seq = frame.seq();
         if seq < expected {
             return Ok(Receipt::Ack(AckStatus::Duplicate));
@@ -260,28 +333,18 @@ impl Mailroom {
                 return Ok(Receipt::Later);
             }
             let key = frame_key(peer, seq);
-            if self.store.get(CF_HELD, &key)?.is_some() {
+            if txn.get(CF_HELD, &key)?.is_some() {
                 return Ok(Receipt::Ack(AckStatus::Duplicate));
             }
-            let mut batch = WriteBatch::default();
-            batch.put_cf(self.store.cf(CF_HELD)?, key, frame.encode());
-            self.store.write(batch, true)?;
+            txn.put(CF_HELD, &key, frame.encode())?;
             return Ok(Receipt::Ack(AckStatus::Accepted));
         }
 
-        let mut batch = WriteBatch::default();
-        let mut session = self.load_session(peer)?;
-        let mut prekeys_changed = false;
-        let mut inbox_next = self.counter(INBOX_NEXT)?;
-        let status = match self.open_frame(
-            peer,
-            frame,
-            &mut session,
-            &mut prekeys,
-            &mut prekeys_changed,
-        ) {
+        let mut session = self.load_session(txn, peer)?;
+        let mut inbox_next = counter_in(txn, INBOX_NEXT)?;
+        let status = match self.open_frame(peer, frame, &mut session, prekeys, prekeys_changed) {
             Ok(plaintext) => {
-                self.put_inbox(&mut batch, &mut inbox_next, peer, seq, &plaintext)?;
+                self.put_inbox(txn, &mut inbox_next, peer, seq, &plaintext)?;
                 AckStatus::Accepted
             }
             Err(reason) => {
@@ -291,17 +354,14 @@ impl Mailroom {
         };
         // The stream moves on either way, then drains whatever the gap was holding back.
         let mut expected = next(seq)?;
-        let held = self.store.cf(CF_HELD)?;
-        while let Some(bytes) = self.store.get(CF_HELD, &frame_key(peer, expected))? {
-            batch.delete_cf(held, frame_key(peer, expected));
+        while let Some(bytes) = txn.get(CF_HELD, &frame_key(peer, expected))? {
+            txn.delete(CF_HELD, &frame_key(peer, expected))?;
             let outcome = Frame::parse(&bytes)
                 .map_err(|_| RefuseReason::Malformed)
-                .and_then(|f| {
-                    self.open_frame(peer, &f, &mut session, &mut prekeys, &mut prekeys_changed)
-                });
+                .and_then(|f| self.open_frame(peer, &f, &mut session, prekeys, prekeys_changed));
             match outcome {
                 Ok(plaintext) => {
-                    self.put_inbox(&mut batch, &mut inbox_next, peer, expected, &plaintext)?
+                    self.put_inbox(txn, &mut inbox_next, peer, expected, &plaintext)?
                 }
                 Err(reason) => {
                     warn!(peer = %short_id(peer), seq = expected, ?reason, "held frame refused")
@@ -309,27 +369,11 @@ impl Mailroom {
             }
             expected = next(expected)?;
         }
-        batch.put_cf(
-            self.store.cf(CF_STREAMS)?,
-            next_in(peer),
-            expected.to_be_bytes(),
-        );
-        batch.put_cf(
-            self.store.cf(CF_STREAMS)?,
-            INBOX_NEXT,
-            inbox_next.to_be_bytes(),
-        );
+        txn.put(CF_STREAMS, &next_in(peer), expected.to_be_bytes().to_vec())?;
+        txn.put(CF_STREAMS, INBOX_NEXT, inbox_next.to_be_bytes().to_vec())?;
         if let Some(record) = &session {
-            self.put_session(&mut batch, peer, record)?;
+            self.put_session(txn, peer, record)?;
         }
-        if prekeys_changed {
-            batch.put_cf(
-                self.store.cf(CF_STREAMS)?,
-                PREKEYS,
-                seal_prekeys(&self.storage_key, &prekeys),
-            );
-        }
-        self.store.write(batch, true)?;
         debug!(peer = %short_id(peer), seq, next = expected, "frame delivered");
         Ok(Receipt::Ack(status))
     }
@@ -415,12 +459,12 @@ impl Mailroom {
         }
     }
 
-    fn counter(&self, key: &[u8]) -> Result<u64, DeliveryError> {
-        counter(self.store.get(CF_STREAMS, key)?).ok_or(DeliveryError::Corrupt("stream counter"))
-    }
-
-    fn load_session(&self, peer: &Ed25519Public) -> Result<Option<SessionRecord>, DeliveryError> {
-        let Some(sealed) = self.store.get(CF_SESSIONS, peer.as_bytes())? else {
+    fn load_session(
+        &self,
+        txn: &Txn<'_>,
+        peer: &Ed25519Public,
+    ) -> Result<Option<SessionRecord>, DeliveryError> {
+        let Some(sealed) = txn.get(CF_SESSIONS, peer.as_bytes())? else {
             return Ok(None);
         };
         let bytes = at_rest::open(&self.storage_key, &session_context(peer), &sealed)
@@ -441,7 +485,7 @@ impl Mailroom {
 
     fn put_session(
         &self,
-        batch: &mut WriteBatch,
+        txn: &mut Txn<'_>,
         peer: &Ed25519Public,
         record: &SessionRecord,
     ) -> Result<(), DeliveryError> {
@@ -456,13 +500,12 @@ impl Mailroom {
             &session_context(peer),
             &plain,
         );
-        batch.put_cf(self.store.cf(CF_SESSIONS)?, peer.as_bytes(), sealed);
-        Ok(())
+        txn.put(CF_SESSIONS, peer.as_bytes(), sealed)
     }
 
     fn put_inbox(
         &self,
-        batch: &mut WriteBatch,
+        txn: &mut Txn<'_>,
         inbox_next: &mut u64,
         peer: &Ed25519Public,
         seq: u64,
@@ -479,10 +522,14 @@ impl Mailroom {
             &inbox_context(index),
             &plain,
         );
-        batch.put_cf(self.store.cf(CF_INBOX)?, index.to_be_bytes(), sealed);
+        txn.put(CF_INBOX, &index.to_be_bytes(), sealed)?;
         *inbox_next = next(index)?;
         Ok(())
     }
+}
+
+fn counter_in(txn: &Txn<'_>, key: &[u8]) -> Result<u64, DeliveryError> {
+    counter(txn.get(CF_STREAMS, key)?).ok_or(DeliveryError::Corrupt("stream counter"))
 }
 
 fn next(n: u64) -> Result<u64, DeliveryError> {

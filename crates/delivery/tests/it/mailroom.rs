@@ -279,3 +279,65 @@ fn prekeys_rotate_and_replenish_and_old_bundles_still_work() {
     );
     assert_eq!(bodies(&mb).len(), 2);
 }
+
+#[test]
+fn groups_commit_many_messages_with_per_item_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, c) = (
+        Agent::new(dir.path(), 1),
+        Agent::new(dir.path(), 2),
+        Agent::new(dir.path(), 3),
+    );
+    let (ma, mb) = (a.open(), b.open());
+    let bundle = mb.bundle().unwrap();
+    // One group: the first message starts the session, the next ones use it; the one for
+    // a peer without a session fails alone.
+    let bodies_in: Vec<Vec<u8>> = (0..5u8).map(|i| vec![i; 35]).collect();
+    let mut items: Vec<(Ed25519Public, Option<&talos_ratchet::PreKeyBundle>, &[u8])> = bodies_in
+        .iter()
+        .map(|m| (b.public(), Some(&bundle), m.as_slice()))
+        .collect();
+    items.insert(2, (c.public(), None, b"nobody".as_slice()));
+    let results = ma.send_many(&items).unwrap();
+    assert!(matches!(
+        results[2],
+        Err(talos_delivery::DeliveryError::NoSession(_))
+    ));
+    let frames: Vec<Frame> = results.into_iter().filter_map(Result::ok).collect();
+    assert_eq!(
+        frames.iter().map(Frame::seq).collect::<Vec<_>>(),
+        vec![1, 2, 3, 4, 5]
+    );
+    // One receive group, out of order and with duplicates inside the group itself.
+    let p = a.public();
+    let group = [
+        (p, &frames[2]),
+        (p, &frames[0]),
+        (p, &frames[2]),
+        (p, &frames[1]),
+        (p, &frames[0]),
+        (p, &frames[4]),
+        (p, &frames[3]),
+    ];
+    let receipts = mb.receive_many(&group).unwrap();
+    use AckStatus::{Accepted, Duplicate};
+    assert_eq!(
+        receipts,
+        [
+            Accepted, Accepted, Duplicate, Accepted, Duplicate, Accepted, Accepted
+        ]
+        .map(Receipt::Ack)
+        .to_vec()
+    );
+    // All of it survived as one write: reopen and look.
+    drop(mb);
+    let got = bodies(&b.open());
+    assert_eq!(
+        got,
+        bodies_in
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (i as u64 + 1, m.clone()))
+            .collect::<Vec<_>>()
+    );
+}

@@ -7,6 +7,7 @@
 //! talk over bounded channels only. RocksDB calls are blocking, so they run on tokio's
 //! blocking pool.
 
+mod commit;
 mod directory;
 mod sender;
 
@@ -14,10 +15,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use talos_delivery::{Delivered, Mailroom, Receipt};
+use talos_delivery::{Delivered, Mailroom};
 use talos_identity::keys::IdentityKey;
-use talos_identity::peer_id::{key_of, peer_id_of};
-use talos_net::{Client, InboundFrame, NetConfig, PeerId};
+use talos_identity::peer_id::peer_id_of;
+use talos_net::{Client, NetConfig, PeerId};
 use talos_primitives::Ed25519Public;
 use talos_ratchet::at_rest::StorageKey;
 use talos_ratchet::{PreKeyBundle, PreKeyStore, SessionConfig};
@@ -76,7 +77,7 @@ pub struct Node {
     store: Arc<Store>,
     config: NodeConfig,
     mailroom: Arc<Mailroom>,
-    wake: mpsc::Sender<Ed25519Public>,
+    sends: mpsc::Sender<commit::SendJob>,
     delivered: Arc<Notify>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -108,7 +109,7 @@ impl Node {
     ) -> anyhow::Result<Node> {
         let (client, mut event_loop) =
             talos_net::new(&identity, config.net.clone()).context("building the network")?;
-        let mut inbound = event_loop
+        let inbound = event_loop
             .take_inbound()
             .context("the event loop's inbound stream was already taken")?;
         event_loop.set_record_validator(directory::validator());
@@ -131,12 +132,14 @@ impl Node {
         let delivered = Arc::new(Notify::new());
         let mut tasks = vec![tokio::spawn(event_loop.run())];
 
-        let (m, c, d) = (mailroom.clone(), client.clone(), delivered.clone());
-        tasks.push(tokio::spawn(async move {
-            while let Some(frame) = inbound.recv().await {
-                on_inbound(&m, &c, &d, frame).await;
-            }
-        }));
+        tasks.push(tokio::spawn(commit::inbound(
+            mailroom.clone(),
+            client.clone(),
+            delivered.clone(),
+            inbound,
+        )));
+        let (sends, jobs) = mpsc::channel(config.net.channel_capacity);
+        tasks.push(tokio::spawn(commit::sends(mailroom.clone(), jobs, wake)));
 
         let sender = sender::Sender::new(client.clone(), mailroom.clone(), &config);
         let pending = {
@@ -152,7 +155,7 @@ impl Node {
             store,
             config,
             mailroom,
-            wake,
+            sends,
             delivered,
             tasks,
         };
@@ -278,27 +281,40 @@ impl Node {
         bundle: Option<PreKeyBundle>,
         plaintext: Vec<u8>,
     ) -> anyhow::Result<u64> {
-        let m = self.mailroom.clone();
         let plaintext = zeroize::Zeroizing::new(plaintext);
-        let body = plaintext.clone();
-        let first =
-            tokio::task::spawn_blocking(move || m.send(&peer, bundle.as_ref(), &body)).await?;
-        let frame = match first {
+        let frame = match self.enqueue(peer, bundle, plaintext.clone()).await? {
             Ok(f) => f,
             // No session yet and no bundle given: find the peer's bundle in the directory.
             Err(talos_delivery::DeliveryError::NoSession(_)) => {
                 let record = directory::lookup(&self.client, &peer)
                     .await
                     .context("no session with the peer, and its directory record was not found")?;
-                let m = self.mailroom.clone();
-                tokio::task::spawn_blocking(move || m.send(&peer, Some(&record.bundle), &plaintext))
-                    .await??
+                self.enqueue(peer, Some(record.bundle), plaintext).await??
             }
             Err(e) => return Err(e.into()),
         };
-        // A full wake queue only delays the send until the sender's next retry pass.
-        let _ = self.wake.try_send(peer);
         Ok(frame.seq())
+    }
+
+    async fn enqueue(
+        &self,
+        peer: Ed25519Public,
+        bundle: Option<PreKeyBundle>,
+        plaintext: zeroize::Zeroizing<Vec<u8>>,
+    ) -> anyhow::Result<Result<talos_net::Frame, talos_delivery::DeliveryError>> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.sends
+            .send(commit::SendJob {
+                peer,
+                bundle,
+                plaintext,
+                reply,
+            })
+            .await
+            .map_err(|_| anyhow::anyhow!("the node is stopping"))?;
+        answer
+            .await
+            .map_err(|_| anyhow::anyhow!("the node stopped before the message was stored"))
     }
 
     /// Inbox messages from index `from` on (at most `max`).
@@ -337,30 +353,4 @@ fn fresh_prekeys(
     let mut store = PreKeyStore::new(&mut rng, identity, true)?;
     store.generate_one_time_prekeys(&mut rng, ONE_TIME_PREKEYS)?;
     Ok(store)
-}
-
-async fn on_inbound(m: &Arc<Mailroom>, client: &Client, delivered: &Notify, frame: InboundFrame) {
-    let InboundFrame {
-        peer,
-        frame,
-        responder,
-    } = frame;
-    let Ok(key) = key_of(&peer) else {
-        debug!(%peer, "frame from a peer without an Ed25519 identity; dropped");
-        return;
-    };
-    let m = m.clone();
-    let receipt = tokio::task::spawn_blocking(move || m.receive(&key, &frame)).await;
-    match receipt {
-        Ok(Ok(Receipt::Ack(status))) => {
-            delivered.notify_waiters();
-            if client.respond(responder, status).await.is_err() {
-                debug!(%peer, "network stopped before the ack");
-            }
-        }
-        // Too far ahead, or our store failed: no ack, so the sender keeps the frame.
-        Ok(Ok(Receipt::Later)) => {}
-        Ok(Err(e)) => warn!(%peer, %e, "frame not stored; left to the sender's retry"),
-        Err(e) => warn!(%peer, %e, "receive task failed"),
-    }
 }

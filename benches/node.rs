@@ -1,0 +1,244 @@
+//! Two `talos up` processes on loopback: 35-byte messages from the sending agent (HTTP
+//! to node A) to the receiving agent (long-poll on node B), with durable state on both
+//! sides. Needs the release binary: `make bench` builds it first (or set `TALOS_BIN`).
+//!
+//! - `node/latency`: one message at a time, from the POST to A until B's agent has it;
+//! - `node/throughput`: 2,000 messages per iteration, 64 POSTs in flight, until B's
+//!   agent has them all.
+//!
+//! Percentiles of the latency samples and both nodes' peak RSS (VmHWM) are printed at
+//! the end.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio::sync::Semaphore;
+
+const PASS: &str = "bench-passphrase";
+const BATCH: usize = 2_000;
+const IN_FLIGHT: usize = 64;
+
+fn talos_bin() -> PathBuf {
+    if let Ok(p) = std::env::var("TALOS_BIN") {
+        return p.into();
+    }
+    // target/release/deps/node-… → target/release/talos
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe.parent().unwrap().parent().unwrap().join("talos");
+    assert!(
+        bin.exists(),
+        "{} missing: run `cargo build --release -p talos-node` (make bench does) or set TALOS_BIN",
+        bin.display()
+    );
+    bin
+}
+
+struct Node {
+    child: Child,
+    url: String,
+    token: String,
+    did: String,
+    addr: String,
+}
+
+async fn start(root: &Path, name: &str, bootstrap: Option<&str>) -> Node {
+    let home = root.join(name);
+    let mut init = std::process::Command::new(talos_bin());
+    init.arg("--home").arg(&home).args([
+        "init",
+        "--api",
+        "127.0.0.1:0",
+        "--listen",
+        "/ip4/127.0.0.1/tcp/0",
+        "--mdns",
+        "false",
+    ]);
+    if let Some(b) = bootstrap {
+        init.args(["--bootstrap", b]);
+    }
+    let out = init.env("TALOS_PASSPHRASE", PASS).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut child = Command::new(talos_bin())
+        .arg("--home")
+        .arg(&home)
+        .arg("up")
+        .env("TALOS_PASSPHRASE", PASS)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let ready: Value = serde_json::from_str(&lines.next_line().await.unwrap().unwrap()).unwrap();
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Node {
+        child,
+        url: format!("http://{}", ready["api"].as_str().unwrap()),
+        token: std::fs::read_to_string(home.join("api-token"))
+            .unwrap()
+            .trim()
+            .into(),
+        did: ready["did"].as_str().unwrap().into(),
+        addr: ready["listen"][0].as_str().unwrap().into(),
+    }
+}
+
+async fn send(http: &reqwest::Client, a: &Node, to: &str, body: &[u8]) {
+    let r = http
+        .post(format!("{}/v1/messages", a.url))
+        .bearer_auth(&a.token)
+        .json(&json!({ "to": to, "data": B64.encode(body) }))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+}
+
+/// Long-polls B until `n` messages after `cursor` have arrived; returns the new cursor.
+async fn receive(http: &reqwest::Client, b: &Node, mut cursor: u64, n: usize) -> u64 {
+    let mut got = 0;
+    while got < n {
+        let v: Value = http
+            .get(format!(
+                "{}/v1/messages?from={cursor}&max=1024&wait_ms=10000",
+                b.url
+            ))
+            .bearer_auth(&b.token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let msgs = v["messages"].as_array().unwrap();
+        assert!(!msgs.is_empty(), "nothing arrived within 10 s");
+        got += msgs.len();
+        cursor = v["next"].as_u64().unwrap();
+    }
+    cursor
+}
+
+fn peak_rss_kib(child: &Child) -> u64 {
+    let pid = child.id().unwrap();
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn bench(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let (a, b) = rt.block_on(async {
+        let a = start(root.path(), "a", None).await;
+        let b = start(root.path(), "b", Some(&a.addr)).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        (a, b)
+    });
+    let http = reqwest::Client::new();
+    let msg = [0x42u8; 35];
+    // The session (PQXDH) is set up by the first message, outside the measurement.
+    let mut cursor = rt.block_on(async {
+        send(&http, &a, &b.did, &msg).await;
+        receive(&http, &b, 0, 1).await
+    });
+
+    let mut samples: Vec<Duration> = Vec::new();
+    let mut g = c.benchmark_group("node");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("latency", |bench| {
+        bench.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let t = Instant::now();
+                rt.block_on(async {
+                    let recv = receive(&http, &b, cursor, 1);
+                    let sent = send(&http, &a, &b.did, &msg);
+                    let (c, ()) = tokio::join!(recv, sent);
+                    cursor = c;
+                });
+                let d = t.elapsed();
+                samples.push(d);
+                total += d;
+            }
+            total
+        })
+    });
+    g.throughput(Throughput::Elements(BATCH as u64));
+    g.sample_size(10);
+    let a = Arc::new(a);
+    g.bench_function("throughput", |bench| {
+        bench.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let t = Instant::now();
+                rt.block_on(async {
+                    let permits = Arc::new(Semaphore::new(IN_FLIGHT));
+                    let mut tasks = Vec::with_capacity(BATCH);
+                    for _ in 0..BATCH {
+                        let p = permits.clone().acquire_owned().await.unwrap();
+                        let (http, a, to) = (http.clone(), a.clone(), b.did.clone());
+                        tasks.push(tokio::spawn(async move {
+                            send(&http, &a, &to, &msg).await;
+                            drop(p);
+                        }));
+                    }
+                    let recv = receive(&http, &b, cursor, BATCH);
+                    cursor = recv.await;
+                    for t in tasks {
+                        t.await.unwrap();
+                    }
+                });
+                total += t.elapsed();
+            }
+            total
+        })
+    });
+    g.finish();
+
+    samples.sort_unstable();
+    let pct = |p: f64| samples[((samples.len() as f64 - 1.0) * p) as usize];
+    if !samples.is_empty() {
+        println!(
+            "node/latency over {} messages: p50 {:?}, p90 {:?}, p99 {:?}, max {:?}",
+            samples.len(),
+            pct(0.5),
+            pct(0.9),
+            pct(0.99),
+            samples[samples.len() - 1]
+        );
+    }
+    println!(
+        "peak RSS: sender node {} MiB, receiver node {} MiB",
+        peak_rss_kib(&a.child) / 1024,
+        peak_rss_kib(&b.child) / 1024
+    );
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

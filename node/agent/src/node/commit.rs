@@ -1,0 +1,132 @@
+//! Group commit on both paths. Under load many sends (and many inbound frames) are
+//! waiting at once; each task takes whatever is queued, up to [`MAX_GROUP`], and makes it
+//! durable with one synced RocksDB write. Alone, a message is its own group, so latency
+//! stays one fsync; under load the fsync is shared, which is what makes the throughput.
+
+use std::sync::Arc;
+
+use talos_delivery::{DeliveryError, Mailroom, Receipt};
+use talos_identity::peer_id::key_of;
+use talos_net::{Client, Frame, InboundFrame};
+use talos_primitives::Ed25519Public;
+use talos_ratchet::PreKeyBundle;
+use tokio::sync::{Notify, mpsc, oneshot};
+use tracing::{debug, warn};
+use zeroize::Zeroizing;
+
+/// Most messages or frames in one group (one synced write).
+pub(super) const MAX_GROUP: usize = 256;
+
+/// A message waiting to be made durable.
+pub(super) struct SendJob {
+    pub(super) peer: Ed25519Public,
+    pub(super) bundle: Option<PreKeyBundle>,
+    pub(super) plaintext: Zeroizing<Vec<u8>>,
+    pub(super) reply: oneshot::Sender<Result<Frame, DeliveryError>>,
+}
+
+/// Takes up to `MAX_GROUP - 1` more items that are already queued, without waiting.
+fn gather<T>(first: T, rx: &mut mpsc::Receiver<T>) -> Vec<T> {
+    let mut group = vec![first];
+    while group.len() < MAX_GROUP {
+        match rx.try_recv() {
+            Ok(item) => group.push(item),
+            Err(_) => break,
+        }
+    }
+    group
+}
+
+/// The send path: groups of messages, one write each, then the sender is woken.
+pub(super) async fn sends(
+    mailroom: Arc<Mailroom>,
+    mut jobs: mpsc::Receiver<SendJob>,
+    wake: mpsc::Sender<Ed25519Public>,
+) {
+    while let Some(first) = jobs.recv().await {
+        let group = gather(first, &mut jobs);
+        let mut replies = Vec::with_capacity(group.len());
+        let mut items = Vec::with_capacity(group.len());
+        for job in group {
+            replies.push((job.peer, job.reply));
+            items.push((job.peer, job.bundle, job.plaintext));
+        }
+        let m = mailroom.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let borrowed: Vec<_> = items
+                .iter()
+                .map(|(p, b, t)| (*p, b.as_ref(), t.as_slice()))
+                .collect();
+            m.send_many(&borrowed)
+        })
+        .await;
+        match result {
+            Ok(Ok(results)) => {
+                for ((peer, reply), r) in replies.into_iter().zip(results) {
+                    if r.is_ok() {
+                        // A full wake queue only delays the send to the next retry pass.
+                        let _ = wake.try_send(peer);
+                    }
+                    let _ = reply.send(r);
+                }
+            }
+            Ok(Err(e)) => {
+                warn!(%e, "send group not stored");
+                let msg = e.to_string();
+                for (_, reply) in replies {
+                    let _ = reply.send(Err(DeliveryError::Unavailable(msg.clone())));
+                }
+            }
+            Err(e) => warn!(%e, "send group task failed"),
+        }
+    }
+}
+
+/// The receive path: groups of inbound frames, one write each, then every ack.
+pub(super) async fn inbound(
+    mailroom: Arc<Mailroom>,
+    client: Client,
+    delivered: Arc<Notify>,
+    mut frames: mpsc::Receiver<InboundFrame>,
+) {
+    while let Some(first) = frames.recv().await {
+        let group = gather(first, &mut frames);
+        let mut responders = Vec::with_capacity(group.len());
+        let mut items = Vec::with_capacity(group.len());
+        for InboundFrame {
+            peer,
+            frame,
+            responder,
+        } in group
+        {
+            let Ok(key) = key_of(&peer) else {
+                debug!(%peer, "frame from a peer without an Ed25519 identity; dropped");
+                continue;
+            };
+            responders.push((peer, responder));
+            items.push((key, frame));
+        }
+        let m = mailroom.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let borrowed: Vec<_> = items.iter().map(|(k, f)| (*k, f)).collect();
+            m.receive_many(&borrowed)
+        })
+        .await;
+        match result {
+            Ok(Ok(receipts)) => {
+                delivered.notify_waiters();
+                for ((peer, responder), receipt) in responders.into_iter().zip(receipts) {
+                    // Too far ahead: no ack, so the sender keeps the frame and resends.
+                    if let Receipt::Ack(status) = receipt
+                        && client.respond(responder, status).await.is_err()
+                    {
+                        debug!(%peer, "network stopped before the ack");
+                    }
+                }
+            }
+            // Our store failed: no acks, so the senders keep the frames.
+            Ok(Err(e)) => warn!(%e, "inbound group not stored; left to the senders' retries"),
+            Err(e) => warn!(%e, "receive task failed"),
+        }
+    }
+}
