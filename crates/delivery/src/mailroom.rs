@@ -125,6 +125,11 @@ impl Mailroom {
         })
     }
 
+    /// This node's identity key.
+    pub fn identity(&self) -> Ed25519Public {
+        self.identity.public()
+    }
+
     /// This node's prekey bundle, offering its next one-time prekey if any is left.
     pub fn bundle(&self) -> Result<PreKeyBundle, DeliveryError> {
         let prekeys = self.prekeys.lock().map_err(|_| DeliveryError::Poisoned)?;

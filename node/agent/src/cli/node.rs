@@ -134,7 +134,12 @@ pub(crate) fn up(
         .build()?;
     runtime.block_on(async move {
         let store = Arc::new(Store::open(&home.db()).context("opening the node's RocksDB")?);
-        let mut node = Node::start(identity, key, store, resolved.node.clone()).await?;
+        let audit_dir = crate::cli::log_dir(&home);
+        let audit = Arc::new(
+            talos_store::AuditLog::open(&audit_dir, talos_store::LogConfig::default())
+                .with_context(|| format!("opening the audit log at {}", audit_dir.display()))?,
+        );
+        let mut node = Node::start(identity, key, store, audit, resolved.node.clone()).await?;
         let listener = tokio::net::TcpListener::bind(resolved.api)
             .await
             .with_context(|| format!("binding the API on {}", resolved.api))?;

@@ -5,14 +5,17 @@
 
 use std::sync::Arc;
 
+use talos_audit::event::{EventKind, digest};
 use talos_delivery::{DeliveryError, Mailroom, Receipt};
 use talos_identity::peer_id::key_of;
-use talos_net::{Client, Frame, InboundFrame};
+use talos_net::{AckStatus, Client, Frame, FrameKind, InboundFrame};
 use talos_primitives::Ed25519Public;
 use talos_ratchet::PreKeyBundle;
 use tokio::sync::{Notify, mpsc, oneshot};
 use tracing::{debug, warn};
 use zeroize::Zeroizing;
+
+use super::audit::{Auditor, did, session_id};
 
 /// Most messages or frames in one group (one synced write).
 pub(super) const MAX_GROUP: usize = 256;
@@ -40,9 +43,11 @@ fn gather<T>(first: T, rx: &mut mpsc::Receiver<T>) -> Vec<T> {
 /// The send path: groups of messages, one write each, then the sender is woken.
 pub(super) async fn sends(
     mailroom: Arc<Mailroom>,
+    auditor: Auditor,
     mut jobs: mpsc::Receiver<SendJob>,
     wake: mpsc::Sender<Ed25519Public>,
 ) {
+    let me = mailroom.identity();
     while let Some(first) = jobs.recv().await {
         let group = gather(first, &mut jobs);
         let mut replies = Vec::with_capacity(group.len());
@@ -62,6 +67,17 @@ pub(super) async fn sends(
         .await;
         match result {
             Ok(Ok(results)) => {
+                let mut events = Vec::new();
+                for ((peer, _), r) in replies.iter().zip(&results) {
+                    if let Ok(frame) = r {
+                        sent_events(&me, peer, frame, &mut events);
+                    }
+                }
+                // The agent hears back only once the events are durable too; if the log
+                // failed, the messages are still sent (they are durable) and it is logged.
+                if !auditor.record(events).await {
+                    warn!("frames sent without their audit events (audit log failing)");
+                }
                 for ((peer, reply), r) in replies.into_iter().zip(results) {
                     if r.is_ok() {
                         // A full wake queue only delays the send to the next retry pass.
@@ -85,10 +101,12 @@ pub(super) async fn sends(
 /// The receive path: groups of inbound frames, one write each, then every ack.
 pub(super) async fn inbound(
     mailroom: Arc<Mailroom>,
+    auditor: Auditor,
     client: Client,
     delivered: Arc<Notify>,
     mut frames: mpsc::Receiver<InboundFrame>,
 ) {
+    let me = mailroom.identity();
     while let Some(first) = frames.recv().await {
         let group = gather(first, &mut frames);
         let mut responders = Vec::with_capacity(group.len());
@@ -106,6 +124,28 @@ pub(super) async fn inbound(
             responders.push((peer, responder));
             items.push((key, frame));
         }
+        // Audited before stored: no frame is acknowledged without its event.
+        let events = items
+            .iter()
+            .map(|(k, f)| {
+                let bytes = f.encode();
+                EventKind::FrameReceived {
+                    peer: did(k),
+                    session: session_id(&me, k),
+                    frame: digest(&bytes),
+                    len: bytes.len() as u64,
+                }
+            })
+            .collect();
+        if !auditor.record(events).await {
+            warn!("audit log failing: inbound frames left unacknowledged");
+            continue;
+        }
+        let opened: Vec<Ed25519Public> = items
+            .iter()
+            .filter(|(_, f)| f.kind() == FrameKind::Initial && f.seq() == 1)
+            .map(|(k, _)| *k)
+            .collect();
         let m = mailroom.clone();
         let result = tokio::task::spawn_blocking(move || {
             let borrowed: Vec<_> = items.iter().map(|(k, f)| (*k, f)).collect();
@@ -115,6 +155,19 @@ pub(super) async fn inbound(
         match result {
             Ok(Ok(receipts)) => {
                 delivered.notify_waiters();
+                let accepted_first = receipts.contains(&Receipt::Ack(AckStatus::Accepted));
+                if accepted_first && !opened.is_empty() {
+                    let events = opened
+                        .iter()
+                        .map(|k| EventKind::SessionOpened {
+                            peer: did(k),
+                            session: session_id(&me, k),
+                        })
+                        .collect();
+                    let a = auditor.clone();
+                    // Informational: the frame events already prove the traffic.
+                    tokio::spawn(async move { a.record(events).await });
+                }
                 for ((peer, responder), receipt) in responders.into_iter().zip(receipts) {
                     // Too far ahead: no ack, so the sender keeps the frame and resends.
                     if let Receipt::Ack(status) = receipt
@@ -129,4 +182,23 @@ pub(super) async fn inbound(
             Err(e) => warn!(%e, "receive task failed"),
         }
     }
+}
+
+/// The events for one stored outbound frame: the frame, and the session if it is the
+/// first frame of the stream.
+fn sent_events(me: &Ed25519Public, peer: &Ed25519Public, frame: &Frame, out: &mut Vec<EventKind>) {
+    let session = session_id(me, peer);
+    if frame.seq() == 1 {
+        out.push(EventKind::SessionOpened {
+            peer: did(peer),
+            session,
+        });
+    }
+    let bytes = frame.encode();
+    out.push(EventKind::FrameSent {
+        peer: did(peer),
+        session,
+        frame: digest(&bytes),
+        len: bytes.len() as u64,
+    });
 }

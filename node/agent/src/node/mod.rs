@@ -7,6 +7,7 @@
 //! talk over bounded channels only. RocksDB calls are blocking, so they run on tokio's
 //! blocking pool.
 
+mod audit;
 mod commit;
 mod directory;
 mod sender;
@@ -99,12 +100,14 @@ impl Drop for Node {
 }
 
 impl Node {
-    /// Starts the node over `store`: opens the mailroom, builds the swarm, starts the
+    /// Starts the node over `store` (delivery state) and `audit_log` (where every session
+    /// and frame event goes): opens the mailroom, builds the swarm, starts the
     /// three tasks, and resumes sending whatever the outbox holds from before.
     pub async fn start(
         identity: IdentityKey,
         storage_key: StorageKey,
         store: Arc<Store>,
+        audit_log: Arc<talos_store::AuditLog>,
         config: NodeConfig,
     ) -> anyhow::Result<Node> {
         let (client, mut event_loop) =
@@ -132,14 +135,22 @@ impl Node {
         let delivered = Arc::new(Notify::new());
         let mut tasks = vec![tokio::spawn(event_loop.run())];
 
+        let (auditor, audit_task) = audit::Auditor::start(identity.clone(), audit_log);
+        tasks.push(audit_task);
         tasks.push(tokio::spawn(commit::inbound(
             mailroom.clone(),
+            auditor.clone(),
             client.clone(),
             delivered.clone(),
             inbound,
         )));
         let (sends, jobs) = mpsc::channel(config.net.channel_capacity);
-        tasks.push(tokio::spawn(commit::sends(mailroom.clone(), jobs, wake)));
+        tasks.push(tokio::spawn(commit::sends(
+            mailroom.clone(),
+            auditor,
+            jobs,
+            wake,
+        )));
 
         let sender = sender::Sender::new(client.clone(), mailroom.clone(), &config);
         let pending = {

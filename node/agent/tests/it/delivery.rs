@@ -5,11 +5,34 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use talos_audit::event::{EventKind, SignedEvent};
 use talos_identity::keys::{IdentityKey, IdentitySeed};
 use talos_net::{Multiaddr, NetConfig};
 use talos_node::node::{Node, NodeConfig};
 use talos_ratchet::at_rest::StorageKey;
-use talos_store::Store;
+use talos_store::{AuditLog, LogConfig, Store};
+
+fn audit_dir(dir: &Path) -> std::path::PathBuf {
+    dir.with_extension("audit")
+}
+
+/// Every event in the audit log at `dir`, signature-checked.
+async fn audit_events(dir: &Path) -> Vec<EventKind> {
+    for _ in 0..100 {
+        if let Ok(log) = AuditLog::open(&audit_dir(dir), LogConfig::default()) {
+            return (0..log.size())
+                .map(|i| {
+                    let leaf = log.leaf(i).unwrap().unwrap();
+                    let ev = SignedEvent::from_leaf(&leaf).unwrap();
+                    assert_eq!(ev.body.seq, i, "seq is the leaf index");
+                    ev.body.event
+                })
+                .collect();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("audit log lock never released");
+}
 
 fn identity(seed: u8) -> IdentityKey {
     IdentityKey::from_seed(&IdentitySeed::from_bytes([seed; 32])).unwrap()
@@ -31,21 +54,25 @@ fn config() -> NodeConfig {
 async fn start(seed: u8, dir: &Path) -> (Node, Multiaddr) {
     // A restarted node may find the previous instance's RocksDB lock not yet released
     // (its tasks are being torn down); wait for it, boundedly.
-    let mut store = None;
+    let mut opened = None;
     for _ in 0..100 {
-        match Store::open(dir) {
-            Ok(s) => {
-                store = Some(s);
+        match (
+            Store::open(dir),
+            AuditLog::open(&audit_dir(dir), LogConfig::default()),
+        ) {
+            (Ok(s), Ok(l)) => {
+                opened = Some((s, l));
                 break;
             }
-            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            _ => tokio::time::sleep(Duration::from_millis(50)).await,
         }
     }
-    let store = Arc::new(store.expect("store lock never released"));
+    let (store, log) = opened.expect("store lock never released");
     let node = Node::start(
         identity(seed),
         StorageKey::from_bytes([seed; 32]),
-        store,
+        Arc::new(store),
+        Arc::new(log),
         config(),
     )
     .await
@@ -109,6 +136,36 @@ async fn messages_both_ways_exactly_once_in_order() {
             .enumerate()
             .all(|(i, (s, body))| *s == i as u64 + 1 && *body == msg(1000 + i as u32))
     );
+    // Both audit logs hold every frame (digests only) and the session.
+    drop((a, b));
+    let count = |events: &[EventKind]| {
+        let sent = events
+            .iter()
+            .filter(|e| matches!(e, EventKind::FrameSent { .. }))
+            .count();
+        let received = events
+            .iter()
+            .filter(|e| matches!(e, EventKind::FrameReceived { .. }))
+            .count();
+        let opened = events
+            .iter()
+            .filter(|e| matches!(e, EventKind::SessionOpened { .. }))
+            .count();
+        (sent, received, opened)
+    };
+    let (ea, eb) = (
+        audit_events(&dir.path().join("a")).await,
+        audit_events(&dir.path().join("b")).await,
+    );
+    let (sent_a, received_a, opened_a) = count(&ea);
+    let (sent_b, received_b, opened_b) = count(&eb);
+    assert_eq!((sent_a, sent_b), (100, 20));
+    // Every received frame is audited at least once (a resend is audited again).
+    assert!(
+        received_b >= 100 && received_a >= 20,
+        "{received_b} {received_a}"
+    );
+    assert!(opened_a >= 1 && opened_b >= 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
