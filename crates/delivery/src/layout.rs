@@ -13,6 +13,14 @@ pub(crate) fn next_in(peer: &Ed25519Public) -> [u8; 33] {
     tagged(peer, b'i')
 }
 
+/// `streams` key: bytes of frames held ahead of a gap for a peer.
+pub(crate) fn held_bytes(peer: &Ed25519Public) -> [u8; 33] {
+    tagged(peer, b'h')
+}
+
+/// `streams` key: bytes of held frames across all peers.
+pub(crate) const HELD_TOTAL: &[u8] = b"held-total";
+
 /// `streams` key: the next inbox index.
 pub(crate) const INBOX_NEXT: &[u8] = b"inbox-next";
 /// `streams` key: the sealed prekey store (the responder's secrets).
@@ -33,6 +41,16 @@ pub(crate) fn frame_key(peer: &Ed25519Public, seq: u64) -> [u8; 40] {
     k[..32].copy_from_slice(peer.as_bytes());
     k[32..].copy_from_slice(&seq.to_be_bytes());
     k
+}
+
+/// A stored byte count (0 when absent).
+pub(crate) fn amount(bytes: Option<Vec<u8>>) -> Option<u64> {
+    match bytes {
+        None => Some(0),
+        Some(b) => <[u8; 8]>::try_from(b.as_slice())
+            .ok()
+            .map(u64::from_be_bytes),
+    }
 }
 
 /// A stored u64 counter.

@@ -25,4 +25,7 @@ mod layout;
 mod mailroom;
 
 pub use error::DeliveryError;
-pub use mailroom::{Delivered, MAX_HELD_PER_PEER, Mailroom, PreKeyUpkeep, Receipt};
+pub use mailroom::{
+    Delivered, MAX_HELD_BYTES_PER_PEER, MAX_HELD_BYTES_TOTAL, MAX_HELD_PER_PEER, Mailroom,
+    PreKeyUpkeep, Receipt,
+};

@@ -21,12 +21,20 @@ mod txn;
 pub use prekeys::PreKeyUpkeep;
 
 use crate::error::DeliveryError;
-use crate::layout::{INBOX_NEXT, PREKEYS, counter, frame_key, next_in, next_out};
+use crate::layout::{
+    HELD_TOTAL, INBOX_NEXT, PREKEYS, amount, counter, frame_key, held_bytes, next_in, next_out,
+};
 use txn::Txn;
 
 /// How far ahead of the next expected frame a peer's frames are held. Beyond it a frame is
 /// left unanswered, and its sender resends it once the gap has closed.
 pub const MAX_HELD_PER_PEER: u64 = 1024;
+/// Bytes of held frames one peer may park on this node. Past it (or past
+/// [`MAX_HELD_BYTES_TOTAL`]) frames ahead of a gap go unanswered, so an honest sender
+/// resends them once the gap closes, and a hostile one cannot fill the disk.
+pub const MAX_HELD_BYTES_PER_PEER: u64 = 4 << 20;
+/// Bytes of held frames across all peers (peer identities cost nothing to make).
+pub const MAX_HELD_BYTES_TOTAL: u64 = 256 << 20;
 
 const SESSION_CONTEXT: &[u8] = b"talos/delivery/session/v1";
 const INBOX_CONTEXT: &[u8] = b"talos/delivery/inbox/v1";
@@ -341,7 +349,16 @@ impl Mailroom {
             if txn.get(CF_HELD, &key)?.is_some() {
                 return Ok(Receipt::Ack(AckStatus::Duplicate));
             }
-            txn.put(CF_HELD, &key, frame.encode())?;
+            let bytes = frame.encode();
+            let len = bytes.len() as u64;
+            let (mine, total) = held_amounts(txn, peer)?;
+            if mine.saturating_add(len) > MAX_HELD_BYTES_PER_PEER
+                || total.saturating_add(len) > MAX_HELD_BYTES_TOTAL
+            {
+                return Ok(Receipt::Later);
+            }
+            txn.put(CF_HELD, &key, bytes)?;
+            set_held_amounts(txn, peer, mine + len, total + len)?;
             return Ok(Receipt::Ack(AckStatus::Accepted));
         }
 
@@ -361,6 +378,14 @@ impl Mailroom {
         let mut expected = next(seq)?;
         while let Some(bytes) = txn.get(CF_HELD, &frame_key(peer, expected))? {
             txn.delete(CF_HELD, &frame_key(peer, expected))?;
+            let (mine, total) = held_amounts(txn, peer)?;
+            let len = bytes.len() as u64;
+            set_held_amounts(
+                txn,
+                peer,
+                mine.saturating_sub(len),
+                total.saturating_sub(len),
+            )?;
             let outcome = Frame::parse(&bytes)
                 .map_err(|_| RefuseReason::Malformed)
                 .and_then(|f| self.open_frame(peer, &f, &mut session, prekeys, prekeys_changed));
@@ -531,6 +556,24 @@ impl Mailroom {
         *inbox_next = next(index)?;
         Ok(())
     }
+}
+
+fn held_amounts(txn: &Txn<'_>, peer: &Ed25519Public) -> Result<(u64, u64), DeliveryError> {
+    let corrupt = DeliveryError::Corrupt("held byte count");
+    let mine = amount(txn.get(CF_STREAMS, &held_bytes(peer))?).ok_or(corrupt)?;
+    let total = amount(txn.get(CF_STREAMS, HELD_TOTAL)?)
+        .ok_or(DeliveryError::Corrupt("held byte count"))?;
+    Ok((mine, total))
+}
+
+fn set_held_amounts(
+    txn: &mut Txn<'_>,
+    peer: &Ed25519Public,
+    mine: u64,
+    total: u64,
+) -> Result<(), DeliveryError> {
+    txn.put(CF_STREAMS, &held_bytes(peer), mine.to_be_bytes().to_vec())?;
+    txn.put(CF_STREAMS, HELD_TOTAL, total.to_be_bytes().to_vec())
 }
 
 fn counter_in(txn: &Txn<'_>, key: &[u8]) -> Result<u64, DeliveryError> {

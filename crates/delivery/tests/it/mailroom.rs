@@ -341,3 +341,39 @@ fn groups_commit_many_messages_with_per_item_results() {
             .collect::<Vec<_>>()
     );
 }
+
+#[test]
+fn held_frames_are_bounded_in_bytes_per_peer() {
+    use talos_delivery::MAX_HELD_BYTES_PER_PEER;
+    let dir = tempfile::tempdir().unwrap();
+    let (b, x) = (Agent::new(dir.path(), 2), Agent::new(dir.path(), 9));
+    let mb = b.open();
+    let big = |seq: u64| Frame::new(FrameKind::Ratchet, seq, vec![0xee; 47 * 1024]).unwrap();
+    let frame_len = big(2).encode().len() as u64;
+    let fit = MAX_HELD_BYTES_PER_PEER / frame_len;
+    // Garbage far ahead of a gap that never closes: held until the byte budget is spent,
+    // then left unanswered.
+    let receipts: Vec<Receipt> = (2..2 + fit + 10)
+        .map(|seq| mb.receive(&x.public(), &big(seq)).unwrap())
+        .collect();
+    let held = receipts
+        .iter()
+        .filter(|r| **r == Receipt::Ack(AckStatus::Accepted))
+        .count() as u64;
+    assert_eq!(held, fit);
+    assert!(
+        receipts[fit as usize..]
+            .iter()
+            .all(|r| *r == Receipt::Later)
+    );
+    // Closing the gap drains (here: refuses) everything held and frees the budget.
+    assert_eq!(
+        mb.receive(&x.public(), &big(1)).unwrap(),
+        Receipt::Ack(AckStatus::Refused(RefuseReason::Malformed))
+    );
+    let next = 2 + fit + 20;
+    assert_eq!(
+        mb.receive(&x.public(), &big(next)).unwrap(),
+        Receipt::Ack(AckStatus::Accepted)
+    );
+}
