@@ -121,7 +121,7 @@ impl Behaviour {
             kad,
             mdns: mdns.into(),
             a2a: request_response::Behaviour::with_codec(
-                A2aCodec,
+                A2aCodec::default(),
                 [(
                     StreamProtocol::new(crate::A2A_PROTOCOL),
                     request_response::ProtocolSupport::Full,

@@ -2,9 +2,15 @@
 //!
 //! Each message is a u32 big-endian length and that many bytes. The length is checked
 //! against the limit before a byte of the body is allocated, so an oversize frame costs
-//! the sender its stream and costs us four bytes of reading.
+//! the sender its stream and costs us four bytes of reading. Inbound bodies are also
+//! drawn from one byte budget shared by every stream of every connection
+//! ([`DEFAULT_READ_BUDGET`]): past it, readers wait, their yamux windows fill and the
+//! senders stall, so a flood of frames cannot pin more memory than the budget.
 
 use std::io;
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
 
 use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use libp2p::StreamProtocol;
@@ -12,13 +18,34 @@ use libp2p::request_response;
 
 use crate::frame::{Ack, Frame, MAX_ACK, MAX_FRAME};
 
+/// Bytes of inbound frame bodies being read at once, across all streams.
+pub const DEFAULT_READ_BUDGET: usize = 16 << 20;
+
 /// The a2a codec: frames out, acks back.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct A2aCodec;
+#[derive(Clone, Debug)]
+pub struct A2aCodec {
+    budget: Arc<Semaphore>,
+}
+
+impl Default for A2aCodec {
+    fn default() -> Self {
+        Self::with_read_budget(DEFAULT_READ_BUDGET)
+    }
+}
+
+impl A2aCodec {
+    /// A codec whose streams together read at most `bytes` of frame bodies at once.
+    pub fn with_read_budget(bytes: usize) -> Self {
+        A2aCodec {
+            budget: Arc::new(Semaphore::new(bytes.max(MAX_FRAME))),
+        }
+    }
+}
 
 async fn read_bounded<T: AsyncRead + Unpin + Send>(
     io: &mut T,
     limit: usize,
+    budget: Option<&Semaphore>,
 ) -> io::Result<Vec<u8>> {
     let mut len = [0u8; 4];
     io.read_exact(&mut len).await?;
@@ -30,6 +57,16 @@ async fn read_bounded<T: AsyncRead + Unpin + Send>(
             format!("a2a message of {len} bytes exceeds the {limit}-byte limit"),
         ));
     }
+    // Held while the body is read; the parsed frame then waits in the bounded inbound
+    // queue, which has its own bound.
+    let _permit = match budget {
+        Some(b) => Some(
+            b.acquire_many(u32::try_from(len).unwrap_or(u32::MAX))
+                .await
+                .map_err(|_| io::Error::other("read budget closed"))?,
+        ),
+        None => None,
+    };
     let mut buf = vec![0u8; len];
     io.read_exact(&mut buf).await?;
     Ok(buf)
@@ -56,14 +93,14 @@ impl request_response::Codec for A2aCodec {
     where
         T: AsyncRead + Unpin + Send,
     {
-        Frame::parse(&read_bounded(io, MAX_FRAME).await?).map_err(invalid)
+        Frame::parse(&read_bounded(io, MAX_FRAME, Some(&self.budget)).await?).map_err(invalid)
     }
 
     async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Ack>
     where
         T: AsyncRead + Unpin + Send,
     {
-        Ack::parse(&read_bounded(io, MAX_ACK).await?).map_err(invalid)
+        Ack::parse(&read_bounded(io, MAX_ACK, None).await?).map_err(invalid)
     }
 
     async fn write_request<T>(
@@ -104,13 +141,13 @@ mod tests {
         futures::executor::block_on(async {
             let mut bytes = u32::try_from(MAX_FRAME + 1).unwrap().to_be_bytes().to_vec();
             // No body follows: a reader that trusted the length would wait or allocate.
-            let err = A2aCodec
+            let err = A2aCodec::default()
                 .read_request(&P, &mut Cursor::new(&mut bytes))
                 .await
                 .unwrap_err();
             assert_eq!(err.kind(), io::ErrorKind::InvalidData);
             let mut ack = u32::try_from(MAX_ACK + 1).unwrap().to_be_bytes().to_vec();
-            let err = A2aCodec
+            let err = A2aCodec::default()
                 .read_response(&P, &mut Cursor::new(&mut ack))
                 .await
                 .unwrap_err();
@@ -123,11 +160,11 @@ mod tests {
         futures::executor::block_on(async {
             let frame = Frame::new(crate::FrameKind::Initial, 7, vec![9; 1000]).unwrap();
             let mut buf = Vec::new();
-            A2aCodec
+            A2aCodec::default()
                 .write_request(&P, &mut Cursor::new(&mut buf), frame.clone())
                 .await
                 .unwrap();
-            let back = A2aCodec
+            let back = A2aCodec::default()
                 .read_request(&P, &mut Cursor::new(&mut buf))
                 .await
                 .unwrap();
@@ -137,12 +174,12 @@ mod tests {
                 status: crate::AckStatus::Duplicate,
             };
             let mut buf = Vec::new();
-            A2aCodec
+            A2aCodec::default()
                 .write_response(&P, &mut Cursor::new(&mut buf), ack)
                 .await
                 .unwrap();
             assert_eq!(
-                A2aCodec
+                A2aCodec::default()
                     .read_response(&P, &mut Cursor::new(&mut buf))
                     .await
                     .unwrap(),
@@ -151,7 +188,7 @@ mod tests {
             // A truncated body is an error, not a short frame.
             buf.pop();
             assert!(
-                A2aCodec
+                A2aCodec::default()
                     .read_response(&P, &mut Cursor::new(&mut buf))
                     .await
                     .is_err()

@@ -35,8 +35,11 @@ pub struct NetConfig {
     pub request_timeout: Duration,
     /// Connections with no stream close after this.
     pub idle_timeout: Duration,
-    /// Capacity of the command and inbound channels.
+    /// Capacity of the command channel.
     pub channel_capacity: usize,
+    /// Inbound frames waiting for the node (each up to 48 KiB, so this bounds the
+    /// memory a flood of frames can pin: 256 × 48 KiB = 12 MiB by default).
+    pub inbound_capacity: usize,
 }
 
 impl Default for NetConfig {
@@ -56,6 +59,7 @@ impl Default for NetConfig {
             request_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
             channel_capacity: 1024,
+            inbound_capacity: 256,
         }
     }
 }

@@ -66,6 +66,15 @@ impl core::fmt::Debug for EventLoop {
     }
 }
 
+/// Yamux with at most 128 streams per connection (the a2a window of 64 plus the other
+/// protocols), instead of 512: each stream may buffer a 256 KiB window, so this bounds
+/// what one connection can make us hold.
+fn yamux_config() -> yamux::Config {
+    let mut c = yamux::Config::default();
+    c.set_max_num_streams(128);
+    c
+}
+
 pub(crate) fn build(
     identity: &talos_identity::keys::IdentityKey,
     config: NetConfig,
@@ -80,11 +89,11 @@ pub(crate) fn build(
         .with_tcp(
             tcp::Config::default().nodelay(true),
             noise::Config::new,
-            yamux::Config::default,
+            yamux_config,
         )
         .map_err(|e| transport_err(&e))?
         .with_quic()
-        .with_relay_client(noise::Config::new, yamux::Config::default)
+        .with_relay_client(noise::Config::new, yamux_config)
         .map_err(|e| transport_err(&e))?
         .with_behaviour(|key, relay| match Behaviour::new(key, relay, &config) {
             Ok(b) => Ok(b),
@@ -99,7 +108,7 @@ pub(crate) fn build(
         .build();
 
     let (tx, commands) = mpsc::channel(config.channel_capacity);
-    let (inbound, inbound_rx) = mpsc::channel(config.channel_capacity);
+    let (inbound, inbound_rx) = mpsc::channel(config.inbound_capacity.max(1));
     let mut event_loop = EventLoop {
         swarm,
         commands,

@@ -7,6 +7,7 @@
 )]
 
 mod delivery;
+mod flood;
 mod processes;
 mod procs;
 

@@ -130,6 +130,21 @@ impl NodeProc {
         self.listen[0].clone()
     }
 
+    /// The process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id().unwrap()
+    }
+
+    /// Peak resident memory (VmHWM) in KiB.
+    pub(crate) fn peak_rss_kib(&self) -> u64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
+            .unwrap()
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap()
+    }
+
     /// kill -9: no chance to flush or drain.
     pub(crate) async fn kill9(&mut self) {
         self.child.kill().await.unwrap();
