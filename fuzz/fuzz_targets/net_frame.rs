@@ -1,13 +1,16 @@
-//! The a2a frame and ack decoders: typed errors only, and whatever parses re-encodes to
+//! The a2a frame, deposit and ack decoders: typed errors only, and whatever parses re-encodes to
 //! the same bytes.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use talos_net::{Ack, Frame};
+use talos_net::{Ack, Deposit, Frame};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(f) = Frame::parse(data) {
         assert_eq!(f.encode(), data);
+        if let Ok(d) = Deposit::parse(&f) {
+            assert_eq!(Deposit::wrap(d.party, &d.inner).ok(), Some(f));
+        }
     }
     if let Ok(a) = Ack::parse(data) {
         assert_eq!(a.encode(), data);

@@ -22,9 +22,11 @@
 
 mod error;
 mod layout;
+pub mod mailbox;
 mod mailroom;
 
 pub use error::DeliveryError;
+pub use mailbox::Mailbox;
 pub use mailroom::{
     Delivered, MAX_HELD_BYTES_PER_PEER, MAX_HELD_BYTES_TOTAL, MAX_HELD_PER_PEER, Mailroom,
     PreKeyUpkeep, Receipt,

@@ -36,6 +36,11 @@ pub const MAX_HELD_BYTES_PER_PEER: u64 = 4 << 20;
 /// Bytes of held frames across all peers (peer identities cost nothing to make).
 pub const MAX_HELD_BYTES_TOTAL: u64 = 256 << 20;
 
+/// Held-frame value prefix: the frame came straight from its sender.
+const HELD_DIRECT: u8 = 0;
+/// Held-frame value prefix: a mailbox handed the frame on.
+const HELD_RELAYED: u8 = 1;
+
 const SESSION_CONTEXT: &[u8] = b"talos/delivery/session/v1";
 const INBOX_CONTEXT: &[u8] = b"talos/delivery/inbox/v1";
 const PREKEY_CONTEXT: &[u8] = b"talos/delivery/prekeys/v1";
@@ -202,9 +207,15 @@ impl Mailroom {
                 }
             }
         };
+        // The stream seq is sealed inside the ciphertext, so nobody who relays the frame
+        // (a mailbox) can hand it on under another seq.
+        let seq = counter_in(txn, &next_out(peer))?;
+        let mut sealed = Zeroizing::new(Vec::with_capacity(8 + plaintext.len()));
+        sealed.extend_from_slice(&seq.to_be_bytes());
+        sealed.extend_from_slice(plaintext);
         let envelope = record
             .session
-            .encrypt_with_rng(&mut rng, plaintext)
+            .encrypt_with_rng(&mut rng, &sealed)
             .map_err(|source| DeliveryError::Encrypt {
                 peer: short_id(peer),
                 source,
@@ -213,7 +224,6 @@ impl Mailroom {
             Envelope::Initial(_) => FrameKind::Initial,
             Envelope::Message(_) => FrameKind::Ratchet,
         };
-        let seq = counter_in(txn, &next_out(peer))?;
         let frame = Frame::new(kind, seq, envelope.encode())?;
         // Nothing is staged until the frame exists, so a failed message leaves no trace.
         txn.put(CF_OUTBOX, &frame_key(peer, seq), frame.encode())?;
@@ -299,6 +309,26 @@ impl Mailroom {
         &self,
         items: &[(Ed25519Public, &Frame)],
     ) -> Result<Vec<Receipt>, DeliveryError> {
+        self.receive_group(items, false)
+    }
+
+    /// [`Self::receive_many`] for frames a mailbox hands on: `peer` is the original
+    /// sender as the mailbox claims it, so the transport has not authenticated it. The
+    /// session still does (an Initial message must be that sender's handshake, and a
+    /// ratchet message must decrypt under its session), and a frame that fails to open
+    /// never moves the stream on: a mailbox can delay frames, not make any be lost.
+    pub fn receive_relayed_many(
+        &self,
+        items: &[(Ed25519Public, &Frame)],
+    ) -> Result<Vec<Receipt>, DeliveryError> {
+        self.receive_group(items, true)
+    }
+
+    fn receive_group(
+        &self,
+        items: &[(Ed25519Public, &Frame)],
+        relayed: bool,
+    ) -> Result<Vec<Receipt>, DeliveryError> {
         let mut prekeys = self.prekeys.lock().map_err(|_| DeliveryError::Poisoned)?;
         let before = (*prekeys).clone();
         let mut txn = Txn::new(&self.store);
@@ -309,6 +339,7 @@ impl Mailroom {
                 &mut txn,
                 peer,
                 frame,
+                relayed,
                 &mut prekeys,
                 &mut prekeys_changed,
             )?);
@@ -333,6 +364,7 @@ impl Mailroom {
         txn: &mut Txn<'_>,
         peer: &Ed25519Public,
         frame: &Frame,
+        relayed: bool,
         prekeys: &mut PreKeyStore,
         prekeys_changed: &mut bool,
     ) -> Result<Receipt, DeliveryError> {
@@ -346,12 +378,20 @@ impl Mailroom {
                 return Ok(Receipt::Later);
             }
             let key = frame_key(peer, seq);
-            if txn.get(CF_HELD, &key)?.is_some() {
-                return Ok(Receipt::Ack(AckStatus::Duplicate));
+            let (mut mine, mut total) = held_amounts(txn, peer)?;
+            if let Some(held) = txn.get(CF_HELD, &key)? {
+                // A frame straight from its sender replaces one a mailbox handed on
+                // (which might be a mailbox's forgery); otherwise the first one stays.
+                if relayed || held.first() != Some(&HELD_RELAYED) {
+                    return Ok(Receipt::Ack(AckStatus::Duplicate));
+                }
+                let old = held.len() as u64;
+                mine = mine.saturating_sub(old);
+                total = total.saturating_sub(old);
             }
-            let bytes = frame.encode();
+            let mut bytes = vec![if relayed { HELD_RELAYED } else { HELD_DIRECT }];
+            bytes.extend_from_slice(&frame.encode());
             let len = bytes.len() as u64;
-            let (mine, total) = held_amounts(txn, peer)?;
             if mine.saturating_add(len) > MAX_HELD_BYTES_PER_PEER
                 || total.saturating_add(len) > MAX_HELD_BYTES_TOTAL
             {
@@ -368,6 +408,11 @@ impl Mailroom {
             Ok(plaintext) => {
                 self.put_inbox(txn, &mut inbox_next, peer, seq, &plaintext)?;
                 AckStatus::Accepted
+            }
+            Err(reason) if relayed => {
+                // Not the sender's frame as far as we can tell: nothing moves.
+                warn!(peer = %short_id(peer), seq, ?reason, "relayed frame refused");
+                return Ok(Receipt::Ack(AckStatus::Refused(reason)));
             }
             Err(reason) => {
                 warn!(peer = %short_id(peer), seq, ?reason, "frame refused");
@@ -386,12 +431,21 @@ impl Mailroom {
                 mine.saturating_sub(len),
                 total.saturating_sub(len),
             )?;
-            let outcome = Frame::parse(&bytes)
+            let (was_relayed, encoded) = match bytes.split_first() {
+                Some((flag, rest)) => (*flag == HELD_RELAYED, rest),
+                None => (false, &[][..]),
+            };
+            let outcome = Frame::parse(encoded)
                 .map_err(|_| RefuseReason::Malformed)
                 .and_then(|f| self.open_frame(peer, &f, &mut session, prekeys, prekeys_changed));
             match outcome {
                 Ok(plaintext) => {
                     self.put_inbox(txn, &mut inbox_next, peer, expected, &plaintext)?
+                }
+                Err(reason) if was_relayed => {
+                    // Dropped, and the stream waits for the sender's own copy.
+                    warn!(peer = %short_id(peer), seq = expected, ?reason, "held relayed frame refused");
+                    break;
                 }
                 Err(reason) => {
                     warn!(peer = %short_id(peer), seq = expected, ?reason, "held frame refused")
@@ -459,31 +513,38 @@ impl Mailroom {
                 }
                 let id = initial.handshake_id();
                 if let Some(record) = session.as_mut().filter(|r| r.handshake == Some(id)) {
-                    return record
-                        .session
+                    let mut staged = record.session.clone();
+                    let plaintext = staged
                         .decrypt(&initial.message)
                         .map(Zeroizing::new)
-                        .map_err(|_| RefuseReason::Malformed);
+                        .map_err(|_| RefuseReason::Malformed)?;
+                    let body = unseal_seq(plaintext, frame.seq())?;
+                    record.session = staged;
+                    return Ok(body);
                 }
                 let mut staged = prekeys.clone();
                 let (new, plaintext) =
                     x3dh::respond(&self.identity, &mut staged, &initial, self.config)
                         .map_err(|_| RefuseReason::Malformed)?;
+                let plaintext = unseal_seq(Zeroizing::new(plaintext), frame.seq())?;
                 *prekeys = staged;
                 *prekeys_changed = true;
                 *session = Some(SessionRecord {
                     handshake: Some(id),
                     session: new,
                 });
-                Ok(Zeroizing::new(plaintext))
+                Ok(plaintext)
             }
             (FrameKind::Ratchet, Envelope::Message(message)) => {
                 let record = session.as_mut().ok_or(RefuseReason::NoSession)?;
-                record
-                    .session
+                let mut staged = record.session.clone();
+                let plaintext = staged
                     .decrypt(&message)
                     .map(Zeroizing::new)
-                    .map_err(|_| RefuseReason::Malformed)
+                    .map_err(|_| RefuseReason::Malformed)?;
+                let body = unseal_seq(plaintext, frame.seq())?;
+                record.session = staged;
+                Ok(body)
             }
             _ => Err(RefuseReason::Malformed),
         }
@@ -555,6 +616,17 @@ impl Mailroom {
         txn.put(CF_INBOX, &index.to_be_bytes(), sealed)?;
         *inbox_next = next(index)?;
         Ok(())
+    }
+}
+
+/// Splits the sealed seq off a decrypted body; a frame under the wrong seq is refused
+/// (and the caller keeps the session as it was).
+fn unseal_seq(plaintext: Zeroizing<Vec<u8>>, seq: u64) -> Result<Zeroizing<Vec<u8>>, RefuseReason> {
+    match plaintext.split_first_chunk::<8>() {
+        Some((sealed, body)) if u64::from_be_bytes(*sealed) == seq => {
+            Ok(Zeroizing::new(body.to_vec()))
+        }
+        _ => Err(RefuseReason::Malformed),
     }
 }
 

@@ -93,6 +93,9 @@ pub enum FrameError {
     /// An ack with bytes after its end.
     #[error("ack has {0} trailing bytes")]
     Trailing(usize),
+    /// A deposit whose body is not a party key and a session frame.
+    #[error("malformed deposit: {0}")]
+    Deposit(&'static str),
 }
 
 /// One frame: parsed, so its kind, sequence number and size are known to be valid.
@@ -179,6 +182,55 @@ impl Frame {
             u64::from_be_bytes(seq),
             body.to_vec(),
         )
+    }
+}
+
+/// The session frame inside a [`FrameKind::Deposit`], and the other party it concerns:
+/// the recipient when a sender leaves it with a mailbox, the original sender when the
+/// mailbox hands it on. Body layout: party key (32) ‖ the inner frame's encoding.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Deposit {
+    /// The other party's Ed25519 key bytes.
+    pub party: [u8; 32],
+    /// The session frame (kind Initial or Ratchet; never another deposit).
+    pub inner: Frame,
+}
+
+/// Bytes a deposit adds around its inner frame.
+pub const DEPOSIT_OVERHEAD: usize = 32 + HEADER_LEN;
+
+impl Deposit {
+    /// Wraps `inner` (a session frame) as a deposit frame, with the inner frame's seq.
+    pub fn wrap(party: [u8; 32], inner: &Frame) -> Result<Frame, FrameError> {
+        if !matches!(inner.kind, FrameKind::Initial | FrameKind::Ratchet) {
+            return Err(FrameError::Deposit("inner frame is not a session frame"));
+        }
+        let mut body = Vec::with_capacity(DEPOSIT_OVERHEAD.saturating_add(inner.body.len()));
+        body.extend_from_slice(&party);
+        body.extend_from_slice(&inner.encode());
+        Frame::new(FrameKind::Deposit, inner.seq, body)
+    }
+
+    /// Parses a deposit frame.
+    pub fn parse(frame: &Frame) -> Result<Self, FrameError> {
+        if frame.kind != FrameKind::Deposit {
+            return Err(FrameError::Deposit("not a deposit frame"));
+        }
+        let (party, rest) = frame
+            .body
+            .split_first_chunk::<32>()
+            .ok_or(FrameError::Deposit("no party key"))?;
+        let inner = Frame::parse(rest)?;
+        if !matches!(inner.kind, FrameKind::Initial | FrameKind::Ratchet) {
+            return Err(FrameError::Deposit("inner frame is not a session frame"));
+        }
+        if inner.seq != frame.seq {
+            return Err(FrameError::Deposit("inner seq differs from the deposit's"));
+        }
+        Ok(Deposit {
+            party: *party,
+            inner,
+        })
     }
 }
 
@@ -360,6 +412,22 @@ mod tests {
         fn frame_round_trips(k in kind(), seq in 1u64.., body in proptest::collection::vec(any::<u8>(), 0..512)) {
             let f = Frame::new(k, seq, body).unwrap();
             prop_assert_eq!(Frame::parse(&f.encode()).unwrap(), f);
+        }
+
+        /// A deposit carries its inner session frame and party exactly; deposits of
+        /// deposits, and arbitrary deposit bodies, are typed errors.
+        #[test]
+        fn deposits_round_trip(party in any::<[u8; 32]>(), initial in any::<bool>(), seq in 1u64.., body in proptest::collection::vec(any::<u8>(), 0..512), junk in proptest::collection::vec(any::<u8>(), 0..96)) {
+            let kind = if initial { FrameKind::Initial } else { FrameKind::Ratchet };
+            let inner = Frame::new(kind, seq, body).unwrap();
+            let wrapped = Deposit::wrap(party, &inner).unwrap();
+            prop_assert_eq!(Deposit::parse(&wrapped).unwrap(), Deposit { party, inner });
+            prop_assert!(Deposit::wrap(party, &wrapped).is_err());
+            if let Ok(f) = Frame::new(FrameKind::Deposit, seq, junk)
+                && let Ok(d) = Deposit::parse(&f)
+            {
+                prop_assert_eq!(Deposit::wrap(d.party, &d.inner).unwrap(), f);
+            }
         }
 
         #[test]

@@ -37,9 +37,11 @@ pub const CF_INBOX: &str = "inbox";
 pub const CF_HELD: &str = "held";
 /// Column family: per-peer stream counters and the delivery metadata.
 pub const CF_STREAMS: &str = "streams";
+/// Column family: the mailbox service: ciphertext frames held for registered recipients.
+pub const CF_MAILBOX: &str = "mailbox";
 
 // Only ever append: RocksDB refuses to open a database without naming every family it has.
-const FAMILIES: [&str; 16] = [
+const FAMILIES: [&str; 17] = [
     CF_META,
     CF_LEAVES,
     CF_NODES,
@@ -56,6 +58,7 @@ const FAMILIES: [&str; 16] = [
     CF_INBOX,
     CF_HELD,
     CF_STREAMS,
+    CF_MAILBOX,
 ];
 
 /// Why a store operation failed.

@@ -377,3 +377,93 @@ fn held_frames_are_bounded_in_bytes_per_peer() {
         Receipt::Ack(AckStatus::Accepted)
     );
 }
+
+#[test]
+fn a_mailbox_holds_ciphertext_and_cannot_forge_or_drop() {
+    use talos_delivery::Mailbox;
+    use talos_net::Deposit;
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, c) = (
+        Agent::new(dir.path(), 1),
+        Agent::new(dir.path(), 2),
+        Agent::new(dir.path(), 3),
+    );
+    let (ma, mb) = (a.open(), b.open());
+    let mailbox = Mailbox::new(Arc::new(Store::open(&dir.path().join("mailbox")).unwrap()));
+    let bundle = mb.bundle().unwrap();
+    let frames: Vec<Frame> = (0..3u8)
+        .map(|i| ma.send(&b.public(), Some(&bundle), &[i; 35]).unwrap())
+        .collect();
+    let bkey = *b.public().as_bytes();
+    let wrapped: Vec<Frame> = frames
+        .iter()
+        .map(|f| Deposit::wrap(bkey, f).unwrap())
+        .collect();
+    // Nobody registered: refused.
+    assert_eq!(
+        mailbox.deposit(&a.public(), &wrapped[0]).unwrap(),
+        AckStatus::Refused(RefuseReason::MailboxRefused)
+    );
+    assert!(mailbox.register(&b.public()).unwrap());
+    for w in &wrapped {
+        assert_eq!(
+            mailbox.deposit(&a.public(), w).unwrap(),
+            AckStatus::Accepted
+        );
+    }
+    assert_eq!(
+        mailbox.deposit(&a.public(), &wrapped[1]).unwrap(),
+        AckStatus::Duplicate
+    );
+    // Someone else cannot deposit a's handshake, nor anything that is not a session frame.
+    assert_eq!(
+        mailbox.deposit(&c.public(), &wrapped[0]).unwrap(),
+        AckStatus::Refused(RefuseReason::Unauthorized)
+    );
+    let junk = Frame::new(FrameKind::Ratchet, 4, vec![7; 100]).unwrap();
+    assert_eq!(
+        mailbox
+            .deposit(&a.public(), &Deposit::wrap(bkey, &junk).unwrap())
+            .unwrap(),
+        AckStatus::Refused(RefuseReason::Malformed)
+    );
+    assert_eq!(
+        mailbox.recipients_with_pending(10).unwrap(),
+        vec![b.public()]
+    );
+
+    // The mailbox itself forges a frame at the next expected seq: refused, and the stream
+    // does not move, so the genuine frame still gets through.
+    let forged = Frame::new(FrameKind::Initial, 1, frames[1].body().to_vec()).unwrap();
+    assert!(matches!(
+        mb.receive_relayed_many(&[(a.public(), &forged)]).unwrap()[0],
+        Receipt::Ack(AckStatus::Refused(_))
+    ));
+    // Hand on what the mailbox holds, as the node does.
+    let held = mailbox.pending(&b.public(), 100).unwrap();
+    assert_eq!(held.len(), 3);
+    let inner: Vec<(Ed25519Public, Frame)> = held
+        .iter()
+        .map(|(s, f)| (*s, Deposit::parse(f).unwrap().inner))
+        .collect();
+    let items: Vec<(Ed25519Public, &Frame)> = inner.iter().map(|(s, f)| (*s, f)).collect();
+    let receipts = mb.receive_relayed_many(&items).unwrap();
+    assert!(
+        receipts
+            .iter()
+            .all(|r| *r == Receipt::Ack(AckStatus::Accepted))
+    );
+    mailbox
+        .delivered(
+            &b.public(),
+            &held.iter().map(|(s, f)| (*s, f.seq())).collect::<Vec<_>>(),
+        )
+        .unwrap();
+    assert!(mailbox.pending(&b.public(), 100).unwrap().is_empty());
+    assert_eq!(
+        bodies(&mb),
+        (0..3u8)
+            .map(|i| (i as u64 + 1, vec![i; 35]))
+            .collect::<Vec<_>>()
+    );
+}
