@@ -6,7 +6,8 @@
 //!
 //! ```text
 //! "TLDR" ‖ version 1 ‖ identity (32) ‖ seq u64 ‖ issued_at u64 ‖ expires_at u64
-//!   ‖ n_addrs u8 ‖ (len u16 ‖ multiaddr bytes)* ‖ bundle_len u16 ‖ bundle
+//!   ‖ n_addrs u8 ‖ (len u16 ‖ multiaddr bytes)* ‖ n_mailboxes u8 ‖ (mailbox key 32)*
+//!   ‖ bundle_len u16 ‖ bundle
 //!   ‖ signature (64) over "talos/directory-record/v1" ‖ every byte before it
 //! ```
 //!
@@ -34,6 +35,8 @@ pub const DHT_PREFIX: &[u8] = b"/talos/did/";
 pub const MAX_ADDRS: usize = 16;
 /// Bytes one address may take.
 pub const MAX_ADDR_LEN: usize = 256;
+/// Mailboxes one record may name.
+pub const MAX_MAILBOXES: usize = 4;
 /// Bytes a whole record may take (the DHT refuses larger values anyway).
 pub const MAX_RECORD: usize = 8 * 1024;
 
@@ -79,6 +82,8 @@ pub struct DirectoryRecord {
     pub expires_at: u64,
     /// Binary multiaddrs the node listens on.
     pub addrs: Vec<Vec<u8>>,
+    /// The identity keys of the mailboxes that hold frames for it while it is offline.
+    pub mailboxes: Vec<Ed25519Public>,
     /// Its prekey bundle (no one-time prekey).
     pub bundle: PreKeyBundle,
 }
@@ -97,10 +102,14 @@ impl DirectoryRecord {
         issued_at: u64,
         expires_at: u64,
         addrs: &[Vec<u8>],
+        mailboxes: &[Ed25519Public],
         bundle: &PreKeyBundle,
     ) -> Result<Vec<u8>, RecordError> {
         if addrs.len() > MAX_ADDRS {
             return Err(RecordError::TooLarge("addresses"));
+        }
+        if mailboxes.len() > MAX_MAILBOXES {
+            return Err(RecordError::TooLarge("mailboxes"));
         }
         if bundle.identity != identity.public() {
             return Err(RecordError::Invalid("bundle of another identity"));
@@ -126,6 +135,10 @@ impl DirectoryRecord {
                     .to_be_bytes(),
             );
             out.extend_from_slice(a);
+        }
+        out.push(u8::try_from(mailboxes.len()).map_err(|_| RecordError::TooLarge("mailboxes"))?);
+        for m in mailboxes {
+            out.extend_from_slice(m.as_bytes());
         }
         out.extend_from_slice(
             &u16::try_from(bundle.len())
@@ -175,6 +188,17 @@ impl DirectoryRecord {
             }
             addrs.push(r.take(len, "address")?.to_vec());
         }
+        let n = usize::from(r.u8("mailbox count")?);
+        if n > MAX_MAILBOXES {
+            return Err(RecordError::TooLarge("mailboxes"));
+        }
+        let mut mailboxes = Vec::with_capacity(n);
+        for _ in 0..n {
+            mailboxes.push(
+                Ed25519Public::from_bytes(r.array("mailbox")?)
+                    .map_err(|_| RecordError::Invalid("mailbox key"))?,
+            );
+        }
         let len = usize::from(r.u16("bundle length")?);
         let bundle = PreKeyBundle::parse(r.take(len, "bundle")?)
             .map_err(|_| RecordError::Invalid("prekey bundle"))?;
@@ -200,6 +224,7 @@ impl DirectoryRecord {
             issued_at,
             expires_at,
             addrs,
+            mailboxes,
             bundle,
         })
     }

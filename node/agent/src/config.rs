@@ -33,6 +33,10 @@ pub struct FileConfig {
     pub mdns: bool,
     /// Serve as a circuit relay for other peers.
     pub relay: bool,
+    /// Serve as a mailbox for peers that register with it.
+    pub mailbox: bool,
+    /// This node's mailboxes (did:key), published in its directory record.
+    pub mailboxes: Vec<String>,
     /// The local agent API's address (loopback only).
     pub api: String,
     /// Frames offered to one peer at once.
@@ -71,6 +75,8 @@ impl Default for FileConfig {
             bootstrap: Vec::new(),
             mdns: true,
             relay: false,
+            mailbox: false,
+            mailboxes: Vec::new(),
             api: "127.0.0.1:7400".into(),
             window: node.window,
             retry_min_ms: millis(node.retry_min),
@@ -166,6 +172,17 @@ impl FileConfig {
         if self.window == 0 || self.retry_min_ms == 0 || self.retry_max_ms < self.retry_min_ms {
             bail!("window and retry_min_ms must be positive and retry_max_ms ≥ retry_min_ms");
         }
+        let mailboxes = self
+            .mailboxes
+            .iter()
+            .map(|d| {
+                talos_identity::did_key::decode(d)
+                    .with_context(|| format!("mailbox {d:?} is not a did:key"))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        if mailboxes.len() > talos_net::directory::MAX_MAILBOXES {
+            bail!("at most {} mailboxes", talos_net::directory::MAX_MAILBOXES);
+        }
         if self.republish_secs == 0 {
             bail!("republish_secs must be positive");
         }
@@ -178,6 +195,8 @@ impl FileConfig {
                 republish: Duration::from_secs(self.republish_secs),
                 prekey_rotation: Duration::from_secs(self.prekey_rotation_secs),
                 one_time_prekeys: self.one_time_prekeys,
+                mailbox_server: self.mailbox,
+                mailboxes,
                 ..defaults
             },
             api,

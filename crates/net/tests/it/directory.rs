@@ -20,7 +20,16 @@ fn record(seed: u8, addrs: &[Vec<u8>], expires: u64) -> Vec<u8> {
     // A bundle with a one-time prekey: signing strips it.
     let bundle = store.bundle(&id, store.next_one_time_id()).unwrap();
     assert!(bundle.one_time_prekey.is_some());
-    DirectoryRecord::sign(&id, 7, 100, expires, addrs, &bundle).unwrap()
+    DirectoryRecord::sign(
+        &id,
+        7,
+        100,
+        expires,
+        addrs,
+        &[identity(9).public()],
+        &bundle,
+    )
+    .unwrap()
 }
 
 #[test]
@@ -32,6 +41,7 @@ fn signed_record_parses_back() {
     assert_eq!(r.identity, identity(1).public());
     assert_eq!((r.seq, r.issued_at, r.expires_at), (7, 100, 1_000));
     assert_eq!(r.addrs, addrs);
+    assert_eq!(r.mailboxes, vec![identity(9).public()]);
     assert_eq!(r.bundle.one_time_prekey, None);
     assert!(r.bundle.kem_prekey.is_some());
 }
@@ -54,7 +64,7 @@ fn wrong_key_expired_and_oversize_are_refused() {
     let bundle = store.bundle(&id, None).unwrap();
     let many = vec![vec![0u8; 4]; MAX_ADDRS + 1];
     assert_eq!(
-        DirectoryRecord::sign(&id, 1, 0, 1, &many, &bundle),
+        DirectoryRecord::sign(&id, 1, 0, 1, &many, &[], &bundle),
         Err(RecordError::TooLarge("addresses"))
     );
     // Another identity's bundle cannot be published under ours.
@@ -62,7 +72,7 @@ fn wrong_key_expired_and_oversize_are_refused() {
         .unwrap()
         .bundle(&identity(2), None)
         .unwrap();
-    assert!(DirectoryRecord::sign(&id, 1, 0, 1, &[], &theirs).is_err());
+    assert!(DirectoryRecord::sign(&id, 1, 0, 1, &[], &[], &theirs).is_err());
 }
 
 proptest! {

@@ -36,6 +36,12 @@ pub struct NetFlags {
     /// Discover peers on the LAN with mDNS.
     #[arg(long, env = "TALOS_MDNS")]
     pub mdns: Option<bool>,
+    /// Serve as a mailbox for peers that register with this node.
+    #[arg(long, env = "TALOS_MAILBOX")]
+    pub mailbox: Option<bool>,
+    /// This node's mailboxes, as did:key (repeatable).
+    #[arg(long = "mailboxes", env = "TALOS_MAILBOXES", value_delimiter = ',')]
+    pub mailboxes: Vec<String>,
 }
 
 impl NetFlags {
@@ -57,6 +63,12 @@ impl NetFlags {
         }
         if let Some(m) = self.mdns {
             c.mdns = m;
+        }
+        if let Some(m) = self.mailbox {
+            c.mailbox = m;
+        }
+        if !self.mailboxes.is_empty() {
+            c.mailboxes.clone_from(&self.mailboxes);
         }
     }
 }
@@ -160,6 +172,7 @@ pub(crate) fn up(
             let _ = node.client().dial(*peer, vec![addr.clone()]).await;
         }
         node.start_upkeep();
+        node.start_draining();
         let node = Arc::new(node);
         let peer = node.client().local_peer_id();
         println!(

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use talos_audit::event::{EventKind, digest};
 use talos_delivery::{DeliveryError, Mailroom, Receipt};
 use talos_identity::peer_id::key_of;
-use talos_net::{AckStatus, Client, Frame, FrameKind, InboundFrame};
+use talos_net::{AckStatus, Client, Deposit, Frame, FrameKind, InboundFrame, PeerId, Responder};
 use talos_primitives::Ed25519Public;
 use talos_ratchet::PreKeyBundle;
 use tokio::sync::{Notify, mpsc, oneshot};
@@ -98,19 +98,28 @@ pub(super) async fn sends(
     }
 }
 
-/// The receive path: groups of inbound frames, one write each, then every ack.
-pub(super) async fn inbound(
-    mailroom: Arc<Mailroom>,
-    auditor: Auditor,
-    client: Client,
-    delivered: Arc<Notify>,
-    mut frames: mpsc::Receiver<InboundFrame>,
-) {
-    let me = mailroom.identity();
+/// What the receive path needs.
+pub(super) struct Inbound {
+    pub(super) mailroom: Arc<Mailroom>,
+    pub(super) auditor: Auditor,
+    pub(super) client: Client,
+    pub(super) delivered: Arc<Notify>,
+    /// This node's own mailboxes: their deposits are frames handed on to us.
+    pub(super) mailboxes: Vec<Ed25519Public>,
+    /// When this node serves as a mailbox: the store and the hand-on queue.
+    pub(super) serving: Option<(Arc<talos_delivery::Mailbox>, mpsc::Sender<Ed25519Public>)>,
+}
+
+type Pending = Vec<((PeerId, Responder), (Ed25519Public, Frame))>;
+
+/// The receive path: groups of inbound frames, one write each, then every ack. Session
+/// frames go to the mailroom; deposits from our own mailboxes are handed-on session
+/// frames; other deposits and drains are for the mailbox service.
+pub(super) async fn inbound(ctx: Inbound, mut frames: mpsc::Receiver<InboundFrame>) {
+    let me = ctx.mailroom.identity();
     while let Some(first) = frames.recv().await {
         let group = gather(first, &mut frames);
-        let mut responders = Vec::with_capacity(group.len());
-        let mut items = Vec::with_capacity(group.len());
+        let (mut direct, mut relayed): (Pending, Pending) = (Vec::new(), Vec::new());
         for InboundFrame {
             peer,
             frame,
@@ -121,66 +130,104 @@ pub(super) async fn inbound(
                 debug!(%peer, "frame from a peer without an Ed25519 identity; dropped");
                 continue;
             };
-            responders.push((peer, responder));
-            items.push((key, frame));
-        }
-        // Audited before stored: no frame is acknowledged without its event.
-        let events = items
-            .iter()
-            .map(|(k, f)| {
-                let bytes = f.encode();
-                EventKind::FrameReceived {
-                    peer: did(k),
-                    session: session_id(&me, k),
-                    frame: digest(&bytes),
-                    len: bytes.len() as u64,
+            match frame.kind() {
+                FrameKind::Initial | FrameKind::Ratchet => {
+                    direct.push(((peer, responder), (key, frame)))
                 }
-            })
-            .collect();
-        if !auditor.record(events).await {
-            warn!("audit log failing: inbound frames left unacknowledged");
-            continue;
-        }
-        let opened: Vec<Ed25519Public> = items
-            .iter()
-            .filter(|(_, f)| f.kind() == FrameKind::Initial && f.seq() == 1)
-            .map(|(k, _)| *k)
-            .collect();
-        let m = mailroom.clone();
-        let result = tokio::task::spawn_blocking(move || {
-            let borrowed: Vec<_> = items.iter().map(|(k, f)| (*k, f)).collect();
-            m.receive_many(&borrowed)
-        })
-        .await;
-        match result {
-            Ok(Ok(receipts)) => {
-                delivered.notify_waiters();
-                let accepted_first = receipts.contains(&Receipt::Ack(AckStatus::Accepted));
-                if accepted_first && !opened.is_empty() {
-                    let events = opened
-                        .iter()
-                        .map(|k| EventKind::SessionOpened {
-                            peer: did(k),
-                            session: session_id(&me, k),
-                        })
-                        .collect();
-                    let a = auditor.clone();
-                    // Informational: the frame events already prove the traffic.
-                    tokio::spawn(async move { a.record(events).await });
-                }
-                for ((peer, responder), receipt) in responders.into_iter().zip(receipts) {
-                    // Too far ahead: no ack, so the sender keeps the frame and resends.
-                    if let Receipt::Ack(status) = receipt
-                        && client.respond(responder, status).await.is_err()
-                    {
-                        debug!(%peer, "network stopped before the ack");
+                FrameKind::Deposit if ctx.mailboxes.contains(&key) => {
+                    match Deposit::parse(&frame).ok().and_then(|d| {
+                        Ed25519Public::from_bytes(d.party)
+                            .ok()
+                            .map(|p| (p, d.inner))
+                    }) {
+                        Some(item) => relayed.push(((peer, responder), item)),
+                        None => {
+                            let refused = AckStatus::Refused(talos_net::RefuseReason::Malformed);
+                            let _ = ctx.client.respond(responder, refused).await;
+                        }
                     }
                 }
+                FrameKind::Deposit | FrameKind::Drain => {
+                    let status = match &ctx.serving {
+                        Some((mailbox, drains)) => {
+                            super::mailbox::serve(mailbox, drains, key, frame).await
+                        }
+                        None => AckStatus::Refused(talos_net::RefuseReason::MailboxRefused),
+                    };
+                    let _ = ctx.client.respond(responder, status).await;
+                }
             }
-            // Our store failed: no acks, so the senders keep the frames.
-            Ok(Err(e)) => warn!(%e, "inbound group not stored; left to the senders' retries"),
-            Err(e) => warn!(%e, "receive task failed"),
         }
+        deliver(&ctx, &me, direct, false).await;
+        deliver(&ctx, &me, relayed, true).await;
+    }
+}
+
+async fn deliver(ctx: &Inbound, me: &Ed25519Public, group: Pending, relayed: bool) {
+    if group.is_empty() {
+        return;
+    }
+    let (responders, items): (Vec<_>, Vec<_>) = group.into_iter().unzip();
+    // Audited before stored: no frame is acknowledged without its event.
+    let events = items
+        .iter()
+        .map(|(k, f)| {
+            let bytes = f.encode();
+            EventKind::FrameReceived {
+                peer: did(k),
+                session: session_id(me, k),
+                frame: digest(&bytes),
+                len: bytes.len() as u64,
+            }
+        })
+        .collect();
+    if !ctx.auditor.record(events).await {
+        warn!("audit log failing: inbound frames left unacknowledged");
+        return;
+    }
+    let opened: Vec<Ed25519Public> = items
+        .iter()
+        .filter(|(_, f)| f.kind() == FrameKind::Initial && f.seq() == 1)
+        .map(|(k, _)| *k)
+        .collect();
+    let m = ctx.mailroom.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        let borrowed: Vec<_> = items.iter().map(|(k, f)| (*k, f)).collect();
+        if relayed {
+            m.receive_relayed_many(&borrowed)
+        } else {
+            m.receive_many(&borrowed)
+        }
+    })
+    .await;
+    match result {
+        Ok(Ok(receipts)) => {
+            ctx.delivered.notify_waiters();
+            let accepted_first = receipts.contains(&Receipt::Ack(AckStatus::Accepted));
+            if accepted_first && !opened.is_empty() {
+                let events = opened
+                    .iter()
+                    .map(|k| EventKind::SessionOpened {
+                        peer: did(k),
+                        session: session_id(me, k),
+                    })
+                    .collect();
+                let a = ctx.auditor.clone();
+                // Informational: the frame events already prove the traffic.
+                tokio::spawn(async move { a.record(events).await });
+            }
+            for ((peer, responder), receipt) in responders.into_iter().zip(receipts) {
+                // Too far ahead: no ack, so the sender keeps the frame and resends.
+                if let Receipt::Ack(status) = receipt
+                    && ctx.client.respond(responder, status).await.is_err()
+                {
+                    debug!(%peer, "network stopped before the ack");
+                }
+            }
+        }
+        // Our store failed: no acks, so the senders keep the frames.
+        Ok(Err(e)) => warn!(%e, "inbound group not stored; left to the senders' retries"),
+        Err(e) => warn!(%e, "receive task failed"),
     }
 }
 

@@ -3,7 +3,7 @@
 //! session has to be started or a peer's address is unknown.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use talos_delivery::Mailroom;
 use talos_identity::keys::IdentityKey;
@@ -23,7 +23,15 @@ pub(super) fn now() -> u64 {
 
 /// The DHT validator: a record is stored only if it parses, verifies and is unexpired.
 pub(super) fn validator() -> talos_net::event_loop::RecordValidator {
-    Arc::new(|key: &[u8], value: &[u8]| DirectoryRecord::parse(key, value, now()).is_ok())
+    Arc::new(
+        |key: &[u8], value: &[u8]| match DirectoryRecord::parse(key, value, now()) {
+            Ok(_) => true,
+            Err(e) => {
+                debug!(%e, "DHT record refused");
+                false
+            }
+        },
+    )
 }
 
 /// Signs this node's current record and puts it on the DHT. The record lives three
@@ -32,9 +40,9 @@ pub(super) async fn publish(
     client: &Client,
     identity: &IdentityKey,
     mailroom: &Arc<Mailroom>,
-    external: &[Multiaddr],
-    republish: Duration,
+    config: &super::NodeConfig,
 ) -> anyhow::Result<()> {
+    let (external, republish) = (&config.net.external, config.republish);
     let m = mailroom.clone();
     let bundle = tokio::task::spawn_blocking(move || m.published_bundle()).await??;
     let mut addrs: Vec<Vec<u8>> = external.iter().map(|a| a.to_vec()).collect();
@@ -61,6 +69,7 @@ pub(super) async fn publish(
         issued,
         issued.saturating_add(ttl),
         &addrs,
+        &config.mailboxes,
         &bundle,
     )?;
     client

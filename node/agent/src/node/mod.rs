@@ -10,6 +10,7 @@
 mod audit;
 mod commit;
 mod directory;
+mod mailbox;
 mod sender;
 
 use std::sync::Arc;
@@ -53,6 +54,15 @@ pub struct NodeConfig {
     pub prekey_rotation: Duration,
     /// One-time prekeys kept in stock.
     pub one_time_prekeys: usize,
+    /// Serve as a mailbox for peers that register by draining.
+    pub mailbox_server: bool,
+    /// This node's mailboxes (published in its directory record, drained at start and
+    /// on every upkeep tick).
+    pub mailboxes: Vec<Ed25519Public>,
+    /// Failed direct attempts to a peer before its frames go to one of its mailboxes.
+    pub deposit_after: u32,
+    /// How often this node drains its mailboxes while it runs (it also does at start).
+    pub drain_every: Duration,
 }
 
 impl Default for NodeConfig {
@@ -67,6 +77,10 @@ impl Default for NodeConfig {
             republish: Duration::from_secs(600),
             prekey_rotation: Duration::from_secs(7 * 24 * 3600),
             one_time_prekeys: ONE_TIME_PREKEYS,
+            mailbox_server: false,
+            mailboxes: Vec::new(),
+            deposit_after: 3,
+            drain_every: Duration::from_secs(30),
         }
     }
 }
@@ -137,11 +151,27 @@ impl Node {
 
         let (auditor, audit_task) = audit::Auditor::start(identity.clone(), audit_log);
         tasks.push(audit_task);
+        let serving = if config.mailbox_server {
+            let mb = Arc::new(talos_delivery::Mailbox::new(store.clone()));
+            let (drains, drain_rx) = mpsc::channel(config.max_peers);
+            tasks.push(tokio::spawn(mailbox::hand_on(
+                mb.clone(),
+                client.clone(),
+                drain_rx,
+            )));
+            Some((mb, drains))
+        } else {
+            None
+        };
         tasks.push(tokio::spawn(commit::inbound(
-            mailroom.clone(),
-            auditor.clone(),
-            client.clone(),
-            delivered.clone(),
+            commit::Inbound {
+                mailroom: mailroom.clone(),
+                auditor: auditor.clone(),
+                client: client.clone(),
+                delivered: delivered.clone(),
+                mailboxes: config.mailboxes.clone(),
+                serving,
+            },
             inbound,
         )));
         let (sends, jobs) = mpsc::channel(config.net.channel_capacity);
@@ -184,9 +214,17 @@ impl Node {
         );
         let config = self.config.clone();
         self.tasks.push(tokio::spawn(async move {
-            let mut tick = tokio::time::interval(config.republish);
+            // A node that just started may not be connected to anyone yet, so its first
+            // put reaches no peer: publish again soon after, then on the period.
+            let warmup = [0u64, 1, 4, 15].map(Duration::from_secs);
+            let mut round = 0usize;
             loop {
-                tick.tick().await;
+                let wait = match warmup.get(round) {
+                    Some(w) => *w,
+                    None => config.republish,
+                };
+                round = round.saturating_add(1);
+                tokio::time::sleep(wait).await;
                 let m = mailroom.clone();
                 let (rotate, stock) = (config.prekey_rotation.as_secs(), config.one_time_prekeys);
                 match tokio::task::spawn_blocking(move || {
@@ -201,15 +239,7 @@ impl Node {
                     Ok(Err(e)) => warn!(%e, "prekey upkeep failed"),
                     Err(e) => warn!(%e, "prekey upkeep task failed"),
                 }
-                if let Err(e) = directory::publish(
-                    &client,
-                    &identity,
-                    &mailroom,
-                    &config.net.external,
-                    config.republish,
-                )
-                .await
-                {
+                if let Err(e) = directory::publish(&client, &identity, &mailroom, &config).await {
                     // Alone on the network the put finds no peer to store at; the record
                     // is still in the local store, and the next tick tries again.
                     debug!(%e, "directory record not replicated yet");
@@ -218,16 +248,28 @@ impl Node {
         }));
     }
 
+    /// Drains this node's mailboxes now and then every `NodeConfig::drain_every`.
+    pub fn start_draining(&mut self) {
+        if self.config.mailboxes.is_empty() {
+            return;
+        }
+        let (client, mailboxes, every) = (
+            self.client.clone(),
+            self.config.mailboxes.clone(),
+            self.config.drain_every,
+        );
+        self.tasks.push(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                mailbox::drain_mine(&client, &mailboxes).await;
+            }
+        }));
+    }
+
     /// Signs and publishes the directory record now.
     pub async fn publish(&self) -> anyhow::Result<()> {
-        directory::publish(
-            &self.client,
-            &self.identity,
-            &self.mailroom,
-            &self.config.net.external,
-            self.config.republish,
-        )
-        .await
+        directory::publish(&self.client, &self.identity, &self.mailroom, &self.config).await
     }
 
     /// Frames not yet acknowledged by their peers (up to `max` peers counted).
@@ -251,13 +293,13 @@ impl Node {
     }
 
     /// Graceful stop, step two: stops the tasks and flushes RocksDB's memtables, so the
-    /// next start replays no WAL.
-    pub async fn shutdown(self) -> anyhow::Result<()> {
+    /// next start replays no WAL. (By reference: API connections that are still closing
+    /// may hold the node; they find its tasks gone.)
+    pub async fn shutdown(&self) -> anyhow::Result<()> {
         for t in &self.tasks {
             t.abort();
         }
         let store = self.store.clone();
-        drop(self);
         tokio::task::spawn_blocking(move || store.db().flush()).await??;
         Ok(())
     }

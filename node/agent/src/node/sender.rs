@@ -21,7 +21,12 @@ use super::NodeConfig;
 struct Due {
     at: Instant,
     delay: Duration,
+    /// Failed direct attempts in a row.
+    failures: u32,
 }
+
+/// Peers' mailboxes as their directory records name them (filled by lookups).
+pub(super) type MailboxCache = Arc<std::sync::Mutex<HashMap<Ed25519Public, Vec<Ed25519Public>>>>;
 
 pub(super) struct Sender {
     client: Client,
@@ -30,6 +35,8 @@ pub(super) struct Sender {
     retry_max: Duration,
     window: usize,
     max_peers: usize,
+    deposit_after: u32,
+    mailboxes: MailboxCache,
     due: HashMap<Ed25519Public, Due>,
 }
 
@@ -42,6 +49,8 @@ impl Sender {
             retry_max: config.retry_max,
             window: config.window.max(1),
             max_peers: config.max_peers,
+            deposit_after: config.deposit_after.max(1),
+            mailboxes: Arc::new(std::sync::Mutex::new(HashMap::new())),
             due: HashMap::new(),
         }
     }
@@ -53,6 +62,7 @@ impl Sender {
                 Due {
                     at: Instant::now(),
                     delay: self.retry_min,
+                    failures: 0,
                 },
             );
         }
@@ -122,11 +132,12 @@ impl Sender {
                 return;
             }
             // The whole window in flight at once; the receiver reorders.
-            let sends = frames.into_iter().map(|f| self.client.send(peer_id, f));
+            let sends = frames.iter().map(|f| self.client.send(peer_id, f.clone()));
             let results = join_all(sends).await;
             let mut acked = Vec::new();
+            let mut unsent = Vec::new();
             let mut failed = false;
-            for r in results {
+            for (frame, r) in frames.into_iter().zip(results) {
                 match r {
                     Ok(ack) => {
                         if let AckStatus::Refused(reason) = ack.status {
@@ -136,6 +147,7 @@ impl Sender {
                     }
                     Err(e) => {
                         debug!(peer = %peer_id, %e, "send failed; will retry");
+                        unsent.push(frame);
                         failed = true;
                     }
                 }
@@ -149,14 +161,34 @@ impl Sender {
             .await;
             if failed {
                 // The peer may have moved (a restart on another port): refresh its
-                // addresses from the directory in the background, in time for the retry.
-                let client = self.client.clone();
+                // addresses and mailboxes from the directory in the background, in time
+                // for the retry.
+                let (client, cache, max) =
+                    (self.client.clone(), self.mailboxes.clone(), self.max_peers);
                 tokio::spawn(async move {
                     let lookup = super::directory::lookup(&client, &peer);
-                    if let Ok(Err(e)) = tokio::time::timeout(Duration::from_secs(5), lookup).await {
-                        debug!(%e, "directory lookup after a failed send");
+                    match tokio::time::timeout(Duration::from_secs(5), lookup).await {
+                        Ok(Ok(record)) => {
+                            if let Ok(mut c) = cache.lock() {
+                                if c.len() >= max {
+                                    c.clear();
+                                }
+                                c.insert(peer, record.mailboxes);
+                            }
+                        }
+                        Ok(Err(e)) => debug!(%e, "directory lookup after a failed send"),
+                        Err(_) => {}
                     }
                 });
+                let failures = self
+                    .due
+                    .get(&peer)
+                    .map_or(0, |d| d.failures)
+                    .saturating_add(1);
+                if failures >= self.deposit_after && self.deposit(peer, &unsent).await {
+                    // The mailbox took custody; carry on with the next window.
+                    continue;
+                }
                 return self.back_off(peer);
             }
         }
@@ -167,9 +199,53 @@ impl Sender {
         let d = self.due.entry(peer).or_insert(Due {
             at: Instant::now(),
             delay: min,
+            failures: 0,
         });
         d.at = Instant::now() + d.delay;
         d.delay = (d.delay * 2).min(max);
+        d.failures = d.failures.saturating_add(1);
+    }
+
+    /// Leaves `frames` for `peer` with one of its mailboxes. True if every frame was
+    /// taken (accepted or already held): they leave the outbox, custody has passed.
+    async fn deposit(&mut self, peer: Ed25519Public, frames: &[talos_net::Frame]) -> bool {
+        let mailboxes = self
+            .mailboxes
+            .lock()
+            .ok()
+            .and_then(|c| c.get(&peer).cloned())
+            .unwrap_or_default();
+        for mailbox in mailboxes {
+            let Ok(mailbox_id) = peer_id_of(&mailbox) else {
+                continue;
+            };
+            let wrapped: Vec<_> = frames
+                .iter()
+                .filter_map(|f| talos_net::Deposit::wrap(*peer.as_bytes(), f).ok())
+                .collect();
+            if wrapped.len() != frames.len() {
+                // A frame too large to wrap can only go directly.
+                return false;
+            }
+            let results =
+                join_all(wrapped.into_iter().map(|f| self.client.send(mailbox_id, f))).await;
+            let taken: Vec<u64> = frames
+                .iter()
+                .zip(&results)
+                .filter(|(_, r)| {
+                    matches!(r, Ok(a) if matches!(a.status, AckStatus::Accepted | AckStatus::Duplicate))
+                })
+                .map(|(f, _)| f.seq())
+                .collect();
+            let all = taken.len() == frames.len();
+            let m = self.mailroom.clone();
+            let _ = tokio::task::spawn_blocking(move || m.acknowledged(&peer, &taken)).await;
+            if all {
+                debug!(peer = %short(&peer), n = frames.len(), "frames left with a mailbox");
+                return true;
+            }
+        }
+        false
     }
 }
 
@@ -178,4 +254,8 @@ async fn sleep_until(at: Option<Instant>) {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
     }
+}
+
+fn short(peer: &Ed25519Public) -> String {
+    hex::encode(peer.as_bytes().get(..8).unwrap_or_default())
 }

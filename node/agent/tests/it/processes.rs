@@ -279,3 +279,60 @@ async fn kill_9_mid_traffic_loses_and_duplicates_nothing() {
         numbers.len()
     );
 }
+
+/// The recipient is offline: the sender's frames go to the recipient's mailbox (named in
+/// its directory record), and when the recipient comes back it drains them, once and in
+/// order, and the conversation goes on directly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mailbox_delivers_to_a_peer_that_was_offline() {
+    let root = tempfile::tempdir().unwrap();
+    let mailbox_home = init(
+        root.path(),
+        "mailbox",
+        &flags(&[("--listen", &tcp(0)), ("--mailbox", "true")]),
+    );
+    let mailbox = NodeProc::up(&mailbox_home, &[]).await;
+    let recipient_home = init(
+        root.path(),
+        "recipient",
+        &flags(&[
+            ("--listen", &tcp(free_port())),
+            ("--bootstrap", &mailbox.addr()),
+            ("--mailboxes", &mailbox.did),
+        ]),
+    );
+    let mut recipient = NodeProc::up(&recipient_home, &[]).await;
+    let sender_home = init(
+        root.path(),
+        "sender",
+        &flags(&[("--listen", &tcp(0)), ("--bootstrap", &mailbox.addr())]),
+    );
+    let mut sender = NodeProc::up(&sender_home, &[]).await;
+    // Let the recipient register with its mailbox and publish its record (the second
+    // publication, once it is connected, comes after a second).
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(recipient.term().await.success());
+
+    for k in 0..10u8 {
+        sender.send(&recipient.did, &[k]).await.unwrap();
+    }
+    // Direct attempts fail; after a few, the frames go to the mailbox. Then the sender
+    // goes away too, so only the mailbox can deliver.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert!(sender.term().await.success());
+    recipient.restart().await;
+    let got = recipient.read_until(10, Duration::from_secs(60)).await;
+    let bodies: Vec<Vec<u8>> = got.iter().map(|m| m.3.clone()).collect();
+    assert_eq!(bodies, (0..10u8).map(|k| vec![k]).collect::<Vec<_>>());
+    assert!(got.iter().all(|m| m.1 == sender.did));
+    // And the conversation continues, directly, in both directions.
+    sender.restart().await;
+    recipient.send(&sender.did, b"back").await.unwrap();
+    assert_eq!(
+        sender.read_until(1, Duration::from_secs(30)).await[0].3,
+        b"back"
+    );
+    sender.send(&recipient.did, &[10]).await.unwrap();
+    let more = recipient.read(got.last().unwrap().0 + 1, 30_000).await;
+    assert_eq!(more[0].3, vec![10]);
+}

@@ -158,10 +158,20 @@ impl NodeProc {
             .status()
             .unwrap();
         assert!(ok.success());
-        tokio::time::timeout(Duration::from_secs(30), self.child.wait())
+        let status = tokio::time::timeout(Duration::from_secs(30), self.child.wait())
             .await
             .expect("node did not stop after SIGTERM")
-            .unwrap()
+            .unwrap();
+        if !status.success() {
+            let log = std::fs::read_to_string(self.home.join("node.log")).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(15).collect();
+            eprintln!(
+                "{} exited with {status}:\n{}",
+                self.home.display(),
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            );
+        }
+        status
     }
 
     /// Starts the same node again (same home, same flags).
