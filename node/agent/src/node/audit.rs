@@ -3,10 +3,11 @@
 //! DIDs only; never content). One writer task assigns sequence numbers (each event's
 //! `seq` is its leaf index), signs, and appends whole groups with one durable write.
 //!
-//! Ordering with delivery: a received frame is audited *before* it is stored and
-//! acknowledged, so no acknowledged frame lacks its event (a crash in between only means
-//! the resent frame is audited twice, which the digest shows). A sent frame is audited
-//! right after its group is stored and before the agent hears back.
+//! Ordering with delivery: every frame that arrives is audited, and acknowledged only
+//! once its event and the frame itself are durable; a sent frame is audited when its
+//! peer (or the peer's mailbox) acknowledges it, before the outbox forgets it. So no
+//! acknowledged frame lacks its event, and a crash in between only means a resent frame
+//! is audited twice (the digest shows it).
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};

@@ -43,11 +43,9 @@ fn gather<T>(first: T, rx: &mut mpsc::Receiver<T>) -> Vec<T> {
 /// The send path: groups of messages, one write each, then the sender is woken.
 pub(super) async fn sends(
     mailroom: Arc<Mailroom>,
-    auditor: Auditor,
     mut jobs: mpsc::Receiver<SendJob>,
     wake: mpsc::Sender<Ed25519Public>,
 ) {
-    let me = mailroom.identity();
     while let Some(first) = jobs.recv().await {
         let group = gather(first, &mut jobs);
         let mut replies = Vec::with_capacity(group.len());
@@ -67,17 +65,6 @@ pub(super) async fn sends(
         .await;
         match result {
             Ok(Ok(results)) => {
-                let mut events = Vec::new();
-                for ((peer, _), r) in replies.iter().zip(&results) {
-                    if let Ok(frame) = r {
-                        sent_events(&me, peer, frame, &mut events);
-                    }
-                }
-                // The agent hears back only once the events are durable too; if the log
-                // failed, the messages are still sent (they are durable) and it is logged.
-                if !auditor.record(events).await {
-                    warn!("frames sent without their audit events (audit log failing)");
-                }
                 for ((peer, reply), r) in replies.into_iter().zip(results) {
                     if r.is_ok() {
                         // A full wake queue only delays the send to the next retry pass.
@@ -168,7 +155,10 @@ async fn deliver(ctx: &Inbound, me: &Ed25519Public, group: Pending, relayed: boo
         return;
     }
     let (responders, items): (Vec<_>, Vec<_>) = group.into_iter().unzip();
-    // Audited before stored: no frame is acknowledged without its event.
+    // Every arrival is audited, duplicates included, and the acks go out only once both
+    // the events and the frames are durable: so no acknowledged frame lacks its event
+    // (after a crash between the two writes the frame is unacknowledged, comes again,
+    // and is audited then). The two writes run at once.
     let events = items
         .iter()
         .map(|(k, f)| {
@@ -181,25 +171,25 @@ async fn deliver(ctx: &Inbound, me: &Ed25519Public, group: Pending, relayed: boo
             }
         })
         .collect();
-    if !ctx.auditor.record(events).await {
-        warn!("audit log failing: inbound frames left unacknowledged");
-        return;
-    }
     let opened: Vec<Ed25519Public> = items
         .iter()
         .filter(|(_, f)| f.kind() == FrameKind::Initial && f.seq() == 1)
         .map(|(k, _)| *k)
         .collect();
     let m = ctx.mailroom.clone();
-    let result = tokio::task::spawn_blocking(move || {
+    let store = tokio::task::spawn_blocking(move || {
         let borrowed: Vec<_> = items.iter().map(|(k, f)| (*k, f)).collect();
         if relayed {
             m.receive_relayed_many(&borrowed)
         } else {
             m.receive_many(&borrowed)
         }
-    })
-    .await;
+    });
+    let (audited, result) = tokio::join!(ctx.auditor.record(events), store);
+    if !audited {
+        warn!("audit log failing: inbound frames left unacknowledged");
+        return;
+    }
     match result {
         Ok(Ok(receipts)) => {
             ctx.delivered.notify_waiters();
@@ -231,9 +221,14 @@ async fn deliver(ctx: &Inbound, me: &Ed25519Public, group: Pending, relayed: boo
     }
 }
 
-/// The events for one stored outbound frame: the frame, and the session if it is the
-/// first frame of the stream.
-fn sent_events(me: &Ed25519Public, peer: &Ed25519Public, frame: &Frame, out: &mut Vec<EventKind>) {
+/// The events for one outbound frame the peer (or its mailbox) acknowledged: the frame,
+/// and the session if it is the first frame of the stream.
+pub(super) fn sent_events(
+    me: &Ed25519Public,
+    peer: &Ed25519Public,
+    frame: &Frame,
+    out: &mut Vec<EventKind>,
+) {
     let session = session_id(me, peer);
     if frame.seq() == 1 {
         out.push(EventKind::SessionOpened {

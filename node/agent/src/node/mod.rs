@@ -175,14 +175,10 @@ impl Node {
             inbound,
         )));
         let (sends, jobs) = mpsc::channel(config.net.channel_capacity);
-        tasks.push(tokio::spawn(commit::sends(
-            mailroom.clone(),
-            auditor,
-            jobs,
-            wake,
-        )));
+        tasks.push(tokio::spawn(commit::sends(mailroom.clone(), jobs, wake)));
 
-        let sender = sender::Sender::new(client.clone(), mailroom.clone(), &config);
+        let sender =
+            sender::Sender::new(client.clone(), mailroom.clone(), auditor.clone(), &config);
         let pending = {
             let m = mailroom.clone();
             let max = config.max_peers;

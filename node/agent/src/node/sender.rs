@@ -31,6 +31,8 @@ pub(super) type MailboxCache = Arc<std::sync::Mutex<HashMap<Ed25519Public, Vec<E
 pub(super) struct Sender {
     client: Client,
     mailroom: Arc<Mailroom>,
+    auditor: super::audit::Auditor,
+    me: Ed25519Public,
     retry_min: Duration,
     retry_max: Duration,
     window: usize,
@@ -41,10 +43,17 @@ pub(super) struct Sender {
 }
 
 impl Sender {
-    pub(super) fn new(client: Client, mailroom: Arc<Mailroom>, config: &NodeConfig) -> Self {
+    pub(super) fn new(
+        client: Client,
+        mailroom: Arc<Mailroom>,
+        auditor: super::audit::Auditor,
+        config: &NodeConfig,
+    ) -> Self {
         Sender {
             client,
+            me: mailroom.identity(),
             mailroom,
+            auditor,
             retry_min: config.retry_min,
             retry_max: config.retry_max,
             window: config.window.max(1),
@@ -81,20 +90,25 @@ impl Sender {
         // or a full table.
         let mut rescan = tokio::time::interval(self.retry_max);
         loop {
+            // Peers already due are served at once: a timer would round the deadline up
+            // to tokio's next millisecond tick, which is most of a message's latency.
+            let now = Instant::now();
+            let ready: Vec<Ed25519Public> = self
+                .due
+                .iter()
+                .filter(|(_, d)| d.at <= now)
+                .map(|(p, _)| *p)
+                .collect();
+            for peer in ready {
+                self.flush(peer).await;
+            }
             let next = self.due.values().map(|d| d.at).min();
             tokio::select! {
                 peer = wake.recv() => match peer {
                     Some(p) => self.schedule_now(p),
                     None => return,
                 },
-                _ = sleep_until(next) => {
-                    let now = Instant::now();
-                    let ready: Vec<Ed25519Public> =
-                        self.due.iter().filter(|(_, d)| d.at <= now).map(|(p, _)| *p).collect();
-                    for peer in ready {
-                        self.flush(peer).await;
-                    }
-                }
+                _ = sleep_until(next) => {}
                 _ = rescan.tick() => {
                     let m = self.mailroom.clone();
                     let max = self.max_peers;
@@ -135,6 +149,7 @@ impl Sender {
             let sends = frames.iter().map(|f| self.client.send(peer_id, f.clone()));
             let results = join_all(sends).await;
             let mut acked = Vec::new();
+            let mut events = Vec::new();
             let mut unsent = Vec::new();
             let mut failed = false;
             for (frame, r) in frames.into_iter().zip(results) {
@@ -143,6 +158,7 @@ impl Sender {
                         if let AckStatus::Refused(reason) = ack.status {
                             warn!(peer = %peer_id, seq = ack.seq, ?reason, "frame refused by the peer");
                         }
+                        super::commit::sent_events(&self.me, &peer, &frame, &mut events);
                         acked.push(ack.seq);
                     }
                     Err(e) => {
@@ -151,6 +167,12 @@ impl Sender {
                         failed = true;
                     }
                 }
+            }
+            // Audited before the outbox forgets them: an acknowledged frame always has its
+            // event (a crash in between means a resend, a Duplicate, and the event again).
+            if !self.auditor.record(events).await {
+                warn!("audit log failing: acknowledged frames kept in the outbox");
+                return self.back_off(peer);
             }
             let m = self.mailroom.clone();
             let _ = tokio::task::spawn_blocking(move || {
@@ -238,6 +260,13 @@ impl Sender {
                 .map(|(f, _)| f.seq())
                 .collect();
             let all = taken.len() == frames.len();
+            let mut events = Vec::new();
+            for f in frames.iter().filter(|f| taken.contains(&f.seq())) {
+                super::commit::sent_events(&self.me, &peer, f, &mut events);
+            }
+            if !self.auditor.record(events).await {
+                return false;
+            }
             let m = self.mailroom.clone();
             let _ = tokio::task::spawn_blocking(move || m.acknowledged(&peer, &taken)).await;
             if all {

@@ -136,7 +136,10 @@ async fn messages_both_ways_exactly_once_in_order() {
             .enumerate()
             .all(|(i, (s, body))| *s == i as u64 + 1 && *body == msg(1000 + i as u32))
     );
-    // Both audit logs hold every frame (digests only) and the session.
+    // Both audit logs hold every frame (digests only) and the session. A sent frame is
+    // audited when its ack comes back, so wait until both outboxes are empty.
+    assert_eq!(a.drain(Duration::from_secs(10)).await.unwrap(), 0);
+    assert_eq!(b.drain(Duration::from_secs(10)).await.unwrap(), 0);
     drop((a, b));
     let count = |events: &[EventKind]| {
         let sent = events
