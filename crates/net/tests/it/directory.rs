@@ -108,3 +108,28 @@ proptest! {
         let _ = DirectoryRecord::parse(&key, &data, 0);
     }
 }
+
+/// The committed fuzz seeds (a signed record for `net_directory`, a deposit for
+/// `net_frame`) are valid inputs, so the fuzzers start past the parsers' first checks.
+/// `TALOS_WRITE_FUZZ_SEEDS=1` rewrites them.
+#[test]
+fn fuzz_seeds_are_valid() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds");
+    if std::env::var_os("TALOS_WRITE_FUZZ_SEEDS").is_some() {
+        let record = record(6, &[b"/ip4/127.0.0.1/tcp/4001".to_vec()], u64::MAX);
+        std::fs::create_dir_all(root.join("net_directory")).unwrap();
+        std::fs::write(root.join("net_directory/record"), record).unwrap();
+        let inner = talos_net::Frame::new(talos_net::FrameKind::Ratchet, 3, vec![1; 64]).unwrap();
+        let deposit = talos_net::Deposit::wrap([7; 32], &inner).unwrap();
+        std::fs::write(root.join("net_frame/deposit"), deposit.encode()).unwrap();
+    }
+    let record = std::fs::read(root.join("net_directory/record")).unwrap();
+    let key = dht_key(&identity(6).public());
+    assert_eq!(
+        DirectoryRecord::parse(&key, &record, 0).unwrap().identity,
+        identity(6).public()
+    );
+    let deposit = std::fs::read(root.join("net_frame/deposit")).unwrap();
+    let frame = talos_net::Frame::parse(&deposit).unwrap();
+    assert_eq!(talos_net::Deposit::parse(&frame).unwrap().party, [7; 32]);
+}
