@@ -9,7 +9,7 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(f) = Frame::parse(data) {
         assert_eq!(f.encode(), data);
         if let Ok(d) = Deposit::parse(&f) {
-            assert_eq!(Deposit::wrap(d.party, &d.inner).ok(), Some(f));
+            assert_eq!(d.to_frame().ok(), Some(f));
         }
     }
     if let Ok(a) = Ack::parse(data) {

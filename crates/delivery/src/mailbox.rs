@@ -120,7 +120,10 @@ impl Mailbox {
         frame: &Frame,
     ) -> Result<AckStatus, DeliveryError> {
         let refuse = |r| Ok(AckStatus::Refused(r));
-        let Ok(deposit) = Deposit::parse(frame) else {
+        let Ok(deposit) = Deposit::parse(frame)
+            .map_err(|_| ())
+            .and_then(|d| if d.relay { Err(()) } else { Ok(d) })
+        else {
             return refuse(RefuseReason::Malformed);
         };
         let Ok(recipient) = Ed25519Public::from_bytes(deposit.party) else {
@@ -162,8 +165,8 @@ impl Mailbox {
         Ok(AckStatus::Accepted)
     }
 
-    /// Up to `max` frames held for `recipient`, each wrapped as the deposit to hand on
-    /// (party = the original sender).
+    /// Up to `max` frames held for `recipient`, each wrapped as the hand-on to send
+    /// (a `Relay` frame, party = the original sender).
     pub fn pending(
         &self,
         recipient: &Ed25519Public,
@@ -186,7 +189,7 @@ impl Mailbox {
                 .ok_or(DeliveryError::Corrupt("mailbox key"))?;
             let inner =
                 Frame::parse(&value).map_err(|_| DeliveryError::Corrupt("mailbox frame"))?;
-            let wrapped = Deposit::wrap(sender, &inner)?;
+            let wrapped = Deposit::wrap_relay(sender, &inner)?;
             let sender = Ed25519Public::from_bytes(sender)
                 .map_err(|_| DeliveryError::Corrupt("mailbox key"))?;
             out.push((sender, wrapped));

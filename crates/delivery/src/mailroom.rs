@@ -335,14 +335,21 @@ impl Mailroom {
         let mut prekeys_changed = false;
         let mut out = Vec::with_capacity(items.len());
         for (peer, frame) in items {
-            out.push(self.stage_receive(
+            match self.stage_receive(
                 &mut txn,
                 peer,
                 frame,
                 relayed,
                 &mut prekeys,
                 &mut prekeys_changed,
-            )?);
+            ) {
+                Ok(receipt) => out.push(receipt),
+                Err(e) => {
+                    // Nothing of the group is written: the prekeys go back too.
+                    *prekeys = before;
+                    return Err(e);
+                }
+            }
         }
         if prekeys_changed {
             txn.put(

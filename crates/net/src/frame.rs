@@ -37,6 +37,8 @@ pub enum FrameKind {
     Deposit,
     /// A recipient asking its mailbox for what it holds.
     Drain,
+    /// A session frame a mailbox hands on to its recipient.
+    Relay,
 }
 
 impl FrameKind {
@@ -46,6 +48,7 @@ impl FrameKind {
             FrameKind::Ratchet => 2,
             FrameKind::Deposit => 3,
             FrameKind::Drain => 4,
+            FrameKind::Relay => 5,
         }
     }
 
@@ -55,6 +58,7 @@ impl FrameKind {
             2 => FrameKind::Ratchet,
             3 => FrameKind::Deposit,
             4 => FrameKind::Drain,
+            5 => FrameKind::Relay,
             other => return Err(FrameError::UnknownKind(other)),
         })
     }
@@ -185,15 +189,19 @@ impl Frame {
     }
 }
 
-/// The session frame inside a [`FrameKind::Deposit`], and the other party it concerns:
-/// the recipient when a sender leaves it with a mailbox, the original sender when the
-/// mailbox hands it on. Body layout: party key (32) ‖ the inner frame's encoding.
+/// The session frame inside a [`FrameKind::Deposit`] (a sender leaves it with a
+/// mailbox; party = the recipient) or a [`FrameKind::Relay`] (the mailbox hands it on;
+/// party = the original sender). Two kinds, so a node that is both someone's mailbox and
+/// a mailbox's client never confuses the two. Body layout: party key (32) ‖ the inner
+/// frame's encoding.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Deposit {
     /// The other party's Ed25519 key bytes.
     pub party: [u8; 32],
     /// The session frame (kind Initial or Ratchet; never another deposit).
     pub inner: Frame,
+    /// A hand-on from a mailbox (`Relay`) rather than a deposit (`Deposit`).
+    pub relay: bool,
 }
 
 /// Bytes a deposit adds around its inner frame.
@@ -202,20 +210,41 @@ pub const DEPOSIT_OVERHEAD: usize = 32 + HEADER_LEN;
 impl Deposit {
     /// Wraps `inner` (a session frame) as a deposit frame, with the inner frame's seq.
     pub fn wrap(party: [u8; 32], inner: &Frame) -> Result<Frame, FrameError> {
+        Self::wrap_as(FrameKind::Deposit, party, inner)
+    }
+
+    /// Wraps `inner` as a mailbox's hand-on to its recipient.
+    pub fn wrap_relay(party: [u8; 32], inner: &Frame) -> Result<Frame, FrameError> {
+        Self::wrap_as(FrameKind::Relay, party, inner)
+    }
+
+    /// The frame this deposit or hand-on travels in.
+    pub fn to_frame(&self) -> Result<Frame, FrameError> {
+        let kind = if self.relay {
+            FrameKind::Relay
+        } else {
+            FrameKind::Deposit
+        };
+        Self::wrap_as(kind, self.party, &self.inner)
+    }
+
+    fn wrap_as(kind: FrameKind, party: [u8; 32], inner: &Frame) -> Result<Frame, FrameError> {
         if !matches!(inner.kind, FrameKind::Initial | FrameKind::Ratchet) {
             return Err(FrameError::Deposit("inner frame is not a session frame"));
         }
         let mut body = Vec::with_capacity(DEPOSIT_OVERHEAD.saturating_add(inner.body.len()));
         body.extend_from_slice(&party);
         body.extend_from_slice(&inner.encode());
-        Frame::new(FrameKind::Deposit, inner.seq, body)
+        Frame::new(kind, inner.seq, body)
     }
 
-    /// Parses a deposit frame.
+    /// Parses a deposit or hand-on frame.
     pub fn parse(frame: &Frame) -> Result<Self, FrameError> {
-        if frame.kind != FrameKind::Deposit {
-            return Err(FrameError::Deposit("not a deposit frame"));
-        }
+        let relay = match frame.kind {
+            FrameKind::Deposit => false,
+            FrameKind::Relay => true,
+            _ => return Err(FrameError::Deposit("not a deposit frame")),
+        };
         let (party, rest) = frame
             .body
             .split_first_chunk::<32>()
@@ -230,6 +259,7 @@ impl Deposit {
         Ok(Deposit {
             party: *party,
             inner,
+            relay,
         })
     }
 }
@@ -421,12 +451,15 @@ mod tests {
             let kind = if initial { FrameKind::Initial } else { FrameKind::Ratchet };
             let inner = Frame::new(kind, seq, body).unwrap();
             let wrapped = Deposit::wrap(party, &inner).unwrap();
-            prop_assert_eq!(Deposit::parse(&wrapped).unwrap(), Deposit { party, inner });
+            let relayed = Deposit::wrap_relay(party, &inner).unwrap();
+            prop_assert_eq!(Deposit::parse(&wrapped).unwrap(), Deposit { party, inner: inner.clone(), relay: false });
+            prop_assert_eq!(Deposit::parse(&relayed).unwrap(), Deposit { party, inner, relay: true });
             prop_assert!(Deposit::wrap(party, &wrapped).is_err());
+            prop_assert!(Deposit::wrap(party, &relayed).is_err());
             if let Ok(f) = Frame::new(FrameKind::Deposit, seq, junk)
                 && let Ok(d) = Deposit::parse(&f)
             {
-                prop_assert_eq!(Deposit::wrap(d.party, &d.inner).unwrap(), f);
+                prop_assert_eq!(d.to_frame().unwrap(), f);
             }
         }
 

@@ -30,6 +30,9 @@ use crate::node::Node;
 
 /// Largest request body (a 48 KiB frame body in base64, plus JSON).
 pub const MAX_BODY: usize = 80 * 1024;
+/// Largest message: one frame's body less the worst-case envelope (a PQXDH initial
+/// message adds about 1.3 KiB, the sealed seq 8 bytes, a mailbox deposit 42).
+pub const MAX_MESSAGE: usize = talos_net::frame::MAX_BODY - 2048;
 /// Longest long-poll.
 pub const MAX_WAIT: Duration = Duration::from_secs(60);
 /// Most messages one read returns.
@@ -141,7 +144,7 @@ async fn send_message(
     let data = B64
         .decode(req.data.as_bytes())
         .map_err(|_| bad("`data` is not standard base64"))?;
-    if data.len() > talos_net::frame::MAX_BODY - 512 {
+    if data.len() > MAX_MESSAGE {
         return Err(ApiError(
             StatusCode::PAYLOAD_TOO_LARGE,
             "message larger than one frame".into(),

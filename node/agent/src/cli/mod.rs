@@ -48,7 +48,7 @@ pub enum Command {
         /// Network and API settings to write into config.toml.
         #[command(flatten)]
         net: NetFlags,
-        /// Replace an existing identity and configuration.
+        /// Replace an existing configuration and API token (an existing identity is kept).
         #[arg(long)]
         force: bool,
         /// Print JSON.

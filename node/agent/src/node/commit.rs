@@ -121,7 +121,7 @@ pub(super) async fn inbound(ctx: Inbound, mut frames: mpsc::Receiver<InboundFram
                 FrameKind::Initial | FrameKind::Ratchet => {
                     direct.push(((peer, responder), (key, frame)))
                 }
-                FrameKind::Deposit if ctx.mailboxes.contains(&key) => {
+                FrameKind::Relay if ctx.mailboxes.contains(&key) => {
                     match Deposit::parse(&frame).ok().and_then(|d| {
                         Ed25519Public::from_bytes(d.party)
                             .ok()
@@ -133,6 +133,11 @@ pub(super) async fn inbound(ctx: Inbound, mut frames: mpsc::Receiver<InboundFram
                             let _ = ctx.client.respond(responder, refused).await;
                         }
                     }
+                }
+                FrameKind::Relay => {
+                    // Only our own mailboxes hand frames on to us.
+                    let refused = AckStatus::Refused(talos_net::RefuseReason::Unauthorized);
+                    let _ = ctx.client.respond(responder, refused).await;
                 }
                 FrameKind::Deposit | FrameKind::Drain => {
                     let status = match &ctx.serving {

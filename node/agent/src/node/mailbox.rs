@@ -45,8 +45,16 @@ pub(super) async fn hand_on(
             let mut failed = false;
             for ((sender, frame), r) in batch.iter().zip(results) {
                 match r {
-                    // Any answer is final for the mailbox: accepted, duplicate, or
-                    // refused by the recipient itself.
+                    // The recipient no longer lists this mailbox: keep the frames (they
+                    // stay within the per-recipient bound) rather than drop them.
+                    Ok(ack)
+                        if ack.status
+                            == AckStatus::Refused(talos_net::RefuseReason::Unauthorized) =>
+                    {
+                        failed = true;
+                    }
+                    // Otherwise the answer is final: accepted, duplicate, or refused by
+                    // the recipient's session.
                     Ok(_) => done.push((*sender, frame.seq())),
                     Err(e) => {
                         debug!(%peer, %e, "recipient unreachable; keeping its frames");

@@ -65,7 +65,14 @@ impl Sender {
     }
 
     fn schedule_now(&mut self, peer: Ed25519Public) {
-        if self.due.len() < self.max_peers || self.due.contains_key(&peer) {
+        if let Some(d) = self.due.get_mut(&peer) {
+            // A new message for a peer already scheduled (perhaps backing off): keep its
+            // backoff and failure count, so an unreachable peer still backs off and its
+            // frames still reach its mailbox. A peer that answers resets them in flush.
+            if d.failures == 0 {
+                d.at = Instant::now();
+            }
+        } else if self.due.len() < self.max_peers {
             self.due.insert(
                 peer,
                 Due {
@@ -181,6 +188,13 @@ impl Sender {
                 }
             })
             .await;
+            if !failed {
+                // The peer answers: forget its backoff.
+                if let Some(d) = self.due.get_mut(&peer) {
+                    d.failures = 0;
+                    d.delay = self.retry_min;
+                }
+            }
             if failed {
                 // The peer may have moved (a restart on another port): refresh its
                 // addresses and mailboxes from the directory in the background, in time
