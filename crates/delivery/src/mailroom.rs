@@ -238,7 +238,19 @@ impl Mailroom {
 
     /// Up to `max` unacknowledged frames for `peer`, in sequence order.
     pub fn pending(&self, peer: &Ed25519Public, max: usize) -> Result<Vec<Frame>, DeliveryError> {
-        let start = frame_key(peer, 0);
+        self.pending_from(peer, 0, max)
+    }
+
+    /// Up to `max` unacknowledged frames for `peer` with seq ≥ `from`, in order (a
+    /// sender that keeps frames in flight reads on from where it got to, instead of
+    /// walking the acknowledged frames' tombstones again).
+    pub fn pending_from(
+        &self,
+        peer: &Ed25519Public,
+        from: u64,
+        max: usize,
+    ) -> Result<Vec<Frame>, DeliveryError> {
+        let start = frame_key(peer, from);
         let iter = self.store.db().iterator_cf(
             self.store.cf(CF_OUTBOX)?,
             IteratorMode::From(&start, Direction::Forward),

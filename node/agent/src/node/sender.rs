@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::StreamExt;
 use futures::future::join_all;
+use futures::stream::FuturesUnordered;
 use talos_delivery::Mailroom;
 use talos_identity::peer_id::peer_id_of;
 use talos_net::{AckStatus, Client};
@@ -131,69 +133,91 @@ impl Sender {
         }
     }
 
-    /// Offers `peer` its pending frames until the outbox is empty or a send fails.
+    /// Offers `peer` its pending frames until the outbox is empty or a send fails. Up to
+    /// `window` frames are in flight at once, refilled as acks come back; acknowledged
+    /// frames are audited and then forgotten in the background, one batch at a time.
     async fn flush(&mut self, peer: Ed25519Public) {
         let Ok(peer_id) = peer_id_of(&peer) else {
             self.due.remove(&peer);
             return;
         };
+        let window = self.window;
+        let mut cursor = 0u64;
+        let mut exhausted = false;
+        let mut inflight = FuturesUnordered::new();
+        let mut acked: Vec<talos_net::Frame> = Vec::new();
+        let mut forgetting: Option<tokio::task::JoinHandle<()>> = None;
+        let mut unsent = Vec::new();
+        let mut failed = false;
         loop {
-            let m = self.mailroom.clone();
-            let window = self.window;
-            let frames = match tokio::task::spawn_blocking(move || m.pending(&peer, window)).await {
-                Ok(Ok(f)) => f,
-                Ok(Err(e)) => {
-                    warn!(%e, "outbox unreadable");
-                    return self.back_off(peer);
-                }
-                Err(_) => return self.back_off(peer),
-            };
-            if frames.is_empty() {
-                self.due.remove(&peer);
-                return;
-            }
-            // The whole window in flight at once; the receiver reorders.
-            let sends = frames.iter().map(|f| self.client.send(peer_id, f.clone()));
-            let results = join_all(sends).await;
-            let mut acked = Vec::new();
-            let mut events = Vec::new();
-            let mut unsent = Vec::new();
-            let mut failed = false;
-            for (frame, r) in frames.into_iter().zip(results) {
-                match r {
-                    Ok(ack) => {
-                        if let AckStatus::Refused(reason) = ack.status {
-                            warn!(peer = %peer_id, seq = ack.seq, ?reason, "frame refused by the peer");
-                        }
-                        super::commit::sent_events(&self.me, &peer, &frame, &mut events);
-                        acked.push(ack.seq);
-                    }
-                    Err(e) => {
-                        debug!(peer = %peer_id, %e, "send failed; will retry");
-                        unsent.push(frame);
+            if !failed && !exhausted && inflight.len() <= window / 2 {
+                let want = window - inflight.len();
+                let m = self.mailroom.clone();
+                let read =
+                    tokio::task::spawn_blocking(move || m.pending_from(&peer, cursor, want)).await;
+                let frames = match read {
+                    Ok(Ok(f)) => f,
+                    Ok(Err(e)) => {
+                        warn!(%e, "outbox unreadable");
                         failed = true;
+                        Vec::new()
                     }
+                    Err(_) => {
+                        failed = true;
+                        Vec::new()
+                    }
+                };
+                exhausted = frames.len() < want;
+                for f in frames {
+                    cursor = f.seq().saturating_add(1);
+                    let client = self.client.clone();
+                    inflight.push(async move {
+                        let r = client.send(peer_id, f.clone()).await;
+                        (f, r)
+                    });
                 }
             }
-            // Audited before the outbox forgets them: an acknowledged frame always has its
-            // event (a crash in between means a resend, a Duplicate, and the event again).
-            if !self.auditor.record(events).await {
-                warn!("audit log failing: acknowledged frames kept in the outbox");
-                return self.back_off(peer);
-            }
-            let m = self.mailroom.clone();
-            let _ = tokio::task::spawn_blocking(move || {
-                if let Err(e) = m.acknowledged(&peer, &acked) {
-                    warn!(%e, "acks not recorded; the frames will be resent");
+            let Some((frame, r)) = inflight.next().await else {
+                break;
+            };
+            match r {
+                Ok(ack) => {
+                    if let AckStatus::Refused(reason) = ack.status {
+                        warn!(peer = %peer_id, seq = ack.seq, ?reason, "frame refused by the peer");
+                    }
+                    acked.push(frame);
                 }
-            })
-            .await;
+                Err(e) => {
+                    debug!(peer = %peer_id, %e, "send failed; will retry");
+                    unsent.push(frame);
+                    failed = true;
+                }
+            }
+            if acked.len() >= window || (inflight.is_empty() && !acked.is_empty()) {
+                // One batch being forgotten at a time: wait for the previous one.
+                if let Some(h) = forgetting.take() {
+                    let _ = h.await;
+                }
+                forgetting = Some(self.forget(peer, std::mem::take(&mut acked)));
+            }
+        }
+        if let Some(h) = forgetting.take() {
+            let _ = h.await;
+        }
+        {
             if !failed {
-                // The peer answers: forget its backoff.
+                // The peer answers: forget its backoff; done if nothing new was queued.
                 if let Some(d) = self.due.get_mut(&peer) {
                     d.failures = 0;
                     d.delay = self.retry_min;
+                    d.at = Instant::now();
                 }
+                let m = self.mailroom.clone();
+                let more = tokio::task::spawn_blocking(move || m.pending(&peer, 1)).await;
+                if matches!(more, Ok(Ok(f)) if f.is_empty()) {
+                    self.due.remove(&peer);
+                }
+                return;
             }
             if failed {
                 // The peer may have moved (a restart on another port): refresh its
@@ -222,12 +246,45 @@ impl Sender {
                     .map_or(0, |d| d.failures)
                     .saturating_add(1);
                 if failures >= self.deposit_after && self.deposit(peer, &unsent).await {
-                    // The mailbox took custody; carry on with the next window.
-                    continue;
+                    // The mailbox took custody of what failed; the run loop comes back at
+                    // once for whatever else is queued (and finds the peer still down).
+                    if let Some(d) = self.due.get_mut(&peer) {
+                        d.at = Instant::now();
+                        d.failures = failures;
+                    }
+                    return;
                 }
-                return self.back_off(peer);
+                self.back_off(peer);
             }
         }
+    }
+
+    /// Audits the acknowledged frames, then forgets them, in the background: an
+    /// acknowledged frame always has its event before the outbox drops it (a crash in
+    /// between means a resend, a Duplicate, and the event again).
+    fn forget(
+        &self,
+        peer: Ed25519Public,
+        frames: Vec<talos_net::Frame>,
+    ) -> tokio::task::JoinHandle<()> {
+        let mut events = Vec::new();
+        for f in &frames {
+            super::commit::sent_events(&self.me, &peer, f, &mut events);
+        }
+        let seqs: Vec<u64> = frames.iter().map(|f| f.seq()).collect();
+        let (auditor, mailroom) = (self.auditor.clone(), self.mailroom.clone());
+        tokio::spawn(async move {
+            if !auditor.record(events).await {
+                warn!("audit log failing: acknowledged frames kept in the outbox");
+                return;
+            }
+            let _ = tokio::task::spawn_blocking(move || {
+                if let Err(e) = mailroom.acknowledged(&peer, &seqs) {
+                    warn!(%e, "acks not recorded; the frames will be resent");
+                }
+            })
+            .await;
+        })
     }
 
     fn back_off(&mut self, peer: Ed25519Public) {
