@@ -42,6 +42,10 @@ pub(super) struct Sender {
     deposit_after: u32,
     mailboxes: MailboxCache,
     due: HashMap<Ed25519Public, Due>,
+    /// Per peer, the seq below which every frame is acknowledged and forgotten: reading
+    /// the outbox from there skips the deleted frames' tombstones, which RocksDB would
+    /// otherwise walk on every pass until compaction.
+    cursors: HashMap<Ed25519Public, u64>,
 }
 
 impl Sender {
@@ -63,6 +67,7 @@ impl Sender {
             deposit_after: config.deposit_after.max(1),
             mailboxes: Arc::new(std::sync::Mutex::new(HashMap::new())),
             due: HashMap::new(),
+            cursors: HashMap::new(),
         }
     }
 
@@ -142,12 +147,13 @@ impl Sender {
             return;
         };
         let window = self.window;
-        let mut cursor = 0u64;
+        let mut cursor = self.cursors.get(&peer).copied().unwrap_or(0);
         let mut exhausted = false;
         let mut inflight = FuturesUnordered::new();
         let mut acked: Vec<talos_net::Frame> = Vec::new();
-        let mut forgetting: Option<tokio::task::JoinHandle<()>> = None;
+        let mut forgetting: Option<tokio::task::JoinHandle<Option<u64>>> = None;
         let mut unsent = Vec::new();
+        let mut unforgotten: Option<u64> = None;
         let mut failed = false;
         loop {
             if !failed && !exhausted && inflight.len() <= window / 2 {
@@ -195,14 +201,24 @@ impl Sender {
             }
             if acked.len() >= window || (inflight.is_empty() && !acked.is_empty()) {
                 // One batch being forgotten at a time: wait for the previous one.
-                if let Some(h) = forgetting.take() {
-                    let _ = h.await;
+                if let Some(h) = forgetting.take()
+                    && let Ok(Some(kept)) = h.await
+                {
+                    unforgotten = Some(unforgotten.map_or(kept, |u: u64| u.min(kept)));
                 }
                 forgetting = Some(self.forget(peer, std::mem::take(&mut acked)));
             }
         }
-        if let Some(h) = forgetting.take() {
-            let _ = h.await;
+        if let Some(h) = forgetting.take()
+            && let Ok(Some(kept)) = h.await
+        {
+            unforgotten = Some(unforgotten.map_or(kept, |u: u64| u.min(kept)));
+        }
+        if let Some(kept) = unforgotten {
+            // Acknowledged but not forgotten (the audit log or the store failed): offer
+            // them again later; the peer answers Duplicate and they are audited then.
+            self.cursors.insert(peer, kept);
+            return self.back_off(peer);
         }
         {
             if !failed {
@@ -212,12 +228,27 @@ impl Sender {
                     d.delay = self.retry_min;
                     d.at = Instant::now();
                 }
+                // Everything below the cursor is acknowledged and forgotten.
+                if self.cursors.len() >= self.max_peers && !self.cursors.contains_key(&peer) {
+                    self.cursors.clear();
+                }
+                self.cursors.insert(peer, cursor);
                 let m = self.mailroom.clone();
-                let more = tokio::task::spawn_blocking(move || m.pending(&peer, 1)).await;
+                let more =
+                    tokio::task::spawn_blocking(move || m.pending_from(&peer, cursor, 1)).await;
                 if matches!(more, Ok(Ok(f)) if f.is_empty()) {
                     self.due.remove(&peer);
                 }
                 return;
+            }
+            // Failed frames (and anything after them) are offered again from the first.
+            match unsent.iter().map(|f| f.seq()).min() {
+                Some(first) => {
+                    self.cursors.insert(peer, first.min(cursor));
+                }
+                None => {
+                    self.cursors.remove(&peer);
+                }
             }
             if failed {
                 // The peer may have moved (a restart on another port): refresh its
@@ -266,24 +297,29 @@ impl Sender {
         &self,
         peer: Ed25519Public,
         frames: Vec<talos_net::Frame>,
-    ) -> tokio::task::JoinHandle<()> {
+    ) -> tokio::task::JoinHandle<Option<u64>> {
         let mut events = Vec::new();
         for f in &frames {
             super::commit::sent_events(&self.me, &peer, f, &mut events);
         }
         let seqs: Vec<u64> = frames.iter().map(|f| f.seq()).collect();
+        let first = seqs.iter().copied().min();
         let (auditor, mailroom) = (self.auditor.clone(), self.mailroom.clone());
+        // Returns the first seq it could not forget (those frames stay in the outbox and
+        // must be offered again).
         tokio::spawn(async move {
             if !auditor.record(events).await {
                 warn!("audit log failing: acknowledged frames kept in the outbox");
-                return;
+                return first;
             }
-            let _ = tokio::task::spawn_blocking(move || {
-                if let Err(e) = mailroom.acknowledged(&peer, &seqs) {
+            match tokio::task::spawn_blocking(move || mailroom.acknowledged(&peer, &seqs)).await {
+                Ok(Ok(())) => None,
+                Ok(Err(e)) => {
                     warn!(%e, "acks not recorded; the frames will be resent");
+                    first
                 }
-            })
-            .await;
+                Err(_) => first,
+            }
         })
     }
 
