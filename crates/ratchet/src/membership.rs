@@ -322,3 +322,65 @@ impl Membership {
         self.closed
     }
 }
+
+impl Membership {
+    /// Appends the membership state (for [`crate::group::Group::encode`]).
+    pub(crate) fn encode_into(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.group.0);
+        out.extend_from_slice(self.creator.as_bytes());
+        out.extend_from_slice(&self.head);
+        out.extend_from_slice(&self.next_seq.to_be_bytes());
+        out.push(u8::from(self.closed));
+        for set in [&self.members, &self.invited] {
+            // Bounded by MAX_MEMBERS (256), so two bytes always suffice.
+            out.extend_from_slice(&u16::try_from(set.len()).unwrap_or(u16::MAX).to_be_bytes());
+            for m in set {
+                out.extend_from_slice(m.as_bytes());
+            }
+        }
+    }
+
+    /// Reads what [`Self::encode_into`] wrote, checking the bounds.
+    pub(crate) fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let group = GroupId(r.array("group id")?);
+        let key = |b: [u8; 32]| {
+            Ed25519Public::from_bytes(b).map_err(|_| DecodeError::Invalid("member key"))
+        };
+        let creator = key(r.array("creator")?)?;
+        let head = r.array("head")?;
+        let next_seq = r.u64("next seq")?;
+        let closed = match r.u8("closed")? {
+            0 => false,
+            1 => true,
+            _ => return Err(DecodeError::Invalid("closed flag")),
+        };
+        let mut sets = [BTreeSet::new(), BTreeSet::new()];
+        for set in &mut sets {
+            let n = usize::from(u16::from_be_bytes(r.array("member count")?));
+            if n > MAX_MEMBERS {
+                return Err(DecodeError::Invalid("member count"));
+            }
+            for _ in 0..n {
+                let m = key(r.array("member")?)?;
+                // Strictly ascending: the encoding stays canonical.
+                if set.last().is_some_and(|last| *last >= m) {
+                    return Err(DecodeError::Invalid("members out of order"));
+                }
+                set.insert(m);
+            }
+        }
+        let [members, invited] = sets;
+        if members.len() + invited.len() > MAX_MEMBERS || next_seq == 0 {
+            return Err(DecodeError::Invalid("membership"));
+        }
+        Ok(Self {
+            group,
+            creator,
+            members,
+            invited,
+            head,
+            next_seq,
+            closed,
+        })
+    }
+}
