@@ -6,24 +6,22 @@ use std::sync::{Arc, Mutex};
 
 use rocksdb::{Direction, IteratorMode, WriteBatch};
 use talos_identity::keys::IdentityKey;
-use talos_net::{AckStatus, Frame, FrameKind, RefuseReason};
+use talos_net::{AckStatus, Frame, FrameKind};
 use talos_primitives::Ed25519Public;
 use talos_ratchet::at_rest::{self, StorageKey};
 use talos_ratchet::{Envelope, PreKeyBundle, PreKeyStore, Session, SessionConfig, x3dh};
 use talos_store::Store;
-use talos_store::db::{CF_HELD, CF_INBOX, CF_OUTBOX, CF_SESSIONS, CF_STREAMS};
-use tracing::{debug, warn};
+use talos_store::db::{CF_INBOX, CF_OUTBOX, CF_SESSIONS, CF_STREAMS};
 use zeroize::Zeroizing;
 
 mod prekeys;
+mod receive;
 mod txn;
 
 pub use prekeys::PreKeyUpkeep;
 
 use crate::error::DeliveryError;
-use crate::layout::{
-    HELD_TOTAL, INBOX_NEXT, PREKEYS, amount, counter, frame_key, held_bytes, next_in, next_out,
-};
+use crate::layout::{PREKEYS, counter, frame_key, next_out};
 use txn::Txn;
 
 /// How far ahead of the next expected frame a peer's frames are held. Beyond it a frame is
@@ -307,180 +305,6 @@ impl Mailroom {
         Ok(())
     }
 
-    /// Takes a frame from `peer` (authenticated by the transport) and says what to answer.
-    pub fn receive(&self, peer: &Ed25519Public, frame: &Frame) -> Result<Receipt, DeliveryError> {
-        self.receive_many(&[(*peer, frame)])?
-            .pop()
-            .ok_or(DeliveryError::Corrupt("empty receive result"))
-    }
-
-    /// [`Self::receive`] for several frames with one synced write (group commit): the
-    /// receipts, in order, are valid once this returns; on an error nothing was written
-    /// and no frame may be acknowledged.
-    pub fn receive_many(
-        &self,
-        items: &[(Ed25519Public, &Frame)],
-    ) -> Result<Vec<Receipt>, DeliveryError> {
-        self.receive_group(items, false)
-    }
-
-    /// [`Self::receive_many`] for frames a mailbox hands on: `peer` is the original
-    /// sender as the mailbox claims it, so the transport has not authenticated it. The
-    /// session still does (an Initial message must be that sender's handshake, and a
-    /// ratchet message must decrypt under its session), and a frame that fails to open
-    /// never moves the stream on: a mailbox can delay frames, not make any be lost.
-    pub fn receive_relayed_many(
-        &self,
-        items: &[(Ed25519Public, &Frame)],
-    ) -> Result<Vec<Receipt>, DeliveryError> {
-        self.receive_group(items, true)
-    }
-
-    fn receive_group(
-        &self,
-        items: &[(Ed25519Public, &Frame)],
-        relayed: bool,
-    ) -> Result<Vec<Receipt>, DeliveryError> {
-        let mut prekeys = self.prekeys.lock().map_err(|_| DeliveryError::Poisoned)?;
-        let before = (*prekeys).clone();
-        let mut txn = Txn::new(&self.store);
-        let mut prekeys_changed = false;
-        let mut out = Vec::with_capacity(items.len());
-        for (peer, frame) in items {
-            match self.stage_receive(
-                &mut txn,
-                peer,
-                frame,
-                relayed,
-                &mut prekeys,
-                &mut prekeys_changed,
-            ) {
-                Ok(receipt) => out.push(receipt),
-                Err(e) => {
-                    // Nothing of the group is written: the prekeys go back too.
-                    *prekeys = before;
-                    return Err(e);
-                }
-            }
-        }
-        if prekeys_changed {
-            txn.put(
-                CF_STREAMS,
-                PREKEYS,
-                seal_prekeys(&self.storage_key, &prekeys),
-            )?;
-        }
-        if let Err(e) = txn.commit() {
-            // Nothing reached the disk: neither may the in-memory prekeys move on.
-            *prekeys = before;
-            return Err(e);
-        }
-        Ok(out)
-    }
-
-    fn stage_receive(
-        &self,
-        txn: &mut Txn<'_>,
-        peer: &Ed25519Public,
-        frame: &Frame,
-        relayed: bool,
-        prekeys: &mut PreKeyStore,
-        prekeys_changed: &mut bool,
-    ) -> Result<Receipt, DeliveryError> {
-        let expected = counter_in(txn, &next_in(peer))?;
-        let seq = frame.seq();
-        if seq < expected {
-            return Ok(Receipt::Ack(AckStatus::Duplicate));
-        }
-        if seq > expected {
-            if seq - expected > MAX_HELD_PER_PEER {
-                return Ok(Receipt::Later);
-            }
-            let key = frame_key(peer, seq);
-            let (mut mine, mut total) = held_amounts(txn, peer)?;
-            if let Some(held) = txn.get(CF_HELD, &key)? {
-                // A frame straight from its sender replaces one a mailbox handed on
-                // (which might be a mailbox's forgery); otherwise the first one stays.
-                if relayed || held.first() != Some(&HELD_RELAYED) {
-                    return Ok(Receipt::Ack(AckStatus::Duplicate));
-                }
-                let old = held.len() as u64;
-                mine = mine.saturating_sub(old);
-                total = total.saturating_sub(old);
-            }
-            let mut bytes = vec![if relayed { HELD_RELAYED } else { HELD_DIRECT }];
-            bytes.extend_from_slice(&frame.encode());
-            let len = bytes.len() as u64;
-            if mine.saturating_add(len) > MAX_HELD_BYTES_PER_PEER
-                || total.saturating_add(len) > MAX_HELD_BYTES_TOTAL
-            {
-                return Ok(Receipt::Later);
-            }
-            txn.put(CF_HELD, &key, bytes)?;
-            set_held_amounts(txn, peer, mine + len, total + len)?;
-            return Ok(Receipt::Ack(AckStatus::Accepted));
-        }
-
-        let mut session = self.load_session(txn, peer)?;
-        let mut inbox_next = counter_in(txn, INBOX_NEXT)?;
-        let status = match self.open_frame(peer, frame, &mut session, prekeys, prekeys_changed) {
-            Ok(plaintext) => {
-                self.put_inbox(txn, &mut inbox_next, peer, seq, &plaintext)?;
-                AckStatus::Accepted
-            }
-            Err(reason) if relayed => {
-                // Not the sender's frame as far as we can tell: nothing moves.
-                warn!(peer = %short_id(peer), seq, ?reason, "relayed frame refused");
-                return Ok(Receipt::Ack(AckStatus::Refused(reason)));
-            }
-            Err(reason) => {
-                warn!(peer = %short_id(peer), seq, ?reason, "frame refused");
-                AckStatus::Refused(reason)
-            }
-        };
-        // The stream moves on either way, then drains whatever the gap was holding back.
-        let mut expected = next(seq)?;
-        while let Some(bytes) = txn.get(CF_HELD, &frame_key(peer, expected))? {
-            txn.delete(CF_HELD, &frame_key(peer, expected))?;
-            let (mine, total) = held_amounts(txn, peer)?;
-            let len = bytes.len() as u64;
-            set_held_amounts(
-                txn,
-                peer,
-                mine.saturating_sub(len),
-                total.saturating_sub(len),
-            )?;
-            let (was_relayed, encoded) = match bytes.split_first() {
-                Some((flag, rest)) => (*flag == HELD_RELAYED, rest),
-                None => (false, &[][..]),
-            };
-            let outcome = Frame::parse(encoded)
-                .map_err(|_| RefuseReason::Malformed)
-                .and_then(|f| self.open_frame(peer, &f, &mut session, prekeys, prekeys_changed));
-            match outcome {
-                Ok(plaintext) => {
-                    self.put_inbox(txn, &mut inbox_next, peer, expected, &plaintext)?
-                }
-                Err(reason) if was_relayed => {
-                    // Dropped, and the stream waits for the sender's own copy.
-                    warn!(peer = %short_id(peer), seq = expected, ?reason, "held relayed frame refused");
-                    break;
-                }
-                Err(reason) => {
-                    warn!(peer = %short_id(peer), seq = expected, ?reason, "held frame refused")
-                }
-            }
-            expected = next(expected)?;
-        }
-        txn.put(CF_STREAMS, &next_in(peer), expected.to_be_bytes().to_vec())?;
-        txn.put(CF_STREAMS, INBOX_NEXT, inbox_next.to_be_bytes().to_vec())?;
-        if let Some(record) = &session {
-            self.put_session(txn, peer, record)?;
-        }
-        debug!(peer = %short_id(peer), seq, next = expected, "frame delivered");
-        Ok(Receipt::Ack(status))
-    }
-
     /// Up to `max` inbox messages from index `from` on.
     pub fn inbox(&self, from: u64, max: usize) -> Result<Vec<Delivered>, DeliveryError> {
         let iter = self.store.db().iterator_cf(
@@ -510,63 +334,6 @@ impl Mailroom {
             });
         }
         Ok(out)
-    }
-
-    /// Decrypts one in-order frame against the session, starting one from an initial
-    /// message. On error nothing changed: ratchet decryption and `respond` are
-    /// transactional.
-    fn open_frame(
-        &self,
-        peer: &Ed25519Public,
-        frame: &Frame,
-        session: &mut Option<SessionRecord>,
-        prekeys: &mut PreKeyStore,
-        prekeys_changed: &mut bool,
-    ) -> Result<Zeroizing<Vec<u8>>, RefuseReason> {
-        let envelope = Envelope::parse(frame.body()).map_err(|_| RefuseReason::Malformed)?;
-        match (frame.kind(), envelope) {
-            (FrameKind::Initial, Envelope::Initial(initial)) => {
-                // The handshake must come from the key the transport authenticated.
-                if &initial.identity != peer {
-                    return Err(RefuseReason::Unauthorized);
-                }
-                let id = initial.handshake_id();
-                if let Some(record) = session.as_mut().filter(|r| r.handshake == Some(id)) {
-                    let mut staged = record.session.clone();
-                    let plaintext = staged
-                        .decrypt(&initial.message)
-                        .map(Zeroizing::new)
-                        .map_err(|_| RefuseReason::Malformed)?;
-                    let body = unseal_seq(plaintext, frame.seq())?;
-                    record.session = staged;
-                    return Ok(body);
-                }
-                let mut staged = prekeys.clone();
-                let (new, plaintext) =
-                    x3dh::respond(&self.identity, &mut staged, &initial, self.config)
-                        .map_err(|_| RefuseReason::Malformed)?;
-                let plaintext = unseal_seq(Zeroizing::new(plaintext), frame.seq())?;
-                *prekeys = staged;
-                *prekeys_changed = true;
-                *session = Some(SessionRecord {
-                    handshake: Some(id),
-                    session: new,
-                });
-                Ok(plaintext)
-            }
-            (FrameKind::Ratchet, Envelope::Message(message)) => {
-                let record = session.as_mut().ok_or(RefuseReason::NoSession)?;
-                let mut staged = record.session.clone();
-                let plaintext = staged
-                    .decrypt(&message)
-                    .map(Zeroizing::new)
-                    .map_err(|_| RefuseReason::Malformed)?;
-                let body = unseal_seq(plaintext, frame.seq())?;
-                record.session = staged;
-                Ok(body)
-            }
-            _ => Err(RefuseReason::Malformed),
-        }
     }
 
     fn load_session(
@@ -636,35 +403,6 @@ impl Mailroom {
         *inbox_next = next(index)?;
         Ok(())
     }
-}
-
-/// Splits the sealed seq off a decrypted body; a frame under the wrong seq is refused
-/// (and the caller keeps the session as it was).
-fn unseal_seq(plaintext: Zeroizing<Vec<u8>>, seq: u64) -> Result<Zeroizing<Vec<u8>>, RefuseReason> {
-    match plaintext.split_first_chunk::<8>() {
-        Some((sealed, body)) if u64::from_be_bytes(*sealed) == seq => {
-            Ok(Zeroizing::new(body.to_vec()))
-        }
-        _ => Err(RefuseReason::Malformed),
-    }
-}
-
-fn held_amounts(txn: &Txn<'_>, peer: &Ed25519Public) -> Result<(u64, u64), DeliveryError> {
-    let corrupt = DeliveryError::Corrupt("held byte count");
-    let mine = amount(txn.get(CF_STREAMS, &held_bytes(peer))?).ok_or(corrupt)?;
-    let total = amount(txn.get(CF_STREAMS, HELD_TOTAL)?)
-        .ok_or(DeliveryError::Corrupt("held byte count"))?;
-    Ok((mine, total))
-}
-
-fn set_held_amounts(
-    txn: &mut Txn<'_>,
-    peer: &Ed25519Public,
-    mine: u64,
-    total: u64,
-) -> Result<(), DeliveryError> {
-    txn.put(CF_STREAMS, &held_bytes(peer), mine.to_be_bytes().to_vec())?;
-    txn.put(CF_STREAMS, HELD_TOTAL, total.to_be_bytes().to_vec())
 }
 
 fn counter_in(txn: &Txn<'_>, key: &[u8]) -> Result<u64, DeliveryError> {
