@@ -20,6 +20,7 @@ use talos_store::Store;
 use talos_store::db::CF_MAILBOX;
 
 use crate::error::DeliveryError;
+use crate::layout::amount;
 
 /// Frames held for one recipient.
 pub const MAX_FRAMES_PER_RECIPIENT: u64 = 4096;
@@ -47,13 +48,9 @@ fn frame_key(r: &Ed25519Public, sender: &Ed25519Public, seq: u64) -> Vec<u8> {
     .concat()
 }
 
-fn u64_of(v: Option<Vec<u8>>) -> Result<u64, DeliveryError> {
-    match v {
-        None => Ok(0),
-        Some(b) => <[u8; 8]>::try_from(b.as_slice())
-            .map(u64::from_be_bytes)
-            .map_err(|_| DeliveryError::Corrupt("mailbox counter")),
-    }
+/// A stored count (0 when absent).
+fn u64_at(store: &Store, key: &[u8]) -> Result<u64, DeliveryError> {
+    amount(store.get(CF_MAILBOX, key)?).ok_or(DeliveryError::Corrupt("mailbox counter"))
 }
 
 /// Per-recipient usage: (frames, bytes).
@@ -100,7 +97,7 @@ impl Mailbox {
         if self.store.get(CF_MAILBOX, &key)?.is_some() {
             return Ok(true);
         }
-        let n = u64_of(self.store.get(CF_MAILBOX, RECIPIENTS)?)?;
+        let n = u64_at(&self.store, RECIPIENTS)?;
         if n >= MAX_RECIPIENTS {
             return Ok(false);
         }
@@ -149,7 +146,7 @@ impl Mailbox {
         }
         let encoded = deposit.inner.encode();
         let len = encoded.len() as u64;
-        let total = u64_of(self.store.get(CF_MAILBOX, TOTAL)?)?;
+        let total = u64_at(&self.store, TOTAL)?;
         if frames >= MAX_FRAMES_PER_RECIPIENT
             || bytes.saturating_add(len) > MAX_BYTES_PER_RECIPIENT
             || total.saturating_add(len) > MAX_BYTES_TOTAL
@@ -206,7 +203,7 @@ impl Mailbox {
         let _g = self.lock.lock().map_err(|_| DeliveryError::Poisoned)?;
         let rkey = recipient_key(recipient);
         let (mut frames, mut bytes) = usage(self.store.get(CF_MAILBOX, &rkey)?)?.unwrap_or((0, 0));
-        let mut total = u64_of(self.store.get(CF_MAILBOX, TOTAL)?)?;
+        let mut total = u64_at(&self.store, TOTAL)?;
         let cf = self.store.cf(CF_MAILBOX)?;
         let mut batch = WriteBatch::default();
         for (sender, seq) in done {

@@ -22,8 +22,6 @@ use tracing::warn;
 
 /// Event groups waiting for the writer.
 const QUEUE: usize = 1024;
-/// Most requests folded into one append.
-const MAX_GROUP: usize = 256;
 
 struct Request {
     events: Vec<EventKind>,
@@ -83,13 +81,7 @@ impl Auditor {
 async fn writer(identity: IdentityKey, log: Arc<AuditLog>, mut rx: mpsc::Receiver<Request>) {
     let agent = identity.did();
     while let Some(first) = rx.recv().await {
-        let mut group = vec![first];
-        while group.len() < MAX_GROUP {
-            match rx.try_recv() {
-                Ok(r) => group.push(r),
-                Err(_) => break,
-            }
-        }
+        let mut group = super::commit::gather(first, &mut rx);
         let (log2, id, agent2) = (log.clone(), identity.clone(), agent);
         let kinds: Vec<Vec<EventKind>> = group
             .iter_mut()

@@ -29,7 +29,7 @@ pub(super) struct SendJob {
 }
 
 /// Takes up to `MAX_GROUP - 1` more items that are already queued, without waiting.
-fn gather<T>(first: T, rx: &mut mpsc::Receiver<T>) -> Vec<T> {
+pub(super) fn gather<T>(first: T, rx: &mut mpsc::Receiver<T>) -> Vec<T> {
     let mut group = vec![first];
     while group.len() < MAX_GROUP {
         match rx.try_recv() {

@@ -377,7 +377,7 @@ impl Sender {
             let m = self.mailroom.clone();
             let _ = tokio::task::spawn_blocking(move || m.acknowledged(&peer, &taken)).await;
             if all {
-                debug!(peer = %short(&peer), n = frames.len(), "frames left with a mailbox");
+                debug!(%mailbox_id, n = frames.len(), "frames left with a mailbox");
                 return true;
             }
         }
@@ -390,8 +390,4 @@ async fn sleep_until(at: Option<Instant>) {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
     }
-}
-
-fn short(peer: &Ed25519Public) -> String {
-    hex::encode(peer.as_bytes().get(..8).unwrap_or_default())
 }
