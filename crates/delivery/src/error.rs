@@ -42,6 +42,21 @@ pub enum DeliveryError {
     /// The group this message was written with failed; nothing of it was stored.
     #[error("not stored: {0}")]
     Unavailable(String),
+    /// A group operation was refused by the group's rules (membership, keys).
+    #[error("group: {0}")]
+    Group(#[from] talos_ratchet::group::GroupError),
+    /// No such group on this node (or no invitation to it).
+    #[error("unknown group {0}")]
+    UnknownGroup(String),
+    /// Only the group's creator may do this: it orders the membership log.
+    #[error("only the group's creator may {0}")]
+    NotCreator(&'static str),
+    /// The operation does not fit the group's current state.
+    #[error("group state: {0}")]
+    GroupState(&'static str),
+    /// A bound of the group store is reached.
+    #[error("group limit reached: {0}")]
+    GroupLimit(&'static str),
     /// A lock was poisoned by a panic elsewhere; the state on disk is intact.
     #[error("delivery state lock poisoned")]
     Poisoned,

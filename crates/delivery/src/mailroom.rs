@@ -9,16 +9,24 @@ use talos_identity::keys::IdentityKey;
 use talos_net::{AckStatus, Frame, FrameKind};
 use talos_primitives::Ed25519Public;
 use talos_ratchet::at_rest::{self, StorageKey};
+use talos_ratchet::membership::GroupId;
 use talos_ratchet::{Envelope, PreKeyBundle, PreKeyStore, Session, SessionConfig, x3dh};
 use talos_store::Store;
 use talos_store::db::{CF_INBOX, CF_OUTBOX, CF_SESSIONS, CF_STREAMS};
 use zeroize::Zeroizing;
 
+mod group_store;
+mod groups;
 mod prekeys;
 mod receive;
 mod txn;
 
+pub use group_store::{
+    MAX_GROUPS, MAX_INVITATION_EVENTS, MAX_INVITATIONS, MAX_QUEUED, MAX_WAITING,
+};
+pub use groups::{GroupView, Invitation};
 pub use prekeys::PreKeyUpkeep;
+pub use txn::Touched;
 
 use crate::error::DeliveryError;
 use crate::layout::{PREKEYS, counter, frame_key, next_out};
@@ -49,8 +57,11 @@ pub struct Delivered {
     pub index: u64,
     /// Who sent it (authenticated by the transport and by the session).
     pub peer: Ed25519Public,
-    /// Its sequence number on that peer's stream.
+    /// Its sequence number on that peer's stream (for a group message: its iteration on
+    /// the sender's chain).
     pub seq: u64,
+    /// The group, for a group message.
+    pub group: Option<GroupId>,
     /// The plaintext.
     pub body: Zeroizing<Vec<u8>>,
 }
@@ -76,9 +87,15 @@ pub enum Receipt {
 
 /// A session and the handshake it came from (responder side), so that a resent initial
 /// message is decrypted on the session it already made instead of starting another.
+///
+/// `retired` is the other half of a simultaneous initiation (both sides started a session
+/// before either saw the other's; group traffic makes that common): both sides keep the
+/// same one for sending (`simultaneous::resolve`), and the other only opens the frames
+/// the peer had already encrypted under it. It goes once the active session opens a frame.
 struct SessionRecord {
     handshake: Option<[u8; 32]>,
     session: Session,
+    retired: Option<Session>,
 }
 
 /// Sessions, outbox, inbox and reordering for one node.
@@ -88,7 +105,11 @@ pub struct Mailroom {
     storage_key: StorageKey,
     config: SessionConfig,
     prekeys: Mutex<PreKeyStore>,
+    woken: Mutex<Touched>,
 }
+
+/// Peers kept for the node to wake; past it the sender's periodic outbox rescan finds them.
+const MAX_WOKEN: usize = 4096;
 
 impl core::fmt::Debug for Mailroom {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -133,6 +154,7 @@ impl Mailroom {
             storage_key,
             config,
             prekeys: Mutex::new(prekeys),
+            woken: Mutex::new(Touched::default()),
         })
     }
 
@@ -174,7 +196,7 @@ impl Mailroom {
         let mut txn = Txn::new(&self.store);
         let mut out = Vec::with_capacity(items.len());
         for (peer, bundle, plaintext) in items {
-            out.push(self.stage_send(&mut txn, peer, *bundle, plaintext));
+            out.push(self.stage_send(&mut txn, peer, *bundle, groups::CONTENT_AGENT, plaintext));
         }
         txn.commit()?;
         Ok(out)
@@ -185,6 +207,7 @@ impl Mailroom {
         txn: &mut Txn<'_>,
         peer: &Ed25519Public,
         bundle: Option<&PreKeyBundle>,
+        content: u8,
         plaintext: &[u8],
     ) -> Result<Frame, DeliveryError> {
         let mut rng = rand::rng();
@@ -202,14 +225,17 @@ impl Mailroom {
                 SessionRecord {
                     handshake: None,
                     session,
+                    retired: None,
                 }
             }
         };
         // The stream seq is sealed inside the ciphertext, so nobody who relays the frame
-        // (a mailbox) can hand it on under another seq.
+        // (a mailbox) can hand it on under another seq; then the content type (a message
+        // for the agent, or group traffic).
         let seq = counter_in(txn, &next_out(peer))?;
-        let mut sealed = Zeroizing::new(Vec::with_capacity(8 + plaintext.len()));
+        let mut sealed = Zeroizing::new(Vec::with_capacity(9 + plaintext.len()));
         sealed.extend_from_slice(&seq.to_be_bytes());
+        sealed.push(content);
         sealed.extend_from_slice(plaintext);
         let envelope = record
             .session
@@ -322,18 +348,49 @@ impl Mailroom {
             let (peer, rest) = opened
                 .split_first_chunk::<32>()
                 .ok_or(DeliveryError::Corrupt("inbox entry"))?;
-            let (seq, body) = rest
+            let (seq, rest) = rest
                 .split_first_chunk::<8>()
                 .ok_or(DeliveryError::Corrupt("inbox entry"))?;
+            let (group, body) = match rest.split_first() {
+                Some((0, body)) => (None, body),
+                Some((1, rest)) => {
+                    let (g, body) = rest
+                        .split_first_chunk::<32>()
+                        .ok_or(DeliveryError::Corrupt("inbox group"))?;
+                    (Some(GroupId(*g)), body)
+                }
+                _ => return Err(DeliveryError::Corrupt("inbox entry kind")),
+            };
             out.push(Delivered {
                 index,
                 peer: Ed25519Public::from_bytes(*peer)
                     .map_err(|_| DeliveryError::Corrupt("inbox peer"))?,
                 seq: u64::from_be_bytes(*seq),
+                group,
                 body: Zeroizing::new(body.to_vec()),
             });
         }
         Ok(out)
+    }
+
+    /// Peers whose outbox grew through group traffic since the last call, and whether
+    /// group sends wait for a session (the node then looks up those peers' bundles).
+    pub fn take_woken(&self) -> Touched {
+        match self.woken.lock() {
+            Ok(mut w) => std::mem::take(&mut *w),
+            Err(_) => Touched::default(),
+        }
+    }
+
+    fn note_woken(&self, touched: Touched) {
+        if let Ok(mut w) = self.woken.lock() {
+            for p in touched.peers {
+                if w.peers.len() < MAX_WOKEN && !w.peers.contains(&p) {
+                    w.peers.push(p);
+                }
+            }
+            w.queued |= touched.queued;
+        }
     }
 
     fn load_session(
@@ -346,17 +403,33 @@ impl Mailroom {
         };
         let bytes = at_rest::open(&self.storage_key, &session_context(peer), &sealed)
             .map_err(|_| DeliveryError::Corrupt("session does not unseal"))?;
+        // flags(1: bit 0 handshake, bit 1 retired) ‖ handshake(32) ‖ state, or with a
+        // retired session: ... ‖ len(4) ‖ state ‖ retired state.
         let (flag, rest) = bytes
             .split_first()
             .ok_or(DeliveryError::Corrupt("session"))?;
-        let (hs, state) = rest
+        let (hs, rest) = rest
             .split_first_chunk::<32>()
             .ok_or(DeliveryError::Corrupt("session"))?;
-        let session =
-            Session::decode(state).map_err(|_| DeliveryError::Corrupt("session state"))?;
+        let decode =
+            |b: &[u8]| Session::decode(b).map_err(|_| DeliveryError::Corrupt("session state"));
+        let (session, retired) = if flag & 2 == 0 {
+            (decode(rest)?, None)
+        } else {
+            let (len, rest) = rest
+                .split_first_chunk::<4>()
+                .ok_or(DeliveryError::Corrupt("session"))?;
+            let len = u32::from_be_bytes(*len) as usize;
+            if rest.len() < len {
+                return Err(DeliveryError::Corrupt("session"));
+            }
+            let (active, retired) = rest.split_at(len);
+            (decode(active)?, Some(decode(retired)?))
+        };
         Ok(Some(SessionRecord {
-            handshake: (*flag == 1).then_some(*hs),
+            handshake: (flag & 1 == 1).then_some(*hs),
             session,
+            retired,
         }))
     }
 
@@ -367,10 +440,20 @@ impl Mailroom {
         record: &SessionRecord,
     ) -> Result<(), DeliveryError> {
         let state = record.session.encode();
-        let mut plain = Zeroizing::new(Vec::with_capacity(33 + state.len()));
-        plain.push(u8::from(record.handshake.is_some()));
+        let mut plain = Zeroizing::new(Vec::with_capacity(37 + 2 * state.len()));
+        plain
+            .push(u8::from(record.handshake.is_some()) | (u8::from(record.retired.is_some()) << 1));
         plain.extend_from_slice(&record.handshake.unwrap_or([0; 32]));
-        plain.extend_from_slice(&state);
+        match &record.retired {
+            None => plain.extend_from_slice(&state),
+            Some(retired) => {
+                let len = u32::try_from(state.len())
+                    .map_err(|_| DeliveryError::Corrupt("session state too large"))?;
+                plain.extend_from_slice(&len.to_be_bytes());
+                plain.extend_from_slice(&state);
+                plain.extend_from_slice(&retired.encode());
+            }
+        }
         let sealed = at_rest::seal(
             &mut rand::rng(),
             &self.storage_key,
@@ -386,12 +469,21 @@ impl Mailroom {
         inbox_next: &mut u64,
         peer: &Ed25519Public,
         seq: u64,
+        group: Option<&GroupId>,
         plaintext: &[u8],
     ) -> Result<(), DeliveryError> {
         let index = *inbox_next;
-        let mut plain = Zeroizing::new(Vec::with_capacity(40 + plaintext.len()));
+        // peer ‖ seq ‖ 0 ‖ body, or peer ‖ seq ‖ 1 ‖ group ‖ body.
+        let mut plain = Zeroizing::new(Vec::with_capacity(73 + plaintext.len()));
         plain.extend_from_slice(peer.as_bytes());
         plain.extend_from_slice(&seq.to_be_bytes());
+        match group {
+            None => plain.push(0),
+            Some(g) => {
+                plain.push(1);
+                plain.extend_from_slice(&g.0);
+            }
+        }
         plain.extend_from_slice(plaintext);
         let sealed = at_rest::seal(
             &mut rand::rng(),

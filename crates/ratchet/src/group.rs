@@ -22,6 +22,7 @@ use crate::message::{MAX_PLAINTEXT_LEN, VERSION};
 use crate::session::MAX_SKIP;
 
 mod state;
+pub mod wire;
 
 const KIND_DISTRIBUTION: u8 = 0x20;
 const KIND_GROUP_MESSAGE: u8 = 0x21;

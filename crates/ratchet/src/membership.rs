@@ -74,6 +74,8 @@ pub struct MembershipEvent {
 }
 
 const SIGNED_LEN: usize = 3 + 32 + 8 + 32 + 32 + 32;
+/// The length of every encoded event (the signed fields and the signature).
+pub const EVENT_LEN: usize = SIGNED_LEN + 64;
 
 impl MembershipEvent {
     /// Builds and signs an event.
@@ -300,6 +302,16 @@ impl Membership {
     /// Current members.
     pub const fn members(&self) -> &BTreeSet<Ed25519Public> {
         &self.members
+    }
+
+    /// Pending invitations (invited, not yet joined).
+    pub const fn invited(&self) -> &BTreeSet<Ed25519Public> {
+        &self.invited
+    }
+
+    /// The creator: the only member who may remove others or close the group.
+    pub const fn creator(&self) -> Ed25519Public {
+        self.creator
     }
 
     /// Whether `key` is a member.

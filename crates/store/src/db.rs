@@ -39,9 +39,12 @@ pub const CF_HELD: &str = "held";
 pub const CF_STREAMS: &str = "streams";
 /// Column family: the mailbox service: ciphertext frames held for registered recipients.
 pub const CF_MAILBOX: &str = "mailbox";
+/// Column family: sender-key groups (sealed state, membership logs, invitations, items
+/// waiting for their epoch, group sends waiting for a session).
+pub const CF_GROUPS: &str = "groups";
 
 // Only ever append: RocksDB refuses to open a database without naming every family it has.
-const FAMILIES: [&str; 17] = [
+const FAMILIES: [&str; 18] = [
     CF_META,
     CF_LEAVES,
     CF_NODES,
@@ -59,6 +62,7 @@ const FAMILIES: [&str; 17] = [
     CF_HELD,
     CF_STREAMS,
     CF_MAILBOX,
+    CF_GROUPS,
 ];
 
 /// Why a store operation failed.

@@ -7,7 +7,10 @@
 //! - `POST /v1/messages` `{"to": did, "data": base64}` → `{"seq": n}` once durable;
 //! - `GET /v1/messages?from=i&max=n&wait_ms=t` → `{"messages": [...], "next": i}`, a
 //!   long-poll when `wait_ms` > 0;
-//! - `GET /v1/peers`: connected peers.
+//! - `GET /v1/peers`: connected peers;
+//! - `/v1/groups...`: sender-key groups (see [`groups`]).
+
+mod groups;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -72,6 +75,7 @@ pub fn router(node: Arc<Node>, token: &str) -> Router {
         .route("/v1/node", get(node_info))
         .route("/v1/messages", get(read_messages).post(send_message))
         .route("/v1/peers", get(peers))
+        .merge(groups::routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), authorize));
     Router::new()
         .route("/health/live", get(|| async { "ok" }))
@@ -169,6 +173,8 @@ struct Message {
     index: u64,
     from: String,
     seq: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group: Option<String>,
     data: String,
 }
 
@@ -191,6 +197,7 @@ async fn read_messages(
             index: d.index,
             from: did_key::encode(&d.peer),
             seq: d.seq,
+            group: d.group.map(|g| hex::encode(g.0)),
             data: B64.encode(&d.body[..]),
         })
         .collect();

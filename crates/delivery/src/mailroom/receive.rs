@@ -4,11 +4,13 @@
 
 use talos_net::{AckStatus, Frame, FrameKind, RefuseReason};
 use talos_primitives::Ed25519Public;
-use talos_ratchet::{Envelope, PreKeyStore, x3dh};
+use talos_ratchet::session::Role;
+use talos_ratchet::{Envelope, PreKeyStore, simultaneous, x3dh};
 use talos_store::db::{CF_HELD, CF_STREAMS};
 use tracing::{debug, warn};
 use zeroize::Zeroizing;
 
+use super::groups::{CONTENT_AGENT, CONTENT_GROUP};
 use super::txn::Txn;
 use super::{
     HELD_DIRECT, HELD_RELAYED, MAX_HELD_BYTES_PER_PEER, MAX_HELD_BYTES_TOTAL, MAX_HELD_PER_PEER,
@@ -81,10 +83,13 @@ impl Mailroom {
                 seal_prekeys(&self.storage_key, &prekeys),
             )?;
         }
-        if let Err(e) = txn.commit() {
-            // Nothing reached the disk: neither may the in-memory prekeys move on.
-            *prekeys = before;
-            return Err(e);
+        match txn.commit() {
+            Ok(touched) => self.note_woken(touched),
+            Err(e) => {
+                // Nothing reached the disk: neither may the in-memory prekeys move on.
+                *prekeys = before;
+                return Err(e);
+            }
         }
         Ok(out)
     }
@@ -136,7 +141,7 @@ impl Mailroom {
         let mut inbox_next = counter_in(txn, INBOX_NEXT)?;
         let status = match self.open_frame(peer, frame, &mut session, prekeys, prekeys_changed) {
             Ok(plaintext) => {
-                self.put_inbox(txn, &mut inbox_next, peer, seq, &plaintext)?;
+                self.take_plaintext(txn, &mut inbox_next, peer, seq, &plaintext, &mut session)?;
                 AckStatus::Accepted
             }
             Err(reason) if relayed => {
@@ -169,9 +174,14 @@ impl Mailroom {
                 .map_err(|_| RefuseReason::Malformed)
                 .and_then(|f| self.open_frame(peer, &f, &mut session, prekeys, prekeys_changed));
             match outcome {
-                Ok(plaintext) => {
-                    self.put_inbox(txn, &mut inbox_next, peer, expected, &plaintext)?
-                }
+                Ok(plaintext) => self.take_plaintext(
+                    txn,
+                    &mut inbox_next,
+                    peer,
+                    expected,
+                    &plaintext,
+                    &mut session,
+                )?,
                 Err(reason) if was_relayed => {
                     // Dropped, and the stream waits for the sender's own copy.
                     warn!(peer = %short_id(peer), seq = expected, ?reason, "held relayed frame refused");
@@ -190,6 +200,36 @@ impl Mailroom {
         }
         debug!(peer = %short_id(peer), seq, next = expected, "frame delivered");
         Ok(Receipt::Ack(status))
+    }
+
+    /// Where an opened message goes: the agent's inbox, or the group layer.
+    fn take_plaintext(
+        &self,
+        txn: &mut Txn<'_>,
+        inbox_next: &mut u64,
+        peer: &Ed25519Public,
+        seq: u64,
+        plaintext: &[u8],
+        session: &mut Option<SessionRecord>,
+    ) -> Result<(), DeliveryError> {
+        match plaintext.split_first() {
+            Some((&CONTENT_AGENT, body)) => self.put_inbox(txn, inbox_next, peer, seq, None, body),
+            Some((&CONTENT_GROUP, item)) => {
+                // Group handling may send to this same peer (an echo, a sender key), which
+                // moves the session on through the staged writes: hand it our copy first
+                // and take its copy back after.
+                if let Some(record) = session.as_ref() {
+                    self.put_session(txn, peer, record)?;
+                }
+                self.stage_group_item(txn, inbox_next, peer, seq, item)?;
+                *session = self.load_session(txn, peer)?;
+                Ok(())
+            }
+            _ => {
+                warn!(peer = %short_id(peer), seq, "message of an unknown content type dropped");
+                Ok(())
+            }
+        }
     }
 
     /// Decrypts one in-order frame against the session, starting one from an initial
@@ -211,43 +251,89 @@ impl Mailroom {
                     return Err(RefuseReason::Unauthorized);
                 }
                 let id = initial.handshake_id();
-                if let Some(record) = session.as_mut().filter(|r| r.handshake == Some(id)) {
-                    let mut staged = record.session.clone();
-                    let plaintext = staged
-                        .decrypt(&initial.message)
-                        .map(Zeroizing::new)
-                        .map_err(|_| RefuseReason::Malformed)?;
-                    let body = unseal_seq(plaintext, frame.seq())?;
-                    record.session = staged;
-                    return Ok(body);
+                if let Some(record) = session.as_mut() {
+                    if record.handshake == Some(id) {
+                        let mut staged = record.session.clone();
+                        let body = open_with(&mut staged, &initial.message, frame.seq())?;
+                        record.session = staged;
+                        return Ok(body);
+                    }
+                    // A resent initial of the half we retired in a simultaneous start.
+                    if let Some(retired) = record
+                        .retired
+                        .as_mut()
+                        .filter(|r| r.role() == Role::Responder && r.handshake_id() == &id)
+                    {
+                        let mut staged = retired.clone();
+                        let body = open_with(&mut staged, &initial.message, frame.seq())?;
+                        *retired = staged;
+                        return Ok(body);
+                    }
                 }
                 let mut staged = prekeys.clone();
                 let (new, plaintext) =
                     x3dh::respond(&self.identity, &mut staged, &initial, self.config)
                         .map_err(|_| RefuseReason::Malformed)?;
                 let plaintext = unseal_seq(Zeroizing::new(plaintext), frame.seq())?;
+                let record = match session.as_ref() {
+                    // We had started a session too, and the peer has not answered it:
+                    // both started at once. Both sides keep the same one.
+                    Some(ours)
+                        if ours.session.role() == Role::Initiator && ours.session.is_pending() =>
+                    {
+                        let accepted_hs = *new.handshake_id();
+                        let r = simultaneous::resolve(ours.session.clone(), new)
+                            .map_err(|_| RefuseReason::Unauthorized)?;
+                        SessionRecord {
+                            handshake: (r.active.role() == Role::Responder).then_some(accepted_hs),
+                            session: r.active,
+                            retired: Some(r.retired),
+                        }
+                    }
+                    // Otherwise the peer started over (lost its state): the new one wins.
+                    _ => SessionRecord {
+                        handshake: Some(id),
+                        session: new,
+                        retired: None,
+                    },
+                };
                 *prekeys = staged;
                 *prekeys_changed = true;
-                *session = Some(SessionRecord {
-                    handshake: Some(id),
-                    session: new,
-                });
+                *session = Some(record);
                 Ok(plaintext)
             }
             (FrameKind::Ratchet, Envelope::Message(message)) => {
                 let record = session.as_mut().ok_or(RefuseReason::NoSession)?;
                 let mut staged = record.session.clone();
-                let plaintext = staged
-                    .decrypt(&message)
-                    .map(Zeroizing::new)
-                    .map_err(|_| RefuseReason::Malformed)?;
-                let body = unseal_seq(plaintext, frame.seq())?;
-                record.session = staged;
+                if let Ok(body) = open_with(&mut staged, &message, frame.seq()) {
+                    record.session = staged;
+                    // The peer now writes under the active session; in-order streams
+                    // mean nothing under the retired one can follow.
+                    record.retired = None;
+                    return Ok(body);
+                }
+                let retired = record.retired.as_mut().ok_or(RefuseReason::Malformed)?;
+                let mut staged = retired.clone();
+                let body = open_with(&mut staged, &message, frame.seq())?;
+                *retired = staged;
                 Ok(body)
             }
             _ => Err(RefuseReason::Malformed),
         }
     }
+}
+
+/// Decrypts on a staged session (the caller keeps it only on success).
+fn open_with(
+    session: &mut talos_ratchet::Session,
+    message: &talos_ratchet::Message,
+    seq: u64,
+) -> Result<Zeroizing<Vec<u8>>, RefuseReason> {
+    let plaintext = session
+        .decrypt(message)
+        .map(Zeroizing::new)
+        .map_err(|_| RefuseReason::Malformed)?;
+    unseal_seq(plaintext, seq)
 }
 
 /// Splits the sealed seq off a decrypted body; a frame under the wrong seq is refused

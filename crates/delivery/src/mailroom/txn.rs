@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use rocksdb::WriteBatch;
+use talos_primitives::Ed25519Public;
 use talos_store::Store;
 
 use crate::error::DeliveryError;
@@ -14,6 +15,17 @@ pub(super) struct Txn<'a> {
     store: &'a Store,
     batch: WriteBatch,
     overlay: HashMap<(&'static str, Vec<u8>), Option<Vec<u8>>>,
+    touched: Touched,
+}
+
+/// What a commit left for the node to do: peers with new outbox frames it staged on its
+/// own (group traffic), and whether group sends wait for a session.
+#[derive(Debug, Default)]
+pub struct Touched {
+    /// Peers to wake the sender for.
+    pub peers: Vec<Ed25519Public>,
+    /// Some group send was queued for a peer without a session.
+    pub queued: bool,
 }
 
 impl<'a> Txn<'a> {
@@ -22,6 +34,7 @@ impl<'a> Txn<'a> {
             store,
             batch: WriteBatch::default(),
             overlay: HashMap::new(),
+            touched: Touched::default(),
         }
     }
 
@@ -54,11 +67,24 @@ impl<'a> Txn<'a> {
         Ok(())
     }
 
-    /// One synced write of everything staged.
-    pub(super) fn commit(self) -> Result<(), DeliveryError> {
-        if self.overlay.is_empty() {
-            return Ok(());
+    /// Notes a peer whose outbox this commit adds to.
+    pub(super) fn touch(&mut self, peer: Ed25519Public) {
+        if !self.touched.peers.contains(&peer) {
+            self.touched.peers.push(peer);
         }
-        Ok(self.store.write(self.batch, true)?)
+    }
+
+    /// Notes that a group send was queued for a peer without a session.
+    pub(super) fn touch_queue(&mut self) {
+        self.touched.queued = true;
+    }
+
+    /// One synced write of everything staged.
+    pub(super) fn commit(self) -> Result<Touched, DeliveryError> {
+        if self.overlay.is_empty() {
+            return Ok(self.touched);
+        }
+        self.store.write(self.batch, true)?;
+        Ok(self.touched)
     }
 }

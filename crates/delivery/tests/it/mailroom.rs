@@ -11,14 +11,14 @@ use talos_ratchet::{PreKeyStore, SessionConfig};
 use talos_store::Store;
 
 /// One agent's node state: its identity, storage key and RocksDB directory.
-struct Agent {
+pub(crate) struct Agent {
     seed: u8,
     dir: PathBuf,
     key: [u8; 32],
 }
 
 impl Agent {
-    fn new(root: &Path, seed: u8) -> Self {
+    pub(crate) fn new(root: &Path, seed: u8) -> Self {
         Agent {
             seed,
             dir: root.join(format!("agent-{seed}")),
@@ -30,12 +30,12 @@ impl Agent {
         IdentityKey::from_seed(&IdentitySeed::from_bytes([self.seed; 32])).unwrap()
     }
 
-    fn public(&self) -> Ed25519Public {
+    pub(crate) fn public(&self) -> Ed25519Public {
         self.identity().public()
     }
 
     /// Opens (or reopens, as after a crash) this agent's mailroom.
-    fn open(&self) -> Mailroom {
+    pub(crate) fn open(&self) -> Mailroom {
         let store = Arc::new(Store::open(&self.dir).unwrap());
         let identity = self.identity();
         let id2 = self.identity();
@@ -103,6 +103,54 @@ fn a_conversation_both_ways() {
     // A session with nobody and no bundle is a clear error.
     let c = Agent::new(dir.path(), 3);
     assert!(ma.send(&c.public(), None, b"x").is_err());
+}
+
+/// Both sides start a session before either sees the other's initial messages, in both
+/// arrival orders, with a reopen in between: every message arrives, and afterwards both
+/// directions keep working on one session.
+#[test]
+fn simultaneous_starts_resolve_to_one_session() {
+    for (sa, sb, a_first) in [(5u8, 6u8, true), (5, 6, false), (6, 5, true), (6, 5, false)] {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (Agent::new(dir.path(), sa), Agent::new(dir.path(), sb));
+        let (ma, mb) = (a.open(), b.open());
+        let (ba, bb) = (ma.bundle().unwrap(), mb.bundle().unwrap());
+        let fa: Vec<Frame> = (0..3u8)
+            .map(|i| ma.send(&b.public(), Some(&bb), &[b'a', i]).unwrap())
+            .collect();
+        let fb: Vec<Frame> = (0..3u8)
+            .map(|i| mb.send(&a.public(), Some(&ba), &[b'b', i]).unwrap())
+            .collect();
+        let accepted = Receipt::Ack(AckStatus::Accepted);
+        // One frame each way, in either order; then a reopen; then the rest.
+        if a_first {
+            assert_eq!(mb.receive(&a.public(), &fa[0]).unwrap(), accepted);
+            assert_eq!(ma.receive(&b.public(), &fb[0]).unwrap(), accepted);
+        } else {
+            assert_eq!(ma.receive(&b.public(), &fb[0]).unwrap(), accepted);
+            assert_eq!(mb.receive(&a.public(), &fa[0]).unwrap(), accepted);
+        }
+        drop((ma, mb));
+        let (ma, mb) = (a.open(), b.open());
+        // Later sends go over whichever session both kept.
+        let la = ma.send(&b.public(), None, b"a later").unwrap();
+        let lb = mb.send(&a.public(), None, b"b later").unwrap();
+        for f in fa[1..].iter().chain([&la]) {
+            assert_eq!(mb.receive(&a.public(), f).unwrap(), accepted);
+        }
+        for f in fb[1..].iter().chain([&lb]) {
+            assert_eq!(ma.receive(&b.public(), f).unwrap(), accepted);
+        }
+        for _ in 0..3 {
+            let f = ma.send(&b.public(), None, b"ping").unwrap();
+            assert_eq!(mb.receive(&a.public(), &f).unwrap(), accepted);
+            let f = mb.send(&a.public(), None, b"pong").unwrap();
+            assert_eq!(ma.receive(&b.public(), &f).unwrap(), accepted);
+        }
+        assert_eq!(bodies(&mb).len(), 7);
+        assert_eq!(bodies(&ma).len(), 7);
+        assert_eq!(bodies(&mb)[3].1, b"a later".to_vec());
+    }
 }
 
 #[test]

@@ -1,4 +1,5 @@
 //! talos-delivery against real RocksDB stores: order, exactly-once, reopen.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod groups;
 mod mailroom;

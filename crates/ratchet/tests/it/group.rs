@@ -277,3 +277,93 @@ mod state {
         }
     }
 }
+
+mod wire {
+    use proptest::prelude::*;
+    use talos_ratchet::group::wire::{GroupWire, MAX_INVITE_EVENTS};
+
+    use super::*;
+
+    /// One item of every kind, from a real two-member group.
+    fn items(log_len: usize) -> Vec<GroupWire> {
+        let a = IdentityKey::generate().unwrap();
+        let (mut ga, genesis) = Group::create(&mut rand::rng(), &a, GroupId([7; 32])).unwrap();
+        let mut log = vec![genesis];
+        for _ in 1..log_len {
+            let b = IdentityKey::generate().unwrap();
+            let ev = ga.sign_event(&a, EventKind::Invited, b.public());
+            ga.apply(&mut rand::rng(), &ev).unwrap();
+            log.push(ev);
+        }
+        vec![
+            GroupWire::Invite(log.clone()),
+            GroupWire::Event(log.last().unwrap().clone()),
+            GroupWire::Reject {
+                group: GroupId([7; 32]),
+                next_seq: log.len() as u64,
+            },
+            GroupWire::Distribution(ga.own_distribution().unwrap()),
+            GroupWire::Message(ga.encrypt(b"to the group").unwrap()),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        /// Every kind parses back to itself from its own bytes.
+        #[test]
+        fn group_items_round_trip(log_len in 1usize..12) {
+            for item in items(log_len) {
+                let bytes = item.encode();
+                prop_assert_eq!(GroupWire::parse(&bytes).unwrap(), item);
+            }
+        }
+
+        /// The fixed-size kinds refuse any truncation or extension; any bytes at all give
+        /// a typed error or an item that re-encodes to them, never a panic.
+        #[test]
+        fn group_item_decoder_refuses_bad_input(
+            cut in 1usize..40,
+            junk in prop::collection::vec(any::<u8>(), 0..600),
+        ) {
+            for item in items(3).into_iter().take(4) {
+                let bytes = item.encode();
+                prop_assert!(GroupWire::parse(&bytes[..bytes.len().saturating_sub(cut)]).is_err());
+                let mut long = bytes.to_vec();
+                long.push(0);
+                prop_assert!(GroupWire::parse(&long).is_err());
+            }
+            if let Ok(item) = GroupWire::parse(&junk) {
+                prop_assert_eq!(&item.encode()[..], &junk[..]);
+            }
+        }
+    }
+
+    #[test]
+    fn invites_are_bounded_and_one_group_only() {
+        let [invite, ..] = &items(2)[..] else {
+            unreachable!()
+        };
+        let GroupWire::Invite(log) = invite else {
+            unreachable!()
+        };
+        let too_long = vec![log[0].clone(); MAX_INVITE_EVENTS + 1];
+        let mut bytes = vec![1u8];
+        bytes.extend_from_slice(&(too_long.len() as u16).to_be_bytes());
+        for e in &too_long {
+            bytes.extend_from_slice(&e.encode());
+        }
+        assert!(GroupWire::parse(&bytes).is_err());
+        let GroupWire::Invite(other) = &items(1)[0] else {
+            unreachable!()
+        };
+        let mixed = GroupWire::Invite(vec![log[0].clone(), other[0].clone()]);
+        let mut other_group = mixed.encode().to_vec();
+        // The second event's group id (after tag, count, the first event, version, kind
+        // and event kind) names another group.
+        other_group[3 + 203 + 3] ^= 1;
+        assert!(GroupWire::parse(&other_group).is_err());
+        assert!(GroupWire::parse(&[]).is_err());
+        assert!(GroupWire::parse(&[9]).is_err());
+    }
+}

@@ -95,6 +95,10 @@ pub(super) struct Inbound {
     pub(super) mailboxes: Vec<Ed25519Public>,
     /// When this node serves as a mailbox: the store and the hand-on queue.
     pub(super) serving: Option<(Arc<talos_delivery::Mailbox>, mpsc::Sender<Ed25519Public>)>,
+    /// The sender's wake queue (group traffic a received frame caused).
+    pub(super) wake: mpsc::Sender<Ed25519Public>,
+    /// The group pump (group sends waiting for a session).
+    pub(super) pump: Arc<Notify>,
 }
 
 type Pending = Vec<((PeerId, Responder), (Ed25519Public, Frame))>;
@@ -198,6 +202,7 @@ async fn deliver(ctx: &Inbound, me: &Ed25519Public, group: Pending, relayed: boo
     match result {
         Ok(Ok(receipts)) => {
             ctx.delivered.notify_waiters();
+            super::groups::after_commit(&ctx.mailroom, &ctx.wake, &ctx.pump);
             let accepted_first = receipts.contains(&Receipt::Ack(AckStatus::Accepted));
             if accepted_first && !opened.is_empty() {
                 let events = opened

@@ -10,6 +10,7 @@
 mod audit;
 mod commit;
 mod directory;
+mod groups;
 mod mailbox;
 mod sender;
 
@@ -94,6 +95,8 @@ pub struct Node {
     mailroom: Arc<Mailroom>,
     sends: mpsc::Sender<commit::SendJob>,
     delivered: Arc<Notify>,
+    wake: mpsc::Sender<Ed25519Public>,
+    pump: Arc<Notify>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -147,6 +150,7 @@ impl Node {
 
         let (wake, wake_rx) = mpsc::channel(config.max_peers);
         let delivered = Arc::new(Notify::new());
+        let pump = Arc::new(Notify::new());
         let mut tasks = vec![tokio::spawn(event_loop.run())];
 
         let (auditor, audit_task) = audit::Auditor::start(identity.clone(), audit_log);
@@ -171,11 +175,23 @@ impl Node {
                 delivered: delivered.clone(),
                 mailboxes: config.mailboxes.clone(),
                 serving,
+                wake: wake.clone(),
+                pump: pump.clone(),
             },
             inbound,
         )));
         let (sends, jobs) = mpsc::channel(config.net.channel_capacity);
-        tasks.push(tokio::spawn(commit::sends(mailroom.clone(), jobs, wake)));
+        tasks.push(tokio::spawn(commit::sends(
+            mailroom.clone(),
+            jobs,
+            wake.clone(),
+        )));
+        tasks.push(tokio::spawn(groups::pump(
+            client.clone(),
+            mailroom.clone(),
+            wake.clone(),
+            pump.clone(),
+        )));
 
         let sender =
             sender::Sender::new(client.clone(), mailroom.clone(), auditor.clone(), &config);
@@ -194,6 +210,8 @@ impl Node {
             mailroom,
             sends,
             delivered,
+            wake,
+            pump,
             tasks,
         };
         Ok(node)

@@ -8,6 +8,7 @@
 
 mod delivery;
 mod flood;
+mod groups;
 mod processes;
 mod procs;
 

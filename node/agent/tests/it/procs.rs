@@ -250,6 +250,52 @@ impl Api {
         all
     }
 
+    /// A JSON request to the API: (status, body).
+    pub(crate) async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.url))
+            .bearer_auth(&self.token)
+            .timeout(Duration::from_secs(30));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Group messages in the inbox: (group, from, body), until `n` or `timeout`.
+    pub(crate) async fn read_group_until(
+        &self,
+        n: usize,
+        timeout: Duration,
+    ) -> Vec<(String, String, Vec<u8>)> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut all = Vec::new();
+        let mut from = 0;
+        while all.len() < n && tokio::time::Instant::now() < deadline {
+            let path = format!("/v1/messages?from={from}&max=1024&wait_ms=500");
+            let (_, resp) = self.call(reqwest::Method::GET, &path, None).await;
+            for m in resp["messages"].as_array().unwrap() {
+                from = m["index"].as_u64().unwrap() + 1;
+                if let Some(g) = m["group"].as_str() {
+                    all.push((
+                        g.to_string(),
+                        m["from"].as_str().unwrap().to_string(),
+                        B64.decode(m["data"].as_str().unwrap()).unwrap(),
+                    ));
+                }
+            }
+        }
+        all
+    }
+
     /// A raw request to the API (for the malformed-input tests).
     pub(crate) fn http(&self) -> (&reqwest::Client, &str, &str) {
         (&self.http, &self.url, &self.token)

@@ -1,0 +1,751 @@
+//! Sender-key groups over the pairwise streams.
+//!
+//! Ordering: the group's creator sequences the membership log. It signs invitations and
+//! removals itself; a member's own events (joining, leaving) are proposals sent to the
+//! creator, which applies each to its head and hands it on to everyone, or answers
+//! `Reject` when it was signed on an older head (the proposer signs it again). Members
+//! apply events only from the creator, in the order of the creator's stream to them, so
+//! every member walks the same hash chain and no fork can arise among honest nodes.
+//!
+//! Keys: after each event every member makes a fresh sender key and sends it to every
+//! other member (`Group::apply`'s rekey). A sender key or a message for an epoch this
+//! member has not reached yet (the creator's event is still on its way) waits, bounded,
+//! and is taken up once the event arrives.
+//!
+//! Everything here runs inside the mailroom's group commit: the group state, the log,
+//! the pairwise frames it sends and the inbox entries it makes are one synced batch with
+//! the frame that caused them.
+
+use talos_primitives::Ed25519Public;
+use talos_ratchet::group::{GroupError, GroupMessage, SenderKeyDistribution};
+use talos_ratchet::membership::{EventKind, GroupId, MembershipError, MembershipEvent};
+use talos_ratchet::{group::Group, membership::Membership};
+use talos_store::db::{CF_GROUPS, CF_SESSIONS};
+use tracing::{debug, warn};
+
+use super::group_store::{
+    GROUPS_COUNT, GroupRecord, INVITATION, INVITATIONS_COUNT, MAX_GROUPS, MAX_INVITATION_EVENTS,
+    MAX_INVITATIONS, MAX_QUEUED, MAX_WAITING, Proposal, QUEUE, QUEUE_RANGE, WAITING, WAITING_RANGE,
+    count, key, numbered, queue_peer, range, set_count, set_range,
+};
+use super::txn::Txn;
+use super::{Mailroom, counter_in, short_id};
+use crate::error::DeliveryError;
+use crate::layout::INBOX_NEXT;
+use talos_ratchet::group::wire::{GroupWire, MAX_INVITE_EVENTS};
+
+/// Pairwise plaintext content: a message for the local agent.
+pub(super) const CONTENT_AGENT: u8 = 0;
+/// Pairwise plaintext content: a [`GroupWire`] item.
+pub(super) const CONTENT_GROUP: u8 = 1;
+
+/// A group as the local agent sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupView {
+    /// The group.
+    pub id: GroupId,
+    /// Its creator (who orders its log).
+    pub creator: Ed25519Public,
+    /// Current members.
+    pub members: Vec<Ed25519Public>,
+    /// Invited, not joined yet.
+    pub invited: Vec<Ed25519Public>,
+    /// The current epoch (the sequence number of the last event).
+    pub epoch: u64,
+    /// Whether this node is a member.
+    pub member: bool,
+    /// A proposal of ours the creator has not sequenced yet: "join" or "leave".
+    pub pending: Option<&'static str>,
+}
+
+/// An invitation the local agent may accept with [`Mailroom::group_join`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invitation {
+    /// The group.
+    pub id: GroupId,
+    /// Who invited (the creator).
+    pub creator: Ed25519Public,
+    /// Its members when the latest event arrived.
+    pub members: Vec<Ed25519Public>,
+    /// Whether the log received so far includes our invitation (joining is possible).
+    pub ready: bool,
+}
+
+fn view(record: &GroupRecord, me: &Ed25519Public) -> GroupView {
+    let m = record.group.membership();
+    GroupView {
+        id: m.group(),
+        creator: m.creator(),
+        members: m.members().iter().copied().collect(),
+        invited: m.invited().iter().copied().collect(),
+        epoch: m.next_seq().saturating_sub(1),
+        member: m.is_member(me),
+        pending: match record.proposal {
+            Proposal::None => None,
+            Proposal::Join => Some("join"),
+            Proposal::Leave => Some("leave"),
+        },
+    }
+}
+
+fn short_group(id: &GroupId) -> String {
+    hex::encode(id.0.get(..8).unwrap_or_default())
+}
+
+fn epoch_of(m: &Membership) -> u64 {
+    m.next_seq().saturating_sub(1)
+}
+
+impl Mailroom {
+    /// Runs `f` in one group commit under the mailroom's lock; the inbox counter is read
+    /// and written back around it.
+    fn group_txn<T>(
+        &self,
+        f: impl FnOnce(&Self, &mut Txn<'_>, &mut u64) -> Result<T, DeliveryError>,
+    ) -> Result<T, DeliveryError> {
+        let _guard = self.prekeys.lock().map_err(|_| DeliveryError::Poisoned)?;
+        let mut txn = Txn::new(&self.store);
+        let mut inbox_next = counter_in(&txn, INBOX_NEXT)?;
+        let before = inbox_next;
+        let out = f(self, &mut txn, &mut inbox_next)?;
+        if inbox_next != before {
+            txn.put(
+                talos_store::db::CF_STREAMS,
+                INBOX_NEXT,
+                inbox_next.to_be_bytes().to_vec(),
+            )?;
+        }
+        let touched = txn.commit()?;
+        self.note_woken(touched);
+        Ok(out)
+    }
+
+    fn group_of(&self, txn: &Txn<'_>, id: &GroupId) -> Result<GroupRecord, DeliveryError> {
+        self.load_group(txn, id)?
+            .ok_or_else(|| DeliveryError::UnknownGroup(short_group(id)))
+    }
+
+    /// Creates a group with this node as its creator and only member.
+    pub fn group_create(&self) -> Result<GroupId, DeliveryError> {
+        self.group_txn(|this, txn, _| {
+            let n = count(txn, GROUPS_COUNT)?;
+            if n >= MAX_GROUPS {
+                return Err(DeliveryError::GroupLimit("groups per node"));
+            }
+            let id = GroupId(rand::random());
+            let (group, genesis) = Group::create(&mut rand::rng(), &this.identity, id)?;
+            this.put_log_event(txn, &genesis)?;
+            this.put_group(
+                txn,
+                &GroupRecord {
+                    proposal: Proposal::None,
+                    group,
+                },
+            )?;
+            set_count(txn, GROUPS_COUNT, n + 1)?;
+            Ok(id)
+        })
+    }
+
+    /// Invites `invitee` (creator only): the event goes to every member, and the log so
+    /// far to the invitee.
+    pub fn group_invite(&self, id: &GroupId, invitee: &Ed25519Public) -> Result<(), DeliveryError> {
+        self.group_txn(|this, txn, inbox| {
+            let mut record = this.group_of(txn, id)?;
+            let me = this.identity.public();
+            if record.group.membership().creator() != me {
+                return Err(DeliveryError::NotCreator("invite"));
+            }
+            if invitee == &me {
+                return Err(DeliveryError::GroupState("the creator is already a member"));
+            }
+            let event = record
+                .group
+                .sign_event(&this.identity, EventKind::Invited, *invitee);
+            this.sequence(txn, inbox, &mut record, &event, Some(invitee))?;
+            let log = this.log(txn, id, 0, record.group.membership().next_seq())?;
+            let (first, rest) = log.split_at(log.len().min(MAX_INVITE_EVENTS));
+            this.stage_group_send(txn, invitee, &GroupWire::Invite(first.to_vec()))?;
+            for e in rest {
+                this.stage_group_send(txn, invitee, &GroupWire::Event(e.clone()))?;
+            }
+            this.put_group(txn, &record)
+        })
+    }
+
+    /// Removes `member` (creator only); it is told, and everyone else rekeys.
+    pub fn group_remove(&self, id: &GroupId, member: &Ed25519Public) -> Result<(), DeliveryError> {
+        self.group_txn(|this, txn, inbox| {
+            let mut record = this.group_of(txn, id)?;
+            let me = this.identity.public();
+            if record.group.membership().creator() != me {
+                return Err(DeliveryError::NotCreator("remove members"));
+            }
+            if member == &me {
+                return Err(DeliveryError::GroupState(
+                    "the creator cannot remove itself",
+                ));
+            }
+            let event = record
+                .group
+                .sign_event(&this.identity, EventKind::Removed, *member);
+            this.sequence(txn, inbox, &mut record, &event, None)?;
+            this.put_group(txn, &record)
+        })
+    }
+
+    /// Accepts an invitation: signs our JOINED and proposes it to the creator. We are a
+    /// member once the creator's copy of the event comes back.
+    pub fn group_join(&self, id: &GroupId) -> Result<(), DeliveryError> {
+        self.group_txn(|this, txn, _| {
+            let log = this
+                .load_invitation(txn, id)?
+                .ok_or_else(|| DeliveryError::UnknownGroup(short_group(id)))?;
+            let me = this.identity.public();
+            let group = Group::from_log(me, &log)?;
+            if !group.membership().invited().contains(&me) {
+                return Err(DeliveryError::GroupState(
+                    "the invitation's log has not reached our invitation yet",
+                ));
+            }
+            let n = count(txn, GROUPS_COUNT)?;
+            if n >= MAX_GROUPS {
+                return Err(DeliveryError::GroupLimit("groups per node"));
+            }
+            let event = group.sign_event(&this.identity, EventKind::Joined, me);
+            let creator = group.membership().creator();
+            for e in &log {
+                this.put_log_event(txn, e)?;
+            }
+            this.put_group(
+                txn,
+                &GroupRecord {
+                    proposal: Proposal::Join,
+                    group,
+                },
+            )?;
+            set_count(txn, GROUPS_COUNT, n + 1)?;
+            this.drop_invitation(txn, id)?;
+            this.stage_group_send(txn, &creator, &GroupWire::Event(event))
+        })
+    }
+
+    /// Leaves a group (not the creator): proposes our REMOVED to the creator.
+    pub fn group_leave(&self, id: &GroupId) -> Result<(), DeliveryError> {
+        self.group_txn(|this, txn, _| {
+            let mut record = this.group_of(txn, id)?;
+            let me = this.identity.public();
+            let creator = record.group.membership().creator();
+            if creator == me {
+                return Err(DeliveryError::GroupState(
+                    "the creator orders the group and cannot leave it",
+                ));
+            }
+            if !record.group.membership().is_member(&me) {
+                return Err(DeliveryError::Group(GroupError::NotMember));
+            }
+            let event = record
+                .group
+                .sign_event(&this.identity, EventKind::Removed, me);
+            record.proposal = Proposal::Leave;
+            this.put_group(txn, &record)?;
+            this.stage_group_send(txn, &creator, &GroupWire::Event(event))
+        })
+    }
+
+    /// Encrypts `plaintext` once under our sender key and sends it to every other member
+    /// over the pairwise streams. Durable when this returns. Returns the recipients.
+    pub fn group_send(&self, id: &GroupId, plaintext: &[u8]) -> Result<usize, DeliveryError> {
+        self.group_txn(|this, txn, _| {
+            let mut record = this.group_of(txn, id)?;
+            let message = record.group.encrypt(plaintext)?;
+            let wire = GroupWire::Message(message);
+            let me = this.identity.public();
+            let members: Vec<Ed25519Public> = record
+                .group
+                .membership()
+                .members()
+                .iter()
+                .filter(|m| **m != me)
+                .copied()
+                .collect();
+            for m in &members {
+                this.stage_group_send(txn, m, &wire)?;
+            }
+            this.put_group(txn, &record)?;
+            Ok(members.len())
+        })
+    }
+
+    /// One group, if this node has it.
+    pub fn group(&self, id: &GroupId) -> Result<Option<GroupView>, DeliveryError> {
+        let txn = Txn::new(&self.store);
+        let me = self.identity.public();
+        Ok(self.load_group(&txn, id)?.map(|r| view(&r, &me)))
+    }
+
+    /// Up to `max` groups and up to `max` invitations.
+    pub fn groups(&self, max: usize) -> Result<(Vec<GroupView>, Vec<Invitation>), DeliveryError> {
+        let txn = Txn::new(&self.store);
+        let me = self.identity.public();
+        let mut groups = Vec::new();
+        for id in self.ids_under(super::group_store::STATE, max)? {
+            if let Some(r) = self.load_group(&txn, &GroupId(id))? {
+                groups.push(view(&r, &me));
+            }
+        }
+        let mut invitations = Vec::new();
+        for id in self.ids_under(INVITATION, max)? {
+            let Some(log) = self.load_invitation(&txn, &GroupId(id))? else {
+                continue;
+            };
+            if let Some(m) = replay(&log) {
+                invitations.push(Invitation {
+                    id: GroupId(id),
+                    creator: m.creator(),
+                    members: m.members().iter().copied().collect(),
+                    ready: m.invited().contains(&me),
+                });
+            }
+        }
+        Ok((groups, invitations))
+    }
+
+    fn ids_under(&self, tag: u8, max: usize) -> Result<Vec<[u8; 32]>, DeliveryError> {
+        let iter = self.store.db().iterator_cf(
+            self.store.cf(CF_GROUPS)?,
+            rocksdb::IteratorMode::From(&[tag], rocksdb::Direction::Forward),
+        );
+        let mut out = Vec::new();
+        for item in iter {
+            let (k, _) = item?;
+            if k.first() != Some(&tag) || out.len() >= max {
+                break;
+            }
+            if let Some(id) = k.get(1..33).and_then(|s| <[u8; 32]>::try_from(s).ok()) {
+                out.push(id);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Peers with group sends waiting for a session (up to `max`).
+    pub fn queued_peers(&self, max: usize) -> Result<Vec<Ed25519Public>, DeliveryError> {
+        let iter = self.store.db().iterator_cf(
+            self.store.cf(CF_GROUPS)?,
+            rocksdb::IteratorMode::From(&[QUEUE_RANGE], rocksdb::Direction::Forward),
+        );
+        let mut out = Vec::new();
+        for item in iter {
+            let (k, _) = item?;
+            if k.first() != Some(&QUEUE_RANGE) || out.len() >= max {
+                break;
+            }
+            out.extend(queue_peer(&k));
+        }
+        Ok(out)
+    }
+
+    /// Moves the group sends queued for `peer` into the outbox, starting the session
+    /// from `bundle` if there is none. Returns how many moved.
+    pub fn flush_queued(
+        &self,
+        peer: &Ed25519Public,
+        bundle: Option<&talos_ratchet::PreKeyBundle>,
+    ) -> Result<usize, DeliveryError> {
+        let _guard = self.prekeys.lock().map_err(|_| DeliveryError::Poisoned)?;
+        let mut txn = Txn::new(&self.store);
+        let (head, tail) = range(&txn, &key(QUEUE_RANGE, peer.as_bytes()))?;
+        for n in head..tail {
+            let k = numbered(QUEUE, peer.as_bytes(), n);
+            let plain = self
+                .open_get(&txn, &k, "queued group send does not unseal")?
+                .ok_or(DeliveryError::Corrupt("queued group send missing"))?;
+            let (content, body) = plain
+                .split_first()
+                .ok_or(DeliveryError::Corrupt("queued group send"))?;
+            self.stage_send(&mut txn, peer, bundle, *content, body)?;
+            txn.delete(CF_GROUPS, &k)?;
+        }
+        set_range(&mut txn, &key(QUEUE_RANGE, peer.as_bytes()), tail, tail)?;
+        txn.commit()?;
+        Ok(usize::try_from(tail - head).unwrap_or(usize::MAX))
+    }
+
+    /// Sends a group item to `peer` in this commit: straight into the outbox when a
+    /// session exists and nothing is queued before it, otherwise into the peer's queue
+    /// (in order) until the node has found the peer's bundle.
+    fn stage_group_send(
+        &self,
+        txn: &mut Txn<'_>,
+        peer: &Ed25519Public,
+        item: &GroupWire,
+    ) -> Result<(), DeliveryError> {
+        let bytes = item.encode();
+        let range_key = key(QUEUE_RANGE, peer.as_bytes());
+        let (head, tail) = range(txn, &range_key)?;
+        if head == tail && txn.get(CF_SESSIONS, peer.as_bytes())?.is_some() {
+            self.stage_send(txn, peer, None, CONTENT_GROUP, &bytes)?;
+            txn.touch(*peer);
+            return Ok(());
+        }
+        if tail - head >= MAX_QUEUED {
+            return Err(DeliveryError::GroupLimit("group sends queued for one peer"));
+        }
+        let mut plain = zeroize::Zeroizing::new(Vec::with_capacity(1 + bytes.len()));
+        plain.push(CONTENT_GROUP);
+        plain.extend_from_slice(&bytes);
+        self.seal_put(txn, &numbered(QUEUE, peer.as_bytes(), tail), &plain)?;
+        set_range(txn, &range_key, head, tail + 1)?;
+        txn.touch_queue();
+        Ok(())
+    }
+
+    /// Creator side: applies our own event (or a member's proposal), keeps it in the log,
+    /// hands it to everyone concerned (except `skip`, who gets an Invite instead) and
+    /// sends our new sender key.
+    fn sequence(
+        &self,
+        txn: &mut Txn<'_>,
+        inbox: &mut u64,
+        record: &mut GroupRecord,
+        event: &MembershipEvent,
+        skip: Option<&Ed25519Public>,
+    ) -> Result<(), DeliveryError> {
+        let rekey = record.group.apply(&mut rand::rng(), event)?;
+        self.put_log_event(txn, event)?;
+        let me = self.identity.public();
+        let m = record.group.membership();
+        let mut to: Vec<Ed25519Public> = m.members().union(m.invited()).copied().collect();
+        if !to.contains(&event.member) {
+            to.push(event.member);
+        }
+        for peer in to.iter().filter(|p| **p != me && Some(*p) != skip) {
+            self.stage_group_send(txn, peer, &GroupWire::Event(event.clone()))?;
+        }
+        for (peer, d) in rekey {
+            self.stage_group_send(txn, &peer, &GroupWire::Distribution(d))?;
+        }
+        self.run_waiting(txn, inbox, record)
+    }
+
+    /// A group item that arrived from `from` in a pairwise message. Protocol failures
+    /// are logged and dropped (the pairwise frame is already accepted); only store
+    /// failures are returned, and they fail the whole commit.
+    pub(super) fn stage_group_item(
+        &self,
+        txn: &mut Txn<'_>,
+        inbox: &mut u64,
+        from: &Ed25519Public,
+        seq: u64,
+        payload: &[u8],
+    ) -> Result<(), DeliveryError> {
+        let item = match GroupWire::parse(payload) {
+            Ok(item) => item,
+            Err(e) => {
+                warn!(peer = %short_id(from), seq, %e, "malformed group item dropped");
+                return Ok(());
+            }
+        };
+        let Some(id) = item.group() else {
+            return Ok(());
+        };
+        debug!(peer = %short_id(from), group = %short_group(&id), ?item, "group item");
+        let outcome = match item {
+            GroupWire::Invite(log) => self.take_invitation(txn, from, &id, log),
+            GroupWire::Event(event) => self.take_event(txn, inbox, from, &id, &event),
+            GroupWire::Reject { next_seq, .. } => self.take_reject(txn, from, &id, next_seq),
+            item @ (GroupWire::Distribution(_) | GroupWire::Message(_)) => {
+                match self.load_group(txn, &id)? {
+                    Some(mut record) => {
+                        let r = self.take_keyed(txn, inbox, from, &mut record, &item, payload);
+                        self.put_group(txn, &record)?;
+                        r
+                    }
+                    None => Err(DeliveryError::UnknownGroup(short_group(&id))),
+                }
+            }
+        };
+        match outcome {
+            Ok(()) => Ok(()),
+            Err(e @ (DeliveryError::Store(_) | DeliveryError::Rocks(_))) => Err(e),
+            Err(e @ DeliveryError::Corrupt(_)) => Err(e),
+            Err(e) => {
+                warn!(peer = %short_id(from), group = %short_group(&id), %e, "group item dropped");
+                Ok(())
+            }
+        }
+    }
+
+    fn take_invitation(
+        &self,
+        txn: &mut Txn<'_>,
+        from: &Ed25519Public,
+        id: &GroupId,
+        log: Vec<MembershipEvent>,
+    ) -> Result<(), DeliveryError> {
+        if self.load_group(txn, id)?.is_some() || self.load_invitation(txn, id)?.is_some() {
+            return Err(DeliveryError::GroupState(
+                "invited to a group already known",
+            ));
+        }
+        let m = replay(&log).ok_or(DeliveryError::GroupState("invitation log does not verify"))?;
+        if &m.creator() != from {
+            return Err(DeliveryError::NotCreator("invite"));
+        }
+        let n = count(txn, INVITATIONS_COUNT)?;
+        if n >= MAX_INVITATIONS {
+            return Err(DeliveryError::GroupLimit("pending invitations"));
+        }
+        self.put_invitation(txn, id, &log)?;
+        set_count(txn, INVITATIONS_COUNT, n + 1)
+    }
+
+    fn drop_invitation(&self, txn: &mut Txn<'_>, id: &GroupId) -> Result<(), DeliveryError> {
+        txn.delete(CF_GROUPS, &key(INVITATION, &id.0))?;
+        let n = count(txn, INVITATIONS_COUNT)?;
+        set_count(txn, INVITATIONS_COUNT, n.saturating_sub(1))
+    }
+
+    fn take_event(
+        &self,
+        txn: &mut Txn<'_>,
+        inbox: &mut u64,
+        from: &Ed25519Public,
+        id: &GroupId,
+        event: &MembershipEvent,
+    ) -> Result<(), DeliveryError> {
+        let me = self.identity.public();
+        let Some(mut record) = self.load_group(txn, id)? else {
+            // Not joined yet: the rest of an invitation's log.
+            let mut log = self
+                .load_invitation(txn, id)?
+                .ok_or_else(|| DeliveryError::UnknownGroup(short_group(id)))?;
+            if log.first().map(|g| g.actor) != Some(*from) {
+                return Err(DeliveryError::NotCreator("send events"));
+            }
+            if log.len() >= MAX_INVITATION_EVENTS {
+                return Err(DeliveryError::GroupLimit("invitation log length"));
+            }
+            log.push(event.clone());
+            let m = replay(&log).ok_or(DeliveryError::GroupState("event does not chain"))?;
+            if event.kind == EventKind::Removed && event.member == me && !m.invited().contains(&me)
+            {
+                // Uninvited before we joined.
+                return self.drop_invitation(txn, id);
+            }
+            return self.put_invitation(txn, id, &log);
+        };
+        let creator = record.group.membership().creator();
+        if creator == me {
+            // A member's proposal: only its own JOINED or REMOVED.
+            let own = event.actor == *from
+                && event.member == *from
+                && matches!(event.kind, EventKind::Joined | EventKind::Removed);
+            if !own {
+                return Err(DeliveryError::GroupState(
+                    "a proposal may only be the member's own join or leave",
+                ));
+            }
+            match self.sequence(txn, inbox, &mut record, event, None) {
+                Ok(()) => {}
+                Err(DeliveryError::Group(GroupError::Membership(
+                    MembershipError::Sequence { .. } | MembershipError::BrokenChain,
+                ))) => {
+                    // Signed on an older head: the proposer has the newer events (they
+                    // went before this on the same stream) and signs again.
+                    let next_seq = record.group.membership().next_seq();
+                    return self.stage_group_send(
+                        txn,
+                        from,
+                        &GroupWire::Reject {
+                            group: *id,
+                            next_seq,
+                        },
+                    );
+                }
+                Err(e) => return Err(e),
+            }
+            return self.put_group(txn, &record);
+        }
+        if *from != creator {
+            return Err(DeliveryError::NotCreator("send events"));
+        }
+        let rekey = record.group.apply(&mut rand::rng(), event)?;
+        self.put_log_event(txn, event)?;
+        if event.member == me {
+            match (event.kind, record.proposal) {
+                (EventKind::Joined, Proposal::Join) | (EventKind::Removed, Proposal::Leave) => {
+                    record.proposal = Proposal::None
+                }
+                (EventKind::Removed, _) => record.proposal = Proposal::None,
+                _ => {}
+            }
+        }
+        for (peer, d) in rekey {
+            self.stage_group_send(txn, &peer, &GroupWire::Distribution(d))?;
+        }
+        self.run_waiting(txn, inbox, &mut record)?;
+        self.put_group(txn, &record)
+    }
+
+    fn take_reject(
+        &self,
+        txn: &mut Txn<'_>,
+        from: &Ed25519Public,
+        id: &GroupId,
+        next_seq: u64,
+    ) -> Result<(), DeliveryError> {
+        let record = self.group_of(txn, id)?;
+        let m = record.group.membership();
+        if &m.creator() != from {
+            return Err(DeliveryError::NotCreator("reject proposals"));
+        }
+        if m.next_seq() < next_seq {
+            return Err(DeliveryError::GroupState("reject ahead of our log"));
+        }
+        let me = self.identity.public();
+        let kind = match record.proposal {
+            Proposal::Join if !m.is_member(&me) => EventKind::Joined,
+            Proposal::Leave if m.is_member(&me) => EventKind::Removed,
+            _ => return Ok(()),
+        };
+        let event = record.group.sign_event(&self.identity, kind, me);
+        self.stage_group_send(txn, from, &GroupWire::Event(event))
+    }
+
+    /// A sender key or a group message: taken now if we have reached its epoch, kept
+    /// waiting otherwise.
+    fn take_keyed(
+        &self,
+        txn: &mut Txn<'_>,
+        inbox: &mut u64,
+        from: &Ed25519Public,
+        record: &mut GroupRecord,
+        item: &GroupWire,
+        payload: &[u8],
+    ) -> Result<(), DeliveryError> {
+        let epoch = match item {
+            GroupWire::Distribution(d) => d.epoch,
+            GroupWire::Message(m) => m.epoch,
+            _ => return Ok(()),
+        };
+        if epoch > epoch_of(record.group.membership()) {
+            return self.wait(txn, from, &record.group.membership().group(), payload);
+        }
+        match item {
+            GroupWire::Distribution(d) => self.accept_key(record, from, d),
+            GroupWire::Message(m) => self.open_group_message(txn, inbox, from, record, m),
+            _ => Ok(()),
+        }
+    }
+
+    fn accept_key(
+        &self,
+        record: &mut GroupRecord,
+        from: &Ed25519Public,
+        d: &SenderKeyDistribution,
+    ) -> Result<(), DeliveryError> {
+        Ok(record.group.accept_distribution(from, d)?)
+    }
+
+    fn open_group_message(
+        &self,
+        txn: &mut Txn<'_>,
+        inbox: &mut u64,
+        from: &Ed25519Public,
+        record: &mut GroupRecord,
+        m: &GroupMessage,
+    ) -> Result<(), DeliveryError> {
+        // Each member sends its own messages over its own pairwise streams.
+        if &m.sender != from {
+            return Err(DeliveryError::Group(GroupError::WrongDistributor));
+        }
+        let plaintext = zeroize::Zeroizing::new(record.group.decrypt(m)?);
+        self.put_inbox(
+            txn,
+            inbox,
+            from,
+            u64::from(m.iteration),
+            Some(&m.group),
+            &plaintext,
+        )
+    }
+
+    fn wait(
+        &self,
+        txn: &mut Txn<'_>,
+        from: &Ed25519Public,
+        id: &GroupId,
+        payload: &[u8],
+    ) -> Result<(), DeliveryError> {
+        let range_key = key(WAITING_RANGE, &id.0);
+        let (head, tail) = range(txn, &range_key)?;
+        if tail - head >= MAX_WAITING {
+            return Err(DeliveryError::GroupLimit("items waiting for an epoch"));
+        }
+        let mut plain = zeroize::Zeroizing::new(Vec::with_capacity(32 + payload.len()));
+        plain.extend_from_slice(from.as_bytes());
+        plain.extend_from_slice(payload);
+        self.seal_put(txn, &numbered(WAITING, &id.0, tail), &plain)?;
+        set_range(txn, &range_key, head, tail + 1)
+    }
+
+    /// Takes up every waiting item whose epoch we have reached, in arrival order.
+    fn run_waiting(
+        &self,
+        txn: &mut Txn<'_>,
+        inbox: &mut u64,
+        record: &mut GroupRecord,
+    ) -> Result<(), DeliveryError> {
+        let id = record.group.membership().group();
+        let range_key = key(WAITING_RANGE, &id.0);
+        let (head, tail) = range(txn, &range_key)?;
+        let mut first_left = None;
+        for n in head..tail {
+            let k = numbered(WAITING, &id.0, n);
+            let Some(plain) = self.open_get(txn, &k, "waiting group item does not unseal")? else {
+                continue;
+            };
+            let parsed = plain.split_first_chunk::<32>().and_then(|(from, payload)| {
+                let from = Ed25519Public::from_bytes(*from).ok()?;
+                Some((from, GroupWire::parse(payload).ok()?))
+            });
+            let Some((from, item)) = parsed else {
+                txn.delete(CF_GROUPS, &k)?;
+                continue;
+            };
+            let epoch = match &item {
+                GroupWire::Distribution(d) => d.epoch,
+                GroupWire::Message(m) => m.epoch,
+                _ => 0,
+            };
+            if epoch > epoch_of(record.group.membership()) {
+                first_left.get_or_insert(n);
+                continue;
+            }
+            txn.delete(CF_GROUPS, &k)?;
+            let r = match &item {
+                GroupWire::Distribution(d) => self.accept_key(record, &from, d),
+                GroupWire::Message(m) => self.open_group_message(txn, inbox, &from, record, m),
+                _ => Ok(()),
+            };
+            match r {
+                Ok(()) => {}
+                Err(e @ (DeliveryError::Store(_) | DeliveryError::Rocks(_))) => return Err(e),
+                Err(e) => warn!(peer = %short_id(&from), %e, "waiting group item dropped"),
+            }
+        }
+        set_range(txn, &range_key, first_left.unwrap_or(tail), tail)
+    }
+}
+
+/// The membership a log leads to, if it verifies from its genesis.
+fn replay(log: &[MembershipEvent]) -> Option<Membership> {
+    let (first, rest) = log.split_first()?;
+    let mut m = Membership::genesis(first).ok()?;
+    for e in rest {
+        m.apply(e).ok()?;
+    }
+    Some(m)
+}
