@@ -1,5 +1,10 @@
 //! talos-delivery against real RocksDB stores: order, exactly-once, reopen.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod groups;
 mod mailroom;
