@@ -22,7 +22,8 @@ mod receive;
 mod txn;
 
 pub use group_store::{
-    MAX_GROUPS, MAX_INVITATION_EVENTS, MAX_INVITATIONS, MAX_QUEUED, MAX_WAITING,
+    MAX_EPOCHS_AHEAD, MAX_GROUPS, MAX_INVITATION_EVENTS, MAX_INVITATIONS, MAX_QUEUED, MAX_WAITING,
+    MAX_WAITING_PER_SENDER,
 };
 pub use groups::{GroupView, Invitation};
 pub use prekeys::PreKeyUpkeep;

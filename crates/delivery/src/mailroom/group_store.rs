@@ -7,7 +7,7 @@
 use talos_primitives::Ed25519Public;
 use talos_ratchet::at_rest;
 use talos_ratchet::group::Group;
-use talos_ratchet::membership::{EVENT_LEN, GroupId, MembershipEvent};
+use talos_ratchet::membership::{GroupId, MembershipEvent};
 use talos_store::db::CF_GROUPS;
 use zeroize::Zeroizing;
 
@@ -22,20 +22,29 @@ pub const MAX_GROUPS: u64 = 1024;
 /// Invitations waiting for the agent to join (anyone may invite, so they are bounded).
 pub const MAX_INVITATIONS: u64 = 256;
 /// Events an invitation's log may hold before the agent joins.
-pub const MAX_INVITATION_EVENTS: usize = 4096;
+pub const MAX_INVITATION_EVENTS: u64 = 4096;
 /// Items (sender keys, messages) waiting for a membership epoch, per group.
 pub const MAX_WAITING: u64 = 1024;
+/// Of those, from one sender.
+pub const MAX_WAITING_PER_SENDER: u64 = 64;
+/// How far past our epoch an item may be to wait (further is refused).
+pub const MAX_EPOCHS_AHEAD: u64 = 64;
 /// Group sends waiting for a session with their peer, per peer.
 pub const MAX_QUEUED: u64 = 4096;
 
 pub(super) const GROUPS_COUNT: &[u8] = b"#groups";
 pub(super) const INVITATIONS_COUNT: &[u8] = b"#invitations";
 
-/// What this member proposed to the creator and waits to see sequenced.
+/// Where this node stands in the group beyond what the membership says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Proposal {
+    /// Nothing pending.
     None,
+    /// Invited; the agent has not accepted (the record is an invitation).
+    Invited,
+    /// Our JOINED went to the creator; waiting for its copy.
     Join,
+    /// Our REMOVED went to the creator; waiting for its copy.
     Leave,
 }
 
@@ -61,7 +70,8 @@ pub(super) fn numbered(tag: u8, id: &[u8; 32], n: u64) -> [u8; 41] {
 
 pub(super) const STATE: u8 = b's';
 pub(super) const LOG: u8 = b'l';
-pub(super) const INVITATION: u8 = b'i';
+pub(super) const WAITING_LIVE: u8 = b'C';
+pub(super) const WAITING_SENDER: u8 = b'V';
 pub(super) const WAITING: u8 = b'w';
 pub(super) const WAITING_RANGE: u8 = b'W';
 pub(super) const QUEUE: u8 = b'q';
@@ -113,6 +123,7 @@ impl Mailroom {
             0 => Proposal::None,
             1 => Proposal::Join,
             2 => Proposal::Leave,
+            3 => Proposal::Invited,
             _ => return Err(DeliveryError::Corrupt("group proposal")),
         };
         let group = Group::decode(rest).map_err(|_| DeliveryError::Corrupt("group state"))?;
@@ -130,6 +141,7 @@ impl Mailroom {
             Proposal::None => 0,
             Proposal::Join => 1,
             Proposal::Leave => 2,
+            Proposal::Invited => 3,
         });
         plain.extend_from_slice(&state);
         let id = record.group.membership().group();
@@ -168,36 +180,6 @@ impl Mailroom {
             );
         }
         Ok(out)
-    }
-
-    pub(super) fn load_invitation(
-        &self,
-        txn: &Txn<'_>,
-        id: &GroupId,
-    ) -> Result<Option<Vec<MembershipEvent>>, DeliveryError> {
-        let Some(bytes) =
-            self.open_get(txn, &key(INVITATION, &id.0), "invitation does not unseal")?
-        else {
-            return Ok(None);
-        };
-        bytes
-            .chunks(EVENT_LEN)
-            .map(|c| MembershipEvent::parse(c).map_err(|_| DeliveryError::Corrupt("invitation")))
-            .collect::<Result<Vec<_>, _>>()
-            .map(Some)
-    }
-
-    pub(super) fn put_invitation(
-        &self,
-        txn: &mut Txn<'_>,
-        id: &GroupId,
-        log: &[MembershipEvent],
-    ) -> Result<(), DeliveryError> {
-        let mut plain = Vec::with_capacity(log.len() * EVENT_LEN);
-        for e in log {
-            plain.extend_from_slice(&e.encode());
-        }
-        self.seal_put(txn, &key(INVITATION, &id.0), &plain)
     }
 }
 
@@ -238,6 +220,14 @@ pub(super) fn count(txn: &Txn<'_>, k: &[u8]) -> Result<u64, DeliveryError> {
 
 pub(super) fn set_count(txn: &mut Txn<'_>, k: &[u8], n: u64) -> Result<(), DeliveryError> {
     txn.put(CF_GROUPS, k, n.to_be_bytes().to_vec())
+}
+
+/// A per-sender waiting count key: tag ‖ group ‖ sender.
+pub(super) fn sender_key(id: &[u8; 32], sender: &Ed25519Public) -> [u8; 65] {
+    let mut k = [0u8; 65];
+    k[..33].copy_from_slice(&key(WAITING_SENDER, id));
+    k[33..].copy_from_slice(sender.as_bytes());
+    k
 }
 
 /// The peer a queue key belongs to.

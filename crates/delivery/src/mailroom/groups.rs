@@ -22,11 +22,13 @@ use talos_ratchet::membership::{EventKind, GroupId, MembershipError, MembershipE
 use talos_ratchet::{group::Group, membership::Membership};
 use talos_store::db::{CF_GROUPS, CF_SESSIONS};
 use tracing::{debug, warn};
+use zeroize::Zeroizing;
 
 use super::group_store::{
-    GROUPS_COUNT, GroupRecord, INVITATION, INVITATIONS_COUNT, MAX_GROUPS, MAX_INVITATION_EVENTS,
-    MAX_INVITATIONS, MAX_QUEUED, MAX_WAITING, Proposal, QUEUE, QUEUE_RANGE, WAITING, WAITING_RANGE,
-    count, key, numbered, queue_peer, range, set_count, set_range,
+    GROUPS_COUNT, GroupRecord, INVITATIONS_COUNT, LOG, MAX_EPOCHS_AHEAD, MAX_GROUPS,
+    MAX_INVITATION_EVENTS, MAX_INVITATIONS, MAX_QUEUED, MAX_WAITING, MAX_WAITING_PER_SENDER,
+    Proposal, QUEUE, QUEUE_RANGE, STATE, WAITING, WAITING_LIVE, WAITING_RANGE, count, key,
+    numbered, queue_peer, range, sender_key, set_count, set_range,
 };
 use super::txn::Txn;
 use super::{Mailroom, counter_in, short_id};
@@ -81,7 +83,7 @@ fn view(record: &GroupRecord, me: &Ed25519Public) -> GroupView {
         epoch: m.next_seq().saturating_sub(1),
         member: m.is_member(me),
         pending: match record.proposal {
-            Proposal::None => None,
+            Proposal::None | Proposal::Invited => None,
             Proposal::Join => Some("join"),
             Proposal::Leave => Some("leave"),
         },
@@ -165,9 +167,15 @@ impl Mailroom {
             this.sequence(txn, inbox, &mut record, &event, Some(invitee))?;
             let log = this.log(txn, id, 0, record.group.membership().next_seq())?;
             let (first, rest) = log.split_at(log.len().min(MAX_INVITE_EVENTS));
-            this.stage_group_send(txn, invitee, &GroupWire::Invite(first.to_vec()))?;
+            let mut sent =
+                this.stage_group_send(txn, invitee, &GroupWire::Invite(first.to_vec()))?;
             for e in rest {
-                this.stage_group_send(txn, invitee, &GroupWire::Event(e.clone()))?;
+                sent &= this.stage_group_send(txn, invitee, &GroupWire::Event(e.clone()))?;
+            }
+            if !sent {
+                return Err(DeliveryError::GroupLimit(
+                    "group sends queued for the invitee",
+                ));
             }
             this.put_group(txn, &record)
         })
@@ -198,12 +206,12 @@ impl Mailroom {
     /// member once the creator's copy of the event comes back.
     pub fn group_join(&self, id: &GroupId) -> Result<(), DeliveryError> {
         self.group_txn(|this, txn, _| {
-            let log = this
-                .load_invitation(txn, id)?
-                .ok_or_else(|| DeliveryError::UnknownGroup(short_group(id)))?;
+            let mut record = this.group_of(txn, id)?;
+            if record.proposal != Proposal::Invited {
+                return Err(DeliveryError::GroupState("not an invitation"));
+            }
             let me = this.identity.public();
-            let group = Group::from_log(me, &log)?;
-            if !group.membership().invited().contains(&me) {
+            if !record.group.membership().invited().contains(&me) {
                 return Err(DeliveryError::GroupState(
                     "the invitation's log has not reached our invitation yet",
                 ));
@@ -212,21 +220,32 @@ impl Mailroom {
             if n >= MAX_GROUPS {
                 return Err(DeliveryError::GroupLimit("groups per node"));
             }
-            let event = group.sign_event(&this.identity, EventKind::Joined, me);
-            let creator = group.membership().creator();
-            for e in &log {
-                this.put_log_event(txn, e)?;
+            let event = record
+                .group
+                .sign_event(&this.identity, EventKind::Joined, me);
+            let creator = record.group.membership().creator();
+            if !this.stage_group_send(txn, &creator, &GroupWire::Event(event))? {
+                return Err(DeliveryError::GroupLimit(
+                    "group sends queued for the creator",
+                ));
             }
-            this.put_group(
-                txn,
-                &GroupRecord {
-                    proposal: Proposal::Join,
-                    group,
-                },
-            )?;
+            record.proposal = Proposal::Join;
+            this.put_group(txn, &record)?;
             set_count(txn, GROUPS_COUNT, n + 1)?;
-            this.drop_invitation(txn, id)?;
-            this.stage_group_send(txn, &creator, &GroupWire::Event(event))
+            let invitations = count(txn, INVITATIONS_COUNT)?;
+            set_count(txn, INVITATIONS_COUNT, invitations.saturating_sub(1))
+        })
+    }
+
+    /// Declines an invitation, or forgets a group we are no longer in.
+    pub fn group_forget(&self, id: &GroupId) -> Result<(), DeliveryError> {
+        self.group_txn(|this, txn, _| {
+            let record = this.group_of(txn, id)?;
+            let me = this.identity.public();
+            if record.proposal != Proposal::Invited && record.group.membership().is_member(&me) {
+                return Err(DeliveryError::GroupState("leave the group first"));
+            }
+            this.forget(txn, &record)
         })
     }
 
@@ -247,9 +266,13 @@ impl Mailroom {
             let event = record
                 .group
                 .sign_event(&this.identity, EventKind::Removed, me);
+            if !this.stage_group_send(txn, &creator, &GroupWire::Event(event))? {
+                return Err(DeliveryError::GroupLimit(
+                    "group sends queued for the creator",
+                ));
+            }
             record.proposal = Proposal::Leave;
-            this.put_group(txn, &record)?;
-            this.stage_group_send(txn, &creator, &GroupWire::Event(event))
+            this.put_group(txn, &record)
         })
     }
 
@@ -269,11 +292,12 @@ impl Mailroom {
                 .filter(|m| **m != me)
                 .copied()
                 .collect();
+            let mut sent = 0;
             for m in &members {
-                this.stage_group_send(txn, m, &wire)?;
+                sent += usize::from(this.stage_group_send(txn, m, &wire)?);
             }
             this.put_group(txn, &record)?;
-            Ok(members.len())
+            Ok(sent)
         })
     }
 
@@ -284,28 +308,25 @@ impl Mailroom {
         Ok(self.load_group(&txn, id)?.map(|r| view(&r, &me)))
     }
 
-    /// Up to `max` groups and up to `max` invitations.
+    /// Up to `max` groups and invitations.
     pub fn groups(&self, max: usize) -> Result<(Vec<GroupView>, Vec<Invitation>), DeliveryError> {
         let txn = Txn::new(&self.store);
         let me = self.identity.public();
-        let mut groups = Vec::new();
-        for id in self.ids_under(super::group_store::STATE, max)? {
-            if let Some(r) = self.load_group(&txn, &GroupId(id))? {
-                groups.push(view(&r, &me));
-            }
-        }
-        let mut invitations = Vec::new();
-        for id in self.ids_under(INVITATION, max)? {
-            let Some(log) = self.load_invitation(&txn, &GroupId(id))? else {
+        let (mut groups, mut invitations) = (Vec::new(), Vec::new());
+        for id in self.ids_under(STATE, max)? {
+            let Some(r) = self.load_group(&txn, &GroupId(id))? else {
                 continue;
             };
-            if let Some(m) = replay(&log) {
+            if r.proposal == Proposal::Invited {
+                let m = r.group.membership();
                 invitations.push(Invitation {
-                    id: GroupId(id),
+                    id: m.group(),
                     creator: m.creator(),
                     members: m.members().iter().copied().collect(),
                     ready: m.invited().contains(&me),
                 });
+            } else {
+                groups.push(view(&r, &me));
             }
         }
         Ok((groups, invitations))
@@ -329,11 +350,21 @@ impl Mailroom {
         Ok(out)
     }
 
-    /// Peers with group sends waiting for a session (up to `max`).
-    pub fn queued_peers(&self, max: usize) -> Result<Vec<Ed25519Public>, DeliveryError> {
+    /// Peers with group sends waiting for a session (up to `max`), after `after` in key
+    /// order (a cursor, so peers whose bundles cannot be found do not starve the rest).
+    pub fn queued_peers(
+        &self,
+        after: Option<&Ed25519Public>,
+        max: usize,
+    ) -> Result<Vec<Ed25519Public>, DeliveryError> {
+        let start: Vec<u8> = match after {
+            // The smallest key after this peer's range key.
+            Some(p) => [&key(QUEUE_RANGE, p.as_bytes())[..], &[0]].concat(),
+            None => vec![QUEUE_RANGE],
+        };
         let iter = self.store.db().iterator_cf(
             self.store.cf(CF_GROUPS)?,
-            rocksdb::IteratorMode::From(&[QUEUE_RANGE], rocksdb::Direction::Forward),
+            rocksdb::IteratorMode::From(&start, rocksdb::Direction::Forward),
         );
         let mut out = Vec::new();
         for item in iter {
@@ -374,23 +405,26 @@ impl Mailroom {
 
     /// Sends a group item to `peer` in this commit: straight into the outbox when a
     /// session exists and nothing is queued before it, otherwise into the peer's queue
-    /// (in order) until the node has found the peer's bundle.
+    /// (in order) until the node has found the peer's bundle. False when that queue is
+    /// full: a peer whose bundle has not been found for `MAX_QUEUED` sends is skipped
+    /// (and logged) rather than holding up the whole group.
     fn stage_group_send(
         &self,
         txn: &mut Txn<'_>,
         peer: &Ed25519Public,
         item: &GroupWire,
-    ) -> Result<(), DeliveryError> {
+    ) -> Result<bool, DeliveryError> {
         let bytes = item.encode();
         let range_key = key(QUEUE_RANGE, peer.as_bytes());
         let (head, tail) = range(txn, &range_key)?;
         if head == tail && txn.get(CF_SESSIONS, peer.as_bytes())?.is_some() {
             self.stage_send(txn, peer, None, CONTENT_GROUP, &bytes)?;
             txn.touch(*peer);
-            return Ok(());
+            return Ok(true);
         }
         if tail - head >= MAX_QUEUED {
-            return Err(DeliveryError::GroupLimit("group sends queued for one peer"));
+            warn!(peer = %short_id(peer), "group send queue full (no session found); skipped");
+            return Ok(false);
         }
         let mut plain = zeroize::Zeroizing::new(Vec::with_capacity(1 + bytes.len()));
         plain.push(CONTENT_GROUP);
@@ -398,7 +432,7 @@ impl Mailroom {
         self.seal_put(txn, &numbered(QUEUE, peer.as_bytes(), tail), &plain)?;
         set_range(txn, &range_key, head, tail + 1)?;
         txn.touch_queue();
-        Ok(())
+        Ok(true)
     }
 
     /// Creator side: applies our own event (or a member's proposal), keeps it in the log,
@@ -451,6 +485,10 @@ impl Mailroom {
             return Ok(());
         };
         debug!(peer = %short_id(from), group = %short_group(&id), ?item, "group item");
+        // All of an item's effects, or none: a dropped item must not leave, say, a log
+        // entry written without the state that goes with it.
+        txn.savepoint();
+        let inbox_before = *inbox;
         let outcome = match item {
             GroupWire::Invite(log) => self.take_invitation(txn, from, &id, log),
             GroupWire::Event(event) => self.take_event(txn, inbox, from, &id, &event),
@@ -467,10 +505,15 @@ impl Mailroom {
             }
         };
         match outcome {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                txn.release();
+                Ok(())
+            }
             Err(e @ (DeliveryError::Store(_) | DeliveryError::Rocks(_))) => Err(e),
             Err(e @ DeliveryError::Corrupt(_)) => Err(e),
             Err(e) => {
+                txn.rollback();
+                *inbox = inbox_before;
                 warn!(peer = %short_id(from), group = %short_group(&id), %e, "group item dropped");
                 Ok(())
             }
@@ -484,27 +527,60 @@ impl Mailroom {
         id: &GroupId,
         log: Vec<MembershipEvent>,
     ) -> Result<(), DeliveryError> {
-        if self.load_group(txn, id)?.is_some() || self.load_invitation(txn, id)?.is_some() {
+        if self.load_group(txn, id)?.is_some() {
             return Err(DeliveryError::GroupState(
                 "invited to a group already known",
             ));
         }
-        let m = replay(&log).ok_or(DeliveryError::GroupState("invitation log does not verify"))?;
-        if &m.creator() != from {
+        let group = Group::from_log(self.identity.public(), &log)?;
+        if &group.membership().creator() != from {
             return Err(DeliveryError::NotCreator("invite"));
         }
         let n = count(txn, INVITATIONS_COUNT)?;
         if n >= MAX_INVITATIONS {
             return Err(DeliveryError::GroupLimit("pending invitations"));
         }
-        self.put_invitation(txn, id, &log)?;
+        for e in &log {
+            self.put_log_event(txn, e)?;
+        }
+        self.put_group(
+            txn,
+            &GroupRecord {
+                proposal: Proposal::Invited,
+                group,
+            },
+        )?;
         set_count(txn, INVITATIONS_COUNT, n + 1)
     }
 
-    fn drop_invitation(&self, txn: &mut Txn<'_>, id: &GroupId) -> Result<(), DeliveryError> {
-        txn.delete(CF_GROUPS, &key(INVITATION, &id.0))?;
-        let n = count(txn, INVITATIONS_COUNT)?;
-        set_count(txn, INVITATIONS_COUNT, n.saturating_sub(1))
+    /// Deletes a group record with its log and waiting items, and its count.
+    fn forget(&self, txn: &mut Txn<'_>, record: &GroupRecord) -> Result<(), DeliveryError> {
+        let id = record.group.membership().group();
+        for seq in 0..record.group.membership().next_seq() {
+            txn.delete(CF_GROUPS, &numbered(LOG, &id.0, seq))?;
+        }
+        let (head, tail) = range(txn, &key(WAITING_RANGE, &id.0))?;
+        for n in head..tail {
+            let k = numbered(WAITING, &id.0, n);
+            if let Some(plain) = self.open_get(txn, &k, "waiting group item does not unseal")?
+                && let Some(sender) = plain
+                    .first_chunk::<32>()
+                    .and_then(|s| Ed25519Public::from_bytes(*s).ok())
+            {
+                txn.delete(CF_GROUPS, &sender_key(&id.0, &sender))?;
+            }
+            txn.delete(CF_GROUPS, &k)?;
+        }
+        txn.delete(CF_GROUPS, &key(WAITING_RANGE, &id.0))?;
+        txn.delete(CF_GROUPS, &key(WAITING_LIVE, &id.0))?;
+        txn.delete(CF_GROUPS, &key(STATE, &id.0))?;
+        let which = if record.proposal == Proposal::Invited {
+            INVITATIONS_COUNT
+        } else {
+            GROUPS_COUNT
+        };
+        let n = count(txn, which)?;
+        set_count(txn, which, n.saturating_sub(1))
     }
 
     fn take_event(
@@ -516,26 +592,7 @@ impl Mailroom {
         event: &MembershipEvent,
     ) -> Result<(), DeliveryError> {
         let me = self.identity.public();
-        let Some(mut record) = self.load_group(txn, id)? else {
-            // Not joined yet: the rest of an invitation's log.
-            let mut log = self
-                .load_invitation(txn, id)?
-                .ok_or_else(|| DeliveryError::UnknownGroup(short_group(id)))?;
-            if log.first().map(|g| g.actor) != Some(*from) {
-                return Err(DeliveryError::NotCreator("send events"));
-            }
-            if log.len() >= MAX_INVITATION_EVENTS {
-                return Err(DeliveryError::GroupLimit("invitation log length"));
-            }
-            log.push(event.clone());
-            let m = replay(&log).ok_or(DeliveryError::GroupState("event does not chain"))?;
-            if event.kind == EventKind::Removed && event.member == me && !m.invited().contains(&me)
-            {
-                // Uninvited before we joined.
-                return self.drop_invitation(txn, id);
-            }
-            return self.put_invitation(txn, id, &log);
-        };
+        let mut record = self.group_of(txn, id)?;
         let creator = record.group.membership().creator();
         if creator == me {
             // A member's proposal: only its own JOINED or REMOVED.
@@ -555,14 +612,15 @@ impl Mailroom {
                     // Signed on an older head: the proposer has the newer events (they
                     // went before this on the same stream) and signs again.
                     let next_seq = record.group.membership().next_seq();
-                    return self.stage_group_send(
+                    self.stage_group_send(
                         txn,
                         from,
                         &GroupWire::Reject {
                             group: *id,
                             next_seq,
                         },
-                    );
+                    )?;
+                    return Ok(());
                 }
                 Err(e) => return Err(e),
             }
@@ -571,14 +629,20 @@ impl Mailroom {
         if *from != creator {
             return Err(DeliveryError::NotCreator("send events"));
         }
+        if record.proposal == Proposal::Invited
+            && record.group.membership().next_seq() >= MAX_INVITATION_EVENTS
+        {
+            return Err(DeliveryError::GroupLimit("invitation log length"));
+        }
         let rekey = record.group.apply(&mut rand::rng(), event)?;
         self.put_log_event(txn, event)?;
         if event.member == me {
-            match (event.kind, record.proposal) {
-                (EventKind::Joined, Proposal::Join) | (EventKind::Removed, Proposal::Leave) => {
+            match event.kind {
+                // Out of the group (or uninvited): nothing of it is kept.
+                EventKind::Removed => return self.forget(txn, &record),
+                EventKind::Joined if record.proposal == Proposal::Join => {
                     record.proposal = Proposal::None
                 }
-                (EventKind::Removed, _) => record.proposal = Proposal::None,
                 _ => {}
             }
         }
@@ -611,7 +675,8 @@ impl Mailroom {
             _ => return Ok(()),
         };
         let event = record.group.sign_event(&self.identity, kind, me);
-        self.stage_group_send(txn, from, &GroupWire::Event(event))
+        self.stage_group_send(txn, from, &GroupWire::Event(event))?;
+        Ok(())
     }
 
     /// A sender key or a group message: taken now if we have reached its epoch, kept
@@ -625,13 +690,25 @@ impl Mailroom {
         item: &GroupWire,
         payload: &[u8],
     ) -> Result<(), DeliveryError> {
-        let epoch = match item {
-            GroupWire::Distribution(d) => d.epoch,
-            GroupWire::Message(m) => m.epoch,
+        let (sender, epoch) = match item {
+            GroupWire::Distribution(d) => (d.sender, d.epoch),
+            GroupWire::Message(m) => (m.sender, m.epoch),
             _ => return Ok(()),
         };
-        if epoch > epoch_of(record.group.membership()) {
-            return self.wait(txn, from, &record.group.membership().group(), payload);
+        // Each member hands out its own key and sends its own messages.
+        if &sender != from {
+            return Err(DeliveryError::Group(GroupError::WrongDistributor));
+        }
+        let m = record.group.membership();
+        let current = epoch_of(m);
+        if epoch > current {
+            if !m.is_member(from) && !m.invited().contains(from) {
+                return Err(DeliveryError::Group(GroupError::SenderNotMember));
+            }
+            if epoch - current > MAX_EPOCHS_AHEAD {
+                return Err(DeliveryError::GroupState("item too far ahead of our epoch"));
+            }
+            return self.wait(txn, from, &m.group(), payload);
         }
         match item {
             GroupWire::Distribution(d) => self.accept_key(record, from, d),
@@ -657,7 +734,6 @@ impl Mailroom {
         record: &mut GroupRecord,
         m: &GroupMessage,
     ) -> Result<(), DeliveryError> {
-        // Each member sends its own messages over its own pairwise streams.
         if &m.sender != from {
             return Err(DeliveryError::Group(GroupError::WrongDistributor));
         }
@@ -679,16 +755,37 @@ impl Mailroom {
         id: &GroupId,
         payload: &[u8],
     ) -> Result<(), DeliveryError> {
-        let range_key = key(WAITING_RANGE, &id.0);
-        let (head, tail) = range(txn, &range_key)?;
-        if tail - head >= MAX_WAITING {
+        let live = count(txn, &key(WAITING_LIVE, &id.0))?;
+        let mine = count(txn, &sender_key(&id.0, from))?;
+        if live >= MAX_WAITING || mine >= MAX_WAITING_PER_SENDER {
             return Err(DeliveryError::GroupLimit("items waiting for an epoch"));
         }
-        let mut plain = zeroize::Zeroizing::new(Vec::with_capacity(32 + payload.len()));
+        let range_key = key(WAITING_RANGE, &id.0);
+        let (head, tail) = range(txn, &range_key)?;
+        let mut plain = Zeroizing::new(Vec::with_capacity(32 + payload.len()));
         plain.extend_from_slice(from.as_bytes());
         plain.extend_from_slice(payload);
         self.seal_put(txn, &numbered(WAITING, &id.0, tail), &plain)?;
-        set_range(txn, &range_key, head, tail + 1)
+        set_range(txn, &range_key, head, tail + 1)?;
+        set_count(txn, &key(WAITING_LIVE, &id.0), live + 1)?;
+        set_count(txn, &sender_key(&id.0, from), mine + 1)
+    }
+
+    /// One waiting item is gone: its counts go down.
+    fn unwait(
+        &self,
+        txn: &mut Txn<'_>,
+        id: &GroupId,
+        from: &Ed25519Public,
+    ) -> Result<(), DeliveryError> {
+        let live = count(txn, &key(WAITING_LIVE, &id.0))?;
+        let mine = count(txn, &sender_key(&id.0, from))?;
+        set_count(txn, &key(WAITING_LIVE, &id.0), live.saturating_sub(1))?;
+        if mine <= 1 {
+            txn.delete(CF_GROUPS, &sender_key(&id.0, from))
+        } else {
+            set_count(txn, &sender_key(&id.0, from), mine - 1)
+        }
     }
 
     /// Takes up every waiting item whose epoch we have reached, in arrival order.
@@ -712,8 +809,7 @@ impl Mailroom {
                 Some((from, GroupWire::parse(payload).ok()?))
             });
             let Some((from, item)) = parsed else {
-                txn.delete(CF_GROUPS, &k)?;
-                continue;
+                return Err(DeliveryError::Corrupt("waiting group item"));
             };
             let epoch = match &item {
                 GroupWire::Distribution(d) => d.epoch,
@@ -725,6 +821,7 @@ impl Mailroom {
                 continue;
             }
             txn.delete(CF_GROUPS, &k)?;
+            self.unwait(txn, &id, &from)?;
             let r = match &item {
                 GroupWire::Distribution(d) => self.accept_key(record, &from, d),
                 GroupWire::Message(m) => self.open_group_message(txn, inbox, &from, record, m),
@@ -738,14 +835,4 @@ impl Mailroom {
         }
         set_range(txn, &range_key, first_left.unwrap_or(tail), tail)
     }
-}
-
-/// The membership a log leads to, if it verifies from its genesis.
-fn replay(log: &[MembershipEvent]) -> Option<Membership> {
-    let (first, rest) = log.split_first()?;
-    let mut m = Membership::genesis(first).ok()?;
-    for e in rest {
-        m.apply(e).ok()?;
-    }
-    Some(m)
 }

@@ -11,11 +11,23 @@ use talos_store::Store;
 
 use crate::error::DeliveryError;
 
+type Key = (&'static str, Vec<u8>);
+
 pub(super) struct Txn<'a> {
     store: &'a Store,
-    batch: WriteBatch,
-    overlay: HashMap<(&'static str, Vec<u8>), Option<Vec<u8>>>,
+    /// The final value of every key written (None: deleted); the batch is built from it
+    /// at commit, which is what makes a savepoint a matter of restoring overlay entries.
+    overlay: HashMap<Key, Option<Vec<u8>>>,
     touched: Touched,
+    /// Since the savepoint: each key's overlay entry before its first change, and the
+    /// touched list's length and flag.
+    undo: Option<Savepoint>,
+}
+
+struct Savepoint {
+    before: HashMap<Key, Option<Option<Vec<u8>>>>,
+    peers: usize,
+    queued: bool,
 }
 
 /// What a commit left for the node to do: peers with new outbox frames it staged on its
@@ -32,9 +44,48 @@ impl<'a> Txn<'a> {
     pub(super) fn new(store: &'a Store) -> Self {
         Txn {
             store,
-            batch: WriteBatch::default(),
             overlay: HashMap::new(),
             touched: Touched::default(),
+            undo: None,
+        }
+    }
+
+    /// Marks a point to roll back to: one group item's writes are all kept or all
+    /// dropped, while the frame that carried it still commits.
+    pub(super) fn savepoint(&mut self) {
+        self.undo = Some(Savepoint {
+            before: HashMap::new(),
+            peers: self.touched.peers.len(),
+            queued: self.touched.queued,
+        });
+    }
+
+    /// Drops every write since the savepoint.
+    pub(super) fn rollback(&mut self) {
+        let Some(sp) = self.undo.take() else {
+            return;
+        };
+        for (key, old) in sp.before {
+            match old {
+                Some(v) => self.overlay.insert(key, v),
+                None => self.overlay.remove(&key),
+            };
+        }
+        self.touched.peers.truncate(sp.peers);
+        self.touched.queued = sp.queued;
+    }
+
+    /// Keeps every write since the savepoint.
+    pub(super) fn release(&mut self) {
+        self.undo = None;
+    }
+
+    fn remember(&mut self, key: &Key) {
+        if let Some(sp) = self.undo.as_mut()
+            && !sp.before.contains_key(key)
+        {
+            sp.before
+                .insert(key.clone(), self.overlay.get(key).cloned());
         }
     }
 
@@ -56,14 +107,16 @@ impl<'a> Txn<'a> {
         key: &[u8],
         value: Vec<u8>,
     ) -> Result<(), DeliveryError> {
-        self.batch.put_cf(self.store.cf(cf)?, key, &value);
-        self.overlay.insert((cf, key.to_vec()), Some(value));
+        let k = (cf, key.to_vec());
+        self.remember(&k);
+        self.overlay.insert(k, Some(value));
         Ok(())
     }
 
     pub(super) fn delete(&mut self, cf: &'static str, key: &[u8]) -> Result<(), DeliveryError> {
-        self.batch.delete_cf(self.store.cf(cf)?, key);
-        self.overlay.insert((cf, key.to_vec()), None);
+        let k = (cf, key.to_vec());
+        self.remember(&k);
+        self.overlay.insert(k, None);
         Ok(())
     }
 
@@ -84,7 +137,15 @@ impl<'a> Txn<'a> {
         if self.overlay.is_empty() {
             return Ok(self.touched);
         }
-        self.store.write(self.batch, true)?;
+        let mut batch = WriteBatch::default();
+        for ((cf, key), value) in &self.overlay {
+            let handle = self.store.cf(cf)?;
+            match value {
+                Some(v) => batch.put_cf(handle, key, v),
+                None => batch.delete_cf(handle, key),
+            }
+        }
+        self.store.write(batch, true)?;
         Ok(self.touched)
     }
 }

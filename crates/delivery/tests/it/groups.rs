@@ -46,7 +46,7 @@ impl Net {
             let mut moved = false;
             for i in 0..self.agents.len() {
                 let room = self.room(i);
-                for peer in room.queued_peers(100).unwrap() {
+                for peer in room.queued_peers(None, 100).unwrap() {
                     let bundle = self.room(self.index(&peer)).bundle().unwrap();
                     moved |= room.flush_queued(&peer, Some(&bundle)).unwrap() > 0;
                 }
@@ -152,11 +152,11 @@ fn a_group_of_five_forms_talks_and_removes_a_member() {
     // The creator removes agent 4; what follows is not for it.
     net.room(0).group_remove(&id, &net.key(4)).unwrap();
     net.settle();
-    let out = net.room(4).group(&id).unwrap().unwrap();
-    assert!(!out.member);
+    // Removed: the group's state, keys and log are gone from its node.
+    assert_eq!(net.room(4).group(&id).unwrap(), None);
     assert!(matches!(
         net.room(4).group_send(&id, b"still here?"),
-        Err(talos_delivery::DeliveryError::Group(_))
+        Err(talos_delivery::DeliveryError::UnknownGroup(_))
     ));
     assert_eq!(net.room(3).group_send(&id, b"after").unwrap(), 3);
     net.settle();
@@ -171,7 +171,23 @@ fn a_group_of_five_forms_talks_and_removes_a_member() {
     for i in [0, 1, 3] {
         assert_eq!(net.room(i).group(&id).unwrap().unwrap().members.len(), 3);
     }
-    assert!(!net.room(2).group(&id).unwrap().unwrap().member);
+    assert_eq!(net.room(2).group(&id).unwrap(), None);
+
+    // A removed member can be invited again, and reads what follows its return only.
+    net.room(0).group_invite(&id, &net.key(4)).unwrap();
+    net.settle();
+    net.room(4).group_join(&id).unwrap();
+    net.settle();
+    net.room(1).group_send(&id, b"welcome back").unwrap();
+    net.settle();
+    let back = net.group_inbox(4, &id);
+    assert_eq!(back[&1].last().unwrap(), b"welcome back");
+    assert_eq!(
+        back[&1].len(),
+        4,
+        "three from before its removal, one after its return"
+    );
+    assert_eq!(net.room(4).group(&id).unwrap().unwrap().members.len(), 4);
 }
 
 #[test]
@@ -240,4 +256,11 @@ fn only_the_creator_orders_the_log_and_strangers_stay_out() {
     assert_eq!(invitations.len(), 1);
     assert_eq!(invitations[0].id, other);
     assert_eq!(invitations[0].creator, net.key(2));
+    // Declined: gone, and a member cannot "forget" a group it is still in.
+    net.room(1).group_forget(&other).unwrap();
+    assert!(net.room(1).groups(10).unwrap().1.is_empty());
+    assert!(matches!(
+        net.room(1).group_forget(&id),
+        Err(DeliveryError::GroupState(_))
+    ));
 }

@@ -3,6 +3,7 @@
 //! - `POST /v1/groups` → `{"group": hex}`: a new group with this agent as creator;
 //! - `GET /v1/groups` → `{"groups": [...], "invitations": [...]}`;
 //! - `GET /v1/groups/{group}` → the group (members, invited, epoch, pending proposal);
+//! - `DELETE /v1/groups/{group}`: decline an invitation (or forget a group left);
 //! - `POST /v1/groups/{group}/members` `{"did"}`: invite (creator only);
 //! - `DELETE /v1/groups/{group}/members/{did}`: remove (creator), or leave (own DID);
 //! - `POST /v1/groups/{group}/join`: accept an invitation;
@@ -30,7 +31,7 @@ use super::{ApiError, ApiState, MAX_MESSAGE, bad};
 pub(super) fn routes() -> Router<Arc<ApiState>> {
     Router::new()
         .route("/v1/groups", get(list).post(create))
-        .route("/v1/groups/{group}", get(show))
+        .route("/v1/groups/{group}", get(show).delete(forget))
         .route("/v1/groups/{group}/members", post(invite))
         .route("/v1/groups/{group}/members/{did}", delete(remove))
         .route("/v1/groups/{group}/join", post(join))
@@ -135,6 +136,15 @@ async fn remove(
     let id = group_id(&group)?;
     let who = did(&member)?;
     s.node.group_remove(id, who).await.map_err(refused)?;
+    Ok(axum::Json(json!({})))
+}
+
+async fn forget(
+    State(s): State<Arc<ApiState>>,
+    Path(group): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let id = group_id(&group)?;
+    s.node.group_forget(id).await.map_err(refused)?;
     Ok(axum::Json(json!({})))
 }
 

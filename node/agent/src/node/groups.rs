@@ -42,27 +42,36 @@ pub(super) async fn pump(
     wake: mpsc::Sender<Ed25519Public>,
     notify: Arc<Notify>,
 ) {
+    // A cursor over the queued peers, so the first page cannot starve the rest.
+    let mut after: Option<Ed25519Public> = None;
     loop {
         let m = mailroom.clone();
-        let peers = match tokio::task::spawn_blocking(move || m.queued_peers(PUMP_BATCH)).await {
-            Ok(Ok(p)) => p,
-            Ok(Err(e)) => {
-                warn!(%e, "reading the group send queue failed");
-                Vec::new()
-            }
-            Err(e) => {
-                warn!(%e, "group pump task failed");
-                Vec::new()
-            }
-        };
+        let cursor = after;
+        let peers =
+            match tokio::task::spawn_blocking(move || m.queued_peers(cursor.as_ref(), PUMP_BATCH))
+                .await
+            {
+                Ok(Ok(p)) => p,
+                Ok(Err(e)) => {
+                    warn!(%e, "reading the group send queue failed");
+                    Vec::new()
+                }
+                Err(e) => {
+                    warn!(%e, "group pump task failed");
+                    Vec::new()
+                }
+            };
         for peer in &peers {
             if flush(&client, &mailroom, peer).await {
                 let _ = wake.try_send(*peer);
             }
         }
-        if peers.is_empty() {
+        after = peers.last().copied();
+        if peers.is_empty() && cursor.is_none() {
             notify.notified().await;
-        } else {
+        } else if peers.len() < PUMP_BATCH {
+            // End of the list: start over after a pause (or at once, when notified).
+            after = None;
             // Wait for news, or retry the peers whose bundles were not found yet.
             let _ = tokio::time::timeout(PUMP_RETRY, notify.notified()).await;
         }
@@ -151,6 +160,11 @@ impl Node {
             }
         })
         .await
+    }
+
+    /// Declines an invitation, or forgets a group this agent is no longer in.
+    pub async fn group_forget(&self, id: GroupId) -> Result<(), DeliveryError> {
+        self.group_op(move |m| m.group_forget(&id)).await
     }
 
     /// Sends a group message; durable when this returns. Returns the recipients.
