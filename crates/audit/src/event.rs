@@ -23,6 +23,29 @@ pub enum EventError {
     Malformed(String),
 }
 
+/// Frames one batch event may list (a node's group commit takes at most 256).
+pub const MAX_FRAMES_PER_EVENT: usize = 256;
+
+/// One frame in a batch event: its digest and length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FrameRef {
+    /// SHA-256 of the ciphertext frame.
+    pub frame: Hash32,
+    /// Frame length in bytes.
+    pub len: u64,
+}
+
+impl FrameRef {
+    /// The reference to a frame, from its ciphertext.
+    pub fn of(ciphertext: &[u8]) -> Self {
+        FrameRef {
+            frame: digest(ciphertext),
+            len: ciphertext.len() as u64,
+        }
+    }
+}
+
 /// SHA-256 of some bytes, for events.
 pub fn digest(bytes: &[u8]) -> Hash32 {
     Hash32(Sha256::digest(bytes).into())
@@ -67,6 +90,25 @@ pub enum EventKind {
         frame: Hash32,
         /// Frame length in bytes.
         len: u64,
+    },
+    /// Several frames sent to one peer, acknowledged in one batch (one signature for the
+    /// batch instead of one per frame; at most [`MAX_FRAMES_PER_EVENT`], in stream order).
+    FramesSent {
+        /// The peer.
+        peer: Did,
+        /// Session id.
+        session: Hash32,
+        /// The frames.
+        frames: Vec<FrameRef>,
+    },
+    /// Several frames received from one peer in one group commit (as `FramesSent`).
+    FramesReceived {
+        /// The peer.
+        peer: Did,
+        /// Session id.
+        session: Hash32,
+        /// The frames.
+        frames: Vec<FrameRef>,
     },
     /// A capability was issued.
     CapabilityIssued {
@@ -235,6 +277,12 @@ impl SignedEvent {
     pub fn from_leaf(bytes: &[u8]) -> Result<Self, EventError> {
         let ev: SignedEvent =
             serde_json::from_slice(bytes).map_err(|e| EventError::Malformed(e.to_string()))?;
+        if let EventKind::FramesSent { frames, .. } | EventKind::FramesReceived { frames, .. } =
+            &ev.body.event
+            && (frames.is_empty() || frames.len() > MAX_FRAMES_PER_EVENT)
+        {
+            return Err(EventError::Malformed("batch event frame count".into()));
+        }
         if jcs::canonicalize(&ev)? != bytes {
             return Err(EventError::Malformed("leaf is not canonical JSON".into()));
         }

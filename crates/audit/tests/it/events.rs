@@ -1,6 +1,6 @@
 //! Events: canonical, signed, digests only.
 
-use talos_audit::event::{AuditEvent, DenyKind, EventKind, SignedEvent};
+use talos_audit::event::{AuditEvent, DenyKind, EventKind, FrameRef, SignedEvent};
 use talos_identity::{IdentityKey, IdentitySeed};
 use talos_primitives::{CapabilityId, Hash32};
 
@@ -18,6 +18,16 @@ fn samples(agent: &IdentityKey) -> Vec<AuditEvent> {
         EventKind::SessionOpened { peer, session },
         EventKind::frame_sent(peer, session, secret_message.as_bytes()),
         EventKind::frame_received(peer, session, secret_message.as_bytes()),
+        EventKind::FramesSent {
+            peer,
+            session,
+            frames: vec![FrameRef::of(secret_message.as_bytes()), FrameRef::of(b"x")],
+        },
+        EventKind::FramesReceived {
+            peer,
+            session,
+            frames: vec![FrameRef::of(secret_message.as_bytes())],
+        },
         EventKind::tool_invocation(MARKER, MARKER.as_bytes(), MARKER.as_bytes()),
         EventKind::CapabilityRevoked {
             id: CapabilityId([1; 16]),
@@ -69,6 +79,21 @@ fn tampered_or_foreign_events_are_rejected() {
     let spaced = leaf.replacen(':', ": ", 1);
     assert!(SignedEvent::from_leaf(spaced.as_bytes()).is_err());
     assert!(DenyKind::new("Free text!").is_none());
+    // A batch event lists 1 to 256 frames.
+    for n in [0usize, 257] {
+        let body = AuditEvent {
+            agent: agent.did(),
+            seq: 0,
+            ts: 0,
+            event: EventKind::FramesSent {
+                peer: key(2).did(),
+                session: Hash32([7; 32]),
+                frames: vec![FrameRef::of(b"f"); n],
+            },
+        };
+        let leaf = SignedEvent::sign(&agent, body).unwrap().to_leaf().unwrap();
+        assert!(SignedEvent::from_leaf(&leaf).is_err(), "{n} frames");
+    }
     assert!(
         serde_json::from_str::<EventKind>(
             r#"{"type":"capability_denied","caller":"x","kind":"bad kind","request":"00"}"#

@@ -299,9 +299,7 @@ impl Sender {
         frames: Vec<talos_net::Frame>,
     ) -> tokio::task::JoinHandle<Option<u64>> {
         let mut events = Vec::new();
-        for f in &frames {
-            super::commit::sent_events(&self.me, &peer, f, &mut events);
-        }
+        super::commit::sent_events(&self.me, &peer, &frames, &mut events);
         let seqs: Vec<u64> = frames.iter().map(|f| f.seq()).collect();
         let first = seqs.iter().copied().min();
         let (auditor, mailroom) = (self.auditor.clone(), self.mailroom.clone());
@@ -368,9 +366,12 @@ impl Sender {
                 .collect();
             let all = taken.len() == frames.len();
             let mut events = Vec::new();
-            for f in frames.iter().filter(|f| taken.contains(&f.seq())) {
-                super::commit::sent_events(&self.me, &peer, f, &mut events);
-            }
+            let taken_frames: Vec<talos_net::Frame> = frames
+                .iter()
+                .filter(|f| taken.contains(&f.seq()))
+                .cloned()
+                .collect();
+            super::commit::sent_events(&self.me, &peer, &taken_frames, &mut events);
             if !self.auditor.record(events).await {
                 return false;
             }

@@ -142,14 +142,27 @@ async fn messages_both_ways_exactly_once_in_order() {
     assert_eq!(b.drain(Duration::from_secs(10)).await.unwrap(), 0);
     drop((a, b));
     let count = |events: &[EventKind]| {
-        let sent = events
-            .iter()
-            .filter(|e| matches!(e, EventKind::FrameSent { .. }))
-            .count();
-        let received = events
-            .iter()
-            .filter(|e| matches!(e, EventKind::FrameReceived { .. }))
-            .count();
+        // Frames, whether each has its own event or shares a batch event.
+        let frames = |single: fn(&EventKind) -> bool, batch: fn(&EventKind) -> usize| {
+            events
+                .iter()
+                .map(|e| if single(e) { 1 } else { batch(e) })
+                .sum::<usize>()
+        };
+        let sent = frames(
+            |e| matches!(e, EventKind::FrameSent { .. }),
+            |e| match e {
+                EventKind::FramesSent { frames, .. } => frames.len(),
+                _ => 0,
+            },
+        );
+        let received = frames(
+            |e| matches!(e, EventKind::FrameReceived { .. }),
+            |e| match e {
+                EventKind::FramesReceived { frames, .. } => frames.len(),
+                _ => 0,
+            },
+        );
         let opened = events
             .iter()
             .filter(|e| matches!(e, EventKind::SessionOpened { .. }))
