@@ -19,6 +19,8 @@ use super::audit::{Auditor, did, session_id};
 
 /// Most messages or frames in one group (one synced write).
 pub(super) const MAX_GROUP: usize = 256;
+/// Peers whose keys the inbound task remembers.
+const KEY_CACHE: usize = 4096;
 
 /// A message waiting to be made durable.
 pub(super) struct SendJob {
@@ -108,6 +110,9 @@ type Pending = Vec<((PeerId, Responder), (Ed25519Public, Frame))>;
 /// frames; other deposits and drains are for the mailbox service.
 pub(super) async fn inbound(ctx: Inbound, mut frames: mpsc::Receiver<InboundFrame>) {
     let me = ctx.mailroom.identity();
+    // PeerId → key, remembered: parsing one decompresses the curve point twice, which
+    // was a visible share of the receive path's CPU. Bounded: cleared when full.
+    let mut keys: std::collections::HashMap<PeerId, Ed25519Public> = Default::default();
     while let Some(first) = frames.recv().await {
         let group = gather(first, &mut frames);
         let (mut direct, mut relayed): (Pending, Pending) = (Vec::new(), Vec::new());
@@ -117,9 +122,19 @@ pub(super) async fn inbound(ctx: Inbound, mut frames: mpsc::Receiver<InboundFram
             responder,
         } in group
         {
-            let Ok(key) = key_of(&peer) else {
-                debug!(%peer, "frame from a peer without an Ed25519 identity; dropped");
-                continue;
+            let key = match keys.get(&peer) {
+                Some(k) => *k,
+                None => {
+                    let Ok(key) = key_of(&peer) else {
+                        debug!(%peer, "frame from a peer without an Ed25519 identity; dropped");
+                        continue;
+                    };
+                    if keys.len() >= KEY_CACHE {
+                        keys.clear();
+                    }
+                    keys.insert(peer, key);
+                    key
+                }
             };
             match frame.kind() {
                 FrameKind::Initial | FrameKind::Ratchet => {
