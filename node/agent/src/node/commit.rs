@@ -182,7 +182,7 @@ async fn deliver(ctx: &Inbound, me: &Ed25519Public, group: Pending, relayed: boo
     // Every arrival is audited, duplicates included, and the acks go out only once both
     // the events and the frames are durable: so no acknowledged frame lacks its event
     // (after a crash between the two writes the frame is unacknowledged, comes again,
-    // and is audited then). The two writes run at once.
+    // and is audited then, as a duplicate). The two writes run at once.
     let events = frame_events(me, items.iter().map(|(k, f)| (k, f)), false);
     let opened: Vec<Ed25519Public> = items
         .iter()
@@ -198,15 +198,21 @@ async fn deliver(ctx: &Inbound, me: &Ed25519Public, group: Pending, relayed: boo
             m.receive_many(&borrowed)
         }
     });
-    let (audited, result) = tokio::join!(ctx.auditor.record(events), store);
-    if !audited {
+    // The agent may read the frames as soon as they are durable in the inbox: only the
+    // acks wait for the audit events too.
+    let auditor = ctx.auditor.clone();
+    let audit = tokio::spawn(async move { auditor.record(events).await });
+    let result = store.await;
+    if matches!(result, Ok(Ok(_))) {
+        ctx.delivered.notify_waiters();
+        super::groups::after_commit(&ctx.mailroom, &ctx.wake, &ctx.pump);
+    }
+    if !audit.await.unwrap_or(false) {
         warn!("audit log failing: inbound frames left unacknowledged");
         return;
     }
     match result {
         Ok(Ok(receipts)) => {
-            ctx.delivered.notify_waiters();
-            super::groups::after_commit(&ctx.mailroom, &ctx.wake, &ctx.pump);
             let accepted_first = receipts.contains(&Receipt::Ack(AckStatus::Accepted));
             if accepted_first && !opened.is_empty() {
                 let events = opened
