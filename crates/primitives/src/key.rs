@@ -86,6 +86,14 @@ impl Ed25519Public {
         Ok(Self(bytes))
     }
 
+    /// Takes 32 bytes as a key without checking them. Only for bytes this program
+    /// checked with [`Self::from_bytes`] before and kept where nobody else could change
+    /// them (state sealed at rest with an AEAD): decompressing the point again costs a
+    /// field exponentiation, which adds up on paths that read several keys per message.
+    pub const fn dangerous_from_checked_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
     /// Parses a slice that must be exactly 32 bytes.
     pub fn from_slice(bytes: &[u8]) -> Result<Self, KeyError> {
         let arr: [u8; 32] = bytes.try_into().map_err(|_| KeyError::WrongLength {
