@@ -3,6 +3,8 @@
 //! sides. Needs the release binary: `make bench` builds it first (or set `TALOS_BIN`).
 //!
 //! - `node/latency`: one message at a time, from the POST to A until B's agent has it;
+//! - `node/throughput_batched`: the same through `POST /v1/messages/batch`, 250 per
+//!   request, 4 requests in flight;
 //! - `node/throughput`: 2,000 messages per iteration, 64 POSTs in flight, until B's
 //!   agent has them all.
 //!
@@ -216,6 +218,44 @@ fn bench(c: &mut Criterion) {
                     }
                     let recv = receive(&http, &b, cursor, BATCH);
                     cursor = recv.await;
+                    for t in tasks {
+                        t.await.unwrap();
+                    }
+                });
+                total += t.elapsed();
+            }
+            total
+        })
+    });
+    // The same 2,000 messages through the batch endpoint: 250 per POST, 4 POSTs in
+    // flight (what an agent that sends many messages does).
+    g.bench_function("throughput_batched", |bench| {
+        bench.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let t = Instant::now();
+                rt.block_on(async {
+                    let permits = Arc::new(Semaphore::new(4));
+                    let mut tasks = Vec::new();
+                    for _ in 0..BATCH / 250 {
+                        let p = permits.clone().acquire_owned().await.unwrap();
+                        let (http, a, to) = (http.clone(), a.clone(), b.did.clone());
+                        tasks.push(tokio::spawn(async move {
+                            let messages: Vec<Value> = (0..250)
+                                .map(|_| json!({ "to": to, "data": B64.encode(msg) }))
+                                .collect();
+                            let r = http
+                                .post(format!("{}/v1/messages/batch", a.url))
+                                .bearer_auth(&a.token)
+                                .json(&json!({ "messages": messages }))
+                                .send()
+                                .await
+                                .unwrap();
+                            assert!(r.status().is_success());
+                            drop(p);
+                        }));
+                    }
+                    cursor = receive(&http, &b, cursor, BATCH).await;
                     for t in tasks {
                         t.await.unwrap();
                     }

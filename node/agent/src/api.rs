@@ -5,6 +5,9 @@
 //! - `GET /health/live`, `GET /health/ready` (no token: for supervisors);
 //! - `GET /v1/node`: this node's DID, PeerId and listen addresses;
 //! - `POST /v1/messages` `{"to": did, "data": base64}` → `{"seq": n}` once durable;
+//! - `POST /v1/messages/batch` `{"messages": [{"to", "data"}, ...]}` (at most
+//!   [`MAX_BATCH`]) → `{"results": [{"seq": n} | {"error": "..."}, ...]}` once every
+//!   stored message is durable (they share one synced write);
 //! - `GET /v1/messages?from=i&max=n&wait_ms=t` → `{"messages": [...], "next": i}`, a
 //!   long-poll when `wait_ms` > 0;
 //! - `GET /v1/peers`: connected peers;
@@ -36,6 +39,10 @@ pub const MAX_BODY: usize = 80 * 1024;
 /// Largest message: one frame's body less the worst-case envelope (a PQXDH initial
 /// message adds about 1.3 KiB, the sealed seq 8 bytes, a mailbox deposit 42).
 pub const MAX_MESSAGE: usize = talos_net::frame::MAX_BODY - 2048;
+/// Most messages one batch request carries.
+pub const MAX_BATCH: usize = 256;
+/// Largest batch request body.
+pub const MAX_BATCH_BODY: usize = 4 << 20;
 /// Longest long-poll.
 pub const MAX_WAIT: Duration = Duration::from_secs(60);
 /// Most messages one read returns.
@@ -74,6 +81,10 @@ pub fn router(node: Arc<Node>, token: &str) -> Router {
     let v1 = Router::new()
         .route("/v1/node", get(node_info))
         .route("/v1/messages", get(read_messages).post(send_message))
+        .route(
+            "/v1/messages/batch",
+            axum::routing::post(send_batch).layer(DefaultBodyLimit::max(MAX_BATCH_BODY)),
+        )
         .route("/v1/peers", get(peers))
         .merge(groups::routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), authorize));
@@ -156,6 +167,48 @@ async fn send_message(
     }
     let seq = s.node.send(to, None, data).await.map_err(internal)?;
     Ok(axum::Json(SendResponse { seq }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BatchRequest {
+    messages: Vec<SendRequest>,
+}
+
+async fn send_batch(
+    State(s): State<Arc<ApiState>>,
+    body: Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    let req: BatchRequest =
+        serde_json::from_slice(&body).map_err(|e| bad(format!("bad JSON: {e}")))?;
+    if req.messages.is_empty() || req.messages.len() > MAX_BATCH {
+        return Err(bad(format!("a batch holds 1 to {MAX_BATCH} messages")));
+    }
+    // Every message is checked before any is stored: a malformed batch stores nothing.
+    let mut items = Vec::with_capacity(req.messages.len());
+    for (i, m) in req.messages.iter().enumerate() {
+        let to = did_key::decode(&m.to)
+            .map_err(|e| bad(format!("message {i}: `to` is not a did:key: {e}")))?;
+        let data = B64
+            .decode(m.data.as_bytes())
+            .map_err(|_| bad(format!("message {i}: `data` is not standard base64")))?;
+        if data.len() > MAX_MESSAGE {
+            return Err(ApiError(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("message {i} is larger than one frame"),
+            ));
+        }
+        items.push((to, data));
+    }
+    let results = s.node.send_batch(items).await;
+    let results: Vec<serde_json::Value> = results
+        .into_iter()
+        .map(|r| match r {
+            Ok(seq) => json!({ "seq": seq }),
+            Err(e) => json!({ "error": format!("{e:#}") }),
+        })
+        .collect();
+    Ok(axum::Json(json!({ "results": results })))
 }
 
 #[derive(Deserialize)]

@@ -363,6 +363,74 @@ impl Node {
         Ok(frame.seq())
     }
 
+    /// [`Node::send`] for many messages at once, in order: queued together, so the group
+    /// commit stores them with one synced write. Peers without a session get their
+    /// bundle from the directory once, and their messages are queued again in order.
+    pub async fn send_batch(
+        &self,
+        items: Vec<(Ed25519Public, Vec<u8>)>,
+    ) -> Vec<anyhow::Result<u64>> {
+        let items: Vec<(Ed25519Public, zeroize::Zeroizing<Vec<u8>>)> = items
+            .into_iter()
+            .map(|(p, b)| (p, zeroize::Zeroizing::new(b)))
+            .collect();
+        let first = futures::future::join_all(
+            items
+                .iter()
+                .map(|(peer, body)| self.enqueue(*peer, None, body.clone())),
+        )
+        .await;
+        let mut out: Vec<Option<anyhow::Result<u64>>> = Vec::with_capacity(items.len());
+        let mut retry = Vec::new();
+        for (i, r) in first.into_iter().enumerate() {
+            match r {
+                Ok(Ok(frame)) => out.push(Some(Ok(frame.seq()))),
+                Ok(Err(talos_delivery::DeliveryError::NoSession(_))) => {
+                    out.push(None);
+                    retry.push(i);
+                }
+                Ok(Err(e)) => out.push(Some(Err(e.into()))),
+                Err(e) => out.push(Some(Err(e))),
+            }
+        }
+        let mut bundles: std::collections::HashMap<Ed25519Public, Option<PreKeyBundle>> =
+            std::collections::HashMap::new();
+        for &i in &retry {
+            let Some((peer, _)) = items.get(i) else {
+                continue;
+            };
+            if !bundles.contains_key(peer) {
+                let found = directory::lookup(&self.client, peer).await.ok();
+                bundles.insert(*peer, found.map(|r| r.bundle));
+            }
+        }
+        let again = futures::future::join_all(retry.iter().filter_map(|&i| {
+            let (peer, body) = items.get(i)?;
+            let bundle = bundles.get(peer).cloned().flatten();
+            Some(async move {
+                match bundle {
+                    Some(b) => match self.enqueue(*peer, Some(b), body.clone()).await {
+                        Ok(Ok(frame)) => Ok(frame.seq()),
+                        Ok(Err(e)) => Err(e.into()),
+                        Err(e) => Err(e),
+                    },
+                    None => Err(anyhow::anyhow!(
+                        "no session with the peer, and its directory record was not found"
+                    )),
+                }
+            })
+        }))
+        .await;
+        for (&i, r) in retry.iter().zip(again) {
+            if let Some(slot) = out.get_mut(i) {
+                *slot = Some(r);
+            }
+        }
+        out.into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(anyhow::anyhow!("not sent"))))
+            .collect()
+    }
+
     async fn enqueue(
         &self,
         peer: Ed25519Public,

@@ -336,3 +336,49 @@ async fn a_mailbox_delivers_to_a_peer_that_was_offline() {
     let more = recipient.read(got.last().unwrap().0 + 1, 30_000).await;
     assert_eq!(more[0].3, vec![10]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_of_messages_arrives_in_order() {
+    use base64::Engine;
+    let root = tempfile::tempdir().unwrap();
+    let nodes = network(root.path(), 2).await;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    // A malformed batch stores nothing: message 1 is not a DID.
+    let bad = serde_json::json!({ "messages": [
+        { "to": nodes[1].did, "data": b64(b"x") },
+        { "to": "did:key:nope", "data": b64(b"y") },
+    ]});
+    let (status, body) = nodes[0]
+        .call(reqwest::Method::POST, "/v1/messages/batch", Some(bad))
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("message 1"));
+    // First contact (bundle from the directory) and 100 messages in two batches.
+    for half in 0..2u8 {
+        let messages: Vec<_> = (0..50u8)
+            .map(|k| serde_json::json!({ "to": nodes[1].did, "data": b64(&[half, k]) }))
+            .collect();
+        let (status, body) = nodes[0]
+            .call(
+                reqwest::Method::POST,
+                "/v1/messages/batch",
+                Some(serde_json::json!({ "messages": messages })),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let seqs: Vec<u64> = body["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["seq"].as_u64().unwrap())
+            .collect();
+        let first = u64::from(half) * 50 + 1;
+        assert_eq!(seqs, (first..first + 50).collect::<Vec<_>>());
+    }
+    let got = nodes[1].read_until(100, Duration::from_secs(60)).await;
+    let bodies: Vec<Vec<u8>> = got.into_iter().map(|(_, _, _, b)| b).collect();
+    let want: Vec<Vec<u8>> = (0..2u8)
+        .flat_map(|h| (0..50u8).map(move |k| vec![h, k]))
+        .collect();
+    assert_eq!(bodies, want);
+}
