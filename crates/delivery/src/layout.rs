@@ -21,6 +21,18 @@ pub(crate) fn held_bytes(peer: &Ed25519Public) -> [u8; 33] {
 /// `streams` key: bytes of held frames across all peers.
 pub(crate) const HELD_TOTAL: &[u8] = b"held-total";
 
+/// `streams` key prefix: a stream stopped at a relayed frame that did not open
+/// (value: seq ‖ unix seconds since).
+pub(crate) const STALLED: &[u8] = b"stall";
+
+/// `streams` key: the stall marker of a peer's stream.
+pub(crate) fn stalled(peer: &Ed25519Public) -> [u8; 37] {
+    let mut k = [0u8; 37];
+    k[..5].copy_from_slice(STALLED);
+    k[5..].copy_from_slice(peer.as_bytes());
+    k
+}
+
 /// `streams` key: the next inbox index.
 pub(crate) const INBOX_NEXT: &[u8] = b"inbox-next";
 /// `streams` key: the sealed prekey store (the responder's secrets).

@@ -17,7 +17,9 @@ use super::{
     Mailroom, Receipt, SessionRecord, counter_in, next, seal_prekeys, short_id,
 };
 use crate::error::DeliveryError;
-use crate::layout::{HELD_TOTAL, INBOX_NEXT, PREKEYS, amount, frame_key, held_bytes, next_in};
+use crate::layout::{
+    HELD_TOTAL, INBOX_NEXT, PREKEYS, STALLED, amount, frame_key, held_bytes, next_in, stalled,
+};
 
 impl Mailroom {
     /// Takes a frame from `peer` (authenticated by the transport) and says what to answer.
@@ -145,8 +147,10 @@ impl Mailroom {
                 AckStatus::Accepted
             }
             Err(reason) if relayed => {
-                // Not the sender's frame as far as we can tell: nothing moves.
+                // Not the sender's frame as far as we can tell: nothing moves (until
+                // `skip_stalled` gives up on it).
                 warn!(peer = %short_id(peer), seq, ?reason, "relayed frame refused");
+                self.mark_stalled(txn, peer, seq)?;
                 return Ok(Receipt::Ack(AckStatus::Refused(reason)));
             }
             Err(reason) => {
@@ -155,7 +159,37 @@ impl Mailroom {
             }
         };
         // The stream moves on either way, then drains whatever the gap was holding back.
-        let mut expected = next(seq)?;
+        let expected = self.release_held(
+            txn,
+            peer,
+            next(seq)?,
+            &mut session,
+            prekeys,
+            prekeys_changed,
+            &mut inbox_next,
+        )?;
+        txn.put(CF_STREAMS, &next_in(peer), expected.to_be_bytes().to_vec())?;
+        txn.put(CF_STREAMS, INBOX_NEXT, inbox_next.to_be_bytes().to_vec())?;
+        if let Some(record) = &session {
+            self.put_session(txn, peer, record)?;
+        }
+        debug!(peer = %short_id(peer), seq, next = expected, "frame delivered");
+        Ok(Receipt::Ack(status))
+    }
+
+    /// Delivers the held frames from `expected` on, in order, until a gap; returns the
+    /// next expected seq.
+    #[allow(clippy::too_many_arguments)]
+    fn release_held(
+        &self,
+        txn: &mut Txn<'_>,
+        peer: &Ed25519Public,
+        mut expected: u64,
+        session: &mut Option<SessionRecord>,
+        prekeys: &mut PreKeyStore,
+        prekeys_changed: &mut bool,
+        inbox_next: &mut u64,
+    ) -> Result<u64, DeliveryError> {
         while let Some(bytes) = txn.get(CF_HELD, &frame_key(peer, expected))? {
             txn.delete(CF_HELD, &frame_key(peer, expected))?;
             let (mine, total) = held_amounts(txn, peer)?;
@@ -172,19 +206,15 @@ impl Mailroom {
             };
             let outcome = Frame::parse(encoded)
                 .map_err(|_| RefuseReason::Malformed)
-                .and_then(|f| self.open_frame(peer, &f, &mut session, prekeys, prekeys_changed));
+                .and_then(|f| self.open_frame(peer, &f, session, prekeys, prekeys_changed));
             match outcome {
-                Ok(plaintext) => self.take_plaintext(
-                    txn,
-                    &mut inbox_next,
-                    peer,
-                    expected,
-                    &plaintext,
-                    &mut session,
-                )?,
+                Ok(plaintext) => {
+                    self.take_plaintext(txn, inbox_next, peer, expected, &plaintext, session)?
+                }
                 Err(reason) if was_relayed => {
                     // Dropped, and the stream waits for the sender's own copy.
                     warn!(peer = %short_id(peer), seq = expected, ?reason, "held relayed frame refused");
+                    self.mark_stalled(txn, peer, expected)?;
                     break;
                 }
                 Err(reason) => {
@@ -193,13 +223,108 @@ impl Mailroom {
             }
             expected = next(expected)?;
         }
-        txn.put(CF_STREAMS, &next_in(peer), expected.to_be_bytes().to_vec())?;
-        txn.put(CF_STREAMS, INBOX_NEXT, inbox_next.to_be_bytes().to_vec())?;
-        if let Some(record) = &session {
-            self.put_session(txn, peer, record)?;
+        Ok(expected)
+    }
+
+    /// Notes when a stream first stopped at `seq` on a relayed frame that did not open.
+    fn mark_stalled(
+        &self,
+        txn: &mut Txn<'_>,
+        peer: &Ed25519Public,
+        seq: u64,
+    ) -> Result<(), DeliveryError> {
+        let k = stalled(peer);
+        if let Some(v) = txn.get(CF_STREAMS, &k)?
+            && v.get(..8) == Some(&seq.to_be_bytes()[..])
+        {
+            return Ok(());
         }
-        debug!(peer = %short_id(peer), seq, next = expected, "frame delivered");
-        Ok(Receipt::Ack(status))
+        let since = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        txn.put(
+            CF_STREAMS,
+            &k,
+            [seq.to_be_bytes(), since.to_be_bytes()].concat(),
+        )
+    }
+
+    /// Gives up on frames that stopped a stream for at least `max_age` seconds: a frame
+    /// a mailbox handed on that never opened (forged, or its prekey long rotated out)
+    /// and that the sender, having passed custody to the mailbox, will not send again.
+    /// The stream moves past it and delivers what was held behind it. Returns the
+    /// (peer, seq) pairs given up.
+    pub fn skip_stalled(
+        &self,
+        now: u64,
+        max_age: u64,
+    ) -> Result<Vec<(Ed25519Public, u64)>, DeliveryError> {
+        let mut markers = Vec::new();
+        let iter = self.store.db().iterator_cf(
+            self.store.cf(CF_STREAMS)?,
+            rocksdb::IteratorMode::From(STALLED, rocksdb::Direction::Forward),
+        );
+        for item in iter {
+            let (k, v) = item?;
+            if !k.starts_with(STALLED) {
+                break;
+            }
+            let parsed = k
+                .get(5..)
+                .and_then(|p| <[u8; 32]>::try_from(p).ok())
+                .and_then(|p| Ed25519Public::from_bytes(p).ok())
+                .zip(v.get(..8).and_then(|s| <[u8; 8]>::try_from(s).ok()))
+                .zip(v.get(8..16).and_then(|s| <[u8; 8]>::try_from(s).ok()));
+            if let Some(((peer, seq), since)) = parsed {
+                markers.push((peer, u64::from_be_bytes(seq), u64::from_be_bytes(since)));
+            }
+        }
+        let mut skipped = Vec::new();
+        for (peer, seq, since) in markers {
+            if now.saturating_sub(since) < max_age {
+                continue;
+            }
+            let mut prekeys = self.prekeys.lock().map_err(|_| DeliveryError::Poisoned)?;
+            let before = (*prekeys).clone();
+            let mut txn = Txn::new(&self.store);
+            txn.delete(CF_STREAMS, &stalled(&peer))?;
+            if counter_in(&txn, &next_in(&peer))? == seq {
+                let mut session = self.load_session(&txn, &peer)?;
+                let mut inbox_next = counter_in(&txn, INBOX_NEXT)?;
+                let mut changed = false;
+                let expected = self.release_held(
+                    &mut txn,
+                    &peer,
+                    next(seq)?,
+                    &mut session,
+                    &mut prekeys,
+                    &mut changed,
+                    &mut inbox_next,
+                )?;
+                warn!(peer = %short_id(&peer), seq, next = expected, "gave up on a stalled relayed frame");
+                txn.put(CF_STREAMS, &next_in(&peer), expected.to_be_bytes().to_vec())?;
+                txn.put(CF_STREAMS, INBOX_NEXT, inbox_next.to_be_bytes().to_vec())?;
+                if let Some(record) = &session {
+                    self.put_session(&mut txn, &peer, record)?;
+                }
+                if changed {
+                    txn.put(
+                        CF_STREAMS,
+                        PREKEYS,
+                        seal_prekeys(&self.storage_key, &prekeys),
+                    )?;
+                }
+                skipped.push((peer, seq));
+            }
+            match txn.commit() {
+                Ok(touched) => self.note_woken(touched),
+                Err(e) => {
+                    *prekeys = before;
+                    return Err(e);
+                }
+            }
+        }
+        Ok(skipped)
     }
 
     /// Where an opened message goes: the agent's inbox, or the group layer.

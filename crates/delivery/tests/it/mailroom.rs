@@ -515,3 +515,46 @@ fn a_mailbox_holds_ciphertext_and_cannot_forge_or_drop() {
             .collect::<Vec<_>>()
     );
 }
+
+/// A relayed frame that never opens (here a mailbox's forgery standing in for the
+/// sender's first frame, which the sender no longer has) stops the stream only until
+/// `skip_stalled` gives up on it; then what was held behind it is delivered.
+#[test]
+fn a_stalled_relayed_frame_is_given_up_after_its_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (Agent::new(dir.path(), 1), Agent::new(dir.path(), 2));
+    let (ma, mb) = (a.open(), b.open());
+    let bundle = mb.bundle().unwrap();
+    let frames: Vec<Frame> = (0..3u8)
+        .map(|i| ma.send(&b.public(), Some(&bundle), &[i; 35]).unwrap())
+        .collect();
+    let forged = Frame::new(FrameKind::Initial, 1, frames[1].body().to_vec()).unwrap();
+    let items = [
+        (a.public(), &forged),
+        (a.public(), &frames[1]),
+        (a.public(), &frames[2]),
+    ];
+    let receipts = mb.receive_relayed_many(&items).unwrap();
+    assert!(matches!(receipts[0], Receipt::Ack(AckStatus::Refused(_))));
+    assert_eq!(receipts[1], Receipt::Ack(AckStatus::Accepted));
+    assert!(bodies(&mb).is_empty(), "held behind seq 1");
+    let now = 4_000_000_000;
+    // Not yet old enough: nothing moves.
+    assert!(mb.skip_stalled(0, 600).unwrap().is_empty());
+    assert!(bodies(&mb).is_empty());
+    // Reopened (a restart keeps the marker), then given up on.
+    drop(mb);
+    let mb = b.open();
+    assert_eq!(mb.skip_stalled(now, 600).unwrap(), vec![(a.public(), 1)]);
+    assert_eq!(
+        bodies(&mb),
+        vec![(2, [1u8; 35].to_vec()), (3, [2u8; 35].to_vec())]
+    );
+    // The marker is gone, and the genuine first frame, should it still come, is a
+    // duplicate: the stream does not go back.
+    assert!(mb.skip_stalled(now, 0).unwrap().is_empty());
+    assert_eq!(
+        mb.receive(&a.public(), &frames[0]).unwrap(),
+        Receipt::Ack(AckStatus::Duplicate)
+    );
+}

@@ -64,6 +64,9 @@ pub struct NodeConfig {
     pub deposit_after: u32,
     /// How often this node drains its mailboxes while it runs (it also does at start).
     pub drain_every: Duration,
+    /// How long a stream may stay stopped at a frame a mailbox handed on that does not
+    /// open before the node gives up on that frame (the sender no longer has it).
+    pub stall_after: Duration,
 }
 
 impl Default for NodeConfig {
@@ -82,6 +85,7 @@ impl Default for NodeConfig {
             mailboxes: Vec::new(),
             deposit_after: 3,
             drain_every: Duration::from_secs(30),
+            stall_after: Duration::from_secs(600),
         }
     }
 }
@@ -267,16 +271,35 @@ impl Node {
         if self.config.mailboxes.is_empty() {
             return;
         }
-        let (client, mailboxes, every) = (
+        let (client, mailboxes, every, mailroom) = (
             self.client.clone(),
             self.config.mailboxes.clone(),
             self.config.drain_every,
+            self.mailroom.clone(),
         );
+        let stall_after = self.config.stall_after.as_secs();
         self.tasks.push(tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             loop {
                 tick.tick().await;
                 mailbox::drain_mine(&client, &mailboxes).await;
+                // Only frames handed on by a mailbox can stall a stream.
+                let m = mailroom.clone();
+                match tokio::task::spawn_blocking(move || {
+                    m.skip_stalled(directory::now(), stall_after)
+                })
+                .await
+                {
+                    Ok(Ok(skipped)) if !skipped.is_empty() => {
+                        warn!(
+                            n = skipped.len(),
+                            "gave up on relayed frames that never opened"
+                        )
+                    }
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => warn!(%e, "checking stalled streams failed"),
+                    Err(e) => warn!(%e, "stall check task failed"),
+                }
             }
         }));
     }
