@@ -1,8 +1,9 @@
-//! The a2a frame, deposit and ack decoders: typed errors only, and whatever parses re-encodes to
-//! the same bytes.
+//! The a2a frame, deposit, ack, batch and acks decoders: typed errors only, and whatever
+//! parses re-encodes to the same bytes.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use talos_net::frame::{encode_acks, encode_batch, parse_acks, parse_batch};
 use talos_net::{Ack, Deposit, Frame};
 
 fuzz_target!(|data: &[u8]| {
@@ -14,5 +15,11 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(a) = Ack::parse(data) {
         assert_eq!(a.encode(), data);
+    }
+    if let Ok(b) = parse_batch(data) {
+        assert_eq!(encode_batch(&b), data);
+    }
+    if let Ok(a) = parse_acks(data) {
+        assert_eq!(encode_acks(&a), data);
     }
 });

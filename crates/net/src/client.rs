@@ -1,6 +1,8 @@
 //! The handle the node uses: cheap to clone, talks to the [`EventLoop`](crate::EventLoop)
 //! over a bounded channel and awaits each answer on a oneshot.
 
+use std::sync::{Arc, Mutex};
+
 use libp2p::request_response::ResponseChannel;
 use libp2p::{Multiaddr, PeerId};
 use tokio::sync::{mpsc, oneshot};
@@ -28,12 +30,12 @@ pub(crate) enum Command {
     },
     Send {
         peer: PeerId,
-        frame: Frame,
-        reply: oneshot::Sender<Result<Ack, NetError>>,
+        frames: Vec<Frame>,
+        reply: oneshot::Sender<Result<Vec<Ack>, NetError>>,
     },
     Respond {
-        channel: ResponseChannel<Ack>,
-        ack: Ack,
+        channel: ResponseChannel<Vec<Ack>>,
+        acks: Vec<Ack>,
     },
     PutRecord {
         key: Vec<u8>,
@@ -60,11 +62,82 @@ pub struct InboundFrame {
     pub responder: Responder,
 }
 
-/// The way back to one inbound frame's sender.
+/// The acks of one inbound request, filled in as the node answers each of its frames;
+/// the response goes out once every frame has one.
+#[derive(Debug)]
+pub(crate) struct Batch {
+    slots: Mutex<BatchSlots>,
+    /// Weak, so the event loop's own handle never keeps its command channel open.
+    tx: mpsc::WeakSender<Command>,
+}
+
+#[derive(Debug)]
+struct BatchSlots {
+    channel: Option<ResponseChannel<Vec<Ack>>>,
+    acks: Vec<Option<Ack>>,
+}
+
+type Response = (ResponseChannel<Vec<Ack>>, Vec<Ack>);
+
+impl Batch {
+    pub(crate) fn new(
+        channel: ResponseChannel<Vec<Ack>>,
+        frames: usize,
+        tx: mpsc::WeakSender<Command>,
+    ) -> Arc<Self> {
+        Arc::new(Batch {
+            slots: Mutex::new(BatchSlots {
+                channel: Some(channel),
+                acks: vec![None; frames],
+            }),
+            tx,
+        })
+    }
+
+    /// Records one frame's answer (the first one counts); the whole response once
+    /// every frame has one.
+    pub(crate) fn answer(&self, index: usize, ack: Ack) -> Option<Response> {
+        let mut s = self.slots.lock().ok()?;
+        if let Some(slot) = s.acks.get_mut(index)
+            && slot.is_none()
+        {
+            *slot = Some(ack);
+        }
+        if !s.acks.iter().all(Option::is_some) {
+            return None;
+        }
+        let channel = s.channel.take()?;
+        Some((channel, s.acks.iter().flatten().copied().collect()))
+    }
+}
+
+/// The way back to one inbound frame's sender. Dropping it unanswered answers `Later`
+/// (the sender keeps the frame and resends it).
 #[derive(Debug)]
 pub struct Responder {
-    pub(crate) channel: ResponseChannel<Ack>,
+    pub(crate) batch: Arc<Batch>,
+    pub(crate) index: usize,
     pub(crate) seq: u64,
+    pub(crate) answered: bool,
+}
+
+impl Drop for Responder {
+    fn drop(&mut self) {
+        if self.answered {
+            return;
+        }
+        let later = Ack {
+            seq: self.seq,
+            status: AckStatus::Later,
+        };
+        if let Some((channel, acks)) = self.batch.answer(self.index, later)
+            && let Some(tx) = self.batch.tx.upgrade()
+        {
+            // A full command queue loses this response: the sender's request then times
+            // out and it resends, which is what `Later` asks for anyway.
+            let _ = tx.try_send(Command::Respond { channel, acks });
+        }
+    }
 }
 
 /// Drives the network from the node. Every method waits for the event loop's answer.
@@ -120,23 +193,48 @@ impl Client {
     /// Sends one frame and waits for its ack. An error means no ack came: the frame may
     /// or may not have arrived, so the caller keeps it and resends the same frame.
     pub async fn send(&self, peer: PeerId, frame: Frame) -> Result<Ack, NetError> {
-        self.ask(|reply| Command::Send { peer, frame, reply })
+        let seq = frame.seq();
+        self.send_batch(peer, vec![frame])
             .await?
+            .pop()
+            .ok_or_else(|| NetError::Send {
+                peer: peer.to_string(),
+                seq,
+                reason: "no ack".into(),
+            })
+    }
+
+    /// Sends several frames for one peer in one request (at most [`crate::MAX_BATCH`],
+    /// within one frame's bytes: see [`crate::batch_fits`]) and waits for their acks, one
+    /// per frame, in order.
+    pub async fn send_batch(&self, peer: PeerId, frames: Vec<Frame>) -> Result<Vec<Ack>, NetError> {
+        self.ask(|reply| Command::Send {
+            peer,
+            frames,
+            reply,
+        })
+        .await?
     }
 
     /// Answers an inbound frame. Call it only once the frame is durable (or refused).
-    pub async fn respond(&self, responder: Responder, status: AckStatus) -> Result<(), NetError> {
+    pub async fn respond(
+        &self,
+        mut responder: Responder,
+        status: AckStatus,
+    ) -> Result<(), NetError> {
+        responder.answered = true;
         let ack = Ack {
             seq: responder.seq,
             status,
         };
-        self.tx
-            .send(Command::Respond {
-                channel: responder.channel,
-                ack,
-            })
-            .await
-            .map_err(|_| NetError::Stopped)
+        match responder.batch.answer(responder.index, ack) {
+            Some((channel, acks)) => self
+                .tx
+                .send(Command::Respond { channel, acks })
+                .await
+                .map_err(|_| NetError::Stopped),
+            None => Ok(()),
+        }
     }
 
     /// Publishes a DHT record (stored locally and on the closest peers).

@@ -1,4 +1,5 @@
-//! The request/response codec for `/talos/a2a/1.0.0`: one frame per stream, one ack back.
+//! The request/response codec for `/talos/a2a/1.0.0`: a batch of frames per stream, their
+//! acks back.
 //!
 //! Each message is a u32 big-endian length and that many bytes. The length is checked
 //! against the limit before a byte of the body is allocated, so an oversize frame costs
@@ -16,7 +17,9 @@ use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use libp2p::StreamProtocol;
 use libp2p::request_response;
 
-use crate::frame::{Ack, Frame, MAX_ACK, MAX_FRAME};
+use crate::frame::{
+    Ack, Frame, MAX_REQUEST, MAX_RESPONSE, encode_acks, encode_batch, parse_acks, parse_batch,
+};
 
 /// Bytes of inbound frame bodies being read at once, across all streams.
 pub const DEFAULT_READ_BUDGET: usize = 16 << 20;
@@ -37,7 +40,7 @@ impl A2aCodec {
     /// A codec whose streams together read at most `bytes` of frame bodies at once.
     pub fn with_read_budget(bytes: usize) -> Self {
         A2aCodec {
-            budget: Arc::new(Semaphore::new(bytes.max(MAX_FRAME))),
+            budget: Arc::new(Semaphore::new(bytes.max(MAX_REQUEST))),
         }
     }
 }
@@ -86,45 +89,45 @@ fn invalid(e: crate::frame::FrameError) -> io::Error {
 
 impl request_response::Codec for A2aCodec {
     type Protocol = StreamProtocol;
-    type Request = Frame;
-    type Response = Ack;
+    type Request = Vec<Frame>;
+    type Response = Vec<Ack>;
 
-    async fn read_request<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Frame>
+    async fn read_request<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Vec<Frame>>
     where
         T: AsyncRead + Unpin + Send,
     {
-        Frame::parse(&read_bounded(io, MAX_FRAME, Some(&self.budget)).await?).map_err(invalid)
+        parse_batch(&read_bounded(io, MAX_REQUEST, Some(&self.budget)).await?).map_err(invalid)
     }
 
-    async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Ack>
+    async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Vec<Ack>>
     where
         T: AsyncRead + Unpin + Send,
     {
-        Ack::parse(&read_bounded(io, MAX_ACK, None).await?).map_err(invalid)
+        parse_acks(&read_bounded(io, MAX_RESPONSE, None).await?).map_err(invalid)
     }
 
     async fn write_request<T>(
         &mut self,
         _: &StreamProtocol,
         io: &mut T,
-        frame: Frame,
+        frames: Vec<Frame>,
     ) -> io::Result<()>
     where
         T: AsyncWrite + Unpin + Send,
     {
-        write_prefixed(io, &frame.encode()).await
+        write_prefixed(io, &encode_batch(&frames)).await
     }
 
     async fn write_response<T>(
         &mut self,
         _: &StreamProtocol,
         io: &mut T,
-        ack: Ack,
+        acks: Vec<Ack>,
     ) -> io::Result<()>
     where
         T: AsyncWrite + Unpin + Send,
     {
-        write_prefixed(io, &ack.encode()).await
+        write_prefixed(io, &encode_acks(&acks)).await
     }
 }
 
@@ -139,14 +142,20 @@ mod tests {
     #[test]
     fn oversize_lengths_are_refused_before_reading() {
         futures::executor::block_on(async {
-            let mut bytes = u32::try_from(MAX_FRAME + 1).unwrap().to_be_bytes().to_vec();
+            let mut bytes = u32::try_from(MAX_REQUEST + 1)
+                .unwrap()
+                .to_be_bytes()
+                .to_vec();
             // No body follows: a reader that trusted the length would wait or allocate.
             let err = A2aCodec::default()
                 .read_request(&P, &mut Cursor::new(&mut bytes))
                 .await
                 .unwrap_err();
             assert_eq!(err.kind(), io::ErrorKind::InvalidData);
-            let mut ack = u32::try_from(MAX_ACK + 1).unwrap().to_be_bytes().to_vec();
+            let mut ack = u32::try_from(MAX_RESPONSE + 1)
+                .unwrap()
+                .to_be_bytes()
+                .to_vec();
             let err = A2aCodec::default()
                 .read_response(&P, &mut Cursor::new(&mut ack))
                 .await
@@ -161,21 +170,21 @@ mod tests {
             let frame = Frame::new(crate::FrameKind::Initial, 7, vec![9; 1000]).unwrap();
             let mut buf = Vec::new();
             A2aCodec::default()
-                .write_request(&P, &mut Cursor::new(&mut buf), frame.clone())
+                .write_request(&P, &mut Cursor::new(&mut buf), vec![frame.clone()])
                 .await
                 .unwrap();
             let back = A2aCodec::default()
                 .read_request(&P, &mut Cursor::new(&mut buf))
                 .await
                 .unwrap();
-            assert_eq!(back, frame);
+            assert_eq!(back, vec![frame]);
             let ack = Ack {
                 seq: 7,
                 status: crate::AckStatus::Duplicate,
             };
             let mut buf = Vec::new();
             A2aCodec::default()
-                .write_response(&P, &mut Cursor::new(&mut buf), ack)
+                .write_response(&P, &mut Cursor::new(&mut buf), vec![ack])
                 .await
                 .unwrap();
             assert_eq!(
@@ -183,7 +192,7 @@ mod tests {
                     .read_response(&P, &mut Cursor::new(&mut buf))
                     .await
                     .unwrap(),
-                ack
+                vec![ack]
             );
             // A truncated body is an error, not a short frame.
             buf.pop();

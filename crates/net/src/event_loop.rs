@@ -20,7 +20,7 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info, warn};
 
 use crate::behaviour::{Behaviour, BehaviourEvent, KAD_PROTOCOL, MAX_RECORD_BYTES};
-use crate::client::{Client, Command, InboundFrame, Responder};
+use crate::client::{Batch, Client, Command, InboundFrame, Responder};
 use crate::config::NetConfig;
 use crate::error::NetError;
 use crate::frame::{Ack, Frame};
@@ -36,7 +36,7 @@ pub type RecordValidator = Arc<dyn Fn(&[u8], &[u8]) -> bool + Send + Sync>;
 
 type Reply<T> = oneshot::Sender<Result<T, NetError>>;
 /// A frame waiting for its ack: to whom, which one, and who waits.
-type PendingSend = (PeerId, u64, Reply<Ack>);
+type PendingSend = (PeerId, Vec<u64>, Reply<Vec<Ack>>);
 /// A DHT lookup: the values found so far, and who waits.
 type PendingGet = (Vec<Vec<u8>>, Reply<Vec<Vec<u8>>>);
 
@@ -44,6 +44,8 @@ type PendingGet = (Vec<Vec<u8>>, Reply<Vec<Vec<u8>>>);
 pub struct EventLoop {
     swarm: Swarm<Behaviour>,
     commands: mpsc::Receiver<Command>,
+    /// For inbound batches to send their response once every frame is answered.
+    commands_tx: mpsc::WeakSender<Command>,
     inbound: mpsc::Sender<InboundFrame>,
     inbound_rx: Option<mpsc::Receiver<InboundFrame>>,
     validator: RecordValidator,
@@ -112,6 +114,7 @@ pub(crate) fn build(
     let mut event_loop = EventLoop {
         swarm,
         commands,
+        commands_tx: tx.downgrade(),
         inbound,
         inbound_rx: Some(inbound_rx),
         validator: Arc::new(|_, _| false),
@@ -215,18 +218,22 @@ impl EventLoop {
                     }
                 }
             }
-            Command::Send { peer, frame, reply } => self.send(peer, frame, reply),
-            Command::Respond { channel, ack } => {
+            Command::Send {
+                peer,
+                frames,
+                reply,
+            } => self.send(peer, frames, reply),
+            Command::Respond { channel, acks } => {
                 // Fails only if the stream is gone; the sender then resends and gets
                 // `Duplicate`, so nothing is lost by ignoring it.
                 if self
                     .swarm
                     .behaviour_mut()
                     .a2a
-                    .send_response(channel, ack)
+                    .send_response(channel, acks)
                     .is_err()
                 {
-                    debug!(seq = ack.seq, "ack not delivered: stream closed");
+                    debug!("acks not delivered: stream closed");
                 }
             }
             Command::PutRecord { key, value, reply } => {
@@ -270,14 +277,31 @@ impl EventLoop {
         }
     }
 
-    fn send(&mut self, peer: PeerId, frame: Frame, reply: oneshot::Sender<Result<Ack, NetError>>) {
+    fn send(
+        &mut self,
+        peer: PeerId,
+        frames: Vec<Frame>,
+        reply: oneshot::Sender<Result<Vec<Ack>, NetError>>,
+    ) {
         if self.sends.len() >= self.max_in_flight {
             let _ = reply.send(Err(NetError::Busy("frames")));
             return;
         }
-        let seq = frame.seq();
-        let id = self.swarm.behaviour_mut().a2a.send_request(&peer, frame);
-        self.sends.insert(id, (peer, seq, reply));
+        let seqs: Vec<u64> = frames.iter().map(Frame::seq).collect();
+        let fits = !frames.is_empty()
+            && frames.len() <= crate::MAX_BATCH
+            && frames.iter().map(Frame::encode_len).sum::<usize>()
+                <= crate::frame::MAX_BATCH_FRAME_BYTES;
+        if !fits {
+            let _ = reply.send(Err(NetError::Send {
+                peer: peer.to_string(),
+                seq: seqs.first().copied().unwrap_or(0),
+                reason: "batch empty or over its bounds".into(),
+            }));
+            return;
+        }
+        let id = self.swarm.behaviour_mut().a2a.send_request(&peer, frames);
+        self.sends.insert(id, (peer, seqs, reply));
     }
 
     fn fail_dial(&mut self, peer: PeerId, reason: &str) {
@@ -377,37 +401,47 @@ impl EventLoop {
         }
     }
 
-    fn on_a2a(&mut self, event: request_response::Event<Frame, Ack>) {
+    fn on_a2a(&mut self, event: request_response::Event<Vec<Frame>, Vec<Ack>>) {
         match event {
             request_response::Event::Message { peer, message, .. } => match message {
                 request_response::Message::Request {
                     request, channel, ..
                 } => {
-                    let seq = request.seq();
-                    let inbound = InboundFrame {
-                        peer,
-                        frame: request,
-                        responder: Responder { channel, seq },
-                    };
-                    // A full queue drops the frame unanswered: its sender keeps it and
-                    // resends, so this is backpressure, not loss.
-                    if let Err(e) = self.inbound.try_send(inbound) {
-                        warn!(%peer, seq, "inbound queue full or closed; frame left to its sender's retry");
-                        drop(e);
+                    let batch = Batch::new(channel, request.len(), self.commands_tx.clone());
+                    for (index, frame) in request.into_iter().enumerate() {
+                        let seq = frame.seq();
+                        let inbound = InboundFrame {
+                            peer,
+                            frame,
+                            responder: Responder {
+                                batch: batch.clone(),
+                                index,
+                                seq,
+                                answered: false,
+                            },
+                        };
+                        // A full queue answers the frame `Later` (its responder is
+                        // dropped): its sender keeps it and resends, so this is
+                        // backpressure, not loss.
+                        if let Err(e) = self.inbound.try_send(inbound) {
+                            warn!(%peer, seq, "inbound queue full or closed; frame left to its sender's retry");
+                            drop(e);
+                        }
                     }
                 }
                 request_response::Message::Response {
                     request_id,
                     response,
                 } => {
-                    if let Some((peer, seq, reply)) = self.sends.remove(&request_id) {
-                        let result = if response.seq == seq {
+                    if let Some((peer, seqs, reply)) = self.sends.remove(&request_id) {
+                        let named: Vec<u64> = response.iter().map(|a| a.seq).collect();
+                        let result = if named == seqs {
                             Ok(response)
                         } else {
                             Err(NetError::Send {
                                 peer: peer.to_string(),
-                                seq,
-                                reason: format!("ack names frame {}", response.seq),
+                                seq: seqs.first().copied().unwrap_or(0),
+                                reason: "acks do not name the frames sent".into(),
                             })
                         };
                         let _ = reply.send(result);
@@ -417,10 +451,10 @@ impl EventLoop {
             request_response::Event::OutboundFailure {
                 request_id, error, ..
             } => {
-                if let Some((peer, seq, reply)) = self.sends.remove(&request_id) {
+                if let Some((peer, seqs, reply)) = self.sends.remove(&request_id) {
                     let _ = reply.send(Err(NetError::Send {
                         peer: peer.to_string(),
-                        seq,
+                        seq: seqs.first().copied().unwrap_or(0),
                         reason: error.to_string(),
                     }));
                 }

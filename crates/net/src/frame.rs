@@ -5,7 +5,12 @@
 //! ```text
 //! Frame  = version:u8 (1) | kind:u8 | seq:u64 BE | body            (body ≤ MAX_BODY)
 //! Ack    = version:u8 (1) | status:u8 | seq:u64 BE [| reason:u8]   (reason iff refused)
+//! Batch  = count:u16 BE | (len:u32 BE | Frame){count}   (1 ≤ count ≤ MAX_BATCH)
+//! Acks   = count:u16 BE | (len:u8 | Ack){count}         (one per frame, in order)
 //! ```
+//!
+//! A request carries a batch: a sender with many frames for one peer sends them on one
+//! stream (a stream and a round trip per 35-byte frame was most of the network cost).
 //!
 //! `seq` numbers one sender's frames to one receiver from 1 upward; the pair
 //! (sender PeerId, seq) is the frame id the receiver deduplicates by. The body is an
@@ -25,6 +30,14 @@ pub const MAX_BODY: usize = 48 * 1024;
 pub const MAX_FRAME: usize = HEADER_LEN + MAX_BODY;
 /// The largest encoded ack.
 pub const MAX_ACK: usize = HEADER_LEN + 1;
+/// Frames one request may carry.
+pub const MAX_BATCH: usize = 64;
+/// Frame bytes one request may carry: one frame at its largest, or many small ones.
+pub const MAX_BATCH_FRAME_BYTES: usize = MAX_FRAME;
+/// The largest encoded batch.
+pub const MAX_REQUEST: usize = 2 + 4 * MAX_BATCH + MAX_BATCH_FRAME_BYTES;
+/// The largest encoded batch of acks.
+pub const MAX_RESPONSE: usize = 2 + (1 + MAX_ACK) * MAX_BATCH;
 
 /// What a frame's body holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -100,6 +113,9 @@ pub enum FrameError {
     /// A deposit whose body is not a party key and a session frame.
     #[error("malformed deposit: {0}")]
     Deposit(&'static str),
+    /// A batch that is empty, holds too many frames or bytes, or does not add up.
+    #[error("malformed batch: {0}")]
+    Batch(&'static str),
 }
 
 /// One frame: parsed, so its kind, sequence number and size are known to be valid.
@@ -154,6 +170,11 @@ impl Frame {
     /// The body, owned.
     pub fn into_body(self) -> Vec<u8> {
         self.body
+    }
+
+    /// The length of [`Frame::encode`]'s output.
+    pub fn encode_len(&self) -> usize {
+        HEADER_LEN.saturating_add(self.body.len())
     }
 
     /// The wire encoding.
@@ -307,6 +328,8 @@ pub enum AckStatus {
     Duplicate,
     /// Not taken, for good.
     Refused(RefuseReason),
+    /// Not taken now (too far ahead, or the receiver is busy): resend it later.
+    Later,
 }
 
 /// An acknowledgement, naming the frame by its sequence number.
@@ -327,6 +350,7 @@ impl Ack {
             AckStatus::Accepted => (0, None),
             AckStatus::Duplicate => (1, None),
             AckStatus::Refused(r) => (2, Some(r.code())),
+            AckStatus::Later => (3, None),
         };
         out.push(status);
         out.extend_from_slice(&self.seq.to_be_bytes());
@@ -353,7 +377,8 @@ impl Ack {
             (0, []) => AckStatus::Accepted,
             (1, []) => AckStatus::Duplicate,
             (2, [reason]) => AckStatus::Refused(RefuseReason::from_code(*reason)?),
-            (0 | 1, extra) => return Err(FrameError::Trailing(extra.len())),
+            (3, []) => AckStatus::Later,
+            (0 | 1 | 3, extra) => return Err(FrameError::Trailing(extra.len())),
             (2, []) => return Err(FrameError::Truncated(bytes.len())),
             (other, _) => return Err(FrameError::UnknownStatus(other)),
         };
@@ -363,6 +388,113 @@ impl Ack {
         }
         Ok(Ack { seq, status })
     }
+}
+
+/// Encodes frames as one request (the caller keeps within [`MAX_BATCH`] frames and
+/// [`MAX_BATCH_FRAME_BYTES`]; [`batch_fits`] says whether one more frame would).
+pub fn encode_batch(frames: &[Frame]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(2 + frames.iter().map(|f| 4 + f.encode_len()).sum::<usize>());
+    let n = u16::try_from(frames.len()).unwrap_or(u16::MAX);
+    out.extend_from_slice(&n.to_be_bytes());
+    for f in frames.iter().take(usize::from(n)) {
+        let bytes = f.encode();
+        out.extend_from_slice(&u32::try_from(bytes.len()).unwrap_or(u32::MAX).to_be_bytes());
+        out.extend_from_slice(&bytes);
+    }
+    out
+}
+
+/// Whether `next` may join `frames` in one request.
+pub fn batch_fits(frames: &[Frame], next: &Frame) -> bool {
+    let bytes: usize = frames.iter().map(Frame::encode_len).sum();
+    frames.len() < MAX_BATCH && bytes + next.encode_len() <= MAX_BATCH_FRAME_BYTES
+}
+
+/// Parses a request: 1 to [`MAX_BATCH`] frames, within [`MAX_REQUEST`] bytes.
+pub fn parse_batch(bytes: &[u8]) -> Result<Vec<Frame>, FrameError> {
+    if bytes.len() > MAX_REQUEST {
+        return Err(FrameError::TooLarge {
+            len: bytes.len(),
+            limit: MAX_REQUEST,
+        });
+    }
+    let (n, mut rest) = bytes
+        .split_first_chunk::<2>()
+        .ok_or(FrameError::Truncated(bytes.len()))?;
+    let n = usize::from(u16::from_be_bytes(*n));
+    if n == 0 || n > MAX_BATCH {
+        return Err(FrameError::Batch("frame count"));
+    }
+    let mut frames = Vec::with_capacity(n);
+    let mut total = 0usize;
+    for _ in 0..n {
+        let (len, tail) = rest
+            .split_first_chunk::<4>()
+            .ok_or(FrameError::Batch("truncated length"))?;
+        let len =
+            usize::try_from(u32::from_be_bytes(*len)).map_err(|_| FrameError::Batch("length"))?;
+        if len > tail.len() {
+            return Err(FrameError::Batch("truncated frame"));
+        }
+        let (frame, tail) = tail.split_at(len);
+        total = total.saturating_add(len);
+        if total > MAX_BATCH_FRAME_BYTES {
+            return Err(FrameError::Batch("too many frame bytes"));
+        }
+        frames.push(Frame::parse(frame)?);
+        rest = tail;
+    }
+    if !rest.is_empty() {
+        return Err(FrameError::Trailing(rest.len()));
+    }
+    Ok(frames)
+}
+
+/// Encodes the acks of one request, in the order of its frames.
+pub fn encode_acks(acks: &[Ack]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(2 + acks.len() * (1 + MAX_ACK));
+    let n = u16::try_from(acks.len()).unwrap_or(u16::MAX);
+    out.extend_from_slice(&n.to_be_bytes());
+    for a in acks.iter().take(usize::from(n)) {
+        let bytes = a.encode();
+        out.push(u8::try_from(bytes.len()).unwrap_or(u8::MAX));
+        out.extend_from_slice(&bytes);
+    }
+    out
+}
+
+/// Parses the acks of one request: 1 to [`MAX_BATCH`].
+pub fn parse_acks(bytes: &[u8]) -> Result<Vec<Ack>, FrameError> {
+    if bytes.len() > MAX_RESPONSE {
+        return Err(FrameError::TooLarge {
+            len: bytes.len(),
+            limit: MAX_RESPONSE,
+        });
+    }
+    let (n, mut rest) = bytes
+        .split_first_chunk::<2>()
+        .ok_or(FrameError::Truncated(bytes.len()))?;
+    let n = usize::from(u16::from_be_bytes(*n));
+    if n == 0 || n > MAX_BATCH {
+        return Err(FrameError::Batch("ack count"));
+    }
+    let mut acks = Vec::with_capacity(n);
+    for _ in 0..n {
+        let (len, tail) = rest
+            .split_first()
+            .ok_or(FrameError::Batch("truncated ack length"))?;
+        let len = usize::from(*len);
+        if len > tail.len() {
+            return Err(FrameError::Batch("truncated ack"));
+        }
+        let (ack, tail) = tail.split_at(len);
+        acks.push(Ack::parse(ack)?);
+        rest = tail;
+    }
+    if !rest.is_empty() {
+        return Err(FrameError::Trailing(rest.len()));
+    }
+    Ok(acks)
 }
 
 #[cfg(test)]
@@ -379,6 +511,28 @@ mod tests {
             status: AckStatus::Refused(RefuseReason::NoSession),
         };
         assert_eq!(a.encode(), [1, 2, 0, 0, 0, 0, 0, 0, 0, 3, 2]);
+    }
+
+    #[test]
+    fn batches_are_bounded() {
+        let f = Frame::new(FrameKind::Ratchet, 1, vec![0; 10]).unwrap();
+        assert_eq!(parse_batch(&[0, 0]), Err(FrameError::Batch("frame count")));
+        let too_many = encode_batch(&vec![f.clone(); MAX_BATCH + 1]);
+        assert_eq!(
+            parse_batch(&too_many),
+            Err(FrameError::Batch("frame count"))
+        );
+        let big = Frame::new(FrameKind::Ratchet, 1, vec![0; MAX_BODY]).unwrap();
+        assert!(!batch_fits(std::slice::from_ref(&big), &f));
+        assert!(batch_fits(std::slice::from_ref(&f), &f));
+        assert!(parse_batch(&encode_batch(&[big.clone(), f.clone()])).is_err());
+        assert_eq!(
+            parse_batch(&encode_batch(std::slice::from_ref(&big))).unwrap(),
+            vec![big]
+        );
+        // A length past the end is an error, not a read beyond the input.
+        assert!(parse_batch(&[0, 1, 255, 255, 255, 255, 1]).is_err());
+        assert_eq!(parse_acks(&[0, 0]), Err(FrameError::Batch("ack count")));
     }
 
     #[test]
@@ -434,6 +588,7 @@ mod tests {
             Just(AckStatus::Refused(RefuseReason::NoSession)),
             Just(AckStatus::Refused(RefuseReason::MailboxRefused)),
             Just(AckStatus::Refused(RefuseReason::Unauthorized)),
+            Just(AckStatus::Later),
         ]
     }
 
@@ -469,9 +624,38 @@ mod tests {
             prop_assert_eq!(Ack::parse(&a.encode()).unwrap(), a);
         }
 
+        /// Batches and their acks round-trip; any cut or extension of either is an error.
+        #[test]
+        fn batches_round_trip(
+            frames in proptest::collection::vec((kind(), 1u64.., proptest::collection::vec(any::<u8>(), 0..300)), 1..MAX_BATCH),
+            statuses in proptest::collection::vec(status(), 1..MAX_BATCH),
+            cut in 1usize..8,
+        ) {
+            let frames: Vec<Frame> = frames.into_iter().map(|(k, s, b)| Frame::new(k, s, b).unwrap()).collect();
+            let bytes = encode_batch(&frames);
+            prop_assert_eq!(parse_batch(&bytes).unwrap(), frames);
+            prop_assert!(parse_batch(&bytes[..bytes.len().saturating_sub(cut)]).is_err());
+            let mut long = bytes.clone();
+            long.push(0);
+            prop_assert!(parse_batch(&long).is_err());
+            let acks: Vec<Ack> = statuses.into_iter().enumerate().map(|(i, status)| Ack { seq: i as u64 + 1, status }).collect();
+            let bytes = encode_acks(&acks);
+            prop_assert_eq!(parse_acks(&bytes).unwrap(), acks);
+            prop_assert!(parse_acks(&bytes[..bytes.len().saturating_sub(cut)]).is_err());
+            let mut long = bytes.clone();
+            long.push(0);
+            prop_assert!(parse_acks(&long).is_err());
+        }
+
         /// Any bytes: a typed answer, and whatever parses re-encodes to the same bytes.
         #[test]
         fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+            if let Ok(b) = parse_batch(&bytes) {
+                prop_assert_eq!(encode_batch(&b), bytes.clone());
+            }
+            if let Ok(a) = parse_acks(&bytes) {
+                prop_assert_eq!(encode_acks(&a), bytes.clone());
+            }
             if let Ok(f) = Frame::parse(&bytes) {
                 prop_assert_eq!(f.encode(), bytes.clone());
             }

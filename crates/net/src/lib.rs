@@ -42,7 +42,9 @@ pub use directory::{DirectoryRecord, RecordError};
 pub use error::NetError;
 #[cfg(feature = "swarm")]
 pub use event_loop::EventLoop;
-pub use frame::{Ack, AckStatus, Deposit, Frame, FrameError, FrameKind, RefuseReason};
+pub use frame::{
+    Ack, AckStatus, Deposit, Frame, FrameError, FrameKind, MAX_BATCH, RefuseReason, batch_fits,
+};
 #[cfg(feature = "swarm")]
 pub use libp2p::multiaddr::Protocol;
 #[cfg(feature = "swarm")]

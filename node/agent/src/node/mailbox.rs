@@ -53,6 +53,8 @@ pub(super) async fn hand_on(
                     {
                         failed = true;
                     }
+                    // Not taken now (the recipient is busy or far behind): again later.
+                    Ok(ack) if ack.status == AckStatus::Later => failed = true,
                     // Otherwise the answer is final: accepted, duplicate, or refused by
                     // the recipient's session.
                     Ok(_) => done.push((*sender, frame.seq())),

@@ -150,14 +150,16 @@ impl Sender {
         let mut cursor = self.cursors.get(&peer).copied().unwrap_or(0);
         let mut exhausted = false;
         let mut inflight = FuturesUnordered::new();
+        // Frames in the requests in flight (a request carries a batch of them).
+        let mut in_frames = 0usize;
         let mut acked: Vec<talos_net::Frame> = Vec::new();
         let mut forgetting: Option<tokio::task::JoinHandle<Option<u64>>> = None;
         let mut unsent = Vec::new();
         let mut unforgotten: Option<u64> = None;
         let mut failed = false;
         loop {
-            if !failed && !exhausted && inflight.len() <= window / 2 {
-                let want = window - inflight.len();
+            if !failed && !exhausted && in_frames <= window / 2 {
+                let want = window - in_frames;
                 let m = self.mailroom.clone();
                 let read =
                     tokio::task::spawn_blocking(move || m.pending_from(&peer, cursor, want)).await;
@@ -174,28 +176,49 @@ impl Sender {
                     }
                 };
                 exhausted = frames.len() < want;
+                // As many frames per request as fit: one stream and one round trip for
+                // the lot instead of one per frame.
+                let mut batches: Vec<Vec<talos_net::Frame>> = Vec::new();
                 for f in frames {
                     cursor = f.seq().saturating_add(1);
+                    match batches.last_mut() {
+                        Some(b) if talos_net::batch_fits(b, &f) => b.push(f),
+                        _ => batches.push(vec![f]),
+                    }
+                }
+                for batch in batches {
+                    in_frames += batch.len();
                     let client = self.client.clone();
                     inflight.push(async move {
-                        let r = client.send(peer_id, f.clone()).await;
-                        (f, r)
+                        let r = client.send_batch(peer_id, batch.clone()).await;
+                        (batch, r)
                     });
                 }
             }
-            let Some((frame, r)) = inflight.next().await else {
+            let Some((frames, r)) = inflight.next().await else {
                 break;
             };
+            in_frames = in_frames.saturating_sub(frames.len());
             match r {
-                Ok(ack) => {
-                    if let AckStatus::Refused(reason) = ack.status {
-                        warn!(peer = %peer_id, seq = ack.seq, ?reason, "frame refused by the peer");
+                Ok(acks) => {
+                    for (frame, ack) in frames.into_iter().zip(acks) {
+                        match ack.status {
+                            AckStatus::Later => {
+                                debug!(peer = %peer_id, seq = ack.seq, "frame deferred by the peer");
+                                unsent.push(frame);
+                                failed = true;
+                            }
+                            AckStatus::Refused(reason) => {
+                                warn!(peer = %peer_id, seq = ack.seq, ?reason, "frame refused by the peer");
+                                acked.push(frame);
+                            }
+                            AckStatus::Accepted | AckStatus::Duplicate => acked.push(frame),
+                        }
                     }
-                    acked.push(frame);
                 }
                 Err(e) => {
                     debug!(peer = %peer_id, %e, "send failed; will retry");
-                    unsent.push(frame);
+                    unsent.extend(frames);
                     failed = true;
                 }
             }
