@@ -68,7 +68,8 @@ impl core::fmt::Debug for EventLoop {
     }
 }
 
-/// Yamux with at most 128 streams per connection (the a2a window of 64 plus the other
+/// Yamux with at most 128 streams per connection (a2a requests carry batches of up to
+/// 64 frames, so a sender's window needs a handful; the rest is for the other
 /// protocols), instead of 512: each stream may buffer a 256 KiB window, so this bounds
 /// what one connection can make us hold.
 fn yamux_config() -> yamux::Config {

@@ -44,7 +44,9 @@ pub struct NodeConfig {
     pub retry_min: Duration,
     /// Longest retry delay.
     pub retry_max: Duration,
-    /// Frames offered to one peer at once.
+    /// Frames offered to one peer at once (in requests of up to 64 frames). 256 keeps
+    /// the link busy while the receiver commits a group; more than the receiver's inbound
+    /// queue (256) only earns `Later` answers and backoff.
     pub window: usize,
     /// Peers the sender tracks at once (a bound on its retry table).
     pub max_peers: usize,
@@ -76,7 +78,7 @@ impl Default for NodeConfig {
             session: SessionConfig::default(),
             retry_min: Duration::from_millis(100),
             retry_max: Duration::from_secs(30),
-            window: 64,
+            window: 256,
             max_peers: 4096,
             republish: Duration::from_secs(600),
             prekey_rotation: Duration::from_secs(7 * 24 * 3600),
