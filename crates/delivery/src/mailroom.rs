@@ -2,6 +2,7 @@
 //! synced RocksDB write, which is what bounds throughput anyway, and a single writer makes
 //! the ordering argument trivial.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use rocksdb::{Direction, IteratorMode, WriteBatch};
@@ -196,8 +197,20 @@ impl Mailroom {
         let _guard = self.prekeys.lock().map_err(|_| DeliveryError::Poisoned)?;
         let mut txn = Txn::new(&self.store);
         let mut out = Vec::with_capacity(items.len());
+        // Each peer's session is unsealed once and sealed once per group, not per message.
+        let mut sessions: HashMap<Ed25519Public, SessionRecord> = HashMap::new();
         for (peer, bundle, plaintext) in items {
-            out.push(self.stage_send(&mut txn, peer, *bundle, groups::CONTENT_AGENT, plaintext));
+            out.push(self.stage_send_cached(
+                &mut txn,
+                &mut sessions,
+                peer,
+                *bundle,
+                groups::CONTENT_AGENT,
+                plaintext,
+            ));
+        }
+        for (peer, record) in &sessions {
+            self.put_session(&mut txn, peer, record)?;
         }
         txn.commit()?;
         Ok(out)
@@ -211,25 +224,68 @@ impl Mailroom {
         content: u8,
         plaintext: &[u8],
     ) -> Result<Frame, DeliveryError> {
-        let mut rng = rand::rng();
-        let mut record = match self.load_session(txn, peer)? {
-            Some(r) => r,
+        let mut sessions = HashMap::new();
+        let frame = self.stage_send_cached(txn, &mut sessions, peer, bundle, content, plaintext)?;
+        for (peer, record) in &sessions {
+            self.put_session(txn, peer, record)?;
+        }
+        Ok(frame)
+    }
+
+    /// [`Self::stage_send`] with the sessions kept in `sessions` (loaded on first use);
+    /// the caller writes them to the transaction once it is done with them.
+    fn stage_send_cached(
+        &self,
+        txn: &mut Txn<'_>,
+        sessions: &mut HashMap<Ed25519Public, SessionRecord>,
+        peer: &Ed25519Public,
+        bundle: Option<&PreKeyBundle>,
+        content: u8,
+        plaintext: &[u8],
+    ) -> Result<Frame, DeliveryError> {
+        let cached = match sessions.remove(peer) {
+            Some(r) => Some(r),
+            None => self.load_session(txn, peer)?,
+        };
+        let (mut record, fresh) = match cached {
+            Some(r) => (r, false),
             None => {
                 let bundle = bundle
                     .filter(|b| &b.identity == peer)
                     .ok_or_else(|| DeliveryError::NoSession(short_id(peer)))?;
-                let session = x3dh::initiate(&mut rng, &self.identity, bundle, self.config)
+                let session = x3dh::initiate(&mut rand::rng(), &self.identity, bundle, self.config)
                     .map_err(|source| DeliveryError::Handshake {
                         peer: short_id(peer),
                         source,
                     })?;
-                SessionRecord {
+                let record = SessionRecord {
                     handshake: None,
                     session,
                     retired: None,
-                }
+                };
+                (record, true)
             }
         };
+        let result = self.encrypt_into(txn, peer, &mut record, content, plaintext);
+        // The session goes back to the cache whatever happened (it only moved on if the
+        // frame was staged); a session just started for a message that failed is dropped,
+        // so a failed message leaves no trace.
+        if result.is_ok() || !fresh {
+            sessions.insert(*peer, record);
+        }
+        result
+    }
+
+    /// Encrypts one message on `record` and stages its frame and stream counter. On
+    /// error nothing is staged and `record` is unchanged.
+    fn encrypt_into(
+        &self,
+        txn: &mut Txn<'_>,
+        peer: &Ed25519Public,
+        record: &mut SessionRecord,
+        content: u8,
+        plaintext: &[u8],
+    ) -> Result<Frame, DeliveryError> {
         // The stream seq is sealed inside the ciphertext, so nobody who relays the frame
         // (a mailbox) can hand it on under another seq; then the content type (a message
         // for the agent, or group traffic).
@@ -238,9 +294,9 @@ impl Mailroom {
         sealed.extend_from_slice(&seq.to_be_bytes());
         sealed.push(content);
         sealed.extend_from_slice(plaintext);
-        let envelope = record
-            .session
-            .encrypt_with_rng(&mut rng, &sealed)
+        let mut staged = record.session.clone();
+        let envelope = staged
+            .encrypt_with_rng(&mut rand::rng(), &sealed)
             .map_err(|source| DeliveryError::Encrypt {
                 peer: short_id(peer),
                 source,
@@ -250,14 +306,10 @@ impl Mailroom {
             Envelope::Message(_) => FrameKind::Ratchet,
         };
         let frame = Frame::new(kind, seq, envelope.encode())?;
-        // Nothing is staged until the frame exists, so a failed message leaves no trace.
+        let after = next(seq)?;
         txn.put(CF_OUTBOX, &frame_key(peer, seq), frame.encode())?;
-        txn.put(
-            CF_STREAMS,
-            &next_out(peer),
-            next(seq)?.to_be_bytes().to_vec(),
-        )?;
-        self.put_session(txn, peer, &record)?;
+        txn.put(CF_STREAMS, &next_out(peer), after.to_be_bytes().to_vec())?;
+        record.session = staged;
         Ok(frame)
     }
 
