@@ -3,6 +3,7 @@
 //! durable with one synced RocksDB write. Alone, a message is its own group, so latency
 //! stays one fsync; under load the fsync is shared, which is what makes the throughput.
 
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use talos_audit::event::{EventKind, FrameRef, MAX_FRAMES_PER_EVENT};
@@ -42,11 +43,65 @@ pub(super) fn gather<T>(first: T, rx: &mut mpsc::Receiver<T>) -> Vec<T> {
     group
 }
 
+/// Frames just made durable, handed to the sender so it need not read them back from
+/// the outbox (a blocking-pool hop and a RocksDB scan on every message's path). Only a
+/// shortcut: the outbox stays the truth, and the sender reads it whenever the frames here
+/// do not start exactly at its cursor.
+#[derive(Clone, Default)]
+pub(super) struct Fresh(Arc<std::sync::Mutex<HashMap<Ed25519Public, VecDeque<Frame>>>>);
+
+/// Frames kept per peer, and peers kept.
+const FRESH_PER_PEER: usize = 1024;
+const FRESH_PEERS: usize = 1024;
+
+impl Fresh {
+    fn push(&self, peer: Ed25519Public, frame: Frame) {
+        let Ok(mut map) = self.0.lock() else {
+            return;
+        };
+        if !map.contains_key(&peer) && map.len() >= FRESH_PEERS {
+            return;
+        }
+        let q = map.entry(peer).or_default();
+        if q.len() < FRESH_PER_PEER {
+            q.push_back(frame);
+        }
+    }
+
+    /// Up to `max` frames for `peer` from `cursor` on, if the kept ones start there.
+    pub(super) fn take(&self, peer: &Ed25519Public, cursor: u64, max: usize) -> Option<Vec<Frame>> {
+        let mut map = self.0.lock().ok()?;
+        let q = map.get_mut(peer)?;
+        while q.front().is_some_and(|f| f.seq() < cursor) {
+            q.pop_front();
+        }
+        if q.front().map(Frame::seq) != Some(cursor) {
+            if q.is_empty() {
+                map.remove(peer);
+            }
+            return None;
+        }
+        let mut out = Vec::new();
+        let mut next = cursor;
+        while out.len() < max && q.front().is_some_and(|f| f.seq() == next) {
+            if let Some(f) = q.pop_front() {
+                next = next.saturating_add(1);
+                out.push(f);
+            }
+        }
+        if q.is_empty() {
+            map.remove(peer);
+        }
+        Some(out)
+    }
+}
+
 /// The send path: groups of messages, one write each, then the sender is woken.
 pub(super) async fn sends(
     mailroom: Arc<Mailroom>,
     mut jobs: mpsc::Receiver<SendJob>,
     wake: mpsc::Sender<Ed25519Public>,
+    fresh: Fresh,
 ) {
     while let Some(first) = jobs.recv().await {
         let group = gather(first, &mut jobs);
@@ -68,7 +123,8 @@ pub(super) async fn sends(
         match result {
             Ok(Ok(results)) => {
                 for ((peer, reply), r) in replies.into_iter().zip(results) {
-                    if r.is_ok() {
+                    if let Ok(frame) = &r {
+                        fresh.push(peer, frame.clone());
                         // A full wake queue only delays the send to the next retry pass.
                         let _ = wake.try_send(peer);
                     }

@@ -187,10 +187,12 @@ impl Node {
             inbound,
         )));
         let (sends, jobs) = mpsc::channel(config.net.channel_capacity);
+        let fresh = commit::Fresh::default();
         tasks.push(tokio::spawn(commit::sends(
             mailroom.clone(),
             jobs,
             wake.clone(),
+            fresh.clone(),
         )));
         tasks.push(tokio::spawn(groups::pump(
             client.clone(),
@@ -199,8 +201,13 @@ impl Node {
             pump.clone(),
         )));
 
-        let sender =
-            sender::Sender::new(client.clone(), mailroom.clone(), auditor.clone(), &config);
+        let sender = sender::Sender::new(
+            client.clone(),
+            mailroom.clone(),
+            auditor.clone(),
+            fresh,
+            &config,
+        );
         let pending = {
             let m = mailroom.clone();
             let max = config.max_peers;

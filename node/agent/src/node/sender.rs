@@ -46,6 +46,8 @@ pub(super) struct Sender {
     /// the outbox from there skips the deleted frames' tombstones, which RocksDB would
     /// otherwise walk on every pass until compaction.
     cursors: HashMap<Ed25519Public, u64>,
+    /// Frames the send path just stored, so a woken flush need not read them back.
+    fresh: super::commit::Fresh,
 }
 
 impl Sender {
@@ -53,6 +55,7 @@ impl Sender {
         client: Client,
         mailroom: Arc<Mailroom>,
         auditor: super::audit::Auditor,
+        fresh: super::commit::Fresh,
         config: &NodeConfig,
     ) -> Self {
         Sender {
@@ -68,6 +71,7 @@ impl Sender {
             mailboxes: Arc::new(std::sync::Mutex::new(HashMap::new())),
             due: HashMap::new(),
             cursors: HashMap::new(),
+            fresh,
         }
     }
 
@@ -160,9 +164,14 @@ impl Sender {
         loop {
             if !failed && !exhausted && in_frames <= window / 2 {
                 let want = window - in_frames;
-                let m = self.mailroom.clone();
-                let read =
-                    tokio::task::spawn_blocking(move || m.pending_from(&peer, cursor, want)).await;
+                let read = match self.fresh.take(&peer, cursor, want) {
+                    Some(frames) => Ok(Ok(frames)),
+                    None => {
+                        let m = self.mailroom.clone();
+                        tokio::task::spawn_blocking(move || m.pending_from(&peer, cursor, want))
+                            .await
+                    }
+                };
                 let frames = match read {
                     Ok(Ok(f)) => f,
                     Ok(Err(e)) => {
