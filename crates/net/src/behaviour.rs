@@ -50,7 +50,7 @@ pub struct Behaviour {
     pub kad: kad::Behaviour<kad::store::MemoryStore>,
     /// LAN discovery, when configured.
     pub mdns: Toggle<mdns::tokio::Behaviour>,
-    /// `/talos/a2a/1.0.0`: frames and acks.
+    /// `/talos/a2a/2.0.0`: frames and acks.
     pub a2a: request_response::Behaviour<A2aCodec>,
 }
 

@@ -1,4 +1,4 @@
-//! The request/response codec for `/talos/a2a/1.0.0`: a batch of frames per stream, their
+//! The request/response codec for `/talos/a2a/2.0.0`: a batch of frames per stream, their
 //! acks back.
 //!
 //! Each message is a u32 big-endian length and that many bytes. The length is checked

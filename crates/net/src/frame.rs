@@ -1,4 +1,4 @@
-//! The `/talos/a2a/1.0.0` wire format. Written by hand because it is ours: a fixed
+//! The `/talos/a2a/2.0.0` wire format. Written by hand because it is ours: a fixed
 //! 10-byte header and an opaque body, so there is nothing a serialization crate would add
 //! except allocations and ambiguity.
 //!

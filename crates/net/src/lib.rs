@@ -1,6 +1,6 @@
 //! talos-net: the agents' peer-to-peer layer on rust-libp2p and tokio.
 //!
-//! - [`frame`]: the `/talos/a2a/1.0.0` wire format: a [`Frame`] carries an X3DH/PQXDH
+//! - [`frame`]: the `/talos/a2a/2.0.0` wire format: a [`Frame`] carries an X3DH/PQXDH
 //!   initial message or a ratchet message with its per-stream sequence number, and an
 //!   [`Ack`] answers it once the receiver has made it durable;
 //! - [`directory`]: the signed DHT record DID → addresses + prekey bundle, and its
@@ -51,7 +51,9 @@ pub use libp2p::multiaddr::Protocol;
 pub use libp2p::{Multiaddr, PeerId};
 
 /// The frame protocol's name on the wire.
-pub const A2A_PROTOCOL: &str = "/talos/a2a/1.0.0";
+/// Version 2: requests carry batches of frames (version 1 carried one frame per stream;
+/// the two cannot parse each other, so they are distinct protocols).
+pub const A2A_PROTOCOL: &str = "/talos/a2a/2.0.0";
 
 /// Builds the node's network half: the event loop to spawn and the client to drive it.
 ///

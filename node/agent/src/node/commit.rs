@@ -48,50 +48,71 @@ pub(super) fn gather<T>(first: T, rx: &mut mpsc::Receiver<T>) -> Vec<T> {
 /// shortcut: the outbox stays the truth, and the sender reads it whenever the frames here
 /// do not start exactly at its cursor.
 #[derive(Clone, Default)]
-pub(super) struct Fresh(Arc<std::sync::Mutex<HashMap<Ed25519Public, VecDeque<Frame>>>>);
+pub(super) struct Fresh(Arc<std::sync::Mutex<FreshFrames>>);
 
-/// Frames kept per peer, and peers kept.
-const FRESH_PER_PEER: usize = 1024;
-const FRESH_PEERS: usize = 1024;
+#[derive(Default)]
+pub(super) struct FreshFrames {
+    peers: HashMap<Ed25519Public, VecDeque<Frame>>,
+    bytes: usize,
+}
+
+/// Frame bytes kept across all peers (beyond it, frames are read from the outbox).
+const FRESH_BYTES: usize = 8 << 20;
 
 impl Fresh {
     fn push(&self, peer: Ed25519Public, frame: Frame) {
-        let Ok(mut map) = self.0.lock() else {
+        let Ok(mut f) = self.0.lock() else {
             return;
         };
-        if !map.contains_key(&peer) && map.len() >= FRESH_PEERS {
+        let len = frame.encode_len();
+        if f.bytes.saturating_add(len) > FRESH_BYTES {
             return;
         }
-        let q = map.entry(peer).or_default();
-        if q.len() < FRESH_PER_PEER {
-            q.push_back(frame);
+        f.bytes += len;
+        f.peers.entry(peer).or_default().push_back(frame);
+    }
+
+    /// Drops `peer`'s frames below `cursor` (acknowledged, deposited, or read from the
+    /// outbox instead).
+    pub(super) fn prune(&self, peer: &Ed25519Public, cursor: u64) {
+        let Ok(mut f) = self.0.lock() else {
+            return;
+        };
+        let mut freed = 0;
+        if let Some(q) = f.peers.get_mut(peer) {
+            while q.front().is_some_and(|fr| fr.seq() < cursor) {
+                if let Some(fr) = q.pop_front() {
+                    freed += fr.encode_len();
+                }
+            }
+            if q.is_empty() {
+                f.peers.remove(peer);
+            }
         }
+        f.bytes = f.bytes.saturating_sub(freed);
     }
 
     /// Up to `max` frames for `peer` from `cursor` on, if the kept ones start there.
     pub(super) fn take(&self, peer: &Ed25519Public, cursor: u64, max: usize) -> Option<Vec<Frame>> {
-        let mut map = self.0.lock().ok()?;
-        let q = map.get_mut(peer)?;
-        while q.front().is_some_and(|f| f.seq() < cursor) {
-            q.pop_front();
-        }
+        self.prune(peer, cursor);
+        let mut f = self.0.lock().ok()?;
+        let q = f.peers.get_mut(peer)?;
         if q.front().map(Frame::seq) != Some(cursor) {
-            if q.is_empty() {
-                map.remove(peer);
-            }
             return None;
         }
         let mut out = Vec::new();
         let mut next = cursor;
-        while out.len() < max && q.front().is_some_and(|f| f.seq() == next) {
-            if let Some(f) = q.pop_front() {
+        while out.len() < max && q.front().is_some_and(|fr| fr.seq() == next) {
+            if let Some(fr) = q.pop_front() {
                 next = next.saturating_add(1);
-                out.push(f);
+                out.push(fr);
             }
         }
         if q.is_empty() {
-            map.remove(peer);
+            f.peers.remove(peer);
         }
+        let taken: usize = out.iter().map(Frame::encode_len).sum();
+        f.bytes = f.bytes.saturating_sub(taken);
         Some(out)
     }
 }

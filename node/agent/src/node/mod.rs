@@ -425,17 +425,27 @@ impl Node {
                 Err(e) => out.push(Some(Err(e))),
             }
         }
-        let mut bundles: std::collections::HashMap<Ed25519Public, Option<PreKeyBundle>> =
-            std::collections::HashMap::new();
-        for &i in &retry {
-            let Some((peer, _)) = items.get(i) else {
-                continue;
-            };
-            if !bundles.contains_key(peer) {
-                let found = directory::lookup(&self.client, peer).await.ok();
-                bundles.insert(*peer, found.map(|r| r.bundle));
+        // One lookup per distinct peer, all at once, each bounded in time.
+        let mut peers: Vec<Ed25519Public> = retry
+            .iter()
+            .filter_map(|&i| items.get(i).map(|(p, _)| *p))
+            .collect();
+        peers.sort();
+        peers.dedup();
+        let found = futures::future::join_all(peers.iter().map(|peer| async move {
+            let lookup = directory::lookup(&self.client, peer);
+            match tokio::time::timeout(Duration::from_secs(10), lookup).await {
+                Ok(Ok(record)) => Some(record.bundle),
+                Ok(Err(e)) => {
+                    debug!(%e, "directory lookup for a batch failed");
+                    None
+                }
+                Err(_) => None,
             }
-        }
+        }))
+        .await;
+        let bundles: std::collections::HashMap<Ed25519Public, Option<PreKeyBundle>> =
+            peers.into_iter().zip(found).collect();
         let again = futures::future::join_all(retry.iter().filter_map(|&i| {
             let (peer, body) = items.get(i)?;
             let bundle = bundles.get(peer).cloned().flatten();

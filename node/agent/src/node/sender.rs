@@ -161,8 +161,11 @@ impl Sender {
         let mut unsent = Vec::new();
         let mut unforgotten: Option<u64> = None;
         let mut failed = false;
+        // The peer answered `Later` (busy, or the frame too far ahead): alive, so no
+        // backoff, lookup or deposit; just offer the frames again soon.
+        let mut deferred = false;
         loop {
-            if !failed && !exhausted && in_frames <= window / 2 {
+            if !failed && !deferred && !exhausted && in_frames <= window / 2 {
                 let want = window - in_frames;
                 let read = match self.fresh.take(&peer, cursor, want) {
                     Some(frames) => Ok(Ok(frames)),
@@ -215,7 +218,7 @@ impl Sender {
                             AckStatus::Later => {
                                 debug!(peer = %peer_id, seq = ack.seq, "frame deferred by the peer");
                                 unsent.push(frame);
-                                failed = true;
+                                deferred = true;
                             }
                             AckStatus::Refused(reason) => {
                                 warn!(peer = %peer_id, seq = ack.seq, ?reason, "frame refused by the peer");
@@ -246,11 +249,27 @@ impl Sender {
         {
             unforgotten = Some(unforgotten.map_or(kept, |u: u64| u.min(kept)));
         }
+        self.fresh.prune(&peer, cursor);
         if let Some(kept) = unforgotten {
             // Acknowledged but not forgotten (the audit log or the store failed): offer
-            // them again later; the peer answers Duplicate and they are audited then.
-            self.cursors.insert(peer, kept);
+            // them again later, from the first of those or of the unsent frames; the peer
+            // answers Duplicate and they are audited then.
+            let first_unsent = unsent.iter().map(|f: &talos_net::Frame| f.seq()).min();
+            let from = first_unsent.map_or(kept, |u| u.min(kept));
+            self.cursors.insert(peer, from);
             return self.back_off(peer);
+        }
+        if deferred && !failed {
+            if let Some(first) = unsent.iter().map(|f| f.seq()).min() {
+                self.cursors.insert(peer, first.min(cursor));
+            }
+            let d = self.due.entry(peer).or_insert(Due {
+                at: Instant::now(),
+                delay: self.retry_min,
+                failures: 0,
+            });
+            d.at = Instant::now() + self.retry_min;
+            return;
         }
         {
             if !failed {

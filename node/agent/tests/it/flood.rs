@@ -87,7 +87,7 @@ async fn oversize(victim: PeerId, addr: Multiaddr, n: usize) -> usize {
             .with_behaviour(|_| {
                 request_response::Behaviour::<RawCodec>::new(
                     [(
-                        StreamProtocol::new("/talos/a2a/1.0.0"),
+                        StreamProtocol::new("/talos/a2a/2.0.0"),
                         ProtocolSupport::Outbound,
                     )],
                     request_response::Config::default()
