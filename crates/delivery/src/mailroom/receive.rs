@@ -58,42 +58,60 @@ impl Mailroom {
     ) -> Result<Vec<Receipt>, DeliveryError> {
         let mut prekeys = self.prekeys.lock().map_err(|_| DeliveryError::Poisoned)?;
         let before = (*prekeys).clone();
-        let mut txn = Txn::new(&self.store);
-        let mut prekeys_changed = false;
-        let mut out = Vec::with_capacity(items.len());
-        for (peer, frame) in items {
-            match self.stage_receive(
-                &mut txn,
-                peer,
-                frame,
-                relayed,
-                &mut prekeys,
-                &mut prekeys_changed,
-            ) {
-                Ok(receipt) => out.push(receipt),
+        // Frames whose own state is unreadable (`Corrupt`): answered `Later` and left out,
+        // and the group staged again without them, so one peer's damaged session cannot
+        // hold back every other frame of the group, retry after retry.
+        let mut left_out = vec![false; items.len()];
+        'attempt: loop {
+            let mut txn = Txn::new(&self.store);
+            let mut prekeys_changed = false;
+            let mut out = Vec::with_capacity(items.len());
+            for (i, (peer, frame)) in items.iter().enumerate() {
+                if left_out.get(i).copied().unwrap_or(false) {
+                    out.push(Receipt::Later);
+                    continue;
+                }
+                match self.stage_receive(
+                    &mut txn,
+                    peer,
+                    frame,
+                    relayed,
+                    &mut prekeys,
+                    &mut prekeys_changed,
+                ) {
+                    Ok(receipt) => out.push(receipt),
+                    Err(DeliveryError::Corrupt(what)) => {
+                        warn!(peer = %short_id(peer), seq = frame.seq(), what, "frame left out: its state is unreadable");
+                        *prekeys = before.clone();
+                        if let Some(slot) = left_out.get_mut(i) {
+                            *slot = true;
+                        }
+                        continue 'attempt;
+                    }
+                    Err(e) => {
+                        // Nothing of the group is written: the prekeys go back too.
+                        *prekeys = before;
+                        return Err(e);
+                    }
+                }
+            }
+            if prekeys_changed {
+                txn.put(
+                    CF_STREAMS,
+                    PREKEYS,
+                    seal_prekeys(&self.storage_key, &prekeys),
+                )?;
+            }
+            match txn.commit() {
+                Ok(touched) => self.note_woken(touched),
                 Err(e) => {
-                    // Nothing of the group is written: the prekeys go back too.
+                    // Nothing reached the disk: neither may the in-memory prekeys move on.
                     *prekeys = before;
                     return Err(e);
                 }
             }
+            return Ok(out);
         }
-        if prekeys_changed {
-            txn.put(
-                CF_STREAMS,
-                PREKEYS,
-                seal_prekeys(&self.storage_key, &prekeys),
-            )?;
-        }
-        match txn.commit() {
-            Ok(touched) => self.note_woken(touched),
-            Err(e) => {
-                // Nothing reached the disk: neither may the in-memory prekeys move on.
-                *prekeys = before;
-                return Err(e);
-            }
-        }
-        Ok(out)
     }
 
     fn stage_receive(

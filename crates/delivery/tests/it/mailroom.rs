@@ -558,3 +558,52 @@ fn a_stalled_relayed_frame_is_given_up_after_its_time() {
         Receipt::Ack(AckStatus::Duplicate)
     );
 }
+
+/// A peer whose stored session cannot be read is left out of a receive group (no ack, so
+/// its sender keeps the frame), and the rest of the group is delivered.
+#[test]
+fn one_unreadable_session_does_not_hold_back_the_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, c) = (
+        Agent::new(dir.path(), 1),
+        Agent::new(dir.path(), 2),
+        Agent::new(dir.path(), 3),
+    );
+    let (ma, mc) = (a.open(), c.open());
+    let bundle = b.open().bundle().unwrap();
+    let fa: Vec<Frame> = (0..2u8)
+        .map(|i| ma.send(&b.public(), Some(&bundle), &[i; 8]).unwrap())
+        .collect();
+    let fc = {
+        let mb = b.open();
+        assert_eq!(
+            mb.receive(&a.public(), &fa[0]).unwrap(),
+            Receipt::Ack(AckStatus::Accepted)
+        );
+        // a's handshake used the one-time prekey; c gets the next bundle.
+        mc.send(&b.public(), Some(&mb.bundle().unwrap()), b"from c")
+            .unwrap()
+    };
+    {
+        // Damage b's stored session with a.
+        let store = Store::open(&b.dir).unwrap();
+        let mut batch = rocksdb::WriteBatch::default();
+        batch.put_cf(
+            store.cf(talos_store::db::CF_SESSIONS).unwrap(),
+            a.public().as_bytes(),
+            b"not a sealed session",
+        );
+        store.write(batch, true).unwrap();
+    }
+    let mb = b.open();
+    let receipts = mb
+        .receive_many(&[(a.public(), &fa[1]), (c.public(), &fc)])
+        .unwrap();
+    assert_eq!(
+        receipts,
+        vec![Receipt::Later, Receipt::Ack(AckStatus::Accepted)]
+    );
+    let got = bodies(&mb);
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[1], (1, b"from c".to_vec()));
+}
