@@ -67,6 +67,12 @@ fn bad(msg: impl Into<String>) -> ApiError {
     ApiError(StatusCode::BAD_REQUEST, msg.into())
 }
 
+/// A request body as JSON. Parsed by hand instead of with the Json extractor so every
+/// malformed body gets the same JSON error shape.
+fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| bad(format!("bad JSON: {e}")))
+}
+
 fn internal(e: anyhow::Error) -> ApiError {
     // The chain of causes names keys and sequence numbers, never content.
     ApiError(StatusCode::SERVICE_UNAVAILABLE, format!("{e:#}"))
@@ -151,10 +157,7 @@ async fn send_message(
     State(s): State<Arc<ApiState>>,
     body: Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
-    // Parsed by hand instead of with the Json extractor so every malformed body gets
-    // the same JSON error shape.
-    let req: SendRequest =
-        serde_json::from_slice(&body).map_err(|e| bad(format!("bad JSON: {e}")))?;
+    let req: SendRequest = parse_json(&body)?;
     let to = did_key::decode(&req.to).map_err(|e| bad(format!("`to` is not a did:key: {e}")))?;
     let data = B64
         .decode(req.data.as_bytes())
@@ -179,8 +182,7 @@ async fn send_batch(
     State(s): State<Arc<ApiState>>,
     body: Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
-    let req: BatchRequest =
-        serde_json::from_slice(&body).map_err(|e| bad(format!("bad JSON: {e}")))?;
+    let req: BatchRequest = parse_json(&body)?;
     if req.messages.is_empty() || req.messages.len() > MAX_BATCH {
         return Err(bad(format!("a batch holds 1 to {MAX_BATCH} messages")));
     }

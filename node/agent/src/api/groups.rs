@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 use talos_delivery::{DeliveryError, GroupId, GroupView, Invitation};
 use talos_identity::did_key;
 
-use super::{ApiError, ApiState, MAX_MESSAGE, bad};
+use super::{ApiError, ApiState, MAX_MESSAGE, bad, parse_json};
 
 /// Routes under `/v1/groups` (the caller adds the token check).
 pub(super) fn routes() -> Router<Arc<ApiState>> {
@@ -122,8 +122,7 @@ async fn invite(
     body: Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
     let id = group_id(&group)?;
-    let req: InviteRequest =
-        serde_json::from_slice(&body).map_err(|e| bad(format!("bad JSON: {e}")))?;
+    let req: InviteRequest = parse_json(&body)?;
     let who = did(&req.did)?;
     s.node.group_invite(id, who).await.map_err(refused)?;
     Ok(axum::Json(json!({})))
@@ -169,8 +168,7 @@ async fn send(
     body: Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
     let id = group_id(&group)?;
-    let req: GroupSend =
-        serde_json::from_slice(&body).map_err(|e| bad(format!("bad JSON: {e}")))?;
+    let req: GroupSend = parse_json(&body)?;
     let data = B64
         .decode(req.data.as_bytes())
         .map_err(|_| bad("`data` is not standard base64"))?;
