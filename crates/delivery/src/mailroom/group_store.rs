@@ -229,9 +229,3 @@ pub(super) fn sender_key(id: &[u8; 32], sender: &Ed25519Public) -> [u8; 65] {
     k[33..].copy_from_slice(sender.as_bytes());
     k
 }
-
-/// The peer a queue key belongs to.
-pub(super) fn queue_peer(k: &[u8]) -> Option<Ed25519Public> {
-    let id: [u8; 32] = k.get(1..33)?.try_into().ok()?;
-    Ed25519Public::from_bytes(id).ok()
-}
