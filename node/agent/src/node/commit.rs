@@ -51,9 +51,26 @@ pub(super) fn gather<T>(first: T, rx: &mut mpsc::Receiver<T>) -> Vec<T> {
 pub(super) struct Fresh(Arc<std::sync::Mutex<FreshFrames>>);
 
 #[derive(Default)]
-pub(super) struct FreshFrames {
+struct FreshFrames {
     peers: HashMap<Ed25519Public, VecDeque<Frame>>,
     bytes: usize,
+}
+
+impl FreshFrames {
+    fn prune(&mut self, peer: &Ed25519Public, cursor: u64) {
+        let mut freed = 0;
+        if let Some(q) = self.peers.get_mut(peer) {
+            while q.front().is_some_and(|fr| fr.seq() < cursor) {
+                if let Some(fr) = q.pop_front() {
+                    freed += fr.encode_len();
+                }
+            }
+            if q.is_empty() {
+                self.peers.remove(peer);
+            }
+        }
+        self.bytes = self.bytes.saturating_sub(freed);
+    }
 }
 
 /// Frame bytes kept across all peers (beyond it, frames are read from the outbox).
@@ -75,27 +92,15 @@ impl Fresh {
     /// Drops `peer`'s frames below `cursor` (acknowledged, deposited, or read from the
     /// outbox instead).
     pub(super) fn prune(&self, peer: &Ed25519Public, cursor: u64) {
-        let Ok(mut f) = self.0.lock() else {
-            return;
-        };
-        let mut freed = 0;
-        if let Some(q) = f.peers.get_mut(peer) {
-            while q.front().is_some_and(|fr| fr.seq() < cursor) {
-                if let Some(fr) = q.pop_front() {
-                    freed += fr.encode_len();
-                }
-            }
-            if q.is_empty() {
-                f.peers.remove(peer);
-            }
+        if let Ok(mut f) = self.0.lock() {
+            f.prune(peer, cursor);
         }
-        f.bytes = f.bytes.saturating_sub(freed);
     }
 
     /// Up to `max` frames for `peer` from `cursor` on, if the kept ones start there.
     pub(super) fn take(&self, peer: &Ed25519Public, cursor: u64, max: usize) -> Option<Vec<Frame>> {
-        self.prune(peer, cursor);
         let mut f = self.0.lock().ok()?;
+        f.prune(peer, cursor);
         let q = f.peers.get_mut(peer)?;
         if q.front().map(Frame::seq) != Some(cursor) {
             return None;
