@@ -8,3 +8,4 @@
 
 mod groups;
 mod mailroom;
+mod streams;
