@@ -99,7 +99,21 @@ pub fn router(node: Arc<Node>, token: &str) -> Router {
         .route("/health/ready", get(|| async { "ready" }))
         .merge(v1)
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(middleware::map_response(close_after_refused_body))
         .with_state(state)
+}
+
+/// A 413 leaves the rest of the body unread, so the server drops the connection after
+/// the response. Saying so lets the client open a new connection for its next request
+/// instead of reusing the dying one (which fails as an incomplete message).
+async fn close_after_refused_body(mut res: Response) -> Response {
+    if res.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        res.headers_mut().insert(
+            header::CONNECTION,
+            header::HeaderValue::from_static("close"),
+        );
+    }
+    res
 }
 
 /// Checks the bearer token. Both sides are hashed first so the comparison takes the
