@@ -12,7 +12,7 @@ use libp2p::{
     memory_connection_limits, ping, relay, request_response,
 };
 
-use crate::codec::A2aCodec;
+use crate::codec::{A2aCodec, InvokeCodec};
 use crate::config::NetConfig;
 use crate::error::NetError;
 
@@ -52,6 +52,8 @@ pub struct Behaviour {
     pub mdns: Toggle<mdns::tokio::Behaviour>,
     /// `/talos/a2a/2.0.0`: frames and acks.
     pub a2a: request_response::Behaviour<A2aCodec>,
+    /// `/talos/invoke/1.0.0`: calls to peer agents under a capability.
+    pub invoke: request_response::Behaviour<InvokeCodec>,
 }
 
 impl Behaviour {
@@ -128,6 +130,16 @@ impl Behaviour {
                 )],
                 request_response::Config::default()
                     .with_request_timeout(config.request_timeout)
+                    .with_max_concurrent_streams(config.max_streams_per_connection),
+            ),
+            invoke: request_response::Behaviour::with_codec(
+                InvokeCodec,
+                [(
+                    StreamProtocol::new(crate::invoke::INVOKE_PROTOCOL),
+                    request_response::ProtocolSupport::Full,
+                )],
+                request_response::Config::default()
+                    .with_request_timeout(config.invoke_timeout)
                     .with_max_concurrent_streams(config.max_streams_per_connection),
             ),
         })

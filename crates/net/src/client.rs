@@ -9,6 +9,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::error::NetError;
 use crate::frame::{Ack, AckStatus, Frame};
+use crate::invoke::{InvokeRequest, InvokeResponse};
 
 /// What the client asks of the event loop.
 pub(crate) enum Command {
@@ -49,6 +50,57 @@ pub(crate) enum Command {
     ConnectedPeers {
         reply: oneshot::Sender<Vec<PeerId>>,
     },
+    Invoke {
+        peer: PeerId,
+        request: Box<InvokeRequest>,
+        reply: oneshot::Sender<Result<InvokeResponse, NetError>>,
+    },
+    AnswerInvoke {
+        channel: ResponseChannel<InvokeResponse>,
+        response: Box<InvokeResponse>,
+    },
+}
+
+/// A call from a peer agent, waiting for the node's decision (and its agent's answer).
+#[derive(Debug)]
+pub struct InboundInvoke {
+    /// The authenticated caller (Noise/QUIC proved its key).
+    pub peer: PeerId,
+    /// The call, parsed and bounds-checked.
+    pub request: InvokeRequest,
+    /// Where the answer goes.
+    pub responder: InvokeResponder,
+}
+
+/// The way back to one inbound call. Dropping it unanswered answers `Failed` with kind
+/// `unanswered`, so the caller is told rather than left to its timeout.
+#[derive(Debug)]
+pub struct InvokeResponder {
+    pub(crate) channel: Option<ResponseChannel<InvokeResponse>>,
+    /// Weak, so a responder never keeps the event loop's command channel open.
+    pub(crate) tx: mpsc::WeakSender<Command>,
+}
+
+impl InvokeResponder {
+    fn answer(&mut self, response: InvokeResponse) -> Option<Command> {
+        self.channel.take().map(|channel| Command::AnswerInvoke {
+            channel,
+            response: Box::new(response),
+        })
+    }
+}
+
+impl Drop for InvokeResponder {
+    fn drop(&mut self) {
+        let failed = InvokeResponse::Failed {
+            kind: "unanswered".into(),
+            detail: None,
+        };
+        if let (Some(cmd), Some(tx)) = (self.answer(failed), self.tx.upgrade()) {
+            // A full command queue loses only this courtesy: the caller times out.
+            let _ = tx.try_send(cmd);
+        }
+    }
 }
 
 /// A frame from a peer, waiting for the node to make it durable and answer.
@@ -247,6 +299,32 @@ impl Client {
     /// and picks the newest.
     pub async fn get_record(&self, key: Vec<u8>) -> Result<Vec<Vec<u8>>, NetError> {
         self.ask(|reply| Command::GetRecord { key, reply }).await?
+    }
+
+    /// Calls a peer agent and waits for the answer (or the invoke timeout).
+    pub async fn invoke(
+        &self,
+        peer: PeerId,
+        request: InvokeRequest,
+    ) -> Result<InvokeResponse, NetError> {
+        self.ask(|reply| Command::Invoke {
+            peer,
+            request: Box::new(request),
+            reply,
+        })
+        .await?
+    }
+
+    /// Answers an inbound call.
+    pub async fn answer_invoke(
+        &self,
+        mut responder: InvokeResponder,
+        response: InvokeResponse,
+    ) -> Result<(), NetError> {
+        match responder.answer(response) {
+            Some(cmd) => self.tx.send(cmd).await.map_err(|_| NetError::Stopped),
+            None => Ok(()),
+        }
     }
 
     /// Peers with an open connection.

@@ -21,6 +21,9 @@ use crate::frame::{
     Ack, Frame, MAX_REQUEST, MAX_RESPONSE, encode_acks, encode_batch, parse_acks, parse_batch,
 };
 
+mod invoke;
+pub use invoke::InvokeCodec;
+
 /// Bytes of inbound frame bodies being read at once, across all streams.
 pub const DEFAULT_READ_BUDGET: usize = 16 << 20;
 
@@ -45,7 +48,7 @@ impl A2aCodec {
     }
 }
 
-async fn read_bounded<T: AsyncRead + Unpin + Send>(
+pub(crate) async fn read_bounded<T: AsyncRead + Unpin + Send>(
     io: &mut T,
     limit: usize,
     budget: Option<&Semaphore>,
@@ -75,7 +78,10 @@ async fn read_bounded<T: AsyncRead + Unpin + Send>(
     Ok(buf)
 }
 
-async fn write_prefixed<T: AsyncWrite + Unpin + Send>(io: &mut T, bytes: &[u8]) -> io::Result<()> {
+pub(crate) async fn write_prefixed<T: AsyncWrite + Unpin + Send>(
+    io: &mut T,
+    bytes: &[u8],
+) -> io::Result<()> {
     let len = u32::try_from(bytes.len())
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a2a message too large"))?;
     io.write_all(&len.to_be_bytes()).await?;

@@ -40,6 +40,11 @@ pub struct NetConfig {
     /// Inbound frames waiting for the node (each up to 48 KiB, so this bounds the
     /// memory a flood of frames can pin: 256 × 48 KiB = 12 MiB by default).
     pub inbound_capacity: usize,
+    /// How long a caller waits for a peer agent's answer to an invoke (the callee's node
+    /// answers `agent_timeout` before this, so the caller normally gets a reason).
+    pub invoke_timeout: Duration,
+    /// Inbound calls waiting for the node's decision (each up to 64 KiB).
+    pub invoke_capacity: usize,
 }
 
 impl Default for NetConfig {
@@ -60,6 +65,8 @@ impl Default for NetConfig {
             idle_timeout: Duration::from_secs(60),
             channel_capacity: 1024,
             inbound_capacity: 256,
+            invoke_timeout: Duration::from_secs(30),
+            invoke_capacity: 256,
         }
     }
 }

@@ -37,6 +37,14 @@ pub enum NetError {
         /// Why.
         reason: String,
     },
+    /// A call to a peer agent got no answer (unreachable, stream failed, timed out).
+    #[error("invoke to {peer} failed: {reason}")]
+    Invoke {
+        /// The peer.
+        peer: String,
+        /// Why.
+        reason: String,
+    },
     /// Too many operations of this kind are in flight; try again later.
     #[error("busy: {0} in flight")]
     Busy(&'static str),

@@ -20,7 +20,10 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info, warn};
 
 use crate::behaviour::{Behaviour, BehaviourEvent, KAD_PROTOCOL, MAX_RECORD_BYTES};
-use crate::client::{Batch, Client, Command, InboundFrame, Responder};
+use crate::client::{Batch, Client, Command, InboundFrame, InboundInvoke, Responder};
+use crate::invoke::InvokeResponse;
+
+mod invoke;
 use crate::config::NetConfig;
 use crate::error::NetError;
 use crate::frame::{Ack, Frame};
@@ -48,6 +51,10 @@ pub struct EventLoop {
     commands_tx: mpsc::WeakSender<Command>,
     inbound: mpsc::Sender<InboundFrame>,
     inbound_rx: Option<mpsc::Receiver<InboundFrame>>,
+    invokes_in: mpsc::Sender<InboundInvoke>,
+    invokes_rx: Option<mpsc::Receiver<InboundInvoke>>,
+    /// Calls to peer agents waiting for their answer.
+    invokes_out: HashMap<OutboundRequestId, Reply<InvokeResponse>>,
     validator: RecordValidator,
     max_in_flight: usize,
     /// A relay with no configured external address announces what it listens on.
@@ -112,12 +119,16 @@ pub(crate) fn build(
 
     let (tx, commands) = mpsc::channel(config.channel_capacity);
     let (inbound, inbound_rx) = mpsc::channel(config.inbound_capacity.max(1));
+    let (invokes_in, invokes_rx) = mpsc::channel(config.invoke_capacity.max(1));
     let mut event_loop = EventLoop {
         swarm,
         commands,
         commands_tx: tx.downgrade(),
         inbound,
         inbound_rx: Some(inbound_rx),
+        invokes_in,
+        invokes_rx: Some(invokes_rx),
+        invokes_out: HashMap::new(),
         validator: Arc::new(|_, _| false),
         max_in_flight: config.max_in_flight,
         announce_listen_addrs: config.relay_server && config.external.is_empty(),
@@ -146,6 +157,11 @@ pub(crate) fn build(
 }
 
 impl EventLoop {
+    /// The stream of inbound calls from peer agents. There is one: the first call takes it.
+    pub fn take_invokes(&mut self) -> Option<mpsc::Receiver<InboundInvoke>> {
+        self.invokes_rx.take()
+    }
+
     /// The stream of inbound frames. There is one: the first call takes it.
     pub fn take_inbound(&mut self) -> Option<mpsc::Receiver<InboundFrame>> {
         self.inbound_rx.take()
@@ -275,6 +291,22 @@ impl EventLoop {
             Command::ConnectedPeers { reply } => {
                 let _ = reply.send(self.swarm.connected_peers().copied().collect());
             }
+            Command::Invoke {
+                peer,
+                request,
+                reply,
+            } => self.invoke(peer, *request, reply),
+            Command::AnswerInvoke { channel, response } => {
+                if self
+                    .swarm
+                    .behaviour_mut()
+                    .invoke
+                    .send_response(channel, *response)
+                    .is_err()
+                {
+                    debug!("invoke answer not delivered: stream closed");
+                }
+            }
         }
     }
 
@@ -384,6 +416,7 @@ impl EventLoop {
     fn on_behaviour(&mut self, event: BehaviourEvent) {
         match event {
             BehaviourEvent::A2a(event) => self.on_a2a(event),
+            BehaviourEvent::Invoke(event) => self.on_invoke(event),
             BehaviourEvent::Kad(event) => self.on_kad(event),
             // Only peers that speak our DHT go into its routing table.
             BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. })

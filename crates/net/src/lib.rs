@@ -32,9 +32,10 @@ pub mod error;
 #[cfg(feature = "swarm")]
 pub mod event_loop;
 pub mod frame;
+pub mod invoke;
 
 #[cfg(feature = "swarm")]
-pub use client::{Client, InboundFrame, Responder};
+pub use client::{Client, InboundFrame, InboundInvoke, InvokeResponder, Responder};
 #[cfg(feature = "swarm")]
 pub use config::NetConfig;
 pub use directory::{DirectoryRecord, RecordError};

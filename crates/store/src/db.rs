@@ -42,9 +42,11 @@ pub const CF_MAILBOX: &str = "mailbox";
 /// Column family: sender-key groups (sealed state, membership logs, invitations, items
 /// waiting for their epoch, group sends waiting for a session).
 pub const CF_GROUPS: &str = "groups";
+/// Column family: capability ids this node has revoked or learned are revoked (permanent).
+pub const CF_REVOCATIONS: &str = "revocations";
 
 // Only ever append: RocksDB refuses to open a database without naming every family it has.
-const FAMILIES: [&str; 18] = [
+const FAMILIES: [&str; 19] = [
     CF_META,
     CF_LEAVES,
     CF_NODES,
@@ -63,6 +65,7 @@ const FAMILIES: [&str; 18] = [
     CF_STREAMS,
     CF_MAILBOX,
     CF_GROUPS,
+    CF_REVOCATIONS,
 ];
 
 /// Why a store operation failed.

@@ -59,6 +59,13 @@ pub struct FileConfig {
     pub max_connections_per_peer: u32,
     /// New connections are refused past this process memory, MiB.
     pub max_memory_mib: usize,
+    /// Calls per second a peer (and, separately, a capability) may make to this agent.
+    pub invoke_rate: u32,
+    /// Calls above the rate a peer (and a capability) may make in a burst.
+    pub invoke_burst: u32,
+    /// How long the agent has to answer a call before the caller is told
+    /// `agent_timeout`, ms.
+    pub answer_within_ms: u64,
     /// Log filter (`tracing_subscriber::EnvFilter` syntax); `RUST_LOG` overrides it.
     pub log: String,
 }
@@ -88,6 +95,9 @@ impl Default for FileConfig {
             max_connections: node.net.max_connections,
             max_connections_per_peer: node.net.max_connections_per_peer,
             max_memory_mib: node.net.max_memory_bytes >> 20,
+            invoke_rate: node.invoke.rate.get(),
+            invoke_burst: node.invoke.burst.get(),
+            answer_within_ms: millis(node.invoke.answer_within),
             log: "info".into(),
         }
     }
@@ -186,6 +196,21 @@ impl FileConfig {
         if self.republish_secs == 0 {
             bail!("republish_secs must be positive");
         }
+        let (Some(rate), Some(burst)) = (
+            std::num::NonZeroU32::new(self.invoke_rate),
+            std::num::NonZeroU32::new(self.invoke_burst),
+        ) else {
+            bail!("invoke_rate and invoke_burst must be positive");
+        };
+        let answer_within = Duration::from_millis(self.answer_within_ms);
+        // The caller's network timeout must outlast the agent's deadline, so the caller
+        // hears `agent_timeout` rather than a dropped stream.
+        if answer_within.is_zero() || answer_within >= net.invoke_timeout {
+            bail!(
+                "answer_within_ms must be positive and below {} ms",
+                net.invoke_timeout.as_millis()
+            );
+        }
         Ok(Resolved {
             node: NodeConfig {
                 net,
@@ -197,6 +222,11 @@ impl FileConfig {
                 one_time_prekeys: self.one_time_prekeys,
                 mailbox_server: self.mailbox,
                 mailboxes,
+                invoke: crate::node::InvokeConfig {
+                    rate,
+                    burst,
+                    answer_within,
+                },
                 ..defaults
             },
             api,

@@ -42,6 +42,12 @@ pub struct NetFlags {
     /// This node's mailboxes, as did:key (repeatable).
     #[arg(long = "mailboxes", env = "TALOS_MAILBOXES", value_delimiter = ',')]
     pub mailboxes: Vec<String>,
+    /// Calls per second a peer (and a capability) may make to this agent.
+    #[arg(long, env = "TALOS_INVOKE_RATE")]
+    pub invoke_rate: Option<u32>,
+    /// Calls a peer (and a capability) may make in a burst above the rate.
+    #[arg(long, env = "TALOS_INVOKE_BURST")]
+    pub invoke_burst: Option<u32>,
 }
 
 impl NetFlags {
@@ -69,6 +75,12 @@ impl NetFlags {
         }
         if !self.mailboxes.is_empty() {
             c.mailboxes.clone_from(&self.mailboxes);
+        }
+        if let Some(r) = self.invoke_rate {
+            c.invoke_rate = r;
+        }
+        if let Some(b) = self.invoke_burst {
+            c.invoke_burst = b;
         }
     }
 }

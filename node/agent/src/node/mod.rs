@@ -8,9 +8,11 @@
 //! blocking pool.
 
 mod audit;
+mod calls;
 mod commit;
 mod directory;
 mod groups;
+mod invoke;
 mod mailbox;
 mod sender;
 
@@ -18,6 +20,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+pub use calls::{Invoke, InvokeFailure};
+pub use invoke::{AnswerError, Call, InvokeConfig};
 use talos_delivery::{Delivered, Mailroom};
 use talos_identity::keys::IdentityKey;
 use talos_identity::peer_id::peer_id_of;
@@ -69,6 +73,8 @@ pub struct NodeConfig {
     /// How long a stream may stay stopped at a frame a mailbox handed on that does not
     /// open before the node gives up on that frame (the sender no longer has it).
     pub stall_after: Duration,
+    /// The sidecar: rate limits and how long the agent has to answer a call.
+    pub invoke: InvokeConfig,
 }
 
 impl Default for NodeConfig {
@@ -88,6 +94,7 @@ impl Default for NodeConfig {
             deposit_after: 3,
             drain_every: Duration::from_secs(30),
             stall_after: Duration::from_secs(600),
+            invoke: InvokeConfig::default(),
         }
     }
 }
@@ -103,6 +110,7 @@ pub struct Node {
     delivered: Arc<Notify>,
     wake: mpsc::Sender<Ed25519Public>,
     pump: Arc<Notify>,
+    sidecar: Arc<invoke::Sidecar>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -138,6 +146,9 @@ impl Node {
         let inbound = event_loop
             .take_inbound()
             .context("the event loop's inbound stream was already taken")?;
+        let calls = event_loop
+            .take_invokes()
+            .context("the event loop's invoke stream was already taken")?;
         event_loop.set_record_validator(directory::validator());
         let prekey_identity = identity.clone();
         let session = config.session;
@@ -161,6 +172,22 @@ impl Node {
 
         let (auditor, audit_task) = audit::Auditor::start(identity.clone(), audit_log);
         tasks.push(audit_task);
+        let sidecar = {
+            let (me, client, auditor, store) = (
+                identity.public(),
+                client.clone(),
+                auditor.clone(),
+                store.clone(),
+            );
+            let config = config.invoke;
+            Arc::new(
+                tokio::task::spawn_blocking(move || {
+                    invoke::Sidecar::open(me, client, auditor, store, config)
+                })
+                .await??,
+            )
+        };
+        tasks.push(tokio::spawn(invoke::serve(sidecar.clone(), calls)));
         let serving = if config.mailbox_server {
             let mb = Arc::new(talos_delivery::Mailbox::new(store.clone()));
             let (drains, drain_rx) = mpsc::channel(config.max_peers);
@@ -225,6 +252,7 @@ impl Node {
             delivered,
             wake,
             pump,
+            sidecar,
             tasks,
         };
         Ok(node)

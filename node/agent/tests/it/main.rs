@@ -9,6 +9,7 @@
 mod delivery;
 mod flood;
 mod groups;
+mod invoke;
 mod processes;
 mod procs;
 

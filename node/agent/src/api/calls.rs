@@ -1,0 +1,171 @@
+//! The call endpoints of the local API (calls between agents under capabilities):
+//!
+//! - `POST /v1/invoke` `{"to", "chain": [..], "resource", "action", "args"?, "invocation"?}`
+//!   → 200 `{"result", "invocation"}`, or the peer node's refusal: 403 (429 when rate
+//!   limited) `{"error", "kind", "invocation"}`; the peer agent's failure: 502 (504 when it
+//!   did not answer in time) `{"error", "kind"}`; unreachable peer: 502 `{"error"}`;
+//! - `GET /v1/calls?after=&max=&wait_ms=` → `{"calls": [..], "next"}`: calls the sidecar
+//!   let through to this agent (long-poll);
+//! - `POST /v1/calls/{id}` `{"result"}` or `{"error"}`: the agent's answer;
+//! - `POST /v1/capabilities/revoke` `{"id": hex}` → `{"revoked": true, "fresh": bool}`,
+//!   durable before it returns.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use talos_identity::did_key;
+use talos_net::invoke::InvokeResponse;
+use talos_primitives::CapabilityId;
+
+use super::{ApiError, ApiState, MAX_READ, MAX_WAIT, bad, internal, parse_json};
+use crate::node::{AnswerError, Invoke, InvokeFailure};
+
+/// Routes for calls and revocations (the caller adds the token check).
+pub(super) fn routes() -> Router<Arc<ApiState>> {
+    Router::new()
+        .route("/v1/invoke", post(invoke))
+        .route("/v1/calls", get(calls))
+        .route("/v1/calls/{id}", post(answer))
+        .route("/v1/capabilities/revoke", post(revoke))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InvokeBody {
+    to: String,
+    chain: Vec<String>,
+    resource: String,
+    action: String,
+    #[serde(default)]
+    args: Map<String, Value>,
+    #[serde(default)]
+    invocation: Option<String>,
+}
+
+fn with_kind(status: StatusCode, error: String, kind: &str, invocation: &str) -> Response {
+    let body = json!({ "error": error, "kind": kind, "invocation": invocation });
+    (status, axum::Json(body)).into_response()
+}
+
+async fn invoke(State(s): State<Arc<ApiState>>, body: Bytes) -> Result<Response, ApiError> {
+    let b: InvokeBody = parse_json(&body)?;
+    let to = did_key::decode(&b.to).map_err(|e| bad(format!("`to` is not a did:key: {e}")))?;
+    if b.chain.is_empty() {
+        return Err(bad("`chain` holds at least one token (root first)"));
+    }
+    let call = Invoke {
+        to,
+        chain: b.chain,
+        resource: b.resource,
+        action: b.action,
+        args: b.args,
+        invocation: b.invocation,
+    };
+    let (response, invocation) = match s.node.invoke(call).await {
+        Ok(r) => r,
+        Err(InvokeFailure::Unsigned(e)) => {
+            return Err(bad(format!("the chain cannot be used: {e}")));
+        }
+        Err(InvokeFailure::Bounds(e)) => {
+            return Err(ApiError(StatusCode::PAYLOAD_TOO_LARGE, e.to_string()));
+        }
+        Err(e) => return Err(ApiError(StatusCode::BAD_GATEWAY, e.to_string())),
+    };
+    Ok(match response {
+        InvokeResponse::Ok { result } => {
+            axum::Json(json!({ "result": result, "invocation": invocation })).into_response()
+        }
+        InvokeResponse::Refused { kind } => {
+            let status = if kind == "rate_limited" {
+                StatusCode::TOO_MANY_REQUESTS
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            let msg = format!("refused by the peer's node: {kind}");
+            with_kind(status, msg, &kind, &invocation)
+        }
+        InvokeResponse::Failed { kind, detail } => {
+            let status = if kind == "agent_timeout" {
+                StatusCode::GATEWAY_TIMEOUT
+            } else {
+                StatusCode::BAD_GATEWAY
+            };
+            let msg = match detail {
+                Some(d) => format!("the peer agent failed ({kind}): {d}"),
+                None => format!("the peer agent failed ({kind})"),
+            };
+            with_kind(status, msg, &kind, &invocation)
+        }
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CallsQuery {
+    #[serde(default)]
+    after: u64,
+    max: Option<usize>,
+    #[serde(default)]
+    wait_ms: u64,
+}
+
+async fn calls(State(s): State<Arc<ApiState>>, Query(q): Query<CallsQuery>) -> impl IntoResponse {
+    let max = q.max.unwrap_or(64).clamp(1, MAX_READ);
+    let wait = Duration::from_millis(q.wait_ms).min(MAX_WAIT);
+    let got = s.node.calls(q.after, max, wait).await;
+    let next = got.last().map_or(q.after, |c| c.id);
+    axum::Json(json!({ "calls": got, "next": next }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AnswerBody {
+    #[serde(default)]
+    result: Option<Value>,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+async fn answer(
+    State(s): State<Arc<ApiState>>,
+    Path(id): Path<u64>,
+    body: Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    let b: AnswerBody = parse_json(&body)?;
+    let outcome = match (b.result, b.error) {
+        (Some(r), None) => Ok(r),
+        (None, Some(e)) => Err(e),
+        _ => return Err(bad("give exactly one of `result` and `error`")),
+    };
+    match s.node.answer(id, outcome).await {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Err(e @ AnswerError::Unknown(_)) => Err(ApiError(StatusCode::NOT_FOUND, e.to_string())),
+        Err(e) => Err(ApiError(StatusCode::SERVICE_UNAVAILABLE, e.to_string())),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RevokeBody {
+    id: String,
+}
+
+async fn revoke(
+    State(s): State<Arc<ApiState>>,
+    body: Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    let b: RevokeBody = parse_json(&body)?;
+    let mut id = [0u8; 16];
+    hex::decode_to_slice(b.id.trim(), &mut id)
+        .map_err(|_| bad("`id` is a token id: 32 hex digits (the token's `jti`)"))?;
+    let fresh = s.node.revoke(CapabilityId(id)).await.map_err(internal)?;
+    Ok(axum::Json(json!({ "revoked": true, "fresh": fresh })))
+}

@@ -1,0 +1,422 @@
+//! The sidecar: every call from a peer agent (`/talos/invoke/1.0.0`) is decided here
+//! before the local agent sees it. In order: the per-peer rate limit, the capability
+//! chain with the caller's signed invocation (possession, nonce against replay, expiry,
+//! revocation, scope and caveats), the rule that the authenticated connection's key is
+//! the chain's holder, then the per-capability rate limit. A refusal goes back at once
+//! with a fixed kind and is audited; the agent is never bothered. An allowed call waits
+//! (bounded, with a deadline) for the agent's answer; the answer leaves only once the
+//! call's audit event is durable.
+
+use std::collections::BTreeMap;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use serde_json::{Map, Value, json};
+use talos_audit::event::{DenyKind, EventKind};
+use talos_capability::invocation::Request;
+use talos_capability::{Authorizer, CapError, MemoryRevocations, Possession, VerifierConfig};
+use talos_identity::peer_id::key_of;
+use talos_net::invoke::{InvokeRequest, InvokeResponse, MAX_NAME};
+use talos_net::{Client, InboundInvoke, InvokeResponder, PeerId};
+use talos_primitives::{CapabilityId, Commitment, Did, Ed25519Public, Hash32};
+use talos_store::Store;
+use talos_store::db::CF_REVOCATIONS;
+use tokio::sync::{Notify, mpsc};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use tracing::{debug, warn};
+
+use super::audit::Auditor;
+
+/// Calls allowed and waiting for the agent, at most.
+const MAX_WAITING: usize = 1024;
+/// Chains whose verification is cached.
+const CHAIN_CACHE: usize = 4096;
+/// Invocation nonces remembered (against replay), and for how long (seconds): an
+/// invocation older than this is refused as stale by the capability crate anyway.
+const NONCES: usize = 65_536;
+const NONCE_TTL: u64 = 300;
+
+/// The sidecar's settings.
+#[derive(Debug, Clone, Copy)]
+pub struct InvokeConfig {
+    /// Calls per second per peer, and per capability (leaf).
+    pub rate: NonZeroU32,
+    /// Burst above the rate.
+    pub burst: NonZeroU32,
+    /// How long the agent has to answer an allowed call.
+    pub answer_within: Duration,
+}
+
+impl Default for InvokeConfig {
+    fn default() -> Self {
+        InvokeConfig {
+            rate: NonZeroU32::new(200).unwrap_or(NonZeroU32::MIN),
+            burst: NonZeroU32::new(400).unwrap_or(NonZeroU32::MIN),
+            answer_within: Duration::from_secs(20),
+        }
+    }
+}
+
+/// An allowed call, as the agent sees it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Call {
+    /// This node's id for the call (increasing).
+    pub id: u64,
+    /// The caller's DID.
+    pub from: String,
+    /// The resource.
+    pub resource: String,
+    /// The action.
+    pub action: String,
+    /// The arguments.
+    pub args: Map<String, Value>,
+    /// The capability chain's leaf commitment.
+    pub capability: String,
+}
+
+struct Waiting {
+    call: Call,
+    deadline: Instant,
+    responder: InvokeResponder,
+    /// The call's audit event: the answer waits for it.
+    audited: JoinHandle<bool>,
+}
+
+/// What answering a call can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum AnswerError {
+    /// No such call waiting (answered already, or past its deadline).
+    #[error("no call {0} is waiting for an answer")]
+    Unknown(u64),
+    /// The network task is gone.
+    #[error("the node is stopping")]
+    Stopped,
+}
+
+/// The sidecar's state, shared by the inbound task, the sweeper and the API.
+pub(crate) struct Sidecar {
+    me: Did,
+    client: Client,
+    auditor: Auditor,
+    store: Arc<Store>,
+    config: InvokeConfig,
+    authorizer: Mutex<Authorizer>,
+    revocations: Mutex<MemoryRevocations>,
+    per_peer: DefaultKeyedRateLimiter<PeerId>,
+    per_capability: DefaultKeyedRateLimiter<Commitment>,
+    waiting: Mutex<(u64, BTreeMap<u64, Waiting>)>,
+    arrived: Notify,
+}
+
+fn now_secs() -> u64 {
+    super::directory::now()
+}
+
+/// SHA-256 over the JCS form of what was asked (the audit trail's request id).
+fn request_digest(req: &InvokeRequest) -> Hash32 {
+    let v = json!({ "resource": req.resource, "action": req.action, "args": req.args });
+    talos_identity::jcs::digest(&v).unwrap_or(Hash32([0; 32]))
+}
+
+impl Sidecar {
+    /// Loads the persisted revocations and builds the sidecar for `me`.
+    pub(crate) fn open(
+        me: Ed25519Public,
+        client: Client,
+        auditor: Auditor,
+        store: Arc<Store>,
+        config: InvokeConfig,
+    ) -> anyhow::Result<Sidecar> {
+        let mut revocations = MemoryRevocations::new();
+        let cf = store.cf(CF_REVOCATIONS)?;
+        for item in store.db().iterator_cf(cf, rocksdb::IteratorMode::Start) {
+            let (k, _) = item?;
+            let id: [u8; 16] = k
+                .as_ref()
+                .try_into()
+                .map_err(|_| anyhow::anyhow!("corrupt revocation key"))?;
+            revocations.revoke(CapabilityId(id));
+        }
+        let me = Did::Key(me);
+        let quota = Quota::per_second(config.rate).allow_burst(config.burst);
+        Ok(Sidecar {
+            authorizer: Mutex::new(Authorizer::new(
+                VerifierConfig::new(me),
+                CHAIN_CACHE,
+                NONCES,
+                NONCE_TTL,
+            )),
+            me,
+            client,
+            auditor,
+            store,
+            config,
+            revocations: Mutex::new(revocations),
+            per_peer: RateLimiter::keyed(quota),
+            per_capability: RateLimiter::keyed(quota),
+            waiting: Mutex::new((0, BTreeMap::new())),
+            arrived: Notify::new(),
+        })
+    }
+
+    /// Revokes `id` for good: durable (synced) before this returns, then in force for
+    /// every later call. Returns false if it was already revoked.
+    pub(crate) async fn revoke(self: &Arc<Self>, id: CapabilityId) -> anyhow::Result<bool> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut batch = rocksdb::WriteBatch::default();
+            batch.put_cf(store.cf(CF_REVOCATIONS)?, id.0, []);
+            store.write(batch, true)
+        })
+        .await??;
+        let fresh = self
+            .revocations
+            .lock()
+            .map_err(|_| anyhow::anyhow!("revocation set poisoned"))?
+            .revoke(id);
+        if fresh {
+            self.auditor
+                .record(vec![EventKind::CapabilityRevoked { id }])
+                .await;
+        }
+        Ok(fresh)
+    }
+
+    /// Decides one inbound call.
+    async fn decide(self: &Arc<Self>, call: InboundInvoke) {
+        let InboundInvoke {
+            peer,
+            request,
+            responder,
+        } = call;
+        if self.per_peer.check_key(&peer).is_err() {
+            // Not audited: a flood must not turn into a flood of synced writes.
+            self.refuse(responder, "rate_limited").await;
+            return;
+        }
+        let Ok(caller) = key_of(&peer) else {
+            self.refuse(responder, "not_holder").await;
+            return;
+        };
+        let caller = Did::Key(caller);
+        let digest = request_digest(&request);
+        let verdict = self.authorize(&request, &caller);
+        let leaf = match verdict {
+            Ok(leaf) => leaf,
+            Err(kind) => {
+                // Every capability error kind is a valid deny kind (a test checks it).
+                let recorded = match DenyKind::new(kind).or_else(|| DenyKind::new("denied")) {
+                    Some(kind) => {
+                        let event = EventKind::CapabilityDenied {
+                            caller,
+                            kind,
+                            request: digest,
+                        };
+                        self.auditor.record(vec![event]).await
+                    }
+                    None => false,
+                };
+                if !recorded {
+                    warn!("audit log failing: refusal not recorded");
+                }
+                debug!(%peer, kind, "call refused");
+                self.refuse(responder, kind).await;
+                return;
+            }
+        };
+        if self.per_capability.check_key(&leaf).is_err() {
+            self.refuse(responder, "rate_limited").await;
+            return;
+        }
+        let auditor = self.auditor.clone();
+        let used = EventKind::CapabilityUsed {
+            leaf,
+            holder: caller,
+            request: digest,
+        };
+        // The agent may start on it now; the answer waits for this to be durable.
+        let audited = tokio::spawn(async move { auditor.record(vec![used]).await });
+        let InvokeRequest {
+            resource,
+            action,
+            args,
+            ..
+        } = request;
+        let mut waiting = Waiting {
+            call: Call {
+                id: 0,
+                from: caller.to_string(),
+                resource,
+                action,
+                args,
+                capability: hex::encode(leaf.0),
+            },
+            deadline: Instant::now() + self.config.answer_within,
+            responder,
+            audited,
+        };
+        // The guard is not held across an await: a full table gives the call back.
+        let full = match self.waiting.lock() {
+            Ok(mut w) if w.1.len() < MAX_WAITING => {
+                let id = w.0.saturating_add(1);
+                w.0 = id;
+                waiting.call.id = id;
+                w.1.insert(id, waiting);
+                None
+            }
+            _ => Some(waiting),
+        };
+        if let Some(w) = full {
+            self.refuse(w.responder, "busy").await;
+            return;
+        }
+        self.arrived.notify_waiters();
+    }
+
+    /// The chain's leaf if the call may run, or the refusal kind.
+    fn authorize(&self, req: &InvokeRequest, caller: &Did) -> Result<Commitment, &'static str> {
+        let request = Request {
+            callee: &self.me,
+            resource: &req.resource,
+            action: &req.action,
+            args: &req.args,
+            now: now_secs(),
+        };
+        let revocations = self.revocations.lock().map_err(|_| "unavailable")?;
+        let mut authorizer = self.authorizer.lock().map_err(|_| "unavailable")?;
+        let ok = authorizer
+            .authorize(
+                &req.chain,
+                &request,
+                Possession::Invocation(&req.invocation),
+                &*revocations,
+            )
+            .map_err(|e: CapError| e.kind())?;
+        // The invocation proves the holder signed it; the connection must be the holder
+        // too, so a captured invocation cannot be replayed from elsewhere even once.
+        if ok.holder != *caller {
+            return Err("not_holder");
+        }
+        Ok(ok.leaf)
+    }
+
+    async fn refuse(&self, responder: InvokeResponder, kind: &str) {
+        let _ = self
+            .client
+            .answer_invoke(responder, InvokeResponse::refused(kind))
+            .await;
+    }
+
+    /// Calls waiting for the agent with an id above `after` (at most `max`), waiting up
+    /// to `wait` for one to arrive.
+    pub(crate) async fn waiting(&self, after: u64, max: usize, wait: Duration) -> Vec<Call> {
+        let deadline = Instant::now() + wait;
+        loop {
+            let notified = self.arrived.notified();
+            let got: Vec<Call> = match self.waiting.lock() {
+                Ok(w) => {
+                    w.1.range(after.saturating_add(1)..)
+                        .take(max)
+                        .map(|(_, c)| c.call.clone())
+                        .collect()
+                }
+                Err(_) => Vec::new(),
+            };
+            if !got.is_empty() || tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return got;
+            }
+        }
+    }
+
+    /// The agent's answer to call `id`: its result, or an error message.
+    pub(crate) async fn answer(
+        &self,
+        id: u64,
+        outcome: Result<Value, String>,
+    ) -> Result<(), AnswerError> {
+        let waiting = self
+            .waiting
+            .lock()
+            .ok()
+            .and_then(|mut w| w.1.remove(&id))
+            .ok_or(AnswerError::Unknown(id))?;
+        let response = if waiting.audited.await.unwrap_or(false) {
+            match outcome {
+                Ok(result) => InvokeResponse::Ok { result },
+                Err(detail) => InvokeResponse::Failed {
+                    kind: "agent_error".into(),
+                    detail: Some(truncate(detail)),
+                },
+            }
+        } else {
+            warn!(id, "audit log failing: call answered as failed");
+            InvokeResponse::Failed {
+                kind: "unavailable".into(),
+                detail: None,
+            }
+        };
+        self.client
+            .answer_invoke(waiting.responder, response)
+            .await
+            .map_err(|_| AnswerError::Stopped)
+    }
+
+    /// Answers `agent_timeout` to calls past their deadline, and forgets rate-limiter
+    /// entries that have refilled (so the limiters stay bounded).
+    async fn sweep(&self) {
+        let now = Instant::now();
+        let expired: Vec<Waiting> = match self.waiting.lock() {
+            Ok(mut w) => {
+                let ids: Vec<u64> =
+                    w.1.iter()
+                        .filter(|(_, c)| c.deadline <= now)
+                        .map(|(id, _)| *id)
+                        .collect();
+                ids.iter().filter_map(|id| w.1.remove(id)).collect()
+            }
+            Err(_) => Vec::new(),
+        };
+        for w in expired {
+            let timeout = InvokeResponse::Failed {
+                kind: "agent_timeout".into(),
+                detail: None,
+            };
+            let _ = self.client.answer_invoke(w.responder, timeout).await;
+        }
+        // A key is kept only while its bucket is refilling (burst / rate, 2 s by
+        // default), and new peer keys need a new authenticated connection (bounded by
+        // the connection limits), capability keys an allowed call: so this stays small.
+        self.per_peer.retain_recent();
+        self.per_peer.shrink_to_fit();
+        self.per_capability.retain_recent();
+        self.per_capability.shrink_to_fit();
+    }
+}
+
+fn truncate(mut s: String) -> String {
+    if s.len() > MAX_NAME {
+        let mut end = MAX_NAME;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+    }
+    s
+}
+
+/// The inbound task: decides each call in arrival order; the sweeper runs beside it.
+pub(crate) async fn serve(sidecar: Arc<Sidecar>, mut calls: mpsc::Receiver<InboundInvoke>) {
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    loop {
+        tokio::select! {
+            call = calls.recv() => match call {
+                Some(c) => sidecar.decide(c).await,
+                None => return,
+            },
+            _ = tick.tick() => sidecar.sweep().await,
+        }
+    }
+}

@@ -1,0 +1,322 @@
+//! Calls between agents under capabilities, through the HTTP API of real `talos up`
+//! processes: the callee's node decides every call before its agent sees it.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+
+use crate::procs::{Api, NodeProc, PASS, free_port, init};
+
+fn flags(pairs: &[(&str, &str)]) -> Vec<String> {
+    pairs
+        .iter()
+        .flat_map(|(k, v)| [k.to_string(), v.to_string()])
+        .collect()
+}
+
+const TCP0: &str = "/ip4/127.0.0.1/tcp/0";
+
+/// A (the caller) and B (the callee, bootstrapped from A), with B's extra init flags.
+async fn pair(root: &std::path::Path, b_flags: &[(&str, &str)]) -> (NodeProc, NodeProc) {
+    let a = NodeProc::up(&init(root, "a", &flags(&[("--listen", TCP0)])), &[]).await;
+    let boot = a.addr();
+    // A fixed port, so a restarted B is where A last saw it.
+    let b_listen = format!("/ip4/127.0.0.1/tcp/{}", free_port());
+    let mut fb = vec![
+        ("--listen", b_listen.as_str()),
+        ("--bootstrap", boot.as_str()),
+    ];
+    fb.extend_from_slice(b_flags);
+    let b = NodeProc::up(&init(root, "b", &flags(&fb)), &[]).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    (a, b)
+}
+
+/// `talos cap issue` with `issuer`'s identity: (chain, jti).
+fn issue(issuer: &NodeProc, to: &str, act: &str, ttl: u64) -> (Vec<String>, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_talos"))
+        .arg("--home")
+        .arg(&issuer.home)
+        .args([
+            "cap",
+            "issue",
+            "--to",
+            to,
+            "--res",
+            "talos://booking/flights/*",
+        ])
+        .args([
+            "--act",
+            act,
+            "--max",
+            "amount=500",
+            "--ttl",
+            &ttl.to_string(),
+        ])
+        .arg("--json")
+        .env("TALOS_PASSPHRASE", PASS)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let chain = v["chain"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap().to_string())
+        .collect();
+    (chain, v["jti"].as_str().unwrap().to_string())
+}
+
+fn call(to: &str, chain: &[String], flight: &str, amount: u64) -> Value {
+    json!({
+        "to": to,
+        "chain": chain,
+        "resource": format!("talos://booking/flights/{flight}"),
+        "action": "book",
+        "args": { "amount": amount },
+    })
+}
+
+/// B's agent: answers every call it is shown (an error for flight SOLDOUT) and keeps
+/// what it saw.
+fn agent(
+    api: Api,
+    stop: Arc<AtomicBool>,
+    seen: Arc<Mutex<Vec<Value>>>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut after = 0u64;
+        while !stop.load(Ordering::Relaxed) {
+            let path = format!("/v1/calls?after={after}&wait_ms=300");
+            let (status, v) = api.call(Method::GET, &path, None).await;
+            if status != 200 {
+                continue;
+            }
+            for c in v["calls"].as_array().cloned().unwrap_or_default() {
+                after = c["id"].as_u64().unwrap();
+                let answer = if c["resource"].as_str().unwrap().ends_with("SOLDOUT") {
+                    json!({ "error": "no seats left" })
+                } else {
+                    json!({ "result": { "booked": c["resource"], "amount": c["args"]["amount"] } })
+                };
+                let (s, _) = api
+                    .call(Method::POST, &format!("/v1/calls/{after}"), Some(answer))
+                    .await;
+                assert_eq!(s, 204);
+                seen.lock().await.push(c);
+            }
+        }
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_callee_node_decides_every_call_before_its_agent_sees_it() {
+    let root = tempfile::tempdir().unwrap();
+    let (a, mut b) = pair(root.path(), &[]).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let mut worker = agent(b.api.clone(), stop.clone(), seen.clone());
+    let (chain, jti) = issue(&b, &a.did, "book", 600);
+
+    // Allowed: within scope and caveats; B's agent answers.
+    let (s, ok) = a
+        .call(
+            Method::POST,
+            "/v1/invoke",
+            Some(call(&b.did, &chain, "LH123", 300)),
+        )
+        .await;
+    assert_eq!(s, 200, "{ok}");
+    assert_eq!(ok["result"]["booked"], "talos://booking/flights/LH123");
+    assert_eq!(ok["result"]["amount"], 300);
+
+    // Over the caveat, wrong action, wrong resource: refused by B's node.
+    let (s, v) = a
+        .call(
+            Method::POST,
+            "/v1/invoke",
+            Some(call(&b.did, &chain, "LH123", 900)),
+        )
+        .await;
+    assert_eq!(
+        (s, v["kind"].as_str()),
+        (403, Some("not_authorized")),
+        "{v}"
+    );
+    let mut cancel = call(&b.did, &chain, "LH123", 100);
+    cancel["action"] = "cancel".into();
+    let (s, v) = a.call(Method::POST, "/v1/invoke", Some(cancel)).await;
+    assert_eq!(
+        (s, v["kind"].as_str()),
+        (403, Some("not_authorized")),
+        "{v}"
+    );
+    let mut hotel = call(&b.did, &chain, "LH123", 100);
+    hotel["resource"] = "talos://booking/hotels/1".into();
+    let (s, v) = a.call(Method::POST, "/v1/invoke", Some(hotel)).await;
+    assert_eq!(
+        (s, v["kind"].as_str()),
+        (403, Some("not_authorized")),
+        "{v}"
+    );
+
+    // Replayed: the very invocation of the allowed call, sent again.
+    let mut replay = call(&b.did, &chain, "LH123", 300);
+    replay["invocation"] = ok["invocation"].clone();
+    let (s, v) = a.call(Method::POST, "/v1/invoke", Some(replay)).await;
+    assert_eq!((s, v["kind"].as_str()), (403, Some("replay")), "{v}");
+
+    // A chain whose root B never issued (A issued it to itself).
+    let (own, _) = issue(&a, &a.did, "book", 600);
+    let (s, v) = a
+        .call(
+            Method::POST,
+            "/v1/invoke",
+            Some(call(&b.did, &own, "LH123", 1)),
+        )
+        .await;
+    assert_eq!(
+        (s, v["kind"].as_str()),
+        (403, Some("untrusted_root")),
+        "{v}"
+    );
+
+    // Expired.
+    let (short, _) = issue(&b, &a.did, "book", 1);
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let (s, v) = a
+        .call(
+            Method::POST,
+            "/v1/invoke",
+            Some(call(&b.did, &short, "LH1", 1)),
+        )
+        .await;
+    assert_eq!((s, v["kind"].as_str()), (403, Some("expired")), "{v}");
+
+    // The agent's own failure reaches the caller as such.
+    let (s, v) = a
+        .call(
+            Method::POST,
+            "/v1/invoke",
+            Some(call(&b.did, &chain, "SOLDOUT", 1)),
+        )
+        .await;
+    assert_eq!((s, v["kind"].as_str()), (502, Some("agent_error")), "{v}");
+    assert!(v["error"].as_str().unwrap().contains("no seats left"));
+
+    // Revoked by B: refused from the next call on, and still after B restarts.
+    let (s, v) = b
+        .call(
+            Method::POST,
+            "/v1/capabilities/revoke",
+            Some(json!({ "id": jti })),
+        )
+        .await;
+    assert_eq!((s, v["fresh"].as_bool()), (200, Some(true)), "{v}");
+    let (s, v) = a
+        .call(
+            Method::POST,
+            "/v1/invoke",
+            Some(call(&b.did, &chain, "LH124", 10)),
+        )
+        .await;
+    assert_eq!((s, v["kind"].as_str()), (403, Some("revoked")), "{v}");
+    stop.store(true, Ordering::Relaxed);
+    worker.await.unwrap();
+    b.kill9().await;
+    b.restart().await;
+    stop.store(false, Ordering::Relaxed);
+    worker = agent(b.api.clone(), stop.clone(), seen.clone());
+    let (s, v) = a
+        .call(
+            Method::POST,
+            "/v1/invoke",
+            Some(call(&b.did, &chain, "LH125", 10)),
+        )
+        .await;
+    assert_eq!((s, v["kind"].as_str()), (403, Some("revoked")), "{v}");
+
+    // B's agent saw exactly the two calls its node let through.
+    stop.store(true, Ordering::Relaxed);
+    worker.await.unwrap();
+    let seen = seen.lock().await;
+    let flights: Vec<&str> = seen
+        .iter()
+        .map(|c| c["resource"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        flights,
+        [
+            "talos://booking/flights/LH123",
+            "talos://booking/flights/SOLDOUT"
+        ]
+    );
+    assert_eq!(seen[0]["from"], a.did.as_str());
+
+    // Malformed calls are the caller's node's 400s, and nothing leaves.
+    let (s, v) = a
+        .call(
+            Method::POST,
+            "/v1/invoke",
+            Some(call(&b.did, &[], "LH1", 1)),
+        )
+        .await;
+    assert_eq!(s, 400, "{v}");
+    let (s, v) = a
+        .call(
+            Method::POST,
+            "/v1/invoke",
+            Some(call("did:web:x", &chain, "LH1", 1)),
+        )
+        .await;
+    assert_eq!(s, 400, "{v}");
+    let (s, v) = b
+        .call(Method::POST, "/v1/calls/999", Some(json!({ "result": 1 })))
+        .await;
+    assert_eq!(s, 404, "{v}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_over_the_rate_get_429() {
+    let root = tempfile::tempdir().unwrap();
+    let (a, b) = pair(
+        root.path(),
+        &[("--invoke-rate", "1"), ("--invoke-burst", "3")],
+    )
+    .await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let worker = agent(b.api.clone(), stop.clone(), seen.clone());
+    let (chain, _) = issue(&b, &a.did, "book", 600);
+    let mut statuses = Vec::new();
+    for i in 0..10u64 {
+        let (s, v) = a
+            .call(
+                Method::POST,
+                "/v1/invoke",
+                Some(call(&b.did, &chain, "LH1", i)),
+            )
+            .await;
+        if s == 429 {
+            assert_eq!(v["kind"], "rate_limited");
+        }
+        statuses.push(s);
+    }
+    stop.store(true, Ordering::Relaxed);
+    worker.await.unwrap();
+    let ok = statuses.iter().filter(|s| **s == 200).count();
+    let limited = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(ok + limited, 10, "{statuses:?}");
+    // A burst of 3 plus at most a couple refilled while the calls ran.
+    assert!((3..=6).contains(&ok), "{statuses:?}");
+    assert_eq!(seen.lock().await.len(), ok);
+}
