@@ -7,4 +7,5 @@
 )]
 
 mod directory;
+mod invoke;
 mod net;

@@ -420,3 +420,60 @@ pub(crate) async fn serve(sidecar: Arc<Sidecar>, mut calls: mpsc::Receiver<Inbou
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use talos_audit::event::DenyKind;
+    use talos_capability::CapError;
+    use talos_net::invoke::InvokeResponse;
+    use talos_primitives::CapabilityId;
+
+    /// Every refusal this node can send is a kind the wire format and the audit event
+    /// accept: one that were not would be dropped by the caller's parser, or recorded
+    /// as the fallback kind.
+    #[test]
+    fn every_refusal_kind_is_valid_on_the_wire_and_in_the_audit_log() {
+        let id = CapabilityId([0; 16]);
+        let caps = [
+            CapError::TooLarge(0),
+            CapError::MalformedJws(""),
+            CapError::BadAlg,
+            CapError::BadTyp,
+            CapError::BadHeader,
+            CapError::UnknownKid,
+            CapError::MalformedClaims(String::new()),
+            CapError::BadSignature,
+            CapError::Expired(id),
+            CapError::NotYetValid(id),
+            CapError::Widening(id),
+            CapError::BrokenChain(id),
+            CapError::UntrustedRoot,
+            CapError::TooDeep(0),
+            CapError::EmptyChain,
+            CapError::Revoked(id),
+            CapError::WrongAudience,
+            CapError::NotAuthorized,
+            CapError::Replay,
+            CapError::InvocationMismatch,
+        ];
+        let own = [
+            "rate_limited",
+            "busy",
+            "not_holder",
+            "unavailable",
+            "denied",
+        ];
+        for kind in caps.iter().map(CapError::kind).chain(own) {
+            assert!(DenyKind::new(kind).is_some(), "{kind}");
+            let r = InvokeResponse::refused(kind);
+            assert_eq!(InvokeResponse::parse(&r.encode().unwrap()).unwrap(), r);
+        }
+        for kind in ["agent_timeout", "agent_error", "unanswered", "unavailable"] {
+            let r = InvokeResponse::Failed {
+                kind: kind.into(),
+                detail: Some(super::truncate("é".repeat(1000))),
+            };
+            assert_eq!(InvokeResponse::parse(&r.encode().unwrap()).unwrap(), r);
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! The `/talos/invoke/1.0.0` decoders: what parses re-encodes to the same value, every
+//! bound is a typed error, and no input panics.
+
+use proptest::prelude::*;
+use serde_json::{Map, Value, json};
+use talos_net::invoke::{
+    InvokeError, InvokeRequest, InvokeResponse, MAX_CHAIN, MAX_INVOKE_REQUEST, MAX_JWS,
+};
+
+fn request(chain: Vec<String>, args: Map<String, Value>) -> InvokeRequest {
+    InvokeRequest {
+        chain,
+        invocation: "e30.e30.sig".into(),
+        resource: "talos://booking/flights/LH1".into(),
+        action: "book".into(),
+        args,
+    }
+}
+
+fn arb_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        "[a-z0-9 ]{0,12}".prop_map(Value::from),
+    ];
+    leaf.prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+            prop::collection::btree_map("[a-z]{1,6}", inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+proptest! {
+    #[test]
+    fn requests_and_responses_round_trip(
+        chain in prop::collection::vec("[A-Za-z0-9_.-]{1,64}", 1..=MAX_CHAIN),
+        args in prop::collection::btree_map("[a-z]{1,8}", arb_value(), 0..5),
+        result in arb_value(),
+        kind in "[a-z_]{1,32}",
+    ) {
+        let req = request(chain, args.into_iter().collect());
+        prop_assert_eq!(InvokeRequest::parse(&req.encode().unwrap()).unwrap(), req);
+        for resp in [
+            InvokeResponse::Ok { result },
+            InvokeResponse::refused(&kind),
+            InvokeResponse::Failed { kind: kind.clone(), detail: Some("x".into()) },
+        ] {
+            prop_assert_eq!(InvokeResponse::parse(&resp.encode().unwrap()).unwrap(), resp);
+        }
+    }
+
+    #[test]
+    fn any_bytes_give_a_value_or_a_typed_error(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+        let _ = InvokeRequest::parse(&bytes);
+        let _ = InvokeResponse::parse(&bytes);
+    }
+
+    #[test]
+    fn truncations_of_a_valid_request_are_errors(cut in 0usize..200) {
+        let bytes = request(vec!["t".into()], Map::new()).encode().unwrap();
+        let cut = cut.min(bytes.len() - 1);
+        prop_assert!(InvokeRequest::parse(&bytes[..cut]).is_err());
+    }
+}
+
+#[test]
+fn bounds_are_typed() {
+    let too_long = request(vec!["t".into(); MAX_CHAIN + 1], Map::new());
+    let bytes = serde_json::to_vec(&too_long).unwrap();
+    assert_eq!(
+        InvokeRequest::parse(&bytes),
+        Err(InvokeError::Bounds("chain"))
+    );
+    let empty = request(Vec::new(), Map::new());
+    let bytes = serde_json::to_vec(&empty).unwrap();
+    assert_eq!(
+        InvokeRequest::parse(&bytes),
+        Err(InvokeError::Bounds("chain"))
+    );
+    let big_token = request(vec!["t".repeat(MAX_JWS + 1)], Map::new());
+    let bytes = serde_json::to_vec(&big_token).unwrap();
+    assert_eq!(
+        InvokeRequest::parse(&bytes),
+        Err(InvokeError::Bounds("chain"))
+    );
+    let mut no_inv = request(vec!["t".into()], Map::new());
+    no_inv.invocation.clear();
+    let bytes = serde_json::to_vec(&no_inv).unwrap();
+    assert_eq!(
+        InvokeRequest::parse(&bytes),
+        Err(InvokeError::Bounds("invocation"))
+    );
+    // Oversize is refused before any parsing.
+    let huge = vec![b' '; MAX_INVOKE_REQUEST + 1];
+    assert_eq!(
+        InvokeRequest::parse(&huge),
+        Err(InvokeError::TooLarge(MAX_INVOKE_REQUEST + 1))
+    );
+    // Unknown fields and bad kinds.
+    let mut v = serde_json::to_value(request(vec!["t".into()], Map::new())).unwrap();
+    v["extra"] = json!(1);
+    assert!(matches!(
+        InvokeRequest::parse(v.to_string().as_bytes()),
+        Err(InvokeError::Malformed(_))
+    ));
+    for kind in ["", "Expired", "a-b", &"x".repeat(33)] {
+        let bytes = json!({ "status": "refused", "kind": kind }).to_string();
+        assert_eq!(
+            InvokeResponse::parse(bytes.as_bytes()),
+            Err(InvokeError::Bounds("kind")),
+            "{kind:?}"
+        );
+    }
+    let bytes = json!({ "status": "maybe" }).to_string();
+    assert!(matches!(
+        InvokeResponse::parse(bytes.as_bytes()),
+        Err(InvokeError::Malformed(_))
+    ));
+    // Deep nesting is an error, not a stack overflow.
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    assert!(InvokeResponse::parse(deep.as_bytes()).is_err());
+}
