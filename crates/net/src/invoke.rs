@@ -5,8 +5,10 @@
 //! caveats are checked against; a binary format would only re-encode them.
 //!
 //! The request rides a Noise-authenticated connection, so the receiving node knows which
-//! key sent it; the detached invocation (signed by the chain's holder, with a nonce and a
-//! time) is the proof of possession and what makes a replay detectable.
+//! key sent it: when that key is the chain's holder, the connection is the proof of
+//! possession, and the nonce and time make a re-sent call detectable. A detached
+//! invocation (signed by the holder, with its own nonce and time) proves possession when
+//! the call is carried by someone else.
 //!
 //! [`InvokeRequest::parse`] and [`InvokeResponse::parse`] are the only way in: size,
 //! shape and every bound are checked there, so what the node sees is well-formed.
@@ -50,9 +52,16 @@ pub enum InvokeError {
 pub struct InvokeRequest {
     /// The capability chain, compact JWS tokens, root first.
     pub chain: Vec<String>,
+    /// 16 random bytes, hex: the call's id; a second call with it is refused as a replay.
+    pub nonce: String,
+    /// When the call was made (Unix seconds); calls far from the callee's clock are
+    /// refused as stale.
+    pub iat: u64,
     /// The holder's detached invocation (compact JWS) binding the chain's leaf, the
-    /// callee, the resource, the action, the arguments' digest, a nonce and a time.
-    pub invocation: String,
+    /// callee, the resource, the action, the arguments' digest, a nonce and a time; only
+    /// when the connection's key is not the holder's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invocation: Option<String>,
     /// The concrete resource.
     pub resource: String,
     /// The action.
@@ -120,9 +129,12 @@ impl InvokeRequest {
             "chain",
         )?;
         check(
-            !req.invocation.is_empty() && req.invocation.len() <= MAX_JWS,
+            req.invocation
+                .as_ref()
+                .is_none_or(|i| !i.is_empty() && i.len() <= MAX_JWS),
             "invocation",
         )?;
+        check(req.nonce_bytes().is_some(), "nonce")?;
         check(
             !req.resource.is_empty() && req.resource.len() <= MAX_NAME,
             "resource",
@@ -132,6 +144,13 @@ impl InvokeRequest {
             "action",
         )?;
         Ok(req)
+    }
+
+    /// The nonce's 16 bytes (parsing guarantees there are).
+    pub fn nonce_bytes(&self) -> Option<[u8; 16]> {
+        let mut out = [0u8; 16];
+        hex::decode_to_slice(&self.nonce, &mut out).ok()?;
+        Some(out)
     }
 
     /// The encoding (what [`parse`](Self::parse) reads).

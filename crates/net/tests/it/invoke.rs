@@ -10,7 +10,9 @@ use talos_net::invoke::{
 fn request(chain: Vec<String>, args: Map<String, Value>) -> InvokeRequest {
     InvokeRequest {
         chain,
-        invocation: "e30.e30.sig".into(),
+        nonce: "00112233445566778899aabbccddeeff".into(),
+        iat: 1_700_000_000,
+        invocation: Some("e30.e30.sig".into()),
         resource: "talos://booking/flights/LH1".into(),
         action: "book".into(),
         args,
@@ -87,12 +89,25 @@ fn bounds_are_typed() {
         Err(InvokeError::Bounds("chain"))
     );
     let mut no_inv = request(vec!["t".into()], Map::new());
-    no_inv.invocation.clear();
+    no_inv.invocation = Some(String::new());
     let bytes = serde_json::to_vec(&no_inv).unwrap();
     assert_eq!(
         InvokeRequest::parse(&bytes),
         Err(InvokeError::Bounds("invocation"))
     );
+    // Without one it is fine (the connection proves possession).
+    no_inv.invocation = None;
+    let bytes = serde_json::to_vec(&no_inv).unwrap();
+    assert_eq!(InvokeRequest::parse(&bytes).unwrap(), no_inv);
+    for nonce in ["", "0011", "zz112233445566778899aabbccddeeff"] {
+        let mut bad = request(vec!["t".into()], Map::new());
+        bad.nonce = nonce.into();
+        let bytes = serde_json::to_vec(&bad).unwrap();
+        assert_eq!(
+            InvokeRequest::parse(&bytes),
+            Err(InvokeError::Bounds("nonce"))
+        );
+    }
     // Oversize is refused before any parsing.
     let huge = vec![b' '; MAX_INVOKE_REQUEST + 1];
     assert_eq!(

@@ -1,9 +1,11 @@
 //! The call endpoints of the local API (calls between agents under capabilities):
 //!
-//! - `POST /v1/invoke` `{"to", "chain": [..], "resource", "action", "args"?, "invocation"?}`
-//!   → 200 `{"result", "invocation"}`, or the peer node's refusal: 403 (429 when rate
-//!   limited) `{"error", "kind", "invocation"}`; the peer agent's failure: 502 (504 when it
-//!   did not answer in time) `{"error", "kind"}`; unreachable peer: 502 `{"error"}`;
+//! - `POST /v1/invoke` `{"to", "chain": [..], "resource", "action", "args"?, "nonce"?,
+//!   "iat"?, "detached"?}` → 200 `{"result", "nonce", "iat"}`, or the peer node's
+//!   refusal: 403 (429 when rate limited) `{"error", "kind", "nonce", "iat"}`; the peer
+//!   agent's failure: 502 (504 when it did not answer in time) `{"error", "kind"}`;
+//!   unreachable peer: 502 `{"error"}`. A retry with the same `nonce` and `iat` is
+//!   refused as a replay, so it never runs twice;
 //! - `GET /v1/calls?after=&max=&wait_ms=` → `{"calls": [..], "next"}`: calls the sidecar
 //!   let through to this agent (long-poll);
 //! - `POST /v1/calls/{id}` `{"result"}` or `{"error"}`: the agent's answer;
@@ -26,7 +28,7 @@ use talos_net::invoke::InvokeResponse;
 use talos_primitives::CapabilityId;
 
 use super::{ApiError, ApiState, MAX_READ, MAX_WAIT, bad, internal, parse_json};
-use crate::node::{AnswerError, Invoke, InvokeFailure};
+use crate::node::{AnswerError, Invoke, InvokeFailure, Sent};
 
 /// Routes for calls and revocations (the caller adds the token check).
 pub(super) fn routes() -> Router<Arc<ApiState>> {
@@ -47,11 +49,21 @@ struct InvokeBody {
     #[serde(default)]
     args: Map<String, Value>,
     #[serde(default)]
-    invocation: Option<String>,
+    nonce: Option<String>,
+    #[serde(default)]
+    iat: Option<u64>,
+    /// Attach a signed invocation (for calls another node carries).
+    #[serde(default)]
+    detached: bool,
 }
 
-fn with_kind(status: StatusCode, error: String, kind: &str, invocation: &str) -> Response {
-    let body = json!({ "error": error, "kind": kind, "invocation": invocation });
+fn with_kind(status: StatusCode, error: String, kind: &str, sent: Sent) -> Response {
+    let body = json!({
+        "error": error,
+        "kind": kind,
+        "nonce": hex::encode(sent.nonce),
+        "iat": sent.iat,
+    });
     (status, axum::Json(body)).into_response()
 }
 
@@ -61,15 +73,25 @@ async fn invoke(State(s): State<Arc<ApiState>>, body: Bytes) -> Result<Response,
     if b.chain.is_empty() {
         return Err(bad("`chain` holds at least one token (root first)"));
     }
+    let nonce = match (b.nonce, b.iat) {
+        (Some(n), Some(iat)) => {
+            let mut id = [0u8; 16];
+            hex::decode_to_slice(&n, &mut id).map_err(|_| bad("`nonce` is 32 hex digits"))?;
+            Some((id, iat))
+        }
+        (None, None) => None,
+        _ => return Err(bad("give both `nonce` and `iat`, or neither")),
+    };
     let call = Invoke {
         to,
         chain: b.chain,
         resource: b.resource,
         action: b.action,
         args: b.args,
-        invocation: b.invocation,
+        nonce,
+        sign_invocation: b.detached,
     };
-    let (response, invocation) = match s.node.invoke(call).await {
+    let (response, sent) = match s.node.invoke(call).await {
         Ok(r) => r,
         Err(InvokeFailure::Unsigned(e)) => {
             return Err(bad(format!("the chain cannot be used: {e}")));
@@ -81,7 +103,8 @@ async fn invoke(State(s): State<Arc<ApiState>>, body: Bytes) -> Result<Response,
     };
     Ok(match response {
         InvokeResponse::Ok { result } => {
-            axum::Json(json!({ "result": result, "invocation": invocation })).into_response()
+            let (nonce, iat) = (hex::encode(sent.nonce), sent.iat);
+            axum::Json(json!({ "result": result, "nonce": nonce, "iat": iat })).into_response()
         }
         InvokeResponse::Refused { kind } => {
             let status = if kind == "rate_limited" {
@@ -90,7 +113,7 @@ async fn invoke(State(s): State<Arc<ApiState>>, body: Bytes) -> Result<Response,
                 StatusCode::FORBIDDEN
             };
             let msg = format!("refused by the peer's node: {kind}");
-            with_kind(status, msg, &kind, &invocation)
+            with_kind(status, msg, &kind, sent)
         }
         InvokeResponse::Failed { kind, detail } => {
             let status = if kind == "agent_timeout" {
@@ -102,7 +125,7 @@ async fn invoke(State(s): State<Arc<ApiState>>, body: Bytes) -> Result<Response,
                 Some(d) => format!("the peer agent failed ({kind}): {d}"),
                 None => format!("the peer agent failed ({kind})"),
             };
-            with_kind(status, msg, &kind, &invocation)
+            with_kind(status, msg, &kind, sent)
         }
     })
 }

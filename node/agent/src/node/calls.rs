@@ -27,9 +27,21 @@ pub struct Invoke {
     pub action: String,
     /// The arguments.
     pub args: Map<String, Value>,
-    /// An invocation signed beforehand (to retry with the very same proof); by default
-    /// the node signs a fresh one.
-    pub invocation: Option<String>,
+    /// The call's id (16 bytes) and time: by default fresh ones. A call sent again with
+    /// the same id is refused as a replay, so an agent can retry safely with it.
+    pub nonce: Option<([u8; 16], u64)>,
+    /// Attach a detached invocation signed by this agent (needed only when the call is
+    /// carried by another node; over our own connection the connection proves it).
+    pub sign_invocation: bool,
+}
+
+/// What a call was sent as: its id and time (to retry it idempotently).
+#[derive(Debug, Clone, Copy)]
+pub struct Sent {
+    /// The nonce.
+    pub nonce: [u8; 16],
+    /// The time.
+    pub iat: u64,
 }
 
 /// Why a call got no answer from the peer's node.
@@ -52,26 +64,30 @@ pub enum InvokeFailure {
 impl Node {
     /// Calls a peer agent. The answer is the peer's: its agent's result, or its node's
     /// refusal. Unknown peers are found in the directory first.
-    pub async fn invoke(&self, call: Invoke) -> Result<(InvokeResponse, String), InvokeFailure> {
-        let leaf =
-            Token::parse(call.chain.last().map(String::as_str).unwrap_or_default())?.commitment();
-        let callee = Did::Key(call.to);
-        let invocation = match call.invocation {
-            Some(i) => i,
-            None => {
-                let req = Request {
-                    callee: &callee,
-                    resource: &call.resource,
-                    action: &call.action,
-                    args: &call.args,
-                    now: directory::now(),
-                };
-                invocation::sign(&self.identity, leaf, &req, rand::random())?
-            }
+    pub async fn invoke(&self, call: Invoke) -> Result<(InvokeResponse, Sent), InvokeFailure> {
+        let (nonce, iat) = call
+            .nonce
+            .unwrap_or_else(|| (rand::random(), directory::now()));
+        let invocation = if call.sign_invocation {
+            let leaf = Token::parse(call.chain.last().map(String::as_str).unwrap_or_default())?
+                .commitment();
+            let callee = Did::Key(call.to);
+            let req = Request {
+                callee: &callee,
+                resource: &call.resource,
+                action: &call.action,
+                args: &call.args,
+                now: iat,
+            };
+            Some(invocation::sign(&self.identity, leaf, &req, nonce)?)
+        } else {
+            None
         };
         let request = InvokeRequest {
             chain: call.chain,
-            invocation: invocation.clone(),
+            nonce: hex::encode(nonce),
+            iat,
+            invocation,
             resource: call.resource,
             action: call.action,
             args: call.args,
@@ -86,7 +102,7 @@ impl Node {
             let _ = tokio::time::timeout(Duration::from_secs(10), lookup).await;
         }
         let response = self.client.invoke(peer, request).await?;
-        Ok((response, invocation))
+        Ok((response, Sent { nonce, iat }))
     }
 
     /// Calls the sidecar let through, with an id above `after`, waiting up to `wait`.

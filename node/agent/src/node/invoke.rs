@@ -1,9 +1,7 @@
 //! The sidecar: every call from a peer agent (`/talos/invoke/1.0.0`) is decided here
-//! before the local agent sees it. In order: the per-peer rate limit, the capability
-//! chain with the caller's signed invocation (possession, nonce against replay, expiry,
-//! revocation, scope and caveats), the rule that the authenticated connection's key is
-//! the chain's holder, then the per-capability rate limit. A refusal goes back at once
-//! with a fixed kind and is audited; the agent is never bothered. An allowed call waits
+//! before the local agent sees it, by the [`Gate`](super::gate::Gate). A refusal goes
+//! back at once with a fixed kind and is audited (rate-limit refusals are not: a flood
+//! must not become a flood of synced writes); the agent is never bothered. An allowed call waits
 //! (bounded, with a deadline) for the agent's answer; the answer leaves only once the
 //! call's audit event is durable.
 
@@ -12,15 +10,12 @@ use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde_json::{Map, Value, json};
 use talos_audit::event::{DenyKind, EventKind};
-use talos_capability::invocation::Request;
-use talos_capability::{Authorizer, CapError, MemoryRevocations, Possession, VerifierConfig};
 use talos_identity::peer_id::key_of;
 use talos_net::invoke::{InvokeRequest, InvokeResponse, MAX_NAME};
-use talos_net::{Client, InboundInvoke, InvokeResponder, PeerId};
-use talos_primitives::{CapabilityId, Commitment, Did, Ed25519Public, Hash32};
+use talos_net::{Client, InboundInvoke, InvokeResponder};
+use talos_primitives::{CapabilityId, Did, Ed25519Public, Hash32};
 use talos_store::Store;
 use talos_store::db::CF_REVOCATIONS;
 use tokio::sync::{Notify, mpsc};
@@ -29,16 +24,10 @@ use tokio::time::Instant;
 use tracing::{debug, warn};
 
 use super::audit::Auditor;
+use super::gate::Gate;
 
 /// Calls allowed and waiting for the agent, at most.
 const MAX_WAITING: usize = 1024;
-/// Chains whose verification is cached.
-const CHAIN_CACHE: usize = 4096;
-/// Invocation nonces remembered (against replay), and for how long (seconds): an
-/// invocation older than this is refused as stale by the capability crate anyway.
-const NONCES: usize = 65_536;
-const NONCE_TTL: u64 = 300;
-
 /// The sidecar's settings.
 #[derive(Debug, Clone, Copy)]
 pub struct InvokeConfig {
@@ -98,15 +87,11 @@ pub enum AnswerError {
 
 /// The sidecar's state, shared by the inbound task, the sweeper and the API.
 pub(crate) struct Sidecar {
-    me: Did,
     client: Client,
     auditor: Auditor,
     store: Arc<Store>,
     config: InvokeConfig,
-    authorizer: Mutex<Authorizer>,
-    revocations: Mutex<MemoryRevocations>,
-    per_peer: DefaultKeyedRateLimiter<PeerId>,
-    per_capability: DefaultKeyedRateLimiter<Commitment>,
+    gate: Mutex<Gate>,
     waiting: Mutex<(u64, BTreeMap<u64, Waiting>)>,
     arrived: Notify,
 }
@@ -130,7 +115,7 @@ impl Sidecar {
         store: Arc<Store>,
         config: InvokeConfig,
     ) -> anyhow::Result<Sidecar> {
-        let mut revocations = MemoryRevocations::new();
+        let mut revoked = Vec::new();
         let cf = store.cf(CF_REVOCATIONS)?;
         for item in store.db().iterator_cf(cf, rocksdb::IteratorMode::Start) {
             let (k, _) = item?;
@@ -138,25 +123,14 @@ impl Sidecar {
                 .as_ref()
                 .try_into()
                 .map_err(|_| anyhow::anyhow!("corrupt revocation key"))?;
-            revocations.revoke(CapabilityId(id));
+            revoked.push(CapabilityId(id));
         }
-        let me = Did::Key(me);
-        let quota = Quota::per_second(config.rate).allow_burst(config.burst);
         Ok(Sidecar {
-            authorizer: Mutex::new(Authorizer::new(
-                VerifierConfig::new(me),
-                CHAIN_CACHE,
-                NONCES,
-                NONCE_TTL,
-            )),
-            me,
+            gate: Mutex::new(Gate::new(me, &config, revoked)),
             client,
             auditor,
             store,
             config,
-            revocations: Mutex::new(revocations),
-            per_peer: RateLimiter::keyed(quota),
-            per_capability: RateLimiter::keyed(quota),
             waiting: Mutex::new((0, BTreeMap::new())),
             arrived: Notify::new(),
         })
@@ -173,9 +147,9 @@ impl Sidecar {
         })
         .await??;
         let fresh = self
-            .revocations
+            .gate
             .lock()
-            .map_err(|_| anyhow::anyhow!("revocation set poisoned"))?
+            .map_err(|_| anyhow::anyhow!("the gate is poisoned"))?
             .revoke(id);
         if fresh {
             self.auditor
@@ -192,20 +166,22 @@ impl Sidecar {
             request,
             responder,
         } = call;
-        if self.per_peer.check_key(&peer).is_err() {
-            // Not audited: a flood must not turn into a flood of synced writes.
-            self.refuse(responder, "rate_limited").await;
-            return;
-        }
-        let Ok(caller) = key_of(&peer) else {
+        let Ok(caller_key) = key_of(&peer) else {
             self.refuse(responder, "not_holder").await;
             return;
         };
-        let caller = Did::Key(caller);
+        let caller = Did::Key(caller_key);
+        let verdict = match self.gate.lock() {
+            Ok(mut gate) => gate.check(&caller_key, &request, now_secs()),
+            Err(_) => Err("unavailable"),
+        };
         let digest = request_digest(&request);
-        let verdict = self.authorize(&request, &caller);
         let leaf = match verdict {
             Ok(leaf) => leaf,
+            Err(kind) if kind == "rate_limited" => {
+                self.refuse(responder, kind).await;
+                return;
+            }
             Err(kind) => {
                 // Every capability error kind is a valid deny kind (a test checks it).
                 let recorded = match DenyKind::new(kind).or_else(|| DenyKind::new("denied")) {
@@ -227,10 +203,6 @@ impl Sidecar {
                 return;
             }
         };
-        if self.per_capability.check_key(&leaf).is_err() {
-            self.refuse(responder, "rate_limited").await;
-            return;
-        }
         let auditor = self.auditor.clone();
         let used = EventKind::CapabilityUsed {
             leaf,
@@ -274,33 +246,6 @@ impl Sidecar {
             return;
         }
         self.arrived.notify_waiters();
-    }
-
-    /// The chain's leaf if the call may run, or the refusal kind.
-    fn authorize(&self, req: &InvokeRequest, caller: &Did) -> Result<Commitment, &'static str> {
-        let request = Request {
-            callee: &self.me,
-            resource: &req.resource,
-            action: &req.action,
-            args: &req.args,
-            now: now_secs(),
-        };
-        let revocations = self.revocations.lock().map_err(|_| "unavailable")?;
-        let mut authorizer = self.authorizer.lock().map_err(|_| "unavailable")?;
-        let ok = authorizer
-            .authorize(
-                &req.chain,
-                &request,
-                Possession::Invocation(&req.invocation),
-                &*revocations,
-            )
-            .map_err(|e: CapError| e.kind())?;
-        // The invocation proves the holder signed it; the connection must be the holder
-        // too, so a captured invocation cannot be replayed from elsewhere even once.
-        if ok.holder != *caller {
-            return Err("not_holder");
-        }
-        Ok(ok.leaf)
     }
 
     async fn refuse(&self, responder: InvokeResponder, kind: &str) {
@@ -386,13 +331,9 @@ impl Sidecar {
             };
             let _ = self.client.answer_invoke(w.responder, timeout).await;
         }
-        // A key is kept only while its bucket is refilling (burst / rate, 2 s by
-        // default), and new peer keys need a new authenticated connection (bounded by
-        // the connection limits), capability keys an allowed call: so this stays small.
-        self.per_peer.retain_recent();
-        self.per_peer.shrink_to_fit();
-        self.per_capability.retain_recent();
-        self.per_capability.shrink_to_fit();
+        if let Ok(mut gate) = self.gate.lock() {
+            gate.sweep();
+        }
     }
 }
 

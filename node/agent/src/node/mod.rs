@@ -11,6 +11,7 @@ mod audit;
 mod calls;
 mod commit;
 mod directory;
+pub mod gate;
 mod groups;
 mod invoke;
 mod mailbox;
@@ -20,7 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-pub use calls::{Invoke, InvokeFailure};
+pub use calls::{Invoke, InvokeFailure, Sent};
 pub use invoke::{AnswerError, Call, InvokeConfig};
 use talos_delivery::{Delivered, Mailroom};
 use talos_identity::keys::IdentityKey;

@@ -169,9 +169,28 @@ async fn the_callee_node_decides_every_call_before_its_agent_sees_it() {
         "{v}"
     );
 
-    // Replayed: the very invocation of the allowed call, sent again.
+    // Replayed: the allowed call sent again with its id and time.
     let mut replay = call(&b.did, &chain, "LH123", 300);
-    replay["invocation"] = ok["invocation"].clone();
+    replay["nonce"] = ok["nonce"].clone();
+    replay["iat"] = ok["iat"].clone();
+    let (s, v) = a
+        .call(Method::POST, "/v1/invoke", Some(replay.clone()))
+        .await;
+    assert_eq!((s, v["kind"].as_str()), (403, Some("replay")), "{v}");
+    // A call carried with a detached invocation signed by the holder: allowed, once.
+    let mut detached = call(&b.did, &chain, "LH126", 200);
+    detached["detached"] = true.into();
+    let (s, v) = a
+        .call(Method::POST, "/v1/invoke", Some(detached.clone()))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    detached["nonce"] = v["nonce"].clone();
+    detached["iat"] = v["iat"].clone();
+    let (s, v) = a.call(Method::POST, "/v1/invoke", Some(detached)).await;
+    assert_eq!((s, v["kind"].as_str()), (403, Some("replay")), "{v}");
+    // A stale call (its time far from the callee's clock).
+    replay["nonce"] = "00112233445566778899aabbccddeeff".into();
+    replay["iat"] = 1_000.into();
     let (s, v) = a.call(Method::POST, "/v1/invoke", Some(replay)).await;
     assert_eq!((s, v["kind"].as_str()), (403, Some("replay")), "{v}");
 
@@ -245,7 +264,7 @@ async fn the_callee_node_decides_every_call_before_its_agent_sees_it() {
         .await;
     assert_eq!((s, v["kind"].as_str()), (403, Some("revoked")), "{v}");
 
-    // B's agent saw exactly the two calls its node let through.
+    // B's agent saw exactly the three calls its node let through.
     stop.store(true, Ordering::Relaxed);
     worker.await.unwrap();
     let seen = seen.lock().await;
@@ -257,6 +276,7 @@ async fn the_callee_node_decides_every_call_before_its_agent_sees_it() {
         flights,
         [
             "talos://booking/flights/LH123",
+            "talos://booking/flights/LH126",
             "talos://booking/flights/SOLDOUT"
         ]
     );

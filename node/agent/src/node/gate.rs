@@ -1,0 +1,128 @@
+//! The gate: the sidecar's decision on one call, with no I/O (the sidecar adds the
+//! audit trail, the agent hand-off and the answer). Public so the benchmark measures the
+//! very code the node runs.
+//!
+//! In order: the per-peer rate limit; the chain (signatures and links cached once
+//! verified, expiry, revocation, scope and caveats); possession: the authenticated
+//! connection is the chain's holder, or a detached invocation signed by the holder
+//! says so; the call's nonce, once only and close to now; the per-capability rate limit.
+
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use talos_capability::invocation::Request;
+use talos_capability::nonce::NonceCache;
+use talos_capability::{Authorizer, MemoryRevocations, Possession, VerifierConfig};
+use talos_net::invoke::InvokeRequest;
+use talos_primitives::{CapabilityId, Commitment, Did, Ed25519Public};
+
+use super::invoke::InvokeConfig;
+
+/// Chains whose verification is cached.
+const CHAIN_CACHE: usize = 4096;
+/// Call nonces remembered (against replay), and how far a call's time may be from ours
+/// (seconds); an older call is refused as stale, so the cache need not remember it.
+const NONCES: usize = 65_536;
+const NONCE_TTL: u64 = 300;
+
+/// A refusal, as the fixed kind that goes back on the wire and into the audit event.
+pub type Refusal = &'static str;
+
+/// Decides calls to one agent.
+pub struct Gate {
+    me: Did,
+    authorizer: Authorizer,
+    nonces: NonceCache,
+    revocations: MemoryRevocations,
+    per_peer: DefaultKeyedRateLimiter<Ed25519Public>,
+    per_capability: DefaultKeyedRateLimiter<Commitment>,
+}
+
+impl core::fmt::Debug for Gate {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Gate")
+            .field("me", &self.me)
+            .field("revoked", &self.revocations.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Gate {
+    /// A gate for the agent `me` (the only trusted root issuer), with `revoked` ids.
+    pub fn new(
+        me: Ed25519Public,
+        config: &InvokeConfig,
+        revoked: impl IntoIterator<Item = CapabilityId>,
+    ) -> Gate {
+        let me = Did::Key(me);
+        let quota = Quota::per_second(config.rate).allow_burst(config.burst);
+        let mut revocations = MemoryRevocations::new();
+        for id in revoked {
+            revocations.revoke(id);
+        }
+        Gate {
+            me,
+            authorizer: Authorizer::new(VerifierConfig::new(me), CHAIN_CACHE, NONCES, NONCE_TTL),
+            nonces: NonceCache::new(NONCE_TTL, NONCES),
+            revocations,
+            per_peer: RateLimiter::keyed(quota),
+            per_capability: RateLimiter::keyed(quota),
+        }
+    }
+
+    /// Decides a call from `caller` (the connection's authenticated key) at `now`
+    /// (Unix seconds): the chain's leaf if it may run.
+    pub fn check(
+        &mut self,
+        caller: &Ed25519Public,
+        req: &InvokeRequest,
+        now: u64,
+    ) -> Result<Commitment, Refusal> {
+        if self.per_peer.check_key(caller).is_err() {
+            return Err("rate_limited");
+        }
+        let caller_did = Did::Key(*caller);
+        let request = Request {
+            callee: &self.me,
+            resource: &req.resource,
+            action: &req.action,
+            args: &req.args,
+            now,
+        };
+        let possession = match &req.invocation {
+            Some(inv) => Possession::Invocation(inv),
+            None => Possession::Channel(&caller_did),
+        };
+        let ok = self
+            .authorizer
+            .authorize(&req.chain, &request, possession, &self.revocations)
+            .map_err(|e| e.kind())?;
+        // With a detached invocation the holder signed it; the connection must still be
+        // the holder, so a captured invocation cannot be sent from elsewhere even once.
+        if ok.holder != caller_did {
+            return Err("not_holder");
+        }
+        let nonce = req.nonce_bytes().ok_or("malformed_claims")?;
+        self.nonces
+            .check(nonce, req.iat, now)
+            .map_err(|e| e.kind())?;
+        if self.per_capability.check_key(&ok.leaf).is_err() {
+            return Err("rate_limited");
+        }
+        Ok(ok.leaf)
+    }
+
+    /// Refuses `id` from now on; false if it already was.
+    pub fn revoke(&mut self, id: CapabilityId) -> bool {
+        self.revocations.revoke(id)
+    }
+
+    /// Forgets rate-limiter entries that have refilled. A key is kept only while its
+    /// bucket refills (burst / rate: 2 s by default), a new peer key needs a new
+    /// authenticated connection (bounded by the connection limits) and a capability key
+    /// an allowed call, so the limiters stay small.
+    pub fn sweep(&mut self) {
+        self.per_peer.retain_recent();
+        self.per_peer.shrink_to_fit();
+        self.per_capability.retain_recent();
+        self.per_capability.shrink_to_fit();
+    }
+}
