@@ -54,9 +54,10 @@ pub struct InvokeRequest {
     pub chain: Vec<String>,
     /// 16 random bytes, hex: the call's id; a second call with it is refused as a replay.
     pub nonce: String,
-    /// When the call was made (Unix seconds); calls far from the callee's clock are
-    /// refused as stale.
-    pub iat: u64,
+    /// When the call was made (Unix milliseconds: the replay cache's floor moves in
+    /// these steps, so a busy callee never refuses fresh calls from the current second);
+    /// calls far from the callee's clock are refused as stale.
+    pub at_ms: u64,
     /// The holder's detached invocation (compact JWS) binding the chain's leaf, the
     /// callee, the resource, the action, the arguments' digest, a nonce and a time; only
     /// when the connection's key is not the holder's.

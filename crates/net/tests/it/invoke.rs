@@ -11,7 +11,7 @@ fn request(chain: Vec<String>, args: Map<String, Value>) -> InvokeRequest {
     InvokeRequest {
         chain,
         nonce: "00112233445566778899aabbccddeeff".into(),
-        iat: 1_700_000_000,
+        at_ms: 1_700_000_000_000,
         invocation: Some("e30.e30.sig".into()),
         resource: "talos://booking/flights/LH1".into(),
         action: "book".into(),

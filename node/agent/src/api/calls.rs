@@ -1,10 +1,10 @@
 //! The call endpoints of the local API (calls between agents under capabilities):
 //!
 //! - `POST /v1/invoke` `{"to", "chain": [..], "resource", "action", "args"?, "nonce"?,
-//!   "iat"?, "detached"?}` → 200 `{"result", "nonce", "iat"}`, or the peer node's
-//!   refusal: 403 (429 when rate limited) `{"error", "kind", "nonce", "iat"}`; the peer
+//!   "at_ms"?, "detached"?}` → 200 `{"result", "nonce", "at_ms"}`, or the peer node's
+//!   refusal: 403 (429 when rate limited) `{"error", "kind", "nonce", "at_ms"}`; the peer
 //!   agent's failure: 502 (504 when it did not answer in time) `{"error", "kind"}`;
-//!   unreachable peer: 502 `{"error"}`. A retry with the same `nonce` and `iat` is
+//!   unreachable peer: 502 `{"error"}`. A retry with the same `nonce` and `at_ms` is
 //!   refused as a replay, so it never runs twice;
 //! - `GET /v1/calls?after=&max=&wait_ms=` → `{"calls": [..], "next"}`: calls the sidecar
 //!   let through to this agent (long-poll);
@@ -51,7 +51,7 @@ struct InvokeBody {
     #[serde(default)]
     nonce: Option<String>,
     #[serde(default)]
-    iat: Option<u64>,
+    at_ms: Option<u64>,
     /// Attach a signed invocation (for calls another node carries).
     #[serde(default)]
     detached: bool,
@@ -62,7 +62,7 @@ fn with_kind(status: StatusCode, error: String, kind: &str, sent: Sent) -> Respo
         "error": error,
         "kind": kind,
         "nonce": hex::encode(sent.nonce),
-        "iat": sent.iat,
+        "at_ms": sent.at_ms,
     });
     (status, axum::Json(body)).into_response()
 }
@@ -73,14 +73,14 @@ async fn invoke(State(s): State<Arc<ApiState>>, body: Bytes) -> Result<Response,
     if b.chain.is_empty() {
         return Err(bad("`chain` holds at least one token (root first)"));
     }
-    let nonce = match (b.nonce, b.iat) {
-        (Some(n), Some(iat)) => {
+    let nonce = match (b.nonce, b.at_ms) {
+        (Some(n), Some(at)) => {
             let mut id = [0u8; 16];
             hex::decode_to_slice(&n, &mut id).map_err(|_| bad("`nonce` is 32 hex digits"))?;
-            Some((id, iat))
+            Some((id, at))
         }
         (None, None) => None,
-        _ => return Err(bad("give both `nonce` and `iat`, or neither")),
+        _ => return Err(bad("give both `nonce` and `at_ms`, or neither")),
     };
     let call = Invoke {
         to,
@@ -103,8 +103,8 @@ async fn invoke(State(s): State<Arc<ApiState>>, body: Bytes) -> Result<Response,
     };
     Ok(match response {
         InvokeResponse::Ok { result } => {
-            let (nonce, iat) = (hex::encode(sent.nonce), sent.iat);
-            axum::Json(json!({ "result": result, "nonce": nonce, "iat": iat })).into_response()
+            let (nonce, at_ms) = (hex::encode(sent.nonce), sent.at_ms);
+            axum::Json(json!({ "result": result, "nonce": nonce, "at_ms": at_ms })).into_response()
         }
         InvokeResponse::Refused { kind } => {
             let status = if kind == "rate_limited" {

@@ -27,7 +27,7 @@ pub struct Invoke {
     pub action: String,
     /// The arguments.
     pub args: Map<String, Value>,
-    /// The call's id (16 bytes) and time: by default fresh ones. A call sent again with
+    /// The call's id (16 bytes) and time (Unix ms): by default fresh ones. A call sent again with
     /// the same id is refused as a replay, so an agent can retry safely with it.
     pub nonce: Option<([u8; 16], u64)>,
     /// Attach a detached invocation signed by this agent (needed only when the call is
@@ -40,8 +40,8 @@ pub struct Invoke {
 pub struct Sent {
     /// The nonce.
     pub nonce: [u8; 16],
-    /// The time.
-    pub iat: u64,
+    /// The time, Unix ms.
+    pub at_ms: u64,
 }
 
 /// Why a call got no answer from the peer's node.
@@ -65,9 +65,9 @@ impl Node {
     /// Calls a peer agent. The answer is the peer's: its agent's result, or its node's
     /// refusal. Unknown peers are found in the directory first.
     pub async fn invoke(&self, call: Invoke) -> Result<(InvokeResponse, Sent), InvokeFailure> {
-        let (nonce, iat) = call
+        let (nonce, at_ms) = call
             .nonce
-            .unwrap_or_else(|| (rand::random(), directory::now()));
+            .unwrap_or_else(|| (rand::random(), super::invoke::now_ms()));
         let invocation = if call.sign_invocation {
             let leaf = Token::parse(call.chain.last().map(String::as_str).unwrap_or_default())?
                 .commitment();
@@ -77,7 +77,7 @@ impl Node {
                 resource: &call.resource,
                 action: &call.action,
                 args: &call.args,
-                now: iat,
+                now: at_ms / 1000,
             };
             Some(invocation::sign(&self.identity, leaf, &req, nonce)?)
         } else {
@@ -86,7 +86,7 @@ impl Node {
         let request = InvokeRequest {
             chain: call.chain,
             nonce: hex::encode(nonce),
-            iat,
+            at_ms,
             invocation,
             resource: call.resource,
             action: call.action,
@@ -102,7 +102,7 @@ impl Node {
             let _ = tokio::time::timeout(Duration::from_secs(10), lookup).await;
         }
         let response = self.client.invoke(peer, request).await?;
-        Ok((response, Sent { nonce, iat }))
+        Ok((response, Sent { nonce, at_ms }))
     }
 
     /// Calls the sidecar let through, with an id above `after`, waiting up to `wait`.

@@ -19,9 +19,13 @@ use super::invoke::InvokeConfig;
 /// Chains whose verification is cached.
 const CHAIN_CACHE: usize = 4096;
 /// Call nonces remembered (against replay), and how far a call's time may be from ours
-/// (seconds); an older call is refused as stale, so the cache need not remember it.
+/// (ms); an older call is refused as stale, so the cache need not remember it. The
+/// replay window is 5 minutes or the last 65,536 calls, whichever is shorter: a call
+/// delayed beyond it is refused (fails closed), never run twice.
 const NONCES: usize = 65_536;
-const NONCE_TTL: u64 = 300;
+const NONCE_TTL_MS: u64 = 300_000;
+/// Detached invocations carry their time in seconds.
+const INVOCATION_TTL: u64 = 300;
 
 /// A refusal, as the fixed kind that goes back on the wire and into the audit event.
 pub type Refusal = &'static str;
@@ -60,22 +64,28 @@ impl Gate {
         }
         Gate {
             me,
-            authorizer: Authorizer::new(VerifierConfig::new(me), CHAIN_CACHE, NONCES, NONCE_TTL),
-            nonces: NonceCache::new(NONCE_TTL, NONCES),
+            authorizer: Authorizer::new(
+                VerifierConfig::new(me),
+                CHAIN_CACHE,
+                NONCES,
+                INVOCATION_TTL,
+            ),
+            nonces: NonceCache::new(NONCE_TTL_MS, NONCES),
             revocations,
             per_peer: RateLimiter::keyed(quota),
             per_capability: RateLimiter::keyed(quota),
         }
     }
 
-    /// Decides a call from `caller` (the connection's authenticated key) at `now`
-    /// (Unix seconds): the chain's leaf if it may run.
+    /// Decides a call from `caller` (the connection's authenticated key) at `now_ms`
+    /// (Unix milliseconds): the chain's leaf if it may run.
     pub fn check(
         &mut self,
         caller: &Ed25519Public,
         req: &InvokeRequest,
-        now: u64,
+        now_ms: u64,
     ) -> Result<Commitment, Refusal> {
+        let now = now_ms / 1000;
         if self.per_peer.check_key(caller).is_err() {
             return Err("rate_limited");
         }
@@ -102,7 +112,7 @@ impl Gate {
         }
         let nonce = req.nonce_bytes().ok_or("malformed_claims")?;
         self.nonces
-            .check(nonce, req.iat, now)
+            .check(nonce, req.at_ms, now_ms)
             .map_err(|e| e.kind())?;
         if self.per_capability.check_key(&ok.leaf).is_err() {
             return Err("rate_limited");

@@ -96,8 +96,11 @@ pub(crate) struct Sidecar {
     arrived: Notify,
 }
 
-fn now_secs() -> u64 {
-    super::directory::now()
+pub(super) fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
 }
 
 /// SHA-256 over the JCS form of what was asked (the audit trail's request id).
@@ -172,7 +175,7 @@ impl Sidecar {
         };
         let caller = Did::Key(caller_key);
         let verdict = match self.gate.lock() {
-            Ok(mut gate) => gate.check(&caller_key, &request, now_secs()),
+            Ok(mut gate) => gate.check(&caller_key, &request, now_ms()),
             Err(_) => Err("unavailable"),
         };
         let digest = request_digest(&request);

@@ -172,7 +172,7 @@ async fn the_callee_node_decides_every_call_before_its_agent_sees_it() {
     // Replayed: the allowed call sent again with its id and time.
     let mut replay = call(&b.did, &chain, "LH123", 300);
     replay["nonce"] = ok["nonce"].clone();
-    replay["iat"] = ok["iat"].clone();
+    replay["at_ms"] = ok["at_ms"].clone();
     let (s, v) = a
         .call(Method::POST, "/v1/invoke", Some(replay.clone()))
         .await;
@@ -185,12 +185,12 @@ async fn the_callee_node_decides_every_call_before_its_agent_sees_it() {
         .await;
     assert_eq!(s, 200, "{v}");
     detached["nonce"] = v["nonce"].clone();
-    detached["iat"] = v["iat"].clone();
+    detached["at_ms"] = v["at_ms"].clone();
     let (s, v) = a.call(Method::POST, "/v1/invoke", Some(detached)).await;
     assert_eq!((s, v["kind"].as_str()), (403, Some("replay")), "{v}");
     // A stale call (its time far from the callee's clock).
     replay["nonce"] = "00112233445566778899aabbccddeeff".into();
-    replay["iat"] = 1_000.into();
+    replay["at_ms"] = 1_000.into();
     let (s, v) = a.call(Method::POST, "/v1/invoke", Some(replay)).await;
     assert_eq!((s, v["kind"].as_str()), (403, Some("replay")), "{v}");
 
