@@ -18,8 +18,6 @@
     missing_docs
 )]
 
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -27,83 +25,14 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
 use tokio::sync::Semaphore;
 
-const PASS: &str = "bench-passphrase";
+#[path = "procs.rs"]
+mod procs;
+use procs::{Node, peak_rss_kib, start};
+
 const BATCH: usize = 2_000;
 const IN_FLIGHT: usize = 64;
-
-fn talos_bin() -> PathBuf {
-    if let Ok(p) = std::env::var("TALOS_BIN") {
-        return p.into();
-    }
-    // target/release/deps/node-… → target/release/talos
-    let exe = std::env::current_exe().unwrap();
-    let bin = exe.parent().unwrap().parent().unwrap().join("talos");
-    assert!(
-        bin.exists(),
-        "{} missing: run `cargo build --release -p talos-node` (make bench does) or set TALOS_BIN",
-        bin.display()
-    );
-    bin
-}
-
-struct Node {
-    child: Child,
-    url: String,
-    token: String,
-    did: String,
-    addr: String,
-}
-
-async fn start(root: &Path, name: &str, bootstrap: Option<&str>) -> Node {
-    let home = root.join(name);
-    let mut init = std::process::Command::new(talos_bin());
-    init.arg("--home").arg(&home).args([
-        "init",
-        "--api",
-        "127.0.0.1:0",
-        "--listen",
-        "/ip4/127.0.0.1/tcp/0",
-        "--mdns",
-        "false",
-    ]);
-    if let Some(b) = bootstrap {
-        init.args(["--bootstrap", b]);
-    }
-    let out = init.env("TALOS_PASSPHRASE", PASS).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut child = Command::new(talos_bin())
-        .arg("--home")
-        .arg(&home)
-        .arg("up")
-        .env("TALOS_PASSPHRASE", PASS)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let ready: Value = serde_json::from_str(&lines.next_line().await.unwrap().unwrap()).unwrap();
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    Node {
-        child,
-        url: format!("http://{}", ready["api"].as_str().unwrap()),
-        token: std::fs::read_to_string(home.join("api-token"))
-            .unwrap()
-            .trim()
-            .into(),
-        did: ready["did"].as_str().unwrap().into(),
-        addr: ready["listen"][0].as_str().unwrap().into(),
-    }
-}
 
 async fn send(http: &reqwest::Client, a: &Node, to: &str, body: &[u8]) {
     let r = http
@@ -140,16 +69,6 @@ async fn receive(http: &reqwest::Client, b: &Node, mut cursor: u64, n: usize) ->
     cursor
 }
 
-fn peak_rss_kib(child: &Child) -> u64 {
-    let pid = child.id().unwrap();
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
 fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -157,8 +76,8 @@ fn bench(c: &mut Criterion) {
         .unwrap();
     let root = tempfile::tempdir().unwrap();
     let (a, b) = rt.block_on(async {
-        let a = start(root.path(), "a", None).await;
-        let b = start(root.path(), "b", Some(&a.addr)).await;
+        let a = start(root.path(), "a", None, &[]).await;
+        let b = start(root.path(), "b", Some(&a.addr), &[]).await;
         tokio::time::sleep(Duration::from_millis(300)).await;
         (a, b)
     });

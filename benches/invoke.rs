@@ -1,0 +1,291 @@
+//! Capability-checked calls between agents.
+//!
+//! - `invoke/gate_warm`: the node's own decision code ([`talos_node::node::gate::Gate`])
+//!   on a call whose chain is cached: rate limits, chain cache, possession by the
+//!   connection, scope and caveats, the replay cache (a fresh nonce per call);
+//! - `invoke/round_trip`: two release `talos up` processes on loopback. The calling
+//!   agent POSTs `/v1/invoke` to node A; node B's gate decides; B's agent long-polls
+//!   `/v1/calls` and answers with `POST /v1/calls/{id}`; A's POST returns the answer.
+//!   One call at a time (latency), then 2,000 calls with 64 in flight (throughput).
+//!
+//! Needs the release binary: `make bench` builds it first (or set `TALOS_BIN`).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+
+use std::fmt::Write as _;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use serde_json::{Map, Value, json};
+use talos_capability::{ActionSet, Capability, Caveats, Claims, ResourcePattern, Token};
+use talos_identity::keys::{IdentityKey, IdentitySeed};
+use talos_net::invoke::InvokeRequest;
+use talos_node::node::InvokeConfig;
+use talos_node::node::gate::Gate;
+use talos_primitives::{CapabilityId, Did};
+use tokio::sync::Semaphore;
+
+#[path = "procs.rs"]
+mod procs;
+use procs::{Node, PASS, peak_rss_kib, start, talos_bin};
+
+const CALLS: usize = 2_000;
+const IN_FLIGHT: usize = 64;
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+fn gate_warm(c: &mut Criterion) {
+    let key = |n: u8| IdentityKey::from_seed(&IdentitySeed::from_bytes([n; 32])).unwrap();
+    let (b, a) = (key(1), key(2));
+    let now = now_ms() / 1000;
+    let mut cav = Caveats::default();
+    cav.max.insert("amount".into(), 500);
+    let token = Token::issue(
+        &b,
+        Claims {
+            iss: b.did(),
+            aud: Did::Key(a.public()),
+            cap: vec![Capability {
+                res: ResourcePattern::parse("talos://booking/flights/*").unwrap(),
+                act: ActionSet::new(["book".to_string()]).unwrap(),
+                cav,
+            }],
+            nbf: now,
+            exp: now + 3600,
+            jti: CapabilityId([7; 16]),
+            prf: None,
+        },
+    )
+    .unwrap();
+    let unlimited = NonZeroU32::new(u32::MAX).unwrap();
+    let config = InvokeConfig {
+        rate: unlimited,
+        burst: unlimited,
+        answer_within: Duration::from_secs(20),
+    };
+    let mut gate = Gate::new(b.public(), &config, []);
+    let mut args = Map::new();
+    args.insert("amount".into(), json!(300));
+    let mut req = InvokeRequest {
+        chain: vec![token.as_str().to_string()],
+        nonce: String::with_capacity(32),
+        at_ms: 0,
+        invocation: None,
+        resource: "talos://booking/flights/LH123".into(),
+        action: "book".into(),
+        args,
+    };
+    let caller = a.public();
+    let mut n: u128 = 0;
+    let mut g = c.benchmark_group("invoke");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("gate_warm", |bench| {
+        bench.iter(|| {
+            n += 1;
+            req.nonce.clear();
+            write!(req.nonce, "{n:032x}").unwrap();
+            let t = now_ms();
+            req.at_ms = t;
+            gate.check(&caller, &req, t).unwrap()
+        })
+    });
+    g.finish();
+}
+
+/// `talos cap issue` by `issuer` for `to`: the chain.
+fn issue(issuer: &Node, to: &str) -> Vec<String> {
+    let out = std::process::Command::new(talos_bin())
+        .arg("--home")
+        .arg(&issuer.home)
+        .args([
+            "cap",
+            "issue",
+            "--to",
+            to,
+            "--res",
+            "talos://booking/flights/*",
+        ])
+        .args([
+            "--act",
+            "book",
+            "--max",
+            "amount=500",
+            "--ttl",
+            "3600",
+            "--json",
+        ])
+        .env("TALOS_PASSPHRASE", PASS)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["chain"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// B's agent: answers every call it is shown, until `stop`.
+async fn answer_calls(http: reqwest::Client, b: Arc<Node>, stop: Arc<AtomicBool>) {
+    let mut after = 0u64;
+    while !stop.load(Ordering::Relaxed) {
+        let v: Value = http
+            .get(format!(
+                "{}/v1/calls?after={after}&max=256&wait_ms=200",
+                b.url
+            ))
+            .bearer_auth(&b.token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let calls = v["calls"].as_array().unwrap();
+        let answers = calls.iter().map(|c| {
+            let id = c["id"].as_u64().unwrap();
+            after = after.max(id);
+            let (http, b) = (http.clone(), b.clone());
+            let amount = c["args"]["amount"].clone();
+            async move {
+                let r = http
+                    .post(format!("{}/v1/calls/{id}", b.url))
+                    .bearer_auth(&b.token)
+                    .json(&json!({ "result": { "ok": true, "amount": amount } }))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 204);
+            }
+        });
+        futures_join_all(answers.collect()).await;
+    }
+}
+
+async fn futures_join_all<F: std::future::Future<Output = ()> + Send + 'static>(fs: Vec<F>) {
+    let handles: Vec<_> = fs.into_iter().map(tokio::spawn).collect();
+    for h in handles {
+        h.await.unwrap();
+    }
+}
+
+async fn invoke(http: &reqwest::Client, a: &Node, body: &Value) {
+    let r = http
+        .post(format!("{}/v1/invoke", a.url))
+        .bearer_auth(&a.token)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+}
+
+fn round_trip(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let limits = ["--invoke-rate", "1000000", "--invoke-burst", "1000000"];
+    let (a, b) = rt.block_on(async {
+        let a = start(root.path(), "a", None, &[]).await;
+        let b = start(root.path(), "b", Some(&a.addr), &limits).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        (Arc::new(a), Arc::new(b))
+    });
+    let http = reqwest::Client::new();
+    let chain = issue(&b, &a.did);
+    let body = json!({
+        "to": b.did,
+        "chain": chain,
+        "resource": "talos://booking/flights/LH123",
+        "action": "book",
+        "args": { "amount": 300 },
+    });
+    let stop = Arc::new(AtomicBool::new(false));
+    let agent = rt.spawn(answer_calls(http.clone(), b.clone(), stop.clone()));
+    // The first call connects and fills B's chain cache, outside the measurement.
+    rt.block_on(invoke(&http, &a, &body));
+
+    let mut samples: Vec<Duration> = Vec::new();
+    let mut g = c.benchmark_group("invoke");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("round_trip", |bench| {
+        bench.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let t = Instant::now();
+                rt.block_on(invoke(&http, &a, &body));
+                let d = t.elapsed();
+                samples.push(d);
+                total += d;
+            }
+            total
+        })
+    });
+    g.throughput(Throughput::Elements(CALLS as u64));
+    g.sample_size(10);
+    g.bench_function("round_trip_throughput", |bench| {
+        bench.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let t = Instant::now();
+                rt.block_on(async {
+                    let permits = Arc::new(Semaphore::new(IN_FLIGHT));
+                    let mut tasks = Vec::with_capacity(CALLS);
+                    for _ in 0..CALLS {
+                        let p = permits.clone().acquire_owned().await.unwrap();
+                        let (http, a, body) = (http.clone(), a.clone(), body.clone());
+                        tasks.push(tokio::spawn(async move {
+                            invoke(&http, &a, &body).await;
+                            drop(p);
+                        }));
+                    }
+                    for t in tasks {
+                        t.await.unwrap();
+                    }
+                });
+                total += t.elapsed();
+            }
+            total
+        })
+    });
+    g.finish();
+    stop.store(true, Ordering::Relaxed);
+    rt.block_on(agent).unwrap();
+
+    samples.sort_unstable();
+    let pct = |p: f64| samples[((samples.len() as f64 - 1.0) * p) as usize];
+    if !samples.is_empty() {
+        println!(
+            "invoke/round_trip over {} calls: p50 {:?}, p90 {:?}, p99 {:?}",
+            samples.len(),
+            pct(0.5),
+            pct(0.9),
+            pct(0.99)
+        );
+    }
+    println!(
+        "peak RSS: caller node {} MiB, callee node {} MiB",
+        peak_rss_kib(&a.child) / 1024,
+        peak_rss_kib(&b.child) / 1024
+    );
+}
+
+criterion_group!(benches, gate_warm, round_trip);
+criterion_main!(benches);
