@@ -13,6 +13,7 @@
 //! - `GET /v1/peers`: connected peers;
 //! - `/v1/groups...`: sender-key groups (see [`groups`]).
 
+mod audit;
 mod calls;
 mod groups;
 
@@ -95,6 +96,7 @@ pub fn router(node: Arc<Node>, token: &str) -> Router {
         .route("/v1/peers", get(peers))
         .merge(groups::routes())
         .merge(calls::routes())
+        .merge(audit::routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), authorize));
     Router::new()
         .route("/health/live", get(|| async { "ok" }))

@@ -66,6 +66,13 @@ pub struct FileConfig {
     /// How long the agent has to answer a call before the caller is told
     /// `agent_timeout`, ms.
     pub answer_within_ms: u64,
+    /// Where the audit log's head is anchored: `embedded` (an EVM in `<home>/chain`),
+    /// `evm:URL` (with `contract`), or `none`.
+    pub chain: String,
+    /// The TalosAnchor contract address, for `evm:URL`.
+    pub contract: String,
+    /// Anchoring period, s (0: only on request).
+    pub anchor_secs: u64,
     /// Log filter (`tracing_subscriber::EnvFilter` syntax); `RUST_LOG` overrides it.
     pub log: String,
 }
@@ -98,6 +105,9 @@ impl Default for FileConfig {
             invoke_rate: node.invoke.rate.get(),
             invoke_burst: node.invoke.burst.get(),
             answer_within_ms: millis(node.invoke.answer_within),
+            chain: "embedded".into(),
+            contract: String::new(),
+            anchor_secs: 60,
             log: "info".into(),
         }
     }
@@ -118,6 +128,12 @@ pub struct Resolved {
     pub drain: Duration,
     /// The log filter.
     pub log: String,
+    /// The anchoring backend (`None`: no anchoring).
+    pub chain: Option<crate::cli::chain::ChainSpec>,
+    /// The contract, for an EVM chain.
+    pub contract: Option<String>,
+    /// The anchoring period (`None`: only on request).
+    pub anchor_every: Option<Duration>,
 }
 
 impl FileConfig {
@@ -232,6 +248,12 @@ impl FileConfig {
             api,
             drain: Duration::from_millis(self.drain_ms),
             log: self.log.clone(),
+            chain: match self.chain.as_str() {
+                "none" => None,
+                s => Some(s.parse().map_err(anyhow::Error::msg)?),
+            },
+            contract: (!self.contract.is_empty()).then(|| self.contract.clone()),
+            anchor_every: (self.anchor_secs > 0).then(|| Duration::from_secs(self.anchor_secs)),
         })
     }
 }

@@ -9,3 +9,4 @@ pub mod config;
 pub mod demo;
 pub mod home;
 pub mod node;
+pub mod records;

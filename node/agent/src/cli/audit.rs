@@ -9,13 +9,13 @@ use anyhow::Context;
 use clap::Subcommand;
 use serde_json::json;
 use talos_audit::checkpoint::Checkpoint;
-use talos_audit::hash::leaf_hash;
 use talos_audit::note::NoteVerifier;
 use talos_audit::wire::{B64, ConsistencyProof, InclusionProof};
 use talos_store::{AuditLog, LogConfig};
 
 use super::chain::{self, ChainSpec};
 use crate::home::{Home, passphrase};
+use crate::records;
 
 /// Audit commands.
 #[derive(Debug, Subcommand)]
@@ -160,19 +160,7 @@ pub(crate) fn run(
                 std::env::var("TALOS_PASSPHRASE").ok(),
                 false,
             )?)?;
-            let log = open_log(&home)?;
-            let name = key.did().to_string();
-            let cp = Checkpoint {
-                origin: format!("talos/{name}"),
-                head: log.head(),
-                extensions: vec![],
-            };
-            let note = cp.sign(&name, &key)?.to_text();
-            let vkey = NoteVerifier {
-                name,
-                key: key.public(),
-            }
-            .to_string();
+            let (note, vkey) = records::checkpoint(&open_log(&home)?, &key)?;
             if json {
                 println!("{}", json!({"note": note, "verifierKey": vkey}));
             } else {
@@ -181,33 +169,12 @@ pub(crate) fn run(
         }
         AuditCommand::Prove { index, size } => {
             let log = open_log(&Home::resolve(home)?)?;
-            let size = size.unwrap_or_else(|| log.size());
-            let leaf = log
-                .leaf(index)?
-                .with_context(|| format!("no leaf {index}"))?;
-            let proof = log.inclusion_proof(index, size)?;
-            let out = InclusionProof {
-                leaf_idx: index,
-                tree_size: size,
-                root: B64(log.root_at(size)?),
-                leaf_hash: B64(leaf_hash(&leaf)),
-                proof: proof.into_iter().map(B64).collect(),
-            };
+            let out = records::inclusion(&log, index, size)?;
             println!("{}", serde_json::to_string(&out)?);
         }
         AuditCommand::ProveConsistency { old, new } => {
             let log = open_log(&Home::resolve(home)?)?;
-            let out = ConsistencyProof {
-                size1: old,
-                size2: new,
-                root1: B64(log.root_at(old)?),
-                root2: B64(log.root_at(new)?),
-                proof: log
-                    .consistency_proof(old, new)?
-                    .into_iter()
-                    .map(B64)
-                    .collect(),
-            };
+            let out = records::consistency(&log, old, new)?;
             println!("{}", serde_json::to_string(&out)?);
         }
         AuditCommand::VerifyInclusion => {
@@ -239,7 +206,7 @@ pub(crate) fn run(
             let rt = chain::runtime()?;
             let (did, at) = rt.block_on(async {
                 let backend = chain::open(&home, &spec, contract.as_deref(), Some(&key)).await?;
-                anchor_head(&*backend, &key, head).await
+                records::anchor_head(&*backend, &key, head).await
             })?;
             if json {
                 println!(
@@ -316,27 +283,6 @@ pub(crate) fn run(
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Registers the agent's DID on first use (with the hash of its did:key document), then
-/// anchors `head`.
-async fn anchor_head(
-    backend: &dyn talos_anchor::Anchor,
-    key: &talos_identity::IdentityKey,
-    head: talos_primitives::TreeHead,
-) -> anyhow::Result<(talos_primitives::Did, talos_anchor::Inclusion)> {
-    let did = key.did();
-    if backend.resolve_did(&did).await?.is_none() {
-        let doc = talos_identity::did_key::document(
-            &key.public(),
-            talos_identity::did_key::KeyFormat::Multikey,
-        )?;
-        backend
-            .register_did(&did, talos_identity::jcs::digest(&doc)?)
-            .await?;
-    }
-    let at = backend.anchor_root(&did, head).await?;
-    Ok((did, at))
 }
 
 async fn verify_anchored(

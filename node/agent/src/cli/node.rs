@@ -48,6 +48,15 @@ pub struct NetFlags {
     /// Calls a peer (and a capability) may make in a burst above the rate.
     #[arg(long, env = "TALOS_INVOKE_BURST")]
     pub invoke_burst: Option<u32>,
+    /// Where the audit head is anchored: embedded, evm:URL or none.
+    #[arg(long, env = "TALOS_CHAIN")]
+    pub chain: Option<String>,
+    /// The TalosAnchor contract address (for evm:URL).
+    #[arg(long, env = "TALOS_CONTRACT")]
+    pub contract: Option<String>,
+    /// Anchoring period in seconds (0: only on request).
+    #[arg(long, env = "TALOS_ANCHOR_SECS")]
+    pub anchor_secs: Option<u64>,
 }
 
 impl NetFlags {
@@ -81,6 +90,15 @@ impl NetFlags {
         }
         if let Some(b) = self.invoke_burst {
             c.invoke_burst = b;
+        }
+        if let Some(ch) = &self.chain {
+            c.chain.clone_from(ch);
+        }
+        if let Some(ct) = &self.contract {
+            c.contract.clone_from(ct);
+        }
+        if let Some(s) = self.anchor_secs {
+            c.anchor_secs = s;
         }
     }
 }
@@ -163,7 +181,19 @@ pub(crate) fn up(
             talos_store::AuditLog::open(&audit_dir, talos_store::LogConfig::default())
                 .with_context(|| format!("opening the audit log at {}", audit_dir.display()))?,
         );
+        let writer = identity.clone();
         let mut node = Node::start(identity, key, store, audit, resolved.node.clone()).await?;
+        if let Some(spec) = resolved.chain.clone() {
+            let (home, contract) = (home.clone(), resolved.contract.clone());
+            let opener: crate::node::Opener = Arc::new(move || {
+                let (home, spec, contract, writer) =
+                    (home.clone(), spec.clone(), contract.clone(), writer.clone());
+                Box::pin(async move {
+                    crate::cli::chain::open(&home, &spec, contract.as_deref(), Some(&writer)).await
+                })
+            });
+            node.start_anchoring(opener, resolved.anchor_every);
+        }
         let listener = tokio::net::TcpListener::bind(resolved.api)
             .await
             .with_context(|| format!("binding the API on {}", resolved.api))?;

@@ -7,6 +7,7 @@
 //! talk over bounded channels only. RocksDB calls are blocking, so they run on tokio's
 //! blocking pool.
 
+mod anchoring;
 mod audit;
 mod calls;
 mod commit;
@@ -20,6 +21,7 @@ mod sender;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use anchoring::{Anchored, Opener};
 use anyhow::Context;
 pub use calls::{Invoke, InvokeFailure, Sent};
 pub use invoke::{AnswerError, Call, InvokeConfig};
@@ -112,6 +114,9 @@ pub struct Node {
     wake: mpsc::Sender<Ed25519Public>,
     pump: Arc<Notify>,
     sidecar: Arc<invoke::Sidecar>,
+    audit_log: Arc<talos_store::AuditLog>,
+    auditor: audit::Auditor,
+    anchoring: Option<Arc<anchoring::Anchoring>>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -171,7 +176,7 @@ impl Node {
         let pump = Arc::new(Notify::new());
         let mut tasks = vec![tokio::spawn(event_loop.run())];
 
-        let (auditor, audit_task) = audit::Auditor::start(identity.clone(), audit_log);
+        let (auditor, audit_task) = audit::Auditor::start(identity.clone(), audit_log.clone());
         tasks.push(audit_task);
         let sidecar = {
             let (me, client, auditor, store) = (
@@ -254,6 +259,9 @@ impl Node {
             wake,
             pump,
             sidecar,
+            audit_log,
+            auditor,
+            anchoring: None,
             tasks,
         };
         Ok(node)
@@ -302,6 +310,48 @@ impl Node {
                 }
             }
         }));
+    }
+
+    /// Anchors the audit log's head through the backend `opener` opens (on first use),
+    /// every `every` if given, and on [`Node::anchor_now`].
+    pub fn start_anchoring(&mut self, opener: Opener, every: Option<Duration>) {
+        let a = Arc::new(anchoring::Anchoring::new(
+            opener,
+            self.audit_log.clone(),
+            self.identity.clone(),
+            self.auditor.clone(),
+        ));
+        if let Some(every) = every {
+            self.tasks
+                .push(tokio::spawn(anchoring::schedule(a.clone(), every)));
+        }
+        self.anchoring = Some(a);
+    }
+
+    fn anchoring(&self) -> anyhow::Result<&anchoring::Anchoring> {
+        self.anchoring
+            .as_deref()
+            .context("this node has no chain configured for anchoring")
+    }
+
+    /// Anchors the audit log's head now, if it grew since the last anchor.
+    pub async fn anchor_now(&self) -> anyhow::Result<Option<Anchored>> {
+        self.anchoring()?.anchor().await
+    }
+
+    /// The latest head anchored for this agent, as the chain says.
+    pub async fn anchored(&self) -> anyhow::Result<Option<talos_primitives::TreeHead>> {
+        self.anchoring()?.latest().await
+    }
+
+    /// This node's audit log (read-only use: proofs and checkpoints).
+    pub fn audit_log(&self) -> &Arc<talos_store::AuditLog> {
+        &self.audit_log
+    }
+
+    /// A signed checkpoint of the audit log's head: (note, verifier key).
+    pub fn checkpoint(&self) -> Result<(String, String), crate::records::RecordError> {
+        crate::records::checkpoint(&self.audit_log, &self.identity)
     }
 
     /// Drains this node's mailboxes now and then every `NodeConfig::drain_every`.

@@ -6,6 +6,7 @@
     clippy::indexing_slicing
 )]
 
+mod anchoring;
 mod delivery;
 mod flood;
 mod groups;

@@ -1,0 +1,121 @@
+//! The audit endpoints of the local API (the node holds its log and chain open, so this
+//! is how an agent or an auditor gets records while it runs):
+//!
+//! - `GET /v1/audit/head` → `{"treeSize", "root"}`;
+//! - `GET /v1/audit/checkpoint` → `{"note", "verifierKey"}`: a C2SP signed note;
+//! - `GET /v1/audit/proof?index=&size=` → an RFC 9162 inclusion proof (JSON wire form,
+//!   what `talos audit verify-inclusion` and `verify-anchored` read);
+//! - `GET /v1/audit/consistency?old=&new=` → a consistency proof;
+//! - `POST /v1/audit/anchor` → `{"anchored": bool, ...}`: anchor the head now;
+//! - `GET /v1/audit/anchored` → the latest head anchored on the chain for this agent.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::json;
+use talos_audit::wire::B64;
+
+use super::{ApiError, ApiState, internal};
+use crate::records::{self, RecordError};
+
+/// Routes under `/v1/audit` (the caller adds the token check).
+pub(super) fn routes() -> Router<Arc<ApiState>> {
+    Router::new()
+        .route("/v1/audit/head", get(head))
+        .route("/v1/audit/checkpoint", get(checkpoint))
+        .route("/v1/audit/proof", get(proof))
+        .route("/v1/audit/consistency", get(consistency))
+        .route("/v1/audit/anchor", post(anchor))
+        .route("/v1/audit/anchored", get(anchored))
+}
+
+fn record_error(e: RecordError) -> ApiError {
+    let status = match e {
+        RecordError::OutOfRange { .. } | RecordError::BadSizes(_) => StatusCode::NOT_FOUND,
+        _ => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    ApiError(status, e.to_string())
+}
+
+async fn head(State(s): State<Arc<ApiState>>) -> impl IntoResponse {
+    let h = s.node.audit_log().head();
+    axum::Json(json!({ "treeSize": h.size, "root": B64(h.root) }))
+}
+
+async fn checkpoint(State(s): State<Arc<ApiState>>) -> Result<impl IntoResponse, ApiError> {
+    let (note, vkey) = s.node.checkpoint().map_err(record_error)?;
+    Ok(axum::Json(json!({ "note": note, "verifierKey": vkey })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProofQuery {
+    index: u64,
+    size: Option<u64>,
+}
+
+async fn proof(
+    State(s): State<Arc<ApiState>>,
+    Query(q): Query<ProofQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let log = s.node.audit_log().clone();
+    let p = tokio::task::spawn_blocking(move || records::inclusion(&log, q.index, q.size))
+        .await
+        .map_err(|e| internal(e.into()))?
+        .map_err(record_error)?;
+    Ok(axum::Json(p))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConsistencyQuery {
+    old: u64,
+    new: u64,
+}
+
+async fn consistency(
+    State(s): State<Arc<ApiState>>,
+    Query(q): Query<ConsistencyQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let log = s.node.audit_log().clone();
+    let p = tokio::task::spawn_blocking(move || records::consistency(&log, q.old, q.new))
+        .await
+        .map_err(|e| internal(e.into()))?
+        .map_err(record_error)?;
+    Ok(axum::Json(p))
+}
+
+async fn anchor(State(s): State<Arc<ApiState>>) -> Result<impl IntoResponse, ApiError> {
+    Ok(axum::Json(
+        match s.node.anchor_now().await.map_err(internal)? {
+            Some(a) => json!({
+                "anchored": true,
+                "did": a.did.to_string(),
+                "treeSize": a.head.size,
+                "root": B64(a.head.root),
+                "block": a.at.block,
+                "tx": a.at.tx.to_string(),
+            }),
+            None => json!({ "anchored": false, "reason": "nothing new since the last anchor" }),
+        },
+    ))
+}
+
+async fn anchored(State(s): State<Arc<ApiState>>) -> Result<impl IntoResponse, ApiError> {
+    match s.node.anchored().await.map_err(internal)? {
+        Some(h) => Ok(axum::Json(json!({
+            "did": talos_primitives::Did::Key(s.node.identity()).to_string(),
+            "treeSize": h.size,
+            "root": B64(h.root),
+        }))),
+        None => Err(ApiError(
+            StatusCode::NOT_FOUND,
+            "nothing anchored for this agent yet".into(),
+        )),
+    }
+}

@@ -1,0 +1,113 @@
+//! Anchoring on a schedule: every `anchor_every` the node anchors its audit log's head
+//! on the configured chain (registering its DID on first use) and records the
+//! confirmation as an audit event. A head that has not grown since the last anchor
+//! (apart from that event itself) is not anchored again. The backend is opened on first
+//! use, so a node that never anchors never opens a chain. Pending anchors survive a
+//! restart in the backend (the embedded chain writes each block synced; the EVM backend
+//! persists signed transactions until confirmed).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use talos_anchor::{Anchor, Inclusion};
+use talos_audit::event::EventKind;
+use talos_identity::IdentityKey;
+use talos_primitives::{Did, TreeHead};
+use talos_store::AuditLog;
+use tokio::sync::{Mutex, OnceCell};
+use tracing::{info, warn};
+
+use super::audit::Auditor;
+use crate::records;
+
+/// Opens the chain backend (called once, on first use).
+pub type Opener =
+    Arc<dyn Fn() -> BoxFuture<'static, anyhow::Result<Box<dyn Anchor>>> + Send + Sync>;
+
+/// A head anchored.
+#[derive(Debug, Clone, Copy)]
+pub struct Anchored {
+    /// The agent's DID (the log's owner on chain).
+    pub did: Did,
+    /// What was anchored.
+    pub head: TreeHead,
+    /// Where.
+    pub at: Inclusion,
+}
+
+pub(crate) struct Anchoring {
+    opener: Opener,
+    backend: OnceCell<Arc<dyn Anchor>>,
+    /// Serializes anchoring; the log size just after our last confirmation event.
+    last: Mutex<Option<u64>>,
+    log: Arc<AuditLog>,
+    key: IdentityKey,
+    auditor: Auditor,
+}
+
+impl Anchoring {
+    pub(crate) fn new(
+        opener: Opener,
+        log: Arc<AuditLog>,
+        key: IdentityKey,
+        auditor: Auditor,
+    ) -> Self {
+        Anchoring {
+            opener,
+            backend: OnceCell::new(),
+            last: Mutex::new(None),
+            log,
+            key,
+            auditor,
+        }
+    }
+
+    pub(crate) async fn backend(&self) -> anyhow::Result<&Arc<dyn Anchor>> {
+        self.backend
+            .get_or_try_init(|| async { Ok(Arc::from((self.opener)().await?)) })
+            .await
+    }
+
+    /// Anchors the head if it grew since the last anchor; `None` if there was nothing
+    /// new.
+    pub(crate) async fn anchor(&self) -> anyhow::Result<Option<Anchored>> {
+        let mut last = self.last.lock().await;
+        let head = self.log.head();
+        if head.size == 0 || *last == Some(head.size) {
+            return Ok(None);
+        }
+        let backend = self.backend().await?;
+        let (did, at) = records::anchor_head(&**backend, &self.key, head).await?;
+        let event = EventKind::AnchorConfirmed {
+            size: head.size,
+            root: head.root,
+            tx: at.tx,
+            block: at.block,
+        };
+        if !self.auditor.record(vec![event]).await {
+            warn!("audit log failing: anchor confirmation not recorded");
+        }
+        *last = Some(self.log.size());
+        info!(size = head.size, block = at.block, "audit head anchored");
+        Ok(Some(Anchored { did, head, at }))
+    }
+
+    /// The latest head anchored for this agent, as the chain says.
+    pub(crate) async fn latest(&self) -> anyhow::Result<Option<TreeHead>> {
+        Ok(self.backend().await?.latest_root(&self.key.did()).await?)
+    }
+}
+
+/// Anchors every `every` until the node stops.
+pub(crate) async fn schedule(anchoring: Arc<Anchoring>, every: Duration) {
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    loop {
+        tick.tick().await;
+        if let Err(e) = anchoring.anchor().await {
+            // The chain may be down; the next tick tries again (nothing is lost: the
+            // log keeps growing and the next anchor covers it).
+            warn!("anchoring failed: {e:#}");
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! The audit log's public records, shared by the CLI (`talos audit ...`, on a stopped
+//! node's home) and the running node (its API and its anchoring schedule): inclusion and
+//! consistency proofs in their JSON wire form, signed checkpoints (C2SP signed notes),
+//! and anchoring a tree head on a chain.
+
+use talos_anchor::{Anchor, Inclusion};
+use talos_audit::checkpoint::Checkpoint;
+use talos_audit::hash::leaf_hash;
+use talos_audit::note::NoteVerifier;
+use talos_audit::wire::{B64, ConsistencyProof, InclusionProof};
+use talos_identity::IdentityKey;
+use talos_primitives::{Did, TreeHead};
+use talos_store::AuditLog;
+
+/// Why a record could not be produced.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    /// The log has no such leaf, or a size beyond its own.
+    #[error("no leaf {index} in a tree of size {size}")]
+    OutOfRange {
+        /// The leaf asked for.
+        index: u64,
+        /// The tree size asked for (or the log's).
+        size: u64,
+    },
+    /// The sizes are not `0 < old ≤ new ≤ size`.
+    #[error("consistency needs 0 < old ≤ new ≤ {0}")]
+    BadSizes(u64),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] talos_store::StoreError),
+    /// Signing or encoding failed.
+    #[error("{0}")]
+    Sign(String),
+}
+
+/// The inclusion proof of leaf `index` in the tree of `size` (default: the whole log).
+pub fn inclusion(
+    log: &AuditLog,
+    index: u64,
+    size: Option<u64>,
+) -> Result<InclusionProof, RecordError> {
+    let size = size.unwrap_or_else(|| log.size());
+    if index >= size || size > log.size() {
+        return Err(RecordError::OutOfRange { index, size });
+    }
+    let leaf = log
+        .leaf(index)?
+        .ok_or(RecordError::OutOfRange { index, size })?;
+    Ok(InclusionProof {
+        leaf_idx: index,
+        tree_size: size,
+        root: B64(log.root_at(size)?),
+        leaf_hash: B64(leaf_hash(&leaf)),
+        proof: log
+            .inclusion_proof(index, size)?
+            .into_iter()
+            .map(B64)
+            .collect(),
+    })
+}
+
+/// The consistency proof between the trees of sizes `old` and `new`.
+pub fn consistency(log: &AuditLog, old: u64, new: u64) -> Result<ConsistencyProof, RecordError> {
+    if old == 0 || old > new || new > log.size() {
+        return Err(RecordError::BadSizes(log.size()));
+    }
+    Ok(ConsistencyProof {
+        size1: old,
+        size2: new,
+        root1: B64(log.root_at(old)?),
+        root2: B64(log.root_at(new)?),
+        proof: log
+            .consistency_proof(old, new)?
+            .into_iter()
+            .map(B64)
+            .collect(),
+    })
+}
+
+/// A signed checkpoint of the log's head: (the signed note, its verifier key).
+pub fn checkpoint(log: &AuditLog, key: &IdentityKey) -> Result<(String, String), RecordError> {
+    let name = key.did().to_string();
+    let cp = Checkpoint {
+        origin: format!("talos/{name}"),
+        head: log.head(),
+        extensions: vec![],
+    };
+    let note = cp
+        .sign(&name, key)
+        .map_err(|e| RecordError::Sign(e.to_string()))?
+        .to_text();
+    let vkey = NoteVerifier {
+        name,
+        key: key.public(),
+    }
+    .to_string();
+    Ok((note, vkey))
+}
+
+/// Registers the agent's DID on first use (with the hash of its did:key document), then
+/// anchors `head`.
+pub async fn anchor_head(
+    backend: &dyn Anchor,
+    key: &IdentityKey,
+    head: TreeHead,
+) -> anyhow::Result<(Did, Inclusion)> {
+    let did = key.did();
+    if backend.resolve_did(&did).await?.is_none() {
+        let doc = talos_identity::did_key::document(
+            &key.public(),
+            talos_identity::did_key::KeyFormat::Multikey,
+        )?;
+        backend
+            .register_did(&did, talos_identity::jcs::digest(&doc)?)
+            .await?;
+    }
+    let at = backend.anchor_root(&did, head).await?;
+    Ok((did, at))
+}

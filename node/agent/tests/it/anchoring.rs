@@ -1,0 +1,178 @@
+//! The running node's audit records: proofs and checkpoints through the API, anchoring on
+//! request and on a schedule (embedded chain), and an auditor verifying an event's
+//! inclusion proof against the anchored root once the node has stopped.
+
+use std::io::Write;
+use std::process::Stdio;
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::procs::{NodeProc, PASS, init};
+
+fn flags(pairs: &[(&str, &str)]) -> Vec<String> {
+    pairs
+        .iter()
+        .flat_map(|(k, v)| [k.to_string(), v.to_string()])
+        .collect()
+}
+
+const TCP0: &str = "/ip4/127.0.0.1/tcp/0";
+
+/// `talos audit <args>` on `home` with `stdin`: (exit code, stdout).
+fn audit(home: &std::path::Path, args: &[&str], stdin: &str) -> (i32, String) {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_talos"))
+        .arg("--home")
+        .arg(home)
+        .arg("audit")
+        .args(args)
+        .env("TALOS_PASSPHRASE", PASS)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_auditor_verifies_an_event_against_the_anchored_root() {
+    let root = tempfile::tempdir().unwrap();
+    let a_home = init(
+        root.path(),
+        "a",
+        &flags(&[("--listen", TCP0), ("--anchor-secs", "0")]),
+    );
+    let mut a = NodeProc::up(&a_home, &[]).await;
+    let b_home = init(
+        root.path(),
+        "b",
+        &flags(&[
+            ("--listen", TCP0),
+            ("--bootstrap", &a.addr()),
+            ("--anchor-secs", "1"),
+        ]),
+    );
+    let b = NodeProc::up(&b_home, &[]).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Traffic, so both logs have events (session opened, frames sent and received).
+    for i in 0..3u8 {
+        a.send(&b.did, &[i]).await.unwrap();
+    }
+    assert_eq!(b.read_until(3, Duration::from_secs(10)).await.len(), 3);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // Nothing anchored yet on A (no schedule); then on request.
+    let (s, _) = a.call(Method::GET, "/v1/audit/anchored", None).await;
+    assert_eq!(s, 404);
+    let (s, anchored) = a.call(Method::POST, "/v1/audit/anchor", None).await;
+    assert_eq!(
+        (s, anchored["anchored"].as_bool()),
+        (200, Some(true)),
+        "{anchored}"
+    );
+    let size = anchored["treeSize"].as_u64().unwrap();
+    assert!(size >= 2, "{anchored}");
+    let (s, latest) = a.call(Method::GET, "/v1/audit/anchored", None).await;
+    assert_eq!(
+        (s, latest["treeSize"].as_u64()),
+        (200, Some(size)),
+        "{latest}"
+    );
+    assert_eq!(latest["root"], anchored["root"]);
+
+    // An event's inclusion proof at the anchored size, and a signed checkpoint.
+    let (s, proof) = a
+        .call(
+            Method::GET,
+            &format!("/v1/audit/proof?index=1&size={size}"),
+            None,
+        )
+        .await;
+    assert_eq!(s, 200, "{proof}");
+    assert_eq!(proof["root"], anchored["root"]);
+    let (s, _) = a
+        .call(
+            Method::GET,
+            &format!("/v1/audit/proof?index={size}&size={size}"),
+            None,
+        )
+        .await;
+    assert_eq!(s, 404);
+    let (s, cp) = a.call(Method::GET, "/v1/audit/checkpoint", None).await;
+    assert_eq!(s, 200);
+    let (note, key) = (
+        cp["note"].as_str().unwrap(),
+        cp["verifierKey"].as_str().unwrap(),
+    );
+    assert_eq!(
+        audit(&a_home, &["verify-checkpoint", "--key", key], note).0,
+        0
+    );
+    let (s, cons) = a
+        .call(
+            Method::GET,
+            &format!("/v1/audit/consistency?old=1&new={size}"),
+            None,
+        )
+        .await;
+    assert_eq!(s, 200, "{cons}");
+    assert_eq!(
+        audit(&a_home, &["verify-consistency"], &cons.to_string()).0,
+        0
+    );
+
+    // B anchors on its own schedule.
+    let mut b_anchored = Value::Null;
+    for _ in 0..50 {
+        let (s, v) = b.call(Method::GET, "/v1/audit/anchored", None).await;
+        if s == 200 {
+            b_anchored = v;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        b_anchored["treeSize"].as_u64().unwrap() >= 1,
+        "{b_anchored}"
+    );
+
+    // The auditor, with the node stopped, checks the proof against the chain.
+    assert!(a.term().await.success());
+    let did = anchored["did"].as_str().unwrap();
+    let (code, out) = audit(
+        &a_home,
+        &["verify-anchored", "--did", did, "--inclusion", "-"],
+        &proof.to_string(),
+    );
+    assert_eq!(code, 0, "{out}");
+    // A proof for a different leaf hash fails against the same anchored root.
+    let mut forged = proof.clone();
+    forged["leafHash"] = proof["proof"][0].clone();
+    let (code, _) = audit(
+        &a_home,
+        &["verify-anchored", "--did", did, "--inclusion", "-"],
+        &forged.to_string(),
+    );
+    assert_eq!(code, 1);
+
+    // The anchor survives a restart.
+    a.restart().await;
+    let (s, again) = a.call(Method::GET, "/v1/audit/anchored", None).await;
+    assert_eq!(
+        (s, again["treeSize"].as_u64()),
+        (200, Some(size)),
+        "{again}"
+    );
+}
