@@ -76,7 +76,7 @@ fn gate_warm(c: &mut Criterion) {
         burst: unlimited,
         answer_within: Duration::from_secs(20),
     };
-    let mut gate = Gate::new(b.public(), &config, []);
+    let mut gate = Gate::new(b.public(), &config, std::iter::empty());
     let mut args = Map::new();
     args.insert("amount".into(), json!(300));
     let mut req = InvokeRequest {

@@ -1,4 +1,4 @@
-//! Capability tokens, transaction tokens, invocations and scope patterns from untrusted
+//! Capability tokens, transaction tokens, invocations, revocation notices and scope patterns from untrusted
 //! bytes: every path returns a typed verdict, never a panic.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
@@ -15,6 +15,10 @@ fuzz_target!(|data: &[u8]| {
         let _ = t.verify_signature();
     }
     let _ = TxnToken::parse(s);
+    if let Ok(n) = talos_capability::notice::RevocationNotice::verify(s) {
+        // Only a signature by its own issuer verifies.
+        assert!(n.iss.as_key().is_some());
+    }
     if let Ok(p) = ResourcePattern::parse(s) {
         assert!(p.contains(&p));
     }

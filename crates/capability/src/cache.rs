@@ -48,8 +48,11 @@ impl ChainCache {
         let epoch = revocations.epoch();
         let entry = self.entries.get_mut(leaf)?;
         if entry.epoch != epoch {
-            if let Some(id) = entry.chain.ids.iter().find(|id| revocations.is_revoked(id)) {
-                let id = *id;
+            if let Some(id) = crate::chain::revoked_link(
+                entry.chain.ids.iter().copied(),
+                &entry.chain.issuers,
+                revocations,
+            ) {
                 self.entries.remove(leaf);
                 return Some(Err(CapError::Revoked(id)));
             }

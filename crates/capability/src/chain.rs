@@ -44,6 +44,8 @@ pub struct VerifiedChain {
     pub exp: u64,
     /// Every link's id, root first.
     pub ids: Vec<CapabilityId>,
+    /// Every link's issuer, root first (whose published revocations count, per link).
+    pub issuers: Vec<Did>,
     /// The leaf's commitment, which commits to the whole chain through `prf`.
     pub leaf: talos_primitives::Commitment,
 }
@@ -106,11 +108,9 @@ pub fn verify_chain(
         }
     }
     batch::verify_all(tokens)?;
-    if let Some(t) = tokens
-        .iter()
-        .find(|t| revocations.is_revoked(&t.claims().jti))
-    {
-        return Err(CapError::Revoked(t.claims().jti));
+    let issuers: Vec<Did> = tokens.iter().map(|t| t.claims().iss).collect();
+    if let Some(id) = revoked_link(tokens.iter().map(|t| t.claims().jti), &issuers, revocations) {
+        return Err(CapError::Revoked(id));
     }
     let l = leaf.claims();
     check_time(l.jti, l.nbf, l.exp, now)?;
@@ -120,6 +120,7 @@ pub fn verify_chain(
         nbf: l.nbf,
         exp: l.exp,
         ids: tokens.iter().map(|t| t.claims().jti).collect(),
+        issuers,
         leaf: leaf.commitment(),
     })
 }
@@ -144,4 +145,16 @@ impl VerifiedChain {
     ) -> bool {
         self.caps.iter().any(|c| c.allows(resource, action, args))
     }
+}
+
+/// The first revoked link, root first: link `i` counts as revoked when revoked outright
+/// or by a revocation published by its issuer or an issuer above it.
+pub(crate) fn revoked_link(
+    ids: impl Iterator<Item = CapabilityId>,
+    issuers: &[Did],
+    revocations: &dyn RevocationSet,
+) -> Option<CapabilityId> {
+    ids.enumerate()
+        .find(|(i, id)| revocations.is_revoked_by(id, issuers.get(..=*i).unwrap_or(issuers)))
+        .map(|(_, id)| id)
 }

@@ -8,8 +8,8 @@ use std::time::Duration;
 use libp2p::swarm::NetworkBehaviour;
 use libp2p::swarm::behaviour::toggle::Toggle;
 use libp2p::{
-    StreamProtocol, autonat, connection_limits, dcutr, identify, identity::Keypair, kad, mdns,
-    memory_connection_limits, ping, relay, request_response,
+    StreamProtocol, autonat, connection_limits, dcutr, gossipsub, identify, identity::Keypair, kad,
+    mdns, memory_connection_limits, ping, relay, request_response,
 };
 
 use crate::codec::{A2aCodec, InvokeCodec};
@@ -25,6 +25,10 @@ pub const IDENTIFY_VERSION: &str = "/talos/1.0.0";
 pub const MAX_RECORD_BYTES: usize = 8 * 1024;
 /// DHT records held for others.
 pub const MAX_RECORDS: usize = 4096;
+/// The gossip topic revocation notices travel on.
+pub const REVOCATIONS_TOPIC: &str = "/talos/revocations/1";
+/// The largest gossip message (a revocation notice is a few hundred bytes).
+pub const MAX_GOSSIP_BYTES: usize = 4096;
 
 /// Every protocol of a talos node. Field order is the order in which the swarm asks each
 /// behaviour about a new connection, so the limits come first and refuse early.
@@ -54,6 +58,8 @@ pub struct Behaviour {
     pub a2a: request_response::Behaviour<A2aCodec>,
     /// `/talos/invoke/1.0.0`: calls to peer agents under a capability.
     pub invoke: request_response::Behaviour<InvokeCodec>,
+    /// Gossip: revocation notices, so they reach verifiers before any chain confirms.
+    pub gossip: gossipsub::Behaviour,
 }
 
 impl Behaviour {
@@ -102,7 +108,30 @@ impl Behaviour {
             server
         });
 
+        // Messages signed by their author's libp2p key (the agent's identity), identified
+        // by content (a notice gossiped twice is one message), validated by the node
+        // before they are forwarded (an invalid notice goes no further than us).
+        let gossip_config = gossipsub::ConfigBuilder::default()
+            .validation_mode(gossipsub::ValidationMode::Strict)
+            .validate_messages()
+            .max_transmit_size(MAX_GOSSIP_BYTES)
+            .message_id_fn(|m: &gossipsub::Message| {
+                use sha2::Digest;
+                gossipsub::MessageId::from(sha2::Sha256::digest(&m.data).to_vec())
+            })
+            .build()
+            .map_err(|e| NetError::Transport(format!("gossipsub: {e}")))?;
+        let mut gossip = gossipsub::Behaviour::new(
+            gossipsub::MessageAuthenticity::Signed(key.clone()),
+            gossip_config,
+        )
+        .map_err(|e| NetError::Transport(format!("gossipsub: {e}")))?;
+        gossip
+            .subscribe(&gossipsub::IdentTopic::new(REVOCATIONS_TOPIC))
+            .map_err(|e| NetError::Transport(format!("gossipsub: {e}")))?;
+
         Ok(Behaviour {
+            gossip,
             limits: connection_limits::Behaviour::new(limits),
             memory: memory_connection_limits::Behaviour::with_max_bytes(config.max_memory_bytes),
             relay_client,

@@ -59,6 +59,27 @@ pub(crate) enum Command {
         channel: ResponseChannel<InvokeResponse>,
         response: Box<InvokeResponse>,
     },
+    Publish {
+        data: Vec<u8>,
+        reply: oneshot::Sender<Result<(), NetError>>,
+    },
+    Validated {
+        id: libp2p::gossipsub::MessageId,
+        source: PeerId,
+        accept: bool,
+    },
+}
+
+/// A revocation notice from the gossip topic, not yet validated: the node checks it and
+/// says [`Client::validated`], and only accepted ones are forwarded to other peers.
+#[derive(Debug)]
+pub struct GossipMessage {
+    /// The notice's bytes (at most [`crate::behaviour::MAX_GOSSIP_BYTES`]).
+    pub data: Vec<u8>,
+    /// The message's author (its libp2p signature was checked).
+    pub author: Option<PeerId>,
+    pub(crate) id: libp2p::gossipsub::MessageId,
+    pub(crate) source: PeerId,
 }
 
 /// A call from a peer agent, waiting for the node's decision (and its agent's answer).
@@ -325,6 +346,25 @@ impl Client {
             Some(cmd) => self.tx.send(cmd).await.map_err(|_| NetError::Stopped),
             None => Ok(()),
         }
+    }
+
+    /// Publishes a revocation notice on the gossip topic. Fails with no peer to send it
+    /// to (the caller has applied it locally; the chain carries it later).
+    pub async fn publish(&self, data: Vec<u8>) -> Result<(), NetError> {
+        self.ask(|reply| Command::Publish { data, reply }).await?
+    }
+
+    /// The node's verdict on a gossip message: accepted ones are forwarded, rejected
+    /// ones dropped and their sender's score lowered.
+    pub async fn validated(&self, message: &GossipMessage, accept: bool) -> Result<(), NetError> {
+        self.tx
+            .send(Command::Validated {
+                id: message.id.clone(),
+                source: message.source,
+                accept,
+            })
+            .await
+            .map_err(|_| NetError::Stopped)
     }
 
     /// Peers with an open connection.

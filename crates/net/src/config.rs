@@ -45,6 +45,8 @@ pub struct NetConfig {
     pub invoke_timeout: Duration,
     /// Inbound calls waiting for the node's decision (each up to 64 KiB).
     pub invoke_capacity: usize,
+    /// Gossip messages waiting for the node's validation (each up to 4 KiB).
+    pub gossip_capacity: usize,
 }
 
 impl Default for NetConfig {
@@ -67,6 +69,7 @@ impl Default for NetConfig {
             inbound_capacity: 256,
             invoke_timeout: Duration::from_secs(30),
             invoke_capacity: 256,
+            gossip_capacity: 256,
         }
     }
 }

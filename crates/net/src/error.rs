@@ -37,6 +37,9 @@ pub enum NetError {
         /// Why.
         reason: String,
     },
+    /// A gossip message could not be published (no peer subscribed, too large).
+    #[error("gossip: {0}")]
+    Gossip(String),
     /// A call to a peer agent got no answer (unreachable, stream failed, timed out).
     #[error("invoke to {peer} failed: {reason}")]
     Invoke {

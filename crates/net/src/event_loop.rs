@@ -20,9 +20,12 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info, warn};
 
 use crate::behaviour::{Behaviour, BehaviourEvent, KAD_PROTOCOL, MAX_RECORD_BYTES};
-use crate::client::{Batch, Client, Command, InboundFrame, InboundInvoke, Responder};
+use crate::client::{
+    Batch, Client, Command, GossipMessage, InboundFrame, InboundInvoke, Responder,
+};
 use crate::invoke::InvokeResponse;
 
+mod gossip;
 mod invoke;
 use crate::config::NetConfig;
 use crate::error::NetError;
@@ -55,6 +58,8 @@ pub struct EventLoop {
     invokes_rx: Option<mpsc::Receiver<InboundInvoke>>,
     /// Calls to peer agents waiting for their answer.
     invokes_out: HashMap<OutboundRequestId, Reply<InvokeResponse>>,
+    gossip_in: mpsc::Sender<GossipMessage>,
+    gossip_rx: Option<mpsc::Receiver<GossipMessage>>,
     validator: RecordValidator,
     max_in_flight: usize,
     /// A relay with no configured external address announces what it listens on.
@@ -120,6 +125,7 @@ pub(crate) fn build(
     let (tx, commands) = mpsc::channel(config.channel_capacity);
     let (inbound, inbound_rx) = mpsc::channel(config.inbound_capacity.max(1));
     let (invokes_in, invokes_rx) = mpsc::channel(config.invoke_capacity.max(1));
+    let (gossip_in, gossip_rx) = mpsc::channel(config.gossip_capacity.max(1));
     let mut event_loop = EventLoop {
         swarm,
         commands,
@@ -129,6 +135,8 @@ pub(crate) fn build(
         invokes_in,
         invokes_rx: Some(invokes_rx),
         invokes_out: HashMap::new(),
+        gossip_in,
+        gossip_rx: Some(gossip_rx),
         validator: Arc::new(|_, _| false),
         max_in_flight: config.max_in_flight,
         announce_listen_addrs: config.relay_server && config.external.is_empty(),
@@ -157,6 +165,11 @@ pub(crate) fn build(
 }
 
 impl EventLoop {
+    /// The stream of gossip messages to validate. There is one: the first call takes it.
+    pub fn take_gossip(&mut self) -> Option<mpsc::Receiver<GossipMessage>> {
+        self.gossip_rx.take()
+    }
+
     /// The stream of inbound calls from peer agents. There is one: the first call takes it.
     pub fn take_invokes(&mut self) -> Option<mpsc::Receiver<InboundInvoke>> {
         self.invokes_rx.take()
@@ -296,6 +309,8 @@ impl EventLoop {
                 request,
                 reply,
             } => self.invoke(peer, *request, reply),
+            Command::Publish { data, reply } => self.publish(data, reply),
+            Command::Validated { id, source, accept } => self.validated(&id, &source, accept),
             Command::AnswerInvoke { channel, response } => {
                 if self
                     .swarm
@@ -417,6 +432,7 @@ impl EventLoop {
         match event {
             BehaviourEvent::A2a(event) => self.on_a2a(event),
             BehaviourEvent::Invoke(event) => self.on_invoke(event),
+            BehaviourEvent::Gossip(event) => self.on_gossip(event),
             BehaviourEvent::Kad(event) => self.on_kad(event),
             // Only peers that speak our DHT go into its routing table.
             BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. })

@@ -8,6 +8,7 @@
 
 mod common;
 mod conformance;
+mod notice;
 mod props;
 mod txn;
 mod warm;

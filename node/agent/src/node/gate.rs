@@ -10,7 +10,7 @@
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use talos_capability::invocation::Request;
 use talos_capability::nonce::NonceCache;
-use talos_capability::{Authorizer, MemoryRevocations, Possession, VerifierConfig};
+use talos_capability::{Authorizer, Possession, Revocations, VerifierConfig};
 use talos_net::invoke::InvokeRequest;
 use talos_primitives::{CapabilityId, Commitment, Did, Ed25519Public};
 
@@ -35,7 +35,7 @@ pub struct Gate {
     me: Did,
     authorizer: Authorizer,
     nonces: NonceCache,
-    revocations: MemoryRevocations,
+    revocations: Revocations,
     per_peer: DefaultKeyedRateLimiter<Ed25519Public>,
     per_capability: DefaultKeyedRateLimiter<Commitment>,
 }
@@ -50,17 +50,21 @@ impl core::fmt::Debug for Gate {
 }
 
 impl Gate {
-    /// A gate for the agent `me` (the only trusted root issuer), with `revoked` ids.
+    /// A gate for the agent `me` (the only trusted root issuer), with `revoked`: ids this
+    /// agent revoked (`None`) or that an issuer published (`Some(issuer)`).
     pub fn new(
         me: Ed25519Public,
         config: &InvokeConfig,
-        revoked: impl IntoIterator<Item = CapabilityId>,
+        revoked: impl IntoIterator<Item = (CapabilityId, Option<Did>)>,
     ) -> Gate {
         let me = Did::Key(me);
         let quota = Quota::per_second(config.rate).allow_burst(config.burst);
-        let mut revocations = MemoryRevocations::new();
-        for id in revoked {
-            revocations.revoke(id);
+        let mut revocations = Revocations::new();
+        for (id, by) in revoked {
+            match by {
+                None => revocations.revoke(id),
+                Some(issuer) => revocations.revoke_published(issuer, id),
+            };
         }
         Gate {
             me,
@@ -123,6 +127,12 @@ impl Gate {
     /// Refuses `id` from now on; false if it already was.
     pub fn revoke(&mut self, id: CapabilityId) -> bool {
         self.revocations.revoke(id)
+    }
+
+    /// Applies `issuer`'s published revocation of `id` (to the links it issued or
+    /// delegated from); false if already known or over the bound.
+    pub fn revoke_published(&mut self, issuer: Did, id: CapabilityId) -> bool {
+        self.revocations.revoke_published(issuer, id)
     }
 
     /// Forgets rate-limiter entries that have refilled. A key is kept only while its

@@ -12,12 +12,12 @@ use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 use talos_audit::event::{DenyKind, EventKind};
+use talos_identity::IdentityKey;
 use talos_identity::peer_id::key_of;
 use talos_net::invoke::{InvokeRequest, InvokeResponse, MAX_NAME};
 use talos_net::{Client, InboundInvoke, InvokeResponder};
-use talos_primitives::{CapabilityId, Did, Ed25519Public, Hash32};
+use talos_primitives::{Did, Hash32};
 use talos_store::Store;
-use talos_store::db::CF_REVOCATIONS;
 use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -87,11 +87,12 @@ pub enum AnswerError {
 
 /// The sidecar's state, shared by the inbound task, the sweeper and the API.
 pub(crate) struct Sidecar {
-    client: Client,
-    auditor: Auditor,
-    store: Arc<Store>,
+    pub(super) identity: IdentityKey,
+    pub(super) client: Client,
+    pub(super) auditor: Auditor,
+    pub(super) store: Arc<Store>,
     config: InvokeConfig,
-    gate: Mutex<Gate>,
+    pub(super) gate: Mutex<Gate>,
     waiting: Mutex<(u64, BTreeMap<u64, Waiting>)>,
     arrived: Notify,
 }
@@ -110,26 +111,18 @@ fn request_digest(req: &InvokeRequest) -> Hash32 {
 }
 
 impl Sidecar {
-    /// Loads the persisted revocations and builds the sidecar for `me`.
+    /// Loads the persisted revocations and builds the sidecar for `identity`.
     pub(crate) fn open(
-        me: Ed25519Public,
+        identity: IdentityKey,
         client: Client,
         auditor: Auditor,
         store: Arc<Store>,
         config: InvokeConfig,
     ) -> anyhow::Result<Sidecar> {
-        let mut revoked = Vec::new();
-        let cf = store.cf(CF_REVOCATIONS)?;
-        for item in store.db().iterator_cf(cf, rocksdb::IteratorMode::Start) {
-            let (k, _) = item?;
-            let id: [u8; 16] = k
-                .as_ref()
-                .try_into()
-                .map_err(|_| anyhow::anyhow!("corrupt revocation key"))?;
-            revoked.push(CapabilityId(id));
-        }
+        let revoked = super::revocations::load(&store)?;
         Ok(Sidecar {
-            gate: Mutex::new(Gate::new(me, &config, revoked)),
+            gate: Mutex::new(Gate::new(identity.public(), &config, revoked)),
+            identity,
             client,
             auditor,
             store,
@@ -137,29 +130,6 @@ impl Sidecar {
             waiting: Mutex::new((0, BTreeMap::new())),
             arrived: Notify::new(),
         })
-    }
-
-    /// Revokes `id` for good: durable (synced) before this returns, then in force for
-    /// every later call. Returns false if it was already revoked.
-    pub(crate) async fn revoke(self: &Arc<Self>, id: CapabilityId) -> anyhow::Result<bool> {
-        let store = self.store.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut batch = rocksdb::WriteBatch::default();
-            batch.put_cf(store.cf(CF_REVOCATIONS)?, id.0, []);
-            store.write(batch, true)
-        })
-        .await??;
-        let fresh = self
-            .gate
-            .lock()
-            .map_err(|_| anyhow::anyhow!("the gate is poisoned"))?
-            .revoke(id);
-        if fresh {
-            self.auditor
-                .record(vec![EventKind::CapabilityRevoked { id }])
-                .await;
-        }
-        Ok(fresh)
     }
 
     /// Decides one inbound call.

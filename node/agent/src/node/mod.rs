@@ -16,6 +16,7 @@ pub mod gate;
 mod groups;
 mod invoke;
 mod mailbox;
+mod revocations;
 mod sender;
 
 use std::sync::Arc;
@@ -155,6 +156,9 @@ impl Node {
         let calls = event_loop
             .take_invokes()
             .context("the event loop's invoke stream was already taken")?;
+        let gossip = event_loop
+            .take_gossip()
+            .context("the event loop's gossip stream was already taken")?;
         event_loop.set_record_validator(directory::validator());
         let prekey_identity = identity.clone();
         let session = config.session;
@@ -180,7 +184,7 @@ impl Node {
         tasks.push(audit_task);
         let sidecar = {
             let (me, client, auditor, store) = (
-                identity.public(),
+                identity.clone(),
                 client.clone(),
                 auditor.clone(),
                 store.clone(),
@@ -194,6 +198,11 @@ impl Node {
             )
         };
         tasks.push(tokio::spawn(invoke::serve(sidecar.clone(), calls)));
+        tasks.push(tokio::spawn(revocations::gossip(
+            sidecar.clone(),
+            client.clone(),
+            gossip,
+        )));
         let serving = if config.mailbox_server {
             let mb = Arc::new(talos_delivery::Mailbox::new(store.clone()));
             let (drains, drain_rx) = mpsc::channel(config.max_peers);

@@ -340,3 +340,145 @@ async fn calls_over_the_rate_get_429() {
     assert!((3..=6).contains(&ok), "{statuses:?}");
     assert_eq!(seen.lock().await.len(), ok);
 }
+
+/// `talos cap delegate` by `holder` of `parent` to `to`: (chain, leaf jti).
+fn delegate(holder: &NodeProc, parent: &[String], to: &str) -> (Vec<String>, String) {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_talos"))
+        .arg("--home")
+        .arg(&holder.home)
+        .args(["cap", "delegate", "--parent", "-", "--to", to])
+        .args([
+            "--res",
+            "talos://booking/flights/*",
+            "--act",
+            "book",
+            "--ttl",
+            "300",
+            "--max",
+            "amount=500",
+        ])
+        .arg("--json")
+        .env("TALOS_PASSPHRASE", PASS)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(parent.join("\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let chain = v["chain"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap().to_string())
+        .collect();
+    (chain, v["jti"].as_str().unwrap().to_string())
+}
+
+/// B issues to the planner P, P delegates to A, A calls B. P revokes what it delegated:
+/// its notice crosses the gossip topic and B refuses A's next call within seconds, with
+/// no chain involved. A revoking the root it does not own changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revocation_gossiped_by_the_delegator_reaches_the_verifier_in_seconds() {
+    let root = tempfile::tempdir().unwrap();
+    let b = NodeProc::up(&init(root.path(), "b", &flags(&[("--listen", TCP0)])), &[]).await;
+    let boot = b.addr();
+    let p = NodeProc::up(
+        &init(
+            root.path(),
+            "p",
+            &flags(&[("--listen", TCP0), ("--bootstrap", &boot)]),
+        ),
+        &[],
+    )
+    .await;
+    let a = NodeProc::up(
+        &init(
+            root.path(),
+            "a",
+            &flags(&[("--listen", TCP0), ("--bootstrap", &boot)]),
+        ),
+        &[],
+    )
+    .await;
+    // Connections, subscriptions and one gossip heartbeat.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let worker = agent(b.api.clone(), stop.clone(), seen.clone());
+    let (root_chain, root_jti) = issue(&b, &p.did, "book", 600);
+    let (chain, leaf_jti) = delegate(&p, &root_chain, &a.did);
+    assert_eq!(chain.len(), 2);
+    let (s, v) = a
+        .call(
+            Method::POST,
+            "/v1/invoke",
+            Some(call(&b.did, &chain, "LH1", 100)),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+
+    // A publishes a revocation of the root: B applies it to nothing (A issued no link).
+    let (s, _) = a
+        .call(
+            Method::POST,
+            "/v1/capabilities/revoke",
+            Some(json!({ "id": root_jti })),
+        )
+        .await;
+    assert_eq!(s, 200);
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let (s, v) = a
+        .call(
+            Method::POST,
+            "/v1/invoke",
+            Some(call(&b.did, &chain, "LH2", 100)),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+
+    // P revokes its delegation on its own node; B learns it by gossip.
+    let (s, v) = p
+        .call(
+            Method::POST,
+            "/v1/capabilities/revoke",
+            Some(json!({ "id": leaf_jti })),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let t = std::time::Instant::now();
+    let mut refused = None;
+    while t.elapsed() < Duration::from_secs(10) {
+        let (s, v) = a
+            .call(
+                Method::POST,
+                "/v1/invoke",
+                Some(call(&b.did, &chain, "LH3", 100)),
+            )
+            .await;
+        if s == 403 {
+            refused = Some((v["kind"].as_str().unwrap().to_string(), t.elapsed()));
+            break;
+        }
+        assert_eq!(s, 200, "{v}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (kind, after) = refused.expect("the revocation never reached B");
+    assert_eq!(kind, "revoked");
+    assert!(after < Duration::from_secs(5), "took {after:?}");
+    eprintln!("revocation gossip reached the verifier in {after:?}");
+    stop.store(true, Ordering::Relaxed);
+    worker.await.unwrap();
+}

@@ -1,0 +1,63 @@
+//! The event loop's side of gossip: publishing, handing messages to the node over a
+//! bounded queue (full: the message is ignored, neither forwarded nor penalized), and
+//! reporting the node's verdicts back to gossipsub.
+
+use libp2p::PeerId;
+use libp2p::gossipsub::{self, IdentTopic, MessageAcceptance, MessageId};
+use tokio::sync::oneshot;
+use tracing::debug;
+
+use super::EventLoop;
+use crate::behaviour::REVOCATIONS_TOPIC;
+use crate::client::GossipMessage;
+use crate::error::NetError;
+
+impl EventLoop {
+    pub(super) fn publish(&mut self, data: Vec<u8>, reply: oneshot::Sender<Result<(), NetError>>) {
+        let topic = IdentTopic::new(REVOCATIONS_TOPIC);
+        let result = self
+            .swarm
+            .behaviour_mut()
+            .gossip
+            .publish(topic, data)
+            .map(|_| ())
+            .map_err(|e| NetError::Gossip(e.to_string()));
+        let _ = reply.send(result);
+    }
+
+    pub(super) fn validated(&mut self, id: &MessageId, source: &PeerId, accept: bool) {
+        let verdict = if accept {
+            MessageAcceptance::Accept
+        } else {
+            MessageAcceptance::Reject
+        };
+        self.swarm
+            .behaviour_mut()
+            .gossip
+            .report_message_validation_result(id, source, verdict);
+    }
+
+    pub(super) fn on_gossip(&mut self, event: gossipsub::Event) {
+        if let gossipsub::Event::Message {
+            propagation_source,
+            message_id,
+            message,
+        } = event
+        {
+            let m = GossipMessage {
+                data: message.data,
+                author: message.source,
+                id: message_id,
+                source: propagation_source,
+            };
+            if let Err(e) = self.gossip_in.try_send(m) {
+                let m = e.into_inner();
+                debug!(peer = %propagation_source, "gossip queue full; message ignored");
+                self.swarm
+                    .behaviour_mut()
+                    .gossip
+                    .report_message_validation_result(&m.id, &m.source, MessageAcceptance::Ignore);
+            }
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! Revocations: this agent's own (durable before the API answers, then gossiped as a
+//! signed notice) and those other issuers publish on the gossip topic (checked, made
+//! durable, applied to the links their publisher issued or delegated from, and only
+//! then forwarded). Both survive restarts in the `revocations` column family: key
+//! `jti` (16 bytes) for our own, `jti ‖ issuer key` (48 bytes) for published ones.
+
+use std::sync::Arc;
+
+use talos_audit::event::EventKind;
+use talos_capability::notice::RevocationNotice;
+use talos_net::{Client, GossipMessage};
+use talos_primitives::{CapabilityId, Did, Ed25519Public};
+use talos_store::Store;
+use talos_store::db::CF_REVOCATIONS;
+use tokio::sync::mpsc;
+use tracing::{debug, info};
+
+use super::invoke::Sidecar;
+
+/// How far in the future a notice's time may be (clock skew), seconds.
+const FUTURE_SKEW: u64 = 300;
+
+/// Every persisted revocation: (id, `None` for our own or `Some(publisher)`).
+pub(super) fn load(store: &Store) -> anyhow::Result<Vec<(CapabilityId, Option<Did>)>> {
+    let mut out = Vec::new();
+    let cf = store.cf(CF_REVOCATIONS)?;
+    for item in store.db().iterator_cf(cf, rocksdb::IteratorMode::Start) {
+        let (k, _) = item?;
+        let (id, by) = k.split_at_checked(16).unwrap_or((&k, &[]));
+        let id = CapabilityId(
+            id.try_into()
+                .map_err(|_| anyhow::anyhow!("corrupt revocation key"))?,
+        );
+        let by = match by {
+            [] => None,
+            key => {
+                let key: [u8; 32] = key
+                    .try_into()
+                    .map_err(|_| anyhow::anyhow!("corrupt revocation key"))?;
+                Some(Did::Key(Ed25519Public::from_bytes(key)?))
+            }
+        };
+        out.push((id, by));
+    }
+    Ok(out)
+}
+
+async fn persist(
+    store: &Arc<Store>,
+    id: CapabilityId,
+    by: Option<Ed25519Public>,
+) -> anyhow::Result<()> {
+    let store = store.clone();
+    let mut key = id.0.to_vec();
+    if let Some(k) = by {
+        key.extend_from_slice(k.as_bytes());
+    }
+    tokio::task::spawn_blocking(move || {
+        let mut batch = rocksdb::WriteBatch::default();
+        batch.put_cf(store.cf(CF_REVOCATIONS)?, key, []);
+        store.write(batch, true)
+    })
+    .await??;
+    Ok(())
+}
+
+impl Sidecar {
+    /// Revokes `id` for good: durable (synced) before this returns, then in force for
+    /// every later call, audited, and published as a signed notice so other verifiers
+    /// learn it in seconds. Returns false if it was already revoked.
+    pub(crate) async fn revoke(self: &Arc<Self>, id: CapabilityId) -> anyhow::Result<bool> {
+        persist(&self.store, id, None).await?;
+        let fresh = self
+            .gate
+            .lock()
+            .map_err(|_| anyhow::anyhow!("the gate is poisoned"))?
+            .revoke(id);
+        if fresh {
+            self.auditor
+                .record(vec![EventKind::CapabilityRevoked { id }])
+                .await;
+        }
+        let notice = RevocationNotice::sign(&self.identity, id, super::directory::now())?;
+        if let Err(e) = self.client.publish(notice.into_bytes()).await {
+            // Alone on the network: the revocation holds here, and the chain carries it.
+            debug!(%e, "revocation notice not gossiped");
+        }
+        Ok(fresh)
+    }
+
+    /// Checks a gossiped notice and applies it; true if it is valid (to forward).
+    async fn apply_notice(&self, data: &[u8]) -> bool {
+        let Ok(text) = std::str::from_utf8(data) else {
+            return false;
+        };
+        let Ok(n) = RevocationNotice::verify(text) else {
+            return false;
+        };
+        let Some(issuer) = n.iss.as_key() else {
+            return false;
+        };
+        if n.iat > super::directory::now().saturating_add(FUTURE_SKEW) {
+            return false;
+        }
+        if let Err(e) = persist(&self.store, n.jti, Some(*issuer)).await {
+            // Not durable, so not applied or forwarded; a later copy may succeed.
+            debug!(%e, "published revocation not stored");
+            return false;
+        }
+        if let Ok(mut gate) = self.gate.lock()
+            && gate.revoke_published(n.iss, n.jti)
+        {
+            info!(issuer = %n.iss, "revocation published by an issuer applied");
+        }
+        true
+    }
+}
+
+/// The gossip task: validates every notice, then tells gossipsub whether to forward it.
+pub(crate) async fn gossip(
+    sidecar: Arc<Sidecar>,
+    client: Client,
+    mut rx: mpsc::Receiver<GossipMessage>,
+) {
+    while let Some(m) = rx.recv().await {
+        let ok = sidecar.apply_notice(&m.data).await;
+        if client.validated(&m, ok).await.is_err() {
+            return;
+        }
+    }
+}
