@@ -81,6 +81,7 @@ fn gate_warm(c: &mut Criterion) {
     args.insert("amount".into(), json!(300));
     let mut req = InvokeRequest {
         chain: vec![token.as_str().to_string()],
+        txn: Vec::new(),
         nonce: String::with_capacity(32),
         at_ms: 0,
         invocation: None,

@@ -50,8 +50,14 @@ pub enum InvokeError {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InvokeRequest {
-    /// The capability chain, compact JWS tokens, root first.
+    /// The capability chain, compact JWS tokens, root first (empty for a call under a
+    /// transaction token).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub chain: Vec<String>,
+    /// Or the transaction token's hops, first first, the last one minted by the caller
+    /// for the callee (draft-ietf-oauth-transaction-tokens: replaced at each hop).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub txn: Vec<String>,
     /// 16 random bytes, hex: the call's id; a second call with it is refused as a replay.
     pub nonce: String,
     /// When the call was made (Unix milliseconds: the replay cache's floor moves in
@@ -119,13 +125,17 @@ impl InvokeRequest {
         }
         let req: Self =
             serde_json::from_slice(bytes).map_err(|e| InvokeError::Malformed(e.to_string()))?;
+        // Exactly one authority: a capability chain or a transaction token.
         check(
-            !req.chain.is_empty() && req.chain.len() <= MAX_CHAIN,
+            req.chain.is_empty() != req.txn.is_empty()
+                && req.chain.len() <= MAX_CHAIN
+                && req.txn.len() <= MAX_CHAIN,
             "chain",
         )?;
         check(
             req.chain
                 .iter()
+                .chain(&req.txn)
                 .all(|t| !t.is_empty() && t.len() <= MAX_JWS),
             "chain",
         )?;

@@ -66,6 +66,9 @@ pub struct FileConfig {
     /// How long the agent has to answer a call before the caller is told
     /// `agent_timeout`, ms.
     pub answer_within_ms: u64,
+    /// Agents (did:key) whose transactions this agent accepts: they may mint the first
+    /// hop of a transaction token that reaches it.
+    pub trust_txn: Vec<String>,
     /// Where the audit log's head is anchored: `embedded` (an EVM in `<home>/chain`),
     /// `evm:URL` (with `contract`), or `none`.
     pub chain: String,
@@ -105,6 +108,7 @@ impl Default for FileConfig {
             invoke_rate: node.invoke.rate.get(),
             invoke_burst: node.invoke.burst.get(),
             answer_within_ms: millis(node.invoke.answer_within),
+            trust_txn: Vec::new(),
             chain: "embedded".into(),
             contract: String::new(),
             anchor_secs: 60,
@@ -242,6 +246,15 @@ impl FileConfig {
                     rate,
                     burst,
                     answer_within,
+                    trusted_txn: self
+                        .trust_txn
+                        .iter()
+                        .map(|d| {
+                            talos_identity::did_key::decode(d)
+                                .map(talos_primitives::Did::Key)
+                                .with_context(|| format!("trust_txn {d:?} is not a did:key"))
+                        })
+                        .collect::<anyhow::Result<_>>()?,
                 },
                 ..defaults
             },

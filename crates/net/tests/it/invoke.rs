@@ -10,6 +10,7 @@ use talos_net::invoke::{
 fn request(chain: Vec<String>, args: Map<String, Value>) -> InvokeRequest {
     InvokeRequest {
         chain,
+        txn: Vec::new(),
         nonce: "00112233445566778899aabbccddeeff".into(),
         at_ms: 1_700_000_000_000,
         invocation: Some("e30.e30.sig".into()),
@@ -137,4 +138,24 @@ fn bounds_are_typed() {
     // Deep nesting is an error, not a stack overflow.
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     assert!(InvokeResponse::parse(deep.as_bytes()).is_err());
+}
+
+#[test]
+fn a_call_carries_a_chain_or_a_transaction_token_never_both() {
+    let mut both = request(vec!["t".into()], Map::new());
+    both.txn = vec!["x".into()];
+    let bytes = serde_json::to_vec(&both).unwrap();
+    assert_eq!(
+        InvokeRequest::parse(&bytes),
+        Err(InvokeError::Bounds("chain"))
+    );
+    both.chain.clear();
+    let bytes = serde_json::to_vec(&both).unwrap();
+    assert_eq!(InvokeRequest::parse(&bytes).unwrap(), both);
+    both.txn = vec!["x".into(); MAX_CHAIN + 1];
+    let bytes = serde_json::to_vec(&both).unwrap();
+    assert_eq!(
+        InvokeRequest::parse(&bytes),
+        Err(InvokeError::Bounds("chain"))
+    );
 }

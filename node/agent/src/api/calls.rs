@@ -28,7 +28,8 @@ use talos_net::invoke::InvokeResponse;
 use talos_primitives::CapabilityId;
 
 use super::{ApiError, ApiState, MAX_READ, MAX_WAIT, bad, internal, parse_json};
-use crate::node::{AnswerError, Invoke, InvokeFailure, Sent};
+use crate::node::{AnswerError, Authority, Invoke, InvokeFailure, Sent};
+use talos_capability::Capability;
 
 /// Routes for calls and revocations (the caller adds the token check).
 pub(super) fn routes() -> Router<Arc<ApiState>> {
@@ -43,7 +44,18 @@ pub(super) fn routes() -> Router<Arc<ApiState>> {
 #[serde(deny_unknown_fields)]
 struct InvokeBody {
     to: String,
+    /// A capability chain, root first...
+    #[serde(default)]
     chain: Vec<String>,
+    /// ...or a transaction to start...
+    #[serde(default)]
+    txn: Option<TxnStart>,
+    /// ...or the transaction of the call this agent is handling, its token replaced.
+    #[serde(default)]
+    within: Option<u64>,
+    /// With `within`: narrower authorization details for the next hop.
+    #[serde(default)]
+    azd: Option<Vec<Capability>>,
     resource: String,
     action: String,
     #[serde(default)]
@@ -57,12 +69,22 @@ struct InvokeBody {
     detached: bool,
 }
 
-fn with_kind(status: StatusCode, error: String, kind: &str, sent: Sent) -> Response {
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TxnStart {
+    #[serde(default)]
+    sub: Option<String>,
+    purp: String,
+    azd: Vec<Capability>,
+}
+
+fn with_kind(status: StatusCode, error: String, kind: &str, sent: &Sent) -> Response {
     let body = json!({
         "error": error,
         "kind": kind,
         "nonce": hex::encode(sent.nonce),
         "at_ms": sent.at_ms,
+        "txn": sent.txn,
     });
     (status, axum::Json(body)).into_response()
 }
@@ -70,9 +92,26 @@ fn with_kind(status: StatusCode, error: String, kind: &str, sent: Sent) -> Respo
 async fn invoke(State(s): State<Arc<ApiState>>, body: Bytes) -> Result<Response, ApiError> {
     let b: InvokeBody = parse_json(&body)?;
     let to = did_key::decode(&b.to).map_err(|e| bad(format!("`to` is not a did:key: {e}")))?;
-    if b.chain.is_empty() {
-        return Err(bad("`chain` holds at least one token (root first)"));
-    }
+    let under = match (b.chain.is_empty(), b.txn, b.within) {
+        (false, None, None) => Authority::Chain(b.chain),
+        (true, Some(t), None) => Authority::Start {
+            sub: match t.sub {
+                Some(d) => Some(
+                    talos_primitives::Did::parse(&d)
+                        .map_err(|e| bad(format!("`txn.sub` is not a DID: {e}")))?,
+                ),
+                None => None,
+            },
+            purp: t.purp,
+            azd: t.azd,
+        },
+        (true, None, Some(id)) => Authority::Within { id, azd: b.azd },
+        _ => {
+            return Err(bad(
+                "give exactly one of `chain` (tokens, root first), `txn` (start a transaction) and `within` (a call being handled)",
+            ));
+        }
+    };
     let nonce = match (b.nonce, b.at_ms) {
         (Some(n), Some(at)) => {
             let mut id = [0u8; 16];
@@ -84,7 +123,7 @@ async fn invoke(State(s): State<Arc<ApiState>>, body: Bytes) -> Result<Response,
     };
     let call = Invoke {
         to,
-        chain: b.chain,
+        under,
         resource: b.resource,
         action: b.action,
         args: b.args,
@@ -96,6 +135,7 @@ async fn invoke(State(s): State<Arc<ApiState>>, body: Bytes) -> Result<Response,
         Err(InvokeFailure::Unsigned(e)) => {
             return Err(bad(format!("the chain cannot be used: {e}")));
         }
+        Err(e @ InvokeFailure::NoTransaction(_)) => return Err(bad(e.to_string())),
         Err(InvokeFailure::Bounds(e)) => {
             return Err(ApiError(StatusCode::PAYLOAD_TOO_LARGE, e.to_string()));
         }
@@ -104,7 +144,8 @@ async fn invoke(State(s): State<Arc<ApiState>>, body: Bytes) -> Result<Response,
     Ok(match response {
         InvokeResponse::Ok { result } => {
             let (nonce, at_ms) = (hex::encode(sent.nonce), sent.at_ms);
-            axum::Json(json!({ "result": result, "nonce": nonce, "at_ms": at_ms })).into_response()
+            axum::Json(json!({ "result": result, "nonce": nonce, "at_ms": at_ms, "txn": sent.txn }))
+                .into_response()
         }
         InvokeResponse::Refused { kind } => {
             let status = if kind == "rate_limited" {
@@ -113,7 +154,7 @@ async fn invoke(State(s): State<Arc<ApiState>>, body: Bytes) -> Result<Response,
                 StatusCode::FORBIDDEN
             };
             let msg = format!("refused by the peer's node: {kind}");
-            with_kind(status, msg, &kind, sent)
+            with_kind(status, msg, &kind, &sent)
         }
         InvokeResponse::Failed { kind, detail } => {
             let status = if kind == "agent_timeout" {
@@ -125,7 +166,7 @@ async fn invoke(State(s): State<Arc<ApiState>>, body: Bytes) -> Result<Response,
                 Some(d) => format!("the peer agent failed ({kind}): {d}"),
                 None => format!("the peer agent failed ({kind})"),
             };
-            with_kind(status, msg, &kind, sent)
+            with_kind(status, msg, &kind, &sent)
         }
     })
 }

@@ -48,6 +48,9 @@ pub struct NetFlags {
     /// Calls a peer (and a capability) may make in a burst above the rate.
     #[arg(long, env = "TALOS_INVOKE_BURST")]
     pub invoke_burst: Option<u32>,
+    /// An agent (did:key) whose transactions this agent accepts (repeatable).
+    #[arg(long = "trust-txn", env = "TALOS_TRUST_TXN", value_delimiter = ',')]
+    pub trust_txn: Vec<String>,
     /// Where the audit head is anchored: embedded, evm:URL or none.
     #[arg(long, env = "TALOS_CHAIN")]
     pub chain: Option<String>,
@@ -90,6 +93,9 @@ impl NetFlags {
         }
         if let Some(b) = self.invoke_burst {
             c.invoke_burst = b;
+        }
+        if !self.trust_txn.is_empty() {
+            c.trust_txn.clone_from(&self.trust_txn);
         }
         if let Some(ch) = &self.chain {
             c.chain.clone_from(ch);

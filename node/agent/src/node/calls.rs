@@ -5,8 +5,9 @@
 use std::time::Duration;
 
 use serde_json::{Map, Value};
-use talos_capability::Token;
 use talos_capability::invocation::{self, Request};
+use talos_capability::txn::{DEFAULT_TXN_LIFETIME, TxnClaims, TxnToken};
+use talos_capability::{Capability, Token};
 use talos_net::NetError;
 use talos_net::invoke::{InvokeRequest, InvokeResponse};
 use talos_primitives::{CapabilityId, Did, Ed25519Public};
@@ -19,8 +20,8 @@ use super::{Node, directory};
 pub struct Invoke {
     /// The callee.
     pub to: Ed25519Public,
-    /// The capability chain (compact tokens, root first); this agent is its holder.
-    pub chain: Vec<String>,
+    /// The authority the call runs under.
+    pub under: Authority,
     /// The concrete resource.
     pub resource: String,
     /// The action.
@@ -35,13 +36,39 @@ pub struct Invoke {
     pub sign_invocation: bool,
 }
 
+/// What a call runs under.
+#[derive(Debug, Clone)]
+pub enum Authority {
+    /// A capability chain (compact tokens, root first); this agent is its holder.
+    Chain(Vec<String>),
+    /// A new transaction this agent starts (it mints the first transaction token).
+    Start {
+        /// The principal the transaction acts for (default: this agent).
+        sub: Option<Did>,
+        /// Its purpose.
+        purp: String,
+        /// What the callee may do in it.
+        azd: Vec<Capability>,
+    },
+    /// The transaction of call `id`, which this agent is handling: its token is replaced
+    /// for the next callee, with `azd` (default: the same; never wider).
+    Within {
+        /// The call being handled.
+        id: u64,
+        /// Narrower authorization details for the next hop.
+        azd: Option<Vec<Capability>>,
+    },
+}
+
 /// What a call was sent as: its id and time (to retry it idempotently).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Sent {
     /// The nonce.
     pub nonce: [u8; 16],
     /// The time, Unix ms.
     pub at_ms: u64,
+    /// The transaction id, for calls under a transaction token.
+    pub txn: Option<String>,
 }
 
 /// Why a call got no answer from the peer's node.
@@ -56,6 +83,9 @@ pub enum InvokeFailure {
     /// The peer could not be reached or did not answer in time.
     #[error("{0}")]
     Network(#[from] NetError),
+    /// `within` names no call being handled under a transaction token.
+    #[error("call {0} is not waiting, or carries no transaction token")]
+    NoTransaction(u64),
     /// The peer's key has no PeerId (cannot happen for Ed25519 keys).
     #[error("the peer's key has no libp2p identity")]
     Identity,
@@ -68,9 +98,14 @@ impl Node {
         let (nonce, at_ms) = call
             .nonce
             .unwrap_or_else(|| (rand::random(), super::invoke::now_ms()));
-        let invocation = if call.sign_invocation {
-            let leaf = Token::parse(call.chain.last().map(String::as_str).unwrap_or_default())?
-                .commitment();
+        let (chain, txn) = self.authority(&call, at_ms / 1000)?;
+        let txn_id = match txn.last() {
+            Some(t) => Some(TxnToken::parse(t)?.claims().txn.clone()),
+            None => None,
+        };
+        let invocation = if call.sign_invocation && !chain.is_empty() {
+            let leaf =
+                Token::parse(chain.last().map(String::as_str).unwrap_or_default())?.commitment();
             let callee = Did::Key(call.to);
             let req = Request {
                 callee: &callee,
@@ -84,7 +119,8 @@ impl Node {
             None
         };
         let request = InvokeRequest {
-            chain: call.chain,
+            chain,
+            txn,
             nonce: hex::encode(nonce),
             at_ms,
             invocation,
@@ -102,7 +138,54 @@ impl Node {
             let _ = tokio::time::timeout(Duration::from_secs(10), lookup).await;
         }
         let response = self.client.invoke(peer, request).await?;
-        Ok((response, Sent { nonce, at_ms }))
+        Ok((
+            response,
+            Sent {
+                nonce,
+                at_ms,
+                txn: txn_id,
+            },
+        ))
+    }
+
+    /// The chain or transaction hops a call carries.
+    fn authority(
+        &self,
+        call: &Invoke,
+        now: u64,
+    ) -> Result<(Vec<String>, Vec<String>), InvokeFailure> {
+        let next = Did::Key(call.to);
+        Ok(match &call.under {
+            Authority::Chain(c) => (c.clone(), Vec::new()),
+            Authority::Start { sub, purp, azd } => {
+                let claims = TxnClaims {
+                    iss: self.identity.did(),
+                    aud: next,
+                    iat: now,
+                    exp: now.saturating_add(DEFAULT_TXN_LIFETIME),
+                    txn: hex::encode(rand::random::<[u8; 16]>()),
+                    sub: sub.unwrap_or_else(|| self.identity.did()),
+                    purp: purp.clone(),
+                    azd: azd.clone(),
+                    rctx: Map::new(),
+                    prv: None,
+                };
+                let first = TxnToken::mint(&self.identity, claims)?;
+                (Vec::new(), vec![first.as_str().to_string()])
+            }
+            Authority::Within { id, azd } => {
+                let mut hops = self
+                    .sidecar
+                    .hops_of(*id)
+                    .filter(|h| !h.is_empty())
+                    .ok_or(InvokeFailure::NoTransaction(*id))?;
+                let last = TxnToken::parse(hops.last().map(String::as_str).unwrap_or_default())?;
+                let azd = azd.clone().unwrap_or_else(|| last.claims().azd.clone());
+                let replaced = last.replace(&self.identity, next, azd, now)?;
+                hops.push(replaced.as_str().to_string());
+                (Vec::new(), hops)
+            }
+        })
     }
 
     /// Calls the sidecar let through, with an id above `after`, waiting up to `wait`.

@@ -10,6 +10,7 @@
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use talos_capability::invocation::Request;
 use talos_capability::nonce::NonceCache;
+use talos_capability::txn::{TxnToken, verify_hops};
 use talos_capability::{Authorizer, Possession, Revocations, VerifierConfig};
 use talos_net::invoke::InvokeRequest;
 use talos_primitives::{CapabilityId, Commitment, Did, Ed25519Public};
@@ -33,6 +34,7 @@ pub type Refusal = &'static str;
 /// Decides calls to one agent.
 pub struct Gate {
     me: Did,
+    trusted_txn: Vec<Did>,
     authorizer: Authorizer,
     nonces: NonceCache,
     revocations: Revocations,
@@ -68,6 +70,7 @@ impl Gate {
         }
         Gate {
             me,
+            trusted_txn: config.trusted_txn.clone(),
             authorizer: Authorizer::new(
                 VerifierConfig::new(me),
                 CHAIN_CACHE,
@@ -94,6 +97,28 @@ impl Gate {
             return Err("rate_limited");
         }
         let caller_did = Did::Key(*caller);
+        let leaf = if req.txn.is_empty() {
+            self.check_chain(&caller_did, req, now)?
+        } else {
+            self.check_txn(&caller_did, req, now)?
+        };
+        let nonce = req.nonce_bytes().ok_or("malformed_claims")?;
+        self.nonces
+            .check(nonce, req.at_ms, now_ms)
+            .map_err(|e| e.kind())?;
+        if self.per_capability.check_key(&leaf).is_err() {
+            return Err("rate_limited");
+        }
+        Ok(leaf)
+    }
+
+    /// A call under a capability chain: its leaf.
+    fn check_chain(
+        &mut self,
+        caller_did: &Did,
+        req: &InvokeRequest,
+        now: u64,
+    ) -> Result<Commitment, Refusal> {
         let request = Request {
             callee: &self.me,
             resource: &req.resource,
@@ -103,7 +128,7 @@ impl Gate {
         };
         let possession = match &req.invocation {
             Some(inv) => Possession::Invocation(inv),
-            None => Possession::Channel(&caller_did),
+            None => Possession::Channel(caller_did),
         };
         let ok = self
             .authorizer
@@ -111,17 +136,43 @@ impl Gate {
             .map_err(|e| e.kind())?;
         // With a detached invocation the holder signed it; the connection must still be
         // the holder, so a captured invocation cannot be sent from elsewhere even once.
-        if ok.holder != caller_did {
+        if ok.holder != *caller_did {
             return Err("not_holder");
         }
-        let nonce = req.nonce_bytes().ok_or("malformed_claims")?;
-        self.nonces
-            .check(nonce, req.at_ms, now_ms)
-            .map_err(|e| e.kind())?;
-        if self.per_capability.check_key(&ok.leaf).is_err() {
-            return Err("rate_limited");
-        }
         Ok(ok.leaf)
+    }
+
+    /// A call under a transaction token: every hop signed by the previous hop's
+    /// audience and no wider than it, the first minted by an agent we trust for
+    /// transactions, the last minted by the caller for us, unexpired, and granting the
+    /// request. Its commitment stands for the leaf.
+    fn check_txn(
+        &mut self,
+        caller_did: &Did,
+        req: &InvokeRequest,
+        now: u64,
+    ) -> Result<Commitment, Refusal> {
+        let hops = req
+            .txn
+            .iter()
+            .map(|t| TxnToken::parse(t))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| e.kind())?;
+        let mut no_hook = |_: &str, _: usize, _: &Did, _: &Did, _: Commitment| {};
+        verify_hops(&hops, &self.trusted_txn, &self.me, now, &mut no_hook).map_err(|e| e.kind())?;
+        let last = hops.last().ok_or("empty_chain")?;
+        if last.claims().iss != *caller_did {
+            return Err("not_holder");
+        }
+        if !last
+            .claims()
+            .azd
+            .iter()
+            .any(|c| c.allows(&req.resource, &req.action, &req.args))
+        {
+            return Err("not_authorized");
+        }
+        Ok(last.commitment())
     }
 
     /// Refuses `id` from now on; false if it already was.

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 use talos_audit::event::{DenyKind, EventKind};
+use talos_capability::txn::TxnToken;
 use talos_identity::IdentityKey;
 use talos_identity::peer_id::key_of;
 use talos_net::invoke::{InvokeRequest, InvokeResponse, MAX_NAME};
@@ -29,7 +30,7 @@ use super::gate::Gate;
 /// Calls allowed and waiting for the agent, at most.
 const MAX_WAITING: usize = 1024;
 /// The sidecar's settings.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct InvokeConfig {
     /// Calls per second per peer, and per capability (leaf).
     pub rate: NonZeroU32,
@@ -37,6 +38,9 @@ pub struct InvokeConfig {
     pub burst: NonZeroU32,
     /// How long the agent has to answer an allowed call.
     pub answer_within: Duration,
+    /// Agents whose transactions this agent accepts: the first hop of a transaction
+    /// token must be minted by one of them.
+    pub trusted_txn: Vec<Did>,
 }
 
 impl Default for InvokeConfig {
@@ -45,6 +49,7 @@ impl Default for InvokeConfig {
             rate: NonZeroU32::new(200).unwrap_or(NonZeroU32::MIN),
             burst: NonZeroU32::new(400).unwrap_or(NonZeroU32::MIN),
             answer_within: Duration::from_secs(20),
+            trusted_txn: Vec::new(),
         }
     }
 }
@@ -62,8 +67,25 @@ pub struct Call {
     pub action: String,
     /// The arguments.
     pub args: Map<String, Value>,
-    /// The capability chain's leaf commitment.
+    /// The authority's commitment (the capability chain's leaf, or the last
+    /// transaction token).
     pub capability: String,
+    /// The transaction, for a call under a transaction token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub txn: Option<TxnView>,
+}
+
+/// A call's transaction, as the agent sees it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TxnView {
+    /// The transaction id.
+    pub id: String,
+    /// The principal it acts for.
+    pub sub: String,
+    /// Its purpose.
+    pub purp: String,
+    /// Hops so far (this call's included).
+    pub hops: usize,
 }
 
 struct Waiting {
@@ -72,6 +94,8 @@ struct Waiting {
     responder: InvokeResponder,
     /// The call's audit event: the answer waits for it.
     audited: JoinHandle<bool>,
+    /// The transaction token's hops, to replace for the calls this one leads to.
+    hops: Vec<String>,
 }
 
 /// What answering a call can fail with.
@@ -184,10 +208,21 @@ impl Sidecar {
         };
         // The agent may start on it now; the answer waits for this to be durable.
         let audited = tokio::spawn(async move { auditor.record(vec![used]).await });
+        let txn = request
+            .txn
+            .last()
+            .and_then(|t| TxnToken::parse(t).ok())
+            .map(|t| TxnView {
+                id: t.claims().txn.clone(),
+                sub: t.claims().sub.to_string(),
+                purp: t.claims().purp.clone(),
+                hops: request.txn.len(),
+            });
         let InvokeRequest {
             resource,
             action,
             args,
+            txn: hops,
             ..
         } = request;
         let mut waiting = Waiting {
@@ -198,10 +233,12 @@ impl Sidecar {
                 action,
                 args,
                 capability: hex::encode(leaf.0),
+                txn,
             },
             deadline: Instant::now() + self.config.answer_within,
             responder,
             audited,
+            hops,
         };
         // The guard is not held across an await: a full table gives the call back.
         let full = match self.waiting.lock() {
@@ -247,6 +284,11 @@ impl Sidecar {
                 return got;
             }
         }
+    }
+
+    /// The transaction hops of call `id`, while it waits for its answer.
+    pub(crate) fn hops_of(&self, id: u64) -> Option<Vec<String>> {
+        self.waiting.lock().ok()?.1.get(&id).map(|w| w.hops.clone())
     }
 
     /// The agent's answer to call `id`: its result, or an error message.

@@ -24,8 +24,8 @@ use std::time::Duration;
 
 pub use anchoring::{Anchored, Opener};
 use anyhow::Context;
-pub use calls::{Invoke, InvokeFailure, Sent};
-pub use invoke::{AnswerError, Call, InvokeConfig};
+pub use calls::{Authority, Invoke, InvokeFailure, Sent};
+pub use invoke::{AnswerError, Call, InvokeConfig, TxnView};
 use talos_delivery::{Delivered, Mailroom};
 use talos_identity::keys::IdentityKey;
 use talos_identity::peer_id::peer_id_of;
@@ -189,7 +189,7 @@ impl Node {
                 auditor.clone(),
                 store.clone(),
             );
-            let config = config.invoke;
+            let config = config.invoke.clone();
             Arc::new(
                 tokio::task::spawn_blocking(move || {
                     invoke::Sidecar::open(me, client, auditor, store, config)

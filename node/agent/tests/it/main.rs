@@ -13,6 +13,7 @@ mod groups;
 mod invoke;
 mod processes;
 mod procs;
+mod txn;
 
 use std::process::Command;
 
