@@ -353,6 +353,12 @@ impl Node {
         self.anchoring()?.latest().await
     }
 
+    /// The chain backend anchoring uses (opened now if it was not yet): for reads, such
+    /// as an auditor's check of a proof against the anchored root.
+    pub async fn anchor_backend(&self) -> anyhow::Result<Arc<dyn talos_anchor::Anchor>> {
+        Ok(self.anchoring()?.backend().await?.clone())
+    }
+
     /// This node's audit log (read-only use: proofs and checkpoints).
     pub fn audit_log(&self) -> &Arc<talos_store::AuditLog> {
         &self.audit_log

@@ -98,6 +98,14 @@ fn demo_runs() {
     assert!(text.contains("inclusion proof of 2 hashes leads to the signed root"));
     assert!(text.contains("the root anchored at size 4 (block 2) matches"));
     assert!(text.contains("refused by the contract: TreeSizeShrinks"));
+    // Part two: three real nodes on loopback.
+    assert!(text.contains("frame 1 delivered to booking's agent"));
+    assert!(text.contains("book LHR-JFK for 450 under the capability: answered"));
+    assert!(text.contains("(over the 500 caveat): refused by the callee's node (not_authorized)"));
+    assert!(text.contains("\"payment\":{\"charged\":450}"));
+    assert!(text.contains("(over the transaction's 1000): refused by the callee's node"));
+    assert!(text.contains("after the revocation: refused by the callee's node (revoked)"));
+    assert!(text.contains("leads to the root anchored at size"));
 }
 
 mod cap {

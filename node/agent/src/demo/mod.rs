@@ -1,9 +1,11 @@
-//! `talos demo`: the end-to-end story of what exists so far, run in a throwaway home.
+//! `talos demo`: the end-to-end story, run in a throwaway home.
 //!
-//! Today that is identity (keystores, did:key and PeerId, DID documents, a did:talos
-//! rotation history, canonical signatures), an end-to-end PQXDH + Double Ratchet session,
-//! capabilities (issue, delegate, decide, revoke) and the audit log. The network and
-//! anchoring join the story as their issues land.
+//! Part one, in one process, with the libraries: identity (keystores, did:key and PeerId,
+//! DID documents, a did:talos rotation history, canonical signatures), an end-to-end
+//! PQXDH + Double Ratchet session, capabilities (issue, delegate, decide, revoke), the
+//! audit log and anchoring. Part two ([`network`]): three real nodes on loopback,
+//! planner → booking → payment, with sessions, calls under capabilities and transaction
+//! tokens, a revocation, and an anchored audit log an auditor checks.
 
 use anyhow::{Context, ensure};
 use serde_json::json;
@@ -30,6 +32,8 @@ use talos_audit::verify_inclusion;
 use talos_store::{AuditLog, LogConfig};
 
 use crate::home::Home;
+
+mod network;
 
 fn step(n: u32, title: &str) {
     println!("\n[{n}] {title}");
@@ -152,6 +156,11 @@ pub fn run() -> anyhow::Result<()> {
     session(&planner, &booking)?;
     let decisions = capabilities(&planner, &booking)?;
     audit(&booking, &booking_home, decisions)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(network::run(tmp.path(), &planner, &booking))?;
 
     println!("\nEvery check above is a signature or hash a third party can redo from public data.");
     Ok(())
