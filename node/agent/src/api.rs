@@ -94,6 +94,7 @@ pub fn router(node: Arc<Node>, token: &str) -> Router {
             axum::routing::post(send_batch).layer(DefaultBodyLimit::max(MAX_BATCH_BODY)),
         )
         .route("/v1/peers", get(peers))
+        .route("/metrics", get(metrics))
         .merge(groups::routes())
         .merge(calls::routes())
         .merge(audit::routes())
@@ -275,6 +276,18 @@ async fn read_messages(
         })
         .collect();
     Ok(axum::Json(json!({ "messages": messages, "next": next })))
+}
+
+/// Prometheus text format (token-guarded like the rest: scrape with
+/// `authorization: { credentials_file: ~/.talos/api-token }`).
+async fn metrics(State(s): State<Arc<ApiState>>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        s.node.metrics_text().await,
+    )
 }
 
 async fn peers(State(s): State<Arc<ApiState>>) -> Result<impl IntoResponse, ApiError> {

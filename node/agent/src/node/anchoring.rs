@@ -44,6 +44,7 @@ pub(crate) struct Anchoring {
     log: Arc<AuditLog>,
     key: IdentityKey,
     auditor: Auditor,
+    metrics: Arc<super::metrics::Metrics>,
 }
 
 impl Anchoring {
@@ -52,8 +53,10 @@ impl Anchoring {
         log: Arc<AuditLog>,
         key: IdentityKey,
         auditor: Auditor,
+        metrics: Arc<super::metrics::Metrics>,
     ) -> Self {
         Anchoring {
+            metrics,
             opener,
             backend: OnceCell::new(),
             last: Mutex::new(None),
@@ -89,6 +92,7 @@ impl Anchoring {
             warn!("audit log failing: anchor confirmation not recorded");
         }
         *last = Some(self.log.size());
+        self.metrics.anchors.inc();
         info!(size = head.size, block = at.block, "audit head anchored");
         Ok(Some(Anchored { did, head, at }))
     }

@@ -183,6 +183,7 @@ pub(super) struct Inbound {
     pub(super) wake: mpsc::Sender<Ed25519Public>,
     /// The group pump (group sends waiting for a session).
     pub(super) pump: Arc<Notify>,
+    pub(super) metrics: Arc<super::metrics::Metrics>,
 }
 
 type Pending = Vec<((PeerId, Responder), (Ed25519Public, Frame))>;
@@ -295,6 +296,11 @@ async fn deliver(ctx: &Inbound, me: &Ed25519Public, group: Pending, relayed: boo
     }
     match result {
         Ok(Ok(receipts)) => {
+            let fresh = receipts
+                .iter()
+                .filter(|r| **r == Receipt::Ack(AckStatus::Accepted))
+                .count();
+            ctx.metrics.frames_received.inc_by(fresh as u64);
             let accepted_first = receipts.contains(&Receipt::Ack(AckStatus::Accepted));
             if accepted_first && !opened.is_empty() {
                 let events = opened

@@ -117,6 +117,7 @@ pub(crate) struct Sidecar {
     pub(super) store: Arc<Store>,
     config: InvokeConfig,
     pub(super) gate: Mutex<Gate>,
+    pub(super) metrics: Arc<super::metrics::Metrics>,
     waiting: Mutex<(u64, BTreeMap<u64, Waiting>)>,
     arrived: Notify,
 }
@@ -142,10 +143,12 @@ impl Sidecar {
         auditor: Auditor,
         store: Arc<Store>,
         config: InvokeConfig,
+        metrics: Arc<super::metrics::Metrics>,
     ) -> anyhow::Result<Sidecar> {
         let revoked = super::revocations::load(&store)?;
         Ok(Sidecar {
             gate: Mutex::new(Gate::new(identity.public(), &config, revoked)),
+            metrics,
             identity,
             client,
             auditor,
@@ -255,10 +258,12 @@ impl Sidecar {
             self.refuse(w.responder, "busy").await;
             return;
         }
+        self.metrics.call(None);
         self.arrived.notify_waiters();
     }
 
     async fn refuse(&self, responder: InvokeResponder, kind: &str) {
+        self.metrics.call(Some(kind));
         let _ = self
             .client
             .answer_invoke(responder, InvokeResponse::refused(kind))
@@ -284,6 +289,11 @@ impl Sidecar {
                 return got;
             }
         }
+    }
+
+    /// Calls waiting for the agent's answer.
+    pub(crate) fn waiting_len(&self) -> usize {
+        self.waiting.lock().map(|w| w.1.len()).unwrap_or(0)
     }
 
     /// The transaction hops of call `id`, while it waits for its answer.

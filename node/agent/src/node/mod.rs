@@ -16,6 +16,7 @@ pub mod gate;
 mod groups;
 mod invoke;
 mod mailbox;
+mod metrics;
 mod revocations;
 mod sender;
 
@@ -115,6 +116,7 @@ pub struct Node {
     wake: mpsc::Sender<Ed25519Public>,
     pump: Arc<Notify>,
     sidecar: Arc<invoke::Sidecar>,
+    metrics: Arc<metrics::Metrics>,
     audit_log: Arc<talos_store::AuditLog>,
     auditor: audit::Auditor,
     anchoring: Option<Arc<anchoring::Anchoring>>,
@@ -181,18 +183,20 @@ impl Node {
         let mut tasks = vec![tokio::spawn(event_loop.run())];
 
         let (auditor, audit_task) = audit::Auditor::start(identity.clone(), audit_log.clone());
+        let metrics = Arc::new(metrics::Metrics::new());
         tasks.push(audit_task);
         let sidecar = {
-            let (me, client, auditor, store) = (
+            let (me, client, auditor, store, metrics) = (
                 identity.clone(),
                 client.clone(),
                 auditor.clone(),
                 store.clone(),
+                metrics.clone(),
             );
             let config = config.invoke.clone();
             Arc::new(
                 tokio::task::spawn_blocking(move || {
-                    invoke::Sidecar::open(me, client, auditor, store, config)
+                    invoke::Sidecar::open(me, client, auditor, store, config, metrics)
                 })
                 .await??,
             )
@@ -225,6 +229,7 @@ impl Node {
                 serving,
                 wake: wake.clone(),
                 pump: pump.clone(),
+                metrics: metrics.clone(),
             },
             inbound,
         )));
@@ -268,6 +273,7 @@ impl Node {
             wake,
             pump,
             sidecar,
+            metrics,
             audit_log,
             auditor,
             anchoring: None,
@@ -329,6 +335,7 @@ impl Node {
             self.audit_log.clone(),
             self.identity.clone(),
             self.auditor.clone(),
+            self.metrics.clone(),
         ));
         if let Some(every) = every {
             self.tasks
@@ -357,6 +364,18 @@ impl Node {
     /// as an auditor's check of a proof against the anchored root.
     pub async fn anchor_backend(&self) -> anyhow::Result<Arc<dyn talos_anchor::Anchor>> {
         Ok(self.anchoring()?.backend().await?.clone())
+    }
+
+    /// The Prometheus text exposition of this node's metrics.
+    pub async fn metrics_text(&self) -> String {
+        let peers = self
+            .client
+            .connected_peers()
+            .await
+            .map(|p| p.len())
+            .unwrap_or(0);
+        self.metrics
+            .encode(self.audit_log.size(), peers, self.sidecar.waiting_len())
     }
 
     /// This node's audit log (read-only use: proofs and checkpoints).
@@ -486,6 +505,7 @@ impl Node {
             }
             Err(e) => return Err(e.into()),
         };
+        self.metrics.messages_sent.inc();
         Ok(frame.seq())
     }
 
@@ -562,9 +582,13 @@ impl Node {
                 *slot = Some(r);
             }
         }
-        out.into_iter()
+        let out: Vec<anyhow::Result<u64>> = out
+            .into_iter()
             .map(|r| r.unwrap_or_else(|| Err(anyhow::anyhow!("not sent"))))
-            .collect()
+            .collect();
+        let stored = out.iter().filter(|r| r.is_ok()).count();
+        self.metrics.messages_sent.inc_by(stored as u64);
+        out
     }
 
     async fn enqueue(

@@ -76,6 +76,7 @@ impl Sidecar {
             .map_err(|_| anyhow::anyhow!("the gate is poisoned"))?
             .revoke(id);
         if fresh {
+            self.metrics.revocations.inc();
             self.auditor
                 .record(vec![EventKind::CapabilityRevoked { id }])
                 .await;

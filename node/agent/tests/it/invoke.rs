@@ -249,6 +249,33 @@ async fn the_callee_node_decides_every_call_before_its_agent_sees_it() {
         )
         .await;
     assert_eq!((s, v["kind"].as_str()), (403, Some("revoked")), "{v}");
+    // B's metrics count the decisions (fixed labels only) and need the token.
+    let (http, url, token) = b.http();
+    let text = http
+        .get(format!("{url}/metrics"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains(r#"talos_calls_total{outcome="allowed",kind="none"} 3"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"talos_calls_total{outcome="refused",kind="not_authorized"} 3"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"talos_calls_total{outcome="refused",kind="replay"} 3"#),
+        "{text}"
+    );
+    assert!(text.contains("talos_revocations_total 1"), "{text}");
+    assert!(!text.contains(&a.did), "a DID in the metrics");
+    let anon = http.get(format!("{url}/metrics")).send().await.unwrap();
+    assert_eq!(anon.status(), 401);
     stop.store(true, Ordering::Relaxed);
     worker.await.unwrap();
     b.kill9().await;
