@@ -93,6 +93,7 @@ pub fn router(node: Arc<Node>, token: &str) -> Router {
             "/v1/messages/batch",
             axum::routing::post(send_batch).layer(DefaultBodyLimit::max(MAX_BATCH_BODY)),
         )
+        .route("/v1/messages/stream", get(stream_messages))
         .route("/v1/peers", get(peers))
         .route("/metrics", get(metrics))
         .merge(groups::routes())
@@ -252,6 +253,59 @@ struct Message {
     data: String,
 }
 
+impl Message {
+    fn of(d: &talos_delivery::Delivered) -> Message {
+        Message {
+            index: d.index,
+            from: did_key::encode(&d.peer),
+            seq: d.seq,
+            group: d.group.map(|g| hex::encode(g.0)),
+            data: B64.encode(&d.body[..]),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StreamQuery {
+    #[serde(default)]
+    from: u64,
+}
+
+/// `GET /v1/messages/stream?from=N` (WebSocket): every message from inbox index `from`
+/// on, one JSON text frame each (the long-poll's shape), in order, as they arrive. The
+/// inbox is the truth: a client that reconnects with the next index misses nothing.
+async fn stream_messages(
+    State(s): State<Arc<ApiState>>,
+    Query(q): Query<StreamQuery>,
+    ws: axum::extract::ws::WebSocketUpgrade,
+) -> Response {
+    ws.on_upgrade(move |socket| push_messages(s, q.from, socket))
+}
+
+async fn push_messages(s: Arc<ApiState>, mut from: u64, mut socket: axum::extract::ws::WebSocket) {
+    use axum::extract::ws::Message as Ws;
+    loop {
+        tokio::select! {
+            got = s.node.wait_inbox(from, MAX_READ, MAX_WAIT) => {
+                let Ok(got) = got else { return };
+                for d in &got {
+                    let Ok(text) = serde_json::to_string(&Message::of(d)) else { return };
+                    if socket.send(Ws::Text(text.into())).await.is_err() {
+                        return;
+                    }
+                    from = d.index.saturating_add(1);
+                }
+            }
+            incoming = socket.recv() => match incoming {
+                // The client closed, or the connection is gone.
+                None | Some(Err(_)) | Some(Ok(Ws::Close(_))) => return,
+                Some(Ok(_)) => {}
+            },
+        }
+    }
+}
+
 async fn read_messages(
     State(s): State<Arc<ApiState>>,
     Query(q): Query<ReadQuery>,
@@ -265,16 +319,7 @@ async fn read_messages(
     }
     .map_err(internal)?;
     let next = got.last().map_or(q.from, |d| d.index.saturating_add(1));
-    let messages: Vec<Message> = got
-        .iter()
-        .map(|d| Message {
-            index: d.index,
-            from: did_key::encode(&d.peer),
-            seq: d.seq,
-            group: d.group.map(|g| hex::encode(g.0)),
-            data: B64.encode(&d.body[..]),
-        })
-        .collect();
+    let messages: Vec<Message> = got.iter().map(Message::of).collect();
     Ok(axum::Json(json!({ "messages": messages, "next": next })))
 }
 

@@ -385,3 +385,68 @@ async fn a_batch_of_messages_arrives_in_order() {
         .collect();
     assert_eq!(bodies, want);
 }
+
+/// The WebSocket stream: every message in order as it arrives, and a reconnect from the
+/// next index misses nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_message_stream_delivers_in_order_and_resumes() {
+    use futures::StreamExt;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let root = tempfile::tempdir().unwrap();
+    let nodes = network(root.path(), 2).await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let (_, url, token) = b.http();
+    let ws_url = |from: u64| {
+        format!(
+            "{}/v1/messages/stream?from={from}",
+            url.replace("http", "ws")
+        )
+    };
+    let connect = |from: u64, auth: bool| {
+        let mut req = ws_url(from).into_client_request().unwrap();
+        if auth {
+            req.headers_mut()
+                .insert("authorization", format!("Bearer {token}").parse().unwrap());
+        }
+        tokio_tungstenite::connect_async(req)
+    };
+    assert!(
+        connect(0, false).await.is_err(),
+        "a stream without the token"
+    );
+    let (mut ws, _) = connect(0, true).await.unwrap();
+    for k in 0..5u8 {
+        a.send(&b.did, &[k]).await.unwrap();
+    }
+    let mut next = 0;
+    for k in 0..5u8 {
+        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_str(msg.to_text().unwrap()).unwrap();
+        assert_eq!(v["data"], base64_of(&[k]));
+        assert_eq!(v["from"], a.did.as_str());
+        next = v["index"].as_u64().unwrap() + 1;
+    }
+    drop(ws);
+    for k in 5..7u8 {
+        a.send(&b.did, &[k]).await.unwrap();
+    }
+    let (mut ws, _) = connect(next, true).await.unwrap();
+    for k in 5..7u8 {
+        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_str(msg.to_text().unwrap()).unwrap();
+        assert_eq!(v["data"], base64_of(&[k]));
+    }
+}
+
+fn base64_of(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
