@@ -81,11 +81,15 @@ pub(crate) fn describe(
     keystore: Option<&Path>,
 ) -> anyhow::Result<serde_json::Value> {
     let pid = peer_id::peer_id_of(&key.public())?;
+    // The EVM account the node anchors from (derived from the seed): what an operator
+    // funds on an EVM chain.
+    let evm = talos_anchor::evm_signer_from_seed(key.seed().dangerous_as_bytes())?.address();
     Ok(json!({
         "did": key.did().to_string(),
         "peerId": pid.to_base58(),
         "publicKeyMultibase": key.public().to_multikey(),
         "keyAgreement": did_key::x25519_multikey(&key.key_agreement().public()),
+        "evmAccount": evm.to_string(),
         "keystore": keystore.map(|p| p.display().to_string()),
     }))
 }

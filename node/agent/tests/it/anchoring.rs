@@ -176,3 +176,109 @@ async fn an_auditor_verifies_an_event_against_the_anchored_root() {
         "{again}"
     );
 }
+
+#[path = "../../../../crates/anchor/tests/it/anvil.rs"]
+mod anvil;
+
+/// The node anchors on a real EVM chain (anvil) and an auditor, with its own empty home
+/// and while the node runs, verifies an event's proof against the root on that chain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_auditor_verifies_against_anvil() {
+    let chain = anvil::Anvil::start(None);
+    let deployer: talos_anchor::evm::PrivateKeySigner =
+        "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+            .parse()
+            .unwrap();
+    let contract = talos_anchor::evm::deploy(&chain.http(), deployer)
+        .await
+        .unwrap()
+        .to_string();
+    let root = tempfile::tempdir().unwrap();
+    let spec = format!("evm:{}", chain.http());
+    let home = init(
+        root.path(),
+        "a",
+        &flags(&[
+            ("--listen", TCP0),
+            ("--chain", &spec),
+            ("--contract", &contract),
+            ("--anchor-secs", "0"),
+        ]),
+    );
+    // Fund the node's EVM account (derived from its identity; `talos id show` prints it).
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_talos"))
+        .arg("--home")
+        .arg(&home)
+        .args(["id", "show", "--json"])
+        .env("TALOS_PASSPHRASE", PASS)
+        .output()
+        .unwrap();
+    let id: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rpc = serde_json::json!({
+        "jsonrpc": "2.0", "id": 1, "method": "anvil_setBalance",
+        "params": [id["evmAccount"], "0x56BC75E2D63100000"],
+    });
+    let funded = reqwest::Client::new()
+        .post(chain.http())
+        .json(&rpc)
+        .send()
+        .await
+        .unwrap();
+    assert!(funded.status().is_success());
+
+    let a = NodeProc::up(&home, &[]).await;
+    // Two revocations: two audit events.
+    for id in [
+        "00000000000000000000000000000001",
+        "00000000000000000000000000000002",
+    ] {
+        let (s, v) = a
+            .call(
+                Method::POST,
+                "/v1/capabilities/revoke",
+                Some(serde_json::json!({ "id": id })),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+    }
+    let (s, anchored) = a.call(Method::POST, "/v1/audit/anchor", None).await;
+    assert_eq!(
+        (s, anchored["anchored"].as_bool()),
+        (200, Some(true)),
+        "{anchored}"
+    );
+    let size = anchored["treeSize"].as_u64().unwrap();
+    let (s, proof) = a
+        .call(
+            Method::GET,
+            &format!("/v1/audit/proof?index=0&size={size}"),
+            None,
+        )
+        .await;
+    assert_eq!(s, 200, "{proof}");
+
+    let auditor = root.path().join("auditor");
+    let did = anchored["did"].as_str().unwrap();
+    let verify = |p: &Value| {
+        audit(
+            &auditor,
+            &[
+                "verify-anchored",
+                "--chain",
+                &spec,
+                "--contract",
+                &contract,
+                "--did",
+                did,
+                "--inclusion",
+                "-",
+            ],
+            &p.to_string(),
+        )
+    };
+    let (code, out) = verify(&proof);
+    assert_eq!(code, 0, "{out}");
+    let mut forged = proof.clone();
+    forged["leafIdx"] = 1.into();
+    assert_eq!(verify(&forged).0, 1);
+}
