@@ -177,6 +177,8 @@ async fn an_auditor_verifies_an_event_against_the_anchored_root() {
     );
 }
 
+// The anchor crate's anvil harness, shared rather than copied (not every helper is used here).
+#[allow(dead_code)]
 #[path = "../../../../crates/anchor/tests/it/anvil.rs"]
 mod anvil;
 
