@@ -5,12 +5,14 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod agent;
 mod audit;
 mod cap;
 pub mod chain;
 mod id;
 mod node;
 
+pub use agent::AgentCommand;
 pub use audit::{AuditCommand, log_dir};
 pub use cap::CapCommand;
 pub use id::IdCommand;
@@ -43,6 +45,9 @@ pub enum Command {
     /// Audit log: roots, checkpoints, proofs, and their verification.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// What an agent does through its running node: send, read, invoke, answer, revoke.
+    #[command(subcommand)]
+    Agent(AgentCommand),
     /// Create this node's home: identity keystore, config.toml, API token.
     Init {
         /// Network and API settings to write into config.toml.
@@ -71,6 +76,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Id(cmd) => id::run(cmd, cli.home, cli.passphrase_file.as_deref()),
         Command::Cap(cmd) => cap::run(cmd, cli.home, cli.passphrase_file.as_deref()),
         Command::Audit(cmd) => audit::run(cmd, cli.home, cli.passphrase_file.as_deref()),
+        Command::Agent(cmd) => agent::run(cmd, cli.home),
         Command::Init { net, force, json } => {
             node::init(&net, force, json, cli.home, cli.passphrase_file.as_deref())
         }

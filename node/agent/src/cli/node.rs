@@ -204,6 +204,8 @@ pub(crate) fn up(
             .await
             .with_context(|| format!("binding the API on {}", resolved.api))?;
         let api = listener.local_addr()?;
+        // Where `talos agent ...` finds this node (the configured port may be 0).
+        crate::home::write_private(&home.dir().join("api-addr"), api.to_string().as_bytes())?;
         // Wait until the swarm has bound its listeners, so the ready line and the first
         // directory record carry real addresses.
         let want = resolved.node.net.listen.len();

@@ -494,3 +494,124 @@ async fn every_documented_route_exists() {
         }
     }
 }
+
+/// `talos agent ...` drives a running node from the shell: send, read, peers, revoke, a
+/// call and its answer, checkpoint, proof and anchor, each with `--json`; a refusal
+/// exits 1, unusable input 2.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_agent_cli_covers_the_api() {
+    let root = tempfile::tempdir().unwrap();
+    let nodes = network(root.path(), 2).await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let cli = |home: &std::path::Path, args: &[&str]| {
+        let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_talos"));
+        c.arg("--home").arg(home).arg("agent").args(args);
+        c.env("TALOS_PASSPHRASE", crate::procs::PASS);
+        c.output()
+    };
+    let json_of = |out: &std::process::Output| -> serde_json::Value {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let sent = json_of(
+        &cli(&a.home, &["send", "--to", &b.did, "--text", "hi", "--json"])
+            .await
+            .unwrap(),
+    );
+    assert_eq!(sent["seq"], 1);
+    let read = json_of(
+        &cli(&b.home, &["read", "--wait-ms", "10000", "--json"])
+            .await
+            .unwrap(),
+    );
+    assert_eq!(read["messages"][0]["data"], base64_of(b"hi"));
+    let peers = json_of(&cli(&a.home, &["peers", "--json"]).await.unwrap());
+    assert!(!peers["connected"].as_array().unwrap().is_empty());
+
+    // A call from A to B under a capability B issued, answered through the CLI.
+    let issued = std::process::Command::new(env!("CARGO_BIN_EXE_talos"))
+        .arg("--home")
+        .arg(&b.home)
+        .args([
+            "cap",
+            "issue",
+            "--to",
+            &a.did,
+            "--res",
+            "talos://x/*",
+            "--act",
+            "read",
+        ])
+        .env("TALOS_PASSPHRASE", crate::procs::PASS)
+        .output()
+        .unwrap();
+    assert!(issued.status.success());
+    let chain_file = root.path().join("chain.txt");
+    std::fs::write(&chain_file, &issued.stdout).unwrap();
+    let chain = chain_file.to_str().unwrap().to_string();
+    let (ah, bd) = (a.home.clone(), b.did.clone());
+    let invoke = tokio::spawn(async move {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_talos"))
+            .arg("--home")
+            .arg(&ah)
+            .args(["agent", "invoke", "--to", &bd, "--chain", &chain])
+            .args(["--resource", "talos://x/1", "--action", "read", "--json"])
+            .output()
+            .await
+            .unwrap()
+    });
+    let calls = json_of(
+        &cli(&b.home, &["calls", "--wait-ms", "10000", "--json"])
+            .await
+            .unwrap(),
+    );
+    let id = calls["calls"][0]["id"].as_u64().unwrap().to_string();
+    let answered = cli(&b.home, &["answer", &id, "--result", r#"{"n":42}"#])
+        .await
+        .unwrap();
+    assert!(answered.status.success());
+    let out = invoke.await.unwrap();
+    assert_eq!(json_of(&out)["result"]["n"], 42);
+    // Answering it again: no such call (refused, exit 1); a bad result: exit 2.
+    assert_eq!(
+        cli(&b.home, &["answer", &id, "--result", "1"])
+            .await
+            .unwrap()
+            .status
+            .code(),
+        Some(1)
+    );
+    assert_eq!(
+        cli(&b.home, &["answer", &id, "--result", "{oops"])
+            .await
+            .unwrap()
+            .status
+            .code(),
+        Some(2)
+    );
+
+    let revoked = json_of(
+        &cli(&b.home, &["revoke", "--id", &"ab".repeat(16), "--json"])
+            .await
+            .unwrap(),
+    );
+    assert_eq!(revoked["revoked"], true);
+    assert_eq!(
+        cli(&b.home, &["revoke", "--id", "zz"])
+            .await
+            .unwrap()
+            .status
+            .code(),
+        Some(2)
+    );
+    let cp = json_of(&cli(&b.home, &["checkpoint", "--json"]).await.unwrap());
+    assert!(cp["note"].as_str().unwrap().contains("talos/did:key:"));
+    let proof = json_of(&cli(&b.home, &["proof", "0"]).await.unwrap());
+    assert_eq!(proof["leafIdx"], 0);
+    let anchored = json_of(&cli(&b.home, &["anchor", "--json"]).await.unwrap());
+    assert_eq!(anchored["anchored"], true);
+}
