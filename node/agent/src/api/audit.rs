@@ -32,6 +32,8 @@ pub(super) fn routes() -> Router<Arc<ApiState>> {
         .route("/v1/audit/consistency", get(consistency))
         .route("/v1/audit/anchor", post(anchor))
         .route("/v1/audit/anchored", get(anchored))
+        .route("/v1/did/publish", post(publish_did))
+        .route("/v1/dids/{did}", get(resolve_did))
 }
 
 fn record_error(e: RecordError) -> ApiError {
@@ -104,6 +106,53 @@ async fn anchor(State(s): State<Arc<ApiState>>) -> Result<impl IntoResponse, Api
             None => json!({ "anchored": false, "reason": "nothing new since the last anchor" }),
         },
     ))
+}
+
+async fn publish_did(State(s): State<Arc<ApiState>>) -> Result<impl IntoResponse, ApiError> {
+    let r = s.node.publish_did().await.map_err(internal)?;
+    Ok(axum::Json(
+        json!({ "did": talos_primitives::Did::Key(s.node.identity()).to_string(), "chain": r }),
+    ))
+}
+
+/// A DID resolved through the chain: the on-chain record and, for a did:key, the
+/// document derived from the key with whether its hash is the one registered.
+async fn resolve_did(
+    State(s): State<Arc<ApiState>>,
+    axum::extract::Path(did): axum::extract::Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let parsed =
+        talos_primitives::Did::parse(&did).map_err(|e| super::bad(format!("not a DID: {e}")))?;
+    let record = s
+        .node
+        .resolve_did(&parsed)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| {
+            ApiError(
+                StatusCode::NOT_FOUND,
+                "this DID is not registered on the chain".into(),
+            )
+        })?;
+    let document = match parsed.as_key() {
+        Some(k) => Some(
+            talos_identity::did_key::document(k, talos_identity::did_key::KeyFormat::Multikey)
+                .map_err(|e| internal(e.into()))?,
+        ),
+        None => None,
+    };
+    let matches = match &document {
+        Some(d) => {
+            Some(talos_identity::jcs::digest(d).map_err(|e| internal(e.into()))? == record.doc_hash)
+        }
+        None => None,
+    };
+    Ok(axum::Json(json!({
+        "did": parsed.to_string(),
+        "chain": record,
+        "document": document,
+        "documentMatches": matches,
+    })))
 }
 
 async fn anchored(State(s): State<Arc<ApiState>>) -> Result<impl IntoResponse, ApiError> {

@@ -378,6 +378,35 @@ impl Node {
             .encode(self.audit_log.size(), peers, self.sidecar.waiting_len())
     }
 
+    /// Registers this agent's DID on the anchoring chain (with the hash of its did:key
+    /// document) if it is not yet; returns the chain's record.
+    pub async fn publish_did(&self) -> anyhow::Result<talos_anchor::ChainDid> {
+        let backend = self.anchor_backend().await?;
+        let did = self.identity.did();
+        if let Some(r) = backend.resolve_did(&did).await? {
+            return Ok(r);
+        }
+        let doc = talos_identity::did_key::document(
+            &self.identity.public(),
+            talos_identity::did_key::KeyFormat::Multikey,
+        )?;
+        backend
+            .register_did(&did, talos_identity::jcs::digest(&doc)?)
+            .await?;
+        backend
+            .resolve_did(&did)
+            .await?
+            .context("the DID was registered but does not resolve")
+    }
+
+    /// The chain's record of `did`, if registered.
+    pub async fn resolve_did(
+        &self,
+        did: &talos_primitives::Did,
+    ) -> anyhow::Result<Option<talos_anchor::ChainDid>> {
+        Ok(self.anchor_backend().await?.resolve_did(did).await?)
+    }
+
     /// This node's audit log (read-only use: proofs and checkpoints).
     pub fn audit_log(&self) -> &Arc<talos_store::AuditLog> {
         &self.audit_log

@@ -283,4 +283,24 @@ async fn an_auditor_verifies_against_anvil() {
     let mut forged = proof.clone();
     forged["leafIdx"] = 1.into();
     assert_eq!(verify(&forged).0, 1);
+
+    // The DID was registered with the first anchor; it resolves through the chain, and
+    // its did:key document's hash is the registered one.
+    let (s, published) = a.call(Method::POST, "/v1/did/publish", None).await;
+    assert_eq!(
+        (s, published["chain"]["version"].as_u64()),
+        (200, Some(1)),
+        "{published}"
+    );
+    let (s, resolved) = a.call(Method::GET, &format!("/v1/dids/{did}"), None).await;
+    assert_eq!(s, 200, "{resolved}");
+    assert_eq!(resolved["documentMatches"], true, "{resolved}");
+    assert_eq!(resolved["document"]["id"], did);
+    let stranger = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK";
+    let (s, _) = a
+        .call(Method::GET, &format!("/v1/dids/{stranger}"), None)
+        .await;
+    assert_eq!(s, 404);
+    let (s, _) = a.call(Method::GET, "/v1/dids/not-a-did", None).await;
+    assert_eq!(s, 400);
 }
