@@ -6,6 +6,7 @@
 
 mod pending;
 
+pub use alloy::primitives::U256;
 pub use alloy::signers::local::PrivateKeySigner;
 
 use std::future::Future;
@@ -483,6 +484,37 @@ impl Executor for EvmExecutor {
 /// Deploys TalosAnchor from `signer` (who becomes the allow-list admin) and returns its
 /// address once the deployment has one confirmation.
 pub async fn deploy(url: &str, signer: PrivateKeySigner) -> Result<Address, AnchorError> {
+    let from = signer.address();
+    let req = TransactionRequest::default()
+        .with_from(from)
+        .with_deploy_code(abi::deploy_code(from));
+    let r = send_confirmed(url, signer, req).await?;
+    r.contract_address()
+        .ok_or_else(|| AnchorError::Malformed("deployment receipt has no address".into()))
+}
+
+/// Sends `wei` from `signer` to `to` (an operator funding a node's anchoring account) and
+/// waits for one confirmation.
+pub async fn fund(
+    url: &str,
+    signer: PrivateKeySigner,
+    to: Address,
+    wei: alloy::primitives::U256,
+) -> Result<(), AnchorError> {
+    let req = TransactionRequest::default()
+        .with_from(signer.address())
+        .with_to(to)
+        .with_value(wei);
+    send_confirmed(url, signer, req).await.map(|_| ())
+}
+
+/// Signs `req` with `signer` (nonce, gas and EIP-1559 fees filled in), sends it and
+/// waits for its receipt (a reverted transaction is an error).
+async fn send_confirmed(
+    url: &str,
+    signer: PrivateKeySigner,
+    req: TransactionRequest,
+) -> Result<alloy::rpc::types::TransactionReceipt, AnchorError> {
     let endpoint = endpoint_of(url);
     let cfg = EvmConfig::new(url, Address::ZERO);
     let policy = policy(&cfg);
@@ -504,9 +536,6 @@ pub async fn deploy(url: &str, signer: PrivateKeySigner) -> Result<Address, Anch
         provider.get_transaction_count(from).pending().await
     })
     .await?;
-    let req = TransactionRequest::default()
-        .with_from(from)
-        .with_deploy_code(abi::deploy_code(from));
     let gas = retry(policy, attempts, &endpoint, || async {
         provider
             .estimate_gas(req.clone())
@@ -526,7 +555,7 @@ pub async fn deploy(url: &str, signer: PrivateKeySigner) -> Result<Address, Anch
         .with_max_priority_fee_per_gas(fees.max_priority_fee_per_gas)
         .build(&wallet)
         .await
-        .map_err(|e| AnchorError::Config(format!("signing the deployment: {e}")))?;
+        .map_err(|e| AnchorError::Config(format!("signing a transaction: {e}")))?;
     let raw = envelope.encoded_2718();
     let hash = *envelope.tx_hash();
     let _pending = retry(policy, attempts, &endpoint, || async {
@@ -543,9 +572,7 @@ pub async fn deploy(url: &str, signer: PrivateKeySigner) -> Result<Address, Anch
             if !r.status() {
                 return Err(AnchorError::Failed { tx: Hash32(hash.0) });
             }
-            return r
-                .contract_address()
-                .ok_or_else(|| AnchorError::Malformed("deployment receipt has no address".into()));
+            return Ok(r);
         }
         if tokio::time::Instant::now() >= deadline {
             return Err(AnchorError::NotConfirmed { tx: Hash32(hash.0) });

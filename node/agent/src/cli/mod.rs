@@ -67,7 +67,17 @@ pub enum Command {
         net: NetFlags,
     },
     /// Run the end-to-end demonstration.
-    Demo,
+    Demo {
+        /// Anchor on `embedded` (default) or `evm:URL`.
+        #[arg(long)]
+        chain: Option<String>,
+        /// The TalosAnchor contract on an EVM chain (deployed by the funder if absent).
+        #[arg(long)]
+        contract: Option<String>,
+        /// On an EVM chain: a funded account's private key (hex) that deploys and pays.
+        #[arg(long, env = "TALOS_DEMO_FUNDER_KEY", hide_env_values = true)]
+        funder_key: Option<String>,
+    },
 }
 
 /// Runs a parsed command line.
@@ -81,6 +91,17 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             node::init(&net, force, json, cli.home, cli.passphrase_file.as_deref())
         }
         Command::Up { net } => node::up(&net, cli.home, cli.passphrase_file.as_deref()),
-        Command::Demo => crate::demo::run().map(|()| ExitCode::SUCCESS),
+        Command::Demo {
+            chain,
+            contract,
+            funder_key,
+        } => {
+            let on = chain::runtime()?.block_on(crate::demo::DemoChain::from_args(
+                chain.as_deref(),
+                contract.as_deref(),
+                funder_key.as_deref(),
+            ))?;
+            crate::demo::run(on).map(|()| ExitCode::SUCCESS)
+        }
     }
 }

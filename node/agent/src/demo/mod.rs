@@ -33,14 +33,17 @@ use talos_store::{AuditLog, LogConfig};
 
 use crate::home::Home;
 
+mod chain;
 mod network;
+
+pub use chain::DemoChain;
 
 fn step(n: u32, title: &str) {
     println!("\n[{n}] {title}");
 }
 
 /// Runs the demo.
-pub fn run() -> anyhow::Result<()> {
+pub fn run(on: DemoChain) -> anyhow::Result<()> {
     let tmp = tempfile::tempdir().context("creating a scratch directory")?;
     println!(
         "talos demo: identities for two agents, planner and booking (scratch dir {})",
@@ -155,12 +158,12 @@ pub fn run() -> anyhow::Result<()> {
 
     session(&planner, &booking)?;
     let decisions = capabilities(&planner, &booking)?;
-    audit(&booking, &booking_home, decisions)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    rt.block_on(network::run(tmp.path(), &planner, &booking))?;
+    audit(&booking, &booking_home, decisions, &rt, &on)?;
+    rt.block_on(network::run(tmp.path(), &on))?;
 
     println!("\nEvery check above is a signature or hash a third party can redo from public data.");
     Ok(())
@@ -366,7 +369,13 @@ fn capabilities(planner: &IdentityKey, booking: &IdentityKey) -> anyhow::Result<
 
 /// Steps 10-11: every decision is a signed event in booking's durable log; booking signs a
 /// checkpoint; an auditor checks one event's inclusion against it, trusting neither.
-fn audit(booking: &IdentityKey, home: &Home, decisions: Vec<Decision>) -> anyhow::Result<()> {
+fn audit(
+    booking: &IdentityKey,
+    home: &Home,
+    decisions: Vec<Decision>,
+    rt: &tokio::runtime::Runtime,
+    on: &DemoChain,
+) -> anyhow::Result<()> {
     step(
         10,
         "Booking records each decision as a signed event in its durable audit log (RocksDB)",
@@ -436,10 +445,12 @@ fn audit(booking: &IdentityKey, home: &Home, decisions: Vec<Decision>) -> anyhow
 
     step(
         12,
-        "Booking anchors that checkpoint on the embedded chain (the TalosAnchor contract on revm, state in RocksDB); the auditor checks the same proof against the anchored root",
+        &format!(
+            "Booking anchors that checkpoint on {}; the auditor checks the same proof against the anchored root",
+            on.describe()
+        ),
     );
-    let rt = crate::cli::chain::runtime()?;
-    rt.block_on(anchor_and_verify(booking, home, &log, seen.head))?;
+    rt.block_on(anchor_and_verify(booking, home, &log, seen.head, on))?;
     Ok(())
 }
 
@@ -449,9 +460,10 @@ async fn anchor_and_verify(
     home: &Home,
     log: &AuditLog,
     head: talos_primitives::TreeHead,
+    on: &DemoChain,
 ) -> anyhow::Result<()> {
-    use crate::cli::chain::{self, ChainSpec};
-    let backend = chain::open(home, &ChainSpec::Embedded, None, Some(booking)).await?;
+    on.fund(booking).await?;
+    let backend = on.open(home, booking).await?;
     let doc = did_key::document(&booking.public(), KeyFormat::Multikey)?;
     let did = booking.did();
     let reg = backend.register_did(&did, jcs::digest(&doc)?).await?;

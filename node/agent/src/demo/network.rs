@@ -23,6 +23,7 @@ async fn start(
     dir: &std::path::Path,
     boot: Option<(talos_net::PeerId, Multiaddr)>,
     trusted_txn: Vec<Did>,
+    on: &super::DemoChain,
 ) -> anyhow::Result<Node> {
     let home = Home::resolve(Some(dir.to_path_buf()))?;
     std::fs::create_dir_all(home.dir())?;
@@ -42,13 +43,10 @@ async fn start(
     for (peer, addr) in &config.net.bootstrap {
         node.client().dial(*peer, vec![addr.clone()]).await?;
     }
-    let writer = key.clone();
+    let (writer, on) = (key.clone(), on.clone());
     let opener: crate::node::Opener = Arc::new(move || {
-        let (home, writer) = (home.clone(), writer.clone());
-        Box::pin(async move {
-            use crate::cli::chain::{ChainSpec, open};
-            open(&home, &ChainSpec::Embedded, None, Some(&writer)).await
-        })
+        let (home, writer, on) = (home.clone(), writer.clone(), on.clone());
+        Box::pin(async move { on.open(&home, &writer).await })
     });
     node.start_anchoring(opener, None);
     node.start_upkeep();
@@ -141,22 +139,41 @@ async fn booking_agent(node: Arc<Node>, payment: talos_primitives::Ed25519Public
 }
 
 /// Steps 13 to 18.
-pub(super) async fn run(
-    dir: &std::path::Path,
-    planner: &IdentityKey,
-    booking: &IdentityKey,
-) -> anyhow::Result<()> {
+pub(super) async fn run(dir: &std::path::Path, on: &super::DemoChain) -> anyhow::Result<()> {
     step(
         13,
-        "Three nodes start on loopback, one per agent: planner, booking and a new agent, payment (libp2p TCP + Noise + Yamux, RocksDB, an audit log each)",
+        "Three nodes start on loopback, one per agent, with fresh identities: planner, booking and payment (libp2p TCP + Noise + Yamux, RocksDB, an audit log each)",
     );
-    let payment = IdentityKey::generate()?;
+    let (planner, booking, payment) = (
+        &IdentityKey::generate()?,
+        &IdentityKey::generate()?,
+        IdentityKey::generate()?,
+    );
     let trust = vec![planner.did()];
-    let b = Arc::new(start(booking, &dir.join("n-booking"), None, trust.clone()).await?);
+    let b = Arc::new(start(booking, &dir.join("n-booking"), None, trust.clone(), on).await?);
     let boot = addr(&b).await?;
-    let p = Arc::new(start(planner, &dir.join("n-planner"), Some(boot.clone()), vec![]).await?);
-    let y = Arc::new(start(&payment, &dir.join("n-payment"), Some(boot.clone()), trust).await?);
-    println!("    booking listens on {}", boot.1);
+    let p = Arc::new(
+        start(
+            planner,
+            &dir.join("n-planner"),
+            Some(boot.clone()),
+            vec![],
+            on,
+        )
+        .await?,
+    );
+    let y = Arc::new(
+        start(
+            &payment,
+            &dir.join("n-payment"),
+            Some(boot.clone()),
+            trust,
+            on,
+        )
+        .await?,
+    );
+    println!("    planner  {}", planner.did());
+    println!("    booking  {} listening on {}", booking.did(), boot.1);
     println!("    payment  {}", payment.did());
     println!("    booking and payment accept transactions that planner starts");
     let agents = [
@@ -295,8 +312,12 @@ pub(super) async fn run(
 
     step(
         18,
-        "Booking anchors its audit log's head on the embedded chain; an auditor checks one event's inclusion proof against the anchored root",
+        &format!(
+            "Booking anchors its audit log's head on {}; an auditor checks one event's inclusion proof against the anchored root",
+            on.describe()
+        ),
     );
+    on.fund(booking).await?;
     let anchored = b.anchor_now().await?.context("nothing to anchor")?;
     println!(
         "    {} events, root anchored in block {} for {}",

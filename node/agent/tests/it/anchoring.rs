@@ -304,3 +304,45 @@ async fn an_auditor_verifies_against_anvil() {
     let (s, _) = a.call(Method::GET, "/v1/dids/not-a-did", None).await;
     assert_eq!(s, 400);
 }
+
+/// `talos demo --chain evm:URL`: the same story on a real chain (anvil); the funder key
+/// deploys the contract and pays for the agents' anchors.
+#[test]
+fn the_demo_runs_on_anvil() {
+    let chain = anvil::Anvil::start(None);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_talos"))
+        .args(["demo", "--chain", &format!("evm:{}", chain.http())])
+        .env(
+            "TALOS_DEMO_FUNDER_KEY",
+            "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+        )
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("deployed TalosAnchor at 0x"), "{text}");
+    assert!(
+        text.contains(&format!("on the EVM chain at {}", chain.http())),
+        "{text}"
+    );
+    assert!(
+        text.contains("refused by the contract: TreeSizeShrinks"),
+        "{text}"
+    );
+    assert!(
+        text.contains("leads to the root anchored at size"),
+        "{text}"
+    );
+    // Without a funder there is nothing to pay with: a clear error, no panic.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_talos"))
+        .args(["demo", "--chain", &format!("evm:{}", chain.http())])
+        .env_remove("TALOS_DEMO_FUNDER_KEY")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--funder-key"));
+}

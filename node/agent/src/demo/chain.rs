@@ -1,0 +1,95 @@
+//! Which chain the demo anchors on: the embedded EVM (default, nothing to set up) or a
+//! real EVM chain at a JSON-RPC URL. On a real chain a funder key pays: it deploys the
+//! TalosAnchor contract unless one is given, and funds each writing agent's account
+//! (derived from its identity seed, as a node's is).
+
+use anyhow::Context;
+use talos_anchor::Anchor;
+use talos_anchor::evm::PrivateKeySigner;
+use talos_identity::IdentityKey;
+
+use crate::cli::chain::{self, ChainSpec};
+use crate::home::Home;
+
+/// The demo's chain.
+#[derive(Clone)]
+pub struct DemoChain {
+    spec: ChainSpec,
+    contract: Option<String>,
+    funder: Option<PrivateKeySigner>,
+}
+
+impl DemoChain {
+    /// The embedded chain.
+    pub fn embedded() -> Self {
+        DemoChain {
+            spec: ChainSpec::Embedded,
+            contract: None,
+            funder: None,
+        }
+    }
+
+    /// From `--chain`, `--contract` and `--funder-key`; on an EVM chain, deploys the
+    /// contract if none is given.
+    pub async fn from_args(
+        chain: Option<&str>,
+        contract: Option<&str>,
+        funder: Option<&str>,
+    ) -> anyhow::Result<Self> {
+        let spec: ChainSpec = match chain {
+            Some(c) => c.parse().map_err(anyhow::Error::msg)?,
+            None => ChainSpec::Embedded,
+        };
+        let ChainSpec::Evm(url) = &spec else {
+            return Ok(Self::embedded());
+        };
+        let funder: PrivateKeySigner = funder
+            .context("--chain evm:URL needs --funder-key (a funded account's private key, hex)")?
+            .trim_start_matches("0x")
+            .parse()
+            .context("--funder-key is not a secp256k1 private key in hex")?;
+        let contract = match contract {
+            Some(c) => c.to_string(),
+            None => {
+                let addr = talos_anchor::evm::deploy(url, funder.clone()).await?;
+                println!("    deployed TalosAnchor at {addr} on {url}");
+                addr.to_string()
+            }
+        };
+        Ok(DemoChain {
+            spec,
+            contract: Some(contract),
+            funder: Some(funder),
+        })
+    }
+
+    /// Where it is, for the narrative.
+    pub fn describe(&self) -> String {
+        match &self.spec {
+            ChainSpec::Embedded => {
+                "the embedded chain (the TalosAnchor contract on revm, state in RocksDB)".into()
+            }
+            ChainSpec::Evm(url) => format!(
+                "the EVM chain at {url} (TalosAnchor at {})",
+                self.contract.as_deref().unwrap_or("?")
+            ),
+        }
+    }
+
+    /// Funds `writer`'s account on a real chain (no-op on the embedded one).
+    pub async fn fund(&self, writer: &IdentityKey) -> anyhow::Result<()> {
+        let (ChainSpec::Evm(url), Some(funder)) = (&self.spec, &self.funder) else {
+            return Ok(());
+        };
+        let to = talos_anchor::evm_signer_from_seed(writer.seed().dangerous_as_bytes())?.address();
+        let one_eth =
+            talos_anchor::evm::U256::from(10u64).pow(talos_anchor::evm::U256::from(18u64));
+        talos_anchor::evm::fund(url, funder.clone(), to, one_eth).await?;
+        Ok(())
+    }
+
+    /// Opens the backend for `writer` in `home`.
+    pub async fn open(&self, home: &Home, writer: &IdentityKey) -> anyhow::Result<Box<dyn Anchor>> {
+        chain::open(home, &self.spec, self.contract.as_deref(), Some(writer)).await
+    }
+}
