@@ -30,6 +30,6 @@ pub use mailbox::Mailbox;
 pub use mailroom::{
     Delivered, GroupView, Invitation, MAX_EPOCHS_AHEAD, MAX_GROUPS, MAX_HELD_BYTES_PER_PEER,
     MAX_HELD_BYTES_TOTAL, MAX_HELD_PER_PEER, MAX_INVITATION_EVENTS, MAX_INVITATIONS, MAX_QUEUED,
-    MAX_WAITING, MAX_WAITING_PER_SENDER, Mailroom, PreKeyUpkeep, Receipt, Touched,
+    MAX_WAITING, MAX_WAITING_PER_SENDER, Mailroom, PreKeyUpkeep, Receipt, SessionSummary, Touched,
 };
 pub use talos_ratchet::membership::GroupId;

@@ -53,6 +53,17 @@ const SESSION_CONTEXT: &[u8] = b"talos/delivery/session/v1";
 const INBOX_CONTEXT: &[u8] = b"talos/delivery/inbox/v1";
 const PREKEY_CONTEXT: &[u8] = b"talos/delivery/prekeys/v1";
 
+/// A pairwise session, as listed for the agent (counters only, no key material).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionSummary {
+    /// The peer.
+    pub peer: Ed25519Public,
+    /// Frames sent to it so far.
+    pub sent: u64,
+    /// Frames received from it in order so far.
+    pub received: u64,
+}
+
 /// A message for the local agent, in the order its sender sent it.
 pub struct Delivered {
     /// Its position in the node's inbox (the agent's read cursor).
@@ -339,6 +350,51 @@ impl Mailroom {
                 break;
             }
             out.push(Frame::parse(&value).map_err(|_| DeliveryError::Corrupt("outbox frame"))?);
+        }
+        Ok(out)
+    }
+
+    /// Peers with a session, from `after` on in key order (at most `max`), with how many
+    /// frames each stream has carried: (peer, sent, received). No secrets: the sealed
+    /// session state is not opened.
+    pub fn sessions(
+        &self,
+        after: Option<&Ed25519Public>,
+        max: usize,
+    ) -> Result<Vec<SessionSummary>, DeliveryError> {
+        let cf = self.store.cf(CF_SESSIONS)?;
+        let start: Vec<u8> = match after {
+            Some(p) => {
+                let mut k = p.as_bytes().to_vec();
+                k.push(0);
+                k
+            }
+            None => Vec::new(),
+        };
+        let mut out = Vec::new();
+        for item in self
+            .store
+            .db()
+            .iterator_cf(cf, IteratorMode::From(&start, Direction::Forward))
+        {
+            if out.len() >= max {
+                break;
+            }
+            let (key, _) = item?;
+            let Some(bytes) = <[u8; 32]>::try_from(key.as_ref()).ok() else {
+                continue;
+            };
+            let peer = Ed25519Public::from_bytes(bytes)
+                .map_err(|_| DeliveryError::Corrupt("session key"))?;
+            let next = |k: &[u8]| -> Result<u64, DeliveryError> {
+                crate::layout::counter(self.store.get(CF_STREAMS, k)?)
+                    .ok_or(DeliveryError::Corrupt("stream counter"))
+            };
+            out.push(SessionSummary {
+                peer,
+                sent: next(&next_out(&peer))?.saturating_sub(1),
+                received: next(&crate::layout::next_in(&peer))?.saturating_sub(1),
+            });
         }
         Ok(out)
     }

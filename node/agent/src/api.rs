@@ -15,6 +15,7 @@
 
 mod audit;
 mod calls;
+mod caps;
 mod groups;
 
 use std::sync::Arc;
@@ -99,6 +100,7 @@ pub fn router(node: Arc<Node>, token: &str) -> Router {
         .merge(groups::routes())
         .merge(calls::routes())
         .merge(audit::routes())
+        .merge(caps::routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), authorize));
     Router::new()
         .route("/health/live", get(|| async { "ok" }))

@@ -641,6 +641,48 @@ impl Node {
             .map_err(|_| anyhow::anyhow!("the node stopped before the message was stored"))
     }
 
+    /// Sessions with peers (after `after` in key order, at most `max`): counters only.
+    pub async fn sessions(
+        &self,
+        after: Option<Ed25519Public>,
+        max: usize,
+    ) -> anyhow::Result<Vec<talos_delivery::SessionSummary>> {
+        let m = self.mailroom.clone();
+        Ok(tokio::task::spawn_blocking(move || m.sessions(after.as_ref(), max)).await??)
+    }
+
+    /// Audits a capability this agent issued (`parent`: None) or delegated.
+    pub async fn record_issued(
+        &self,
+        token: &talos_capability::Token,
+        parent: Option<talos_primitives::Commitment>,
+    ) -> anyhow::Result<()> {
+        let c = token.claims();
+        let event = match parent {
+            None => talos_audit::event::EventKind::CapabilityIssued {
+                id: c.jti,
+                commitment: token.commitment(),
+                holder: c.aud,
+            },
+            Some(parent) => talos_audit::event::EventKind::CapabilityDelegated {
+                id: c.jti,
+                commitment: token.commitment(),
+                parent,
+                holder: c.aud,
+            },
+        };
+        anyhow::ensure!(
+            self.auditor.record(vec![event]).await,
+            "the audit log is failing; the capability was not recorded"
+        );
+        Ok(())
+    }
+
+    /// This agent's identity key (to sign capabilities it issues or delegates).
+    pub(crate) fn identity_key(&self) -> &IdentityKey {
+        &self.identity
+    }
+
     /// Inbox messages from index `from` on (at most `max`).
     pub async fn inbox(&self, from: u64, max: usize) -> anyhow::Result<Vec<Delivered>> {
         let m = self.mailroom.clone();

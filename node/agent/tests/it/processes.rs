@@ -615,3 +615,73 @@ async fn the_agent_cli_covers_the_api() {
     let anchored = json_of(&cli(&b.home, &["anchor", "--json"]).await.unwrap());
     assert_eq!(anchored["anchored"], true);
 }
+
+/// Sessions listed (counters only), capabilities issued and delegated through the API.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_are_listed_and_capabilities_issued_through_the_api() {
+    use reqwest::Method;
+    use serde_json::json;
+    let root = tempfile::tempdir().unwrap();
+    let nodes = network(root.path(), 2).await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    for k in 0..3u8 {
+        a.send(&b.did, &[k]).await.unwrap();
+    }
+    assert_eq!(b.read_until(3, Duration::from_secs(10)).await.len(), 3);
+    let (s, v) = a.call(Method::GET, "/v1/sessions", None).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["sessions"][0]["peer"], b.did.as_str());
+    assert_eq!(v["sessions"][0]["sent"], 3);
+    let (_, v) = b.call(Method::GET, "/v1/sessions", None).await;
+    assert_eq!(v["sessions"][0]["received"], 3, "{v}");
+
+    let grant = json!([{ "res": "talos://booking/flights/*", "act": ["book"], "cav": { "max": { "amount": 500 } } }]);
+    let (s, issued) = b
+        .call(
+            Method::POST,
+            "/v1/capabilities",
+            Some(json!({ "to": a.did, "cap": grant, "ttl": 600 })),
+        )
+        .await;
+    assert_eq!(s, 200, "{issued}");
+    assert_eq!(issued["chain"].as_array().unwrap().len(), 1);
+    assert_eq!(issued["jti"].as_str().unwrap().len(), 32);
+    let narrower = json!([{ "res": "talos://booking/flights/LH1", "act": ["book"], "cav": { "max": { "amount": 100 } } }]);
+    let (s, delegated) = a
+        .call(
+            Method::POST,
+            "/v1/capabilities/delegate",
+            Some(json!({ "parent": issued["chain"], "to": b.did, "cap": narrower })),
+        )
+        .await;
+    assert_eq!(s, 200, "{delegated}");
+    assert_eq!(delegated["chain"].as_array().unwrap().len(), 2);
+    // More than the parent grants: refused before anything is signed.
+    let wider = json!([{ "res": "talos://booking/**", "act": ["book"] }]);
+    let (s, v) = a
+        .call(
+            Method::POST,
+            "/v1/capabilities/delegate",
+            Some(json!({ "parent": issued["chain"], "to": b.did, "cap": wider })),
+        )
+        .await;
+    assert_eq!(s, 400, "{v}");
+    assert!(v["error"].as_str().unwrap().contains("widen"), "{v}");
+    // Not the parent's holder (B holds nothing here): refused too.
+    let (s, _) = b
+        .call(
+            Method::POST,
+            "/v1/capabilities/delegate",
+            Some(json!({ "parent": issued["chain"], "to": a.did, "cap": narrower })),
+        )
+        .await;
+    assert_eq!(s, 400);
+    let (s, _) = b
+        .call(
+            Method::POST,
+            "/v1/capabilities",
+            Some(json!({ "to": "nope", "cap": grant })),
+        )
+        .await;
+    assert_eq!(s, 400);
+}
