@@ -98,13 +98,8 @@ pub fn checkpoint(log: &AuditLog, key: &IdentityKey) -> Result<(String, String),
     Ok((note, vkey))
 }
 
-/// Registers the agent's DID on first use (with the hash of its did:key document), then
-/// anchors `head`.
-pub async fn anchor_head(
-    backend: &dyn Anchor,
-    key: &IdentityKey,
-    head: TreeHead,
-) -> anyhow::Result<(Did, Inclusion)> {
+/// Registers the agent's DID if it is not yet (with the hash of its did:key document).
+pub async fn ensure_did(backend: &dyn Anchor, key: &IdentityKey) -> anyhow::Result<Did> {
     let did = key.did();
     if backend.resolve_did(&did).await?.is_none() {
         let doc = talos_identity::did_key::document(
@@ -115,6 +110,16 @@ pub async fn anchor_head(
             .register_did(&did, talos_identity::jcs::digest(&doc)?)
             .await?;
     }
+    Ok(did)
+}
+
+/// Registers the agent's DID on first use, then anchors `head`.
+pub async fn anchor_head(
+    backend: &dyn Anchor,
+    key: &IdentityKey,
+    head: TreeHead,
+) -> anyhow::Result<(Did, Inclusion)> {
+    let did = ensure_did(backend, key).await?;
     let at = backend.anchor_root(&did, head).await?;
     Ok((did, at))
 }

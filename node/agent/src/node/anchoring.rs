@@ -45,6 +45,7 @@ pub(crate) struct Anchoring {
     key: IdentityKey,
     auditor: Auditor,
     metrics: Arc<super::metrics::Metrics>,
+    store: Arc<talos_store::Store>,
 }
 
 impl Anchoring {
@@ -54,9 +55,11 @@ impl Anchoring {
         key: IdentityKey,
         auditor: Auditor,
         metrics: Arc<super::metrics::Metrics>,
+        store: Arc<talos_store::Store>,
     ) -> Self {
         Anchoring {
             metrics,
+            store,
             opener,
             backend: OnceCell::new(),
             last: Mutex::new(None),
@@ -81,6 +84,7 @@ impl Anchoring {
             return Ok(None);
         }
         let backend = self.backend().await?;
+        self.revocations_to_chain(&**backend).await?;
         let (did, at) = records::anchor_head(&**backend, &self.key, head).await?;
         let event = EventKind::AnchorConfirmed {
             size: head.size,
@@ -95,6 +99,28 @@ impl Anchoring {
         self.metrics.anchors.inc();
         info!(size = head.size, block = at.block, "audit head anchored");
         Ok(Some(Anchored { did, head, at }))
+    }
+
+    /// Writes this agent's revocations that are not on the chain yet, in batches, and
+    /// clears their marks once each batch is confirmed.
+    async fn revocations_to_chain(&self, backend: &dyn Anchor) -> anyhow::Result<()> {
+        use super::revocations::{CHAIN_BATCH, clear_pending, pending};
+        loop {
+            let store = self.store.clone();
+            let ids = tokio::task::spawn_blocking(move || pending(&store, CHAIN_BATCH)).await??;
+            if ids.is_empty() {
+                return Ok(());
+            }
+            let did = records::ensure_did(backend, &self.key).await?;
+            let at = backend.revoke(&did, &ids).await?;
+            info!(
+                n = ids.len(),
+                block = at.block,
+                "revocations written to the chain"
+            );
+            let store = self.store.clone();
+            tokio::task::spawn_blocking(move || clear_pending(&store, &ids)).await??;
+        }
     }
 
     /// The latest head anchored for this agent, as the chain says.

@@ -336,6 +336,7 @@ impl Node {
             self.identity.clone(),
             self.auditor.clone(),
             self.metrics.clone(),
+            self.store.clone(),
         ));
         if let Some(every) = every {
             self.tasks

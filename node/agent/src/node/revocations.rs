@@ -2,7 +2,9 @@
 //! signed notice) and those other issuers publish on the gossip topic (checked, made
 //! durable, applied to the links their publisher issued or delegated from, and only
 //! then forwarded). Both survive restarts in the `revocations` column family: key
-//! `jti` (16 bytes) for our own, `jti ‖ issuer key` (48 bytes) for published ones.
+//! `jti` (16 bytes) for our own, `jti ‖ issuer key` (48 bytes) for published ones, and
+//! `p:` ‖ `jti` (18 bytes) for our own not yet written to the chain: the next anchoring
+//! submits them (a chain revocation is permanent and idempotent) and clears the mark.
 
 use std::sync::Arc;
 
@@ -19,6 +21,44 @@ use super::invoke::Sidecar;
 
 /// How far in the future a notice's time may be (clock skew), seconds.
 const FUTURE_SKEW: u64 = 300;
+/// Key prefix of our revocations waiting to be written to the chain.
+const PENDING: &[u8] = b"p:";
+/// Ids per chain call (the contract's batch bound).
+pub(super) const CHAIN_BATCH: usize = 512;
+
+fn pending_key(id: &CapabilityId) -> Vec<u8> {
+    [PENDING, &id.0[..]].concat()
+}
+
+/// Our revocations not yet on the chain (at most `max`).
+pub(super) fn pending(store: &Store, max: usize) -> anyhow::Result<Vec<CapabilityId>> {
+    let cf = store.cf(CF_REVOCATIONS)?;
+    let mut out = Vec::new();
+    for item in store.db().prefix_iterator_cf(cf, PENDING) {
+        let (k, _) = item?;
+        let Some(id) = k.strip_prefix(PENDING) else {
+            break;
+        };
+        if out.len() >= max {
+            break;
+        }
+        if let Ok(id) = <[u8; 16]>::try_from(id) {
+            out.push(CapabilityId(id));
+        }
+    }
+    Ok(out)
+}
+
+/// Clears the chain-pending marks of `ids` (they are on the chain now).
+pub(super) fn clear_pending(store: &Store, ids: &[CapabilityId]) -> anyhow::Result<()> {
+    let mut batch = rocksdb::WriteBatch::default();
+    let cf = store.cf(CF_REVOCATIONS)?;
+    for id in ids {
+        batch.delete_cf(cf, pending_key(id));
+    }
+    store.write(batch, true)?;
+    Ok(())
+}
 
 /// Every persisted revocation: (id, `None` for our own or `Some(publisher)`).
 pub(super) fn load(store: &Store) -> anyhow::Result<Vec<(CapabilityId, Option<Did>)>> {
@@ -26,6 +66,9 @@ pub(super) fn load(store: &Store) -> anyhow::Result<Vec<(CapabilityId, Option<Di
     let cf = store.cf(CF_REVOCATIONS)?;
     for item in store.db().iterator_cf(cf, rocksdb::IteratorMode::Start) {
         let (k, _) = item?;
+        if k.len() == PENDING.len() + 16 && k.starts_with(PENDING) {
+            continue;
+        }
         let (id, by) = k.split_at_checked(16).unwrap_or((&k, &[]));
         let id = CapabilityId(
             id.try_into()
@@ -57,7 +100,12 @@ async fn persist(
     }
     tokio::task::spawn_blocking(move || {
         let mut batch = rocksdb::WriteBatch::default();
-        batch.put_cf(store.cf(CF_REVOCATIONS)?, key, []);
+        let cf = store.cf(CF_REVOCATIONS)?;
+        batch.put_cf(cf, key, []);
+        // Our own: also to be written to the chain at the next anchoring.
+        if by.is_none() {
+            batch.put_cf(cf, pending_key(&id), []);
+        }
         store.write(batch, true)
     })
     .await??;

@@ -259,6 +259,39 @@ async fn an_auditor_verifies_against_anvil() {
         .await;
     assert_eq!(s, 200, "{proof}");
 
+    // The revocations went to the chain with that anchor (permanent there).
+    {
+        use talos_anchor::Anchor;
+        let store = std::sync::Arc::new(
+            talos_store::Store::open(&root.path().join("reader-store")).unwrap(),
+        );
+        let reader = talos_anchor::evm::EvmAnchor::connect(
+            talos_anchor::evm::EvmConfig::new(chain.http(), contract.parse().unwrap()),
+            talos_anchor::evm::PrivateKeySigner::random(),
+            store,
+        )
+        .await
+        .unwrap();
+        for n in [1u8, 2] {
+            let mut id = [0u8; 16];
+            id[15] = n;
+            let by = reader
+                .revoked_by(&talos_primitives::CapabilityId(id))
+                .await
+                .unwrap();
+            assert!(by.is_some(), "revocation {n} is not on the chain");
+        }
+        let mut other = [0u8; 16];
+        other[15] = 3;
+        assert!(
+            reader
+                .revoked_by(&talos_primitives::CapabilityId(other))
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+
     let auditor = root.path().join("auditor");
     let did = anchored["did"].as_str().unwrap();
     let verify = |p: &Value| {
