@@ -7,13 +7,15 @@
 //! connection is the chain's holder, or a detached invocation signed by the holder
 //! says so; the call's nonce, once only and close to now; the per-capability rate limit.
 
+use std::collections::HashMap;
+
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use talos_capability::invocation::Request;
 use talos_capability::nonce::NonceCache;
 use talos_capability::txn::{TxnToken, verify_hops};
-use talos_capability::{Authorizer, Possession, Revocations, VerifierConfig};
+use talos_capability::{Authorizer, Possession, RevocationSet, Revocations, VerifierConfig};
 use talos_net::invoke::InvokeRequest;
-use talos_primitives::{CapabilityId, Commitment, Did, Ed25519Public};
+use talos_primitives::{CapabilityId, Commitment, Did, Ed25519Public, Hash32};
 
 use super::invoke::InvokeConfig;
 
@@ -38,6 +40,9 @@ pub struct Gate {
     authorizer: Authorizer,
     nonces: NonceCache,
     revocations: Revocations,
+    /// Revocations the chain recorded, by the revoking DID's chain key.
+    on_chain: HashMap<CapabilityId, Vec<Hash32>>,
+    chain_epoch: u64,
     per_peer: DefaultKeyedRateLimiter<Ed25519Public>,
     per_capability: DefaultKeyedRateLimiter<Commitment>,
 }
@@ -79,6 +84,8 @@ impl Gate {
             ),
             nonces: NonceCache::new(NONCE_TTL_MS, NONCES),
             revocations,
+            on_chain: HashMap::new(),
+            chain_epoch: 0,
             per_peer: RateLimiter::keyed(quota),
             per_capability: RateLimiter::keyed(quota),
         }
@@ -130,9 +137,14 @@ impl Gate {
             Some(inv) => Possession::Invocation(inv),
             None => Possession::Channel(caller_did),
         };
+        let revocations = WithChain {
+            own: &self.revocations,
+            on_chain: &self.on_chain,
+            chain_epoch: self.chain_epoch,
+        };
         let ok = self
             .authorizer
-            .authorize(&req.chain, &request, possession, &self.revocations)
+            .authorize(&req.chain, &request, possession, &revocations)
             .map_err(|e| e.kind())?;
         // With a detached invocation the holder signed it; the connection must still be
         // the holder, so a captured invocation cannot be sent from elsewhere even once.
@@ -186,6 +198,24 @@ impl Gate {
         self.revocations.revoke_published(issuer, id)
     }
 
+    /// Applies a revocation the chain recorded, by the DID whose chain key is
+    /// `revoker` (it counts for links that DID issued or delegated from, like a gossiped
+    /// one); false if already known or over the bound.
+    pub fn revoke_on_chain(&mut self, revoker: Hash32, id: CapabilityId) -> bool {
+        if !self.on_chain.contains_key(&id)
+            && self.on_chain.len() >= talos_capability::revocation::MAX_PUBLISHED
+        {
+            return false;
+        }
+        let by = self.on_chain.entry(id).or_default();
+        if by.contains(&revoker) || by.len() >= 8 {
+            return false;
+        }
+        by.push(revoker);
+        self.chain_epoch = self.chain_epoch.saturating_add(1);
+        true
+    }
+
     /// Forgets rate-limiter entries that have refilled. A key is kept only while its
     /// bucket refills (burst / rate: 2 s by default), a new peer key needs a new
     /// authenticated connection (bounded by the connection limits) and a capability key
@@ -195,5 +225,34 @@ impl Gate {
         self.per_peer.shrink_to_fit();
         self.per_capability.retain_recent();
         self.per_capability.shrink_to_fit();
+    }
+}
+
+/// The gate's own and published revocations plus the chain's: a chain revocation counts
+/// for a link when its revoker's chain key is the key of that link's issuer or of one
+/// above it (`talos_anchor::did_key`, SHA-256 of the DID string).
+struct WithChain<'a> {
+    own: &'a Revocations,
+    on_chain: &'a HashMap<CapabilityId, Vec<Hash32>>,
+    chain_epoch: u64,
+}
+
+impl RevocationSet for WithChain<'_> {
+    fn is_revoked(&self, id: &CapabilityId) -> bool {
+        self.own.is_revoked(id)
+    }
+
+    fn is_revoked_by(&self, id: &CapabilityId, issuers: &[Did]) -> bool {
+        self.own.is_revoked_by(id, issuers)
+            || self.on_chain.get(id).is_some_and(|keys| {
+                issuers
+                    .iter()
+                    .any(|d| keys.contains(&talos_anchor::did_key(d)))
+            })
+    }
+
+    fn epoch(&self) -> u64 {
+        // Both only grow, so the sum changes whenever either does.
+        self.own.epoch().wrapping_add(self.chain_epoch)
     }
 }

@@ -146,8 +146,13 @@ impl Sidecar {
         metrics: Arc<super::metrics::Metrics>,
     ) -> anyhow::Result<Sidecar> {
         let revoked = super::revocations::load(&store)?;
+        let (from_chain, _) = super::revocations::load_chain(&store)?;
+        let mut gate = Gate::new(identity.public(), &config, revoked);
+        for (id, by) in from_chain {
+            gate.revoke_on_chain(by, id);
+        }
         Ok(Sidecar {
-            gate: Mutex::new(Gate::new(identity.public(), &config, revoked)),
+            gate: Mutex::new(gate),
             metrics,
             identity,
             client,

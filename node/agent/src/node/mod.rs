@@ -342,6 +342,10 @@ impl Node {
             self.tasks
                 .push(tokio::spawn(anchoring::schedule(a.clone(), every)));
         }
+        self.tasks.push(tokio::spawn(revocations::follow_chain(
+            a.clone(),
+            self.sidecar.clone(),
+        )));
         self.anchoring = Some(a);
     }
 

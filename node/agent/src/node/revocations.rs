@@ -4,14 +4,16 @@
 //! then forwarded). Both survive restarts in the `revocations` column family: key
 //! `jti` (16 bytes) for our own, `jti ‖ issuer key` (48 bytes) for published ones, and
 //! `p:` ‖ `jti` (18 bytes) for our own not yet written to the chain: the next anchoring
-//! submits them (a chain revocation is permanent and idempotent) and clears the mark.
+//! submits them (a chain revocation is permanent and idempotent) and clears the mark;
+//! `jti ‖ 'c' ‖ revoker chain key` (49 bytes) for revocations read from the chain, whose
+//! follower resumes from the block in `chain-cursor`.
 
 use std::sync::Arc;
 
 use talos_audit::event::EventKind;
 use talos_capability::notice::RevocationNotice;
 use talos_net::{Client, GossipMessage};
-use talos_primitives::{CapabilityId, Did, Ed25519Public};
+use talos_primitives::{CapabilityId, Did, Ed25519Public, Hash32};
 use talos_store::Store;
 use talos_store::db::CF_REVOCATIONS;
 use tokio::sync::mpsc;
@@ -21,6 +23,36 @@ use super::invoke::Sidecar;
 
 /// How far in the future a notice's time may be (clock skew), seconds.
 const FUTURE_SKEW: u64 = 300;
+/// Length of a chain revocation's key.
+const CHAIN_KEY_LEN: usize = 16 + 1 + 32;
+/// Where the chain follower resumes (the last block it applied).
+const CURSOR: &[u8] = b"chain-cursor";
+
+/// Revocations read from the chain (id, revoker's chain key).
+pub(super) type ChainRevocations = Vec<(CapabilityId, Hash32)>;
+
+/// Revocations read from the chain, and the follower's cursor.
+pub(super) fn load_chain(store: &Store) -> anyhow::Result<(ChainRevocations, Option<u64>)> {
+    let cf = store.cf(CF_REVOCATIONS)?;
+    let mut out = Vec::new();
+    for item in store.db().iterator_cf(cf, rocksdb::IteratorMode::Start) {
+        let (k, _) = item?;
+        if k.len() == CHAIN_KEY_LEN && k.get(16) == Some(&b'c') {
+            let (Some(id), Some(by)) = (k.get(..16), k.get(17..)) else {
+                continue;
+            };
+            if let (Ok(id), Ok(by)) = (<[u8; 16]>::try_from(id), <[u8; 32]>::try_from(by)) {
+                out.push((CapabilityId(id), Hash32(by)));
+            }
+        }
+    }
+    let cursor = store
+        .get(CF_REVOCATIONS, CURSOR)?
+        .and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok())
+        .map(u64::from_be_bytes);
+    Ok((out, cursor))
+}
+
 /// Key prefix of our revocations waiting to be written to the chain.
 const PENDING: &[u8] = b"p:";
 /// Ids per chain call (the contract's batch bound).
@@ -66,7 +98,8 @@ pub(super) fn load(store: &Store) -> anyhow::Result<Vec<(CapabilityId, Option<Di
     let cf = store.cf(CF_REVOCATIONS)?;
     for item in store.db().iterator_cf(cf, rocksdb::IteratorMode::Start) {
         let (k, _) = item?;
-        if k.len() == PENDING.len() + 16 && k.starts_with(PENDING) {
+        let pending = k.len() == PENDING.len() + 16 && k.starts_with(PENDING);
+        if pending || k.len() == CHAIN_KEY_LEN || &*k == CURSOR {
             continue;
         }
         let (id, by) = k.split_at_checked(16).unwrap_or((&k, &[]));
@@ -176,5 +209,70 @@ pub(crate) async fn gossip(
         if client.validated(&m, ok).await.is_err() {
             return;
         }
+    }
+}
+
+/// The chain follower: applies every revocation the chain records (from the block after
+/// the cursor, then live), each durable with the cursor before it is applied. The
+/// embedded chain holds only this node's own writes, so it is not followed.
+pub(crate) async fn follow_chain(
+    anchoring: Arc<super::anchoring::Anchoring>,
+    sidecar: Arc<Sidecar>,
+) {
+    // Let the node come up before opening the chain.
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    loop {
+        let backend = match anchoring.backend().await {
+            Ok(b) => b.clone(),
+            Err(e) => {
+                debug!("chain not reachable for revocations: {e:#}");
+                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                continue;
+            }
+        };
+        if backend.kind() == "embedded" {
+            return;
+        }
+        let store = sidecar.store.clone();
+        let from = match tokio::task::spawn_blocking(move || load_chain(&store)).await {
+            Ok(Ok((_, cursor))) => cursor.map_or(0, |c| c.saturating_add(1)),
+            _ => 0,
+        };
+        if let Ok(mut stream) = backend.revocations(from).await {
+            while let Some(Ok(event)) = stream.next().await {
+                if sidecar.apply_chain(&event).await.is_err() {
+                    break;
+                }
+            }
+        }
+        // The stream ended (an error or the backend restarted): resume from the cursor.
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    }
+}
+
+impl Sidecar {
+    /// Makes a chain revocation event durable (with the cursor), then applies it.
+    async fn apply_chain(&self, event: &talos_anchor::RevocationEvent) -> anyhow::Result<()> {
+        let store = self.store.clone();
+        let (ids, by, block) = (event.ids.clone(), event.did, event.at.block);
+        tokio::task::spawn_blocking(move || {
+            let mut batch = rocksdb::WriteBatch::default();
+            let cf = store.cf(CF_REVOCATIONS)?;
+            for id in &ids {
+                let key = [&id.0[..], b"c", &by.0[..]].concat();
+                batch.put_cf(cf, key, []);
+            }
+            batch.put_cf(cf, CURSOR, block.to_be_bytes());
+            store.write(batch, true)
+        })
+        .await??;
+        let mut gate = self
+            .gate
+            .lock()
+            .map_err(|_| anyhow::anyhow!("the gate is poisoned"))?;
+        for id in &event.ids {
+            gate.revoke_on_chain(event.did, *id);
+        }
+        Ok(())
     }
 }

@@ -180,37 +180,26 @@ async fn an_auditor_verifies_an_event_against_the_anchored_root() {
 // The anchor crate's anvil harness, shared rather than copied (not every helper is used here).
 #[allow(dead_code)]
 #[path = "../../../../crates/anchor/tests/it/anvil.rs"]
-mod anvil;
+pub(crate) mod anvil;
 
-/// The node anchors on a real EVM chain (anvil) and an auditor, with its own empty home
-/// and while the node runs, verifies an event's proof against the root on that chain.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_auditor_verifies_against_anvil() {
-    let chain = anvil::Anvil::start(None);
-    let deployer: talos_anchor::evm::PrivateKeySigner =
-        "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
-            .parse()
-            .unwrap();
-    let contract = talos_anchor::evm::deploy(&chain.http(), deployer)
+/// Anvil's first dev account, which deploys the contract in these tests.
+pub(crate) const DEPLOYER: &str =
+    "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+
+/// Deploys TalosAnchor on `chain`; its address.
+pub(crate) async fn deploy(chain: &anvil::Anvil) -> String {
+    talos_anchor::evm::deploy(&chain.http(), DEPLOYER.parse().unwrap())
         .await
         .unwrap()
-        .to_string();
-    let root = tempfile::tempdir().unwrap();
-    let spec = format!("evm:{}", chain.http());
-    let home = init(
-        root.path(),
-        "a",
-        &flags(&[
-            ("--listen", TCP0),
-            ("--chain", &spec),
-            ("--contract", &contract),
-            ("--anchor-secs", "0"),
-        ]),
-    );
-    // Fund the node's EVM account (derived from its identity; `talos id show` prints it).
+        .to_string()
+}
+
+/// Gives the EVM account of the node at `home` (derived from its identity; `talos id
+/// show` prints it) 100 ETH on anvil.
+pub(crate) async fn fund_node(chain: &anvil::Anvil, home: &std::path::Path) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_talos"))
         .arg("--home")
-        .arg(&home)
+        .arg(home)
         .args(["id", "show", "--json"])
         .env("TALOS_PASSPHRASE", PASS)
         .output()
@@ -227,6 +216,27 @@ async fn an_auditor_verifies_against_anvil() {
         .await
         .unwrap();
     assert!(funded.status().is_success());
+}
+
+/// The node anchors on a real EVM chain (anvil) and an auditor, with its own empty home
+/// and while the node runs, verifies an event's proof against the root on that chain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_auditor_verifies_against_anvil() {
+    let chain = anvil::Anvil::start(None);
+    let contract = deploy(&chain).await;
+    let root = tempfile::tempdir().unwrap();
+    let spec = format!("evm:{}", chain.http());
+    let home = init(
+        root.path(),
+        "a",
+        &flags(&[
+            ("--listen", TCP0),
+            ("--chain", &spec),
+            ("--contract", &contract),
+            ("--anchor-secs", "0"),
+        ]),
+    );
+    fund_node(&chain, &home).await;
 
     let a = NodeProc::up(&home, &[]).await;
     // Two revocations: two audit events.
@@ -345,10 +355,7 @@ fn the_demo_runs_on_anvil() {
     let chain = anvil::Anvil::start(None);
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_talos"))
         .args(["demo", "--chain", &format!("evm:{}", chain.http())])
-        .env(
-            "TALOS_DEMO_FUNDER_KEY",
-            "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
-        )
+        .env("TALOS_DEMO_FUNDER_KEY", DEPLOYER)
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);

@@ -509,3 +509,85 @@ async fn a_revocation_gossiped_by_the_delegator_reaches_the_verifier_in_seconds(
     stop.store(true, Ordering::Relaxed);
     worker.await.unwrap();
 }
+
+/// A verifier that was never in the gossip learns a delegator's revocation from the
+/// chain: the delegator revoked and anchored while the verifier was not even running.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_verifier_learns_revocations_from_the_chain() {
+    use crate::anchoring::{anvil::Anvil, deploy, fund_node};
+    let chain = Anvil::start(None);
+    let contract = deploy(&chain).await;
+    let spec = format!("evm:{}", chain.http());
+    let root = tempfile::tempdir().unwrap();
+    let on_chain = [
+        ("--chain", spec.as_str()),
+        ("--contract", contract.as_str()),
+        ("--anchor-secs", "0"),
+    ];
+    let b_listen = format!("/ip4/127.0.0.1/tcp/{}", free_port());
+    let mut fb = vec![("--listen", b_listen.as_str())];
+    fb.extend_from_slice(&on_chain);
+    let b_home = init(root.path(), "b", &flags(&fb));
+    let mut fp = vec![("--listen", TCP0)];
+    fp.extend_from_slice(&on_chain);
+    let p_home = init(root.path(), "p", &flags(&fp));
+    fund_node(&chain, &p_home).await;
+    // The delegator alone: it revokes what it delegated and anchors (no one to gossip to).
+    let p = NodeProc::up(&p_home, &[]).await;
+    let b = NodeProc::up(&b_home, &[]).await;
+    let b_did = b.did.clone();
+    let boot = b.addr();
+    let mut b = b;
+    b.kill9().await;
+    let mut fa = vec![("--listen", TCP0), ("--bootstrap", boot.as_str())];
+    fa.extend_from_slice(&on_chain);
+    let a_home = init(root.path(), "a", &flags(&fa));
+    let a_did = {
+        let a = NodeProc::up(&a_home, &[]).await;
+        a.did.clone()
+    };
+    let (root_chain, _) = issue(&b, &p.did, "book", 600);
+    let (chain_a, leaf) = delegate(&p, &root_chain, &a_did);
+    let (s, v) = p
+        .call(
+            Method::POST,
+            "/v1/capabilities/revoke",
+            Some(json!({ "id": leaf })),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = p.call(Method::POST, "/v1/audit/anchor", None).await;
+    assert_eq!((s, v["anchored"].as_bool()), (200, Some(true)), "{v}");
+
+    // The verifier starts (same fixed address) and follows the chain; the holder calls.
+    b.restart().await;
+    let a = NodeProc::up(&a_home, &[]).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let worker = agent(b.api.clone(), stop.clone(), seen.clone());
+    let t = std::time::Instant::now();
+    let mut kind = None;
+    let mut last = Value::Null;
+    while t.elapsed() < Duration::from_secs(15) {
+        let (s, v) = a
+            .call(
+                Method::POST,
+                "/v1/invoke",
+                Some(call(&b_did, &chain_a, "LH9", 10)),
+            )
+            .await;
+        last = json!([s, v.clone()]);
+        if s == 403 {
+            kind = v["kind"].as_str().map(str::to_string);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(kind.as_deref(), Some("revoked"), "never refused: {last}");
+    eprintln!(
+        "the verifier applied the chain's revocation {:?} after starting",
+        t.elapsed()
+    );
+    stop.store(true, Ordering::Relaxed);
+    worker.await.unwrap();
+}
