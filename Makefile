@@ -12,7 +12,7 @@ demo: bootstrap
 test: bootstrap
 	cargo nextest run --workspace --locked --no-fail-fast
 	# The pallets' benchmark test suites and try-state checks need their features.
-	cargo nextest run --locked --no-fail-fast -p pallet-talos-did --features runtime-benchmarks,try-runtime
+	cargo nextest run --locked --no-fail-fast -p pallet-talos-did -p pallet-talos-anchor --features runtime-benchmarks,try-runtime
 	scripts/contracts-test.sh
 
 lint: bootstrap

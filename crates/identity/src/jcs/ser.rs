@@ -188,6 +188,12 @@ impl Seq<'_> {
     }
 }
 
+/// The struct name serde_json gives a number when its `arbitrary_precision` feature is on
+/// (one Substrate crate turns it on for every crate built with it, features being unified
+/// across a workspace): the number arrives as this struct with one string field holding
+/// its digits, instead of as an integer or a double.
+const ARBITRARY_NUMBER: &str = "$serde_json::private::Number";
+
 /// An object being written.
 pub(super) struct Obj<'a> {
     ser: &'a mut Jcs,
@@ -195,6 +201,8 @@ pub(super) struct Obj<'a> {
     base: usize,
     pending: Option<(Key, usize)>,
     close_variant: bool,
+    /// This "object" is serde_json's arbitrary-precision number: write it as a number.
+    number: bool,
 }
 
 impl<'a> Obj<'a> {
@@ -208,7 +216,41 @@ impl<'a> Obj<'a> {
             base,
             pending: None,
             close_variant,
+            number: false,
         }
+    }
+
+    /// A number given as serde_json's arbitrary-precision struct: nothing written yet.
+    fn number(ser: &'a mut Jcs) -> Self {
+        let start = ser.out.len();
+        let base = ser.members.len();
+        Self {
+            ser,
+            start,
+            base,
+            pending: None,
+            close_variant: false,
+            number: true,
+        }
+    }
+
+    /// Writes the digits `v` carries as the number a non-arbitrary-precision serde_json
+    /// would have handed over: an integer if it is one, else an IEEE double (RFC 8785
+    /// numbers are doubles).
+    fn digits<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), SerError> {
+        let quoted = to_vec(v)?;
+        let text = std::str::from_utf8(&quoted)
+            .ok()
+            .and_then(|t| t.strip_prefix('"'))
+            .and_then(|t| t.strip_suffix('"'))
+            .ok_or_else(|| SerError::Custom("malformed arbitrary-precision number".into()))?;
+        if let Ok(i) = text.parse::<i128>() {
+            return self.ser.write_i128(i);
+        }
+        let f: f64 = text
+            .parse()
+            .map_err(|_| SerError::Custom("malformed arbitrary-precision number".into()))?;
+        self.ser.write_f64(f)
     }
 
     fn begin_member(&mut self) -> usize {
@@ -386,7 +428,10 @@ impl<'a> ser::Serializer for &'a mut Jcs {
     fn serialize_map(self, _: Option<usize>) -> Result<Obj<'a>, SerError> {
         Ok(Obj::new(self, false))
     }
-    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Obj<'a>, SerError> {
+    fn serialize_struct(self, name: &'static str, _: usize) -> Result<Obj<'a>, SerError> {
+        if name == ARBITRARY_NUMBER {
+            return Ok(Obj::number(self));
+        }
         Ok(Obj::new(self, false))
     }
     fn serialize_struct_variant(
@@ -453,9 +498,15 @@ impl ser::SerializeStruct for Obj<'_> {
         key: &'static str,
         v: &T,
     ) -> Result<(), SerError> {
+        if self.number {
+            return self.digits(v);
+        }
         self.field(key, v)
     }
     fn end(self) -> Result<(), SerError> {
+        if self.number {
+            return Ok(());
+        }
         Obj::end(self)
     }
 }
@@ -529,6 +580,34 @@ mod tests {
         // though its UTF-8 bytes sort after.
         let v = json!({"\u{e000}": 1, "\u{10000}": 2, "\n": 3, "a": 4});
         assert_eq!(s(&v), "{\"\\n\":3,\"a\":4,\"\u{10000}\":2,\"\u{e000}\":1}");
+    }
+
+    #[test]
+    fn serde_json_arbitrary_precision_numbers_are_numbers() {
+        // What serde_json hands a serializer for a number when its arbitrary_precision
+        // feature is on (whether it is depends on what else the workspace builds).
+        struct Arbitrary(&'static str);
+        impl Serialize for Arbitrary {
+            fn serialize<S: ser::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                use ser::SerializeStruct;
+                let mut st = s.serialize_struct(super::ARBITRARY_NUMBER, 1)?;
+                st.serialize_field(super::ARBITRARY_NUMBER, self.0)?;
+                st.end()
+            }
+        }
+        let v = [
+            Arbitrary("1.0"),
+            Arbitrary("-0.0"),
+            Arbitrary("1e21"),
+            Arbitrary("0.0000001"),
+            Arbitrary("9007199254740993"),
+            Arbitrary("-5"),
+        ];
+        assert_eq!(
+            String::from_utf8(to_vec(&v).unwrap()).unwrap(),
+            "[1,0,1e+21,1e-7,9007199254740992,-5]"
+        );
+        assert!(to_vec(&Arbitrary("nope")).is_err());
     }
 
     #[test]

@@ -1,0 +1,242 @@
+//! # pallet-talos-anchor
+//!
+//! What the talos chain anchors for each DID (the DID registry is `pallet-talos-did`):
+//! - capability commitments (SHA-256 of issued tokens; the first committer is kept);
+//! - permanent revocations of capability ids (the first revoker is kept; revoking again
+//!   is a no-op, so a resubmitted transaction cannot fail or double-count);
+//! - audit-log roots: a tree size that may never shrink, and per size one root, so an
+//!   auditor can check an inclusion proof against the root anchored at its size.
+//!
+//! Every write is signed by the DID's current controller and passes `WriteOrigin`
+//! (any signed account, or only a consortium's members). The same semantics as the
+//! EVM contract `TalosAnchor.sol`, so the node's `Anchor` trait means one thing on both.
+#![cfg_attr(not(feature = "std"), no_std)]
+
+pub use pallet::*;
+
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+pub mod weights;
+pub use weights::WeightInfo;
+
+// See pallet-talos-did: the FRAME macros' generated code needs these allowances; the
+// hand-written code here uses no unwrap, expect, panic or indexing.
+#[allow(
+    missing_docs,
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+#[frame_support::pallet]
+pub mod pallet {
+    use super::WeightInfo;
+    use frame_support::pallet_prelude::*;
+    use frame_system::pallet_prelude::*;
+    use sp_core::H256;
+
+    /// A capability id (a token's `jti`): 16 bytes.
+    pub type CapabilityId = [u8; 16];
+
+    /// The latest audit root anchored for a DID.
+    #[derive(
+        Clone,
+        Copy,
+        Encode,
+        Decode,
+        DecodeWithMemTracking,
+        Eq,
+        PartialEq,
+        Debug,
+        TypeInfo,
+        MaxEncodedLen,
+    )]
+    pub struct Head {
+        /// Tree size.
+        pub size: u64,
+        /// Merkle root (RFC 9162) at that size.
+        pub root: H256,
+    }
+
+    #[pallet::pallet]
+    pub struct Pallet<T>(_);
+
+    /// Configuration.
+    #[pallet::config]
+    pub trait Config: frame_system::Config + pallet_talos_did::Config {
+        /// The overarching event type.
+        #[allow(deprecated)]
+        type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
+        /// Who may write (the account must also control the DID written for).
+        type WriteOrigin: EnsureOrigin<Self::RuntimeOrigin, Success = Self::AccountId>;
+        /// Most commitments or revocations in one batch call.
+        #[pallet::constant]
+        type MaxBatch: Get<u32>;
+        /// Weights of the calls.
+        type WeightInfo: WeightInfo;
+    }
+
+    /// Commitment → the DID that committed it first.
+    #[pallet::storage]
+    pub type Commitments<T: Config> = StorageMap<_, Identity, H256, T::AccountId>;
+
+    /// Revoked capability id → the DID that revoked it first. Never removed.
+    #[pallet::storage]
+    pub type Revoked<T: Config> = StorageMap<_, Blake2_128Concat, CapabilityId, T::AccountId>;
+
+    /// DID → its latest anchored audit head.
+    #[pallet::storage]
+    pub type Heads<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, Head>;
+
+    /// (DID, tree size) → the root anchored at that size.
+    #[pallet::storage]
+    pub type RootAt<T: Config> =
+        StorageDoubleMap<_, Blake2_128Concat, T::AccountId, Twox64Concat, u64, H256>;
+
+    /// Events.
+    #[pallet::event]
+    #[pallet::generate_deposit(pub(super) fn deposit_event)]
+    pub enum Event<T: Config> {
+        /// Commitments recorded for a DID (those committed before by anyone are skipped).
+        Committed { did: T::AccountId, count: u32 },
+        /// Capability ids revoked by a DID (those revoked before are skipped).
+        Revoked {
+            did: T::AccountId,
+            ids: BoundedVec<CapabilityId, T::MaxBatch>,
+        },
+        /// An audit root anchored.
+        RootAnchored {
+            did: T::AccountId,
+            size: u64,
+            root: H256,
+        },
+    }
+
+    /// Errors.
+    #[pallet::error]
+    pub enum Error<T> {
+        /// No such DID in the registry.
+        UnknownDid,
+        /// The signer does not control the DID.
+        NotController,
+        /// The DID is deactivated.
+        Deactivated,
+        /// A batch must hold at least one item.
+        EmptyBatch,
+        /// A tree size smaller than the one anchored: history cannot be rewritten.
+        TreeSizeShrinks,
+        /// A different root for a tree size already anchored.
+        RootConflict,
+        /// The zero root is not a root.
+        InvalidRoot,
+    }
+
+    #[pallet::hooks]
+    impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+        #[cfg(feature = "try-runtime")]
+        fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+            Self::do_try_state()
+        }
+    }
+
+    #[pallet::call]
+    impl<T: Config> Pallet<T> {
+        /// Records capability commitments issued under `did`.
+        #[pallet::call_index(0)]
+        #[pallet::weight(<T as Config>::WeightInfo::commit(commitments.len() as u32))]
+        pub fn commit(
+            origin: OriginFor<T>,
+            did: T::AccountId,
+            commitments: BoundedVec<H256, T::MaxBatch>,
+        ) -> DispatchResult {
+            Self::ensure_writer(origin, &did)?;
+            ensure!(!commitments.is_empty(), Error::<T>::EmptyBatch);
+            let mut count: u32 = 0;
+            for c in commitments {
+                if !Commitments::<T>::contains_key(c) {
+                    Commitments::<T>::insert(c, did.clone());
+                    count = count.saturating_add(1);
+                }
+            }
+            Self::deposit_event(Event::Committed { did, count });
+            Ok(())
+        }
+
+        /// Revokes capability ids issued under `did`, permanently.
+        #[pallet::call_index(1)]
+        #[pallet::weight(<T as Config>::WeightInfo::revoke(ids.len() as u32))]
+        pub fn revoke(
+            origin: OriginFor<T>,
+            did: T::AccountId,
+            ids: BoundedVec<CapabilityId, T::MaxBatch>,
+        ) -> DispatchResult {
+            Self::ensure_writer(origin, &did)?;
+            ensure!(!ids.is_empty(), Error::<T>::EmptyBatch);
+            let mut fresh: BoundedVec<CapabilityId, T::MaxBatch> = BoundedVec::new();
+            for id in ids {
+                if !Revoked::<T>::contains_key(id) {
+                    Revoked::<T>::insert(id, did.clone());
+                    // Cannot exceed the bound: at most as many as the input.
+                    let _ = fresh.try_push(id);
+                }
+            }
+            Self::deposit_event(Event::Revoked { did, ids: fresh });
+            Ok(())
+        }
+
+        /// Anchors `did`'s audit root at tree `size`. The size may not shrink; the same
+        /// head again is a no-op; another root at an anchored size is refused.
+        #[pallet::call_index(2)]
+        #[pallet::weight(<T as Config>::WeightInfo::anchor_root())]
+        pub fn anchor_root(
+            origin: OriginFor<T>,
+            did: T::AccountId,
+            size: u64,
+            root: H256,
+        ) -> DispatchResult {
+            Self::ensure_writer(origin, &did)?;
+            ensure!(root != H256::zero(), Error::<T>::InvalidRoot);
+            if let Some(head) = Heads::<T>::get(&did) {
+                ensure!(size >= head.size, Error::<T>::TreeSizeShrinks);
+                if size == head.size {
+                    ensure!(root == head.root, Error::<T>::RootConflict);
+                    return Ok(());
+                }
+            }
+            Heads::<T>::insert(&did, Head { size, root });
+            RootAt::<T>::insert(&did, size, root);
+            Self::deposit_event(Event::RootAnchored { did, size, root });
+            Ok(())
+        }
+    }
+
+    impl<T: Config> Pallet<T> {
+        /// The origin passes `WriteOrigin` and is the DID's current, active controller.
+        fn ensure_writer(origin: OriginFor<T>, did: &T::AccountId) -> DispatchResult {
+            let who = T::WriteOrigin::ensure_origin(origin)?;
+            let record = pallet_talos_did::Dids::<T>::get(did).ok_or(Error::<T>::UnknownDid)?;
+            ensure!(record.controller == who, Error::<T>::NotController);
+            ensure!(!record.deactivated, Error::<T>::Deactivated);
+            Ok(())
+        }
+
+        /// The invariants: each DID's latest head is recorded at its size, and no root
+        /// is zero.
+        #[cfg(any(feature = "try-runtime", test))]
+        pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+            for (did, head) in Heads::<T>::iter() {
+                ensure!(head.root != H256::zero(), "a zero root anchored");
+                ensure!(
+                    RootAt::<T>::get(&did, head.size) == Some(head.root),
+                    "the latest head is not recorded at its size"
+                );
+            }
+            Ok(())
+        }
+    }
+}
