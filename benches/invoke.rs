@@ -5,7 +5,8 @@
 //!   connection, scope and caveats, the replay cache (a fresh nonce per call);
 //! - `invoke/round_trip`: two release `talos up` processes on loopback. The calling
 //!   agent POSTs `/v1/invoke` to node A; node B's gate decides; B's agent long-polls
-//!   `/v1/calls` and answers with `POST /v1/calls/{id}`; A's POST returns the answer.
+//!   `/v1/calls` and answers each batch it reads with one `POST /v1/calls/answers`;
+//!   A's POST returns the answer.
 //!   One call at a time (latency), then 2,000 calls with 64 in flight (throughput).
 //!
 //! Needs the release binary: `make bench` builds it first (or set `TALOS_BIN`).
@@ -159,30 +160,26 @@ async fn answer_calls(http: reqwest::Client, b: Arc<Node>, stop: Arc<AtomicBool>
             .await
             .unwrap();
         let calls = v["calls"].as_array().unwrap();
-        let answers = calls.iter().map(|c| {
-            let id = c["id"].as_u64().unwrap();
-            after = after.max(id);
-            let (http, b) = (http.clone(), b.clone());
-            let amount = c["args"]["amount"].clone();
-            async move {
-                let r = http
-                    .post(format!("{}/v1/calls/{id}", b.url))
-                    .bearer_auth(&b.token)
-                    .json(&json!({ "result": { "ok": true, "amount": amount } }))
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(r.status(), 204);
-            }
-        });
-        futures_join_all(answers.collect()).await;
-    }
-}
-
-async fn futures_join_all<F: std::future::Future<Output = ()> + Send + 'static>(fs: Vec<F>) {
-    let handles: Vec<_> = fs.into_iter().map(tokio::spawn).collect();
-    for h in handles {
-        h.await.unwrap();
+        if calls.is_empty() {
+            continue;
+        }
+        // The batch of calls just read, answered with one request.
+        let answers: Vec<Value> = calls
+            .iter()
+            .map(|c| {
+                let id = c["id"].as_u64().unwrap();
+                after = after.max(id);
+                json!({ "id": id, "result": { "ok": true, "amount": c["args"]["amount"] } })
+            })
+            .collect();
+        let r = http
+            .post(format!("{}/v1/calls/answers", b.url))
+            .bearer_auth(&b.token)
+            .json(&json!({ "answers": answers }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
     }
 }
 

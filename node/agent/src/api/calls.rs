@@ -37,6 +37,7 @@ pub(super) fn routes() -> Router<Arc<ApiState>> {
         .route("/v1/invoke", post(invoke))
         .route("/v1/calls", get(calls))
         .route("/v1/calls/{id}", post(answer))
+        .route("/v1/calls/answers", post(answer_many))
         .route("/v1/capabilities/revoke", post(revoke))
 }
 
@@ -214,6 +215,66 @@ async fn answer(
         Err(e @ AnswerError::Unknown(_)) => Err(ApiError(StatusCode::NOT_FOUND, e.to_string())),
         Err(e) => Err(ApiError(StatusCode::SERVICE_UNAVAILABLE, e.to_string())),
     }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ManyAnswers {
+    answers: Vec<OneAnswer>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OneAnswer {
+    id: u64,
+    #[serde(default)]
+    result: Option<Value>,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+/// Most answers in one request.
+const MAX_ANSWERS: usize = 256;
+
+/// `POST /v1/calls/answers` `{"answers": [{"id", "result"} | {"id", "error"}]}` →
+/// `{"results": [true | {"error"}]}`, in order: many calls answered with one request
+/// (an agent that long-polls a batch of calls answers the batch).
+async fn answer_many(
+    State(s): State<Arc<ApiState>>,
+    body: Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    let b: ManyAnswers = parse_json(&body)?;
+    if b.answers.is_empty() || b.answers.len() > MAX_ANSWERS {
+        return Err(bad(format!("1 to {MAX_ANSWERS} answers")));
+    }
+    // All checked before any is sent, so a malformed batch answers nothing.
+    let mut outcomes = Vec::with_capacity(b.answers.len());
+    for (i, a) in b.answers.into_iter().enumerate() {
+        let outcome = match (a.result, a.error) {
+            (Some(r), None) => Ok(r),
+            (None, Some(e)) => Err(e),
+            _ => {
+                return Err(bad(format!(
+                    "answer {i}: give exactly one of `result` and `error`"
+                )));
+            }
+        };
+        outcomes.push((a.id, outcome));
+    }
+    let results = futures::future::join_all(
+        outcomes
+            .into_iter()
+            .map(|(id, outcome)| s.node.answer(id, outcome)),
+    )
+    .await;
+    let results: Vec<Value> = results
+        .into_iter()
+        .map(|r| match r {
+            Ok(()) => Value::Bool(true),
+            Err(e) => json!({ "error": e.to_string() }),
+        })
+        .collect();
+    Ok(axum::Json(json!({ "results": results })))
 }
 
 #[derive(Deserialize)]

@@ -591,3 +591,51 @@ async fn a_verifier_learns_revocations_from_the_chain() {
     stop.store(true, Ordering::Relaxed);
     worker.await.unwrap();
 }
+
+/// An agent answers a batch of calls with one request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_calls_answered_with_one_request() {
+    let root = tempfile::tempdir().unwrap();
+    let (a, b) = pair(root.path(), &[]).await;
+    let (chain, _) = issue(&b, &a.did, "book", 600);
+    let calls: Vec<_> = (1..=3u64)
+        .map(|i| {
+            let (api, body) = (a.api.clone(), call(&b.did, &chain, "LH1", i));
+            tokio::spawn(async move { api.call(Method::POST, "/v1/invoke", Some(body)).await })
+        })
+        .collect();
+    let mut got = Vec::new();
+    while got.len() < 3 {
+        let (_, v) = b
+            .call(Method::GET, "/v1/calls?after=0&wait_ms=2000", None)
+            .await;
+        got = v["calls"].as_array().unwrap().clone();
+    }
+    let mut answers: Vec<Value> = got
+        .iter()
+        .map(|c| json!({ "id": c["id"], "result": { "amount": c["args"]["amount"] } }))
+        .collect();
+    // A malformed batch answers nothing.
+    let bad = json!({ "answers": [{ "id": 1 }] });
+    let (s, _) = b.call(Method::POST, "/v1/calls/answers", Some(bad)).await;
+    assert_eq!(s, 400);
+    answers.push(json!({ "id": 999, "error": "no such call" }));
+    let (s, v) = b
+        .call(
+            Method::POST,
+            "/v1/calls/answers",
+            Some(json!({ "answers": answers })),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["results"][0], true);
+    assert!(v["results"][3]["error"].as_str().unwrap().contains("999"));
+    let mut amounts = Vec::new();
+    for c in calls {
+        let (s, v) = c.await.unwrap();
+        assert_eq!(s, 200, "{v}");
+        amounts.push(v["result"]["amount"].as_u64().unwrap());
+    }
+    amounts.sort_unstable();
+    assert_eq!(amounts, [1, 2, 3]);
+}
