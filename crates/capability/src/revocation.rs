@@ -107,6 +107,15 @@ impl Revocations {
         added
     }
 
+    /// True when [`Self::revoke_published`] would record (`issuer`, `id`): new, and
+    /// within the bounds (check before making a publication durable).
+    pub fn would_publish(&self, issuer: &Did, id: &CapabilityId) -> bool {
+        match self.published.get(id) {
+            Some(by) => !by.contains(issuer) && by.len() < PUBLISHERS_PER_ID,
+            None => self.published.len() < MAX_PUBLISHED,
+        }
+    }
+
     /// Records that `issuer` revoked `id`. Returns false if already known or if the
     /// bounds are reached.
     pub fn revoke_published(&mut self, issuer: Did, id: CapabilityId) -> bool {

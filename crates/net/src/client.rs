@@ -66,8 +66,19 @@ pub(crate) enum Command {
     Validated {
         id: libp2p::gossipsub::MessageId,
         source: PeerId,
-        accept: bool,
+        verdict: GossipVerdict,
     },
+}
+
+/// The node's verdict on a gossip message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GossipVerdict {
+    /// Valid and applied: forward it.
+    Accept,
+    /// Invalid (bad signature, malformed): drop it and lower its sender's score.
+    Reject,
+    /// Not applied for a local reason (store failing, bounds full): drop it, blame no one.
+    Ignore,
 }
 
 /// A revocation notice from the gossip topic, not yet validated: the node checks it and
@@ -355,13 +366,17 @@ impl Client {
     }
 
     /// The node's verdict on a gossip message: accepted ones are forwarded, rejected
-    /// ones dropped and their sender's score lowered.
-    pub async fn validated(&self, message: &GossipMessage, accept: bool) -> Result<(), NetError> {
+    /// ones dropped and their sender's score lowered, ignored ones just dropped.
+    pub async fn validated(
+        &self,
+        message: &GossipMessage,
+        verdict: GossipVerdict,
+    ) -> Result<(), NetError> {
         self.tx
             .send(Command::Validated {
                 id: message.id.clone(),
                 source: message.source,
-                accept,
+                verdict,
             })
             .await
             .map_err(|_| NetError::Stopped)

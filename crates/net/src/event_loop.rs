@@ -310,7 +310,11 @@ impl EventLoop {
                 reply,
             } => self.invoke(peer, *request, reply),
             Command::Publish { data, reply } => self.publish(data, reply),
-            Command::Validated { id, source, accept } => self.validated(&id, &source, accept),
+            Command::Validated {
+                id,
+                source,
+                verdict,
+            } => self.validated(&id, &source, verdict),
             Command::AnswerInvoke { channel, response } => {
                 if self
                     .swarm

@@ -5,10 +5,10 @@
 //! caveats are checked against; a binary format would only re-encode them.
 //!
 //! The request rides a Noise-authenticated connection, so the receiving node knows which
-//! key sent it: when that key is the chain's holder, the connection is the proof of
-//! possession, and the nonce and time make a re-sent call detectable. A detached
-//! invocation (signed by the holder, with its own nonce and time) proves possession when
-//! the call is carried by someone else.
+//! key sent it: that key must be the chain's holder (the connection is the proof of
+//! possession), and the nonce and time make a re-sent call detectable. A detached
+//! invocation (signed by the holder, with its own nonce and time) can be added as a
+//! signed proof of this very call.
 //!
 //! [`InvokeRequest::parse`] and [`InvokeResponse::parse`] are the only way in: size,
 //! shape and every bound are checked there, so what the node sees is well-formed.
@@ -65,8 +65,8 @@ pub struct InvokeRequest {
     /// calls far from the callee's clock are refused as stale.
     pub at_ms: u64,
     /// The holder's detached invocation (compact JWS) binding the chain's leaf, the
-    /// callee, the resource, the action, the arguments' digest, a nonce and a time; only
-    /// when the connection's key is not the holder's.
+    /// callee, the resource, the action, the arguments' digest, a nonce and a time: an
+    /// extra, signed proof (the callee still requires the connection to be the holder).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invocation: Option<String>,
     /// The concrete resource.

@@ -35,7 +35,9 @@ pub mod frame;
 pub mod invoke;
 
 #[cfg(feature = "swarm")]
-pub use client::{Client, GossipMessage, InboundFrame, InboundInvoke, InvokeResponder, Responder};
+pub use client::{
+    Client, GossipMessage, GossipVerdict, InboundFrame, InboundInvoke, InvokeResponder, Responder,
+};
 #[cfg(feature = "swarm")]
 pub use config::NetConfig;
 pub use directory::{DirectoryRecord, RecordError};

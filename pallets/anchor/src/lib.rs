@@ -104,7 +104,9 @@ pub mod pallet {
     pub enum Event<T: Config> {
         /// Commitments recorded for a DID (those committed before by anyone are skipped).
         Committed { did: T::AccountId, count: u32 },
-        /// Capability ids revoked by a DID (those revoked before are skipped).
+        /// Capability ids revoked by a DID: every id submitted (as the EVM contract emits
+        /// them), including ids someone revoked first, since ids are chosen by issuers
+        /// and a front-runner must not hide a revocation from event readers.
         Revoked {
             did: T::AccountId,
             ids: BoundedVec<CapabilityId, T::MaxBatch>,
@@ -177,15 +179,12 @@ pub mod pallet {
         ) -> DispatchResult {
             Self::ensure_writer(origin, &did)?;
             ensure!(!ids.is_empty(), Error::<T>::EmptyBatch);
-            let mut fresh: BoundedVec<CapabilityId, T::MaxBatch> = BoundedVec::new();
-            for id in ids {
+            for id in ids.iter() {
                 if !Revoked::<T>::contains_key(id) {
                     Revoked::<T>::insert(id, did.clone());
-                    // Cannot exceed the bound: at most as many as the input.
-                    let _ = fresh.try_push(id);
                 }
             }
-            Self::deposit_event(Event::Revoked { did, ids: fresh });
+            Self::deposit_event(Event::Revoked { did, ids });
             Ok(())
         }
 

@@ -9,7 +9,7 @@ use tracing::debug;
 
 use super::EventLoop;
 use crate::behaviour::REVOCATIONS_TOPIC;
-use crate::client::GossipMessage;
+use crate::client::{GossipMessage, GossipVerdict};
 use crate::error::NetError;
 
 impl EventLoop {
@@ -25,11 +25,11 @@ impl EventLoop {
         let _ = reply.send(result);
     }
 
-    pub(super) fn validated(&mut self, id: &MessageId, source: &PeerId, accept: bool) {
-        let verdict = if accept {
-            MessageAcceptance::Accept
-        } else {
-            MessageAcceptance::Reject
+    pub(super) fn validated(&mut self, id: &MessageId, source: &PeerId, verdict: GossipVerdict) {
+        let verdict = match verdict {
+            GossipVerdict::Accept => MessageAcceptance::Accept,
+            GossipVerdict::Reject => MessageAcceptance::Reject,
+            GossipVerdict::Ignore => MessageAcceptance::Ignore,
         };
         self.swarm
             .behaviour_mut()

@@ -65,7 +65,7 @@ struct InvokeBody {
     nonce: Option<String>,
     #[serde(default)]
     at_ms: Option<u64>,
-    /// Attach a signed invocation (for calls another node carries).
+    /// Attach a detached invocation signed by this agent (an extra proof of this call).
     #[serde(default)]
     detached: bool,
 }
@@ -213,6 +213,9 @@ async fn answer(
     match s.node.answer(id, outcome).await {
         Ok(()) => Ok(StatusCode::NO_CONTENT),
         Err(e @ AnswerError::Unknown(_)) => Err(ApiError(StatusCode::NOT_FOUND, e.to_string())),
+        Err(e @ AnswerError::TooLarge(_)) => {
+            Err(ApiError(StatusCode::PAYLOAD_TOO_LARGE, e.to_string()))
+        }
         Err(e) => Err(ApiError(StatusCode::SERVICE_UNAVAILABLE, e.to_string())),
     }
 }

@@ -31,8 +31,9 @@ pub struct Invoke {
     /// The call's id (16 bytes) and time (Unix ms): by default fresh ones. A call sent again with
     /// the same id is refused as a replay, so an agent can retry safely with it.
     pub nonce: Option<([u8; 16], u64)>,
-    /// Attach a detached invocation signed by this agent (needed only when the call is
-    /// carried by another node; over our own connection the connection proves it).
+    /// Attach a detached invocation signed by this agent: a signature over this very call
+    /// (callee, chain leaf, resource, action, arguments, nonce, time) on top of the
+    /// connection's proof. The callee still requires the connection to be the holder.
     pub sign_invocation: bool,
 }
 

@@ -27,6 +27,8 @@ const CHAIN_CACHE: usize = 4096;
 /// delayed beyond it is refused (fails closed), never run twice.
 const NONCES: usize = 65_536;
 const NONCE_TTL_MS: u64 = 300_000;
+/// How far ahead of our clock a call's time may be (ms).
+const FUTURE_SKEW_MS: u64 = 30_000;
 /// Detached invocations carry their time in seconds.
 const INVOCATION_TTL: u64 = 300;
 
@@ -109,13 +111,19 @@ impl Gate {
         } else {
             self.check_txn(&caller_did, req, now)?
         };
+        // Rate limit before the nonce is spent, so a call refused here can be retried
+        // with the same nonce; and a call from the future (past a small skew) is refused
+        // before it can sit in the replay cache and raise its floor for everyone.
+        if self.per_capability.check_key(&leaf).is_err() {
+            return Err("rate_limited");
+        }
+        if req.at_ms > now_ms.saturating_add(FUTURE_SKEW_MS) {
+            return Err("not_yet_valid");
+        }
         let nonce = req.nonce_bytes().ok_or("malformed_claims")?;
         self.nonces
             .check(nonce, req.at_ms, now_ms)
             .map_err(|e| e.kind())?;
-        if self.per_capability.check_key(&leaf).is_err() {
-            return Err("rate_limited");
-        }
         Ok(leaf)
     }
 
@@ -190,6 +198,11 @@ impl Gate {
     /// Refuses `id` from now on; false if it already was.
     pub fn revoke(&mut self, id: CapabilityId) -> bool {
         self.revocations.revoke(id)
+    }
+
+    /// True when `issuer`'s publication of `id` would be new and within the bounds.
+    pub fn would_publish(&self, issuer: &Did, id: &CapabilityId) -> bool {
+        self.revocations.would_publish(issuer, id)
     }
 
     /// Applies `issuer`'s published revocation of `id` (to the links it issued or

@@ -107,6 +107,10 @@ pub enum AnswerError {
     /// The network task is gone.
     #[error("the node is stopping")]
     Stopped,
+    /// The answer is larger than a call's response may be; the caller was told
+    /// `too_large`.
+    #[error("the answer to call {0} is larger than a response may be (256 KiB)")]
+    TooLarge(u64),
 }
 
 /// The sidecar's state, shared by the inbound task, the sweeper and the API.
@@ -159,7 +163,9 @@ impl Sidecar {
             auditor,
             store,
             config,
-            waiting: Mutex::new((0, BTreeMap::new())),
+            // Call ids keep increasing across restarts (an agent's `after` cursor stays
+            // valid): they start from the clock, in ms × 1024.
+            waiting: Mutex::new((now_ms().saturating_mul(1024), BTreeMap::new())),
             arrived: Notify::new(),
         })
     }
@@ -189,19 +195,20 @@ impl Sidecar {
             }
             Err(kind) => {
                 // Every capability error kind is a valid deny kind (a test checks it).
-                let recorded = match DenyKind::new(kind).or_else(|| DenyKind::new("denied")) {
-                    Some(kind) => {
-                        let event = EventKind::CapabilityDenied {
-                            caller,
-                            kind,
-                            request: digest,
-                        };
-                        self.auditor.record(vec![event]).await
-                    }
-                    None => false,
-                };
-                if !recorded {
-                    warn!("audit log failing: refusal not recorded");
+                // Recorded beside the refusal, not before it: the decision loop must not
+                // wait for an fsync per refused call (the audit writer groups them).
+                if let Some(kind) = DenyKind::new(kind).or_else(|| DenyKind::new("denied")) {
+                    let event = EventKind::CapabilityDenied {
+                        caller,
+                        kind,
+                        request: digest,
+                    };
+                    let auditor = self.auditor.clone();
+                    tokio::spawn(async move {
+                        if !auditor.record(vec![event]).await {
+                            warn!("audit log failing: refusal not recorded");
+                        }
+                    });
                 }
                 debug!(%peer, kind, "call refused");
                 self.refuse(responder, kind).await;
@@ -333,10 +340,26 @@ impl Sidecar {
                 detail: None,
             }
         };
+        // An answer larger than the protocol carries: the caller is told so, and the
+        // agent gets an error instead of a silent loss.
+        let (response, too_large) = match response.encode() {
+            Ok(_) => (response, false),
+            Err(_) => (
+                InvokeResponse::Failed {
+                    kind: "too_large".into(),
+                    detail: None,
+                },
+                true,
+            ),
+        };
         self.client
             .answer_invoke(waiting.responder, response)
             .await
-            .map_err(|_| AnswerError::Stopped)
+            .map_err(|_| AnswerError::Stopped)?;
+        if too_large {
+            return Err(AnswerError::TooLarge(id));
+        }
+        Ok(())
     }
 
     /// Answers `agent_timeout` to calls past their deadline, and forgets rate-limiter

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use talos_audit::event::EventKind;
 use talos_capability::notice::RevocationNotice;
-use talos_net::{Client, GossipMessage};
+use talos_net::{Client, GossipMessage, GossipVerdict};
 use talos_primitives::{CapabilityId, Did, Ed25519Public, Hash32};
 use talos_store::Store;
 use talos_store::db::CF_REVOCATIONS;
@@ -170,31 +170,42 @@ impl Sidecar {
         Ok(fresh)
     }
 
-    /// Checks a gossiped notice and applies it; true if it is valid (to forward).
-    async fn apply_notice(&self, data: &[u8]) -> bool {
+    /// Checks a gossiped notice and applies it. Only a notice that is valid and new
+    /// within the bounds is made durable, applied and forwarded: one already known, or
+    /// past the bounds, is ignored (not stored, so a flood of self-signed notices costs
+    /// no disk; past the bounds new publications are dropped).
+    async fn apply_notice(&self, data: &[u8]) -> GossipVerdict {
         let Ok(text) = std::str::from_utf8(data) else {
-            return false;
+            return GossipVerdict::Reject;
         };
         let Ok(n) = RevocationNotice::verify(text) else {
-            return false;
+            return GossipVerdict::Reject;
         };
         let Some(issuer) = n.iss.as_key() else {
-            return false;
+            return GossipVerdict::Reject;
         };
         if n.iat > super::directory::now().saturating_add(FUTURE_SKEW) {
-            return false;
+            return GossipVerdict::Reject;
+        }
+        let wanted = self
+            .gate
+            .lock()
+            .map(|g| g.would_publish(&n.iss, &n.jti))
+            .unwrap_or(false);
+        if !wanted {
+            return GossipVerdict::Ignore;
         }
         if let Err(e) = persist(&self.store, n.jti, Some(*issuer)).await {
-            // Not durable, so not applied or forwarded; a later copy may succeed.
+            // Not durable, so not applied or forwarded; nobody's fault but ours.
             debug!(%e, "published revocation not stored");
-            return false;
+            return GossipVerdict::Ignore;
         }
         if let Ok(mut gate) = self.gate.lock()
             && gate.revoke_published(n.iss, n.jti)
         {
             info!(issuer = %n.iss, "revocation published by an issuer applied");
         }
-        true
+        GossipVerdict::Accept
     }
 }
 
@@ -205,16 +216,22 @@ pub(crate) async fn gossip(
     mut rx: mpsc::Receiver<GossipMessage>,
 ) {
     while let Some(m) = rx.recv().await {
-        let ok = sidecar.apply_notice(&m.data).await;
-        if client.validated(&m, ok).await.is_err() {
+        let verdict = sidecar.apply_notice(&m.data).await;
+        if client.validated(&m, verdict).await.is_err() {
             return;
         }
     }
 }
 
-/// The chain follower: applies every revocation the chain records (from the block after
-/// the cursor, then live), each durable with the cursor before it is applied. The
-/// embedded chain holds only this node's own writes, so it is not followed.
+/// The chain follower: applies every revocation the chain records (from the cursor's
+/// block, then live; re-reading that block is harmless, applying is idempotent), each
+/// durable with the cursor before it is applied.
+///
+/// Only chains where a DID's account is the DID's own key are followed (the Substrate
+/// pallet). On an EVM chain a DID is registered first come, first served by any
+/// secp256k1 account, with no proof of the Ed25519 key, so anyone could register a
+/// victim's DID there and "revoke" its links: those revocations are not trusted. The
+/// embedded chain holds only this node's own writes.
 pub(crate) async fn follow_chain(
     anchoring: Arc<super::anchoring::Anchoring>,
     sidecar: Arc<Sidecar>,
@@ -230,12 +247,12 @@ pub(crate) async fn follow_chain(
                 continue;
             }
         };
-        if backend.kind() == "embedded" {
+        if backend.kind() != "substrate" {
             return;
         }
         let store = sidecar.store.clone();
         let from = match tokio::task::spawn_blocking(move || load_chain(&store)).await {
-            Ok(Ok((_, cursor))) => cursor.map_or(0, |c| c.saturating_add(1)),
+            Ok(Ok((_, cursor))) => cursor.unwrap_or(0),
             _ => 0,
         };
         if let Ok(mut stream) = backend.revocations(from).await {

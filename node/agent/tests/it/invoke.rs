@@ -510,10 +510,13 @@ async fn a_revocation_gossiped_by_the_delegator_reaches_the_verifier_in_seconds(
     worker.await.unwrap();
 }
 
-/// A verifier that was never in the gossip learns a delegator's revocation from the
-/// chain: the delegator revoked and anchored while the verifier was not even running.
+/// A revocation on an EVM chain is not applied to links: there a DID is registered
+/// first come, first served by any secp256k1 account, with no proof of the DID's
+/// Ed25519 key, so anyone could "revoke" a victim's links. A verifier that missed the
+/// gossip therefore still allows the call (the chain follower only trusts chains where a
+/// DID's account is its key: the Substrate pallet).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_verifier_learns_revocations_from_the_chain() {
+async fn an_evm_chains_revocations_are_not_trusted_for_links() {
     use crate::anchoring::{anvil::Anvil, deploy, fund_node};
     let chain = Anvil::start(None);
     let contract = deploy(&chain).await;
@@ -565,29 +568,16 @@ async fn a_verifier_learns_revocations_from_the_chain() {
     let stop = Arc::new(AtomicBool::new(false));
     let seen = Arc::new(Mutex::new(Vec::new()));
     let worker = agent(b.api.clone(), stop.clone(), seen.clone());
-    let t = std::time::Instant::now();
-    let mut kind = None;
-    let mut last = Value::Null;
-    while t.elapsed() < Duration::from_secs(15) {
-        let (s, v) = a
-            .call(
-                Method::POST,
-                "/v1/invoke",
-                Some(call(&b_did, &chain_a, "LH9", 10)),
-            )
-            .await;
-        last = json!([s, v.clone()]);
-        if s == 403 {
-            kind = v["kind"].as_str().map(str::to_string);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    assert_eq!(kind.as_deref(), Some("revoked"), "never refused: {last}");
-    eprintln!(
-        "the verifier applied the chain's revocation {:?} after starting",
-        t.elapsed()
-    );
+    // Give a follower every chance (it would start after 1 s), then call.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (s, v) = a
+        .call(
+            Method::POST,
+            "/v1/invoke",
+            Some(call(&b_did, &chain_a, "LH9", 10)),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
     stop.store(true, Ordering::Relaxed);
     worker.await.unwrap();
 }
