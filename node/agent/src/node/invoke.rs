@@ -182,6 +182,12 @@ impl Sidecar {
             return;
         };
         let caller = Did::Key(caller_key);
+        // No room to hold an allowed call: refuse before the gate spends its nonce, so
+        // the caller may retry the very same call later.
+        if self.waiting_len() >= MAX_WAITING {
+            self.refuse(responder, "busy").await;
+            return;
+        }
         let verdict = match self.gate.lock() {
             Ok(mut gate) => gate.check(&caller_key, &request, now_ms()),
             Err(_) => Err("unavailable"),
