@@ -387,17 +387,7 @@ impl Node {
     /// document) if it is not yet; returns the chain's record.
     pub async fn publish_did(&self) -> anyhow::Result<talos_anchor::ChainDid> {
         let backend = self.anchor_backend().await?;
-        let did = self.identity.did();
-        if let Some(r) = backend.resolve_did(&did).await? {
-            return Ok(r);
-        }
-        let doc = talos_identity::did_key::document(
-            &self.identity.public(),
-            talos_identity::did_key::KeyFormat::Multikey,
-        )?;
-        backend
-            .register_did(&did, talos_identity::jcs::digest(&doc)?)
-            .await?;
+        let did = crate::records::ensure_did(&*backend, &self.identity).await?;
         backend
             .resolve_did(&did)
             .await?
