@@ -119,14 +119,10 @@ impl Revocations {
     /// Records that `issuer` revoked `id`. Returns false if already known or if the
     /// bounds are reached.
     pub fn revoke_published(&mut self, issuer: Did, id: CapabilityId) -> bool {
-        if !self.published.contains_key(&id) && self.published.len() >= MAX_PUBLISHED {
+        if !self.would_publish(&issuer, &id) {
             return false;
         }
-        let by = self.published.entry(id).or_default();
-        if by.contains(&issuer) || by.len() >= PUBLISHERS_PER_ID {
-            return false;
-        }
-        by.push(issuer);
+        self.published.entry(id).or_default().push(issuer);
         self.epoch = self.epoch.saturating_add(1);
         true
     }
