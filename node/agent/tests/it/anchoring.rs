@@ -9,16 +9,7 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::procs::{NodeProc, PASS, init};
-
-fn flags(pairs: &[(&str, &str)]) -> Vec<String> {
-    pairs
-        .iter()
-        .flat_map(|(k, v)| [k.to_string(), v.to_string()])
-        .collect()
-}
-
-const TCP0: &str = "/ip4/127.0.0.1/tcp/0";
+use crate::procs::{NodeProc, PASS, TCP0, flags, init};
 
 /// `talos audit <args>` on `home` with `stdin`: (exit code, stdout).
 fn audit(home: &std::path::Path, args: &[&str], stdin: &str) -> (i32, String) {

@@ -9,16 +9,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
-use crate::procs::{Api, NodeProc, PASS, free_port, init};
-
-fn flags(pairs: &[(&str, &str)]) -> Vec<String> {
-    pairs
-        .iter()
-        .flat_map(|(k, v)| [k.to_string(), v.to_string()])
-        .collect()
-}
-
-const TCP0: &str = "/ip4/127.0.0.1/tcp/0";
+use crate::procs::{Api, NodeProc, PASS, TCP0, flags, free_port, init};
 
 /// A (the caller) and B (the callee, bootstrapped from A), with B's extra init flags.
 async fn pair(root: &std::path::Path, b_flags: &[(&str, &str)]) -> (NodeProc, NodeProc) {

@@ -7,6 +7,7 @@
 )]
 
 mod anchoring;
+mod api;
 mod delivery;
 mod flood;
 mod groups;

@@ -12,6 +12,16 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 pub(crate) const PASS: &str = "process-test-passphrase";
+/// A loopback TCP listen address on any free port.
+pub(crate) const TCP0: &str = "/ip4/127.0.0.1/tcp/0";
+
+/// `--flag value` pairs as arguments.
+pub(crate) fn flags(pairs: &[(&str, &str)]) -> Vec<String> {
+    pairs
+        .iter()
+        .flat_map(|(k, v)| [k.to_string(), v.to_string()])
+        .collect()
+}
 
 /// A free TCP port on loopback (bound, then released for the node to take).
 pub(crate) fn free_port() -> u16 {

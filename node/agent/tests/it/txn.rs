@@ -8,16 +8,7 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::procs::{Api, NodeProc, init};
-
-fn flags(pairs: &[(&str, &str)]) -> Vec<String> {
-    pairs
-        .iter()
-        .flat_map(|(k, v)| [k.to_string(), v.to_string()])
-        .collect()
-}
-
-const TCP0: &str = "/ip4/127.0.0.1/tcp/0";
+use crate::procs::{Api, NodeProc, TCP0, flags, init};
 
 /// One call from `api`'s long-poll (waits up to 10 s).
 async fn next_call(api: &Api, after: u64) -> Value {
