@@ -199,17 +199,23 @@ struct AnswerBody {
     error: Option<String>,
 }
 
+/// An agent's answer: its result, or its error message; `None` unless exactly one.
+fn outcome(result: Option<Value>, error: Option<String>) -> Option<Result<Value, String>> {
+    match (result, error) {
+        (Some(r), None) => Some(Ok(r)),
+        (None, Some(e)) => Some(Err(e)),
+        _ => None,
+    }
+}
+
 async fn answer(
     State(s): State<Arc<ApiState>>,
     Path(id): Path<u64>,
     body: Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
     let b: AnswerBody = parse_json(&body)?;
-    let outcome = match (b.result, b.error) {
-        (Some(r), None) => Ok(r),
-        (None, Some(e)) => Err(e),
-        _ => return Err(bad("give exactly one of `result` and `error`")),
-    };
+    let outcome = outcome(b.result, b.error)
+        .ok_or_else(|| bad("give exactly one of `result` and `error`"))?;
     match s.node.answer(id, outcome).await {
         Ok(()) => Ok(StatusCode::NO_CONTENT),
         Err(e @ AnswerError::Unknown(_)) => Err(ApiError(StatusCode::NOT_FOUND, e.to_string())),
@@ -253,15 +259,11 @@ async fn answer_many(
     // All checked before any is sent, so a malformed batch answers nothing.
     let mut outcomes = Vec::with_capacity(b.answers.len());
     for (i, a) in b.answers.into_iter().enumerate() {
-        let outcome = match (a.result, a.error) {
-            (Some(r), None) => Ok(r),
-            (None, Some(e)) => Err(e),
-            _ => {
-                return Err(bad(format!(
-                    "answer {i}: give exactly one of `result` and `error`"
-                )));
-            }
-        };
+        let outcome = outcome(a.result, a.error).ok_or_else(|| {
+            bad(format!(
+                "answer {i}: give exactly one of `result` and `error`"
+            ))
+        })?;
         outcomes.push((a.id, outcome));
     }
     let results = futures::future::join_all(
