@@ -19,6 +19,8 @@ mod error;
 #[cfg(feature = "backends")]
 pub mod evm;
 pub mod meta;
+#[cfg(feature = "backends")]
+pub mod substrate;
 mod types;
 pub mod verify;
 

@@ -1,1 +1,16 @@
-fn main() {}
+//! talos-chain: the node of a talos consortium chain.
+//!
+//! `talos-chain --dev` runs a single-validator development chain (Alice);
+//! `talos-chain --chain chain-spec/local.json --validator --alice ...` runs one of the
+//! consortium's validators. The binary only parses the command line; the node is in
+//! `service.rs`.
+
+mod chain_spec;
+mod cli;
+mod command;
+mod rpc;
+mod service;
+
+fn main() -> sc_cli::Result<()> {
+    command::run()
+}

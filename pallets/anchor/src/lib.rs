@@ -63,6 +63,27 @@ pub mod pallet {
         pub root: H256,
     }
 
+    /// A root as anchored at one tree size, and the block that anchored it (so an
+    /// auditor can find the extrinsic without scanning history).
+    #[derive(
+        Clone,
+        Copy,
+        Encode,
+        Decode,
+        DecodeWithMemTracking,
+        Eq,
+        PartialEq,
+        Debug,
+        TypeInfo,
+        MaxEncodedLen,
+    )]
+    pub struct Anchored<BlockNumber> {
+        /// The root.
+        pub root: H256,
+        /// The block it was anchored in.
+        pub block: BlockNumber,
+    }
+
     #[pallet::pallet]
     pub struct Pallet<T>(_);
 
@@ -95,8 +116,14 @@ pub mod pallet {
 
     /// (DID, tree size) → the root anchored at that size.
     #[pallet::storage]
-    pub type RootAt<T: Config> =
-        StorageDoubleMap<_, Blake2_128Concat, T::AccountId, Twox64Concat, u64, H256>;
+    pub type RootAt<T: Config> = StorageDoubleMap<
+        _,
+        Blake2_128Concat,
+        T::AccountId,
+        Twox64Concat,
+        u64,
+        Anchored<BlockNumberFor<T>>,
+    >;
 
     /// Events.
     #[pallet::event]
@@ -208,7 +235,8 @@ pub mod pallet {
                 }
             }
             Heads::<T>::insert(&did, Head { size, root });
-            RootAt::<T>::insert(&did, size, root);
+            let block = frame_system::Pallet::<T>::block_number();
+            RootAt::<T>::insert(&did, size, Anchored { root, block });
             Self::deposit_event(Event::RootAnchored { did, size, root });
             Ok(())
         }
@@ -231,7 +259,7 @@ pub mod pallet {
             for (did, head) in Heads::<T>::iter() {
                 ensure!(head.root != H256::zero(), "a zero root anchored");
                 ensure!(
-                    RootAt::<T>::get(&did, head.size) == Some(head.root),
+                    RootAt::<T>::get(&did, head.size).map(|a| a.root) == Some(head.root),
                     "the latest head is not recorded at its size"
                 );
             }

@@ -1,5 +1,6 @@
 //! talos-anchor integration tests: one suite, run against the embedded EVM and against a
-//! real anvil; plus each backend's own durability tests.
+//! real anvil; plus each backend's own durability tests; and the substrate backend
+//! against a real `talos-chain --dev`.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -11,4 +12,6 @@ mod anvil;
 mod common;
 mod embedded;
 mod evm;
+mod substrate;
 mod suite;
+mod talos_chain;

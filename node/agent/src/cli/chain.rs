@@ -1,5 +1,6 @@
 //! `--chain`: which backend the audit commands talk to. `embedded` (the default) is the
-//! TalosAnchor contract on revm in `<home>/chain`; `evm:URL` is a real EVM chain.
+//! TalosAnchor contract on revm in `<home>/chain`; `evm:URL` is a real EVM chain;
+//! `substrate:URL` is a talos consortium chain (`talos-chain`) at a WebSocket RPC URL.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -20,6 +21,8 @@ pub enum ChainSpec {
     Embedded,
     /// An EVM chain at this JSON-RPC URL.
     Evm(String),
+    /// A talos-chain node at this WebSocket RPC URL (`ws://host:9944`).
+    Substrate(String),
 }
 
 impl std::str::FromStr for ChainSpec {
@@ -29,7 +32,12 @@ impl std::str::FromStr for ChainSpec {
         match s.split_once(':') {
             _ if s == "embedded" => Ok(ChainSpec::Embedded),
             Some(("evm", url)) if !url.is_empty() => Ok(ChainSpec::Evm(url.to_string())),
-            _ => Err(format!("unknown chain {s:?}: use `embedded` or `evm:URL`")),
+            Some(("substrate", url)) if !url.is_empty() => {
+                Ok(ChainSpec::Substrate(url.to_string()))
+            }
+            _ => Err(format!(
+                "unknown chain {s:?}: use `embedded`, `evm:URL` or `substrate:URL`"
+            )),
         }
     }
 }
@@ -47,6 +55,17 @@ pub async fn open(
     contract: Option<&str>,
     writer: Option<&IdentityKey>,
 ) -> anyhow::Result<Box<dyn Anchor>> {
+    if let ChainSpec::Substrate(url) = spec {
+        // The identity key is the chain account; a reader signs nothing, so any key does.
+        let seed = match writer {
+            Some(k) => k.seed(),
+            None => IdentityKey::generate()?.seed(),
+        };
+        return Ok(Box::new(
+            talos_anchor::substrate::SubstrateAnchor::connect(url, seed.dangerous_as_bytes())
+                .await?,
+        ));
+    }
     let signer = match writer {
         Some(k) => talos_anchor::evm_signer_from_seed(k.seed().dangerous_as_bytes())?,
         None => alloy_signer(),
@@ -78,6 +97,7 @@ pub async fn open(
                 EvmAnchor::connect(EvmConfig::new(url.clone(), contract), signer, store).await?,
             ))
         }
+        ChainSpec::Substrate(_) => bail!("handled above"),
     }
 }
 

@@ -68,7 +68,7 @@ pub enum Command {
     },
     /// Run the end-to-end demonstration.
     Demo {
-        /// Anchor on `embedded` (default) or `evm:URL`.
+        /// Anchor on `embedded` (default), `evm:URL` or `substrate:URL`.
         #[arg(long)]
         chain: Option<String>,
         /// The TalosAnchor contract on an EVM chain (deployed by the funder if absent).
@@ -77,6 +77,10 @@ pub enum Command {
         /// On an EVM chain: a funded account's private key (hex) that deploys and pays.
         #[arg(long, env = "TALOS_DEMO_FUNDER_KEY", hide_env_values = true)]
         funder_key: Option<String>,
+        /// On a talos chain: the sudo key's secret URI, which admits the agents as
+        /// members (`//Alice` on `talos-chain --dev`).
+        #[arg(long, env = "TALOS_DEMO_SUDO", hide_env_values = true)]
+        sudo: Option<String>,
     },
 }
 
@@ -95,11 +99,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             chain,
             contract,
             funder_key,
+            sudo,
         } => {
             let on = chain::runtime()?.block_on(crate::demo::DemoChain::from_args(
                 chain.as_deref(),
                 contract.as_deref(),
                 funder_key.as_deref(),
+                sudo.as_deref(),
             ))?;
             crate::demo::run(on).map(|()| ExitCode::SUCCESS)
         }

@@ -1,7 +1,8 @@
-//! Which chain the demo anchors on: the embedded EVM (default, nothing to set up) or a
-//! real EVM chain at a JSON-RPC URL. On a real chain a funder key pays: it deploys the
-//! TalosAnchor contract unless one is given, and funds each writing agent's account
-//! (derived from its identity seed, as a node's is).
+//! Which chain the demo anchors on: the embedded EVM (default, nothing to set up), a
+//! real EVM chain at a JSON-RPC URL, or a talos consortium chain (`talos-chain`). On an
+//! EVM chain a funder key pays: it deploys the TalosAnchor contract unless one is given,
+//! and funds each writing agent's account (derived from its identity seed, as a node's
+//! is). On a talos chain the sudo key admits each writing agent's key as a member.
 
 use anyhow::Context;
 use talos_anchor::Anchor;
@@ -17,6 +18,8 @@ pub struct DemoChain {
     spec: ChainSpec,
     contract: Option<String>,
     funder: Option<PrivateKeySigner>,
+    /// On a talos chain: the sudo key's secret URI (`//Alice` on a dev chain).
+    sudo: Option<String>,
 }
 
 impl DemoChain {
@@ -26,20 +29,33 @@ impl DemoChain {
             spec: ChainSpec::Embedded,
             contract: None,
             funder: None,
+            sudo: None,
         }
     }
 
-    /// From `--chain`, `--contract` and `--funder-key`; on an EVM chain, deploys the
-    /// contract if none is given.
+    /// From `--chain`, `--contract`, `--funder-key` and `--sudo`; on an EVM chain,
+    /// deploys the contract if none is given.
     pub async fn from_args(
         chain: Option<&str>,
         contract: Option<&str>,
         funder: Option<&str>,
+        sudo: Option<&str>,
     ) -> anyhow::Result<Self> {
         let spec: ChainSpec = match chain {
             Some(c) => c.parse().map_err(anyhow::Error::msg)?,
             None => ChainSpec::Embedded,
         };
+        if let ChainSpec::Substrate(_) = &spec {
+            let sudo = sudo.context(
+                "--chain substrate:URL needs --sudo (the sudo key's secret URI, //Alice on a dev chain)",
+            )?;
+            return Ok(DemoChain {
+                spec,
+                contract: None,
+                funder: None,
+                sudo: Some(sudo.to_string()),
+            });
+        }
         let ChainSpec::Evm(url) = &spec else {
             return Ok(Self::embedded());
         };
@@ -60,6 +76,7 @@ impl DemoChain {
             spec,
             contract: Some(contract),
             funder: Some(funder),
+            sudo: None,
         })
     }
 
@@ -73,11 +90,20 @@ impl DemoChain {
                 "the EVM chain at {url} (TalosAnchor at {})",
                 self.contract.as_deref().unwrap_or("?")
             ),
+            ChainSpec::Substrate(url) => {
+                format!("the talos consortium chain at {url} (pallets TalosDid and TalosAnchor)")
+            }
         }
     }
 
-    /// Funds `writer`'s account on a real chain (no-op on the embedded one).
+    /// Funds `writer`'s account on an EVM chain, or makes it a member of a talos chain
+    /// (no-op on the embedded one).
     pub async fn fund(&self, writer: &IdentityKey) -> anyhow::Result<()> {
+        if let (ChainSpec::Substrate(url), Some(sudo)) = (&self.spec, &self.sudo) {
+            let account = *writer.public().as_bytes();
+            talos_anchor::substrate::admin::add_member(url, sudo, account).await?;
+            return Ok(());
+        }
         let (ChainSpec::Evm(url), Some(funder)) = (&self.spec, &self.funder) else {
             return Ok(());
         };

@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::procs::{NodeProc, PASS, TCP0, flags, init};
 
 /// `talos audit <args>` on `home` with `stdin`: (exit code, stdout).
-fn audit(home: &std::path::Path, args: &[&str], stdin: &str) -> (i32, String) {
+pub(crate) fn audit(home: &std::path::Path, args: &[&str], stdin: &str) -> (i32, String) {
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_talos"))
         .arg("--home")
         .arg(home)

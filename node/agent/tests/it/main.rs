@@ -14,6 +14,7 @@ mod groups;
 mod invoke;
 mod processes;
 mod procs;
+mod substrate;
 mod txn;
 
 use std::process::Command;
@@ -52,7 +53,7 @@ fn new_show_did_doc() {
             .output()
             .unwrap()
     };
-    let out = run(&["id", "new", "--json"], "pw");
+    let out = run(&["id", "new", "--json"], "pass-9f3c1e");
     assert!(
         out.status.success(),
         "{}",
@@ -64,22 +65,22 @@ fn new_show_did_doc() {
     assert!(created["peerId"].as_str().unwrap().starts_with("12D3KooW"));
 
     // A second `new` refuses to clobber the identity.
-    let out = run(&["id", "new"], "pw");
+    let out = run(&["id", "new"], "pass-9f3c1e");
     assert!(!out.status.success());
 
-    let out = run(&["id", "show", "--json"], "pw");
+    let out = run(&["id", "show", "--json"], "pass-9f3c1e");
     let shown: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(shown["did"], did.as_str());
 
-    let out = run(&["id", "did-doc", "--json"], "pw");
+    let out = run(&["id", "did-doc", "--json"], "pass-9f3c1e");
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["id"], did.as_str());
 
     let out = run(&["id", "show"], "wrong");
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("wrong passphrase"));
-    // Secrets never reach the output.
-    assert!(!String::from_utf8_lossy(&out.stderr).contains("pw"));
+    // Secrets never reach the output (a passphrase no temp path can contain).
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("pass-9f3c1e"));
 }
 
 #[test]

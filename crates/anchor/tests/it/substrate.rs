@@ -1,0 +1,231 @@
+//! The substrate backend against a real `talos-chain --dev`: membership, the DID
+//! lifecycle, commitments, revocations (point reads, the state snapshot and the live
+//! stream), audit roots with their typed refusals, and an auditor's proof check against
+//! the root read back from the chain.
+
+use std::time::Duration;
+
+use talos_anchor::substrate::{SubstrateAnchor, admin};
+use talos_anchor::verify::{VerifyError, verify_consistency, verify_inclusion};
+use talos_anchor::{Account, Anchor, AnchorError, Revert, did_key};
+use talos_primitives::{CapabilityId, Commitment, Did, TreeHead};
+
+use crate::common::{Log, did, h};
+use crate::talos_chain::{TalosChain, wait_finalized};
+
+const SUDO: &str = "//Alice";
+
+fn revert(r: Result<impl std::fmt::Debug, AnchorError>) -> Revert {
+    match r {
+        Err(AnchorError::Revert(r)) => r,
+        other => panic!("expected a revert, got {other:?}"),
+    }
+}
+
+fn key(d: &Did) -> [u8; 32] {
+    *d.as_key().unwrap().as_bytes()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn talos_chain_dev_suite() {
+    let dir = tempfile::tempdir().unwrap();
+    let chain = TalosChain::dev(dir.path());
+    tokio::task::block_in_place(|| wait_finalized(&chain, 1, Duration::from_secs(90)));
+    let url = chain.ws();
+    let (da, db) = (did(21), did(22));
+    let a = SubstrateAnchor::connect(&url, &[21; 32]).await.unwrap();
+    let b = SubstrateAnchor::connect(&url, &[22; 32]).await.unwrap();
+    assert_eq!(a.kind(), "substrate");
+    assert_eq!(a.account(), Account::Substrate(key(&da)));
+
+    // Not a member: the account does not even exist on chain, so the pool refuses it.
+    let refused = a.register_did(&da, h(1)).await;
+    assert!(refused.is_err(), "{refused:?}");
+
+    admin::add_member(&url, SUDO, key(&da)).await.unwrap();
+    admin::add_member(&url, SUDO, key(&db)).await.unwrap();
+    // Idempotent.
+    admin::add_member(&url, SUDO, key(&da)).await.unwrap();
+    assert!(admin::is_member(&url, key(&db)).await.unwrap());
+
+    // DID lifecycle.
+    assert_eq!(a.resolve_did(&da).await.unwrap(), None);
+    let at = a.register_did(&da, h(1)).await.unwrap();
+    assert!(at.block > 0);
+    let rec = a.resolve_did(&da).await.unwrap().unwrap();
+    assert_eq!(rec.owner, Account::Substrate(key(&da)));
+    assert_eq!((rec.version, rec.doc_hash, rec.prev_hash), (1, h(1), None));
+    assert_eq!(
+        revert(a.register_did(&da, h(9)).await),
+        Revert::DidExists { did: did_key(&da) }
+    );
+    // A DID registers itself: b cannot register a's key, nor write for it.
+    assert!(matches!(
+        b.register_did(&da, h(9)).await,
+        Err(AnchorError::Config(_))
+    ));
+    assert!(matches!(
+        revert(b.rotate_did(&da, h(9), None).await),
+        Revert::NotOwner { did, .. } if did == did_key(&da)
+    ));
+    assert!(matches!(
+        revert(
+            b.anchor_root(
+                &da,
+                TreeHead {
+                    size: 1,
+                    root: h(7)
+                }
+            )
+            .await
+        ),
+        Revert::NotOwner { .. }
+    ));
+    a.rotate_did(&da, h(2), None).await.unwrap();
+    let rec = a.resolve_did(&da).await.unwrap().unwrap();
+    assert_eq!(
+        (rec.version, rec.doc_hash, rec.prev_hash),
+        (2, h(2), Some(h(1)))
+    );
+    // did:talos names a document, not a key: refused before anything is sent.
+    let talos: Did = "did:talos:z2drAj5bAkJFsTPKmBvG3Z"
+        .parse()
+        .unwrap_or(da.clone());
+    if talos.as_key().is_none() {
+        assert!(matches!(
+            a.resolve_did(&talos).await,
+            Err(AnchorError::Config(_))
+        ));
+    }
+
+    // Commitments.
+    let c = Commitment(h(5));
+    assert_eq!(a.committed_by(&c).await.unwrap(), None);
+    a.commit(&da, &[c, Commitment(h(6))]).await.unwrap();
+    assert_eq!(a.committed_by(&c).await.unwrap(), Some(did_key(&da)));
+    assert!(matches!(
+        a.commit(&da, &[]).await,
+        Err(AnchorError::BadBatch(0))
+    ));
+
+    // Revocations: point reads, the snapshot from state, then the live stream.
+    let (id1, id2) = (CapabilityId([1; 16]), CapabilityId([2; 16]));
+    let revoked = a.revoke(&da, &[id1]).await.unwrap();
+    assert_eq!(a.revoked_by(&id1).await.unwrap(), Some(did_key(&da)));
+    assert_eq!(a.revoked_by(&id2).await.unwrap(), None);
+    // Revoking again is a no-op, not an error (a resubmitted write cannot fail).
+    a.revoke(&da, &[id1]).await.unwrap();
+    let mut from_state = b.revocations(0).await.unwrap();
+    let first = tokio::time::timeout(Duration::from_secs(30), from_state.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!((first.did, first.ids.clone()), (did_key(&da), vec![id1]));
+    assert!(first.at.block >= revoked.block);
+    let mut live = b.revocations(u64::MAX).await.unwrap();
+    let second = a.revoke(&da, &[id2]).await.unwrap();
+    let seen = tokio::time::timeout(Duration::from_secs(60), live.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (seen.did, seen.ids, seen.at),
+        (did_key(&da), vec![id2], second)
+    );
+
+    // Audit roots, and an auditor's proofs against the roots on chain.
+    let log = Log::new(20);
+    let at8 = a.anchor_root(&da, log.head(8)).await.unwrap();
+    // Re-anchoring the same head is a no-op (idempotent resubmission).
+    a.anchor_root(&da, log.head(8)).await.unwrap();
+    a.anchor_root(&da, log.head(20)).await.unwrap();
+    assert_eq!(a.latest_root(&da).await.unwrap(), Some(log.head(20)));
+    assert_eq!(
+        revert(a.anchor_root(&da, log.head(8)).await),
+        Revert::TreeSizeShrinks {
+            did: did_key(&da),
+            current: 20,
+            given: 8
+        }
+    );
+    assert_eq!(
+        revert(
+            a.anchor_root(
+                &da,
+                TreeHead {
+                    size: 20,
+                    root: h(5)
+                }
+            )
+            .await
+        ),
+        Revert::ConflictingRoot {
+            did: did_key(&da),
+            tree_size: 20
+        }
+    );
+    assert_eq!(
+        revert(
+            a.anchor_root(
+                &da,
+                TreeHead {
+                    size: 21,
+                    root: talos_primitives::Hash32([0; 32])
+                }
+            )
+            .await
+        ),
+        Revert::InvalidRoot
+    );
+    let r8 = a.root_at(&da, 8).await.unwrap().unwrap();
+    assert_eq!((r8.head, r8.at), (log.head(8), at8));
+    assert_eq!(a.root_at(&da, 9).await.unwrap(), None);
+    let dyn_anchor: &dyn Anchor = &b; // any reader
+    let got = verify_inclusion(dyn_anchor, &da, &log.inclusion(5, 20))
+        .await
+        .unwrap();
+    assert_eq!(got.head, log.head(20));
+    verify_consistency(dyn_anchor, &da, &log.consistency(8, 20))
+        .await
+        .unwrap();
+    assert!(matches!(
+        verify_inclusion(dyn_anchor, &da, &log.inclusion(5, 10)).await,
+        Err(VerifyError::NotAnchored { size: 10, .. })
+    ));
+    let mut forged = log.inclusion(5, 20);
+    forged.proof[0] = talos_audit::wire::B64(h(42));
+    assert!(matches!(
+        verify_inclusion(dyn_anchor, &da, &forged).await,
+        Err(VerifyError::Proof(_))
+    ));
+
+    // Deactivation is final.
+    a.deactivate_did(&da).await.unwrap();
+    assert!(a.resolve_did(&da).await.unwrap().unwrap().deactivated);
+    assert_eq!(
+        revert(a.anchor_root(&da, log.head(20)).await),
+        Revert::Deactivated { did: did_key(&da) }
+    );
+
+    // A removed member can no longer register: the origin check refuses it.
+    admin::remove_member(&url, SUDO, key(&db)).await.unwrap();
+    assert!(!admin::is_member(&url, key(&db)).await.unwrap());
+    let refused = b.register_did(&db, h(1)).await;
+    assert!(
+        matches!(
+            refused,
+            Err(AnchorError::Revert(Revert::NotWriter { .. })) | Err(AnchorError::Rpc(_))
+        ),
+        "{refused:?}"
+    );
+}
+
+/// A node that is down: a clear error, no hang.
+#[tokio::test]
+async fn unreachable_node_is_a_typed_error() {
+    let port = crate::talos_chain::free_port();
+    let r = SubstrateAnchor::connect(&format!("ws://127.0.0.1:{port}"), &[1; 32]).await;
+    assert!(matches!(r, Err(AnchorError::Unavailable { .. })), "{r:?}");
+}
