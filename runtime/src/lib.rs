@@ -97,6 +97,7 @@ pub mod opaque {
         }
     }
 }
+pub use apis::RuntimeApi;
 pub use opaque::SessionKeys;
 
 /// The runtime's version. `spec_version` must rise with every change to the runtime's

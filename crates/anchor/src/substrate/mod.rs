@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use subxt::config::{RpcConfigFor, SubstrateExtrinsicParamsBuilder};
+use subxt::ext::frame_decode::storage::{IntoDecodableValues, IntoEncodableValues};
 use subxt::ext::scale_decode::DecodeAsType;
 use subxt::rpcs::{LegacyRpcMethods, RpcClient};
 use subxt::utils::{AccountId32, H256};
@@ -194,18 +195,12 @@ impl SubstrateAnchor {
 
     async fn fetch<K, V>(&self, pallet: &str, entry: &str, key: K) -> Result<Option<V>, AnchorError>
     where
-        K: subxt::ext::scale_encode::EncodeAsType + Send + Sync,
+        K: IntoEncodableValues + IntoDecodableValues,
         V: DecodeAsType,
-        (K,): subxt::storage::IntoEncodableValues,
     {
         let at = self.api.at_current_block().await.map_err(rpc_err)?;
-        let addr = subxt::dynamic::storage::<(K,), V>(pallet, entry);
-        match at
-            .storage()
-            .try_fetch(addr, (key,))
-            .await
-            .map_err(rpc_err)?
-        {
+        let addr = subxt::dynamic::storage::<K, V>(pallet, entry);
+        match at.storage().try_fetch(addr, key).await.map_err(rpc_err)? {
             Some(v) => Ok(Some(
                 v.decode()
                     .map_err(|e| AnchorError::Malformed(e.to_string()))?,
@@ -215,7 +210,7 @@ impl SubstrateAnchor {
     }
 
     async fn record(&self, did: &Did) -> Result<Option<DidRecord>, AnchorError> {
-        self.fetch("TalosDid", "Dids", account_of(did)?).await
+        self.fetch("TalosDid", "Dids", (account_of(did)?,)).await
     }
 }
 
@@ -310,7 +305,7 @@ impl Anchor for SubstrateAnchor {
 
     async fn committed_by(&self, commitment: &Commitment) -> Result<Option<Hash32>, AnchorError> {
         let by: Option<AccountId32> = self
-            .fetch("TalosAnchor", "Commitments", H256(commitment.0.0))
+            .fetch("TalosAnchor", "Commitments", (H256(commitment.0.0),))
             .await?;
         Ok(by.as_ref().map(did_key_of_account))
     }
@@ -323,7 +318,7 @@ impl Anchor for SubstrateAnchor {
     }
 
     async fn revoked_by(&self, id: &CapabilityId) -> Result<Option<Hash32>, AnchorError> {
-        let by: Option<AccountId32> = self.fetch("TalosAnchor", "Revoked", id.0).await?;
+        let by: Option<AccountId32> = self.fetch("TalosAnchor", "Revoked", (id.0,)).await?;
         Ok(by.as_ref().map(did_key_of_account))
     }
 
@@ -350,7 +345,9 @@ impl Anchor for SubstrateAnchor {
     }
 
     async fn latest_root(&self, did: &Did) -> Result<Option<TreeHead>, AnchorError> {
-        let head: Option<Head> = self.fetch("TalosAnchor", "Heads", account_of(did)?).await?;
+        let head: Option<Head> = self
+            .fetch("TalosAnchor", "Heads", (account_of(did)?,))
+            .await?;
         Ok(head.map(|h| TreeHead {
             size: h.size,
             root: Hash32(h.root.0),

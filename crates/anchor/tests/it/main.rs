@@ -14,4 +14,5 @@ mod embedded;
 mod evm;
 mod substrate;
 mod suite;
+#[allow(dead_code)] // shared with node/chain and node/agent tests, which use more of it
 mod talos_chain;

@@ -64,7 +64,6 @@ impl TalosChain {
                 "--no-telemetry",
                 "--no-prometheus",
                 "--no-mdns",
-                "--no-hardware-benchmarks",
             ]
             .map(String::from),
         );
