@@ -114,7 +114,7 @@ async fn talos_chain_dev_suite() {
     assert_eq!(a.revoked_by(&id1).await.unwrap(), Some(did_key(&da)));
     assert_eq!(a.revoked_by(&id2).await.unwrap(), None);
     // Revoking again is a no-op, not an error (a resubmitted write cannot fail).
-    a.revoke(&da, &[id1]).await.unwrap();
+    let again = a.revoke(&da, &[id1]).await.unwrap();
     let mut from_state = b.revocations(0).await.unwrap();
     let first = tokio::time::timeout(Duration::from_secs(30), from_state.next())
         .await
@@ -123,7 +123,8 @@ async fn talos_chain_dev_suite() {
         .unwrap();
     assert_eq!((first.did, first.ids.clone()), (did_key(&da), vec![id1]));
     assert!(first.at.block >= revoked.block);
-    let mut live = b.revocations(u64::MAX).await.unwrap();
+    // From the block after the last write on: only what is revoked from now on.
+    let mut live = b.revocations(again.block + 1).await.unwrap();
     let second = a.revoke(&da, &[id2]).await.unwrap();
     let seen = tokio::time::timeout(Duration::from_secs(60), live.next())
         .await

@@ -138,7 +138,7 @@ pub(crate) fn finalized(port: u16) -> Option<u64> {
         let text = body.to_string();
         write!(
             s,
-            "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+            "POST / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
             text.len(),
             text
         )
@@ -159,14 +159,15 @@ pub(crate) fn finalized(port: u16) -> Option<u64> {
 pub(crate) fn wait_finalized(chain: &TalosChain, n: u64, within: Duration) -> u64 {
     let deadline = Instant::now() + within;
     loop {
-        if let Some(f) = finalized(chain.rpc_port) {
+        let seen = finalized(chain.rpc_port);
+        if let Some(f) = seen {
             if f >= n {
                 return f;
             }
         }
         assert!(
             Instant::now() < deadline,
-            "finality did not reach {n} on port {}; log:\n{}",
+            "finality did not reach {n} on port {} (last seen {seen:?}); log:\n{}",
             chain.rpc_port,
             chain.log_tail()
         );
