@@ -208,7 +208,7 @@ pub(crate) fn new_full<
                 client: client.clone(),
                 pool: pool.clone(),
             };
-            crate::rpc::create_full(deps).map_err(|e| ServiceError::Application(e))
+            crate::rpc::create_full(deps).map_err(ServiceError::Application)
         })
     };
 

@@ -360,7 +360,7 @@ impl Anchor for SubstrateAnchor {
         let addr = subxt::dynamic::storage::<(AccountId32, u64), Anchored>("TalosAnchor", "RootAt");
         let Some(v) = at
             .storage()
-            .try_fetch(addr, (account.clone(), size))
+            .try_fetch(addr, (account, size))
             .await
             .map_err(rpc_err)?
         else {

@@ -37,7 +37,7 @@ impl std::fmt::Debug for Ed25519Signer {
 
 impl subxt::tx::Signer<SubstrateConfig> for Ed25519Signer {
     fn account_id(&self) -> AccountId32 {
-        self.account.clone()
+        self.account
     }
 
     // subxt hands over the final payload (already hashed when over 256 bytes).

@@ -181,10 +181,11 @@ pub(super) async fn anchoring_tx(
         let r: RootAnchoredEvent = ev
             .decode_fields_unchecked_as()
             .map_err(|e| AnchorError::Malformed(e.to_string()))?;
-        if &r.did == did && r.size == size {
-            if let subxt::events::Phase::ApplyExtrinsic(i) = ev.phase() {
-                return extrinsic_hash(&at, i).await;
-            }
+        if &r.did == did
+            && r.size == size
+            && let subxt::events::Phase::ApplyExtrinsic(i) = ev.phase()
+        {
+            return extrinsic_hash(&at, i).await;
         }
     }
     Err(AnchorError::Malformed(format!(

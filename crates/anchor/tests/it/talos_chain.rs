@@ -160,10 +160,10 @@ pub(crate) fn wait_finalized(chain: &TalosChain, n: u64, within: Duration) -> u6
     let deadline = Instant::now() + within;
     loop {
         let seen = finalized(chain.rpc_port);
-        if let Some(f) = seen {
-            if f >= n {
-                return f;
-            }
+        if let Some(f) = seen
+            && f >= n
+        {
+            return f;
         }
         assert!(
             Instant::now() < deadline,
