@@ -573,6 +573,86 @@ async fn an_evm_chains_revocations_are_not_trusted_for_links() {
     worker.await.unwrap();
 }
 
+/// On a talos consortium chain a DID's account is its own key, so a revocation there is
+/// the issuer's: a verifier that missed the gossip (it was down) learns it from the
+/// chain and refuses the call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_talos_chains_revocations_reach_a_verifier_that_missed_the_gossip() {
+    use crate::substrate::{dev_chain, node_key};
+    let root = tempfile::tempdir().unwrap();
+    let chain = tokio::task::block_in_place(|| dev_chain(&root.path().join("chain")));
+    let spec = format!("substrate:{}", chain.ws());
+    let on_chain = [("--chain", spec.as_str()), ("--anchor-secs", "0")];
+    let b_listen = format!("/ip4/127.0.0.1/tcp/{}", free_port());
+    let mut fb = vec![("--listen", b_listen.as_str())];
+    fb.extend_from_slice(&on_chain);
+    let b_home = init(root.path(), "b", &flags(&fb));
+    let mut fp = vec![("--listen", TCP0)];
+    fp.extend_from_slice(&on_chain);
+    let p_home = init(root.path(), "p", &flags(&fp));
+    talos_anchor::substrate::admin::add_member(&chain.ws(), "//Alice", node_key(&p_home))
+        .await
+        .unwrap();
+    let p = NodeProc::up(&p_home, &[]).await;
+    let b = NodeProc::up(&b_home, &[]).await;
+    let b_did = b.did.clone();
+    let boot = b.addr();
+    let mut b = b;
+    b.kill9().await;
+    let mut fa = vec![("--listen", TCP0), ("--bootstrap", boot.as_str())];
+    fa.extend_from_slice(&on_chain);
+    let a_home = init(root.path(), "a", &flags(&fa));
+    let a_did = {
+        let a = NodeProc::up(&a_home, &[]).await;
+        a.did.clone()
+    };
+    let (root_chain, _) = issue(&b, &p.did, "book", 600);
+    let (chain_a, leaf) = delegate(&p, &root_chain, &a_did);
+    let (s, v) = p
+        .call(
+            Method::POST,
+            "/v1/capabilities/revoke",
+            Some(json!({ "id": leaf })),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    // Anchoring writes the queued revocation to the chain (finalized when it returns).
+    let (s, v) = p.call(Method::POST, "/v1/audit/anchor", None).await;
+    assert_eq!((s, v["anchored"].as_bool()), (200, Some(true)), "{v}");
+
+    // The verifier restarts and follows the chain; the holder calls until refused.
+    b.restart().await;
+    let a = NodeProc::up(&a_home, &[]).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let worker = agent(b.api.clone(), stop.clone(), seen.clone());
+    let t = std::time::Instant::now();
+    let mut refused = None;
+    let mut n = 0u64;
+    while t.elapsed() < Duration::from_secs(60) {
+        n += 1;
+        let (s, v) = a
+            .call(
+                Method::POST,
+                "/v1/invoke",
+                Some(call(&b_did, &chain_a, &format!("LH{n}"), 10)),
+            )
+            .await;
+        if s == 403 {
+            refused = Some(v["kind"].as_str().unwrap().to_string());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(refused.as_deref(), Some("revoked"), "never refused");
+    eprintln!(
+        "the chain's revocation reached the verifier {:?} after its restart",
+        t.elapsed()
+    );
+    stop.store(true, Ordering::Relaxed);
+    worker.await.unwrap();
+}
+
 /// An agent answers a batch of calls with one request.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_calls_answered_with_one_request() {

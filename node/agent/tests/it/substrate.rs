@@ -12,15 +12,15 @@ use talos_anchor::substrate::{SubstrateAnchor, admin};
 
 use crate::anchoring::audit;
 use crate::procs::{NodeProc, PASS, TCP0, flags, init};
-use talos_chain::{TalosChain, wait_finalized};
+pub(crate) use talos_chain::{TalosChain, wait_finalized};
 
 // The anchor crate's talos-chain harness, shared rather than copied.
 #[allow(dead_code)]
 #[path = "../../../../crates/anchor/tests/it/talos_chain.rs"]
-mod talos_chain;
+pub(crate) mod talos_chain;
 
 /// The Ed25519 key (= chain account) of the node at `home`.
-fn node_key(home: &std::path::Path) -> [u8; 32] {
+pub(crate) fn node_key(home: &std::path::Path) -> [u8; 32] {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_talos"))
         .arg("--home")
         .arg(home)
@@ -33,7 +33,7 @@ fn node_key(home: &std::path::Path) -> [u8; 32] {
     *did.as_key().unwrap().as_bytes()
 }
 
-fn dev_chain(base: &std::path::Path) -> TalosChain {
+pub(crate) fn dev_chain(base: &std::path::Path) -> TalosChain {
     let chain = TalosChain::dev(base);
     wait_finalized(&chain, 1, Duration::from_secs(90));
     chain
