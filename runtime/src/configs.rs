@@ -185,12 +185,12 @@ impl pallet_talos_did::Config for Runtime {
     type RegisterOrigin = EnsureSignedBy<Members, AccountId>;
     type MaxEndpoints = MaxEndpoints;
     type MaxEndpointLen = MaxEndpointLen;
-    type WeightInfo = pallet_talos_did::weights::SubstrateWeight<Runtime>;
+    type WeightInfo = crate::weights::pallet_talos_did::WeightInfo<Runtime>;
 }
 
 impl pallet_talos_anchor::Config for Runtime {
     type RuntimeEvent = RuntimeEvent;
     type WriteOrigin = EnsureSignedBy<Members, AccountId>;
     type MaxBatch = MaxBatch;
-    type WeightInfo = pallet_talos_anchor::weights::SubstrateWeight<Runtime>;
+    type WeightInfo = crate::weights::pallet_talos_anchor::WeightInfo<Runtime>;
 }

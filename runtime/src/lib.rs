@@ -40,6 +40,7 @@ mod apis;
 mod configs;
 pub mod genesis;
 pub mod governance;
+pub mod weights;
 
 use sp_runtime::{
     MultiAddress, MultiSignature, generic,

@@ -31,4 +31,8 @@ pub(crate) enum Subcommand {
     PurgeChain(sc_cli::PurgeChainCmd),
     /// Reverts the chain by some blocks.
     Revert(sc_cli::RevertCmd),
+    /// Runtime benchmarks (`benchmark pallet`), with feature `runtime-benchmarks`.
+    #[cfg(feature = "runtime-benchmarks")]
+    #[command(subcommand)]
+    Benchmark(frame_benchmarking_cli::BenchmarkCmd),
 }

@@ -100,6 +100,18 @@ pub(crate) fn run() -> sc_cli::Result<()> {
                 ))
             })
         }
+        #[cfg(feature = "runtime-benchmarks")]
+        Some(Subcommand::Benchmark(cmd)) => {
+            let runner = cli.create_runner(cmd)?;
+            runner.sync_run(|config| match cmd {
+                frame_benchmarking_cli::BenchmarkCmd::Pallet(cmd) => {
+                    cmd.run_with_spec::<sp_runtime::traits::HashingFor<Block>, ()>(Some(
+                        config.chain_spec,
+                    ))
+                }
+                _ => Err("only `benchmark pallet` is supported".into()),
+            })
+        }
         None => {
             let runner = cli.create_runner(&cli.run)?;
             runner.run_node_until_exit(|config| async move {

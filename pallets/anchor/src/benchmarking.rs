@@ -38,7 +38,15 @@ mod benchmarks {
         let (origin, did) = writer::<T>()?;
         let items: BoundedVec<H256, T::MaxBatch> = BoundedVec::truncate_from(
             (0..n)
-                .map(|i| H256::from_low_u64_be(u64::from(i) + 1))
+                .map(|i| {
+                    // Distinct commitments: i's bytes in the first four.
+                    let mut h = H256::zero();
+                    h.as_bytes_mut()
+                        .iter_mut()
+                        .zip(i.to_le_bytes())
+                        .for_each(|(d, s)| *d = s);
+                    h
+                })
                 .collect(),
         );
         #[extrinsic_call]
