@@ -8,6 +8,7 @@
 
 mod anchoring;
 mod api;
+mod chain_revocations;
 mod delivery;
 mod flood;
 mod groups;
