@@ -209,28 +209,9 @@ pub(crate) async fn fund_node(chain: &anvil::Anvil, home: &std::path::Path) {
     assert!(funded.status().is_success());
 }
 
-/// The node anchors on a real EVM chain (anvil) and an auditor, with its own empty home
-/// and while the node runs, verifies an event's proof against the root on that chain.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_auditor_verifies_against_anvil() {
-    let chain = anvil::Anvil::start(None);
-    let contract = deploy(&chain).await;
-    let root = tempfile::tempdir().unwrap();
-    let spec = format!("evm:{}", chain.http());
-    let home = init(
-        root.path(),
-        "a",
-        &flags(&[
-            ("--listen", TCP0),
-            ("--chain", &spec),
-            ("--contract", &contract),
-            ("--anchor-secs", "0"),
-        ]),
-    );
-    fund_node(&chain, &home).await;
-
-    let a = NodeProc::up(&home, &[]).await;
-    // Two revocations: two audit events.
+/// Revokes capability ids 1 and 2 on `a` (two audit events, two revocations queued for
+/// the chain) and anchors: the anchor's answer and the proof of event 0 at its size.
+pub(crate) async fn revoke_two_and_anchor(a: &NodeProc) -> (Value, Value) {
     for id in [
         "00000000000000000000000000000001",
         "00000000000000000000000000000002",
@@ -259,6 +240,31 @@ async fn an_auditor_verifies_against_anvil() {
         )
         .await;
     assert_eq!(s, 200, "{proof}");
+    (anchored, proof)
+}
+
+/// The node anchors on a real EVM chain (anvil) and an auditor, with its own empty home
+/// and while the node runs, verifies an event's proof against the root on that chain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_auditor_verifies_against_anvil() {
+    let chain = anvil::Anvil::start(None);
+    let contract = deploy(&chain).await;
+    let root = tempfile::tempdir().unwrap();
+    let spec = format!("evm:{}", chain.http());
+    let home = init(
+        root.path(),
+        "a",
+        &flags(&[
+            ("--listen", TCP0),
+            ("--chain", &spec),
+            ("--contract", &contract),
+            ("--anchor-secs", "0"),
+        ]),
+    );
+    fund_node(&chain, &home).await;
+
+    let a = NodeProc::up(&home, &[]).await;
+    let (anchored, proof) = revoke_two_and_anchor(&a).await;
 
     // The revocations went to the chain with that anchor (permanent there).
     {

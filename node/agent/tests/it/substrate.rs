@@ -10,7 +10,7 @@ use serde_json::Value;
 use talos_anchor::Anchor;
 use talos_anchor::substrate::{SubstrateAnchor, admin};
 
-use crate::anchoring::audit;
+use crate::anchoring::{audit, revoke_two_and_anchor};
 use crate::procs::{NodeProc, PASS, TCP0, flags, init};
 pub(crate) use talos_chain::{TalosChain, wait_finalized};
 
@@ -58,34 +58,7 @@ async fn an_auditor_verifies_against_talos_chain() {
         .unwrap();
 
     let a = NodeProc::up(&home, &[]).await;
-    for id in [
-        "00000000000000000000000000000001",
-        "00000000000000000000000000000002",
-    ] {
-        let (s, v) = a
-            .call(
-                Method::POST,
-                "/v1/capabilities/revoke",
-                Some(serde_json::json!({ "id": id })),
-            )
-            .await;
-        assert_eq!(s, 200, "{v}");
-    }
-    let (s, anchored) = a.call(Method::POST, "/v1/audit/anchor", None).await;
-    assert_eq!(
-        (s, anchored["anchored"].as_bool()),
-        (200, Some(true)),
-        "{anchored}"
-    );
-    let size = anchored["treeSize"].as_u64().unwrap();
-    let (s, proof) = a
-        .call(
-            Method::GET,
-            &format!("/v1/audit/proof?index=0&size={size}"),
-            None,
-        )
-        .await;
-    assert_eq!(s, 200, "{proof}");
+    let (anchored, proof) = revoke_two_and_anchor(&a).await;
 
     // The revocations went to the chain with that anchor, signed by the node's key.
     let reader = SubstrateAnchor::connect(&chain.ws(), &[7; 32])
