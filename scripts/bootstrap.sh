@@ -23,6 +23,10 @@ fi
 if ! rustup component list --installed | grep -q '^rust-src'; then
     rustup component add rust-src >&2
 fi
+# .cargo/config.toml compiles our crates with clippy-driver (the lint rides on the build).
+for c in clippy rustfmt; do
+    rustup component list --installed | grep -q "^$c" || rustup component add "$c" >&2
+done
 command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked >&2
 
 # The anchor contract's tools (forge, anvil, solcjs) come from npm, pinned in

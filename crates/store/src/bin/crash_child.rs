@@ -1,5 +1,6 @@
-//! Crash-test child: appends until killed, printing `index hex(leaf)` for every append
-//! that was acknowledged (durable), so the parent knows exactly what must survive.
+//! Crash-test child: appends until killed, printing `index leaf` for every append that
+//! was acknowledged (durable), so the parent knows exactly what must survive. It prints
+//! `opening` before it opens (and recovers) the log, so the parent can kill it there too.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -10,6 +11,11 @@ fn main() {
         eprintln!("usage: talos-store-crash-child DIR RUN_ID");
         std::process::exit(2);
     };
+    {
+        let mut o = std::io::stdout();
+        let _ = writeln!(o, "opening");
+        let _ = o.flush();
+    }
     let log = match talos_store::AuditLog::open(
         std::path::Path::new(&dir),
         talos_store::LogConfig::default(),

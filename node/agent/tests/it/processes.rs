@@ -194,10 +194,13 @@ async fn kill_9_mid_traffic_loses_and_duplicates_nothing() {
     let mut a = a;
     let api = Arc::new(Mutex::new(a.api.clone()));
     let stop = Arc::new(AtomicBool::new(false));
+    // How many POSTs have been acknowledged so far: the kill loop waits on it.
+    let progress = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     // The agent: sends numbered messages one after another; a failed POST (its node was
     // just killed) is retried with the next number once the node is back.
     let traffic = {
         let (api, stop, to) = (api.clone(), stop.clone(), b_did.clone());
+        let progress = progress.clone();
         tokio::spawn(async move {
             let (mut acked, mut cut) = (Vec::new(), Vec::new());
             let mut n: u32 = 0;
@@ -206,7 +209,10 @@ async fn kill_9_mid_traffic_loses_and_duplicates_nothing() {
                 let current = api.lock().await.clone();
                 let result = current.send(&to, &n.to_be_bytes()).await;
                 match result {
-                    Ok(_) => acked.push(n),
+                    Ok(_) => {
+                        acked.push(n);
+                        progress.fetch_add(1, Ordering::Relaxed);
+                    }
                     Err(_) => {
                         cut.push(n);
                         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -220,7 +226,18 @@ async fn kill_9_mid_traffic_loses_and_duplicates_nothing() {
 
     let mut b = b;
     for round in 0..rounds {
-        tokio::time::sleep(Duration::from_millis(50 + (round as u64 * 37) % 200)).await;
+        // Kill on progress, not on the wall clock: after 1 to 7 more acknowledged messages
+        // (so kills land at different depths of the stream), however slowly a loaded
+        // machine gets there. Checked with `stress-ng --cpu 4` running beside the test.
+        let target = progress.load(Ordering::Relaxed) + 1 + (round * 3) % 7;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+        while progress.load(Ordering::Relaxed) < target {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "round {round}: no acknowledged message for 120 s"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
         if round % 2 == 0 {
             b.kill9().await;
             b.restart().await;

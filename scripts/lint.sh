@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# `make lint`: formatting, then clippy's lints without a second build.
+#
+# .cargo/config.toml compiles our crates with clippy-driver, so the test build already
+# ran every clippy lint (workspace lints and clippy.toml apply). This builds every target
+# (tests, benches, examples, binaries) in the test profile, which is what `make test`
+# built, so it reuses that build; cargo replays the stored warnings of crates it does not
+# recompile, and any warning or error fails the lint (clippy's `-D warnings`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=scripts/test-features.sh
+. scripts/test-features.sh
+cargo fmt --all -- --check
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+cargo test --workspace --all-targets --no-run --locked --features "$TALOS_TEST_FEATURES" 2>&1 | tee "$log" >&2
+if grep -Eq '^(warning|error)(\[[^]]*\])?:' "$log"; then
+    echo "lint: the build above has warnings or errors" >&2
+    exit 1
+fi

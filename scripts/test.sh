@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The whole test suite (`make test`): runs every suite even when an earlier one fails,
+# then prints which failed and exits non-zero if any did.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+# shellcheck source=scripts/test-features.sh
+. scripts/test-features.sh
+failed=()
+run() {
+    local name="$1"
+    shift
+    echo "==> test suite: $name" >&2
+    local start=$SECONDS
+    if "$@"; then
+        echo "==> $name: passed in $((SECONDS - start)) s" >&2
+    else
+        echo "==> $name: FAILED after $((SECONDS - start)) s" >&2
+        failed+=("$name")
+    fi
+}
+
+# Every crate's unit and integration tests, the pallets' benchmark suites and try-state
+# checks included (profile and test groups in .config/nextest.toml).
+run workspace cargo nextest run --workspace --locked --no-fail-fast --features "$TALOS_TEST_FEATURES"
+# The anchor contract: artifact freshness and the forge suite.
+run contracts scripts/contracts-test.sh
+
+if [ ${#failed[@]} -gt 0 ]; then
+    echo "==> failed suites: ${failed[*]}" >&2
+    exit 1
+fi
+echo "==> all test suites passed" >&2
