@@ -12,7 +12,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use talos_anchor::Anchor;
 use talos_anchor::embedded::{Clock, EmbeddedAnchor, EmbeddedChain};
 use talos_anchor::evm::{EvmAnchor, EvmConfig, PrivateKeySigner, deploy};
-use talos_primitives::{CapabilityId, Did, Hash32, TreeHead};
+use talos_primitives::{CapabilityId, Hash32, TreeHead};
 use talos_store::Store;
 
 fn signer() -> PrivateKeySigner {
@@ -21,8 +21,10 @@ fn signer() -> PrivateKeySigner {
         .unwrap()
 }
 
-fn did() -> Did {
-    Did::parse("did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK").unwrap()
+/// The benchmarked agent's identity (registration signs an owner binding with it).
+fn identity() -> talos_identity::IdentityKey {
+    talos_identity::IdentityKey::from_seed(&talos_identity::IdentitySeed::from_bytes([7; 32]))
+        .unwrap()
 }
 
 fn anvil_binary() -> PathBuf {
@@ -66,8 +68,9 @@ fn start_anvil(port: u16) -> Anvil {
 
 /// The same three operations on any backend.
 fn bench_backend(c: &mut Criterion, name: &str, rt: &tokio::runtime::Runtime, a: &dyn Anchor) {
-    let d = did();
-    rt.block_on(a.register_did(&d, Hash32([1; 32]))).unwrap();
+    let key = identity();
+    let d = key.did();
+    rt.block_on(a.register_did(&key, Hash32([1; 32]))).unwrap();
     let size = AtomicU64::new(0);
     let mut g = c.benchmark_group(format!("anchor/{name}"));
     g.sample_size(30).measurement_time(Duration::from_secs(6));

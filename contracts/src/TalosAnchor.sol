@@ -2,19 +2,40 @@
 pragma solidity 0.8.30;
 
 /// @title TalosAnchor
-/// @notice The talos trust anchor on an EVM chain: a DID registry, capability commitments,
-/// permanent revocations and per-DID audit roots (RFC 9162 tree heads), each with an event.
-/// Only a DID's owner writes for that DID; a consortium may also restrict writers to an
+/// @notice The talos trust anchor on an EVM chain: DID claims, capability commitments,
+/// permanent revocations and audit roots (RFC 9162 tree heads), each with an event. An
+/// account writes only for its own claims; a consortium may also restrict writers to an
 /// allow-list. Owners without gas sign EIP-712 meta-transactions that anyone relays.
-/// @dev DIDs are keyed by `bytes32 did = sha256(did string)`, computed off-chain. The
-/// document's Ed25519 self-signature is checked off-chain by resolvers: the EVM has no
-/// cheap Ed25519. Meta-transactions follow ERC-2771: the contract calls itself with the
-/// signer appended to the calldata.
+/// @dev DIDs are keyed by `bytes32 did = sha256(did string)`, computed off-chain.
+///
+/// Why claims, and not one owner per DID. A DID's authority is its Ed25519 key, and the
+/// EVM has no Ed25519 precompile: a Solidity verifier costs upwards of a million gas per
+/// signature. With one owner per DID, first come first served, anyone could
+/// `register(sha256(victim's DID))` first: verifiers would trust the squatter's roots and
+/// revocations, and the victim could never register. Letting a later, properly bound
+/// registration replace an earlier one does not work either: the contract cannot tell
+/// bound from unbound, so it cannot decide who may replace whom. So:
+///
+/// - Every registration is a claim `(did, owner)`; any number of accounts may claim the
+///   same DID, each once. A claim's document versions, roots, commitments and revocations
+///   are keyed by the claim, so a squatter's writes never mix with the owner's and nobody
+///   can occupy the owner's slot.
+/// - A claim carries an owner binding: the DID's Ed25519 public key (32 bytes) and its
+///   signature (64 bytes) over `ownerStatement(did, owner)` = "talos-evm-owner-v1" ‖
+///   chainid ‖ this contract ‖ did ‖ owner. It is emitted in `DidRegistered`, not stored
+///   (three more slots, ~66k gas, for data only off-chain verifiers read). The contract
+///   checks only its length: it cannot check the signature.
+/// - Verifiers check the binding off chain (the key is the DID's, the signature verifies
+///   strictly) and treat a claim whose binding does not verify as not registered: they
+///   ignore its roots, commitments and revocations.
+///
+/// A DID changes account by a new claim (the new account registers with a binding the
+/// DID's key signed for it) and the old claim's deactivation. Meta-transactions follow
+/// ERC-2771: the contract calls itself with the signer appended to the calldata.
 contract TalosAnchor {
-    /// @dev One slot per DID, so an audit-root anchor touches a single cold slot:
-    /// owner (20 bytes) | version (4) | treeSize (7) | deactivated (1).
-    struct DidEntry {
-        address owner;
+    /// @dev One slot per claim, so an audit-root anchor touches a single cold slot:
+    /// version (4 bytes; 0 = no such claim) | treeSize (7) | deactivated (1).
+    struct Claim {
         uint32 version;
         uint56 treeSize;
         bool deactivated;
@@ -35,19 +56,26 @@ contract TalosAnchor {
     uint256 private constant HALF_ORDER = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
     /// @dev Batches are bounded so that one call stays well inside a block.
     uint256 public constant MAX_BATCH = 512;
+    /// @notice An owner binding: Ed25519 public key (32 bytes) ‖ signature (64 bytes).
+    uint256 public constant BINDING_LENGTH = 96;
+    /// @dev Domain tag of the statement a DID's key signs to bind an owner account.
+    string private constant OWNER_TAG = "talos-evm-owner-v1";
 
-    mapping(bytes32 did => DidEntry) private _dids;
-    mapping(bytes32 did => DidDocument) private _docs;
-    /// @dev The latest anchored root per DID. Earlier roots live in `RootAnchored` events
-    /// (in the chain's receipts): a storage slot per anchor would cost 20k gas more each.
-    /// Registration stores `NO_ROOT` here so that every anchor, the first included,
-    /// rewrites a warm-able non-zero slot instead of creating one.
-    mapping(bytes32 did => bytes32 root) private _latestRoot;
+    /// @dev All per-claim state is keyed by `_claimKey(did, owner)`.
+    mapping(bytes32 claim => Claim) private _claims;
+    mapping(bytes32 claim => DidDocument) private _docs;
+    /// @dev The latest anchored root per claim. Earlier roots live in `RootAnchored`
+    /// events (in the chain's receipts): a storage slot per anchor would cost 20k gas more
+    /// each. Registration stores `NO_ROOT` here so that every anchor, the first included,
+    /// rewrites a non-zero slot instead of creating one.
+    mapping(bytes32 claim => bytes32 root) private _latestRoot;
     bytes32 private constant NO_ROOT = bytes32(uint256(1));
-    /// @notice The DID that committed a capability commitment (zero if none).
-    mapping(bytes32 commitment => bytes32 did) public committedBy;
-    /// @notice The DID that revoked a capability id (zero if not revoked). Permanent.
-    mapping(bytes32 id => bytes32 did) public revokedBy;
+    /// @dev Per claim, not first writer wins across claims: a global "first committer" or
+    /// "first revoker" could be taken by a squatter racing the owner's transaction.
+    /// Values are 1 (set) or 0: a full word, since writing a `bool` first reads its slot.
+    mapping(bytes32 claim => mapping(bytes32 commitment => uint256)) private _committed;
+    /// @dev Permanent: nothing unsets an entry.
+    mapping(bytes32 claim => mapping(bytes32 id => uint256)) private _revoked;
     /// @notice EIP-712 meta-transaction nonces, per signer.
     mapping(address signer => uint256) public nonces;
     /// @notice Writers allowed when the allow-list is on.
@@ -58,20 +86,20 @@ contract TalosAnchor {
     /// @notice Whether only allow-listed accounts may write.
     bool public allowListEnabled;
 
-    event DidRegistered(bytes32 indexed did, address indexed owner, bytes32 docHash);
-    event DidRotated(bytes32 indexed did, uint32 version, bytes32 docHash, bytes32 prevHash, address indexed owner);
-    event DidDeactivated(bytes32 indexed did, uint32 version);
-    event Committed(bytes32 indexed did, bytes32[] commitments);
-    event Revoked(bytes32 indexed did, bytes32[] ids);
-    event RootAnchored(bytes32 indexed did, uint256 treeSize, bytes32 root);
+    event DidRegistered(bytes32 indexed did, address indexed owner, bytes32 docHash, bytes binding);
+    event DidRotated(bytes32 indexed did, address indexed owner, uint32 version, bytes32 docHash, bytes32 prevHash);
+    event DidDeactivated(bytes32 indexed did, address indexed owner, uint32 version);
+    event Committed(bytes32 indexed did, address indexed owner, bytes32[] commitments);
+    event Revoked(bytes32 indexed did, address indexed owner, bytes32[] ids);
+    event RootAnchored(bytes32 indexed did, address indexed owner, uint256 treeSize, bytes32 root);
     event WriterSet(address indexed writer, bool allowed);
     event AllowListSet(bool enabled);
     event AdminTransferred(address indexed admin);
 
-    error DidExists(bytes32 did);
-    error UnknownDid(bytes32 did);
-    error NotOwner(bytes32 did, address sender);
-    error Deactivated(bytes32 did);
+    error ClaimExists(bytes32 did, address owner);
+    error UnknownClaim(bytes32 did, address owner);
+    error Deactivated(bytes32 did, address owner);
+    error BadBinding(uint256 length);
     error NotWriter(address sender);
     error NotAdmin(address sender);
     error ZeroAddress();
@@ -113,84 +141,116 @@ contract TalosAnchor {
         if (allowListEnabled && !isWriter[s]) revert NotWriter(s);
     }
 
-    /// @dev Loads a DID the sender owns and that is still active.
-    function _owned(bytes32 did) internal view returns (DidEntry memory e, address s) {
+    /// @dev keccak256(abi.encode(did, owner)), hashed in the scratch space (no memory
+    /// allocation); the mask cleans the address's unused high bits.
+    function _claimKey(bytes32 did, address owner) internal pure returns (bytes32 k) {
+        assembly ("memory-safe") {
+            mstore(0x00, did)
+            mstore(0x20, and(owner, 0xffffffffffffffffffffffffffffffffffffffff))
+            k := keccak256(0x00, 0x40)
+        }
+    }
+
+    /// @dev Loads the sender's claim on `did`, which must exist and be active.
+    function _owned(bytes32 did) internal view returns (bytes32 k, Claim memory c, address s) {
         s = _sender();
-        e = _dids[did];
-        if (e.owner == address(0)) revert UnknownDid(did);
-        if (e.owner != s) revert NotOwner(did, s);
-        if (e.deactivated) revert Deactivated(did);
+        k = _claimKey(did, s);
+        c = _claims[k];
+        if (c.version == 0) revert UnknownClaim(did, s);
+        if (c.deactivated) revert Deactivated(did, s);
         _checkWriter(s);
     }
 
-    // ---------------------------------------------------------------- DID registry
+    // ---------------------------------------------------------------- DID claims
 
-    /// @notice Registers `did` at version 1, owned by the sender.
-    function register(bytes32 did, bytes32 docHash) external {
+    /// @notice The statement a DID's Ed25519 key signs to bind `owner` to `did` on this
+    /// contract: "talos-evm-owner-v1" ‖ chainid (32 bytes) ‖ this contract (20) ‖ did
+    /// (32) ‖ owner (20), 122 bytes. Verifiers rebuild it off chain; it is here so that
+    /// every client can check its encoding against the contract's.
+    function ownerStatement(bytes32 did, address owner) external view returns (bytes memory) {
+        return abi.encodePacked(OWNER_TAG, block.chainid, address(this), did, owner);
+    }
+
+    /// @notice Registers the sender's claim on `did` at version 1. `binding` is the DID
+    /// key's owner binding (public key ‖ signature over `ownerStatement(did, sender)`);
+    /// only its length is checked here, verifiers check the rest (see the contract docs).
+    function register(bytes32 did, bytes32 docHash, bytes calldata binding) external {
         address s = _sender();
         _checkWriter(s);
-        if (_dids[did].owner != address(0)) revert DidExists(did);
-        _dids[did] = DidEntry({owner: s, version: 1, treeSize: 0, deactivated: false});
-        _docs[did] = DidDocument({docHash: docHash, prevHash: bytes32(0)});
-        _latestRoot[did] = NO_ROOT;
-        emit DidRegistered(did, s, docHash);
+        if (binding.length != BINDING_LENGTH) revert BadBinding(binding.length);
+        bytes32 k = _claimKey(did, s);
+        if (_claims[k].version != 0) revert ClaimExists(did, s);
+        _claims[k] = Claim({version: 1, treeSize: 0, deactivated: false});
+        // prevHash stays zero: writing it would cost a cold access for nothing.
+        _docs[k].docHash = docHash;
+        _latestRoot[k] = NO_ROOT;
+        emit DidRegistered(did, s, docHash, binding);
     }
 
-    /// @notice A new document version (and possibly a new owner account). The new
-    /// version's `prevHash` is the current document hash.
-    function rotate(bytes32 did, bytes32 newDocHash, address newOwner) external {
-        (DidEntry memory e,) = _owned(did);
-        if (newOwner == address(0)) revert ZeroAddress();
-        bytes32 prev = _docs[did].docHash;
-        e.version += 1;
-        e.owner = newOwner;
-        _dids[did] = e;
-        _docs[did] = DidDocument({docHash: newDocHash, prevHash: prev});
-        emit DidRotated(did, e.version, newDocHash, prev, newOwner);
+    /// @notice A new document version of the sender's claim on `did`; its `prevHash` is
+    /// the current document hash.
+    function rotate(bytes32 did, bytes32 newDocHash) external {
+        (bytes32 k, Claim memory c, address s) = _owned(did);
+        bytes32 prev = _docs[k].docHash;
+        c.version += 1;
+        _claims[k] = c;
+        _docs[k] = DidDocument({docHash: newDocHash, prevHash: prev});
+        emit DidRotated(did, s, c.version, newDocHash, prev);
     }
 
-    /// @notice Deactivates `did`: it takes no further writes.
+    /// @notice Deactivates the sender's claim on `did`: it takes no further writes.
     function deactivate(bytes32 did) external {
-        (DidEntry memory e,) = _owned(did);
-        e.deactivated = true;
-        _dids[did] = e;
-        emit DidDeactivated(did, e.version);
+        (bytes32 k, Claim memory c, address s) = _owned(did);
+        c.deactivated = true;
+        _claims[k] = c;
+        emit DidDeactivated(did, s, c.version);
     }
 
-    /// @notice The registry record of `did` (zero owner if unknown).
-    function resolve(bytes32 did)
+    /// @notice The claim of `owner` on `did` (version 0 if there is none).
+    function resolve(bytes32 did, address owner)
         external
         view
-        returns (address owner, uint32 version, bytes32 docHash, bytes32 prevHash, bool deactivated)
+        returns (uint32 version, bytes32 docHash, bytes32 prevHash, bool deactivated)
     {
-        DidEntry memory e = _dids[did];
-        DidDocument memory d = _docs[did];
-        return (e.owner, e.version, d.docHash, d.prevHash, e.deactivated);
+        bytes32 k = _claimKey(did, owner);
+        Claim memory c = _claims[k];
+        DidDocument memory d = _docs[k];
+        return (c.version, d.docHash, d.prevHash, c.deactivated);
     }
 
     // ---------------------------------------------------------------- commitments, revocations
 
-    /// @notice Records capability commitments issued under `did`. Already-recorded ones are
-    /// skipped, so a resubmitted batch is harmless.
+    /// @notice Records capability commitments issued under the sender's claim on `did`.
+    /// Recording one again changes nothing, so a resubmitted batch is harmless.
     function commit(bytes32 did, bytes32[] calldata commitments) external {
-        _owned(did);
+        (bytes32 k,, address s) = _owned(did);
         _checkBatch(commitments.length);
+        mapping(bytes32 => uint256) storage done = _committed[k];
         for (uint256 i; i < commitments.length; ++i) {
-            bytes32 c = commitments[i];
-            if (committedBy[c] == bytes32(0)) committedBy[c] = did;
+            done[commitments[i]] = 1;
         }
-        emit Committed(did, commitments);
+        emit Committed(did, s, commitments);
     }
 
-    /// @notice Revokes capability ids, permanently: nothing unsets `revokedBy`.
+    /// @notice Revokes capability ids under the sender's claim on `did`, permanently.
     function revoke(bytes32 did, bytes32[] calldata ids) external {
-        _owned(did);
+        (bytes32 k,, address s) = _owned(did);
         _checkBatch(ids.length);
+        mapping(bytes32 => uint256) storage done = _revoked[k];
         for (uint256 i; i < ids.length; ++i) {
-            bytes32 id = ids[i];
-            if (revokedBy[id] == bytes32(0)) revokedBy[id] = did;
+            done[ids[i]] = 1;
         }
-        emit Revoked(did, ids);
+        emit Revoked(did, s, ids);
+    }
+
+    /// @notice Whether `owner`'s claim on `did` committed `commitment`.
+    function isCommitted(bytes32 did, address owner, bytes32 commitment) external view returns (bool) {
+        return _committed[_claimKey(did, owner)][commitment] != 0;
+    }
+
+    /// @notice Whether `owner`'s claim on `did` revoked `id`.
+    function isRevoked(bytes32 did, address owner, bytes32 id) external view returns (bool) {
+        return _revoked[_claimKey(did, owner)][id] != 0;
     }
 
     function _checkBatch(uint256 len) internal pure {
@@ -200,31 +260,34 @@ contract TalosAnchor {
 
     // ---------------------------------------------------------------- audit roots
 
-    /// @notice Anchors the audit-log tree head (`treeSize`, `root`) of `did`. The size
-    /// never shrinks; re-anchoring the latest head is a no-op (idempotent resubmission); a
-    /// different root at the latest size is refused. History: the `RootAnchored` events.
+    /// @notice Anchors the audit-log tree head (`treeSize`, `root`) of the sender's claim
+    /// on `did`. The size never shrinks; re-anchoring the latest head is a no-op
+    /// (idempotent resubmission); a different root at the latest size is refused.
+    /// History: the `RootAnchored` events.
     function anchorRoot(bytes32 did, uint256 treeSize, bytes32 root) external {
-        (DidEntry memory e,) = _owned(did);
+        (bytes32 k, Claim memory c, address s) = _owned(did);
         if (root == bytes32(0) || root == NO_ROOT) revert InvalidRoot();
         if (treeSize > type(uint56).max) revert TreeSizeTooLarge(treeSize);
-        if (treeSize < e.treeSize) revert TreeSizeShrinks(did, e.treeSize, treeSize);
-        if (treeSize == e.treeSize) {
-            bytes32 latest = _latestRoot[did];
+        if (treeSize < c.treeSize) revert TreeSizeShrinks(did, c.treeSize, treeSize);
+        if (treeSize == c.treeSize) {
+            bytes32 latest = _latestRoot[k];
             if (latest == root) return;
             if (latest != NO_ROOT) revert ConflictingRoot(did, treeSize);
         }
-        _latestRoot[did] = root;
+        _latestRoot[k] = root;
         // forge-lint: disable-next-line(unsafe-typecast)
-        e.treeSize = uint56(treeSize); // checked against type(uint56).max above
-        _dids[did] = e;
-        emit RootAnchored(did, treeSize, root);
+        c.treeSize = uint56(treeSize); // checked against type(uint56).max above
+        _claims[k] = c;
+        emit RootAnchored(did, s, treeSize, root);
     }
 
-    /// @notice The latest anchored tree head of `did`; (0, 0) before the first anchor.
-    function latestRoot(bytes32 did) external view returns (uint256 treeSize, bytes32 root) {
-        root = _latestRoot[did];
+    /// @notice The latest tree head `owner`'s claim on `did` anchored; (0, 0) before the
+    /// first anchor or without a claim.
+    function latestRoot(bytes32 did, address owner) external view returns (uint256 treeSize, bytes32 root) {
+        bytes32 k = _claimKey(did, owner);
+        root = _latestRoot[k];
         if (root == NO_ROOT) return (0, bytes32(0));
-        treeSize = _dids[did].treeSize;
+        treeSize = _claims[k].treeSize;
     }
 
     // ---------------------------------------------------------------- allow-list admin

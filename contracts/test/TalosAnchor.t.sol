@@ -12,14 +12,23 @@ contract TalosAnchorTest is Test {
     address internal constant BOB = address(0xB0B);
     bytes32 internal constant DID = keccak256("did:key:z6MkAlice");
 
-    event RootAnchored(bytes32 indexed did, uint256 treeSize, bytes32 root);
-    event Revoked(bytes32 indexed did, bytes32[] ids);
+    event RootAnchored(bytes32 indexed did, address indexed owner, uint256 treeSize, bytes32 root);
+    event Revoked(bytes32 indexed did, address indexed owner, bytes32[] ids);
+    event DidRegistered(bytes32 indexed did, address indexed owner, bytes32 docHash, bytes binding);
 
     function setUp() public {
         a = new TalosAnchor(ADMIN, false);
         alice = vm.addr(ALICE_KEY);
         vm.prank(alice);
-        a.register(DID, keccak256("doc v1"));
+        a.register(DID, keccak256("doc v1"), binding(1));
+    }
+
+    /// @dev 96 bytes shaped like an owner binding (key ‖ signature). The contract checks
+    /// only the length; verifiers check the signature off chain (crates/anchor tests).
+    function binding(uint256 salt) internal pure returns (bytes memory) {
+        return abi.encodePacked(
+            keccak256(abi.encode("key", salt)), keccak256(abi.encode("r", salt)), keccak256(abi.encode("s", salt))
+        );
     }
 
     function ids(uint256 n, uint256 salt) internal pure returns (bytes32[] memory out) {
@@ -29,38 +38,116 @@ contract TalosAnchorTest is Test {
         }
     }
 
-    // ------------------------------------------------------------ DID registry
+    // ------------------------------------------------------------ DID claims
 
     function test_register_resolve_rotate_deactivate() public {
-        (address owner, uint32 version, bytes32 doc, bytes32 prev, bool off) = a.resolve(DID);
-        assertEq(owner, alice, "owner");
+        (uint32 version, bytes32 doc, bytes32 prev, bool off) = a.resolve(DID, alice);
         assertEq(version, 1, "version");
         assertEq(doc, keccak256("doc v1"), "doc");
         assertEq(prev, bytes32(0), "prev");
         assertTrue(!off, "active");
         vm.prank(alice);
-        a.rotate(DID, keccak256("doc v2"), BOB);
-        (owner, version, doc, prev,) = a.resolve(DID);
-        assertEq(owner, BOB, "new owner");
+        a.rotate(DID, keccak256("doc v2"));
+        (version, doc, prev,) = a.resolve(DID, alice);
         assertEq(version, 2, "version 2");
+        assertEq(doc, keccak256("doc v2"), "doc v2");
         assertEq(prev, keccak256("doc v1"), "prev hash chains");
+        // Bob has no claim on the DID: he can neither rotate nor write for it.
+        vm.prank(BOB);
+        vm.expectRevert(abi.encodeWithSelector(TalosAnchor.UnknownClaim.selector, DID, BOB));
+        a.rotate(DID, keccak256("doc v3"));
         vm.prank(alice);
-        vm.expectRevert(abi.encodeWithSelector(TalosAnchor.NotOwner.selector, DID, alice));
-        a.rotate(DID, keccak256("doc v3"), alice);
-        vm.prank(BOB);
         a.deactivate(DID);
-        vm.prank(BOB);
-        vm.expectRevert(abi.encodeWithSelector(TalosAnchor.Deactivated.selector, DID));
+        (version,,, off) = a.resolve(DID, alice);
+        assertTrue(off, "deactivated");
+        assertEq(version, 2, "deactivation keeps the version");
+        vm.prank(alice);
+        vm.expectRevert(abi.encodeWithSelector(TalosAnchor.Deactivated.selector, DID, alice));
         a.anchorRoot(DID, 1, keccak256("r1"));
     }
 
-    function test_register_twice_and_unknown_did() public {
+    function test_register_twice_bad_binding_and_unknown_claim() public {
+        vm.prank(alice);
+        vm.expectRevert(abi.encodeWithSelector(TalosAnchor.ClaimExists.selector, DID, alice));
+        a.register(DID, bytes32(0), binding(2));
         vm.prank(BOB);
-        vm.expectRevert(abi.encodeWithSelector(TalosAnchor.DidExists.selector, DID));
-        a.register(DID, bytes32(0));
+        vm.expectRevert(abi.encodeWithSelector(TalosAnchor.BadBinding.selector, 0));
+        a.register(DID, bytes32(0), "");
+        vm.prank(BOB);
+        vm.expectRevert(abi.encodeWithSelector(TalosAnchor.BadBinding.selector, 97));
+        a.register(DID, bytes32(0), abi.encodePacked(binding(3), bytes1(0)));
         bytes32 unknown = keccak256("nobody");
-        vm.expectRevert(abi.encodeWithSelector(TalosAnchor.UnknownDid.selector, unknown));
-        a.anchorRoot(unknown, 1, bytes32(uint256(1)));
+        vm.expectRevert(abi.encodeWithSelector(TalosAnchor.UnknownClaim.selector, unknown, address(this)));
+        a.anchorRoot(unknown, 1, bytes32(uint256(2)));
+        (uint32 version,,,) = a.resolve(unknown, alice);
+        assertEq(version, 0, "no claim");
+    }
+
+    function test_registration_emits_the_binding() public {
+        bytes memory b = binding(7);
+        vm.expectEmit(true, true, false, true);
+        emit DidRegistered(DID, BOB, keccak256("bob doc"), b);
+        vm.prank(BOB);
+        a.register(DID, keccak256("bob doc"), b);
+    }
+
+    function test_owner_statement_layout() public view {
+        bytes memory st = a.ownerStatement(DID, alice);
+        assertEq(st.length, 122, "18 + 32 + 20 + 32 + 20 bytes");
+        assertEq(
+            keccak256(st),
+            keccak256(abi.encodePacked("talos-evm-owner-v1", block.chainid, address(a), DID, alice)),
+            "tag, chain id, contract, DID, owner"
+        );
+    }
+
+    /// Finding 4 of issue 17: a squatter registers the victim's DID hash first and writes
+    /// under it. It cannot block the owner, nor touch the owner's claim: every write is
+    /// keyed by (DID, account), and verifiers pick the claim whose binding verifies.
+    function test_did_squatting_neither_blocks_nor_mixes_with_the_owner() public {
+        bytes32 victim = keccak256("did:key:z6MkVictim");
+        address squatter = address(0x5047);
+        address owner = address(0x0D1D);
+        vm.startPrank(squatter);
+        a.register(victim, keccak256("fake doc"), binding(66));
+        a.anchorRoot(victim, 100, keccak256("fake root"));
+        a.revoke(victim, ids(3, 9));
+        a.commit(victim, ids(2, 8));
+        vm.stopPrank();
+
+        // The owner registers after the squatter, and nothing of the squatter's shows.
+        vm.expectEmit(true, true, false, true);
+        emit DidRegistered(victim, owner, keccak256("real doc"), binding(1));
+        vm.prank(owner);
+        a.register(victim, keccak256("real doc"), binding(1));
+        (uint32 version, bytes32 doc,,) = a.resolve(victim, owner);
+        assertEq(version, 1, "owner's claim at version 1");
+        assertEq(doc, keccak256("real doc"), "owner's document");
+        (uint256 size, bytes32 root) = a.latestRoot(victim, owner);
+        assertEq(size, 0, "no root for the owner yet");
+        assertEq(root, bytes32(0), "no root for the owner yet");
+        assertTrue(!a.isRevoked(victim, owner, ids(3, 9)[0]), "squatter's revocation is not the owner's");
+        assertTrue(a.isRevoked(victim, squatter, ids(3, 9)[0]), "but it is the squatter's");
+        assertTrue(!a.isCommitted(victim, owner, ids(2, 8)[0]), "squatter's commitment is not the owner's");
+
+        // The owner anchors a smaller tree than the squatter's: its own claim, its own sizes.
+        vm.expectEmit(true, true, false, true);
+        emit RootAnchored(victim, owner, 5, keccak256("real root"));
+        vm.prank(owner);
+        a.anchorRoot(victim, 5, keccak256("real root"));
+        (size, root) = a.latestRoot(victim, owner);
+        assertEq(size, 5, "owner's size");
+        assertEq(root, keccak256("real root"), "owner's root");
+        (size, root) = a.latestRoot(victim, squatter);
+        assertEq(size, 100, "squatter's size unchanged");
+
+        // Neither can write to the other's claim, nor deactivate it.
+        vm.prank(squatter);
+        a.deactivate(victim);
+        (,,, bool off) = a.resolve(victim, owner);
+        assertTrue(!off, "the squatter deactivated only its own claim");
+        vm.prank(owner);
+        a.anchorRoot(victim, 6, keccak256("real root 6"));
     }
 
     // ------------------------------------------------------------ commitments, revocations
@@ -70,18 +157,20 @@ contract TalosAnchorTest is Test {
         a.commit(DID, ids(1, 1));
         a.commit(DID, ids(100, 2));
         bytes32[] memory r = ids(100, 3);
-        vm.expectEmit(true, false, false, true);
-        emit Revoked(DID, r);
+        vm.expectEmit(true, true, false, true);
+        emit Revoked(DID, alice, r);
         a.revoke(DID, r);
         a.revoke(DID, r); // idempotent
         vm.stopPrank();
-        assertEq(a.committedBy(ids(100, 2)[99]), DID, "committed");
-        (uint256 none, bytes32 noRoot) = a.latestRoot(DID);
+        assertTrue(a.isCommitted(DID, alice, ids(100, 2)[99]), "committed");
+        assertTrue(!a.isCommitted(DID, alice, ids(100, 3)[0]), "not committed");
+        (uint256 none, bytes32 noRoot) = a.latestRoot(DID, alice);
         assertEq(none, 0, "no root yet");
         assertEq(noRoot, bytes32(0), "no root yet");
-        assertEq(a.revokedBy(r[42]), DID, "revoked");
+        assertTrue(a.isRevoked(DID, alice, r[42]), "revoked");
+        assertTrue(!a.isRevoked(DID, BOB, r[42]), "revoked by alice's claim only");
         vm.prank(BOB);
-        vm.expectRevert(abi.encodeWithSelector(TalosAnchor.NotOwner.selector, DID, BOB));
+        vm.expectRevert(abi.encodeWithSelector(TalosAnchor.UnknownClaim.selector, DID, BOB));
         a.revoke(DID, r);
         vm.prank(alice);
         vm.expectRevert(TalosAnchor.EmptyBatch.selector);
@@ -95,8 +184,8 @@ contract TalosAnchorTest is Test {
 
     function test_anchor_root_is_monotonic_and_idempotent() public {
         vm.startPrank(alice);
-        vm.expectEmit(true, false, false, true);
-        emit RootAnchored(DID, 10, bytes32(uint256(10)));
+        vm.expectEmit(true, true, false, true);
+        emit RootAnchored(DID, alice, 10, bytes32(uint256(10)));
         a.anchorRoot(DID, 10, bytes32(uint256(10)));
         a.anchorRoot(DID, 10, bytes32(uint256(10))); // same head again: no-op
         a.anchorRoot(DID, 20, bytes32(uint256(20)));
@@ -105,7 +194,7 @@ contract TalosAnchorTest is Test {
         vm.expectRevert(abi.encodeWithSelector(TalosAnchor.ConflictingRoot.selector, DID, 20));
         a.anchorRoot(DID, 20, bytes32(uint256(21)));
         vm.stopPrank();
-        (uint256 size, bytes32 root) = a.latestRoot(DID);
+        (uint256 size, bytes32 root) = a.latestRoot(DID, alice);
         assertEq(size, 20, "latest size");
         assertEq(root, bytes32(uint256(20)), "latest root");
         vm.expectRevert(TalosAnchor.InvalidRoot.selector);
@@ -124,24 +213,44 @@ contract TalosAnchorTest is Test {
         }
         a.anchorRoot(DID, s2, keccak256(abi.encode(s2)));
         vm.stopPrank();
-        (uint256 size,) = a.latestRoot(DID);
+        (uint256 size,) = a.latestRoot(DID, alice);
         assertEq(size, s2 >= s1 ? s2 : s1, "size is the max");
     }
 
-    function testFuzz_only_owner_writes(address caller, bytes32 x) public {
+    /// Any other account, with or without its own claim on the DID, leaves alice's
+    /// claim as it was.
+    function testFuzz_strangers_never_touch_the_owners_claim(address caller, bytes32 x, bool claim) public {
         vm.assume(caller != alice && caller != address(a));
+        vm.assume(x != bytes32(0) && x != bytes32(uint256(1)));
         vm.startPrank(caller);
-        vm.expectRevert(abi.encodeWithSelector(TalosAnchor.NotOwner.selector, DID, caller));
-        a.anchorRoot(DID, 1, x);
         bytes32[] memory one = new bytes32[](1);
         one[0] = x;
-        vm.expectRevert(abi.encodeWithSelector(TalosAnchor.NotOwner.selector, DID, caller));
-        a.revoke(DID, one);
-        vm.expectRevert(abi.encodeWithSelector(TalosAnchor.NotOwner.selector, DID, caller));
-        a.commit(DID, one);
-        vm.expectRevert(abi.encodeWithSelector(TalosAnchor.NotOwner.selector, DID, caller));
-        a.rotate(DID, x, caller);
+        if (claim) {
+            a.register(DID, x, binding(uint256(x)));
+            a.anchorRoot(DID, 1 << 40, x);
+            a.revoke(DID, one);
+            a.commit(DID, one);
+            a.rotate(DID, x);
+            a.deactivate(DID);
+        } else {
+            vm.expectRevert(abi.encodeWithSelector(TalosAnchor.UnknownClaim.selector, DID, caller));
+            a.anchorRoot(DID, 1, x);
+            vm.expectRevert(abi.encodeWithSelector(TalosAnchor.UnknownClaim.selector, DID, caller));
+            a.revoke(DID, one);
+            vm.expectRevert(abi.encodeWithSelector(TalosAnchor.UnknownClaim.selector, DID, caller));
+            a.commit(DID, one);
+            vm.expectRevert(abi.encodeWithSelector(TalosAnchor.UnknownClaim.selector, DID, caller));
+            a.rotate(DID, x);
+        }
         vm.stopPrank();
+        (uint32 version, bytes32 doc,, bool off) = a.resolve(DID, alice);
+        assertEq(version, 1, "alice's version");
+        assertEq(doc, keccak256("doc v1"), "alice's document");
+        assertTrue(!off, "alice's claim active");
+        (uint256 size,) = a.latestRoot(DID, alice);
+        assertEq(size, 0, "alice's tree");
+        assertTrue(!a.isRevoked(DID, alice, x), "alice revoked nothing");
+        assertTrue(!a.isCommitted(DID, alice, x), "alice committed nothing");
     }
 
     function testFuzz_revocation_is_permanent(bytes32 id, uint256 n) public {
@@ -153,9 +262,11 @@ contract TalosAnchorTest is Test {
         n = bound(n, 0, 5);
         for (uint256 i; i < n; ++i) {
             vm.prank(alice);
-            a.rotate(DID, keccak256(abi.encode(i)), alice);
+            a.rotate(DID, keccak256(abi.encode(i)));
         }
-        assertEq(a.revokedBy(id), DID, "still revoked");
+        vm.prank(alice);
+        a.deactivate(DID);
+        assertTrue(a.isRevoked(DID, alice, id), "still revoked");
     }
 
     // ------------------------------------------------------------ allow-list
@@ -190,7 +301,7 @@ contract TalosAnchorTest is Test {
         (uint8 v, bytes32 r, bytes32 s) = signMeta(ALICE_KEY, data, 0, deadline);
         vm.prank(BOB); // the relayer pays; alice holds no gas
         a.executeMeta(alice, data, 0, deadline, v, r, s);
-        (uint256 size,) = a.latestRoot(DID);
+        (uint256 size,) = a.latestRoot(DID, alice);
         assertEq(size, 5, "anchored through the relayer");
         assertEq(a.nonces(alice), 1, "nonce used");
         vm.expectRevert(abi.encodeWithSelector(TalosAnchor.BadNonce.selector, 1, 0));
@@ -235,6 +346,11 @@ contract TalosAnchorTest is Test {
     }
 
     // ------------------------------------------------------------ gas (see the gas report)
+
+    function test_gas_register() public {
+        vm.prank(BOB);
+        a.register(keccak256("did:key:z6MkBob"), keccak256("bob doc"), binding(2));
+    }
 
     function test_gas_anchor_root() public {
         vm.startPrank(alice);

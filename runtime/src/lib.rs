@@ -108,7 +108,8 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
     spec_name: alloc::borrow::Cow::Borrowed("talos"),
     impl_name: alloc::borrow::Cow::Borrowed("talos"),
     authoring_version: 1,
-    spec_version: 100,
+    // 101: pallet-talos-anchor keeps every revoker of an id (storage version 1).
+    spec_version: 101,
     impl_version: 1,
     apis: apis::RUNTIME_API_VERSIONS,
     transaction_version: 1,
@@ -185,6 +186,11 @@ pub type UncheckedExtrinsic =
     generic::UncheckedExtrinsic<Address, RuntimeCall, Signature, TxExtension>;
 /// What a signer signs.
 pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
+/// Storage migrations the next runtime upgrade runs, in order. Each is versioned: it
+/// runs only on the storage version it migrates from (a new chain's genesis is already
+/// at the latest), so one left here after its upgrade is a no-op.
+pub type Migrations = (pallet_talos_anchor::migrations::v1::MigrateV0ToV1<Runtime>,);
+
 /// Dispatches blocks to the pallets.
 pub type Executive = frame_executive::Executive<
     Runtime,
@@ -192,6 +198,7 @@ pub type Executive = frame_executive::Executive<
     frame_system::ChainContext<Runtime>,
     Runtime,
     AllPalletsWithSystem,
+    Migrations,
 >;
 
 #[cfg(feature = "runtime-benchmarks")]

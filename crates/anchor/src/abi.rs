@@ -66,13 +66,16 @@ pub(crate) fn decode_revert(data: &[u8]) -> Revert {
         };
     };
     match e {
-        Errors::DidExists(e) => Revert::DidExists { did: hash(&e.did) },
-        Errors::UnknownDid(e) => Revert::UnknownDid { did: hash(&e.did) },
-        Errors::NotOwner(e) => Revert::NotOwner {
+        // The account's own claim exists: for its caller, the DID is registered.
+        Errors::ClaimExists(e) => Revert::DidExists { did: hash(&e.did) },
+        Errors::UnknownClaim(e) => Revert::NoClaim {
             did: hash(&e.did),
-            sender: hex_addr(&e.sender),
+            account: hex_addr(&e.owner),
         },
         Errors::Deactivated(e) => Revert::Deactivated { did: hash(&e.did) },
+        Errors::BadBinding(e) => Revert::BadBinding {
+            len: small(e.length),
+        },
         Errors::NotWriter(e) => Revert::NotWriter {
             sender: hex_addr(&e.sender),
         },

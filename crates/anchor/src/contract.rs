@@ -1,18 +1,27 @@
 //! The [`Anchor`] trait over any EVM that runs the TalosAnchor contract. An [`Executor`]
 //! moves calldata and logs (revm in-process, or JSON-RPC); everything about the contract
 //! itself (encoding, decoding, history, the revocation watcher) is here, once.
+//!
+//! The contract keeps one claim per (DID, account) and cannot check who holds a DID's
+//! key (see [`crate::binding`]). So writes go to this backend's own claim, and every read
+//! is a verifier's: it looks only at claims whose owner binding verifies, which is what
+//! makes registering someone else's DID first (squatting) useless.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use alloy::primitives::{Address, B256, Bytes, LogData, U256};
 use alloy::sol_types::{SolCall, SolEvent};
 use async_trait::async_trait;
+use talos_identity::IdentityKey;
 use talos_primitives::{CapabilityId, Commitment, Did, Hash32, TreeHead};
 use tokio::sync::mpsc;
 
 use crate::abi::{self, TalosAnchor};
 use crate::backend::{Anchor, REVOCATION_STREAM_CAPACITY, RevocationStream};
-use crate::error::AnchorError;
+use crate::binding::{self, BindingError};
+use crate::error::{AnchorError, Skipped};
+use crate::meta::Domain;
 use crate::types::{Account, AnchoredRoot, ChainDid, Inclusion, RevocationEvent, did_key};
 
 /// The contract's batch limit (`MAX_BATCH`), checked before sending.
@@ -86,21 +95,23 @@ pub trait Executor: Send + Sync + 'static {
 /// A write to the contract, as calldata. Also what a meta-transaction signer signs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Call {
-    /// `register(did, docHash)`.
+    /// `register(did, docHash, binding)`: the sender's claim on `did`. Build it with
+    /// [`Call::register`], which signs the binding; raw bytes are for tests of what the
+    /// contract and verifiers do with a bad one.
     Register {
         /// DID.
         did: Did,
         /// Document hash.
         doc_hash: Hash32,
+        /// Owner binding (see [`crate::binding`]).
+        binding: Bytes,
     },
-    /// `rotate(did, newDocHash, newOwner)`.
+    /// `rotate(did, newDocHash)`.
     Rotate {
         /// DID.
         did: Did,
         /// New document hash.
         doc_hash: Hash32,
-        /// New owner.
-        owner: Address,
     },
     /// `deactivate(did)`.
     Deactivate {
@@ -138,23 +149,33 @@ fn batch_len(n: usize) -> Result<(), AnchorError> {
 }
 
 impl Call {
+    /// The registration of `key`'s DID by `owner` on `domain`, with the owner binding
+    /// `key` signs for it.
+    pub fn register(key: &IdentityKey, doc_hash: Hash32, domain: Domain, owner: Address) -> Self {
+        Call::Register {
+            did: key.did(),
+            doc_hash,
+            binding: Bytes::copy_from_slice(&binding::sign(key, domain, owner)),
+        }
+    }
+
     /// ABI-encoded calldata. Batches outside 1..=512 are refused here, before any gas.
     pub fn encode(&self) -> Result<Bytes, AnchorError> {
         let k = |d: &Did| abi::word(&did_key(d));
         let data = match self {
-            Call::Register { did, doc_hash } => TalosAnchor::registerCall {
-                did: k(did),
-                docHash: abi::word(doc_hash),
-            }
-            .abi_encode(),
-            Call::Rotate {
+            Call::Register {
                 did,
                 doc_hash,
-                owner,
-            } => TalosAnchor::rotateCall {
+                binding,
+            } => TalosAnchor::registerCall {
+                did: k(did),
+                docHash: abi::word(doc_hash),
+                binding: binding.clone(),
+            }
+            .abi_encode(),
+            Call::Rotate { did, doc_hash } => TalosAnchor::rotateCall {
                 did: k(did),
                 newDocHash: abi::word(doc_hash),
-                newOwner: *owner,
             }
             .abi_encode(),
             Call::Deactivate { did } => TalosAnchor::deactivateCall { did: k(did) }.abi_encode(),
@@ -187,6 +208,56 @@ impl Call {
 
 fn malformed(what: &str) -> impl FnOnce(alloy::sol_types::Error) -> AnchorError + '_ {
     move |e| AnchorError::Malformed(format!("{what}: {e}"))
+}
+
+/// One account's registration of a DID, as a verifier sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Claim {
+    /// The account.
+    pub owner: Address,
+    /// The document hash it registered.
+    pub doc_hash: Hash32,
+    /// Where it registered.
+    pub at: Inclusion,
+    /// Whether its owner binding binds the account to the DID; a claim whose binding does
+    /// not is ignored by every read.
+    pub binding: Result<(), BindingError>,
+}
+
+impl Claim {
+    /// Whether the DID's key bound this account.
+    pub fn is_bound(&self) -> bool {
+        self.binding.is_ok()
+    }
+}
+
+/// A `DidRegistered` log.
+struct Registration {
+    did: B256,
+    owner: Address,
+    doc_hash: Hash32,
+    binding: Bytes,
+    at: Inclusion,
+}
+
+fn decode_registration(log: &ChainLog) -> Result<Registration, AnchorError> {
+    let ev = TalosAnchor::DidRegistered::decode_log_data(&log.log_data())
+        .map_err(malformed("DidRegistered"))?;
+    Ok(Registration {
+        did: ev.did,
+        owner: ev.owner,
+        doc_hash: abi::hash(&ev.docHash),
+        binding: ev.binding,
+        at: log.at(),
+    })
+}
+
+/// A claim's record, as `resolve(did, owner)` returns it.
+struct ClaimState {
+    version: u32,
+    doc_hash: Hash32,
+    prev_hash: Option<Hash32>,
+    deactivated: bool,
 }
 
 /// [`Anchor`] over the TalosAnchor contract on the EVM behind `E`.
@@ -244,35 +315,182 @@ impl<E: Executor> ContractAnchor<E> {
         self.exec.send(meta.execute_calldata()).await
     }
 
-    /// The EIP-712 domain of this deployment.
-    pub fn meta_domain(&self) -> crate::meta::Domain {
-        crate::meta::Domain {
-            chain_id: self.exec.chain_id(),
-            contract: self.exec.contract(),
-        }
+    /// The EIP-712 domain of this deployment, which is also the domain of its owner
+    /// bindings.
+    pub fn meta_domain(&self) -> Domain {
+        exec_domain(&*self.exec)
     }
 
-    async fn word_query(&self, data: Vec<u8>, what: &str) -> Result<Option<Hash32>, AnchorError> {
+    /// Every account's claim on `did`, oldest first, each with whether its owner binding
+    /// verifies. Logs of another shape are passed over: the contract emits none.
+    pub async fn claims(&self, did: &Did) -> Result<Vec<Claim>, AnchorError> {
+        let key = did_key(did);
+        let logs = self
+            .exec
+            .logs(LogQuery {
+                topic0: TalosAnchor::DidRegistered::SIGNATURE_HASH,
+                topic1: Some(abi::word(&key)),
+                from: 0,
+                to: None,
+            })
+            .await?;
+        let domain = self.meta_domain();
+        Ok(logs
+            .iter()
+            .filter_map(|log| decode_registration(log).ok())
+            .filter(|r| r.did == abi::word(&key))
+            .map(|r| Claim {
+                owner: r.owner,
+                doc_hash: r.doc_hash,
+                at: r.at,
+                binding: binding::verify(&r.binding, domain, &key, r.owner).map(|_| ()),
+            })
+            .collect())
+    }
+
+    /// The accounts the DID's key bound, in registration order.
+    async fn bound_owners(&self, did: &Did) -> Result<Vec<Address>, AnchorError> {
+        Ok(self
+            .claims(did)
+            .await?
+            .into_iter()
+            .filter(Claim::is_bound)
+            .map(|c| c.owner)
+            .collect())
+    }
+
+    async fn claim_state(&self, did: &Did, owner: Address) -> Result<ClaimState, AnchorError> {
+        let data = TalosAnchor::resolveCall {
+            did: abi::word(&did_key(did)),
+            owner,
+        }
+        .abi_encode();
         let out = self.exec.call(data.into()).await?;
-        let w =
-            <alloy::sol_types::sol_data::FixedBytes<32> as alloy::sol_types::SolType>::abi_decode(
-                &out,
-            )
-            .map_err(malformed(what))?;
-        Ok((w != B256::ZERO).then(|| abi::hash(&w)))
+        let r = TalosAnchor::resolveCall::abi_decode_returns(&out).map_err(malformed("resolve"))?;
+        Ok(ClaimState {
+            version: r.version,
+            doc_hash: abi::hash(&r.docHash),
+            prev_hash: (r.prevHash != B256::ZERO).then(|| abi::hash(&r.prevHash)),
+            deactivated: r.deactivated,
+        })
+    }
+
+    /// The DID's owner as verifiers see it: the first bound claim still active, or if
+    /// every bound claim is deactivated, the last one (so the DID reads as deactivated).
+    /// `None` when no claim is bound, however many accounts registered the DID.
+    async fn owner(&self, did: &Did) -> Result<Option<(Address, ClaimState)>, AnchorError> {
+        let mut last = None;
+        for owner in self.bound_owners(did).await? {
+            let state = self.claim_state(did, owner).await?;
+            if state.version == 0 {
+                continue; // a registration log without state: not this contract's
+            }
+            if !state.deactivated {
+                return Ok(Some((owner, state)));
+            }
+            last = Some((owner, state));
+        }
+        Ok(last)
+    }
+
+    /// The first `log` (oldest first) of `topic0` whose claim is bound and that `hit`
+    /// accepts: the DID (chain key) that wrote it. `decode` gives a log's (DID, account,
+    /// items); logs that do not decode are passed over.
+    async fn first_bound<T>(
+        &self,
+        topic0: B256,
+        decode: impl Fn(&ChainLog) -> Option<(B256, Address, Vec<T>)>,
+        hit: impl Fn(&T) -> bool,
+    ) -> Result<Option<Hash32>, AnchorError> {
+        let logs = self
+            .exec
+            .logs(LogQuery {
+                topic0,
+                topic1: None,
+                from: 0,
+                to: None,
+            })
+            .await?;
+        let mut bound = BindingCache::default();
+        for log in &logs {
+            let Some((did, owner, items)) = decode(log) else {
+                continue;
+            };
+            if items.iter().any(&hit) && bound.is_bound(&*self.exec, did, owner).await? {
+                return Ok(Some(abi::hash(&did)));
+            }
+        }
+        Ok(None)
+    }
+}
+
+fn exec_domain<E: Executor>(exec: &E) -> Domain {
+    Domain {
+        chain_id: exec.chain_id(),
+        contract: exec.contract(),
+    }
+}
+
+/// Whether claims (DID chain key, account) are bound, looked up once each: a claim is
+/// registered once, with one binding, so the answer never changes.
+#[derive(Default)]
+struct BindingCache {
+    known: HashMap<(B256, Address), bool>,
+}
+
+/// Past this many claims the cache starts over, so a flood of squatters costs lookups,
+/// not memory.
+const BINDING_CACHE_MAX: usize = 4096;
+
+impl BindingCache {
+    async fn is_bound<E: Executor>(
+        &mut self,
+        exec: &E,
+        did: B256,
+        owner: Address,
+    ) -> Result<bool, AnchorError> {
+        if let Some(b) = self.known.get(&(did, owner)) {
+            return Ok(*b);
+        }
+        let logs = exec
+            .logs(LogQuery {
+                topic0: TalosAnchor::DidRegistered::SIGNATURE_HASH,
+                topic1: Some(did),
+                from: 0,
+                to: None,
+            })
+            .await?;
+        let domain = exec_domain(exec);
+        let bound = logs
+            .iter()
+            .filter_map(|log| decode_registration(log).ok())
+            .find(|r| r.did == did && r.owner == owner)
+            .is_some_and(|r| binding::verify(&r.binding, domain, &abi::hash(&did), owner).is_ok());
+        if self.known.len() >= BINDING_CACHE_MAX {
+            self.known.clear();
+        }
+        self.known.insert((did, owner), bound);
+        Ok(bound)
     }
 }
 
 /// Decodes a `Revoked` log into the revocation event it records; logs of any other
 /// shape, or ids that are not 16-byte capability ids, are [`AnchorError::Malformed`].
 pub fn decode_revocation(log: &ChainLog) -> Result<RevocationEvent, AnchorError> {
+    decode_revocation_claim(log).map(|(ev, _)| ev)
+}
+
+/// [`decode_revocation`], with the account that revoked (whose claim on the DID made the
+/// revocation).
+pub fn decode_revocation_claim(log: &ChainLog) -> Result<(RevocationEvent, Address), AnchorError> {
     let ev =
         TalosAnchor::Revoked::decode_log_data(&log.log_data()).map_err(malformed("Revoked"))?;
-    Ok(RevocationEvent {
+    let event = RevocationEvent {
         did: abi::hash(&ev.did),
         ids: ev.ids.iter().map(abi::word_id).collect::<Result<_, _>>()?,
         at: log.at(),
-    })
+    };
+    Ok((event, ev.owner))
 }
 
 #[async_trait]
@@ -285,11 +503,17 @@ impl<E: Executor> Anchor for ContractAnchor<E> {
         Account::Evm(self.exec.sender().into_array())
     }
 
-    async fn register_did(&self, did: &Did, doc_hash: Hash32) -> Result<Inclusion, AnchorError> {
-        self.send(Call::Register {
-            did: *did,
+    async fn register_did(
+        &self,
+        key: &IdentityKey,
+        doc_hash: Hash32,
+    ) -> Result<Inclusion, AnchorError> {
+        self.send(Call::register(
+            key,
             doc_hash,
-        })
+            self.meta_domain(),
+            self.exec.sender(),
+        ))
         .await
     }
 
@@ -299,19 +523,28 @@ impl<E: Executor> Anchor for ContractAnchor<E> {
         new_doc_hash: Hash32,
         new_owner: Option<Account>,
     ) -> Result<Inclusion, AnchorError> {
-        let owner = match new_owner {
-            None => self.exec.sender(),
-            Some(Account::Evm(a)) => Address::from(a),
+        match new_owner {
+            None => {}
+            Some(Account::Evm(a)) if Address::from(a) == self.exec.sender() => {}
+            Some(Account::Evm(_)) => {
+                // A claim is keyed by its account, and the contract cannot check that the
+                // DID's key wants the new one: that account registers its own claim.
+                return Err(AnchorError::Config(
+                    "an EVM claim keeps its account: the new account registers the DID \
+                     itself (with an owner binding the DID's key signs for it), then this \
+                     one deactivates"
+                        .into(),
+                ));
+            }
             Some(Account::Substrate(_)) => {
                 return Err(AnchorError::Config(
                     "an EVM DID's owner must be an EVM account".into(),
                 ));
             }
-        };
+        }
         self.send(Call::Rotate {
             did: *did,
             doc_hash: new_doc_hash,
-            owner,
         })
         .await
     }
@@ -321,22 +554,23 @@ impl<E: Executor> Anchor for ContractAnchor<E> {
     }
 
     async fn resolve_did(&self, did: &Did) -> Result<Option<ChainDid>, AnchorError> {
-        let data = TalosAnchor::resolveCall {
-            did: abi::word(&did_key(did)),
-        }
-        .abi_encode();
-        let out = self.exec.call(data.into()).await?;
-        let r = TalosAnchor::resolveCall::abi_decode_returns(&out).map_err(malformed("resolve"))?;
-        if r.owner == Address::ZERO {
-            return Ok(None);
-        }
-        Ok(Some(ChainDid {
-            owner: Account::Evm(r.owner.into_array()),
-            version: r.version,
-            doc_hash: abi::hash(&r.docHash),
-            prev_hash: (r.prevHash != B256::ZERO).then(|| abi::hash(&r.prevHash)),
-            deactivated: r.deactivated,
+        Ok(self.owner(did).await?.map(|(owner, s)| ChainDid {
+            owner: Account::Evm(owner.into_array()),
+            version: s.version,
+            doc_hash: s.doc_hash,
+            prev_hash: s.prev_hash,
+            deactivated: s.deactivated,
         }))
+    }
+
+    async fn unbound_claims(&self, did: &Did) -> Result<Vec<Account>, AnchorError> {
+        Ok(self
+            .claims(did)
+            .await?
+            .into_iter()
+            .filter(|c| !c.is_bound())
+            .map(|c| Account::Evm(c.owner.into_array()))
+            .collect())
     }
 
     async fn commit(
@@ -352,11 +586,18 @@ impl<E: Executor> Anchor for ContractAnchor<E> {
     }
 
     async fn committed_by(&self, commitment: &Commitment) -> Result<Option<Hash32>, AnchorError> {
-        let data = TalosAnchor::committedByCall {
-            commitment: abi::word(&commitment.0),
-        }
-        .abi_encode();
-        self.word_query(data, "committedBy").await
+        // Commitments are stored per claim, so "who committed it" is in the events: the
+        // first bound claim's.
+        let word = abi::word(&commitment.0);
+        self.first_bound(
+            TalosAnchor::Committed::SIGNATURE_HASH,
+            |log| {
+                let ev = TalosAnchor::Committed::decode_log_data(&log.log_data()).ok()?;
+                Some((ev.did, ev.owner, ev.commitments))
+            },
+            |c| *c == word,
+        )
+        .await
     }
 
     async fn revoke(&self, did: &Did, ids: &[CapabilityId]) -> Result<Inclusion, AnchorError> {
@@ -368,11 +609,17 @@ impl<E: Executor> Anchor for ContractAnchor<E> {
     }
 
     async fn revoked_by(&self, id: &CapabilityId) -> Result<Option<Hash32>, AnchorError> {
-        let data = TalosAnchor::revokedByCall {
-            id: abi::id_word(id),
-        }
-        .abi_encode();
-        self.word_query(data, "revokedBy").await
+        // As for commitments: the first revocation of `id` by a bound claim.
+        let word = abi::id_word(id);
+        self.first_bound(
+            TalosAnchor::Revoked::SIGNATURE_HASH,
+            |log| {
+                let ev = TalosAnchor::Revoked::decode_log_data(&log.log_data()).ok()?;
+                Some((ev.did, ev.owner, ev.ids))
+            },
+            |w| *w == word,
+        )
+        .await
     }
 
     async fn anchor_root(&self, did: &Did, head: TreeHead) -> Result<Inclusion, AnchorError> {
@@ -380,8 +627,12 @@ impl<E: Executor> Anchor for ContractAnchor<E> {
     }
 
     async fn latest_root(&self, did: &Did) -> Result<Option<TreeHead>, AnchorError> {
+        let Some((owner, _)) = self.owner(did).await? else {
+            return Ok(None);
+        };
         let data = TalosAnchor::latestRootCall {
             did: abi::word(&did_key(did)),
+            owner,
         }
         .abi_encode();
         let out = self.exec.call(data.into()).await?;
@@ -397,7 +648,14 @@ impl<E: Executor> Anchor for ContractAnchor<E> {
         }))
     }
 
+    /// The root anchored at `size` by any claim the DID's key bound (the oldest, should
+    /// two bound accounts of the DID disagree: the first anchored is the one it committed
+    /// to). Roots of unbound claims are never returned.
     async fn root_at(&self, did: &Did, size: u64) -> Result<Option<AnchoredRoot>, AnchorError> {
+        let bound = self.bound_owners(did).await?;
+        if bound.is_empty() {
+            return Ok(None);
+        }
         let logs = self
             .exec
             .logs(LogQuery {
@@ -410,7 +668,7 @@ impl<E: Executor> Anchor for ContractAnchor<E> {
         for log in &logs {
             let ev = TalosAnchor::RootAnchored::decode_log_data(&log.log_data())
                 .map_err(malformed("RootAnchored"))?;
-            if ev.treeSize == U256::from(size) {
+            if ev.treeSize == U256::from(size) && bound.contains(&ev.owner) {
                 return Ok(Some(AnchoredRoot {
                     head: TreeHead {
                         size,
@@ -439,13 +697,46 @@ impl<E: Executor> Anchor for ContractAnchor<E> {
     }
 }
 
+/// What the stream yields for one `Revoked` log: the event if a bound claim made it; a
+/// [`Skipped`] notice if the log does not decode or its claim is not bound.
+async fn revocation_item<E: Executor>(
+    exec: &E,
+    bound: &mut BindingCache,
+    log: &ChainLog,
+) -> Result<Result<RevocationEvent, AnchorError>, AnchorError> {
+    let (event, owner) = match decode_revocation_claim(log) {
+        Ok(x) => x,
+        Err(e) => {
+            return Ok(Err(Skipped::Malformed {
+                at: log.at(),
+                reason: e.to_string(),
+            }
+            .into()));
+        }
+    };
+    if bound.is_bound(exec, abi::word(&event.did), owner).await? {
+        Ok(Ok(event))
+    } else {
+        Ok(Err(Skipped::Unbound {
+            did: event.did,
+            account: Account::Evm(owner.into_array()),
+            at: event.at,
+        }
+        .into()))
+    }
+}
+
 /// Feeds `tx` with every confirmed `Revoked` event from `from` on, until the receiver is
-/// dropped. Sending waits when the receiver lags, so nothing is skipped.
+/// dropped. Sending waits when the receiver lags, so nothing is skipped silently: a log
+/// that cannot be used is sent as an [`AnchorError::Skipped`] notice and the watch goes
+/// on (one bad log must not stop every later revocation from arriving); only a chain
+/// that cannot be read ends it.
 async fn watch_revocations<E: Executor>(
     exec: &E,
     mut from: u64,
     tx: &mpsc::Sender<Result<RevocationEvent, AnchorError>>,
 ) -> Result<(), AnchorError> {
+    let mut bound = BindingCache::default();
     let mut head = exec.head().await?;
     loop {
         if head >= from {
@@ -458,7 +749,8 @@ async fn watch_revocations<E: Executor>(
                 })
                 .await?;
             for log in &logs {
-                if tx.send(decode_revocation(log)).await.is_err() {
+                let item = revocation_item(exec, &mut bound, log).await?;
+                if tx.send(item).await.is_err() {
                     return Ok(());
                 }
             }

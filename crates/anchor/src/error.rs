@@ -3,12 +3,15 @@
 
 use talos_primitives::Hash32;
 
+use crate::types::{Account, Inclusion};
+
 /// A revert of the anchor contract, decoded from its custom error. The same enum serves
 /// every EVM backend, since they all run the same bytecode.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Revert {
-    /// `register` of a DID that is already registered.
+    /// `register` of a DID that is already registered (on an EVM chain: by this account;
+    /// other accounts may hold their own claims on it).
     #[error("DID {did} is already registered")]
     DidExists {
         /// The DID's chain key.
@@ -27,6 +30,21 @@ pub enum Revert {
         did: Hash32,
         /// The account that tried to write, `0x`-hex.
         sender: String,
+    },
+    /// The account holds no claim on the DID (EVM: every account writes only under its own
+    /// registration of a DID, see [`crate::binding`]).
+    #[error("account {account} has not registered DID {did}")]
+    NoClaim {
+        /// The DID's chain key.
+        did: Hash32,
+        /// The account, `0x`-hex.
+        account: String,
+    },
+    /// A registration whose owner binding is not 96 bytes (Ed25519 key and signature).
+    #[error("an owner binding of {len} bytes; it must be 96")]
+    BadBinding {
+        /// Its length.
+        len: u64,
     },
     /// The DID is deactivated and takes no writes.
     #[error("DID {did} is deactivated")]
@@ -173,4 +191,34 @@ pub enum AnchorError {
     /// The backend was shut down.
     #[error("the anchor backend is closed")]
     Closed,
+    /// A revocation stream went past one record it cannot use. The only error that does
+    /// not end a [`crate::RevocationStream`]: the consumer counts it and reads on.
+    #[error("skipped: {0}")]
+    Skipped(#[from] Skipped),
+}
+
+/// A chain record a revocation stream went past, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Skipped {
+    /// A `Revoked` log that does not decode (the contract never emits one: a hostile or
+    /// broken RPC endpoint, or another contract at the address).
+    #[error("a malformed revocation log in block {} (tx {}): {reason}", at.block, at.tx)]
+    Malformed {
+        /// Where.
+        at: Inclusion,
+        /// The decoding error.
+        reason: String,
+    },
+    /// Revocations by an account whose claim on the DID has no valid owner binding: on an
+    /// EVM chain anyone may register any DID, so they are not the DID's.
+    #[error("revocations for DID {did} by account {account} in block {}, which the DID's key never bound", at.block)]
+    Unbound {
+        /// The DID's chain key.
+        did: Hash32,
+        /// The account that wrote them.
+        account: Account,
+        /// Where.
+        at: Inclusion,
+    },
 }

@@ -8,13 +8,17 @@
 //!   with persisted pending transactions that survive restarts.
 //!
 //! DIDs are stored under [`did_key`] (SHA-256 of the DID string). Reverts surface as
-//! [`Revert`], the contract's custom errors.
+//! [`Revert`], the contract's custom errors. On an EVM chain any account may register any
+//! DID, so a registration carries an owner binding signed by the DID's key
+//! ([`binding`]), and reads ignore registrations whose binding does not verify.
 
 mod abi;
 mod backend;
+pub mod binding;
 pub mod contract;
 #[cfg(feature = "backends")]
 pub mod embedded;
+pub mod endpoint;
 mod error;
 #[cfg(feature = "backends")]
 pub mod evm;
@@ -25,8 +29,8 @@ mod types;
 pub mod verify;
 
 pub use backend::{Anchor, REVOCATION_STREAM_CAPACITY, RevocationStream};
-pub use contract::{Call, ContractAnchor, MAX_BATCH};
-pub use error::{AnchorError, Revert};
+pub use contract::{Call, Claim, ContractAnchor, MAX_BATCH};
+pub use error::{AnchorError, Revert, Skipped};
 pub use types::{Account, AnchoredRoot, ChainDid, Inclusion, RevocationEvent, did_key};
 
 /// The EVM account of an agent, derived from its identity seed (HKDF-SHA256, info

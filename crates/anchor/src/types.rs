@@ -35,7 +35,8 @@ impl std::fmt::Display for Account {
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChainDid {
-    /// The account allowed to write for this DID.
+    /// The account that writes for this DID (on an EVM chain, the first active claim
+    /// whose owner binding verifies; see [`crate::binding`]).
     pub owner: Account,
     /// Document version, 1 at registration.
     pub version: u32,

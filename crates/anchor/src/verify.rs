@@ -1,6 +1,7 @@
 //! What an auditor checks: a proof from a node's log against the roots that node
 //! anchored on chain, so the node cannot show the auditor a different log than the one
-//! it committed to.
+//! it committed to. Only roots the DID's key wrote, or an account it bound, count: on an
+//! EVM chain anyone may register any DID first, and such a registration is ignored.
 
 use talos_audit::ProofError;
 use talos_audit::wire::{ConsistencyProof, InclusionProof};
@@ -14,6 +15,15 @@ use crate::types::AnchoredRoot;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum VerifyError {
+    /// No account the DID's key bound registered it on this chain; `ignored` lists the
+    /// accounts that registered it without a valid owner binding (EVM only).
+    #[error("{did} is not registered on this chain by an account its key bound{}", ignored_note(.ignored))]
+    NotRegistered {
+        /// The DID.
+        did: String,
+        /// Accounts whose registrations of it carry no valid owner binding, `0x`-hex.
+        ignored: Vec<String>,
+    },
     /// The DID anchored no root at that tree size.
     #[error("{did} anchored no root at tree size {size}")]
     NotAnchored {
@@ -40,19 +50,41 @@ pub enum VerifyError {
     Anchor(#[from] AnchorError),
 }
 
+fn ignored_note(ignored: &[String]) -> String {
+    if ignored.is_empty() {
+        return String::new();
+    }
+    format!(
+        " (ignored: {}, which registered it without a valid owner binding by the DID's key)",
+        ignored.join(", ")
+    )
+}
+
 async fn anchored(
     anchor: &dyn Anchor,
     did: &Did,
     size: u64,
     claimed: Hash32,
 ) -> Result<AnchoredRoot, VerifyError> {
-    let root = anchor
-        .root_at(did, size)
-        .await?
-        .ok_or_else(|| VerifyError::NotAnchored {
+    let Some(root) = anchor.root_at(did, size).await? else {
+        // Say why: the DID not registered (by anyone it bound) is another story than a
+        // registered DID that never anchored this size.
+        if anchor.resolve_did(did).await?.is_none() {
+            return Err(VerifyError::NotRegistered {
+                did: did.to_string(),
+                ignored: anchor
+                    .unbound_claims(did)
+                    .await?
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
+            });
+        }
+        return Err(VerifyError::NotAnchored {
             did: did.to_string(),
             size,
-        })?;
+        });
+    };
     if root.head.root != claimed {
         return Err(VerifyError::RootMismatch {
             size,

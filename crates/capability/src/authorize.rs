@@ -7,7 +7,7 @@ use crate::chain::{VerifiedChain, VerifierConfig, parse_chain_with, verify_chain
 use crate::didcache::DidCache;
 use crate::error::CapError;
 use crate::invocation::{self, Request};
-use crate::nonce::NonceCache;
+use crate::nonce::ReplayCache;
 use crate::revocation::RevocationSet;
 
 /// How the holder proves possession of the leaf token.
@@ -36,18 +36,20 @@ pub struct Authorized {
 pub struct Authorizer {
     config: VerifierConfig,
     cache: ChainCache,
-    nonces: NonceCache,
+    /// Invocation nonces, per holder (the invocation's signer).
+    nonces: ReplayCache<Did>,
     dids: DidCache,
 }
 
 impl Authorizer {
     /// An authorizer for the agent `config` trusts, caching `cache` chains and `nonces`
-    /// invocation nonces for `nonce_ttl` seconds.
+    /// invocation nonces for `nonce_ttl` seconds (kept per holder: see
+    /// [`ReplayCache::new`]).
     pub fn new(config: VerifierConfig, cache: usize, nonces: usize, nonce_ttl: u64) -> Self {
         Self {
             config,
             cache: ChainCache::new(cache),
-            nonces: NonceCache::new(nonce_ttl, nonces),
+            nonces: ReplayCache::new(nonce_ttl, nonces),
             dids: DidCache::new(1024),
         }
     }

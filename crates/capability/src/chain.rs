@@ -109,6 +109,9 @@ pub fn verify_chain(
     }
     batch::verify_all(tokens)?;
     let issuers: Vec<Did> = tokens.iter().map(|t| t.claims().iss).collect();
+    // Rooted here with every signature checked: these keys really issued the links, so
+    // their published revocations matter (a bounded set keeps them over strangers').
+    revocations.saw_issuers(&issuers);
     if let Some(id) = revoked_link(tokens.iter().map(|t| t.claims().jti), &issuers, revocations) {
         return Err(CapError::Revoked(id));
     }

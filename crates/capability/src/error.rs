@@ -1,5 +1,6 @@
-//! The one error type of this crate. Every variant has a stable `kind()` string, which the
-//! CLI prints and the conformance fixtures name.
+//! The one error type of this crate. Every variant has a stable `kind()` string: the error
+//! kinds of FORMAT.md §8. [`CapError::kind`] is the one place errors map to kinds; the CLI
+//! prints it and the conformance fixtures name it.
 
 use talos_primitives::CapabilityId;
 
@@ -69,7 +70,7 @@ pub enum CapError {
 }
 
 impl CapError {
-    /// A stable, machine-readable name for the error.
+    /// A stable, machine-readable name for the error: one of FORMAT.md §8's kinds.
     pub const fn kind(&self) -> &'static str {
         match self {
             CapError::TooLarge(_) => "too_large",
@@ -93,14 +94,5 @@ impl CapError {
             CapError::Replay => "replay",
             CapError::InvocationMismatch => "invocation_mismatch",
         }
-    }
-
-    /// True for errors about the input itself (exit code 2 in the CLI), as opposed to a
-    /// well-formed request that policy denies.
-    pub const fn is_malformed(&self) -> bool {
-        matches!(
-            self,
-            CapError::TooLarge(_) | CapError::MalformedJws(_) | CapError::MalformedClaims(_)
-        )
     }
 }

@@ -8,7 +8,7 @@ use talos_primitives::{Commitment, Did, Hash32};
 
 use crate::error::CapError;
 use crate::jws;
-use crate::nonce::NonceCache;
+use crate::nonce::ReplayCache;
 
 /// The JWS `typ` of an invocation.
 pub const INV_TYP: &str = "talos-inv+jwt";
@@ -76,16 +76,18 @@ pub fn sign(
 }
 
 /// Checks an invocation against the request, the chain's holder and leaf, and the replay
-/// cache. The nonce is recorded only once everything else has passed.
+/// cache, in the order of FORMAT.md §6. The nonce is recorded only once everything else
+/// has passed.
 pub fn verify(
     compact: &str,
     holder: &Did,
     leaf: Commitment,
     req: &Request<'_>,
-    nonces: &mut NonceCache,
+    nonces: &mut ReplayCache<Did>,
 ) -> Result<(), CapError> {
     let parsed = jws::parse(compact, INV_TYP)?;
     let claims: InvocationClaims = jws::canonical_payload(&parsed.payload)?;
+    jws::check_integer("iat", claims.iat)?;
     let key = holder.as_key().ok_or(CapError::WrongAudience)?;
     if &claims.iss != holder || &claims.aud != req.callee {
         return Err(CapError::WrongAudience);
@@ -102,5 +104,7 @@ pub fn verify(
     }
     keys::verify(key, parsed.signing_input.as_bytes(), &parsed.signature)
         .map_err(|_| CapError::BadSignature)?;
-    nonces.check(claims.non.0, claims.iat, req.now)
+    // Kept per holder: the signature just checked binds the invocation to it, so nobody
+    // else can replay it, and one holder's dates cannot move another's floor.
+    nonces.check(holder, claims.non.0, claims.iat, req.now)
 }

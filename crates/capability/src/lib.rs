@@ -4,7 +4,8 @@
 //! - [`token`]: capability tokens as strict EdDSA JWS (`typ: talos-cap+jwt`).
 //! - [`chain`]: delegation chains verified link by link (never widening), batch signatures.
 //! - [`invocation`]: detached proof of possession, with a bounded replay cache ([`nonce`]).
-//! - [`revocation`]: revocation by id, O(1) per link.
+//! - [`revocation`]: revocation by id, O(1) per link; [`published`]: others' revocations,
+//!   bounded per publisher.
 //! - [`cache`] and [`authorize`]: the sidecar decision, warm path without signature work.
 //! - [`txn`]: transaction tokens, replaced hop by hop.
 //!
@@ -21,6 +22,7 @@ pub mod invocation;
 mod jws;
 pub mod nonce;
 pub mod notice;
+pub mod published;
 pub mod revocation;
 pub mod scope;
 pub mod token;
@@ -31,7 +33,8 @@ pub use chain::{VerifiedChain, VerifierConfig};
 pub use didcache::DidCache;
 pub use error::CapError;
 pub use invocation::Request;
-pub use jws::MAX_TOKEN_BYTES;
+pub use jws::{MAX_INTEGER, MAX_TOKEN_BYTES};
+pub use published::{Publication, Published};
 pub use revocation::{MemoryRevocations, RevocationSet, Revocations};
 pub use scope::{ActionSet, Capability, Caveats, ResourcePattern};
 pub use token::{Claims, Token};

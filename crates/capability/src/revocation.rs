@@ -1,8 +1,11 @@
-//! Revocation: by token id, permanent, checked in O(1) per link.
+//! Revocation: by token id, checked per link in O(1) for the verifier's own and in
+//! O(issuers above the link) for published ones (a chain has at most a handful).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use talos_primitives::{CapabilityId, Did};
+
+use crate::published::{Publication, Published};
 
 /// A set of revoked token ids. The node feeds it from gossip and from the chain.
 ///
@@ -18,6 +21,15 @@ pub trait RevocationSet {
     fn is_revoked_by(&self, id: &CapabilityId, issuers: &[Did]) -> bool {
         let _ = issuers;
         self.is_revoked(id)
+    }
+    /// Called by [`crate::chain::verify_chain`] with the issuers (root first) of a chain
+    /// whose root is trusted and whose links and signatures verified, before its
+    /// revocations are checked: the keys whose published revocations can matter here. A
+    /// set bounding the publishers it remembers uses them to keep those over strangers'
+    /// (see [`Revocations::note_issuers`], which a caller holding the set mutably feeds
+    /// with what this reported, as the node's gate does). By default: nothing.
+    fn saw_issuers(&self, issuers: &[Did]) {
+        let _ = issuers;
     }
     /// A counter that increases with every revocation added.
     fn epoch(&self) -> u64;
@@ -76,19 +88,15 @@ impl RevocationSet for MemoryRevocations {
     }
 }
 
-/// Ids revoked by publishers, most kept (beyond it, new ones are refused rather than
-/// memory grown: anyone can sign a notice for an id of their own making).
-pub const MAX_PUBLISHED: usize = 262_144;
-/// Publishers remembered per id (a chain has at most a handful of issuers).
-const PUBLISHERS_PER_ID: usize = 8;
-
 /// What a node keeps: its own revocations, which apply to any link, and revocations
 /// published by issuers, each applying only to links that issuer made or that descend
-/// from one it made.
+/// from one it made. Published ones are kept per (publisher, id), each publisher under its
+/// own quota, with a bounded table of publishers where issuers of chains seen here are
+/// never displaced by strangers ([`crate::published`]).
 #[derive(Debug, Default, Clone)]
 pub struct Revocations {
     own: HashSet<CapabilityId>,
-    published: HashMap<CapabilityId, Vec<Did>>,
+    published: Published<Did>,
     epoch: u64,
 }
 
@@ -96,6 +104,15 @@ impl Revocations {
     /// An empty set.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty set whose published part has other bounds (see [`Published::with_limits`]).
+    pub fn with_limits(max_publishers: usize, per_publisher: usize, max_known: usize) -> Self {
+        Self {
+            own: HashSet::new(),
+            published: Published::with_limits(max_publishers, per_publisher, max_known),
+            epoch: 0,
+        }
     }
 
     /// Revokes `id` outright. Returns false if it already was.
@@ -107,27 +124,38 @@ impl Revocations {
         added
     }
 
-    /// True when [`Self::revoke_published`] would record (`issuer`, `id`): new, and
-    /// within the bounds (check before making a publication durable).
-    pub fn would_publish(&self, issuer: &Did, id: &CapabilityId) -> bool {
-        match self.published.get(id) {
-            Some(by) => !by.contains(issuer) && by.len() < PUBLISHERS_PER_ID,
-            None => self.published.len() < MAX_PUBLISHED,
-        }
-    }
-
-    /// Records that `issuer` revoked `id`. Returns false if already known or if the
-    /// bounds are reached.
+    /// Records that `issuer` revoked `id`. Returns false if already known, or refused by
+    /// the bounds (the publisher's quota is full, or no room for another publisher).
     pub fn revoke_published(&mut self, issuer: Did, id: CapabilityId) -> bool {
-        if !self.would_publish(&issuer, &id) {
-            return false;
-        }
-        self.published.entry(id).or_default().push(issuer);
-        self.epoch = self.epoch.saturating_add(1);
-        true
+        self.publish(issuer, id, false).applied()
     }
 
-    /// Ids revoked outright plus ids with a published revocation.
+    /// [`Self::revoke_published`], saying what happened (a stranger displaced to make
+    /// room, whose durable copies the caller deletes). `pinned`: the caller knows the
+    /// issuer is pinned (a durable mark, when restoring).
+    pub fn publish(&mut self, issuer: Did, id: CapabilityId, pinned: bool) -> Publication<Did> {
+        self.published.publish(issuer, id, pinned)
+    }
+
+    /// Notes the issuers of a chain seen here (rooted at a trusted root, signatures
+    /// checked; see [`RevocationSet::saw_issuers`]): their publications are pinned.
+    pub fn note_issuers(&mut self, issuers: &[Did]) {
+        for d in issuers {
+            self.published.note(*d);
+        }
+    }
+
+    /// The published part (counts, pins).
+    pub fn published(&self) -> &Published<Did> {
+        &self.published
+    }
+
+    /// Issuers pinned after they first published, whose pin is not durable yet.
+    pub fn take_unsaved_pins(&mut self) -> Vec<Did> {
+        self.published.take_unsaved_pins()
+    }
+
+    /// Ids revoked outright plus (publisher, id) pairs published.
     pub fn len(&self) -> usize {
         self.own.len() + self.published.len()
     }
@@ -144,14 +172,15 @@ impl RevocationSet for Revocations {
     }
 
     fn is_revoked_by(&self, id: &CapabilityId, issuers: &[Did]) -> bool {
+        // Only (issuer of this link or of one above it, id) pairs are consulted: a
+        // publisher that issued none of the chain's links cannot affect its verdict.
         self.own.contains(id)
-            || self
-                .published
-                .get(id)
-                .is_some_and(|by| by.iter().any(|d| issuers.contains(d)))
+            || (!self.published.is_empty()
+                && issuers.iter().any(|d| self.published.contains(d, id)))
     }
 
     fn epoch(&self) -> u64 {
-        self.epoch
+        // Both only move forward, so the sum changes whenever either does.
+        self.epoch.wrapping_add(self.published.epoch())
     }
 }

@@ -10,6 +10,13 @@
 //! literal  = 1*( unreserved / pct-encoded / sub-delims / ":" / "@" )   ; no "*"
 //! ```
 //!
+//! A literal is never a dot segment (`.`, `..`) and never holds a percent-encoded `.`, `/`
+//! or `\` (`%2E`, `%2F`, `%5C`, hex digits in either case): a server that decodes or
+//! normalizes the path after talos matched it would otherwise reach a resource the
+//! pattern never named (`talos://files/public/**` and `talos://files/public/../secrets`).
+//! Patterns and resources share the one check, `literal`, so a token cannot grant such
+//! a segment and a request cannot name one.
+//!
 //! A trailing `/**` matches zero or more further segments. Containment is decided segment
 //! by segment from the left, with no backtracking, so it is linear in the number of
 //! segments and never depends on iteration order.
@@ -42,6 +49,12 @@ pub enum ScopeError {
     /// An action name that is empty, too long, or has forbidden characters.
     #[error("invalid action name")]
     BadAction,
+    /// A `.` or `..` segment.
+    #[error("dot segment (`.` or `..`)")]
+    DotSegment,
+    /// A percent-encoded `.`, `/` or `\` (`%2E`, `%2F`, `%5C`, either case) in a segment.
+    #[error("percent-encoded `.`, `/` or `\\` (%2E, %2F, %5C)")]
+    EncodedDelimiter,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -63,6 +76,34 @@ fn literal_ok(s: &str) -> bool {
     !s.is_empty()
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-._~%!$&'()+,;=:@".contains(&b))
+}
+
+/// True when `s` holds `%2E`, `%2F` or `%5C` (either case): an encoded `.`, `/` or `\`.
+fn has_encoded_delimiter(s: &str) -> bool {
+    s.as_bytes().windows(3).any(|w| match w {
+        [b'%', hi, lo] => matches!(
+            (*hi, lo.to_ascii_uppercase()),
+            (b'2', b'E' | b'F') | (b'5', b'C')
+        ),
+        _ => false,
+    })
+}
+
+/// Checks one literal segment of a pattern or resource (FORMAT.md §3.1): the alphabet,
+/// no `*`, not a dot segment, no encoded delimiter. The one definition of a literal, used
+/// both when a pattern is parsed and when a request's resource is matched.
+fn literal(s: &str) -> Result<(), ScopeError> {
+    if s.contains('*') {
+        Err(ScopeError::BadWildcard)
+    } else if !literal_ok(s) {
+        Err(ScopeError::BadSegment)
+    } else if s == "." || s == ".." {
+        Err(ScopeError::DotSegment)
+    } else if has_encoded_delimiter(s) {
+        Err(ScopeError::EncodedDelimiter)
+    } else {
+        Ok(())
+    }
 }
 
 impl ResourcePattern {
@@ -89,9 +130,10 @@ impl ResourcePattern {
                 "**" if i + 1 == parts.len() => rest = true,
                 "**" => return Err(ScopeError::BadWildcard),
                 "*" => segments.push(Segment::Any),
-                lit if lit.contains('*') => return Err(ScopeError::BadWildcard),
-                lit if literal_ok(lit) => segments.push(Segment::Lit(lit.to_string())),
-                _ => return Err(ScopeError::BadSegment),
+                lit => {
+                    literal(lit)?;
+                    segments.push(Segment::Lit(lit.to_string()));
+                }
             }
         }
         Ok(Self {
@@ -128,9 +170,16 @@ impl ResourcePattern {
         self.rest || (theirs.next().is_none() && !other.rest)
     }
 
-    /// True when the concrete resource `resource` is matched.
+    /// True when the concrete resource `resource` is matched. A string that is not a
+    /// resource ([`ResourcePattern::parse_resource`] refuses it: a dot segment, an
+    /// encoded delimiter, a wildcard, over the limits) matches nothing, so this is exactly
+    /// `parse_resource(resource)` then [`ResourcePattern::contains`].
     pub fn matches(&self, resource: &str) -> bool {
-        // The fast path avoids allocating: walk both strings segment by segment.
+        // The fast path avoids allocating: walk both strings segment by segment, checking
+        // every segment of the resource with the same `literal` that parses patterns.
+        if resource.len() > MAX_RESOURCE_LEN {
+            return false;
+        }
         let Some((scheme, path)) = resource.split_once("://") else {
             return false;
         };
@@ -141,17 +190,17 @@ impl ResourcePattern {
         for mine in &self.segments {
             match (mine, theirs.next()) {
                 (_, None) => return false,
-                (_, Some(seg)) if seg.contains('*') || !literal_ok(seg) => return false,
+                (_, Some(seg)) if literal(seg).is_err() => return false,
                 (Segment::Any, Some(_)) => {}
                 (Segment::Lit(a), Some(b)) if a == b => {}
                 _ => return false,
             }
         }
-        if self.rest {
-            theirs.all(|seg| !seg.contains('*') && literal_ok(seg))
-        } else {
-            theirs.next().is_none()
-        }
+        // Whatever `/**` covers must be literals too, and the whole within the limits.
+        let done = self.segments.len();
+        theirs
+            .enumerate()
+            .all(|(i, seg)| self.rest && done + i < MAX_SEGMENTS && literal(seg).is_ok())
     }
 
     /// The pattern's text.
@@ -356,6 +405,50 @@ mod tests {
         assert!(p("talos://pay/**").matches("talos://pay/eur/100"));
         assert!(!p("talos://pay/**").matches("talos://payroll"));
         assert!(!p("talos://pay/**").matches("talos://pay//x"));
+        assert!(p("talos://pay/**").matches("talos://pay/.../a.b/.x/x./%41"));
+    }
+
+    #[test]
+    fn dot_segments_and_encoded_delimiters_are_not_literals() {
+        use ScopeError::{DotSegment, EncodedDelimiter};
+        let public = p("talos://files/public/**");
+        let any = p("talos://**");
+        for (bad, why) in [
+            ("talos://files/public/../secrets/x", DotSegment),
+            ("talos://files/public/./x", DotSegment),
+            ("talos://files/public/x/..", DotSegment),
+            ("talos://files/public/%2e%2e/secrets/x", EncodedDelimiter),
+            ("talos://files/public/.%2E/secrets/x", EncodedDelimiter),
+            ("talos://files/public/a%2Fb", EncodedDelimiter),
+            ("talos://files/public/a%2fb", EncodedDelimiter),
+            ("talos://files/public/a%5Cb", EncodedDelimiter),
+            ("talos://files/public/a%5cb", EncodedDelimiter),
+            ("talos://files/public/%%2e", EncodedDelimiter),
+        ] {
+            assert!(!public.matches(bad), "{bad}");
+            assert!(!any.matches(bad), "{bad}");
+            assert_eq!(ResourcePattern::parse(bad), Err(why.clone()), "{bad}");
+            assert_eq!(ResourcePattern::parse_resource(bad), Err(why), "{bad}");
+        }
+        assert_eq!(
+            ResourcePattern::parse("talos://files/../**"),
+            Err(DotSegment)
+        );
+        assert_eq!(
+            ResourcePattern::parse("talos://files/*/%2E%2E/**"),
+            Err(EncodedDelimiter)
+        );
+        // Not encoded delimiters: other escapes, and a `%` not followed by one.
+        assert!(public.matches("talos://files/public/a%20b/%41%2/%25"));
+    }
+
+    #[test]
+    fn matching_respects_the_limits() {
+        let deep = |n: usize| format!("talos://a{}", "/b".repeat(n - 1));
+        assert!(p("talos://a/**").matches(&deep(MAX_SEGMENTS)));
+        assert!(!p("talos://a/**").matches(&deep(MAX_SEGMENTS + 1)));
+        let long = format!("talos://a/{}", "b".repeat(MAX_RESOURCE_LEN));
+        assert!(!p("talos://a/**").matches(&long));
     }
 
     #[test]

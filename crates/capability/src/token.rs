@@ -2,7 +2,6 @@
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::borrow::Cow;
 
 use ed25519_dalek::VerifyingKey;
 use talos_identity::IdentityKey;
@@ -40,11 +39,19 @@ pub struct Claims {
 }
 
 impl Claims {
+    /// The rules of FORMAT.md §2 that the types alone do not enforce.
     fn check(&self) -> Result<(), CapError> {
         if self.cap.is_empty() || self.cap.len() > MAX_CAPS {
             return Err(CapError::MalformedClaims(format!(
                 "cap must hold 1..={MAX_CAPS} entries"
             )));
+        }
+        jws::check_integer("nbf", self.nbf)?;
+        jws::check_integer("exp", self.exp)?;
+        for c in &self.cap {
+            for v in c.cav.max.values() {
+                jws::check_integer("a max caveat", *v)?;
+            }
         }
         if self.nbf >= self.exp {
             return Err(CapError::MalformedClaims("nbf must be before exp".into()));
@@ -56,11 +63,9 @@ impl Claims {
 /// The claims as they travel: DIDs as text, so a [`DidCache`] can resolve them.
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct WireClaims<'a> {
-    #[serde(borrow)]
-    iss: Cow<'a, str>,
-    #[serde(borrow)]
-    aud: Cow<'a, str>,
+struct WireClaims {
+    iss: String,
+    aud: String,
     cap: Vec<Capability>,
     nbf: u64,
     exp: u64,
@@ -89,27 +94,21 @@ pub fn commitment_of(compact: &str) -> Commitment {
 
 impl Token {
     /// Parses a compact token: size, JWS shape, header, canonical claims, and `kid` naming
-    /// the issuer's did:key.
+    /// the issuer's did:key, in the order of FORMAT.md §1.1. The signature is not checked.
     pub fn parse(compact: &str) -> Result<Self, CapError> {
         Self::parse_with(compact, &mut DidCache::new(4))
     }
 
     /// [`Token::parse`], resolving DIDs through a cache.
     pub fn parse_with(compact: &str, dids: &mut DidCache) -> Result<Self, CapError> {
+        // Steps 1-13: envelope, header, canonical payload, claims.
         let jws = jws::parse(compact, CAP_TYP)?;
-        let wire: WireClaims<'_> = jws::canonical_payload(&jws.payload)?;
+        let wire: WireClaims = jws::canonical_payload(&jws.payload)?;
+        // A DID that does not parse, including a did:key whose key is not a point of
+        // large order, breaks §2: malformed_claims, at parse time (§4 step 1).
         let bad_did =
             |e: talos_primitives::DidError| CapError::MalformedClaims(format!("DID: {e}"));
-        // The issuer must be a did:key, and `kid` its one verification method
-        // (`did:key:z6Mk...#z6Mk...`). A did:talos issuer would need resolution, which this
-        // offline verifier does not do, so it is an unknown kid.
-        if !jws::kid_matches(&jws.kid, &wire.iss) {
-            return Err(CapError::UnknownKid);
-        }
         let iss = dids.resolve(&wire.iss).map_err(bad_did)?;
-        let (Some(issuer), Some(issuer_key)) = (iss.did.as_key().copied(), iss.key) else {
-            return Err(CapError::UnknownKid);
-        };
         let aud = dids.resolve(&wire.aud).map_err(bad_did)?.did;
         let claims = Claims {
             iss: iss.did,
@@ -121,6 +120,15 @@ impl Token {
             prf: wire.prf,
         };
         claims.check()?;
+        // Step 14: the issuer must be a did:key, and `kid` its one verification method
+        // (`did:key:z6Mk...#z6Mk...`). A did:talos issuer would need resolution, which this
+        // offline verifier does not do, so it is an unknown kid.
+        if !jws::kid_matches(&jws.kid, &wire.iss) {
+            return Err(CapError::UnknownKid);
+        }
+        let (Some(issuer), Some(issuer_key)) = (claims.iss.as_key().copied(), iss.key) else {
+            return Err(CapError::UnknownKid);
+        };
         Ok(Self {
             signing_input_len: jws.signing_input.len(),
             signature: jws.signature,

@@ -14,6 +14,12 @@
 //!   stream counter and any held frames it unblocks are written in one synced batch, and
 //!   only then is it `Accepted`.
 //!
+//! The inbox is bounded per sending peer and in all ([`Limits`]): past a bound the next
+//! frame is answered `OverQuota` and stays in its sender's outbox. The agent deletes what
+//! it has read with [`Mailroom::acknowledge_inbox`], and [`Mailroom::expire_inbox`]
+//! deletes what is older than the node's retention. Peers that have state but never had a
+//! frame take effect are bounded too, oldest dropped first (`mailroom/idle.rs`).
+//!
 //! So the local agent sees each message once and in send order per peer, whatever the
 //! network duplicates, reorders or drops, and a crash at any point loses nothing that was
 //! acknowledged: an unacknowledged frame is resent, and its resend is a `Duplicate` if the
@@ -28,8 +34,9 @@ mod mailroom;
 pub use error::DeliveryError;
 pub use mailbox::Mailbox;
 pub use mailroom::{
-    Delivered, GroupView, Invitation, MAX_EPOCHS_AHEAD, MAX_GROUPS, MAX_HELD_BYTES_PER_PEER,
-    MAX_HELD_BYTES_TOTAL, MAX_HELD_PER_PEER, MAX_INVITATION_EVENTS, MAX_INVITATIONS, MAX_QUEUED,
-    MAX_WAITING, MAX_WAITING_PER_SENDER, Mailroom, PreKeyUpkeep, Receipt, SessionSummary, Touched,
+    Delivered, Evidence, GroupView, InboxUsage, Invitation, Limits, MAX_EPOCHS_AHEAD, MAX_GROUPS,
+    MAX_HELD_BYTES_PER_PEER, MAX_HELD_BYTES_TOTAL, MAX_HELD_PER_PEER, MAX_INVITATION_EVENTS,
+    MAX_INVITATIONS, MAX_INVITATIONS_PER_INVITER, MAX_QUEUED, MAX_WAITING, MAX_WAITING_PER_SENDER,
+    Mailroom, Outcome, PreKeyUpkeep, Receipt, SessionSummary, Touched,
 };
 pub use talos_ratchet::membership::GroupId;

@@ -16,15 +16,22 @@ use talos_store::Store;
 use talos_store::db::{CF_INBOX, CF_OUTBOX, CF_SESSIONS, CF_STREAMS};
 use zeroize::Zeroizing;
 
+mod ahead;
+mod evidence;
 mod group_store;
 mod groups;
+mod idle;
+mod inbox;
 mod prekeys;
 mod receive;
 mod txn;
 
+pub use evidence::{Evidence, Outcome};
+pub use inbox::{InboxUsage, Limits};
+
 pub use group_store::{
-    MAX_EPOCHS_AHEAD, MAX_GROUPS, MAX_INVITATION_EVENTS, MAX_INVITATIONS, MAX_QUEUED, MAX_WAITING,
-    MAX_WAITING_PER_SENDER,
+    MAX_EPOCHS_AHEAD, MAX_GROUPS, MAX_INVITATION_EVENTS, MAX_INVITATIONS,
+    MAX_INVITATIONS_PER_INVITER, MAX_QUEUED, MAX_WAITING, MAX_WAITING_PER_SENDER,
 };
 pub use groups::{GroupView, Invitation};
 pub use prekeys::PreKeyUpkeep;
@@ -119,6 +126,9 @@ pub struct Mailroom {
     config: SessionConfig,
     prekeys: Mutex<PreKeyStore>,
     woken: Mutex<Touched>,
+    limits: Limits,
+    /// Idle peers evicted since open (see `idle.rs`).
+    evicted: std::sync::atomic::AtomicU64,
 }
 
 /// Peers kept for the node to wake; past it the sender's periodic outbox rescan finds them.
@@ -161,14 +171,18 @@ impl Mailroom {
                 fresh
             }
         };
-        Ok(Mailroom {
+        let mailroom = Mailroom {
             store,
             identity,
             storage_key,
             config,
             prekeys: Mutex::new(prekeys),
             woken: Mutex::new(Touched::default()),
-        })
+            limits: Limits::default(),
+            evicted: std::sync::atomic::AtomicU64::new(0),
+        };
+        mailroom.upgrade_inbox()?;
+        Ok(mailroom)
     }
 
     /// This node's identity key.
@@ -602,6 +616,7 @@ impl Mailroom {
             &inbox_context(index),
             &plain,
         );
+        self.count_entry(txn, peer, index, sealed.len() as u64)?;
         txn.put(CF_INBOX, &index.to_be_bytes(), sealed)?;
         *inbox_next = next(index)?;
         Ok(())

@@ -329,6 +329,10 @@ pub enum AckStatus {
     Refused(RefuseReason),
     /// Not taken now (too far ahead, or the receiver is busy): resend it later.
     Later,
+    /// Not taken now: the receiver already holds as many unread messages from this
+    /// sender (or in all) as it allows, until its agent acknowledges some. The sender
+    /// keeps the frame and resends it later, backing off; nothing is lost.
+    OverQuota,
 }
 
 /// An acknowledgement, naming the frame by its sequence number.
@@ -350,6 +354,7 @@ impl Ack {
             AckStatus::Duplicate => (1, None),
             AckStatus::Refused(r) => (2, Some(r.code())),
             AckStatus::Later => (3, None),
+            AckStatus::OverQuota => (4, None),
         };
         out.push(status);
         out.extend_from_slice(&self.seq.to_be_bytes());
@@ -377,7 +382,8 @@ impl Ack {
             (1, []) => AckStatus::Duplicate,
             (2, [reason]) => AckStatus::Refused(RefuseReason::from_code(*reason)?),
             (3, []) => AckStatus::Later,
-            (0 | 1 | 3, extra) => return Err(FrameError::Trailing(extra.len())),
+            (4, []) => AckStatus::OverQuota,
+            (0 | 1 | 3 | 4, extra) => return Err(FrameError::Trailing(extra.len())),
             (2, []) => return Err(FrameError::Truncated(bytes.len())),
             (other, _) => return Err(FrameError::UnknownStatus(other)),
         };
@@ -481,6 +487,7 @@ mod tests {
             Just(AckStatus::Refused(RefuseReason::MailboxRefused)),
             Just(AckStatus::Refused(RefuseReason::Unauthorized)),
             Just(AckStatus::Later),
+            Just(AckStatus::OverQuota),
         ]
     }
 

@@ -10,6 +10,9 @@
 //!   stored message is durable (they share one synced write);
 //! - `GET /v1/messages?from=i&max=n&wait_ms=t` → `{"messages": [...], "next": i}`, a
 //!   long-poll when `wait_ms` > 0;
+//! - `DELETE /v1/messages?through=i` (or `POST /v1/messages/ack` `{"through": i}`) →
+//!   `{"deleted": n}`: the agent is done with every entry up to index `i`; they are
+//!   deleted, durably (see `docs/api.md` for the inbox's quotas and retention);
 //! - `GET /v1/peers`: connected peers;
 //! - `/v1/groups...`: sender-key groups (see [`groups`]).
 
@@ -89,7 +92,13 @@ pub fn router(node: Arc<Node>, token: &str) -> Router {
     });
     let v1 = Router::new()
         .route("/v1/node", get(node_info))
-        .route("/v1/messages", get(read_messages).post(send_message))
+        .route(
+            "/v1/messages",
+            get(read_messages)
+                .post(send_message)
+                .delete(acknowledge_query),
+        )
+        .route("/v1/messages/ack", axum::routing::post(acknowledge_body))
         .route(
             "/v1/messages/batch",
             axum::routing::post(send_batch).layer(DefaultBodyLimit::max(MAX_BATCH_BODY)),
@@ -334,6 +343,42 @@ async fn read_messages(
     let next = got.last().map_or(q.from, |d| d.index.saturating_add(1));
     let messages: Vec<Message> = got.iter().map(Message::of).collect();
     Ok(axum::Json(json!({ "messages": messages, "next": next })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AckRequest {
+    through: Option<u64>,
+}
+
+/// `DELETE /v1/messages?through=N`.
+async fn acknowledge_query(
+    State(s): State<Arc<ApiState>>,
+    Query(q): Query<AckRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    acknowledge(&s, q).await
+}
+
+/// `POST /v1/messages/ack` `{"through": N}`.
+async fn acknowledge_body(
+    State(s): State<Arc<ApiState>>,
+    body: Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    acknowledge(&s, parse_json(&body)?).await
+}
+
+/// Deletes every inbox entry with an index up to `through` (the agent has them). The
+/// answer comes once the deletion is durable; entries past the last one stored are not
+/// affected, so an agent may pass the `next` of its last read minus one.
+async fn acknowledge(
+    s: &ApiState,
+    q: AckRequest,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    let through = q
+        .through
+        .ok_or_else(|| bad("`through` (the last inbox index read) is required"))?;
+    let deleted = s.node.acknowledge(through).await.map_err(internal)?;
+    Ok(axum::Json(json!({ "deleted": deleted })))
 }
 
 /// Prometheus text format (token-guarded like the rest: scrape with

@@ -37,7 +37,9 @@ pub struct FileConfig {
     pub mailbox: bool,
     /// This node's mailboxes (did:key), published in its directory record.
     pub mailboxes: Vec<String>,
-    /// The local agent API's address (loopback only).
+    /// Where the local agent API listens: `unix` (the default: `<home>/api.sock`, mode
+    /// 0600, so only this user reaches it), `unix:PATH`, or a loopback `host:port`
+    /// (any local process can connect; the bearer token is then the only guard).
     pub api: String,
     /// Frames offered to one peer at once.
     pub window: usize,
@@ -78,6 +80,20 @@ pub struct FileConfig {
     pub anchor_secs: u64,
     /// Log filter (`tracing_subscriber::EnvFilter` syntax); `RUST_LOG` overrides it.
     pub log: String,
+    /// Inbox entries older than this are deleted, read or not, s (0: kept until the
+    /// agent acknowledges them with `DELETE /v1/messages?through=N`).
+    pub inbox_retention_secs: u64,
+    /// Unread inbox entries in all; past it new frames are answered `OverQuota` (their
+    /// senders keep them and retry).
+    pub inbox_max_entries: u64,
+    /// Bytes of unread inbox entries in all (likewise).
+    pub inbox_max_bytes: u64,
+    /// Unread inbox entries from one sending peer (likewise, for that peer).
+    pub peer_inbox_max_entries: u64,
+    /// Bytes of unread inbox entries from one sending peer.
+    pub peer_inbox_max_bytes: u64,
+    /// Peers kept with state here that never had a frame take effect (oldest dropped).
+    pub max_idle_peers: u64,
 }
 
 impl Default for FileConfig {
@@ -94,7 +110,7 @@ impl Default for FileConfig {
             relay: false,
             mailbox: false,
             mailboxes: Vec::new(),
-            api: "127.0.0.1:7400".into(),
+            api: "unix".into(),
             window: node.window,
             retry_min_ms: millis(node.retry_min),
             retry_max_ms: millis(node.retry_max),
@@ -113,6 +129,12 @@ impl Default for FileConfig {
             contract: String::new(),
             anchor_secs: 60,
             log: "info".into(),
+            inbox_retention_secs: node.inbox_retention.as_secs(),
+            inbox_max_entries: node.limits.inbox_max_entries,
+            inbox_max_bytes: node.limits.inbox_max_bytes,
+            peer_inbox_max_entries: node.limits.peer_inbox_max_entries,
+            peer_inbox_max_bytes: node.limits.peer_inbox_max_bytes,
+            max_idle_peers: node.limits.max_idle_peers,
         }
     }
 }
@@ -121,13 +143,45 @@ fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
+/// Where the local agent API listens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiListen {
+    /// A Unix socket; `None` is the node's home (`<home>/api.sock`).
+    Unix(Option<std::path::PathBuf>),
+    /// TCP on a loopback address.
+    Tcp(SocketAddr),
+}
+
+impl std::str::FromStr for ApiListen {
+    type Err = anyhow::Error;
+
+    fn from_str(s: &str) -> anyhow::Result<Self> {
+        if s == "unix" {
+            return Ok(ApiListen::Unix(None));
+        }
+        if let Some(path) = s.strip_prefix("unix:") {
+            if path.is_empty() {
+                bail!("api {s:?}: `unix:` needs a path (or say `unix` for the home's socket)");
+            }
+            return Ok(ApiListen::Unix(Some(path.into())));
+        }
+        let addr: SocketAddr = s.parse().with_context(|| {
+            format!("api {s:?} is neither `unix`, `unix:PATH` nor a loopback host:port")
+        })?;
+        if !addr.ip().is_loopback() {
+            bail!("api address {addr} is not a loopback address; the agent API is local only");
+        }
+        Ok(ApiListen::Tcp(addr))
+    }
+}
+
 /// What `talos up` runs with, every field parsed.
 #[derive(Debug, Clone)]
 pub struct Resolved {
     /// The node.
     pub node: NodeConfig,
-    /// The API address.
-    pub api: SocketAddr,
+    /// Where the API listens.
+    pub api: ApiListen,
     /// The SIGTERM drain budget.
     pub drain: Duration,
     /// The log filter.
@@ -169,16 +223,7 @@ impl FileConfig {
             };
             bootstrap.push((peer, addr));
         }
-        let api: SocketAddr = self
-            .api
-            .parse()
-            .with_context(|| format!("api address {:?} is not host:port", self.api))?;
-        if !api.ip().is_loopback() {
-            bail!(
-                "api address {} is not a loopback address; the agent API is local only",
-                api
-            );
-        }
+        let api: ApiListen = self.api.parse()?;
         let defaults = NodeConfig::default();
         let net = NetConfig {
             listen: self
@@ -222,6 +267,7 @@ impl FileConfig {
         ) else {
             bail!("invoke_rate and invoke_burst must be positive");
         };
+        let limits = self.limits()?;
         let answer_within = Duration::from_millis(self.answer_within_ms);
         // The caller's network timeout must outlast the agent's deadline, so the caller
         // hears `agent_timeout` rather than a dropped stream.
@@ -242,6 +288,8 @@ impl FileConfig {
                 one_time_prekeys: self.one_time_prekeys,
                 mailbox_server: self.mailbox,
                 mailboxes,
+                limits,
+                inbox_retention: Duration::from_secs(self.inbox_retention_secs),
                 invoke: crate::node::InvokeConfig {
                     rate,
                     burst,
@@ -268,6 +316,33 @@ impl FileConfig {
             contract: (!self.contract.is_empty()).then(|| self.contract.clone()),
             anchor_every: (self.anchor_secs > 0).then(|| Duration::from_secs(self.anchor_secs)),
         })
+    }
+}
+
+impl FileConfig {
+    /// The inbox and idle-peer bounds; each must be positive (a zero bound would refuse
+    /// every message).
+    fn limits(&self) -> anyhow::Result<talos_delivery::Limits> {
+        let l = talos_delivery::Limits {
+            peer_inbox_max_entries: self.peer_inbox_max_entries,
+            peer_inbox_max_bytes: self.peer_inbox_max_bytes,
+            inbox_max_entries: self.inbox_max_entries,
+            inbox_max_bytes: self.inbox_max_bytes,
+            max_idle_peers: self.max_idle_peers,
+        };
+        let all = [
+            l.peer_inbox_max_entries,
+            l.peer_inbox_max_bytes,
+            l.inbox_max_entries,
+            l.inbox_max_bytes,
+            l.max_idle_peers,
+        ];
+        if all.contains(&0) {
+            bail!(
+                "inbox_max_entries, inbox_max_bytes, peer_inbox_max_entries, peer_inbox_max_bytes and max_idle_peers must be positive"
+            );
+        }
+        Ok(l)
     }
 }
 

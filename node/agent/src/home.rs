@@ -117,6 +117,11 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 impl Home {
+    /// The local API's Unix socket (the default API address).
+    pub fn api_socket(&self) -> PathBuf {
+        self.dir().join("api.sock")
+    }
+
     /// The configuration file.
     pub fn config(&self) -> PathBuf {
         self.dir.join(crate::config::CONFIG_FILE)

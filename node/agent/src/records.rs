@@ -98,7 +98,10 @@ pub fn checkpoint(log: &AuditLog, key: &IdentityKey) -> Result<(String, String),
     Ok((note, vkey))
 }
 
-/// Registers the agent's DID if it is not yet (with the hash of its did:key document).
+/// Registers the agent's DID if it is not yet (with the hash of its did:key document; on
+/// an EVM chain, with the owner binding its key signs for the node's account). Someone
+/// else's registration without a valid binding does not count: verifiers ignore it, and
+/// the contract keeps it apart from ours.
 pub async fn ensure_did(backend: &dyn Anchor, key: &IdentityKey) -> anyhow::Result<Did> {
     let did = key.did();
     if backend.resolve_did(&did).await?.is_none() {
@@ -107,7 +110,7 @@ pub async fn ensure_did(backend: &dyn Anchor, key: &IdentityKey) -> anyhow::Resu
             talos_identity::did_key::KeyFormat::Multikey,
         )?;
         backend
-            .register_did(&did, talos_identity::jcs::digest(&doc)?)
+            .register_did(key, talos_identity::jcs::digest(&doc)?)
             .await?;
     }
     Ok(did)

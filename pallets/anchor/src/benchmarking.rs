@@ -1,8 +1,9 @@
 //! Benchmarks (frame-benchmarking v2) for every call, worst case: full batches of new
-//! items, a DID with a head to extend.
+//! items (for `revoke`, ids another DID revoked first, as a front-runner would), a DID
+//! with a head to extend.
 
 use super::*;
-use crate::pallet::{Head, Heads};
+use crate::pallet::{Head, Heads, Revoked};
 use frame_benchmarking::v2::*;
 use frame_support::{
     BoundedVec,
@@ -66,8 +67,17 @@ mod benchmarks {
                 })
                 .collect(),
         );
+        // Each id already revoked by someone else: the call still records every one.
+        let squatter: T::AccountId = account("squatter", 0, 0);
+        for id in ids.iter() {
+            Revoked::<T>::insert(id, &squatter, frame_system::Pallet::<T>::block_number());
+        }
         #[extrinsic_call]
-        _(origin as T::RuntimeOrigin, did, ids);
+        _(origin as T::RuntimeOrigin, did.clone(), ids.clone());
+        for id in ids.iter() {
+            assert!(Revoked::<T>::contains_key(id, &did));
+            assert!(Revoked::<T>::contains_key(id, &squatter));
+        }
         Ok(())
     }
 

@@ -2,17 +2,29 @@
 //!
 //! What the talos chain anchors for each DID (the DID registry is `pallet-talos-did`):
 //! - capability commitments (SHA-256 of issued tokens; the first committer is kept);
-//! - permanent revocations of capability ids (the first revoker is kept; revoking again
-//!   is a no-op, so a resubmitted transaction cannot fail or double-count);
+//! - permanent revocations of capability ids, keyed by (id, revoking DID) with the block
+//!   of the revocation. Ids are chosen by issuers, so anyone may revoke the same id
+//!   first: every revoker is kept, so a front-runner's revocation cannot hide the
+//!   issuer's from a reader of state (a restarted follower, `revoked_by`). Revoking
+//!   again is a no-op per (id, revoker), so a resubmitted transaction cannot fail or
+//!   double-count;
 //! - audit-log roots: a tree size that may never shrink, and per size one root, so an
 //!   auditor can check an inclusion proof against the root anchored at its size.
 //!
 //! Every write is signed by the DID's current controller and passes `WriteOrigin`
 //! (any signed account, or only a consortium's members). The same semantics as the
-//! EVM contract `TalosAnchor.sol`, so the node's `Anchor` trait means one thing on both.
+//! EVM contract `TalosAnchor.sol`, so the node's `Anchor` trait means one thing on both
+//! (on both, the `Revoked` events name every revoker and `revoked_by` the earliest).
+//!
+//! Storage version 1: `Revoked` became (id, revoker) → block; [`migrations::v1`] moves
+//! a version-0 chain's (id → first revoker) map over.
 #![cfg_attr(not(feature = "std"), no_std)]
 
+extern crate alloc;
+
 pub use pallet::*;
+
+pub mod migrations;
 
 #[cfg(test)]
 mod mock;
@@ -84,7 +96,11 @@ pub mod pallet {
         pub block: BlockNumber,
     }
 
+    /// The storage layout's version: 1 since `Revoked` is keyed by (id, revoker).
+    pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
     #[pallet::pallet]
+    #[pallet::storage_version(STORAGE_VERSION)]
     pub struct Pallet<T>(_);
 
     /// Configuration.
@@ -106,9 +122,20 @@ pub mod pallet {
     #[pallet::storage]
     pub type Commitments<T: Config> = StorageMap<_, Identity, H256, T::AccountId>;
 
-    /// Revoked capability id → the DID that revoked it first. Never removed.
+    /// (revoked capability id, a DID that revoked it) → the block it revoked it in (for
+    /// entries migrated from storage version 0: the last block before the upgrade, an
+    /// upper bound). Every revoker of an id is kept, and nothing is ever removed.
+    /// Iterating the prefix of an id yields its revokers; both keys are hashed
+    /// (`Blake2_128Concat`) since callers choose them.
     #[pallet::storage]
-    pub type Revoked<T: Config> = StorageMap<_, Blake2_128Concat, CapabilityId, T::AccountId>;
+    pub type Revoked<T: Config> = StorageDoubleMap<
+        _,
+        Blake2_128Concat,
+        CapabilityId,
+        Blake2_128Concat,
+        T::AccountId,
+        BlockNumberFor<T>,
+    >;
 
     /// DID → its latest anchored audit head.
     #[pallet::storage]
@@ -196,7 +223,9 @@ pub mod pallet {
             Ok(())
         }
 
-        /// Revokes capability ids issued under `did`, permanently.
+        /// Revokes capability ids issued under `did`, permanently. Each (id, `did`) is
+        /// recorded once, with the block of its first revocation; an id someone else
+        /// revoked is recorded again for `did`.
         #[pallet::call_index(1)]
         #[pallet::weight(<T as Config>::WeightInfo::revoke(ids.len() as u32))]
         pub fn revoke(
@@ -206,9 +235,10 @@ pub mod pallet {
         ) -> DispatchResult {
             Self::ensure_writer(origin, &did)?;
             ensure!(!ids.is_empty(), Error::<T>::EmptyBatch);
+            let block = frame_system::Pallet::<T>::block_number();
             for id in ids.iter() {
-                if !Revoked::<T>::contains_key(id) {
-                    Revoked::<T>::insert(id, did.clone());
+                if !Revoked::<T>::contains_key(id, &did) {
+                    Revoked::<T>::insert(id, &did, block);
                 }
             }
             Self::deposit_event(Event::Revoked { did, ids });
@@ -252,10 +282,22 @@ pub mod pallet {
             Ok(())
         }
 
-        /// The invariants: each DID's latest head is recorded at its size, and no root
-        /// is zero.
+        /// The DIDs that revoked `id`, each with the block it revoked it in (in key
+        /// order, not revocation order).
+        pub fn revokers(
+            id: &CapabilityId,
+        ) -> impl Iterator<Item = (T::AccountId, BlockNumberFor<T>)> {
+            Revoked::<T>::iter_prefix(id)
+        }
+
+        /// The invariants: each DID's latest head is recorded at its size, no root is
+        /// zero, and no revocation is dated after the current block.
         #[cfg(any(feature = "try-runtime", test))]
         pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+            let now = frame_system::Pallet::<T>::block_number();
+            for (_, _, block) in Revoked::<T>::iter() {
+                ensure!(block <= now, "a revocation dated after the current block");
+            }
             for (did, head) in Heads::<T>::iter() {
                 ensure!(head.root != H256::zero(), "a zero root anchored");
                 ensure!(

@@ -21,6 +21,8 @@ impl frame_system::Config for Test {
     type Block = Block;
     type AccountId = AccountId32;
     type Lookup = IdentityLookup<AccountId32>;
+    // Real database weights, so the migration's weight is checked.
+    type DbWeight = frame_support::weights::constants::RocksDbWeight;
 }
 
 pub(crate) fn account(seed: u8) -> AccountId32 {

@@ -1,4 +1,5 @@
-//! Every call, every error path, the wrong origin, and the events.
+//! Every call, every error path, the wrong origin, the events, and the storage
+//! migration.
 
 use crate::{Commitments, Error, Event, Head, Heads, Revoked, RootAt, mock::*};
 use frame_support::{BoundedVec, assert_noop, assert_ok};
@@ -73,9 +74,143 @@ fn revocations_are_permanent_and_idempotent() {
             }
             .into(),
         );
-        assert_eq!(Revoked::<Test>::get([1; 16]), Some(alice()));
-        assert_eq!(Revoked::<Test>::get([4; 16]), None);
+        assert_eq!(Revoked::<Test>::get([1; 16], alice()), Some(1));
+        assert_eq!(Revoked::<Test>::get([4; 16], alice()), None);
+        // Recorded once per (id, revoker): the block of the first revocation stays.
+        System::set_block_number(2);
+        assert_ok!(Anchor::revoke(signed(alice()), alice(), ids(&[1, 4])));
+        assert_eq!(Revoked::<Test>::get([1; 16], alice()), Some(1));
+        assert_eq!(Revoked::<Test>::get([4; 16], alice()), Some(2));
+        assert_eq!(Revoked::<Test>::iter().count(), 4);
+        Anchor::do_try_state().unwrap();
     });
+}
+
+/// Finding 3 (issue 17): ids are chosen by issuers, so anyone can revoke an issuer's id
+/// first. Storage kept only that first revoker, and a follower restarted from state
+/// never saw the issuer's own revocation; every revoker is kept now.
+#[test]
+fn a_front_run_revocation_does_not_hide_the_issuers_after_restart() {
+    new_test_ext().execute_with(|| {
+        with_alice();
+        assert_ok!(Did::register(signed(bob()), h(2), BoundedVec::new()));
+        // Bob (the squatter) front-runs Alice's revocation of her id.
+        assert_ok!(Anchor::revoke(signed(bob()), bob(), ids(&[7])));
+        System::set_block_number(2);
+        assert_ok!(Anchor::revoke(signed(alice()), alice(), ids(&[7])));
+        System::assert_last_event(
+            Event::Revoked {
+                did: alice(),
+                ids: ids(&[7]),
+            }
+            .into(),
+        );
+        // Both are in state, each with its block: what a restarted follower reads.
+        let mut revokers: Vec<_> = Anchor::revokers(&[7; 16]).collect();
+        revokers.sort();
+        let mut want = vec![(bob(), 1), (alice(), 2)];
+        want.sort();
+        assert_eq!(revokers, want);
+        // The squatter revoking again changes nothing for either.
+        assert_ok!(Anchor::revoke(signed(bob()), bob(), ids(&[7])));
+        assert_eq!(Anchor::revokers(&[7; 16]).count(), 2);
+        assert_eq!(Revoked::<Test>::get([7; 16], alice()), Some(2));
+    });
+}
+
+mod migration {
+    use super::*;
+    use crate::migrations::v1::{MigrateV0ToV1, v0};
+    use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+
+    /// A version-0 chain at block 5: ids 1 and 2 revoked by Alice, 3 by Bob.
+    fn version_0() {
+        StorageVersion::new(0).put::<Anchor>();
+        System::set_block_number(5);
+        v0::Revoked::<Test>::insert([1; 16], alice());
+        v0::Revoked::<Test>::insert([2; 16], alice());
+        v0::Revoked::<Test>::insert([3; 16], bob());
+    }
+
+    #[test]
+    fn v0_to_v1_keeps_every_revocation_dated_at_the_upgrade() {
+        new_test_ext().execute_with(|| {
+            version_0();
+            assert_eq!(Anchor::on_chain_storage_version(), 0);
+            let weight = MigrateV0ToV1::<Test>::on_runtime_upgrade();
+            // Per entry one read and two writes, plus the version's read and write.
+            let db = <Test as frame_system::Config>::DbWeight::get();
+            assert_eq!(
+                weight,
+                db.reads_writes(3, 6).saturating_add(db.reads_writes(1, 1))
+            );
+            assert_eq!(Anchor::on_chain_storage_version(), 1);
+            assert_eq!(
+                Anchor::on_chain_storage_version(),
+                Anchor::in_code_storage_version()
+            );
+            let mut all: Vec<_> = Revoked::<Test>::iter().collect();
+            all.sort();
+            let mut want = vec![
+                ([1; 16], alice(), 5),
+                ([2; 16], alice(), 5),
+                ([3; 16], bob(), 5),
+            ];
+            want.sort();
+            assert_eq!(all, want);
+            for id in [[1; 16], [2; 16], [3; 16]] {
+                assert!(!v0::Revoked::<Test>::contains_key(id));
+            }
+            // The new layout is live: the issuer's revocation joins the migrated one.
+            assert_ok!(Did::register(signed(alice()), h(1), BoundedVec::new()));
+            System::set_block_number(6);
+            assert_ok!(Anchor::revoke(signed(alice()), alice(), ids(&[3])));
+            assert_eq!(Anchor::revokers(&[3; 16]).count(), 2);
+            Anchor::do_try_state().unwrap();
+        });
+    }
+
+    #[test]
+    fn v0_to_v1_runs_once() {
+        new_test_ext().execute_with(|| {
+            version_0();
+            MigrateV0ToV1::<Test>::on_runtime_upgrade();
+            let after: Vec<_> = Revoked::<Test>::iter().collect();
+            System::set_block_number(9);
+            // At version 1 it is a no-op (a single read of the version).
+            let weight = MigrateV0ToV1::<Test>::on_runtime_upgrade();
+            assert_eq!(
+                weight,
+                <Test as frame_system::Config>::DbWeight::get().reads(1)
+            );
+            let again: Vec<_> = Revoked::<Test>::iter().collect();
+            assert_eq!(after, again);
+        });
+    }
+
+    #[test]
+    fn an_empty_v0_migrates_to_an_empty_v1() {
+        new_test_ext().execute_with(|| {
+            StorageVersion::new(0).put::<Anchor>();
+            MigrateV0ToV1::<Test>::on_runtime_upgrade();
+            assert_eq!(Anchor::on_chain_storage_version(), 1);
+            assert_eq!(Revoked::<Test>::iter().count(), 0);
+        });
+    }
+
+    /// The pre- and post-upgrade checks pass on a real migration, as try-runtime runs
+    /// them.
+    #[cfg(feature = "try-runtime")]
+    #[test]
+    fn v0_to_v1_passes_its_try_runtime_checks() {
+        new_test_ext().execute_with(|| {
+            version_0();
+            MigrateV0ToV1::<Test>::try_on_runtime_upgrade(true).unwrap();
+            assert_eq!(Revoked::<Test>::iter().count(), 3);
+            // And as a no-op at version 1.
+            MigrateV0ToV1::<Test>::try_on_runtime_upgrade(true).unwrap();
+        });
+    }
 }
 
 #[test]

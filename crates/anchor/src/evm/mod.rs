@@ -32,6 +32,7 @@ use tokio::sync::Mutex;
 use self::pending::{Pending, PendingSet};
 use crate::abi;
 use crate::contract::{ChainLog, ContractAnchor, Executor, LogQuery};
+use crate::endpoint::{endpoint_of, scrub};
 use crate::error::AnchorError;
 use crate::types::Inclusion;
 
@@ -68,19 +69,6 @@ impl EvmConfig {
             retries: 5,
             retry_delay: Duration::from_millis(100),
         }
-    }
-}
-
-/// `scheme://host:port` of a URL: what errors and logs may show (paths and queries of RPC
-/// URLs often carry API keys).
-fn endpoint_of(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => {
-            let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-            let host = host.rsplit('@').next().unwrap_or_default();
-            format!("{scheme}://{host}")
-        }
-        None => "<invalid url>".into(),
     }
 }
 
@@ -132,27 +120,13 @@ fn classify(endpoint: &str, attempts: usize, e: TransportError) -> AnchorError {
         return AnchorError::Unavailable {
             endpoint: endpoint.to_string(),
             attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
-            reason: scrub(&e.to_string(), endpoint),
+            reason: scrub(&e.to_string()),
         };
     }
     if let Some(data) = e.as_error_resp().and_then(|p| p.as_revert_data()) {
         return abi::decode_revert(&data).into();
     }
-    AnchorError::Rpc(scrub(&e.to_string(), endpoint))
-}
-
-/// Replaces full URLs in an error text with the bare endpoint.
-fn scrub(text: &str, endpoint: &str) -> String {
-    text.split(' ')
-        .map(|w| {
-            if w.contains("://") {
-                endpoint.to_string()
-            } else {
-                w.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    AnchorError::Rpc(scrub(&e.to_string()))
 }
 
 async fn retry<T, F, Fut>(
@@ -578,25 +552,5 @@ async fn send_confirmed(
             return Err(AnchorError::NotConfirmed { tx: Hash32(hash.0) });
         }
         tokio::time::sleep(cfg.poll_interval).await;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn endpoints_hide_paths_and_credentials() {
-        assert_eq!(
-            endpoint_of("https://user:pw@rpc.example:8545/v3/SECRETKEY?x=1"),
-            "https://rpc.example:8545"
-        );
-        assert_eq!(endpoint_of("ws://127.0.0.1:9000"), "ws://127.0.0.1:9000");
-        assert_eq!(endpoint_of("nonsense"), "<invalid url>");
-        let s = scrub(
-            "error sending request for url (http://h:1/KEY)",
-            "http://h:1",
-        );
-        assert!(!s.contains("KEY"));
     }
 }

@@ -29,6 +29,7 @@ use talos_primitives::{CapabilityId, Commitment, Did, Ed25519Public, Hash32, Tre
 
 use crate::backend::{Anchor, RevocationStream};
 use crate::contract::MAX_BATCH;
+use crate::endpoint::{endpoint_of, scrub};
 use crate::error::{AnchorError, Revert};
 use crate::types::{Account, AnchoredRoot, ChainDid, Inclusion, did_key};
 use dispatch::WriteCtx;
@@ -89,8 +90,14 @@ struct Anchored {
     block: u32,
 }
 
+/// subxt's errors can quote the node's URL (credentials, path, query): scrubbed.
 fn rpc_err(e: impl std::fmt::Display) -> AnchorError {
-    AnchorError::Rpc(e.to_string())
+    AnchorError::Rpc(scrub(&e.to_string()))
+}
+
+/// `TalosAnchor::Revoked`: (capability id, revoker) → the block it was revoked in.
+fn revoked_map() -> subxt::storage::DynamicAddress<([u8; 16], AccountId32), u32> {
+    subxt::dynamic::storage("TalosAnchor", "Revoked")
 }
 
 /// The chain account of a DID: its Ed25519 key.
@@ -125,10 +132,11 @@ impl SubstrateAnchor {
     /// agent whose Ed25519 seed is `seed`. Plain `ws://` is accepted on any host: a
     /// consortium's nodes usually sit on a private network.
     pub async fn connect(url: &str, seed: &[u8; 32]) -> Result<Self, AnchorError> {
+        let endpoint = endpoint_of(url);
         let unavailable = |reason: String| AnchorError::Unavailable {
-            endpoint: url.to_string(),
+            endpoint: endpoint.clone(),
             attempts: 1,
-            reason,
+            reason: scrub(&reason),
         };
         let rpc = tokio::time::timeout(CONNECT_TIMEOUT, RpcClient::from_insecure_url(url))
             .await
@@ -142,7 +150,7 @@ impl SubstrateAnchor {
             api,
             rpc: LegacyRpcMethods::new(rpc),
             signer: Ed25519Signer::from_seed(seed),
-            endpoint: url.to_string(),
+            endpoint,
             submit: tokio::sync::Mutex::new(()),
         })
     }
@@ -224,8 +232,13 @@ impl Anchor for SubstrateAnchor {
         Account::Substrate(self.signer.public())
     }
 
-    async fn register_did(&self, did: &Did, doc_hash: Hash32) -> Result<Inclusion, AnchorError> {
-        // The pallet registers the signing account itself.
+    async fn register_did(
+        &self,
+        key: &talos_identity::IdentityKey,
+        doc_hash: Hash32,
+    ) -> Result<Inclusion, AnchorError> {
+        // The pallet registers the signing account itself: no binding needed.
+        let did = &key.did();
         if account_of(did)?.0 != self.signer.public() {
             return Err(AnchorError::Config(
                 "on the substrate registry a DID registers itself: sign with the DID's own key"
@@ -317,9 +330,32 @@ impl Anchor for SubstrateAnchor {
         self.write(call, self.ctx(did, None)).await
     }
 
+    /// The pallet keeps every revoker of an id with its block: the earliest is named
+    /// (of several in one block, the smallest key), as the EVM backend names the first.
     async fn revoked_by(&self, id: &CapabilityId) -> Result<Option<Hash32>, AnchorError> {
-        let by: Option<AccountId32> = self.fetch("TalosAnchor", "Revoked", (id.0,)).await?;
-        Ok(by.as_ref().map(did_key_of_account))
+        let at = self.api.at_current_block().await.map_err(rpc_err)?;
+        let mut entries = at
+            .storage()
+            .iter(revoked_map(), (id.0,))
+            .await
+            .map_err(rpc_err)?;
+        let mut first: Option<(u32, [u8; 32])> = None;
+        while let Some(kv) = entries.next().await {
+            let kv = kv.map_err(rpc_err)?;
+            let (_, revoker) = kv
+                .key()
+                .and_then(|k| k.decode())
+                .map_err(|e| AnchorError::Malformed(e.to_string()))?;
+            let block = kv
+                .value()
+                .decode()
+                .map_err(|e| AnchorError::Malformed(e.to_string()))?;
+            let this = (block, revoker.0);
+            if first.is_none_or(|f| this < f) {
+                first = Some(this);
+            }
+        }
+        Ok(first.map(|(_, by)| did_key_of_account(&AccountId32(by))))
     }
 
     async fn anchor_root(&self, did: &Did, head: TreeHead) -> Result<Inclusion, AnchorError> {

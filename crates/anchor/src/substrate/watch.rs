@@ -2,7 +2,9 @@
 //!
 //! A Substrate node has no log index like an EVM's `eth_getLogs`, and a pruned node
 //! keeps state for recent blocks only. So a revocation stream starts from the chain's
-//! state (the `Revoked` map holds every revocation ever made, with its revoker) at the
+//! state (the `Revoked` map holds every revocation ever made, keyed by (id, revoker):
+//! every revoker of an id, not only the first, so a squatter who revoked an issuer's id
+//! first cannot hide the issuer's revocation from a restarted follower) at the
 //! finalized head, then follows finalized blocks' events. A stream asked to start at or
 //! below the head gets that snapshot (a superset of what it asked for: revocations are
 //! permanent and idempotent, so repeating one is harmless).
@@ -105,8 +107,10 @@ async fn follow(
     ))
 }
 
-/// Every revocation in state at `head`, grouped by revoker, in batches of at most
-/// [`MAX_BATCH`]. Their transaction hash is unknown from state and given as zero.
+/// Every revocation in state at `head`: each (id, revoker) entry of the `Revoked` double
+/// map, grouped by revoker (an id revoked by several DIDs is in each one's group), in
+/// batches of at most [`MAX_BATCH`]. Dated `head` (so a follower's cursor never moves
+/// back); their transaction hash is unknown from state and given as zero.
 async fn snapshot(
     at: &subxt::client::ClientAtBlock<
         subxt::SubstrateConfig,
@@ -115,18 +119,15 @@ async fn snapshot(
     head: u64,
     tx: &Tx,
 ) -> Result<(), AnchorError> {
-    let addr = subxt::dynamic::storage::<([u8; 16],), AccountId32>("TalosAnchor", "Revoked");
+    let addr = super::revoked_map();
     let mut entries = at.storage().iter(addr, ()).await.map_err(rpc_err)?;
     let mut by: BTreeMap<[u8; 32], Vec<CapabilityId>> = BTreeMap::new();
     while let Some(kv) = entries.next().await {
         let kv = kv.map_err(rpc_err)?;
-        let (id,) = kv
+        // The key alone says who revoked what; the value (its block) is not needed.
+        let (id, revoker) = kv
             .key()
             .and_then(|k| k.decode())
-            .map_err(|e| AnchorError::Malformed(e.to_string()))?;
-        let revoker = kv
-            .value()
-            .decode()
             .map_err(|e| AnchorError::Malformed(e.to_string()))?;
         by.entry(revoker.0).or_default().push(CapabilityId(id));
     }

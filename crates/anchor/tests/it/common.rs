@@ -7,11 +7,14 @@ use talos_audit::wire::{B64, ConsistencyProof, InclusionProof};
 use talos_identity::{IdentityKey, IdentitySeed};
 use talos_primitives::{Did, Hash32, TreeHead};
 
-/// A fresh did:key.
+/// An identity key (what registers its DID).
+pub(crate) fn identity(seed: u8) -> IdentityKey {
+    IdentityKey::from_seed(&IdentitySeed::from_bytes([seed; 32])).unwrap()
+}
+
+/// A fresh did:key: [`identity`]'s.
 pub(crate) fn did(seed: u8) -> Did {
-    IdentityKey::from_seed(&IdentitySeed::from_bytes([seed; 32]))
-        .unwrap()
-        .did()
+    identity(seed).did()
 }
 
 pub(crate) fn h(b: u8) -> Hash32 {

@@ -6,7 +6,7 @@ use talos_anchor::embedded::{Clock, EmbeddedAnchor, EmbeddedChain};
 use talos_anchor::{Anchor, Inclusion};
 use talos_store::Store;
 
-use crate::common::{Log, account, did, h};
+use crate::common::{Log, account, did, h, identity};
 use crate::suite;
 
 fn open(dir: &std::path::Path, clock: Clock) -> EmbeddedChain {
@@ -37,7 +37,7 @@ async fn embedded_state_survives_reopen() {
     let (contract, head) = {
         let chain = open(dir.path(), Clock::System);
         let (a, _) = pair(&chain);
-        a.register_did(&d, h(1)).await.unwrap();
+        a.register_did(&identity(10), h(1)).await.unwrap();
         a.anchor_root(&d, log.head(5)).await.unwrap();
         a.anchor_root(&d, log.head(12)).await.unwrap();
         (chain.contract(), chain.head_number())
@@ -69,7 +69,7 @@ async fn script(chain: &EmbeddedChain) -> Vec<Inclusion> {
     let d = did(11);
     let log = Log::new(4);
     vec![
-        a.register_did(&d, h(1)).await.unwrap(),
+        a.register_did(&identity(11), h(1)).await.unwrap(),
         a.anchor_root(&d, log.head(2)).await.unwrap(),
         a.anchor_root(&d, log.head(4)).await.unwrap(),
         a.revoke(&d, &[talos_primitives::CapabilityId([1; 16])])

@@ -14,7 +14,7 @@ use talos_store::Store;
 use talos_store::db::CF_ANCHOR_PENDING;
 
 use crate::anvil::Anvil;
-use crate::common::{Log, account, did, h};
+use crate::common::{Log, account, did, h, identity};
 use crate::suite;
 
 fn config(url: &str, contract: Address) -> EvmConfig {
@@ -67,7 +67,7 @@ async fn anchored_at(a: &EvmAnchor, d: &Did, size: u64) -> usize {
     let logs = a
         .executor()
         .logs(LogQuery {
-            topic0: alloy::primitives::keccak256("RootAnchored(bytes32,uint256,bytes32)"),
+            topic0: alloy::primitives::keccak256("RootAnchored(bytes32,address,uint256,bytes32)"),
             topic1: Some(alloy::primitives::B256::from(talos_anchor::did_key(d).0)),
             from: 0,
             to: None,
@@ -95,11 +95,13 @@ async fn anvil_killed_mid_submission() {
         .unwrap();
     let d = did(20);
     let log = Log::new(8);
-    a.register_did(&d, h(1)).await.unwrap();
+    a.register_did(&identity(20), h(1)).await.unwrap();
     a.anchor_root(&d, log.head(4)).await.unwrap();
-    // Let anvil write its state file, then stop mining: the next transaction will sit in
-    // the mempool, broadcast but unconfirmed, when anvil dies.
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // Let anvil write its state file (every second) twice after the anchor, so a dump
+    // taken after it is on disk; waiting on the file, not a fixed delay, holds on a
+    // saturated machine too. Then stop mining: the next transaction will sit in the
+    // mempool, broadcast but unconfirmed, when anvil dies.
+    wait_for_dumps(&state, 2).await;
     let raw = ProviderBuilder::new().connect_http(url.parse().unwrap());
     let _: () = raw
         .raw_request("evm_setAutomine".into(), (false,))
@@ -112,7 +114,11 @@ async fn anvil_killed_mid_submission() {
     while pending_count(&store) == 0 {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    tokio::time::sleep(Duration::from_millis(300)).await; // broadcast done
+    // Broadcast done: anvil's pending nonce moves once the transaction is in its mempool.
+    let confirmed = raw_nonce(&url).await;
+    while pending_nonce(&url).await == confirmed {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     anvil.kill();
 
     // The write is not acknowledged: it fails, clearly, and stays pending.
@@ -155,7 +161,7 @@ async fn client_dies_between_broadcast_and_confirmation() {
         .unwrap();
     let d = did(21);
     let log = Log::new(6);
-    a.register_did(&d, h(1)).await.unwrap();
+    a.register_did(&identity(21), h(1)).await.unwrap();
     let nonce_before = raw_nonce(&url).await;
 
     let writer = a.clone();
@@ -181,6 +187,29 @@ async fn client_dies_between_broadcast_and_confirmation() {
     );
     assert_eq!(anchored_at(&a, &d, 6).await, 1);
     assert_eq!(raw_nonce(&url).await, nonce_before + 1);
+}
+
+/// Waits until anvil has rewritten its state file `n` times from now.
+async fn wait_for_dumps(state: &std::path::Path, n: usize) {
+    let mtime = || std::fs::metadata(state).and_then(|m| m.modified()).ok();
+    let mut last = mtime();
+    for _ in 0..n {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        while mtime() == last {
+            assert!(tokio::time::Instant::now() < deadline, "anvil wrote no state");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        last = mtime();
+    }
+}
+
+async fn pending_nonce(url: &str) -> u64 {
+    ProviderBuilder::new()
+        .connect_http(url.parse().unwrap())
+        .get_transaction_count(account(0).address())
+        .pending()
+        .await
+        .unwrap()
 }
 
 async fn raw_nonce(url: &str) -> u64 {

@@ -12,6 +12,7 @@ mod anvil;
 mod common;
 mod embedded;
 mod evm;
+mod squatting;
 mod substrate;
 mod suite;
 #[allow(dead_code)] // shared with node/chain and node/agent tests, which use more of it

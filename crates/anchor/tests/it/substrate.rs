@@ -10,7 +10,7 @@ use talos_anchor::verify::{VerifyError, verify_consistency, verify_inclusion};
 use talos_anchor::{Account, Anchor, AnchorError, Revert, did_key};
 use talos_primitives::{CapabilityId, Commitment, Did, TreeHead};
 
-use crate::common::{Log, did, h};
+use crate::common::{Log, did, h, identity};
 use crate::talos_chain::{TalosChain, wait_finalized};
 
 const SUDO: &str = "//Alice";
@@ -39,7 +39,7 @@ async fn talos_chain_dev_suite() {
     assert_eq!(a.account(), Account::Substrate(key(&da)));
 
     // Not a member: the account does not even exist on chain, so the pool refuses it.
-    let refused = a.register_did(&da, h(1)).await;
+    let refused = a.register_did(&identity(21), h(1)).await;
     assert!(refused.is_err(), "{refused:?}");
 
     admin::add_member(&url, SUDO, key(&da)).await.unwrap();
@@ -50,18 +50,18 @@ async fn talos_chain_dev_suite() {
 
     // DID lifecycle.
     assert_eq!(a.resolve_did(&da).await.unwrap(), None);
-    let at = a.register_did(&da, h(1)).await.unwrap();
+    let at = a.register_did(&identity(21), h(1)).await.unwrap();
     assert!(at.block > 0);
     let rec = a.resolve_did(&da).await.unwrap().unwrap();
     assert_eq!(rec.owner, Account::Substrate(key(&da)));
     assert_eq!((rec.version, rec.doc_hash, rec.prev_hash), (1, h(1), None));
     assert_eq!(
-        revert(a.register_did(&da, h(9)).await),
+        revert(a.register_did(&identity(21), h(9)).await),
         Revert::DidExists { did: did_key(&da) }
     );
     // A DID registers itself: b cannot register a's key, nor write for it.
     assert!(matches!(
-        b.register_did(&da, h(9)).await,
+        b.register_did(&identity(21), h(9)).await,
         Err(AnchorError::Config(_))
     ));
     assert!(matches!(
@@ -209,7 +209,7 @@ async fn talos_chain_dev_suite() {
     // A removed member can no longer register: the origin check refuses it.
     admin::remove_member(&url, SUDO, key(&db)).await.unwrap();
     assert!(!admin::is_member(&url, key(&db)).await.unwrap());
-    let refused = b.register_did(&db, h(1)).await;
+    let refused = b.register_did(&identity(22), h(1)).await;
     assert!(
         matches!(
             refused,
@@ -219,10 +219,74 @@ async fn talos_chain_dev_suite() {
     );
 }
 
+/// Finding 3 (issue 17): ids are chosen by issuers, so a squatter can revoke an issuer's
+/// id before the issuer does. The pallet kept only the first revoker, and a follower
+/// restarted from block 0 reads state, so it never saw the issuer's revocation (and the
+/// node applies a chain revocation only to links its revoker issued). Now a fresh stream
+/// from block 0 names both revokers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_front_run_revocation_does_not_hide_the_issuers_after_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let chain = TalosChain::dev(dir.path());
+    tokio::task::block_in_place(|| wait_finalized(&chain, 1, Duration::from_secs(90)));
+    let url = chain.ws();
+    let (issuer, squatter) = (did(31), did(32));
+    let i = SubstrateAnchor::connect(&url, &[31; 32]).await.unwrap();
+    let s = SubstrateAnchor::connect(&url, &[32; 32]).await.unwrap();
+    for d in [&issuer, &squatter] {
+        admin::add_member(&url, SUDO, key(d)).await.unwrap();
+    }
+    i.register_did(&identity(31), h(1)).await.unwrap();
+    s.register_did(&identity(32), h(2)).await.unwrap();
+
+    // The squatter revokes the issuer's id first; the issuer's own revocation follows.
+    let id = CapabilityId([7; 16]);
+    let first = s.revoke(&squatter, &[id]).await.unwrap();
+    let second = i.revoke(&issuer, &[id]).await.unwrap();
+    assert!(second.block > first.block);
+    // The earliest revoker is the one named, as the EVM contract names its first.
+    assert_eq!(i.revoked_by(&id).await.unwrap(), Some(did_key(&squatter)));
+
+    // A follower restarted from block 0 starts from state: both revokers are there.
+    let mut stream = i.revocations(0).await.unwrap();
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let ev = tokio::time::timeout(Duration::from_secs(30), stream.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        assert_eq!(ev.ids, vec![id]);
+        assert!(ev.at.block >= second.block);
+        seen.push(ev.did);
+    }
+    seen.sort();
+    let mut want = vec![did_key(&issuer), did_key(&squatter)];
+    want.sort();
+    assert_eq!(seen, want);
+}
+
 /// A node that is down: a clear error, no hang.
 #[tokio::test]
 async fn unreachable_node_is_a_typed_error() {
     let port = crate::talos_chain::free_port();
     let r = SubstrateAnchor::connect(&format!("ws://127.0.0.1:{port}"), &[1; 32]).await;
     assert!(matches!(r, Err(AnchorError::Unavailable { .. })), "{r:?}");
+}
+
+/// Finding 10 (issue 17): the RPC URL's credentials, path and query never reach an error
+/// (which the node logs and returns in 503 bodies); only scheme, host and port do.
+#[tokio::test]
+async fn substrate_rpc_url_never_leaks_into_errors() {
+    let port = crate::talos_chain::free_port();
+    let url = format!("ws://agent:PASSWORD@127.0.0.1:{port}/SECRETPATH?token=QUERYKEY");
+    let err = SubstrateAnchor::connect(&url, &[1; 32]).await.unwrap_err();
+    let shown = format!("{err} {err:?}");
+    for secret in ["PASSWORD", "SECRETPATH", "QUERYKEY", "agent:"] {
+        assert!(!shown.contains(secret), "{secret} leaked: {shown}");
+    }
+    assert!(
+        shown.contains(&format!("ws://127.0.0.1:{port}")),
+        "the endpoint is still named: {shown}"
+    );
 }

@@ -10,7 +10,7 @@ use talos_anchor::verify::{VerifyError, verify_consistency, verify_inclusion};
 use talos_anchor::{Account, Anchor, AnchorError, Call, ContractAnchor, Revert, did_key};
 use talos_primitives::{CapabilityId, Commitment, TreeHead};
 
-use crate::common::{Log, account, did, h};
+use crate::common::{Log, account, did, h, identity};
 
 fn revert(r: Result<impl std::fmt::Debug, AnchorError>) -> Revert {
     match r {
@@ -20,24 +20,29 @@ fn revert(r: Result<impl std::fmt::Debug, AnchorError>) -> Revert {
 }
 
 pub(crate) async fn did_lifecycle<E: Executor>(a: &ContractAnchor<E>, b: &ContractAnchor<E>) {
-    let d = did(1);
+    let (k, d) = (identity(1), did(1));
     assert_eq!(a.resolve_did(&d).await.unwrap(), None);
-    let at = a.register_did(&d, h(1)).await.unwrap();
+    let at = a.register_did(&k, h(1)).await.unwrap();
     assert!(at.block > 0);
     let rec = a.resolve_did(&d).await.unwrap().unwrap();
     assert_eq!(rec.owner, a.account());
     assert_eq!((rec.version, rec.doc_hash, rec.prev_hash), (1, h(1), None));
     assert!(!rec.deactivated);
 
-    // A second registration, and writes by someone else, are refused with typed errors.
+    // A second registration by the same account, and writes by an account without a
+    // claim on the DID, are refused with typed errors.
     assert_eq!(
-        revert(b.register_did(&d, h(9)).await),
+        revert(a.register_did(&k, h(9)).await),
         Revert::DidExists { did: did_key(&d) }
     );
-    assert!(matches!(
+    let b_account = b.account().to_string();
+    assert_eq!(
         revert(b.rotate_did(&d, h(9), None).await),
-        Revert::NotOwner { did, .. } if did == did_key(&d)
-    ));
+        Revert::NoClaim {
+            did: did_key(&d),
+            account: b_account.clone()
+        }
+    );
     assert!(matches!(
         revert(
             b.anchor_root(
@@ -49,7 +54,7 @@ pub(crate) async fn did_lifecycle<E: Executor>(a: &ContractAnchor<E>, b: &Contra
             )
             .await
         ),
-        Revert::NotOwner { .. }
+        Revert::NoClaim { .. }
     ));
 
     a.rotate_did(&d, h(2), None).await.unwrap();
@@ -59,15 +64,26 @@ pub(crate) async fn did_lifecycle<E: Executor>(a: &ContractAnchor<E>, b: &Contra
         (2, h(2), Some(h(1)))
     );
 
-    // Hand the DID to b; now a is the stranger.
-    a.rotate_did(&d, h(3), Some(b.account())).await.unwrap();
-    assert_eq!(a.resolve_did(&d).await.unwrap().unwrap().owner, b.account());
+    // A claim keeps its account: handing the DID to b is b's own registration (the DID's
+    // key binds b too), then a's deactivation; now b is the DID's owner and a a stranger.
     assert!(matches!(
-        revert(a.rotate_did(&d, h(4), None).await),
-        Revert::NotOwner { .. }
+        a.rotate_did(&d, h(3), Some(b.account())).await,
+        Err(AnchorError::Config(_))
     ));
+    b.register_did(&k, h(3)).await.unwrap();
+    assert_eq!(a.resolve_did(&d).await.unwrap().unwrap().owner, a.account());
+    a.deactivate_did(&d).await.unwrap();
+    let rec = a.resolve_did(&d).await.unwrap().unwrap();
+    assert_eq!(
+        (rec.owner, rec.version, rec.doc_hash),
+        (b.account(), 1, h(3))
+    );
+    assert_eq!(
+        revert(a.rotate_did(&d, h(4), None).await),
+        Revert::Deactivated { did: did_key(&d) }
+    );
     assert!(matches!(
-        a.rotate_did(&d, h(4), Some(Account::Substrate([1; 32])))
+        b.rotate_did(&d, h(4), Some(Account::Substrate([1; 32])))
             .await,
         Err(AnchorError::Config(_))
     ));
@@ -75,7 +91,7 @@ pub(crate) async fn did_lifecycle<E: Executor>(a: &ContractAnchor<E>, b: &Contra
     b.deactivate_did(&d).await.unwrap();
     let rec = a.resolve_did(&d).await.unwrap().unwrap();
     assert!(rec.deactivated);
-    assert_eq!(rec.version, 3);
+    assert_eq!(rec.owner, b.account());
     assert_eq!(
         revert(
             b.anchor_root(
@@ -93,7 +109,7 @@ pub(crate) async fn did_lifecycle<E: Executor>(a: &ContractAnchor<E>, b: &Contra
 
 pub(crate) async fn commit_and_revoke<E: Executor>(a: &ContractAnchor<E>, b: &ContractAnchor<E>) {
     let d = did(2);
-    a.register_did(&d, h(1)).await.unwrap();
+    a.register_did(&identity(2), h(1)).await.unwrap();
     let cs: Vec<Commitment> = (0..3u8).map(|i| Commitment(h(100 + i))).collect();
     a.commit(&d, &cs).await.unwrap();
     for c in &cs {
@@ -130,7 +146,7 @@ pub(crate) async fn commit_and_revoke<E: Executor>(a: &ContractAnchor<E>, b: &Co
     // Only the owner revokes; batch bounds are checked before any gas is spent.
     assert!(matches!(
         revert(b.revoke(&d, &ids[..1]).await),
-        Revert::NotOwner { .. }
+        Revert::NoClaim { .. }
     ));
     assert!(matches!(
         a.revoke(&d, &[]).await,
@@ -152,7 +168,7 @@ pub(crate) async fn commit_and_revoke<E: Executor>(a: &ContractAnchor<E>, b: &Co
 pub(crate) async fn anchor_and_audit<E: Executor>(a: &ContractAnchor<E>) {
     let d = did(3);
     let log = Log::new(20);
-    a.register_did(&d, h(1)).await.unwrap();
+    a.register_did(&identity(3), h(1)).await.unwrap();
     assert_eq!(a.latest_root(&d).await.unwrap(), None);
 
     let at8 = a.anchor_root(&d, log.head(8)).await.unwrap();
@@ -242,10 +258,8 @@ pub(crate) async fn meta_transactions<E: Executor>(relayer: &ContractAnchor<E>) 
     let domain = relayer.meta_domain();
     let nonce = relayer.meta_nonce(key.address()).await.unwrap();
     let deadline = 4_000_000_000;
-    let call = Call::Register {
-        did: d,
-        doc_hash: h(1),
-    };
+    // The DID's key binds the signer's account, not the relayer's.
+    let call = Call::register(&identity(4), h(1), domain, key.address());
     let meta = MetaTx::sign(&key, domain, &call, nonce, deadline).unwrap();
     relayer.relay_meta(&meta).await.unwrap();
     // The signer, not the relayer, owns the DID.

@@ -6,8 +6,8 @@ use serde_json::{Map, Value, json};
 use talos_capability::invocation::{self, Request};
 use talos_capability::token::CAP_TYP;
 use talos_capability::{Authorizer, MemoryRevocations, Possession, Token, VerifierConfig};
-use talos_identity::IdentityKey;
-use talos_primitives::{CapabilityId, Did};
+use talos_identity::{IdentityKey, jcs};
+use talos_primitives::{CapabilityId, Did, Hash32, TalosId};
 
 use crate::common::*;
 
@@ -385,6 +385,677 @@ fn cases() -> Vec<Case> {
         vec![big],
         Some("too_large"),
     ));
+    out.extend(parsing_cases(&r, &c));
+    out.extend(chain_cases(&r, &c));
+    out.extend(invocation_cases(&r, &c));
+    out.extend(resource_cases(&r, &c));
+    out
+}
+
+/// The standard root's claims as JSON, for bending.
+fn root_json(r: &Token) -> Value {
+    serde_json::to_value(r.claims()).unwrap()
+}
+
+/// The standard child's claims as JSON, for bending.
+fn child_json(c: &Token) -> Value {
+    serde_json::to_value(c.claims()).unwrap()
+}
+
+/// A two-link chain whose child is signed by planner from these (bent) claims.
+fn with_child(r: &Token, claims: &Value) -> Vec<String> {
+    vec![
+        r.as_str().into(),
+        raw_jws(&planner(), &std_header(&planner()), claims),
+    ]
+}
+
+/// A two-link chain whose child is signed by planner from these payload bytes.
+fn with_child_bytes(r: &Token, payload: &str) -> Vec<String> {
+    let header = jcs::canonicalize(&std_header(&planner())).unwrap();
+    vec![
+        r.as_str().into(),
+        raw_jws_bytes(&planner(), &header, payload.as_bytes()),
+    ]
+}
+
+/// The canonical JSON text of the child's claims.
+fn child_text(c: &Token) -> String {
+    String::from_utf8(jcs::canonicalize(&child_json(c)).unwrap()).unwrap()
+}
+
+/// FORMAT.md §1.1 and §2.1: every parsing step and canonical-form rule, one case each.
+fn parsing_cases(r: &Token, c: &Token) -> Vec<Case> {
+    let mut out = vec![];
+    let hdr = |v: &str| -> Vec<String> {
+        let payload = jcs::canonicalize(&child_json(c)).unwrap();
+        vec![
+            r.as_str().into(),
+            raw_jws_bytes(&planner(), v.as_bytes(), &payload),
+        ]
+    };
+    let kid = format!("{}#{}", planner().did(), planner().public().to_multikey());
+
+    // An issuer written from FORMAT.md: claims built as plain JSON, every optional member
+    // present, serialized with RFC 8785.
+    let mut full = child_json(c);
+    full["cap"] = json!([{"act": ["book"], "cav": {"eq": {"cur": "EUR"}, "max": {"amount": 500}}, "res": "talos://booking/flights/LHR-JFK"}]);
+    let mut k = case(
+        "allow_issuer_from_format_md",
+        "a child written as plain canonical JSON, with max and eq caveats",
+        with_child(r, &full),
+        None,
+    );
+    k.args = json!({"amount": 450, "cur": "EUR"});
+    out.push(k);
+
+    out.push(case(
+        "deny_header_repeated_member",
+        "the header names alg twice (EdDSA, then none): not JSON by §1.1 step 3",
+        hdr(&format!(
+            r#"{{"alg":"EdDSA","alg":"none","kid":"{kid}","typ":"talos-cap+jwt"}}"#
+        )),
+        Some("malformed_jws"),
+    ));
+    out.push(case(
+        "deny_header_not_an_object",
+        "the header is a JSON array",
+        hdr(r#"["EdDSA"]"#),
+        Some("malformed_jws"),
+    ));
+    out.push(case(
+        "deny_header_alg_missing",
+        "no alg at all is bad_alg, before the unknown member",
+        hdr(&format!(
+            r#"{{"jwk":{{}},"kid":"{kid}","typ":"talos-cap+jwt"}}"#
+        )),
+        Some("bad_alg"),
+    ));
+    out.push(case(
+        "deny_header_typ_missing",
+        "no typ",
+        hdr(&format!(r#"{{"alg":"EdDSA","kid":"{kid}"}}"#)),
+        Some("bad_typ"),
+    ));
+    out.push(case(
+        "deny_header_kid_not_string",
+        "kid is a number",
+        hdr(r#"{"alg":"EdDSA","kid":7,"typ":"talos-cap+jwt"}"#),
+        Some("unknown_kid"),
+    ));
+    out.push(case(
+        "deny_header_not_canonical",
+        "a space after each colon in the header",
+        hdr(&format!(
+            r#"{{"alg": "EdDSA","kid": "{kid}","typ": "talos-cap+jwt"}}"#
+        )),
+        Some("malformed_jws"),
+    ));
+    out.push(case(
+        "deny_header_member_order",
+        "header members out of order",
+        hdr(&format!(
+            r#"{{"typ":"talos-cap+jwt","alg":"EdDSA","kid":"{kid}"}}"#
+        )),
+        Some("malformed_jws"),
+    ));
+    let mut padded = c.as_str().to_string();
+    padded.push('=');
+    out.push(case(
+        "deny_base64url_padding",
+        "the signature part carries a padding character",
+        vec![r.as_str().into(), padded],
+        Some("malformed_jws"),
+    ));
+    let mut k = case(
+        "deny_signature_not_64_bytes",
+        "a 63-byte signature",
+        vec![with_signature(r.as_str(), &signature_of(r.as_str())[..63])],
+        Some("malformed_jws"),
+    );
+    k.possession = json!({"channel": planner().did()});
+    out.push(k);
+
+    out.push(case(
+        "deny_payload_not_json",
+        "the payload is not JSON: malformed_jws (step 11), not malformed_claims",
+        with_child_bytes(r, "not json"),
+        Some("malformed_jws"),
+    ));
+    let text = child_text(c);
+    out.push(case(
+        "deny_payload_repeated_claim",
+        "the payload names iss twice",
+        with_child_bytes(r, &text.replacen(r#""iss":"#, r#""iss":"x","iss":"#, 1)),
+        Some("malformed_jws"),
+    ));
+    out.push(case(
+        "deny_payload_repeated_caveat",
+        "a max caveat named twice",
+        with_child_bytes(
+            r,
+            &text.replacen(r#"{"amount":500}"#, r#"{"amount":500,"amount":500}"#, 1),
+        ),
+        Some("malformed_jws"),
+    ));
+    out.push(case(
+        "deny_payload_whitespace",
+        "pretty-printed claims",
+        with_child_bytes(r, &serde_json::to_string_pretty(&child_json(c)).unwrap()),
+        Some("malformed_jws"),
+    ));
+    out.push(case(
+        "deny_payload_member_order",
+        "claims in struct order, not sorted",
+        with_child_bytes(r, &serde_json::to_string(c.claims()).unwrap()),
+        Some("malformed_jws"),
+    ));
+    let nbf = c.claims().nbf;
+    out.push(case(
+        "deny_number_trailing_zero",
+        "nbf written 1763782340.0",
+        with_child_bytes(
+            r,
+            &text.replacen(&format!(r#""nbf":{nbf}"#), &format!(r#""nbf":{nbf}.0"#), 1),
+        ),
+        Some("malformed_jws"),
+    ));
+    out.push(case(
+        "deny_number_exponent",
+        "max amount written 5e2",
+        with_child_bytes(r, &text.replacen(r#""amount":500"#, r#""amount":5e2"#, 1)),
+        Some("malformed_jws"),
+    ));
+    out.push(case(
+        "deny_number_leading_zero",
+        "max amount written 0500: not JSON",
+        with_child_bytes(r, &text.replacen(r#""amount":500"#, r#""amount":0500"#, 1)),
+        Some("malformed_jws"),
+    ));
+    out.push(case(
+        "deny_number_minus_zero",
+        "max amount written -0",
+        with_child_bytes(r, &text.replacen(r#""amount":500"#, r#""amount":-0"#, 1)),
+        Some("malformed_jws"),
+    ));
+    out.push(case(
+        "deny_number_not_a_double",
+        "max amount 9007199254740993, which no IEEE double holds: not canonical",
+        with_child_bytes(
+            r,
+            &text.replacen(r#""amount":500"#, r#""amount":9007199254740993"#, 1),
+        ),
+        Some("malformed_jws"),
+    ));
+    let mut k = child_json(c);
+    k["cap"][0]["cav"]["max"]["amount"] = json!(1u64 << 60);
+    out.push(case(
+        "deny_integer_over_2_53",
+        "max amount 2^60: canonical, but over 2^53 - 1",
+        with_child(r, &k),
+        Some("malformed_claims"),
+    ));
+    let mut k = child_json(c);
+    k["exp"] = json!(talos_capability::MAX_INTEGER + 1);
+    out.push(case(
+        "deny_exp_over_2_53",
+        "exp 2^53: canonical, but over 2^53 - 1",
+        with_child(r, &k),
+        Some("malformed_claims"),
+    ));
+    let mut k = child_json(c);
+    k["cap"][0]["cav"]["max"]["amount"] = json!(-1);
+    out.push(case(
+        "deny_integer_negative",
+        "max amount -1",
+        with_child(r, &k),
+        Some("malformed_claims"),
+    ));
+    let mut k = child_json(c);
+    k["cap"][0]["cav"]["max"]["amount"] = json!(500.5);
+    out.push(case(
+        "deny_integer_fraction",
+        "max amount 500.5",
+        with_child(r, &k),
+        Some("malformed_claims"),
+    ));
+    let mut k = child_json(c);
+    k["jti"] = json!("0202020202020202020202020202020A");
+    out.push(case(
+        "deny_hex_uppercase",
+        "jti with an uppercase hex digit",
+        with_child(r, &k),
+        Some("malformed_claims"),
+    ));
+    let mut k = child_json(c);
+    k["prf"] = json!(r.commitment().to_string().to_uppercase());
+    out.push(case(
+        "deny_hex_uppercase_prf",
+        "prf in uppercase hex",
+        with_child(r, &k),
+        Some("malformed_claims"),
+    ));
+    let mut k = child_json(c);
+    k["jti"] = json!("0202");
+    out.push(case(
+        "deny_hex_short",
+        "jti of 4 hex digits",
+        with_child(r, &k),
+        Some("malformed_claims"),
+    ));
+    let mut k = root_json(r);
+    k["cap"][0]["act"] = json!(["read", "book"]);
+    k["aud"] = json!(planner().did());
+    let unsorted = raw_jws(&booking(), &std_header(&booking()), &k);
+    let mut kase = case(
+        "deny_act_unsorted",
+        "act [read, book]: names must be in ascending byte order",
+        vec![unsorted],
+        Some("malformed_claims"),
+    );
+    kase.possession = json!({"channel": planner().did()});
+    out.push(kase);
+    let mut k = child_json(c);
+    k["cap"][0]["act"] = json!(["book", "book"]);
+    out.push(case(
+        "deny_act_repeated",
+        "act [book, book]",
+        with_child(r, &k),
+        Some("malformed_claims"),
+    ));
+    let mut k = child_json(c);
+    k["cap"][0]["cav"] = json!({});
+    out.push(case(
+        "deny_empty_cav",
+        "cav written as {} instead of left out",
+        with_child(r, &k),
+        Some("malformed_claims"),
+    ));
+    let mut k = child_json(c);
+    k["cap"][0]["cav"] = json!({"eq": {}, "max": {"amount": 500}});
+    out.push(case(
+        "deny_empty_eq",
+        "eq written as {} instead of left out",
+        with_child(r, &k),
+        Some("malformed_claims"),
+    ));
+    let mut k = root_json(r);
+    k["prf"] = Value::Null;
+    let mut kase = case(
+        "deny_null_prf",
+        "a root with prf null instead of no prf",
+        vec![raw_jws(&booking(), &std_header(&booking()), &k)],
+        Some("malformed_claims"),
+    );
+    kase.possession = json!({"channel": planner().did()});
+    out.push(kase);
+    let mut k = child_json(c);
+    k.as_object_mut().unwrap().remove("jti");
+    out.push(case(
+        "deny_missing_claim",
+        "no jti",
+        with_child(r, &k),
+        Some("malformed_claims"),
+    ));
+    let mut k = child_json(c);
+    k["scope"] = json!("all");
+    out.push(case(
+        "deny_unknown_claim",
+        "an extra claim",
+        with_child(r, &k),
+        Some("malformed_claims"),
+    ));
+    let mut k = child_json(c);
+    k["cap"] = json!([]);
+    out.push(case(
+        "deny_empty_cap",
+        "cap []",
+        with_child(r, &k),
+        Some("malformed_claims"),
+    ));
+    let mut k = child_json(c);
+    k["nbf"] = k["exp"].clone();
+    out.push(case(
+        "deny_nbf_not_before_exp",
+        "nbf = exp",
+        with_child(r, &k),
+        Some("malformed_claims"),
+    ));
+    let mut k = child_json(c);
+    k["nbf"] = k["exp"].clone();
+    out.push(case(
+        "deny_claims_before_kid",
+        "malformed claims and a kid naming someone else: the claims are checked first",
+        vec![
+            r.as_str().into(),
+            raw_jws(&planner(), &std_header(&mallory()), &k),
+        ],
+        Some("malformed_claims"),
+    ));
+    let talos_did = Did::Talos(TalosId(Hash32([7; 32])));
+    let mut k = child_json(c);
+    k["iss"] = json!(talos_did);
+    let mut h = std_header(&planner());
+    h["kid"] = json!(format!("{talos_did}#key-1"));
+    out.push(case(
+        "deny_did_talos_issuer",
+        "a did:talos issuer cannot be checked offline",
+        vec![r.as_str().into(), raw_jws(&planner(), &h, &k)],
+        Some("unknown_kid"),
+    ));
+
+    // Small-order keys: refused at parse, whichever claim names them (§2.1, §4 step 1).
+    let weak = small_order_dids();
+    let mut k = root_json(r);
+    k["aud"] = json!(weak[0]);
+    let mut kase = case(
+        "deny_small_order_audience",
+        "the root names a small-order did:key (the identity point) as its holder",
+        vec![raw_jws(&booking(), &std_header(&booking()), &k)],
+        Some("malformed_claims"),
+    );
+    kase.possession = json!({"channel": planner().did()});
+    out.push(kase);
+    let mut k = child_json(c);
+    k["iss"] = json!(weak[1]);
+    let mut h = std_header(&planner());
+    let mk = weak[1].strip_prefix("did:key:").unwrap();
+    h["kid"] = json!(format!("{}#{mk}", weak[1]));
+    out.push(case(
+        "deny_small_order_issuer",
+        "the child is issued by a small-order did:key, with the matching kid",
+        vec![r.as_str().into(), raw_jws(&planner(), &h, &k)],
+        Some("malformed_claims"),
+    ));
+    out
+}
+
+/// FORMAT.md §4: chain-level refusals not covered above.
+fn chain_cases(r: &Token, c: &Token) -> Vec<Case> {
+    let mut out = vec![];
+    out.push(case(
+        "deny_empty_chain",
+        "a chain of no tokens",
+        vec![],
+        Some("empty_chain"),
+    ));
+    out.push(case(
+        "deny_too_deep_before_parse",
+        "nine tokens that are not even JWS: depth is checked before parsing",
+        vec!["x".to_string(); 9],
+        Some("too_deep"),
+    ));
+    out.push(case(
+        "deny_first_bad_token_named",
+        "a valid root then garbage: parsing names the garbage",
+        vec![r.as_str().into(), "a.b".into()],
+        Some("malformed_jws"),
+    ));
+    let mut k = root_json(r);
+    k["prf"] = json!(c.commitment());
+    let mut kase = case(
+        "deny_root_with_prf",
+        "the first token names a parent",
+        vec![raw_jws(&booking(), &std_header(&booking()), &k)],
+        Some("broken_chain"),
+    );
+    kase.possession = json!({"channel": planner().did()});
+    out.push(kase);
+    out.push(case(
+        "deny_leaf_first",
+        "the chain given leaf first: the first token has a prf, so it is no root",
+        vec![c.as_str().into(), r.as_str().into()],
+        Some("broken_chain"),
+    ));
+
+    // Signatures (§4 step 4): verify_strict rules, alone and in a batch.
+    let mut small_r = [0u8; 64];
+    small_r[0] = 1; // R = the identity point, S = 0
+    let mut k = case(
+        "deny_small_order_r",
+        "R is the identity point (small order), S = 0",
+        vec![with_signature(r.as_str(), &small_r)],
+        Some("bad_signature"),
+    );
+    k.possession = json!({"channel": planner().did()});
+    out.push(k);
+    out.push(case(
+        "deny_small_order_r_in_batch",
+        "the child's R is the identity point: refused before batch verification",
+        vec![r.as_str().into(), with_signature(c.as_str(), &small_r)],
+        Some("bad_signature"),
+    ));
+    let mut big_s = signature_of(c.as_str());
+    add_l(&mut big_s);
+    out.push(case(
+        "deny_s_not_reduced",
+        "the child's S + l: the same equation, but S is not below l",
+        vec![r.as_str().into(), with_signature(c.as_str(), &big_s)],
+        Some("bad_signature"),
+    ));
+    out
+}
+
+/// Adds the group order l to the signature's S (little-endian).
+fn add_l(sig: &mut [u8; 64]) {
+    const L: [u8; 32] = [
+        0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde,
+        0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+    ];
+    let mut carry = 0u16;
+    for (i, l) in L.iter().enumerate() {
+        let v = u16::from(sig[32 + i]) + u16::from(*l) + carry;
+        sig[32 + i] = v as u8;
+        carry = v >> 8;
+    }
+    assert_eq!(carry, 0);
+}
+
+/// The standard invocation's claims, for bending.
+fn inv_json(c: &Token, at: u64, nonce: u8) -> Value {
+    let args = json!({"amount": 450});
+    json!({
+        "act": "book",
+        "arg": invocation::args_digest(args.as_object().unwrap()).unwrap(),
+        "aud": booking().did(),
+        "chn": c.commitment(),
+        "iat": at,
+        "iss": assistant().did(),
+        "non": CapabilityId([nonce; 16]),
+        "res": "talos://booking/flights/LHR-JFK",
+    })
+}
+
+/// FORMAT.md §6: each step of invocation checking.
+fn invocation_cases(r: &Token, c: &Token) -> Vec<Case> {
+    let two = vec![r.as_str().to_string(), c.as_str().to_string()];
+    let mut out = vec![];
+    let mut push = |name, description, inv: String, expect| {
+        let mut k = case(name, description, two.clone(), expect);
+        k.possession = json!({ "invocation": inv });
+        out.push(k);
+    };
+    let signed = |claims: &Value| raw_jws(&assistant(), &inv_header(&assistant()), claims);
+    push(
+        "allow_invocation_from_format_md",
+        "an invocation written as plain canonical JSON",
+        signed(&inv_json(c, T0, 0x10)),
+        None,
+    );
+    push(
+        "deny_invocation_not_a_jws",
+        "the invocation is not a JWS",
+        "garbage".into(),
+        Some("malformed_jws"),
+    );
+    push(
+        "deny_invocation_is_a_capability",
+        "the leaf token itself offered as the invocation",
+        c.as_str().into(),
+        Some("bad_typ"),
+    );
+    let mut k = inv_json(c, T0, 0x11);
+    k["non"] = json!("1111111111111111111111111111111A");
+    push(
+        "deny_invocation_uppercase_nonce",
+        "non with an uppercase hex digit",
+        signed(&k),
+        Some("malformed_claims"),
+    );
+    let mut k = inv_json(c, T0, 0x12);
+    k["iat"] = json!(talos_capability::MAX_INTEGER + 1);
+    push(
+        "deny_invocation_iat_over_2_53",
+        "iat 2^53",
+        signed(&k),
+        Some("malformed_claims"),
+    );
+    let mut k = inv_json(c, T0, 0x13);
+    k.as_object_mut().unwrap().remove("non");
+    push(
+        "deny_invocation_missing_claim",
+        "no non",
+        signed(&k),
+        Some("malformed_claims"),
+    );
+    let mut k = inv_json(c, T0, 0x14);
+    k["iss"] = json!(mallory().did());
+    push(
+        "deny_invocation_not_the_holder",
+        "signed by someone other than the leaf's holder",
+        raw_jws(&mallory(), &inv_header(&mallory()), &k),
+        Some("wrong_audience"),
+    );
+    push(
+        "deny_invocation_kid_not_holder",
+        "the holder's claims, but kid names another key",
+        raw_jws(&mallory(), &inv_header(&mallory()), &inv_json(c, T0, 0x15)),
+        Some("unknown_kid"),
+    );
+    let mut k = inv_json(c, T0, 0x16);
+    k["chn"] = json!(r.commitment());
+    push(
+        "deny_invocation_other_chain",
+        "chn names the root, not the leaf",
+        signed(&k),
+        Some("invocation_mismatch"),
+    );
+    let mut k = inv_json(c, T0, 0x17);
+    k["res"] = json!("talos://booking/flights/LHR-SFO");
+    push(
+        "deny_invocation_other_resource",
+        "the invocation names another resource",
+        signed(&k),
+        Some("invocation_mismatch"),
+    );
+    let good = signed(&inv_json(c, T0, 0x18));
+    let mut sig = signature_of(&good);
+    sig[5] ^= 1;
+    push(
+        "deny_invocation_bad_signature",
+        "a flipped signature bit",
+        with_signature(&good, &sig),
+        Some("bad_signature"),
+    );
+    push(
+        "deny_invocation_from_the_future",
+        "iat an hour after now: outside the replay window",
+        signed(&inv_json(c, T0 + HOUR, 0x19)),
+        Some("replay"),
+    );
+    out
+}
+
+/// FORMAT.md §3.1: dot segments and encoded delimiters, in a request's resource
+/// (`not_authorized`, even under `talos://booking/flights/**`) and in a token's scope
+/// (`malformed_claims`); other dots and escapes are ordinary characters.
+fn resource_cases(r: &Token, c: &Token) -> Vec<Case> {
+    let mut out = vec![];
+    // The root's holder, reading under the root's `talos://booking/flights/**`.
+    let mut under_root = |name, description, resource, expect| {
+        let mut k = case(name, description, vec![r.as_str().into()], expect);
+        k.possession = json!({"channel": planner().did()});
+        k.action = "read";
+        k.resource = resource;
+        out.push(k);
+    };
+    under_root(
+        "allow_resource_dots_and_other_escapes",
+        "dots inside a literal, and escapes other than %2E %2F %5C, are ordinary characters",
+        "talos://booking/flights/.well-known/a..b/%41%20%25",
+        None,
+    );
+    under_root(
+        "deny_resource_dot_dot_segment",
+        "a .. segment never matches, even under /**",
+        "talos://booking/flights/../payments/x",
+        Some("not_authorized"),
+    );
+    under_root(
+        "deny_resource_dot_segment",
+        "a . segment never matches, even under /**",
+        "talos://booking/flights/./LHR-JFK",
+        Some("not_authorized"),
+    );
+    under_root(
+        "deny_resource_encoded_dot_segment",
+        "%2e%2e (an encoded ..) never matches",
+        "talos://booking/flights/%2e%2e/payments/x",
+        Some("not_authorized"),
+    );
+    under_root(
+        "deny_resource_encoded_dot_uppercase",
+        "%2E is refused in either case, also beside a raw dot",
+        "talos://booking/flights/.%2E/payments/x",
+        Some("not_authorized"),
+    );
+    under_root(
+        "deny_resource_encoded_slash",
+        "an encoded / inside a segment never matches",
+        "talos://booking/flights/LHR%2FJFK",
+        Some("not_authorized"),
+    );
+    under_root(
+        "deny_resource_encoded_backslash",
+        "an encoded \\ inside a segment never matches",
+        "talos://booking/flights/..%5c..%5cpayments",
+        Some("not_authorized"),
+    );
+    // The same with an invocation: possession passes (it binds the very string), then
+    // scope refuses it.
+    let mut inv = inv_json(c, T0, 0x20);
+    inv["res"] = json!("talos://booking/flights/LHR-JFK/..");
+    let mut k = case(
+        "deny_resource_dot_segment_invocation",
+        "an invocation for a resource ending in .. verifies, and the resource matches nothing",
+        vec![r.as_str().into(), c.as_str().into()],
+        Some("not_authorized"),
+    );
+    k.resource = "talos://booking/flights/LHR-JFK/..";
+    k.possession = json!({"invocation": raw_jws(&assistant(), &inv_header(&assistant()), &inv)});
+    out.push(k);
+    // A scope that names one is not a pattern: the token is malformed.
+    for (name, description, res) in [
+        (
+            "deny_scope_dot_segment",
+            "a child whose scope climbs out of its route with ..",
+            "talos://booking/flights/LHR-JFK/../**",
+        ),
+        (
+            "deny_scope_encoded_delimiter",
+            "a child whose scope holds an encoded /",
+            "talos://booking/flights/LHR-JFK%2F..%2Fpayments",
+        ),
+    ] {
+        let mut claims = child_json(c);
+        claims["cap"][0]["res"] = json!(res);
+        out.push(case(
+            name,
+            description,
+            with_child(r, &claims),
+            Some("malformed_claims"),
+        ));
+    }
     out
 }
 

@@ -6,9 +6,13 @@
     clippy::indexing_slicing
 )]
 
+mod censorship;
 mod common;
 mod conformance;
+mod format;
 mod notice;
 mod props;
+mod replay;
+mod resources;
 mod txn;
 mod warm;

@@ -2,7 +2,7 @@
 
 use proptest::prelude::*;
 use talos_capability::chain::{VerifierConfig, verify_chain};
-use talos_capability::scope::set_contains;
+use talos_capability::scope::{ScopeError, set_contains};
 use talos_capability::{
     ActionSet, CapError, Capability, Caveats, Claims, MemoryRevocations, ResourcePattern, Token,
 };
@@ -50,6 +50,34 @@ fn arb_resource() -> impl Strategy<Value = String> {
         .prop_map(|segs| format!("talos://{}", segs.join("/")))
 }
 
+/// A segment a path-decoding or normalizing server would resolve differently: a dot
+/// segment or an encoded delimiter (FORMAT.md §3.1), and the error it is refused with.
+fn arb_escape() -> impl Strategy<Value = (&'static str, ScopeError)> {
+    let dot = prop_oneof![Just("."), Just("..")].prop_map(|s| (s, ScopeError::DotSegment));
+    let encoded = prop_oneof![
+        Just("%2e%2e"),
+        Just("%2E."),
+        Just(".%2e"),
+        Just("%2e"),
+        Just("a%2Fb"),
+        Just("%2f"),
+        Just("a%5Cb"),
+        Just("%5c"),
+        Just("%%2E")
+    ]
+    .prop_map(|s| (s, ScopeError::EncodedDelimiter));
+    prop_oneof![dot, encoded]
+}
+
+/// A resource of the `arb_resource` alphabet with one escaping segment somewhere.
+fn arb_escaping_resource() -> impl Strategy<Value = (String, ScopeError)> {
+    let seg = || proptest::collection::vec(prop_oneof![Just("a"), Just("b"), Just("c")], 0..4);
+    (seg(), arb_escape(), seg()).prop_map(|(before, (bad, why), after)| {
+        let segs: Vec<&str> = before.into_iter().chain([bad]).chain(after).collect();
+        (format!("talos://{}", segs.join("/")), why)
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -63,10 +91,20 @@ proptest! {
 
     /// Containment agrees with matching: if a ⊇ b, every resource b matches, a matches.
     #[test]
-    fn containment_is_sound(a in arb_pattern(), b in arb_pattern(), r in arb_resource()) {
+    fn containment_is_sound(a in arb_pattern(), b in arb_pattern(), r in arb_resource(), (e, why) in arb_escaping_resource()) {
         if a.contains(&b) && b.matches(&r) {
             prop_assert!(a.matches(&r));
         }
+        // Matching is parsing the resource, then containment.
+        let parsed = ResourcePattern::parse_resource(&r);
+        prop_assert_eq!(a.matches(&r), parsed.is_ok_and(|q| a.contains(&q)));
+        // A resource with a dot segment or an encoded delimiter never matches, whatever
+        // the pattern (even `**`), and is refused with its typed error; as a pattern too.
+        prop_assert!(!a.matches(&e), "{a} matched {e}");
+        prop_assert!(!b.matches(&e), "{b} matched {e}");
+        prop_assert!(!ResourcePattern::parse("talos://**").unwrap().matches(&e));
+        prop_assert_eq!(ResourcePattern::parse_resource(&e), Err(why.clone()));
+        prop_assert_eq!(ResourcePattern::parse(&format!("{e}/**")), Err(why));
     }
 
     /// Whatever sequence of delegations is attempted, every chain that verifies grants no

@@ -21,6 +21,9 @@ const GROUP_CONTEXT: &[u8] = b"talos/delivery/group/v1";
 pub const MAX_GROUPS: u64 = 1024;
 /// Invitations waiting for the agent to join (anyone may invite, so they are bounded).
 pub const MAX_INVITATIONS: u64 = 256;
+/// Of those, from one inviter: anyone may invite, so a few strangers must not be able
+/// to take every slot and lock out invitations from the agent's real peers.
+pub const MAX_INVITATIONS_PER_INVITER: u64 = 8;
 /// Events an invitation's log may hold before the agent joins.
 pub const MAX_INVITATION_EVENTS: u64 = 4096;
 /// Items (sender keys, messages) waiting for a membership epoch, per group.
@@ -68,6 +71,8 @@ pub(super) fn numbered(tag: u8, id: &[u8; 32], n: u64) -> [u8; 41] {
     k
 }
 
+/// Invitations waiting from one inviter (the group's creator): `I ‖ inviter`.
+pub(super) const INVITER: u8 = b'I';
 pub(super) const STATE: u8 = b's';
 pub(super) const LOG: u8 = b'l';
 pub(super) const WAITING_LIVE: u8 = b'C';
@@ -220,6 +225,20 @@ pub(super) fn count(txn: &Txn<'_>, k: &[u8]) -> Result<u64, DeliveryError> {
 
 pub(super) fn set_count(txn: &mut Txn<'_>, k: &[u8], n: u64) -> Result<(), DeliveryError> {
     txn.put(CF_GROUPS, k, n.to_be_bytes().to_vec())
+}
+
+/// One invitation from `inviter` is no longer waiting (joined or declined).
+pub(super) fn invitation_done(
+    txn: &mut Txn<'_>,
+    inviter: &Ed25519Public,
+) -> Result<(), DeliveryError> {
+    let k = key(INVITER, inviter.as_bytes());
+    let n = count(txn, &k)?.saturating_sub(1);
+    if n == 0 {
+        txn.delete(CF_GROUPS, &k)
+    } else {
+        set_count(txn, &k, n)
+    }
 }
 
 /// A per-sender waiting count key: tag ‖ group ‖ sender.

@@ -26,8 +26,8 @@ mod incoming;
 
 use super::group_store::{
     GROUPS_COUNT, GroupRecord, INVITATIONS_COUNT, LOG, MAX_GROUPS, MAX_QUEUED, Proposal, QUEUE,
-    QUEUE_RANGE, STATE, WAITING, WAITING_LIVE, WAITING_RANGE, count, key, numbered, range,
-    sender_key, set_count, set_range,
+    QUEUE_RANGE, STATE, WAITING, WAITING_LIVE, WAITING_RANGE, count, invitation_done, key,
+    numbered, range, sender_key, set_count, set_range,
 };
 use super::txn::Txn;
 use super::{Mailroom, counter_in, short_id};
@@ -232,7 +232,8 @@ impl Mailroom {
             this.put_group(txn, &record)?;
             set_count(txn, GROUPS_COUNT, n + 1)?;
             let invitations = count(txn, INVITATIONS_COUNT)?;
-            set_count(txn, INVITATIONS_COUNT, invitations.saturating_sub(1))
+            set_count(txn, INVITATIONS_COUNT, invitations.saturating_sub(1))?;
+            invitation_done(txn, &creator)
         })
     }
 
@@ -483,6 +484,7 @@ impl Mailroom {
         txn.delete(CF_GROUPS, &key(WAITING_LIVE, &id.0))?;
         txn.delete(CF_GROUPS, &key(STATE, &id.0))?;
         let which = if record.proposal == Proposal::Invited {
+            invitation_done(txn, &record.group.membership().creator())?;
             INVITATIONS_COUNT
         } else {
             GROUPS_COUNT

@@ -13,8 +13,8 @@ use zeroize::Zeroizing;
 use super::groups::{CONTENT_AGENT, CONTENT_GROUP};
 use super::txn::Txn;
 use super::{
-    HELD_DIRECT, HELD_RELAYED, MAX_HELD_BYTES_PER_PEER, MAX_HELD_BYTES_TOTAL, MAX_HELD_PER_PEER,
-    Mailroom, Receipt, SessionRecord, counter_in, next, seal_prekeys, short_id,
+    Evidence, HELD_RELAYED, Mailroom, Outcome, Receipt, SessionRecord, counter_in, next,
+    seal_prekeys, short_id,
 };
 use crate::error::DeliveryError;
 use crate::layout::{
@@ -36,7 +36,8 @@ impl Mailroom {
         &self,
         items: &[(Ed25519Public, &Frame)],
     ) -> Result<Vec<Receipt>, DeliveryError> {
-        self.receive_group(items, false)
+        let outcomes = self.receive_group(items, false, 0, &[])?;
+        Ok(outcomes.into_iter().map(|o| o.receipt).collect())
     }
 
     /// [`Self::receive_many`] for frames a mailbox hands on: `peer` is the original
@@ -48,14 +49,32 @@ impl Mailroom {
         &self,
         items: &[(Ed25519Public, &Frame)],
     ) -> Result<Vec<Receipt>, DeliveryError> {
-        self.receive_group(items, true)
+        let outcomes = self.receive_group(items, true, 0, &[])?;
+        Ok(outcomes.into_iter().map(|o| o.receipt).collect())
+    }
+
+    /// [`Self::receive_many`] (or, with `relayed`, [`Self::receive_relayed_many`]) for a
+    /// node that audits what it receives: each receipt comes with what the audit trail
+    /// needs of its frame (see [`Evidence`](super::Evidence)). `round` names this call
+    /// (nonzero, never reused); `settled` lists earlier rounds whose events are now
+    /// durable, per peer, so their markers go in this same write.
+    pub fn receive_audited(
+        &self,
+        items: &[(Ed25519Public, &Frame)],
+        relayed: bool,
+        round: u64,
+        settled: &[(Ed25519Public, u64)],
+    ) -> Result<Vec<Outcome>, DeliveryError> {
+        self.receive_group(items, relayed, round, settled)
     }
 
     fn receive_group(
         &self,
         items: &[(Ed25519Public, &Frame)],
         relayed: bool,
-    ) -> Result<Vec<Receipt>, DeliveryError> {
+        round: u64,
+        settled: &[(Ed25519Public, u64)],
+    ) -> Result<Vec<Outcome>, DeliveryError> {
         let mut prekeys = self.prekeys.lock().map_err(|_| DeliveryError::Poisoned)?;
         let before = (*prekeys).clone();
         // Frames whose own state is unreadable (`Corrupt`): answered `Later` and left out,
@@ -63,12 +82,15 @@ impl Mailroom {
         // hold back every other frame of the group, retry after retry.
         let mut left_out = vec![false; items.len()];
         'attempt: loop {
-            let mut txn = Txn::new(&self.store);
+            let mut txn = Txn::for_round(&self.store, round);
+            for (peer, r) in settled {
+                self.settle(&mut txn, peer, *r)?;
+            }
             let mut prekeys_changed = false;
             let mut out = Vec::with_capacity(items.len());
             for (i, (peer, frame)) in items.iter().enumerate() {
                 if left_out.get(i).copied().unwrap_or(false) {
-                    out.push(Receipt::Later);
+                    out.push(Outcome::later());
                     continue;
                 }
                 match self.stage_receive(
@@ -110,6 +132,8 @@ impl Mailroom {
                     return Err(e);
                 }
             }
+            // Still under the lock, after the frames are durable.
+            self.evict_idle();
             return Ok(out);
         }
     }
@@ -122,46 +146,29 @@ impl Mailroom {
         relayed: bool,
         prekeys: &mut PreKeyStore,
         prekeys_changed: &mut bool,
-    ) -> Result<Receipt, DeliveryError> {
+    ) -> Result<Outcome, DeliveryError> {
         let expected = counter_in(txn, &next_in(peer))?;
         let seq = frame.seq();
         if seq < expected {
-            return Ok(Receipt::Ack(AckStatus::Duplicate));
+            let evidence = self.duplicate_evidence(txn, peer, seq)?;
+            return Ok(Outcome::ack(AckStatus::Duplicate, evidence));
         }
         if seq > expected {
-            if seq - expected > MAX_HELD_PER_PEER {
-                return Ok(Receipt::Later);
-            }
-            let key = frame_key(peer, seq);
-            let (mut mine, mut total) = held_amounts(txn, peer)?;
-            if let Some(held) = txn.get(CF_HELD, &key)? {
-                // A frame straight from its sender replaces one a mailbox handed on
-                // (which might be a mailbox's forgery); otherwise the first one stays.
-                if relayed || held.first() != Some(&HELD_RELAYED) {
-                    return Ok(Receipt::Ack(AckStatus::Duplicate));
-                }
-                let old = held.len() as u64;
-                mine = mine.saturating_sub(old);
-                total = total.saturating_sub(old);
-            }
-            let mut bytes = vec![if relayed { HELD_RELAYED } else { HELD_DIRECT }];
-            bytes.extend_from_slice(&frame.encode());
-            let len = bytes.len() as u64;
-            if mine.saturating_add(len) > MAX_HELD_BYTES_PER_PEER
-                || total.saturating_add(len) > MAX_HELD_BYTES_TOTAL
-            {
-                return Ok(Receipt::Later);
-            }
-            txn.put(CF_HELD, &key, bytes)?;
-            set_held_amounts(txn, peer, mine + len, total + len)?;
-            return Ok(Receipt::Ack(AckStatus::Accepted));
+            return self.stage_ahead(txn, peer, frame, expected, relayed, prekeys);
         }
-
+        // The next frame is the one that would add to the inbox: past the bounds it waits
+        // in its sender's outbox (which backs off) until the agent acknowledges entries.
+        if self.over_quota(txn, peer)? {
+            return Ok(Outcome::ack(AckStatus::OverQuota, Evidence::NotNeeded));
+        }
         let mut session = self.load_session(txn, peer)?;
+        let had_session = session.is_some();
         let mut inbox_next = counter_in(txn, INBOX_NEXT)?;
+        let mut useful = false;
         let status = match self.open_frame(peer, frame, &mut session, prekeys, prekeys_changed) {
             Ok(plaintext) => {
-                self.take_plaintext(txn, &mut inbox_next, peer, seq, &plaintext, &mut session)?;
+                useful =
+                    self.take_plaintext(txn, &mut inbox_next, peer, seq, &plaintext, &mut session)?;
                 AckStatus::Accepted
             }
             Err(reason) if relayed => {
@@ -169,15 +176,24 @@ impl Mailroom {
                 // `skip_stalled` gives up on it).
                 warn!(peer = %short_id(peer), seq, ?reason, "relayed frame refused");
                 self.mark_stalled(txn, peer, seq)?;
-                return Ok(Receipt::Ack(AckStatus::Refused(reason)));
+                let authenticated = had_session;
+                return Ok(Outcome::ack(
+                    AckStatus::Refused(reason),
+                    Evidence::Refusal { authenticated },
+                ));
             }
             Err(reason) => {
-                warn!(peer = %short_id(peer), seq, ?reason, "frame refused");
+                // A peer without a session has proven nothing: not worth a warning each.
+                if had_session {
+                    warn!(peer = %short_id(peer), seq, ?reason, "frame refused");
+                } else {
+                    debug!(peer = %short_id(peer), seq, ?reason, "frame refused");
+                }
                 AckStatus::Refused(reason)
             }
         };
         // The stream moves on either way, then drains whatever the gap was holding back.
-        let expected = self.release_held(
+        let (expected, released) = self.release_held(
             txn,
             peer,
             next(seq)?,
@@ -192,11 +208,41 @@ impl Mailroom {
             self.put_session(txn, peer, record)?;
         }
         debug!(peer = %short_id(peer), seq, next = expected, "frame delivered");
-        Ok(Receipt::Ack(status))
+        self.in_order_outcome(txn, peer, seq, status, had_session, useful || released)
+    }
+
+    /// The outcome of an in-order frame that moved the stream on: what the audit trail
+    /// needs of it, and whether its peer joins the idle ones (state, nothing taken).
+    fn in_order_outcome(
+        &self,
+        txn: &mut Txn<'_>,
+        peer: &Ed25519Public,
+        seq: u64,
+        status: AckStatus,
+        had_session: bool,
+        useful: bool,
+    ) -> Result<Outcome, DeliveryError> {
+        // State for a peer that has had nothing take effect yet is bounded (idle.rs).
+        if !had_session && !useful {
+            self.idle_add(txn, peer)?;
+        }
+        let evidence = match status {
+            AckStatus::Accepted => {
+                self.owe_evidence(txn, peer, seq)?;
+                Evidence::Required
+            }
+            _ => Evidence::Refusal {
+                authenticated: had_session,
+            },
+        };
+        Ok(Outcome {
+            opened: !had_session && status == AckStatus::Accepted,
+            ..Outcome::ack(status, evidence)
+        })
     }
 
     /// Delivers the held frames from `expected` on, in order, until a gap; returns the
-    /// next expected seq.
+    /// next expected seq, and whether any of them took effect.
     #[allow(clippy::too_many_arguments)]
     fn release_held(
         &self,
@@ -207,7 +253,8 @@ impl Mailroom {
         prekeys: &mut PreKeyStore,
         prekeys_changed: &mut bool,
         inbox_next: &mut u64,
-    ) -> Result<u64, DeliveryError> {
+    ) -> Result<(u64, bool), DeliveryError> {
+        let mut useful = false;
         while let Some(bytes) = txn.get(CF_HELD, &frame_key(peer, expected))? {
             txn.delete(CF_HELD, &frame_key(peer, expected))?;
             let (mine, total) = held_amounts(txn, peer)?;
@@ -227,7 +274,8 @@ impl Mailroom {
                 .and_then(|f| self.open_frame(peer, &f, session, prekeys, prekeys_changed));
             match outcome {
                 Ok(plaintext) => {
-                    self.take_plaintext(txn, inbox_next, peer, expected, &plaintext, session)?
+                    useful |=
+                        self.take_plaintext(txn, inbox_next, peer, expected, &plaintext, session)?;
                 }
                 Err(reason) if was_relayed => {
                     // Dropped, and the stream waits for the sender's own copy.
@@ -241,7 +289,7 @@ impl Mailroom {
             }
             expected = next(expected)?;
         }
-        Ok(expected)
+        Ok((expected, useful))
     }
 
     /// Notes when a stream first stopped at `seq` on a relayed frame that did not open.
@@ -310,7 +358,7 @@ impl Mailroom {
                 let mut session = self.load_session(&txn, &peer)?;
                 let mut inbox_next = counter_in(&txn, INBOX_NEXT)?;
                 let mut changed = false;
-                let expected = self.release_held(
+                let (expected, _) = self.release_held(
                     &mut txn,
                     &peer,
                     next(seq)?,
@@ -345,7 +393,8 @@ impl Mailroom {
         Ok(skipped)
     }
 
-    /// Where an opened message goes: the agent's inbox, or the group layer.
+    /// Where an opened message goes: the agent's inbox, or the group layer. Returns
+    /// whether it took effect (then its peer is no longer idle).
     fn take_plaintext(
         &self,
         txn: &mut Txn<'_>,
@@ -354,9 +403,12 @@ impl Mailroom {
         seq: u64,
         plaintext: &[u8],
         session: &mut Option<SessionRecord>,
-    ) -> Result<(), DeliveryError> {
-        match plaintext.split_first() {
-            Some((&CONTENT_AGENT, body)) => self.put_inbox(txn, inbox_next, peer, seq, None, body),
+    ) -> Result<bool, DeliveryError> {
+        let useful = match plaintext.split_first() {
+            Some((&CONTENT_AGENT, body)) => {
+                self.put_inbox(txn, inbox_next, peer, seq, None, body)?;
+                true
+            }
             Some((&CONTENT_GROUP, item)) => {
                 // Group handling may send to this same peer (an echo, a sender key), which
                 // moves the session on through the staged writes: hand it our copy first
@@ -364,21 +416,25 @@ impl Mailroom {
                 if let Some(record) = session.as_ref() {
                     self.put_session(txn, peer, record)?;
                 }
-                self.stage_group_item(txn, inbox_next, peer, seq, item)?;
+                let taken = self.stage_group_item(txn, inbox_next, peer, seq, item)?;
                 *session = self.load_session(txn, peer)?;
-                Ok(())
+                taken
             }
             _ => {
-                warn!(peer = %short_id(peer), seq, "message of an unknown content type dropped");
-                Ok(())
+                debug!(peer = %short_id(peer), seq, "message of an unknown content type dropped");
+                false
             }
+        };
+        if useful {
+            self.unidle(txn, peer)?;
         }
+        Ok(useful)
     }
 
     /// Decrypts one in-order frame against the session, starting one from an initial
     /// message. On error nothing changed: ratchet decryption and `respond` are
     /// transactional.
-    fn open_frame(
+    pub(super) fn open_frame(
         &self,
         peer: &Ed25519Public,
         frame: &Frame,
@@ -490,7 +546,10 @@ fn unseal_seq(plaintext: Zeroizing<Vec<u8>>, seq: u64) -> Result<Zeroizing<Vec<u
     }
 }
 
-fn held_amounts(txn: &Txn<'_>, peer: &Ed25519Public) -> Result<(u64, u64), DeliveryError> {
+pub(super) fn held_amounts(
+    txn: &Txn<'_>,
+    peer: &Ed25519Public,
+) -> Result<(u64, u64), DeliveryError> {
     let corrupt = DeliveryError::Corrupt("held byte count");
     let mine = amount(txn.get(CF_STREAMS, &held_bytes(peer))?).ok_or(corrupt)?;
     let total = amount(txn.get(CF_STREAMS, HELD_TOTAL)?)
@@ -498,12 +557,17 @@ fn held_amounts(txn: &Txn<'_>, peer: &Ed25519Public) -> Result<(u64, u64), Deliv
     Ok((mine, total))
 }
 
-fn set_held_amounts(
+pub(super) fn set_held_amounts(
     txn: &mut Txn<'_>,
     peer: &Ed25519Public,
     mine: u64,
     total: u64,
 ) -> Result<(), DeliveryError> {
-    txn.put(CF_STREAMS, &held_bytes(peer), mine.to_be_bytes().to_vec())?;
+    // A peer with nothing held keeps no count.
+    if mine == 0 {
+        txn.delete(CF_STREAMS, &held_bytes(peer))?;
+    } else {
+        txn.put(CF_STREAMS, &held_bytes(peer), mine.to_be_bytes().to_vec())?;
+    }
     txn.put(CF_STREAMS, HELD_TOTAL, total.to_be_bytes().to_vec())
 }

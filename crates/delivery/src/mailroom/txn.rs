@@ -22,6 +22,8 @@ pub(super) struct Txn<'a> {
     /// Since the savepoint: each key's overlay entry before its first change, and the
     /// touched list's length and flag.
     undo: Option<Savepoint>,
+    /// The receive round this transaction stages (0: a caller that does not audit).
+    round: u64,
 }
 
 struct Savepoint {
@@ -47,7 +49,21 @@ impl<'a> Txn<'a> {
             overlay: HashMap::new(),
             touched: Touched::default(),
             undo: None,
+            round: 0,
         }
+    }
+
+    /// A transaction for receive round `round` (see `Mailroom::receive_audited`).
+    pub(super) fn for_round(store: &'a Store, round: u64) -> Self {
+        Txn {
+            round,
+            ..Txn::new(store)
+        }
+    }
+
+    /// The receive round.
+    pub(super) fn round(&self) -> u64 {
+        self.round
     }
 
     /// Marks a point to roll back to: one group item's writes are all kept or all
@@ -134,6 +150,16 @@ impl<'a> Txn<'a> {
 
     /// One synced write of everything staged.
     pub(super) fn commit(self) -> Result<Touched, DeliveryError> {
+        self.write(true)
+    }
+
+    /// One write of everything staged, not synced (for what a crash may undo: the next
+    /// synced write makes it durable anyway, RocksDB keeping the order of writes).
+    pub(super) fn commit_unsynced(self) -> Result<Touched, DeliveryError> {
+        self.write(false)
+    }
+
+    fn write(self, sync: bool) -> Result<Touched, DeliveryError> {
         if self.overlay.is_empty() {
             return Ok(self.touched);
         }
@@ -145,7 +171,7 @@ impl<'a> Txn<'a> {
                 None => batch.delete_cf(handle, key),
             }
         }
-        self.store.write(batch, true)?;
+        self.store.write(batch, sync)?;
         Ok(self.touched)
     }
 }

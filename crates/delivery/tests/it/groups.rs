@@ -264,3 +264,37 @@ fn only_the_creator_orders_the_log_and_strangers_stay_out() {
         Err(DeliveryError::GroupState(_))
     ));
 }
+
+/// Finding 9 of issue 17: invitations were bounded only in total, so a stranger creating
+/// groups could take every slot. Now one inviter holds at most its share; others still
+/// get through, and a declined invitation frees its inviter's slot.
+#[test]
+fn group_invitations_from_one_inviter_are_bounded() {
+    use talos_delivery::MAX_INVITATIONS_PER_INVITER;
+    let dir = tempfile::tempdir().unwrap();
+    let net = Net::new(dir.path(), 3);
+    let quota = usize::try_from(MAX_INVITATIONS_PER_INVITER).unwrap();
+    let mut ids = Vec::new();
+    for _ in 0..quota + 3 {
+        let id = net.room(0).group_create().unwrap();
+        net.room(0).group_invite(&id, &net.key(1)).unwrap();
+        ids.push(id);
+    }
+    net.settle();
+    let (_, invitations) = net.room(1).groups(100).unwrap();
+    assert_eq!(invitations.len(), quota, "one inviter holds at most its quota");
+    // Another inviter is not locked out.
+    let other = net.room(2).group_create().unwrap();
+    net.room(2).group_invite(&other, &net.key(1)).unwrap();
+    net.settle();
+    let (_, invitations) = net.room(1).groups(100).unwrap();
+    assert_eq!(invitations.len(), quota + 1);
+    // Declining one frees a slot for that inviter's next invitation.
+    net.room(1).group_forget(&ids[0]).unwrap();
+    let again = net.room(0).group_create().unwrap();
+    net.room(0).group_invite(&again, &net.key(1)).unwrap();
+    net.settle();
+    let (_, invitations) = net.room(1).groups(100).unwrap();
+    assert_eq!(invitations.len(), quota + 1);
+    assert!(invitations.iter().any(|i| i.id == again));
+}

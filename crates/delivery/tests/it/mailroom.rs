@@ -347,13 +347,19 @@ fn held_frames_are_bounded_in_bytes_per_peer() {
     use talos_delivery::MAX_HELD_BYTES_PER_PEER;
     let dir = tempfile::tempdir().unwrap();
     let (b, x) = (Agent::new(dir.path(), 2), Agent::new(dir.path(), 9));
-    let mb = b.open();
+    let (mb, mx) = (b.open(), x.open());
+    // x has a session (a peer without one parks nothing that cannot open).
+    let first = mx.send(&b.public(), Some(&mb.bundle().unwrap()), b"hi").unwrap();
+    assert_eq!(
+        mb.receive(&x.public(), &first).unwrap(),
+        Receipt::Ack(AckStatus::Accepted)
+    );
     let big = |seq: u64| Frame::new(FrameKind::Ratchet, seq, vec![0xee; 47 * 1024]).unwrap();
-    let frame_len = big(2).encode().len() as u64;
+    let frame_len = big(3).encode().len() as u64;
     let fit = MAX_HELD_BYTES_PER_PEER / frame_len;
     // Garbage far ahead of a gap that never closes: held until the byte budget is spent,
     // then left unanswered.
-    let receipts: Vec<Receipt> = (2..2 + fit + 10)
+    let receipts: Vec<Receipt> = (3..3 + fit + 10)
         .map(|seq| mb.receive(&x.public(), &big(seq)).unwrap())
         .collect();
     let held = receipts
@@ -368,10 +374,10 @@ fn held_frames_are_bounded_in_bytes_per_peer() {
     );
     // Closing the gap drains (here: refuses) everything held and frees the budget.
     assert_eq!(
-        mb.receive(&x.public(), &big(1)).unwrap(),
+        mb.receive(&x.public(), &big(2)).unwrap(),
         Receipt::Ack(AckStatus::Refused(RefuseReason::Malformed))
     );
-    let next = 2 + fit + 20;
+    let next = 3 + fit + 20;
     assert_eq!(
         mb.receive(&x.public(), &big(next)).unwrap(),
         Receipt::Ack(AckStatus::Accepted)

@@ -7,5 +7,7 @@
 )]
 
 mod groups;
+mod limits;
+mod mailbox_quotas;
 mod mailroom;
 mod streams;

@@ -8,7 +8,7 @@ use futures::{AsyncRead, AsyncWrite};
 use libp2p::StreamProtocol;
 use libp2p::request_response;
 
-use super::{read_bounded, write_prefixed};
+use super::{DEFAULT_BODY_DEADLINE, read_bounded, write_prefixed};
 use crate::invoke::{
     InvokeError, InvokeRequest, InvokeResponse, MAX_INVOKE_REQUEST, MAX_INVOKE_RESPONSE,
 };
@@ -30,7 +30,12 @@ impl request_response::Codec for InvokeCodec {
     where
         T: AsyncRead + Unpin + Send,
     {
-        InvokeRequest::parse(&read_bounded(io, MAX_INVOKE_REQUEST, None).await?).map_err(invalid)
+        // The body deadline holds here too: a slow caller would otherwise keep one of its
+        // connection's stream slots for the whole invoke timeout.
+        let body = tokio::time::timeout(DEFAULT_BODY_DEADLINE, read_bounded(io, MAX_INVOKE_REQUEST))
+            .await
+            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "invoke request not received within the deadline"))??;
+        InvokeRequest::parse(&body).map_err(invalid)
     }
 
     async fn read_response<T>(
@@ -41,7 +46,7 @@ impl request_response::Codec for InvokeCodec {
     where
         T: AsyncRead + Unpin + Send,
     {
-        InvokeResponse::parse(&read_bounded(io, MAX_INVOKE_RESPONSE, None).await?).map_err(invalid)
+        InvokeResponse::parse(&read_bounded(io, MAX_INVOKE_RESPONSE).await?).map_err(invalid)
     }
 
     async fn write_request<T>(

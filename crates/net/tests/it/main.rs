@@ -6,6 +6,7 @@
     clippy::type_complexity
 )]
 
+mod budget;
 mod directory;
 mod invoke;
 mod net;

@@ -1,7 +1,9 @@
 //! Our published known-answer files (`test-vectors/`): regenerated here from fixed seeds
 //! and compared byte for byte with the committed JSON. `TALOS_REGEN_VECTORS=1` rewrites
 //! them (and the fuzz seeds). See `test-vectors/README.md` for how to check another
-//! implementation against them.
+//! implementation against them. Here: `x3dh.json`, `pqxdh.json`, `ratchet.json`; in
+//! `kat/`: `ratchet-pn.json` (pn ≠ 0), `group.json`, `rejections.json`, and an independent
+//! reader of the session-state layout of `FORMAT.md`.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -10,7 +12,14 @@ use rand::{TryCryptoRng, TryRng};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use talos_identity::{IdentityKey, IdentitySeed};
-use talos_ratchet::{Envelope, PreKeyStore, Session, SessionConfig, x3dh};
+use talos_ratchet::{
+    Envelope, InitialMessage, PreKeyBundle, PreKeyStore, Session, SessionConfig, x3dh,
+};
+
+mod group;
+mod layout;
+mod pn;
+mod rejections;
 
 /// The vectors' randomness: block i of a labelled stream is SHA-256(label ‖ i as u64 BE).
 /// Every draw is also recorded, so the files list the exact bytes each step consumed.
@@ -75,14 +84,23 @@ fn h(b: &[u8]) -> String {
     hex::encode(b)
 }
 
-fn handshake_case(
-    name: &str,
-    pq: bool,
-    one_time: bool,
-    header_encryption: bool,
-) -> (Value, Session, Session) {
+/// A completed handshake of the known-answer files: both sessions, Bob's prekey store as it
+/// was before he responded, and the JSON block that lets another implementation rebuild it.
+struct Handshake {
+    json: Value,
+    alice: Session,
+    bob: Session,
+    /// Bob's store before `respond` (its one-time prekey still unused).
+    store: PreKeyStore,
+    bundle: PreKeyBundle,
+    initial: InitialMessage,
+    config: SessionConfig,
+}
+
+fn handshake(name: &str, pq: bool, one_time: bool, header_encryption: bool) -> Handshake {
     let (alice, bob) = (identity(0xA1), identity(0xB0));
-    let mut bob_rng = KatRng::new(&format!("{name}/bob"));
+    let (bob_label, alice_label) = (format!("{name}/bob"), format!("{name}/alice"));
+    let mut bob_rng = KatRng::new(&bob_label);
     let mut store = PreKeyStore::new(&mut bob_rng, &bob, pq).unwrap();
     store.generate_one_time_prekeys(&mut bob_rng, 1).unwrap();
     let bob_store_draws = bob_rng.take_draws();
@@ -92,7 +110,7 @@ fn handshake_case(
         None
     };
     let bundle = store.bundle(&bob, opk).unwrap();
-    let mut alice_rng = KatRng::new(&format!("{name}/alice"));
+    let mut alice_rng = KatRng::new(&alice_label);
     let cfg = SessionConfig {
         header_encryption,
         ..SessionConfig::default()
@@ -103,31 +121,60 @@ fn handshake_case(
         panic!()
     };
     let alice_draws = alice_rng.take_draws();
+    let store_before = store.clone();
     let (b, got) = x3dh::respond(&bob, &mut store, &init, cfg).unwrap();
     assert_eq!(got, plaintext);
     assert!(
         bob_rng.take_draws().is_empty(),
         "responding draws no randomness"
     );
-    let v = json!({
+    // The state encodings are checked against the layout of FORMAT.md independently.
+    layout::parse_state(&a.encode());
+    layout::parse_state(&b.encode());
+    let json = json!({
         "name": name,
         "alice_identity_seed": h(&[0xA1; 32]),
         "bob_identity_seed": h(&[0xB0; 32]),
+        "bob_rng_label": bob_label,
         "bob_prekey_draws": bob_store_draws,
         "bundle": h(&bundle.encode()),
+        "alice_rng_label": alice_label,
+        "pq_policy": "prefer",
+        "header_encryption": header_encryption,
         "alice_draws": alice_draws,
         "associated_data": h(a.associated_data()),
         "handshake_id": h(a.handshake_id()),
         "plaintext": h(plaintext),
         "initial_message": h(&init.encode()),
+        "alice_state": h(&a.encode()),
+        "bob_state": h(&b.encode()),
     });
-    (v, a, b)
+    Handshake {
+        json,
+        alice: a,
+        bob: b,
+        store: store_before,
+        bundle,
+        initial: init,
+        config: cfg,
+    }
+}
+
+fn handshake_case(
+    name: &str,
+    pq: bool,
+    one_time: bool,
+    header_encryption: bool,
+) -> (Value, Session, Session) {
+    let hs = handshake(name, pq, one_time, header_encryption);
+    (hs.json, hs.alice, hs.bob)
 }
 
 fn ratchet_case(name: &str, header_encryption: bool) -> Value {
-    let (_, mut a, mut b) = handshake_case(name, false, true, header_encryption);
+    let (setup, mut a, mut b) = handshake_case(name, false, true, header_encryption);
     let mut rng = KatRng::new(&format!("{name}/conversation"));
-    // A script with a skipped and a late message and three DH ratchet steps.
+    // Everything is sent first, then delivered last first: skipped keys, late messages and
+    // one DH ratchet step beyond the handshake's (pn stays 0; `pn.rs` covers pn ≠ 0).
     let script: &[(char, &str)] = &[
         ('b', "b0"),
         ('b', "b1"),
@@ -162,7 +209,7 @@ fn ratchet_case(name: &str, header_encryption: bool) -> Value {
             "decryption draws no randomness"
         );
     }
-    json!({"name": name, "header_encryption": header_encryption, "conversation_rng_label": format!("{name}/conversation"), "steps": steps})
+    json!({"name": name, "header_encryption": header_encryption, "handshake": setup, "conversation_rng_label": format!("{name}/conversation"), "steps": steps})
 }
 
 fn check_or_write(file: &str, value: &Value) {

@@ -3,6 +3,7 @@
 //! from `api-token`); `--json` prints the API's JSON, otherwise a short summary. Exit 0
 //! on success, 1 when the node or a peer refused, 2 on unusable input.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -136,11 +137,17 @@ impl Api {
             Ok(a) => a.trim().to_string(),
             Err(_) => FileConfig::load(&home.config())?.api,
         };
+        let builder = reqwest::Client::builder().timeout(Duration::from_secs(90));
+        // `unix` (the default) is the home's socket; `unix:PATH` another one. Over a
+        // socket the URL's host is only the HTTP Host header.
+        let (builder, url) = match addr.strip_prefix("unix:").or((addr == "unix").then_some("")) {
+            Some("") => (builder.unix_socket(home.api_socket()), "http://localhost".to_string()),
+            Some(path) => (builder.unix_socket(PathBuf::from(path)), "http://localhost".to_string()),
+            None => (builder, format!("http://{addr}")),
+        };
         Ok(Api {
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(90))
-                .build()?,
-            url: format!("http://{addr}"),
+            http: builder.build()?,
+            url,
             token: home.load_token()?,
         })
     }

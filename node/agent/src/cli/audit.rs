@@ -65,7 +65,9 @@ pub enum AuditCommand {
         json: bool,
     },
     /// Verify a proof against the roots DID anchored on a chain: exit 0 valid, 1 invalid
-    /// (bad proof, root not anchored, or a different root), 2 malformed or chain unreachable.
+    /// (bad proof, root not anchored, a different root, or the DID not registered by an
+    /// account its key bound: on an EVM chain a registration without a valid owner
+    /// binding is ignored), 2 malformed or chain unreachable.
     VerifyAnchored {
         /// The DID whose anchored roots the proof must match.
         #[arg(long)]

@@ -7,10 +7,11 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use serde_json::{Map, Value, json};
+use talos_capability::chain::parse_chain;
 use talos_capability::invocation::Request;
 use talos_capability::{
-    ActionSet, Authorizer, Capability, Caveats, Claims, MemoryRevocations, Possession,
-    ResourcePattern, Token, VerifierConfig,
+    ActionSet, Authorized, Authorizer, CapError, Capability, Caveats, Claims, MemoryRevocations,
+    Possession, ResourcePattern, Token, VerifierConfig,
 };
 use talos_primitives::{CapabilityId, Did};
 
@@ -49,7 +50,8 @@ pub enum CapCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Decide a request: exit 0 allowed, 1 denied, 2 unusable input.
+    /// Decide a request: exit 0 allowed; 1 refused, printing the FORMAT.md error kind
+    /// (malformed tokens and an empty chain included); 2 input that is not a token at all.
     Verify(VerifyArgs),
 }
 
@@ -78,13 +80,22 @@ pub struct Grant {
 
 /// `talos cap verify` arguments.
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("possession").required(true).args(["holder", "invocation"])))]
 pub struct VerifyArgs {
     /// Token or chain file (root first, one per line), or - for stdin.
     #[arg(long)]
     token: String,
     /// The DID the request comes from, as authenticated by the channel.
     #[arg(long)]
-    holder: String,
+    holder: Option<String>,
+    /// A detached invocation (compact JWS, FORMAT.md §6) proving possession instead of a
+    /// channel: a file, or - for stdin.
+    #[arg(long, value_name = "FILE")]
+    invocation: Option<String>,
+    /// The callee (the invocation's `aud`). Default: the first --root, else the chain's
+    /// own root issuer.
+    #[arg(long, value_name = "DID")]
+    callee: Option<String>,
     /// The concrete resource.
     #[arg(long)]
     resource: String,
@@ -95,8 +106,8 @@ pub struct VerifyArgs {
     #[arg(long, default_value = "{}")]
     args: String,
     /// Evaluate at this Unix time instead of now.
-    #[arg(long)]
-    at: Option<u64>,
+    #[arg(long, visible_alias = "at", value_name = "SECS")]
+    now: Option<u64>,
     /// A revoked token id (repeatable).
     #[arg(long)]
     revoked: Vec<String>,
@@ -108,6 +119,11 @@ pub struct VerifyArgs {
     #[arg(long)]
     json: bool,
 }
+
+/// Most tokens `talos cap verify` accepts in a chain (FORMAT.md §4).
+const MAX_DEPTH: usize = talos_capability::chain::DEFAULT_MAX_DEPTH;
+/// Replay window for invocations, seconds (FORMAT.md §6).
+const REPLAY_WINDOW: u64 = 300;
 
 fn now() -> u64 {
     std::time::SystemTime::now()
@@ -239,73 +255,136 @@ pub(crate) fn run(
     Ok(ExitCode::SUCCESS)
 }
 
-/// Prints the verdict; the exit code carries it too.
-fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
-    let unusable = |msg: String, json: bool| {
-        if json {
-            println!(
-                "{}",
-                json!({"verdict": "error", "kind": "unusable_input", "message": msg})
-            );
-        } else {
-            eprintln!("error: {msg}");
-        }
-        Ok(ExitCode::from(2))
+/// What `talos cap verify` was asked, once the flags and files have been read.
+struct VerifyInput {
+    chain: Vec<String>,
+    possession: Proof,
+    callee: Option<Did>,
+    call_args: Map<String, Value>,
+    revoked: MemoryRevocations,
+    roots: Vec<Did>,
+}
+
+/// How the holder proves possession.
+enum Proof {
+    Channel(Did),
+    Invocation(String),
+}
+
+/// Reads and checks the flags and files. Any failure here is input that is not a token
+/// at all (exit 2); everything a token can get wrong is left to the verifier.
+fn verify_input(args: &VerifyArgs) -> anyhow::Result<VerifyInput> {
+    if args.token == "-" && args.invocation.as_deref() == Some("-") {
+        bail!("--token and --invocation cannot both read stdin");
+    }
+    let chain = split_chain(&read_input(&args.token)?);
+    let possession = match (&args.holder, &args.invocation) {
+        (Some(h), None) => Proof::Channel(Did::parse(h).context("--holder")?),
+        (None, Some(f)) => Proof::Invocation(read_input(f)?.trim().to_string()),
+        _ => bail!("give exactly one of --holder and --invocation"),
     };
-    let parsed = (|| -> anyhow::Result<_> {
-        let chain = split_chain(&read_input(&args.token)?);
-        let holder = Did::parse(&args.holder)?;
-        let call_args: Map<String, Value> =
-            serde_json::from_str(&args.args).context("--args must be a JSON object")?;
-        let revoked: MemoryRevocations = args
-            .revoked
-            .iter()
-            .map(|r| r.parse::<CapabilityId>())
-            .collect::<Result<_, _>>()
-            .context("--revoked takes 32 hex digits")?;
-        let mut roots = args
-            .root
-            .iter()
-            .map(|r| Did::parse(r))
-            .collect::<Result<Vec<_>, _>>()?;
-        if chain.is_empty() {
-            bail!("no token in input");
+    let callee = args
+        .callee
+        .as_deref()
+        .map(Did::parse)
+        .transpose()
+        .context("--callee")?;
+    let call_args: Map<String, Value> =
+        serde_json::from_str(&args.args).context("--args must be a JSON object")?;
+    let revoked: MemoryRevocations = args
+        .revoked
+        .iter()
+        .map(|r| r.parse::<CapabilityId>())
+        .collect::<Result<_, _>>()
+        .context("--revoked takes 32 hex digits")?;
+    let mut roots = args
+        .root
+        .iter()
+        .map(|r| Did::parse(r))
+        .collect::<Result<Vec<_>, _>>()
+        .context("--root")?;
+    if roots.is_empty() {
+        // Without a pinned root, trust the chain's own root issuer (reported below). If
+        // the root does not parse, the verifier refuses the chain before trust matters.
+        if let Some(Ok(root)) = chain.first().map(|t| Token::parse(t)) {
+            roots.push(root.claims().iss);
         }
-        if roots.is_empty() {
-            // Without a pinned root, trust the chain's own root issuer (reported below).
-            if let Some(Ok(root)) = chain.first().map(|t| Token::parse(t)) {
-                roots.push(root.claims().iss);
-            }
-        }
-        Ok((chain, holder, call_args, revoked, roots))
-    })();
-    let (chain, holder, call_args, revoked, roots) = match parsed {
-        Ok(p) => p,
-        Err(e) => return unusable(format!("{e:#}"), args.json),
+    }
+    Ok(VerifyInput {
+        chain,
+        possession,
+        callee,
+        call_args,
+        revoked,
+        roots,
+    })
+}
+
+/// Decides the request with the library's verifier: the verdict and kind are its own.
+fn decide(
+    input: &VerifyInput,
+    resource: &str,
+    action: &str,
+    now: u64,
+) -> Result<Authorized, CapError> {
+    let config = VerifierConfig {
+        trusted_roots: input.roots.clone(),
+        max_depth: MAX_DEPTH,
     };
-    let callee = roots.first().copied().unwrap_or(holder);
-    let mut authz = Authorizer::new(
-        VerifierConfig {
-            trusted_roots: roots.clone(),
-            max_depth: 8,
-        },
-        1,
-        1,
-        300,
-    );
+    let holder = match &input.possession {
+        Proof::Channel(d) => Some(*d),
+        Proof::Invocation(_) => None,
+    };
+    let Some(callee) = input.callee.or(input.roots.first().copied()).or(holder) else {
+        // No callee and nothing to trust: the chain is empty or its root does not parse,
+        // and parsing names the refusal.
+        return Err(parse_chain(&input.chain, &config)
+            .err()
+            .unwrap_or(CapError::UntrustedRoot));
+    };
+    let mut authz = Authorizer::new(config, 1, 1, REPLAY_WINDOW);
     let req = Request {
         callee: &callee,
-        resource: &args.resource,
-        action: &args.action,
-        args: &call_args,
-        now: args.at.unwrap_or_else(now),
+        resource,
+        action,
+        args: &input.call_args,
+        now,
     };
-    match authz.authorize(&chain, &req, Possession::Channel(&holder), &revoked) {
+    let possession = match &input.possession {
+        Proof::Channel(d) => Possession::Channel(d),
+        Proof::Invocation(inv) => Possession::Invocation(inv),
+    };
+    authz.authorize(&input.chain, &req, possession, &input.revoked)
+}
+
+/// Prints the verdict; the exit code carries it too: 0 allowed, 1 refused (with the
+/// FORMAT.md kind), 2 input that is not a token at all (an unreadable file, a bad flag).
+fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    let input = match verify_input(&args) {
+        Ok(i) => i,
+        Err(e) => {
+            if args.json {
+                println!(
+                    "{}",
+                    json!({"verdict": "error", "message": format!("{e:#}")})
+                );
+            } else {
+                eprintln!("error: {e:#}");
+            }
+            return Ok(ExitCode::from(2));
+        }
+    };
+    match decide(
+        &input,
+        &args.resource,
+        &args.action,
+        args.now.unwrap_or_else(now),
+    ) {
         Ok(ok) => {
             if args.json {
                 println!(
                     "{}",
-                    json!({"verdict": "allow", "holder": ok.holder, "leaf": ok.leaf, "roots": roots})
+                    json!({"verdict": "allow", "holder": ok.holder, "leaf": ok.leaf, "roots": input.roots})
                 );
             } else {
                 println!(
@@ -313,7 +392,8 @@ fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
                     ok.holder,
                     args.action,
                     args.resource,
-                    roots
+                    input
+                        .roots
                         .iter()
                         .map(ToString::to_string)
                         .collect::<Vec<_>>()
@@ -322,7 +402,6 @@ fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Err(e) if e.is_malformed() => unusable(e.to_string(), args.json),
         Err(e) => {
             if args.json {
                 println!(

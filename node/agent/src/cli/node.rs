@@ -27,7 +27,8 @@ pub struct NetFlags {
     /// Address announced as reachable from outside (repeatable).
     #[arg(long, env = "TALOS_EXTERNAL", value_delimiter = ',')]
     pub external: Vec<String>,
-    /// The local agent API address (loopback).
+    /// Where the local agent API listens: `unix` (`<home>/api.sock`, the default),
+    /// `unix:PATH`, or a loopback `host:port`.
     #[arg(long, env = "TALOS_API")]
     pub api: Option<String>,
     /// Serve as a circuit relay for other peers.
@@ -200,12 +201,10 @@ pub(crate) fn up(
             });
             node.start_anchoring(opener, resolved.anchor_every);
         }
-        let listener = tokio::net::TcpListener::bind(resolved.api)
-            .await
-            .with_context(|| format!("binding the API on {}", resolved.api))?;
-        let api = listener.local_addr()?;
+        let listener = ApiListener::bind(&resolved.api, &home).await?;
+        let api = listener.address()?;
         // Where `talos agent ...` finds this node (the configured port may be 0).
-        crate::home::write_private(&home.dir().join("api-addr"), api.to_string().as_bytes())?;
+        crate::home::write_private(&home.dir().join("api-addr"), api.as_bytes())?;
         // Wait until the swarm has bound its listeners, so the ready line and the first
         // directory record carry real addresses.
         let want = resolved.node.net.listen.len();
@@ -231,15 +230,13 @@ pub(crate) fn up(
                 "event": "ready",
                 "did": talos_identity::did_key::encode(&node.identity()),
                 "peer_id": peer.to_string(),
-                "api": api.to_string(),
+                "api": api,
                 "listen": listen.iter().map(|a| bootstrap_addr(a, peer)).collect::<Vec<_>>(),
             })
         );
         info!(%api, %peer, "node up");
         let app = crate::api::router(node.clone(), &token);
-        axum::serve(listener, app)
-            .with_graceful_shutdown(stop_signal())
-            .await?;
+        listener.serve(app).await?;
         info!("stopping: draining in-flight frames");
         let left = node.drain(resolved.drain).await?;
         if left > 0 {
@@ -254,6 +251,71 @@ pub(crate) fn up(
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The bound API listener.
+enum ApiListener {
+    Tcp(tokio::net::TcpListener),
+    Unix(tokio::net::UnixListener, std::path::PathBuf),
+}
+
+impl ApiListener {
+    async fn bind(at: &crate::config::ApiListen, home: &Home) -> anyhow::Result<Self> {
+        use crate::config::ApiListen;
+        match at {
+            ApiListen::Tcp(addr) => Ok(ApiListener::Tcp(
+                tokio::net::TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("binding the API on {addr}"))?,
+            )),
+            ApiListen::Unix(path) => {
+                let path = path.clone().unwrap_or_else(|| home.api_socket());
+                Ok(ApiListener::Unix(bind_unix(&path)?, path))
+            }
+        }
+    }
+
+    /// What `api-addr` and the ready line say: `unix:PATH` or `host:port`.
+    fn address(&self) -> anyhow::Result<String> {
+        Ok(match self {
+            ApiListener::Tcp(l) => l.local_addr()?.to_string(),
+            ApiListener::Unix(_, path) => format!("unix:{}", path.display()),
+        })
+    }
+
+    async fn serve(self, app: axum::Router) -> anyhow::Result<()> {
+        match self {
+            ApiListener::Tcp(l) => axum::serve(l, app).with_graceful_shutdown(stop_signal()).await?,
+            ApiListener::Unix(l, path) => {
+                axum::serve(l, app).with_graceful_shutdown(stop_signal()).await?;
+                let _ = std::fs::remove_file(path);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Binds the API's Unix socket so that only this user can connect: mode 0600, set right
+/// after the bind (connecting needs write permission on the socket, which the usual
+/// umask already withholds from others in the instant before). A socket left by a node
+/// that was killed is replaced; a live one is not, so two nodes never share an API.
+fn bind_unix(path: &std::path::Path) -> anyhow::Result<tokio::net::UnixListener> {
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        if !meta.file_type().is_socket() {
+            anyhow::bail!("{} exists and is not a socket; refusing to replace it", path.display());
+        }
+        if std::os::unix::net::UnixStream::connect(path).is_ok() {
+            anyhow::bail!("another node serves its API at {}", path.display());
+        }
+        std::fs::remove_file(path)
+            .with_context(|| format!("removing the stale socket {}", path.display()))?;
+    }
+    let listener = std::os::unix::net::UnixListener::bind(path)
+        .with_context(|| format!("binding the API on {}", path.display()))?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    listener.set_nonblocking(true)?;
+    Ok(tokio::net::UnixListener::from_std(listener)?)
 }
 
 async fn stop_signal() {

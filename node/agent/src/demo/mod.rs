@@ -466,7 +466,7 @@ async fn anchor_and_verify(
     let backend = on.open(home, booking).await?;
     let doc = did_key::document(&booking.public(), KeyFormat::Multikey)?;
     let did = booking.did();
-    let reg = backend.register_did(&did, jcs::digest(&doc)?).await?;
+    let reg = backend.register_did(booking, jcs::digest(&doc)?).await?;
     let at = backend.anchor_root(&did, head).await?;
     println!(
         "    DID registered in block {}; root of size {} anchored in block {} (tx {})",

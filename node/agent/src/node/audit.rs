@@ -1,13 +1,22 @@
-//! The node's audit trail of its conversations: every frame sent and received and every
+//! The node's audit trail of its conversations: every frame sent and accepted and every
 //! session opened becomes a signed event in the node's audit log (digests, lengths and
 //! DIDs only; never content). One writer task assigns sequence numbers (each event's
 //! `seq` is its leaf index), signs, and appends whole groups with one durable write.
 //!
-//! Ordering with delivery: every frame that arrives is audited, and acknowledged only
-//! once its event and the frame itself are durable; a sent frame is audited when its
+//! Ordering with delivery: a frame that arrives is acknowledged only once it and the
+//! event it needs are durable (`receipts.rs`); a sent frame is audited when its
 //! peer (or the peer's mailbox) acknowledges it, before the outbox forgets it. So no
 //! acknowledged frame lacks its event, and a crash in between only means a resent frame
 //! is audited twice (the digest shows it).
+//!
+//! Refusals go another way: a refusal acknowledges nothing, and anyone can provoke one,
+//! so they are queued without waiting (`Auditor::refusal`) in a bounded queue, and shed
+//! when it is full (counted in `talos_audit_dropped_refusals_total`). Events that
+//! describe something accepted or allowed (frames, sessions, calls) are never shed:
+//! their callers wait for them to be durable. Refusals from peers that have no session
+//! with this node, and duplicates whose events are durable already, are not audited at
+//! all, only counted (`talos_frames_refused_total{peer="unauthenticated"}`,
+//! `talos_frames_duplicate_total`).
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -22,16 +31,21 @@ use tracing::warn;
 
 /// Event groups waiting for the writer.
 const QUEUE: usize = 1024;
+/// Refusal events waiting for the writer; past it they are shed.
+const REFUSALS: usize = 1024;
 
 struct Request {
     events: Vec<EventKind>,
-    done: oneshot::Sender<bool>,
+    /// Told once the events are durable; none for a refusal (nobody waits for it).
+    done: Option<oneshot::Sender<bool>>,
 }
 
 /// A handle to the writer task.
 #[derive(Clone)]
 pub(crate) struct Auditor {
     tx: mpsc::Sender<Request>,
+    refusals: mpsc::Sender<Request>,
+    dropped: prometheus_client::metrics::counter::Counter,
 }
 
 /// The conversation id recorded with frame events: SHA-256 over both identity keys in
@@ -55,13 +69,34 @@ pub(crate) fn did(key: &Ed25519Public) -> Did {
 }
 
 impl Auditor {
-    /// Starts the writer over `log`.
+    /// Starts the writer over `log`; `dropped` counts the refusal events shed.
     pub(crate) fn start(
         identity: IdentityKey,
         log: Arc<AuditLog>,
+        dropped: prometheus_client::metrics::counter::Counter,
     ) -> (Auditor, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(QUEUE);
-        (Auditor { tx }, tokio::spawn(writer(identity, log, rx)))
+        let (refusals, refusals_rx) = mpsc::channel(REFUSALS);
+        let auditor = Auditor {
+            tx,
+            refusals,
+            dropped,
+        };
+        let task = tokio::spawn(writer(identity, log, rx, refusals_rx));
+        (auditor, task)
+    }
+
+    /// Queues a refusal's event without waiting; sheds it (and counts it) when the queue
+    /// is full. A refusal acknowledges nothing, so a lost one leaves no frame or call
+    /// without its event: what it costs is the record of an attempt.
+    pub(crate) fn refusal(&self, event: EventKind) {
+        let request = Request {
+            events: vec![event],
+            done: None,
+        };
+        if self.refusals.try_send(request).is_err() {
+            self.dropped.inc();
+        }
     }
 
     /// Appends `events`; returns once they are durable (false if the log failed: the
@@ -71,17 +106,46 @@ impl Auditor {
             return true;
         }
         let (done, wait) = oneshot::channel();
-        if self.tx.send(Request { events, done }).await.is_err() {
+        let request = Request {
+            events,
+            done: Some(done),
+        };
+        if self.tx.send(request).await.is_err() {
             return false;
         }
         wait.await.unwrap_or(false)
     }
 }
 
-async fn writer(identity: IdentityKey, log: Arc<AuditLog>, mut rx: mpsc::Receiver<Request>) {
+/// The next group of requests: whatever is queued, waited-for events first, then
+/// refusals to fill the group (so a refusal flood cannot starve them).
+async fn next_group(
+    rx: &mut mpsc::Receiver<Request>,
+    refusals: &mut mpsc::Receiver<Request>,
+) -> Option<Vec<Request>> {
+    let first = tokio::select! {
+        biased;
+        r = rx.recv() => r?,
+        r = refusals.recv() => r?,
+    };
+    let mut group = super::commit::gather(first, rx);
+    while group.len() < super::commit::MAX_GROUP {
+        match refusals.try_recv() {
+            Ok(r) => group.push(r),
+            Err(_) => break,
+        }
+    }
+    Some(group)
+}
+
+async fn writer(
+    identity: IdentityKey,
+    log: Arc<AuditLog>,
+    mut rx: mpsc::Receiver<Request>,
+    mut refusals: mpsc::Receiver<Request>,
+) {
     let agent = identity.did();
-    while let Some(first) = rx.recv().await {
-        let mut group = super::commit::gather(first, &mut rx);
+    while let Some(mut group) = next_group(&mut rx, &mut refusals).await {
         let (log2, id, agent2) = (log.clone(), identity.clone(), agent);
         let kinds: Vec<Vec<EventKind>> = group
             .iter_mut()
@@ -119,7 +183,9 @@ async fn writer(identity: IdentityKey, log: Arc<AuditLog>, mut rx: mpsc::Receive
             }
         };
         for r in group {
-            let _ = r.done.send(ok);
+            if let Some(done) = r.done {
+                let _ = done.send(ok);
+            }
         }
     }
 }

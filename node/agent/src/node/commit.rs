@@ -7,7 +7,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use talos_audit::event::{EventKind, FrameRef, MAX_FRAMES_PER_EVENT};
-use talos_delivery::{DeliveryError, Mailroom, Receipt};
+use talos_delivery::{DeliveryError, Mailroom, Outcome, Receipt};
 use talos_identity::peer_id::key_of;
 use talos_net::{AckStatus, Client, Deposit, Frame, FrameKind, InboundFrame, PeerId, Responder};
 use talos_primitives::Ed25519Public;
@@ -17,6 +17,7 @@ use tracing::{debug, warn};
 use zeroize::Zeroizing;
 
 use super::audit::{Auditor, did, session_id};
+use super::receipts::{Rounds, after_store};
 
 /// Most messages or frames in one group (one synced write).
 pub(super) const MAX_GROUP: usize = 256;
@@ -196,6 +197,7 @@ pub(super) async fn inbound(ctx: Inbound, mut frames: mpsc::Receiver<InboundFram
     // PeerId → key, remembered: parsing one decompresses the curve point twice, which
     // was a visible share of the receive path's CPU. Bounded: cleared when full.
     let mut keys: std::collections::HashMap<PeerId, Ed25519Public> = Default::default();
+    let mut rounds = Rounds::new();
     while let Some(first) = frames.recv().await {
         let group = gather(first, &mut frames);
         let (mut direct, mut relayed): (Pending, Pending) = (Vec::new(), Vec::new());
@@ -252,80 +254,96 @@ pub(super) async fn inbound(ctx: Inbound, mut frames: mpsc::Receiver<InboundFram
                 }
             }
         }
-        deliver(&ctx, &me, direct, false).await;
-        deliver(&ctx, &me, relayed, true).await;
+        deliver(&ctx, &mut rounds, &me, direct, false).await;
+        deliver(&ctx, &mut rounds, &me, relayed, true).await;
     }
 }
 
-async fn deliver(ctx: &Inbound, me: &Ed25519Public, group: Pending, relayed: bool) {
+async fn deliver(
+    ctx: &Inbound,
+    rounds: &mut Rounds,
+    me: &Ed25519Public,
+    group: Pending,
+    relayed: bool,
+) {
     if group.is_empty() {
         return;
     }
     let (responders, items): (Vec<_>, Vec<_>) = group.into_iter().unzip();
-    // Every arrival is audited, duplicates included, and the acks go out only once both
-    // the events and the frames are durable: so no acknowledged frame lacks its event
-    // (after a crash between the two writes the frame is unacknowledged, comes again,
-    // and is audited then, as a duplicate). The two writes run at once.
-    let events = frame_events(me, items.iter().map(|(k, f)| (k, f)), false);
-    let opened: Vec<Ed25519Public> = items
-        .iter()
-        .filter(|(_, f)| f.kind() == FrameKind::Initial && f.seq() == 1)
-        .map(|(k, _)| *k)
-        .collect();
+    // Acks go out only once the frames and the events they need are durable: so no
+    // acknowledged frame lacks its event (receipts.rs says which need one, and which
+    // events are written beside the store and which after it).
+    let early = rounds.likely_new(&items);
+    let events = frame_events(me, picked(&items, &early), false);
+    let (round, settled) = (rounds.next(), rounds.take_settled());
     let m = ctx.mailroom.clone();
+    let kept = settled.clone();
     let store = tokio::task::spawn_blocking(move || {
         let borrowed: Vec<_> = items.iter().map(|(k, f)| (*k, f)).collect();
-        if relayed {
-            m.receive_relayed_many(&borrowed)
-        } else {
-            m.receive_many(&borrowed)
-        }
+        let r = m.receive_audited(&borrowed, relayed, round, &settled);
+        (items, r)
     });
     // The agent may read the frames as soon as they are durable in the inbox: only the
     // acks wait for the audit events too.
     let auditor = ctx.auditor.clone();
     let audit = tokio::spawn(async move { auditor.record(events).await });
-    let result = store.await;
-    if matches!(result, Ok(Ok(_))) {
+    let (items, result) = match store.await {
+        Ok(done) => done,
+        Err(e) => {
+            rounds.restore(kept);
+            warn!(%e, "receive task failed");
+            return;
+        }
+    };
+    if result.is_ok() {
         ctx.delivered.notify_waiters();
         super::groups::after_commit(&ctx.mailroom, &ctx.wake, &ctx.pump);
     }
-    if !audit.await.unwrap_or(false) {
+    let outcomes = match result {
+        Ok(o) => o,
+        // Our store failed: no acks, so the senders keep the frames.
+        Err(e) => {
+            rounds.restore(kept);
+            warn!(%e, "inbound group not stored; left to the senders' retries");
+            return;
+        }
+    };
+    rounds.learn(&items, &outcomes);
+    let late = after_store(me, &items, &outcomes, &early, &ctx.auditor, &ctx.metrics);
+    if !audit.await.unwrap_or(false) || !ctx.auditor.record(late).await {
         warn!("audit log failing: inbound frames left unacknowledged");
         return;
     }
-    match result {
-        Ok(Ok(receipts)) => {
-            let fresh = receipts
-                .iter()
-                .filter(|r| **r == Receipt::Ack(AckStatus::Accepted))
-                .count();
-            ctx.metrics.frames_received.inc_by(fresh as u64);
-            let accepted_first = receipts.contains(&Receipt::Ack(AckStatus::Accepted));
-            if accepted_first && !opened.is_empty() {
-                let events = opened
-                    .iter()
-                    .map(|k| EventKind::SessionOpened {
-                        peer: did(k),
-                        session: session_id(me, k),
-                    })
-                    .collect();
-                let a = ctx.auditor.clone();
-                // Informational: the frame events already prove the traffic.
-                tokio::spawn(async move { a.record(events).await });
-            }
-            for ((peer, responder), receipt) in responders.into_iter().zip(receipts) {
-                // Too far ahead: no ack, so the sender keeps the frame and resends.
-                if let Receipt::Ack(status) = receipt
-                    && ctx.client.respond(responder, status).await.is_err()
-                {
-                    debug!(%peer, "network stopped before the ack");
-                }
-            }
+    rounds.settle(&items, &outcomes, round);
+    respond_all(ctx, responders, outcomes).await;
+}
+
+/// The items whose flag is set.
+fn picked<'a>(
+    items: &'a [(Ed25519Public, Frame)],
+    flags: &'a [bool],
+) -> impl Iterator<Item = (&'a Ed25519Public, &'a Frame)> {
+    items
+        .iter()
+        .zip(flags)
+        .filter(|(_, f)| **f)
+        .map(|((k, f), _)| (k, f))
+}
+
+/// Sends each frame's ack (the frames and their events are durable).
+async fn respond_all(ctx: &Inbound, responders: Vec<(PeerId, Responder)>, outcomes: Vec<Outcome>) {
+    let fresh = outcomes
+        .iter()
+        .filter(|o| o.receipt == Receipt::Ack(AckStatus::Accepted))
+        .count();
+    ctx.metrics.frames_received.inc_by(fresh as u64);
+    for ((peer, responder), o) in responders.into_iter().zip(outcomes) {
+        // Too far ahead: no ack, so the sender keeps the frame and resends.
+        if let Receipt::Ack(status) = o.receipt
+            && ctx.client.respond(responder, status).await.is_err()
+        {
+            debug!(%peer, "network stopped before the ack");
         }
-        // Our store failed: no acks, so the senders keep the frames.
-        Ok(Err(e)) => warn!(%e, "inbound group not stored; left to the senders' retries"),
-        Err(e) => warn!(%e, "receive task failed"),
     }
 }
 
@@ -344,6 +362,14 @@ pub(super) fn sent_events(
         });
     }
     out.extend(frame_events(me, frames.iter().map(|f| (peer, f)), true));
+}
+
+/// The events for frames received (see [`frame_events`]).
+pub(super) fn received_events<'a>(
+    me: &Ed25519Public,
+    frames: impl Iterator<Item = (&'a Ed25519Public, &'a Frame)>,
+) -> Vec<EventKind> {
+    frame_events(me, frames, false)
 }
 
 /// One event per peer for a group of frames, in order of first appearance: the single

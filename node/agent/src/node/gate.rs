@@ -7,11 +7,12 @@
 //! connection is the chain's holder, or a detached invocation signed by the holder
 //! says so; the call's nonce, once only and close to now; the per-capability rate limit.
 
-use std::collections::HashMap;
+use std::cell::RefCell;
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use talos_capability::invocation::Request;
-use talos_capability::nonce::NonceCache;
+use talos_capability::nonce::ReplayCache;
+use talos_capability::published::{Publication, Published};
 use talos_capability::txn::{TxnToken, verify_hops};
 use talos_capability::{Authorizer, Possession, RevocationSet, Revocations, VerifierConfig};
 use talos_net::invoke::InvokeRequest;
@@ -23,9 +24,17 @@ use super::invoke::InvokeConfig;
 const CHAIN_CACHE: usize = 4096;
 /// Call nonces remembered (against replay), and how far a call's time may be from ours
 /// (ms); an older call is refused as stale, so the cache need not remember it. The
-/// replay window is 5 minutes or the last 65,536 calls, whichever is shorter: a call
-/// delayed beyond it is refused (fails closed), never run twice.
+/// replay cache is per caller (finding #6 of issue 17: a shared one let one caller with a
+/// fast clock raise the floor past everyone's): each caller's window is 5 minutes or its
+/// last 8,192 calls, whichever is shorter, and a call delayed beyond it is refused (fails
+/// closed), never run twice. 8,192 is well above what one caller can send within a
+/// millisecond (the warm gate takes ~550 ns), so a caller at full speed is not refused by
+/// its own floor; at most 1,024 callers and 65,536 nonces in all (a few MB) are kept, the
+/// least recently used caller being forgotten first (its floor kept, never past now: see
+/// `talos_capability::nonce`).
 const NONCES: usize = 65_536;
+const NONCES_PER_CALLER: usize = 8_192;
+const REPLAY_CALLERS: usize = 1_024;
 const NONCE_TTL_MS: u64 = 300_000;
 /// How far ahead of our clock a call's time may be (ms).
 const FUTURE_SKEW_MS: u64 = 30_000;
@@ -40,11 +49,13 @@ pub struct Gate {
     me: Did,
     trusted_txn: Vec<Did>,
     authorizer: Authorizer,
-    nonces: NonceCache,
+    /// Call nonces, per caller (the connection's authenticated key).
+    nonces: ReplayCache<Ed25519Public>,
     revocations: Revocations,
-    /// Revocations the chain recorded, by the revoking DID's chain key.
-    on_chain: HashMap<CapabilityId, Vec<Hash32>>,
-    chain_epoch: u64,
+    /// Revocations the chain recorded, by the revoking DID's chain key: per (revoker, id)
+    /// under the same per-publisher bounds as gossiped ones, so no revoker can take a slot
+    /// another needs; revokers whose DID issued a link of a chain seen here are pinned.
+    on_chain: Published<Hash32>,
     per_peer: DefaultKeyedRateLimiter<Ed25519Public>,
     per_capability: DefaultKeyedRateLimiter<Commitment>,
 }
@@ -70,6 +81,8 @@ impl Gate {
         let quota = Quota::per_second(config.rate).allow_burst(config.burst);
         let mut revocations = Revocations::new();
         for (id, by) in revoked {
+            // Within the bounds (what they leave out is dropped); the sidecar restores
+            // through `revocations::restore` instead, which deletes that from disk too.
             match by {
                 None => revocations.revoke(id),
                 Some(issuer) => revocations.revoke_published(issuer, id),
@@ -84,10 +97,14 @@ impl Gate {
                 NONCES,
                 INVOCATION_TTL,
             ),
-            nonces: NonceCache::new(NONCE_TTL_MS, NONCES),
+            nonces: ReplayCache::with_limits(
+                NONCE_TTL_MS,
+                NONCES,
+                NONCES_PER_CALLER,
+                REPLAY_CALLERS,
+            ),
             revocations,
-            on_chain: HashMap::new(),
-            chain_epoch: 0,
+            on_chain: Published::new(),
             per_peer: RateLimiter::keyed(quota),
             per_capability: RateLimiter::keyed(quota),
         }
@@ -113,7 +130,9 @@ impl Gate {
         };
         // Rate limit before the nonce is spent, so a call refused here can be retried
         // with the same nonce; and a call from the future (past a small skew) is refused
-        // before it can sit in the replay cache and raise its floor for everyone.
+        // before it reaches the replay cache. There its date can move only its own
+        // caller's floor, and never past now, but it keeps that caller's entries (and the
+        // caller) from being forgotten until it is due, so the skew bounds that too.
         if self.per_capability.check_key(&leaf).is_err() {
             return Err("rate_limited");
         }
@@ -122,7 +141,7 @@ impl Gate {
         }
         let nonce = req.nonce_bytes().ok_or("malformed_claims")?;
         self.nonces
-            .check(nonce, req.at_ms, now_ms)
+            .check(caller, nonce, req.at_ms, now_ms)
             .map_err(|e| e.kind())?;
         Ok(leaf)
     }
@@ -148,12 +167,19 @@ impl Gate {
         let revocations = WithChain {
             own: &self.revocations,
             on_chain: &self.on_chain,
-            chain_epoch: self.chain_epoch,
+            seen: RefCell::new(Vec::new()),
         };
-        let ok = self
+        let verdict = self
             .authorizer
-            .authorize(&req.chain, &request, possession, &revocations)
-            .map_err(|e| e.kind())?;
+            .authorize(&req.chain, &request, possession, &revocations);
+        // Whatever the verdict (a revoked chain included), the issuers of a chain whose
+        // signatures verified from our root are the keys whose revocations matter here:
+        // pin them so a flood of throwaway publishers cannot displace theirs.
+        let seen = revocations.seen.into_inner();
+        if !seen.is_empty() {
+            self.note_issuers(&seen);
+        }
+        let ok = verdict.map_err(|e| e.kind())?;
         // With a detached invocation the holder signed it; the connection must still be
         // the holder, so a captured invocation cannot be sent from elsewhere even once.
         if ok.holder != *caller_did {
@@ -200,33 +226,62 @@ impl Gate {
         self.revocations.revoke(id)
     }
 
-    /// True when `issuer`'s publication of `id` would be new and within the bounds.
-    pub fn would_publish(&self, issuer: &Did, id: &CapabilityId) -> bool {
-        self.revocations.would_publish(issuer, id)
-    }
-
     /// Applies `issuer`'s published revocation of `id` (to the links it issued or
-    /// delegated from); false if already known or over the bound.
-    pub fn revoke_published(&mut self, issuer: Did, id: CapabilityId) -> bool {
-        self.revocations.revoke_published(issuer, id)
+    /// delegated from), within its own quota (`talos_capability::published`). `pinned`:
+    /// a durable mark says the issuer issued a link of a chain seen here (on restore).
+    pub fn revoke_published(
+        &mut self,
+        issuer: Did,
+        id: CapabilityId,
+        pinned: bool,
+    ) -> Publication<Did> {
+        self.revocations.publish(issuer, id, pinned)
     }
 
     /// Applies a revocation the chain recorded, by the DID whose chain key is
     /// `revoker` (it counts for links that DID issued or delegated from, like a gossiped
-    /// one); false if already known or over the bound.
-    pub fn revoke_on_chain(&mut self, revoker: Hash32, id: CapabilityId) -> bool {
-        if !self.on_chain.contains_key(&id)
-            && self.on_chain.len() >= talos_capability::revocation::MAX_PUBLISHED
-        {
-            return false;
+    /// one), within the same bounds.
+    pub fn revoke_on_chain(
+        &mut self,
+        revoker: Hash32,
+        id: CapabilityId,
+        pinned: bool,
+    ) -> Publication<Hash32> {
+        self.on_chain.publish(revoker, id, pinned)
+    }
+
+    /// Pins `issuers` (of a chain verified from our root) for gossiped and chain
+    /// revocations alike.
+    fn note_issuers(&mut self, issuers: &[Did]) {
+        self.revocations.note_issuers(issuers);
+        for d in issuers {
+            self.on_chain.note(talos_anchor::did_key(d));
         }
-        let by = self.on_chain.entry(id).or_default();
-        if by.contains(&revoker) || by.len() >= 8 {
-            return false;
-        }
-        by.push(revoker);
-        self.chain_epoch = self.chain_epoch.saturating_add(1);
-        true
+    }
+
+    /// Chain keys of publishers pinned after they first published, whose pin is not
+    /// durable yet (drained; the sidecar writes them).
+    pub fn take_unsaved_pins(&mut self) -> Vec<Hash32> {
+        let mut keys: Vec<Hash32> = self
+            .revocations
+            .take_unsaved_pins()
+            .iter()
+            .map(talos_anchor::did_key)
+            .collect();
+        keys.extend(self.on_chain.take_unsaved_pins());
+        keys
+    }
+
+    /// Counts of the published revocations: (gossiped pairs, their publishers, chain
+    /// pairs, their revokers), each within `talos_capability::published`'s bounds.
+    pub fn published_counts(&self) -> (usize, usize, usize, usize) {
+        let p = self.revocations.published();
+        (
+            p.len(),
+            p.publishers(),
+            self.on_chain.len(),
+            self.on_chain.publishers(),
+        )
     }
 
     /// Forgets rate-limiter entries that have refilled. A key is kept only while its
@@ -243,11 +298,12 @@ impl Gate {
 
 /// The gate's own and published revocations plus the chain's: a chain revocation counts
 /// for a link when its revoker's chain key is the key of that link's issuer or of one
-/// above it (`talos_anchor::did_key`, SHA-256 of the DID string).
+/// above it (`talos_anchor::did_key`, SHA-256 of the DID string). It also collects the
+/// issuers the verifier reports, for the gate to pin once the decision is made.
 struct WithChain<'a> {
     own: &'a Revocations,
-    on_chain: &'a HashMap<CapabilityId, Vec<Hash32>>,
-    chain_epoch: u64,
+    on_chain: &'a Published<Hash32>,
+    seen: RefCell<Vec<Did>>,
 }
 
 impl RevocationSet for WithChain<'_> {
@@ -257,15 +313,23 @@ impl RevocationSet for WithChain<'_> {
 
     fn is_revoked_by(&self, id: &CapabilityId, issuers: &[Did]) -> bool {
         self.own.is_revoked_by(id, issuers)
-            || self.on_chain.get(id).is_some_and(|keys| {
-                issuers
+            || (!self.on_chain.is_empty()
+                && issuers
                     .iter()
-                    .any(|d| keys.contains(&talos_anchor::did_key(d)))
-            })
+                    .any(|d| self.on_chain.contains(&talos_anchor::did_key(d), id)))
+    }
+
+    fn saw_issuers(&self, issuers: &[Did]) {
+        // One chain per decision (at most the maximum depth); `try_` so a re-entrant
+        // call could never panic (there is none).
+        if let Ok(mut seen) = self.seen.try_borrow_mut() {
+            seen.clear();
+            seen.extend_from_slice(issuers);
+        }
     }
 
     fn epoch(&self) -> u64 {
-        // Both only grow, so the sum changes whenever either does.
-        self.own.epoch().wrapping_add(self.chain_epoch)
+        // Both only move forward, so the sum changes whenever either does.
+        self.own.epoch().wrapping_add(self.on_chain.epoch())
     }
 }

@@ -1,6 +1,7 @@
 //! The sidecar: every call from a peer agent (`/talos/invoke/1.0.0`) is decided here
 //! before the local agent sees it, by the [`Gate`](super::gate::Gate). A refusal goes
-//! back at once with a fixed kind and is audited (rate-limit refusals are not: a flood
+//! back at once with a fixed kind and is audited through the auditor's bounded refusal
+//! queue, shed (and counted) when full (rate-limit refusals are not audited: a flood
 //! must not become a flood of synced writes); the agent is never bothered. An allowed call waits
 //! (bounded, with a deadline) for the agent's answer; the answer leaves only once the
 //! call's audit event is durable.
@@ -149,12 +150,9 @@ impl Sidecar {
         config: InvokeConfig,
         metrics: Arc<super::metrics::Metrics>,
     ) -> anyhow::Result<Sidecar> {
-        let revoked = super::revocations::load(&store)?;
-        let (from_chain, _) = super::revocations::load_chain(&store)?;
-        let mut gate = Gate::new(identity.public(), &config, revoked);
-        for (id, by) in from_chain {
-            gate.revoke_on_chain(by, id);
-        }
+        let mut gate = Gate::new(identity.public(), &config, std::iter::empty());
+        // Within the per-publisher bounds, deleting what they leave out.
+        super::revocations::restore(&store, &mut gate)?;
         Ok(Sidecar {
             gate: Mutex::new(gate),
             metrics,
@@ -201,19 +199,14 @@ impl Sidecar {
             }
             Err(kind) => {
                 // Every capability error kind is a valid deny kind (a test checks it).
-                // Recorded beside the refusal, not before it: the decision loop must not
-                // wait for an fsync per refused call (the audit writer groups them).
+                // Queued beside the refusal, not waited for: the decision loop must not
+                // wait for an fsync per refused call. The queue is bounded (a flood of
+                // refusals sheds refusal events, counted; never an allowed call's).
                 if let Some(kind) = DenyKind::new(kind).or_else(|| DenyKind::new("denied")) {
-                    let event = EventKind::CapabilityDenied {
+                    self.auditor.refusal(EventKind::CapabilityDenied {
                         caller,
                         kind,
                         request: digest,
-                    };
-                    let auditor = self.auditor.clone();
-                    tokio::spawn(async move {
-                        if !auditor.record(vec![event]).await {
-                            warn!("audit log failing: refusal not recorded");
-                        }
                     });
                 }
                 debug!(%peer, kind, "call refused");
@@ -393,6 +386,7 @@ impl Sidecar {
         if let Ok(mut gate) = self.gate.lock() {
             gate.sweep();
         }
+        self.save_pins().await;
     }
 }
 

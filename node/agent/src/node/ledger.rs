@@ -61,6 +61,18 @@ impl Node {
             .await
             .map(|p| p.len())
             .unwrap_or(0);
+        let m = self.mailroom.clone();
+        let read = tokio::task::spawn_blocking(move || {
+            Ok::<_, talos_delivery::DeliveryError>((
+                m.inbox_usage()?,
+                m.idle_peers()?,
+                m.evicted_peers(),
+            ))
+        })
+        .await;
+        if let Ok(Ok((usage, idle, evicted))) = read {
+            self.metrics.set_delivery(usage, idle, evicted);
+        }
         self.metrics
             .encode(self.audit_log.size(), peers, self.sidecar.waiting_len())
     }

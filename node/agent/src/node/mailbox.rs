@@ -53,8 +53,11 @@ pub(super) async fn hand_on(
                     {
                         failed = true;
                     }
-                    // Not taken now (the recipient is busy or far behind): again later.
-                    Ok(ack) if ack.status == AckStatus::Later => failed = true,
+                    // Not taken now (the recipient is busy, far behind, or holds as
+                    // many unread messages from this sender as it allows): again later.
+                    Ok(ack) if matches!(ack.status, AckStatus::Later | AckStatus::OverQuota) => {
+                        failed = true
+                    }
                     // Otherwise the answer is final: accepted, duplicate, or refused by
                     // the recipient's session.
                     Ok(_) => done.push((*sender, frame.seq())),

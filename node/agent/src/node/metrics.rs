@@ -17,6 +17,21 @@ pub(crate) struct CallLabels {
     pub(crate) kind: String,
 }
 
+/// Whose frame a refusal answered: a peer with a session, or one without (which has
+/// proven nothing; its refusals are counted here and not audited).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct PeerLabels {
+    /// `authenticated` or `unauthenticated`.
+    pub(crate) peer: &'static str,
+}
+
+/// Why inbox entries were deleted.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct DeletedLabels {
+    /// `acknowledged` (by the agent) or `expired` (the retention).
+    pub(crate) reason: &'static str,
+}
+
 /// The node's metrics.
 pub(crate) struct Metrics {
     registry: Registry,
@@ -25,6 +40,18 @@ pub(crate) struct Metrics {
     pub(crate) frames_received: Counter,
     pub(crate) revocations: Counter,
     pub(crate) anchors: Counter,
+    /// Duplicate frames whose events were durable already (counted, not audited).
+    pub(crate) frames_duplicate: Counter,
+    pub(crate) frames_refused: Family<PeerLabels, Counter>,
+    /// Frames answered `OverQuota` (the sender keeps them and retries).
+    pub(crate) frames_over_quota: Counter,
+    /// Refusal events shed because the audit queue for them was full.
+    pub(crate) audit_dropped_refusals: Counter,
+    pub(crate) inbox_deleted: Family<DeletedLabels, Counter>,
+    idle_evicted: Counter,
+    inbox_entries: Gauge,
+    inbox_bytes: Gauge,
+    idle_peers: Gauge,
     audit_size: Gauge,
     peers: Gauge,
     calls_waiting: Gauge,
@@ -39,6 +66,15 @@ impl Metrics {
             frames_received: Counter::default(),
             revocations: Counter::default(),
             anchors: Counter::default(),
+            frames_duplicate: Counter::default(),
+            frames_refused: Family::default(),
+            frames_over_quota: Counter::default(),
+            audit_dropped_refusals: Counter::default(),
+            inbox_deleted: Family::default(),
+            idle_evicted: Counter::default(),
+            inbox_entries: Gauge::default(),
+            inbox_bytes: Gauge::default(),
+            idle_peers: Gauge::default(),
             audit_size: Gauge::default(),
             peers: Gauge::default(),
             calls_waiting: Gauge::default(),
@@ -69,6 +105,7 @@ impl Metrics {
             "Audit log heads anchored on the chain",
             m.anchors.clone(),
         );
+        m.register_delivery(&mut registry);
         registry.register(
             "audit_log_size",
             "Events in the audit log",
@@ -81,6 +118,94 @@ impl Metrics {
             m.calls_waiting.clone(),
         );
         Metrics { registry, ..m }
+    }
+
+    fn register_delivery(&self, registry: &mut Registry) {
+        let counters = [
+            (
+                "frames_duplicate",
+                "Duplicate frames acknowledged without a new audit event",
+                &self.frames_duplicate,
+            ),
+            (
+                "frames_over_quota",
+                "Frames answered OverQuota: the sender keeps them and retries",
+                &self.frames_over_quota,
+            ),
+            (
+                "audit_dropped_refusals",
+                "Refusal events not audited because their bounded queue was full",
+                &self.audit_dropped_refusals,
+            ),
+            (
+                "idle_peers_evicted",
+                "Idle peers (state but nothing ever taken) whose state was dropped",
+                &self.idle_evicted,
+            ),
+        ];
+        for (name, help, c) in counters {
+            registry.register(name, help, c.clone());
+        }
+        registry.register(
+            "frames_refused",
+            "Frames refused, by whether the peer had a session (unauthenticated ones are not audited)",
+            self.frames_refused.clone(),
+        );
+        registry.register(
+            "inbox_deleted",
+            "Inbox entries deleted, by reason",
+            self.inbox_deleted.clone(),
+        );
+        let gauges = [
+            (
+                "inbox_unread_entries",
+                "Unread inbox entries",
+                &self.inbox_entries,
+            ),
+            (
+                "inbox_unread_bytes",
+                "Bytes of unread inbox entries",
+                &self.inbox_bytes,
+            ),
+            (
+                "idle_peers",
+                "Peers with state that never had a frame take effect",
+                &self.idle_peers,
+            ),
+        ];
+        for (name, help, g) in gauges {
+            registry.register(name, help, g.clone());
+        }
+    }
+
+    /// A refusal of a frame from a peer with a session or without.
+    pub(crate) fn frame_refused(&self, authenticated: bool) {
+        let peer = if authenticated {
+            "authenticated"
+        } else {
+            "unauthenticated"
+        };
+        self.frames_refused
+            .get_or_create(&PeerLabels { peer })
+            .inc();
+    }
+
+    /// Inbox entries deleted.
+    pub(crate) fn inbox_deleted(&self, reason: &'static str, n: u64) {
+        self.inbox_deleted
+            .get_or_create(&DeletedLabels { reason })
+            .inc_by(n);
+    }
+
+    /// The delivery gauges, read at scrape time.
+    pub(crate) fn set_delivery(&self, usage: talos_delivery::InboxUsage, idle: u64, evicted: u64) {
+        let g = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        self.inbox_entries.set(g(usage.entries));
+        self.inbox_bytes.set(g(usage.bytes));
+        self.idle_peers.set(g(idle));
+        // The mailroom counts evictions; the counter follows it.
+        self.idle_evicted
+            .inc_by(evicted.saturating_sub(self.idle_evicted.get()));
     }
 
     /// Records a sidecar decision.

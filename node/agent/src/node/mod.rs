@@ -14,10 +14,12 @@ mod commit;
 mod directory;
 pub mod gate;
 mod groups;
+mod inbox;
 mod invoke;
 mod ledger;
 mod mailbox;
 mod metrics;
+mod receipts;
 mod revocations;
 mod sender;
 
@@ -81,6 +83,11 @@ pub struct NodeConfig {
     pub stall_after: Duration,
     /// The sidecar: rate limits and how long the agent has to answer a call.
     pub invoke: InvokeConfig,
+    /// Bounds on the inbox (per sending peer and in all) and on idle peers' state.
+    pub limits: talos_delivery::Limits,
+    /// Inbox entries older than this are deleted, read or not (zero: kept until the
+    /// agent acknowledges them).
+    pub inbox_retention: Duration,
 }
 
 impl Default for NodeConfig {
@@ -101,6 +108,8 @@ impl Default for NodeConfig {
             drain_every: Duration::from_secs(30),
             stall_after: Duration::from_secs(600),
             invoke: InvokeConfig::default(),
+            limits: talos_delivery::Limits::default(),
+            inbox_retention: Duration::from_secs(7 * 24 * 3600),
         }
     }
 }
@@ -166,6 +175,7 @@ impl Node {
         let prekey_identity = identity.clone();
         let session = config.session;
         let (mailroom_store, mailroom_identity) = (store.clone(), identity.clone());
+        let limits = config.limits;
         let mailroom = tokio::task::spawn_blocking(move || {
             Mailroom::open(
                 mailroom_store,
@@ -174,6 +184,7 @@ impl Node {
                 session,
                 || fresh_prekeys(&prekey_identity),
             )
+            .map(|m| m.with_limits(limits))
         })
         .await??;
         let mailroom = Arc::new(mailroom);
@@ -183,9 +194,18 @@ impl Node {
         let pump = Arc::new(Notify::new());
         let mut tasks = vec![tokio::spawn(event_loop.run())];
 
-        let (auditor, audit_task) = audit::Auditor::start(identity.clone(), audit_log.clone());
         let metrics = Arc::new(metrics::Metrics::new());
+        let (auditor, audit_task) = audit::Auditor::start(
+            identity.clone(),
+            audit_log.clone(),
+            metrics.audit_dropped_refusals.clone(),
+        );
         tasks.push(audit_task);
+        tasks.push(tokio::spawn(inbox::upkeep(
+            mailroom.clone(),
+            config.inbox_retention,
+            metrics.clone(),
+        )));
         let sidecar = {
             let (me, client, auditor, store, metrics) = (
                 identity.clone(),
@@ -571,6 +591,15 @@ impl Node {
     pub async fn inbox(&self, from: u64, max: usize) -> anyhow::Result<Vec<Delivered>> {
         let m = self.mailroom.clone();
         Ok(tokio::task::spawn_blocking(move || m.inbox(from, max)).await??)
+    }
+
+    /// The agent is done with every inbox entry up to index `through`: deletes them,
+    /// durably. Returns how many were deleted.
+    pub async fn acknowledge(&self, through: u64) -> anyhow::Result<u64> {
+        let m = self.mailroom.clone();
+        let n = tokio::task::spawn_blocking(move || m.acknowledge_inbox(through)).await??;
+        self.metrics.inbox_deleted("acknowledged", n);
+        Ok(n)
     }
 
     /// Waits until the inbox has something at or after `from`, or `timeout` passes.

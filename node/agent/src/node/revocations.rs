@@ -1,24 +1,36 @@
 //! Revocations: this agent's own (durable before the API answers, then gossiped as a
-//! signed notice) and those other issuers publish on the gossip topic (checked, made
-//! durable, applied to the links their publisher issued or delegated from, and only
-//! then forwarded). Both survive restarts in the `revocations` column family: key
-//! `jti` (16 bytes) for our own, `jti ‖ issuer key` (48 bytes) for published ones, and
-//! `p:` ‖ `jti` (18 bytes) for our own not yet written to the chain: the next anchoring
-//! submits them (a chain revocation is permanent and idempotent) and clears the mark;
+//! signed notice) and those other issuers publish on the gossip topic (checked, applied
+//! to the links their publisher issued or delegated from, made durable, and only then
+//! forwarded). Both survive restarts in the `revocations` column family: key `jti` (16
+//! bytes) for our own, `jti ‖ issuer key` (48 bytes) for published ones, and `p:` ‖ `jti`
+//! (18 bytes) for our own not yet written to the chain: the next anchoring submits them
+//! (a chain revocation is permanent and idempotent) and clears the mark;
 //! `jti ‖ 'c' ‖ revoker chain key` (49 bytes) for revocations read from the chain, whose
-//! follower resumes from the block in `chain-cursor`.
+//! follower resumes from the block in `chain-cursor`; `k:` ‖ chain key (34 bytes, the
+//! DID's `talos_anchor::did_key`) marks a publisher pinned: it issued a link of a chain
+//! verified here, so strangers never displace its revocations.
+//!
+//! Published and chain revocations are bounded per publisher (finding #1 of issue 17:
+//! eight throwaway keys used to fill an id's publisher slots and censor the real issuer's
+//! notice). The bounds live in `talos_capability::published`; what they displace or
+//! refuse is deleted here too, so disk stays as bounded as memory. The layout of each
+//! entry is unchanged, so a store written before the bounds opens as is; entries beyond
+//! the bounds (only after a flood under the old rules) are dropped on open.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use talos_audit::event::EventKind;
 use talos_capability::notice::RevocationNotice;
+use talos_capability::published::Publication;
 use talos_net::{Client, GossipMessage, GossipVerdict};
 use talos_primitives::{CapabilityId, Did, Ed25519Public, Hash32};
 use talos_store::Store;
 use talos_store::db::CF_REVOCATIONS;
 use tokio::sync::mpsc;
-use tracing::{debug, info};
+use tracing::{debug, info, warn};
 
+use super::gate::Gate;
 use super::invoke::Sidecar;
 
 /// How far in the future a notice's time may be (clock skew), seconds.
@@ -27,30 +39,27 @@ const FUTURE_SKEW: u64 = 300;
 const CHAIN_KEY_LEN: usize = 16 + 1 + 32;
 /// Where the chain follower resumes (the last block it applied).
 const CURSOR: &[u8] = b"chain-cursor";
+/// Key prefix of a pinned publisher's mark.
+const PIN: &[u8] = b"k:";
 
-/// Revocations read from the chain (id, revoker's chain key).
-pub(super) type ChainRevocations = Vec<(CapabilityId, Hash32)>;
-
-/// Revocations read from the chain, and the follower's cursor.
-pub(super) fn load_chain(store: &Store) -> anyhow::Result<(ChainRevocations, Option<u64>)> {
-    let cf = store.cf(CF_REVOCATIONS)?;
-    let mut out = Vec::new();
-    for item in store.db().iterator_cf(cf, rocksdb::IteratorMode::Start) {
-        let (k, _) = item?;
-        if k.len() == CHAIN_KEY_LEN && k.get(16) == Some(&b'c') {
-            let (Some(id), Some(by)) = (k.get(..16), k.get(17..)) else {
-                continue;
-            };
-            if let (Ok(id), Ok(by)) = (<[u8; 16]>::try_from(id), <[u8; 32]>::try_from(by)) {
-                out.push((CapabilityId(id), Hash32(by)));
-            }
-        }
-    }
-    let cursor = store
+/// The chain follower's cursor.
+fn cursor(store: &Store) -> anyhow::Result<Option<u64>> {
+    Ok(store
         .get(CF_REVOCATIONS, CURSOR)?
         .and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok())
-        .map(u64::from_be_bytes);
-    Ok((out, cursor))
+        .map(u64::from_be_bytes))
+}
+
+fn published_key(id: &CapabilityId, by: &Ed25519Public) -> Vec<u8> {
+    [&id.0[..], by.as_bytes()].concat()
+}
+
+fn chain_key(id: &CapabilityId, by: &Hash32) -> Vec<u8> {
+    [&id.0[..], b"c", &by.0[..]].concat()
+}
+
+fn pin_key(key: &Hash32) -> Vec<u8> {
+    [PIN, &key.0[..]].concat()
 }
 
 /// Key prefix of our revocations waiting to be written to the chain.
@@ -92,53 +101,163 @@ pub(super) fn clear_pending(store: &Store, ids: &[CapabilityId]) -> anyhow::Resu
     Ok(())
 }
 
-/// Every persisted revocation: (id, `None` for our own or `Some(publisher)`).
-pub(super) fn load(store: &Store) -> anyhow::Result<Vec<(CapabilityId, Option<Did>)>> {
-    let mut out = Vec::new();
-    let cf = store.cf(CF_REVOCATIONS)?;
-    for item in store.db().iterator_cf(cf, rocksdb::IteratorMode::Start) {
-        let (k, _) = item?;
-        let pending = k.len() == PENDING.len() + 16 && k.starts_with(PENDING);
-        if pending || k.len() == CHAIN_KEY_LEN || &*k == CURSOR {
-            continue;
-        }
-        let (id, by) = k.split_at_checked(16).unwrap_or((&k, &[]));
-        let id = CapabilityId(
-            id.try_into()
-                .map_err(|_| anyhow::anyhow!("corrupt revocation key"))?,
-        );
-        let by = match by {
-            [] => None,
-            key => {
-                let key: [u8; 32] = key
-                    .try_into()
-                    .map_err(|_| anyhow::anyhow!("corrupt revocation key"))?;
-                Some(Did::Key(Ed25519Public::from_bytes(key)?))
-            }
-        };
-        out.push((id, by));
-    }
-    Ok(out)
+/// One persisted entry.
+enum Entry {
+    Own(CapabilityId),
+    Published(CapabilityId, Ed25519Public),
+    Chain(CapabilityId, Hash32),
+    Pin(Hash32),
 }
 
-async fn persist(
-    store: &Arc<Store>,
-    id: CapabilityId,
-    by: Option<Ed25519Public>,
-) -> anyhow::Result<()> {
-    let store = store.clone();
-    let mut key = id.0.to_vec();
-    if let Some(k) = by {
-        key.extend_from_slice(k.as_bytes());
+fn entry(k: &[u8]) -> anyhow::Result<Option<Entry>> {
+    let corrupt = || anyhow::anyhow!("corrupt revocation key");
+    let id = |b: &[u8]| -> anyhow::Result<CapabilityId> {
+        Ok(CapabilityId(b.get(..16).ok_or_else(corrupt)?.try_into()?))
+    };
+    let pending = k.len() == PENDING.len() + 16 && k.starts_with(PENDING);
+    if pending || k == CURSOR {
+        return Ok(None);
     }
+    Ok(Some(match k.len() {
+        16 => Entry::Own(id(k)?),
+        48 => {
+            let key: [u8; 32] = k.get(16..).ok_or_else(corrupt)?.try_into()?;
+            Entry::Published(id(k)?, Ed25519Public::from_bytes(key)?)
+        }
+        CHAIN_KEY_LEN if k.get(16) == Some(&b'c') => {
+            Entry::Chain(id(k)?, Hash32(k.get(17..).ok_or_else(corrupt)?.try_into()?))
+        }
+        // Never written; skipped as before rather than refusing to open.
+        CHAIN_KEY_LEN => return Ok(None),
+        34 if k.starts_with(PIN) => Entry::Pin(Hash32(k.get(2..).ok_or_else(corrupt)?.try_into()?)),
+        _ => return Err(corrupt()),
+    }))
+}
+
+/// Loads every persisted revocation into `gate`: pins first, so a pinned publisher's
+/// entries are restored as pinned. Entries the bounds leave out (refused, or a stranger
+/// displaced) and marks of publishers no longer tracked are deleted, so what is on disk
+/// is what is in force.
+pub(super) fn restore(store: &Store, gate: &mut Gate) -> anyhow::Result<()> {
+    let cf = store.cf(CF_REVOCATIONS)?;
+    let mut entries = Vec::new();
+    let mut pins = HashSet::new();
+    for item in store.db().iterator_cf(cf, rocksdb::IteratorMode::Start) {
+        let (k, _) = item?;
+        match entry(&k)? {
+            Some(Entry::Pin(key)) => {
+                pins.insert(key);
+            }
+            Some(e) => entries.push(e),
+            None => {}
+        }
+    }
+    let mut stale = rocksdb::WriteBatch::default();
+    let mut kept_pins = HashSet::new();
+    for e in entries {
+        match e {
+            Entry::Own(id) => {
+                gate.revoke(id);
+            }
+            Entry::Published(id, by) => {
+                let did = Did::Key(by);
+                let pin = talos_anchor::did_key(&did);
+                match gate.revoke_published(did, id, pins.contains(&pin)) {
+                    Publication::Applied { pinned, evicted } => {
+                        if pinned {
+                            kept_pins.insert(pin);
+                        }
+                        drop_published(&mut stale, cf, evicted);
+                    }
+                    Publication::Refused => stale.delete_cf(cf, published_key(&id, &by)),
+                    Publication::Known => {}
+                }
+            }
+            Entry::Chain(id, by) => match gate.revoke_on_chain(by, id, pins.contains(&by)) {
+                Publication::Applied { pinned, evicted } => {
+                    if pinned {
+                        kept_pins.insert(by);
+                    }
+                    drop_chain(&mut stale, cf, evicted);
+                }
+                Publication::Refused => stale.delete_cf(cf, chain_key(&id, &by)),
+                Publication::Known => {}
+            },
+            Entry::Pin(_) => {}
+        }
+    }
+    for key in pins.difference(&kept_pins) {
+        stale.delete_cf(cf, pin_key(key));
+    }
+    if !stale.is_empty() {
+        warn!(
+            entries = stale.len(),
+            "revocations beyond the per-publisher bounds dropped on open"
+        );
+        store.write(stale, true)?;
+    }
+    Ok(())
+}
+
+/// Deletes the entries of a stranger displaced from the gossiped revocations.
+fn drop_published(
+    batch: &mut rocksdb::WriteBatch,
+    cf: &rocksdb::ColumnFamily,
+    evicted: Option<(Did, Vec<CapabilityId>)>,
+) {
+    if let Some((Did::Key(by), ids)) = evicted {
+        for id in &ids {
+            batch.delete_cf(cf, published_key(id, &by));
+        }
+    }
+}
+
+/// Deletes the entries of a stranger displaced from the chain revocations.
+fn drop_chain(
+    batch: &mut rocksdb::WriteBatch,
+    cf: &rocksdb::ColumnFamily,
+    evicted: Option<(Hash32, Vec<CapabilityId>)>,
+) {
+    if let Some((by, ids)) = evicted {
+        for id in &ids {
+            batch.delete_cf(cf, chain_key(id, &by));
+        }
+    }
+}
+
+/// Makes our own revocation durable, marked for the chain.
+async fn persist_own(store: &Arc<Store>, id: CapabilityId) -> anyhow::Result<()> {
+    let store = store.clone();
     tokio::task::spawn_blocking(move || {
         let mut batch = rocksdb::WriteBatch::default();
         let cf = store.cf(CF_REVOCATIONS)?;
-        batch.put_cf(cf, key, []);
-        // Our own: also to be written to the chain at the next anchoring.
-        if by.is_none() {
-            batch.put_cf(cf, pending_key(&id), []);
+        batch.put_cf(cf, id.0, []);
+        // Also to be written to the chain at the next anchoring.
+        batch.put_cf(cf, pending_key(&id), []);
+        store.write(batch, true)
+    })
+    .await??;
+    Ok(())
+}
+
+/// Makes an applied publication durable: its entry, its publisher's pin mark if pinned,
+/// and the deletion of the stranger it displaced, in one write.
+async fn persist_published(
+    store: &Arc<Store>,
+    id: CapabilityId,
+    by: Ed25519Public,
+    pinned: bool,
+    evicted: Option<(Did, Vec<CapabilityId>)>,
+) -> anyhow::Result<()> {
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut batch = rocksdb::WriteBatch::default();
+        let cf = store.cf(CF_REVOCATIONS)?;
+        batch.put_cf(cf, published_key(&id, &by), []);
+        if pinned {
+            batch.put_cf(cf, pin_key(&talos_anchor::did_key(&Did::Key(by))), []);
         }
+        drop_published(&mut batch, cf, evicted);
         store.write(batch, true)
     })
     .await??;
@@ -150,7 +269,7 @@ impl Sidecar {
     /// every later call, audited, and published as a signed notice so other verifiers
     /// learn it in seconds. Returns false if it was already revoked.
     pub(crate) async fn revoke(self: &Arc<Self>, id: CapabilityId) -> anyhow::Result<bool> {
-        persist(&self.store, id, None).await?;
+        persist_own(&self.store, id).await?;
         let fresh = self
             .gate
             .lock()
@@ -171,9 +290,13 @@ impl Sidecar {
     }
 
     /// Checks a gossiped notice and applies it. Only a notice that is valid and new
-    /// within the bounds is made durable, applied and forwarded: one already known, or
-    /// past the bounds, is ignored (not stored, so a flood of self-signed notices costs
-    /// no disk; past the bounds new publications are dropped).
+    /// within its publisher's bounds is applied, made durable and forwarded: one already
+    /// known, or past the bounds, is ignored (not stored: a publisher flooding notices
+    /// fills only its own quota, and fresh publishers displace only strangers).
+    ///
+    /// Applied before it is durable, unlike our own: the bounds decide under the gate's
+    /// lock what a publication displaces, and that decision is what gets written. If the
+    /// write fails the notice is in force here until a restart but not forwarded.
     async fn apply_notice(&self, data: &[u8]) -> GossipVerdict {
         let Ok(text) = std::str::from_utf8(data) else {
             return GossipVerdict::Reject;
@@ -187,23 +310,24 @@ impl Sidecar {
         if n.iat > super::directory::now().saturating_add(FUTURE_SKEW) {
             return GossipVerdict::Reject;
         }
-        let wanted = self
-            .gate
-            .lock()
-            .map(|g| g.would_publish(&n.iss, &n.jti))
-            .unwrap_or(false);
-        if !wanted {
+        let outcome = match self.gate.lock() {
+            Ok(mut gate) => gate.revoke_published(n.iss, n.jti, false),
+            Err(_) => return GossipVerdict::Ignore,
+        };
+        let Publication::Applied { pinned, evicted } = outcome else {
             return GossipVerdict::Ignore;
+        };
+        if pinned {
+            info!(issuer = %n.iss, "revocation published by an issuer applied");
+        } else {
+            // A stranger's: kept on a best-effort basis, and not worth a line each (anyone
+            // can send many).
+            debug!(issuer = %n.iss, "revocation published by a stranger applied");
         }
-        if let Err(e) = persist(&self.store, n.jti, Some(*issuer)).await {
-            // Not durable, so not applied or forwarded; nobody's fault but ours.
+        if let Err(e) = persist_published(&self.store, n.jti, *issuer, pinned, evicted).await {
+            // Not durable, so not forwarded; nobody's fault but ours.
             debug!(%e, "published revocation not stored");
             return GossipVerdict::Ignore;
-        }
-        if let Ok(mut gate) = self.gate.lock()
-            && gate.revoke_published(n.iss, n.jti)
-        {
-            info!(issuer = %n.iss, "revocation published by an issuer applied");
         }
         GossipVerdict::Accept
     }
@@ -225,13 +349,13 @@ pub(crate) async fn gossip(
 
 /// The chain follower: applies every revocation the chain records (from the cursor's
 /// block, then live; re-reading that block is harmless, applying is idempotent), each
-/// durable with the cursor before it is applied.
+/// applied within the per-revoker bounds, then durable with the cursor before the next.
 ///
-/// Only chains where a DID's account is the DID's own key are followed (the Substrate
-/// pallet). On an EVM chain a DID is registered first come, first served by any
-/// secp256k1 account, with no proof of the Ed25519 key, so anyone could register a
-/// victim's DID there and "revoke" its links: those revocations are not trusted. The
-/// embedded chain holds only this node's own writes.
+/// Every revocation the stream yields is the DID's own: on a talos chain a DID's account
+/// is its key; on an EVM chain anyone may register any DID, so the backend yields only
+/// revocations by accounts the DID's key bound (an owner binding it signed), and reports
+/// the rest, like a malformed log, as a skipped notice, counted here and passed over. The
+/// embedded chain holds only this node's own writes, so it is not followed.
 pub(crate) async fn follow_chain(
     anchoring: Arc<super::anchoring::Anchoring>,
     sidecar: Arc<Sidecar>,
@@ -247,18 +371,33 @@ pub(crate) async fn follow_chain(
                 continue;
             }
         };
-        if backend.kind() != "substrate" {
+        if backend.kind() == "embedded" {
             return;
         }
         let store = sidecar.store.clone();
-        let from = match tokio::task::spawn_blocking(move || load_chain(&store)).await {
-            Ok(Ok((_, cursor))) => cursor.unwrap_or(0),
+        let from = match tokio::task::spawn_blocking(move || cursor(&store)).await {
+            Ok(Ok(cursor)) => cursor.unwrap_or(0),
             _ => 0,
         };
         if let Ok(mut stream) = backend.revocations(from).await {
-            while let Some(Ok(event)) = stream.next().await {
-                if sidecar.apply_chain(&event).await.is_err() {
-                    break;
+            let mut skipped = 0u64;
+            while let Some(item) = stream.next().await {
+                match item {
+                    Ok(event) => {
+                        if sidecar.apply_chain(&event).await.is_err() {
+                            break;
+                        }
+                    }
+                    // Not the DID's, or not readable: one such record must not stop the
+                    // revocations behind it.
+                    Err(talos_anchor::AnchorError::Skipped(why)) => {
+                        skipped = skipped.saturating_add(1);
+                        debug!(skipped, "chain record passed over: {why}");
+                    }
+                    Err(e) => {
+                        debug!("chain revocation stream ended: {e}");
+                        break;
+                    }
                 }
             }
         }
@@ -268,28 +407,81 @@ pub(crate) async fn follow_chain(
 }
 
 impl Sidecar {
-    /// Makes a chain revocation event durable (with the cursor), then applies it.
+    /// Applies a chain revocation event within the per-revoker bounds, then makes what
+    /// is in force durable with the cursor (and deletes what it displaced). An id
+    /// already known is written again: if an earlier write failed, the follower
+    /// re-reads the block from the cursor and this makes it durable before the cursor
+    /// moves past it.
     async fn apply_chain(&self, event: &talos_anchor::RevocationEvent) -> anyhow::Result<()> {
+        let by = event.did;
+        let mut held = Vec::new();
+        let mut pin = false;
+        let mut displaced = Vec::new();
+        {
+            let mut gate = self
+                .gate
+                .lock()
+                .map_err(|_| anyhow::anyhow!("the gate is poisoned"))?;
+            for id in &event.ids {
+                match gate.revoke_on_chain(by, *id, false) {
+                    Publication::Applied { pinned, evicted } => {
+                        held.push(*id);
+                        pin |= pinned;
+                        displaced.push(evicted);
+                    }
+                    Publication::Known => held.push(*id),
+                    Publication::Refused => {}
+                }
+            }
+        }
         let store = self.store.clone();
-        let (ids, by, block) = (event.ids.clone(), event.did, event.at.block);
+        let block = event.at.block;
         tokio::task::spawn_blocking(move || {
             let mut batch = rocksdb::WriteBatch::default();
             let cf = store.cf(CF_REVOCATIONS)?;
-            for id in &ids {
-                let key = [&id.0[..], b"c", &by.0[..]].concat();
-                batch.put_cf(cf, key, []);
+            for id in &held {
+                batch.put_cf(cf, chain_key(id, &by), []);
+            }
+            if pin {
+                batch.put_cf(cf, pin_key(&by), []);
+            }
+            for evicted in displaced {
+                drop_chain(&mut batch, cf, evicted);
             }
             batch.put_cf(cf, CURSOR, block.to_be_bytes());
             store.write(batch, true)
         })
         .await??;
-        let mut gate = self
-            .gate
-            .lock()
-            .map_err(|_| anyhow::anyhow!("the gate is poisoned"))?;
-        for id in &event.ids {
-            gate.revoke_on_chain(event.did, *id);
-        }
         Ok(())
     }
+
+    /// Makes durable the pins of publishers that issued a link of a chain verified here
+    /// after they first published (the gate queues them; the sweeper calls this). Not
+    /// synced: a pin lost in a crash is learnt again from the next such chain.
+    pub(super) async fn save_pins(&self) {
+        let keys = match self.gate.lock() {
+            Ok(mut gate) => gate.take_unsaved_pins(),
+            Err(_) => return,
+        };
+        if keys.is_empty() {
+            return;
+        }
+        let store = self.store.clone();
+        let written = tokio::task::spawn_blocking(move || {
+            let mut batch = rocksdb::WriteBatch::default();
+            let cf = store.cf(CF_REVOCATIONS)?;
+            for key in &keys {
+                batch.put_cf(cf, pin_key(key), []);
+            }
+            store.write(batch, false)
+        })
+        .await;
+        if !matches!(written, Ok(Ok(()))) {
+            debug!("publisher pins not stored");
+        }
+    }
 }
+
+#[cfg(test)]
+#[path = "revocations_tests.rs"]
+mod tests;

@@ -164,6 +164,9 @@ impl Sender {
         // The peer answered `Later` (busy, or the frame too far ahead): alive, so no
         // backoff, lookup or deposit; just offer the frames again soon.
         let mut deferred = false;
+        // The peer answered `OverQuota` (its agent has not read our earlier messages):
+        // the frames wait here, and we back off instead of asking again at once.
+        let mut over_quota = false;
         loop {
             if !failed && !deferred && !exhausted && in_frames <= window / 2 {
                 let want = window - in_frames;
@@ -220,6 +223,12 @@ impl Sender {
                                 unsent.push(frame);
                                 deferred = true;
                             }
+                            AckStatus::OverQuota => {
+                                debug!(peer = %peer_id, seq = ack.seq, "peer's inbox quota for us is full");
+                                unsent.push(frame);
+                                deferred = true;
+                                over_quota = true;
+                            }
                             AckStatus::Refused(reason) => {
                                 warn!(peer = %peer_id, seq = ack.seq, ?reason, "frame refused by the peer");
                                 acked.push(frame);
@@ -268,7 +277,14 @@ impl Sender {
                 delay: self.retry_min,
                 failures: 0,
             });
-            d.at = Instant::now() + self.retry_min;
+            if over_quota {
+                // Alive but full: back off (not a failure, so no mailbox deposit; the
+                // delay resets once the peer takes frames again).
+                d.at = Instant::now() + d.delay;
+                d.delay = (d.delay * 2).min(self.retry_max);
+            } else {
+                d.at = Instant::now() + self.retry_min;
+            }
             return;
         }
         {

@@ -305,3 +305,40 @@ async fn sessions_are_listed_and_capabilities_issued_through_the_api() {
         .await;
     assert_eq!(s, 400);
 }
+
+/// Finding 11 of issue 17: the API token went to whoever held the loopback port. By
+/// default the API is a Unix socket that only the node's user can open (mode 0600), and
+/// both the agent's client and `talos agent` reach the node through it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_is_a_private_unix_socket_by_default() {
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+    let root = tempfile::tempdir().unwrap();
+    let home = crate::procs::init(
+        root.path(),
+        "n",
+        &crate::procs::flags(&[("--api", "unix"), ("--listen", "/ip4/127.0.0.1/tcp/0")]),
+    );
+    let config = std::fs::read_to_string(home.join("config.toml")).unwrap();
+    assert!(config.contains("api = \"unix\""), "{config}");
+    let node = crate::procs::NodeProc::up(&home, &[]).await;
+    let sock = home.join("api.sock");
+    let meta = std::fs::metadata(&sock).unwrap();
+    assert!(meta.file_type().is_socket());
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        std::fs::read_to_string(home.join("api-addr")).unwrap(),
+        format!("unix:{}", sock.display())
+    );
+    // The agent's client reaches the API through the socket (an empty inbox).
+    assert!(node.read(0, 0).await.is_empty());
+    // `talos agent` finds the socket through api-addr.
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_talos"))
+        .arg("--home")
+        .arg(&home)
+        .args(["agent", "read", "--wait-ms", "0", "--json"])
+        .env("TALOS_PASSPHRASE", crate::procs::PASS)
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -8,8 +8,10 @@
 
 mod anchoring;
 mod api;
+mod cap_verify;
 mod chain_revocations;
 mod delivery;
+mod fill_the_disk;
 mod flood;
 mod groups;
 mod invoke;
@@ -256,7 +258,7 @@ mod cap {
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(v["kind"], "expired");
 
-        // Unusable: garbage token.
+        // A token the spec refuses, however malformed, is a refusal with its kind.
         let out = run(
             &booking,
             &[
@@ -274,7 +276,9 @@ mod cap {
             ],
             Some("not-a-token"),
         );
-        assert_eq!(out.status.code(), Some(2));
+        assert_eq!(out.status.code(), Some(1));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["kind"], "malformed_jws");
 
         // Delegating more than you hold is refused before signing.
         let out = run(

@@ -39,7 +39,13 @@ pub(crate) fn init(root: &Path, name: &str, flags: &[String]) -> PathBuf {
         .arg("--home")
         .arg(&home)
         .arg("init")
-        .args(["--api", "127.0.0.1:0", "--mdns", "false"])
+        .args(["--mdns", "false"])
+        // TCP on a free port unless the test picks the API's address itself.
+        .args(if flags.iter().any(|f| f == "--api") {
+            vec![]
+        } else {
+            vec!["--api", "127.0.0.1:0"]
+        })
         .args(flags)
         .env("TALOS_PASSPHRASE", PASS)
         .output()
@@ -116,13 +122,22 @@ impl NodeProc {
         let ready: Value = serde_json::from_str(&line).unwrap();
         assert_eq!(ready["event"], "ready");
         let token = std::fs::read_to_string(home.join("api-token")).unwrap();
+        let api = ready["api"].as_str().unwrap();
+        // `unix:PATH`: the API is a Unix socket; the URL's host is only the Host header.
+        let (url, http) = match api.strip_prefix("unix:") {
+            Some(path) => (
+                "http://localhost".to_string(),
+                reqwest::Client::builder().unix_socket(path).build().unwrap(),
+            ),
+            None => (format!("http://{api}"), reqwest::Client::new()),
+        };
         NodeProc {
             home: home.to_path_buf(),
             child,
             api: Api {
-                url: format!("http://{}", ready["api"].as_str().unwrap()),
+                url,
                 token: token.trim().to_string(),
-                http: reqwest::Client::new(),
+                http,
             },
             did: ready["did"].as_str().unwrap().to_string(),
             listen: ready["listen"]

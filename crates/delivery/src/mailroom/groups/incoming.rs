@@ -11,9 +11,10 @@ use tracing::{debug, warn};
 use zeroize::Zeroizing;
 
 use super::super::group_store::{
-    GroupRecord, INVITATIONS_COUNT, MAX_EPOCHS_AHEAD, MAX_INVITATION_EVENTS, MAX_INVITATIONS,
-    MAX_WAITING, MAX_WAITING_PER_SENDER, Proposal, WAITING, WAITING_LIVE, WAITING_RANGE, count,
-    key, numbered, range, sender_key, set_count, set_range,
+    GroupRecord, INVITATIONS_COUNT, INVITER, MAX_EPOCHS_AHEAD, MAX_INVITATION_EVENTS,
+    MAX_INVITATIONS, MAX_INVITATIONS_PER_INVITER, MAX_WAITING, MAX_WAITING_PER_SENDER, Proposal,
+    WAITING, WAITING_LIVE, WAITING_RANGE, count, key, numbered, range, sender_key, set_count,
+    set_range,
 };
 use super::super::txn::Txn;
 use super::super::{Mailroom, short_id};
@@ -23,7 +24,8 @@ use crate::error::DeliveryError;
 impl Mailroom {
     /// A group item that arrived from `from` in a pairwise message. Protocol failures
     /// are logged and dropped (the pairwise frame is already accepted); only store
-    /// failures are returned, and they fail the whole commit.
+    /// failures are returned, and they fail the whole commit. True if the item was
+    /// taken (its sender is then no longer an idle peer).
     pub(in crate::mailroom) fn stage_group_item(
         &self,
         txn: &mut Txn<'_>,
@@ -31,16 +33,16 @@ impl Mailroom {
         from: &Ed25519Public,
         seq: u64,
         payload: &[u8],
-    ) -> Result<(), DeliveryError> {
+    ) -> Result<bool, DeliveryError> {
         let item = match GroupWire::parse(payload) {
             Ok(item) => item,
             Err(e) => {
                 warn!(peer = %short_id(from), seq, %e, "malformed group item dropped");
-                return Ok(());
+                return Ok(false);
             }
         };
         let Some(id) = item.group() else {
-            return Ok(());
+            return Ok(false);
         };
         debug!(peer = %short_id(from), group = %short_group(&id), ?item, "group item");
         // All of an item's effects, or none: a dropped item must not leave, say, a log
@@ -65,7 +67,7 @@ impl Mailroom {
         match outcome {
             Ok(()) => {
                 txn.release();
-                Ok(())
+                Ok(true)
             }
             Err(e @ (DeliveryError::Store(_) | DeliveryError::Rocks(_))) => Err(e),
             Err(e @ DeliveryError::Corrupt(_)) => Err(e),
@@ -73,7 +75,7 @@ impl Mailroom {
                 txn.rollback();
                 *inbox = inbox_before;
                 warn!(peer = %short_id(from), group = %short_group(&id), %e, "group item dropped");
-                Ok(())
+                Ok(false)
             }
         }
     }
@@ -98,6 +100,14 @@ impl Mailroom {
         if n >= MAX_INVITATIONS {
             return Err(DeliveryError::GroupLimit("pending invitations"));
         }
+        let by_inviter = key(INVITER, from.as_bytes());
+        let mine = count(txn, &by_inviter)?;
+        if mine >= MAX_INVITATIONS_PER_INVITER {
+            return Err(DeliveryError::GroupLimit(
+                "pending invitations from one inviter",
+            ));
+        }
+        set_count(txn, &by_inviter, mine + 1)?;
         for e in &log {
             self.put_log_event(txn, e)?;
         }
