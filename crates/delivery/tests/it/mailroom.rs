@@ -349,7 +349,9 @@ fn held_frames_are_bounded_in_bytes_per_peer() {
     let (b, x) = (Agent::new(dir.path(), 2), Agent::new(dir.path(), 9));
     let (mb, mx) = (b.open(), x.open());
     // x has a session (a peer without one parks nothing that cannot open).
-    let first = mx.send(&b.public(), Some(&mb.bundle().unwrap()), b"hi").unwrap();
+    let first = mx
+        .send(&b.public(), Some(&mb.bundle().unwrap()), b"hi")
+        .unwrap();
     assert_eq!(
         mb.receive(&x.public(), &first).unwrap(),
         Receipt::Ack(AckStatus::Accepted)
