@@ -53,7 +53,9 @@ mod tests {
 
     #[test]
     fn scrub_hides_every_url_in_a_text() {
-        let s = scrub("error sending request for url (http://h:1/KEY) then wss://u:SECRET@n:9944/p?TOKEN=1, done");
+        let s = scrub(
+            "error sending request for url (http://h:1/KEY) then wss://u:SECRET@n:9944/p?TOKEN=1, done",
+        );
         assert_eq!(
             s,
             "error sending request for url (http://h:1) then wss://n:9944, done"

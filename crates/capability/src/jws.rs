@@ -158,6 +158,9 @@ impl<'de> Deserialize<'de> for StrictValue {
 
 struct StrictVisitor;
 
+/// The member name serde_json gives a number under `arbitrary_precision`.
+const ARBITRARY_NUMBER: &str = "$serde_json::private::Number";
+
 impl<'de> Visitor<'de> for StrictVisitor {
     type Value = Value;
 
@@ -197,6 +200,13 @@ impl<'de> Visitor<'de> for StrictVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut out = Map::new();
         while let Some(key) = map.next_key::<String>()? {
+            // With serde_json's `arbitrary_precision` (which a workspace dependency turns
+            // on), a number arrives as a one-member map holding its text.
+            if out.is_empty() && key == ARBITRARY_NUMBER {
+                let text: String = map.next_value()?;
+                let n: Number = text.parse().map_err(de::Error::custom)?;
+                return Ok(Value::Number(n));
+            }
             if out.contains_key(&key) {
                 return Err(de::Error::custom("repeated member name"));
             }

@@ -261,9 +261,10 @@ mod tests {
         });
     }
 
-    #[test]
-    fn frames_and_acks_cross_the_codec() {
-        futures::executor::block_on(async {
+    // The body deadline is a tokio timer, so this one needs tokio's runtime.
+    #[tokio::test]
+    async fn frames_and_acks_cross_the_codec() {
+        {
             let frame = Frame::new(crate::FrameKind::Initial, 7, vec![9; 1000]).unwrap();
             let mut buf = Vec::new();
             A2aCodec::default()
@@ -299,6 +300,6 @@ mod tests {
                     .await
                     .is_err()
             );
-        });
+        }
     }
 }

@@ -196,7 +196,10 @@ async fn wait_for_dumps(state: &std::path::Path, n: usize) {
     for _ in 0..n {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
         while mtime() == last {
-            assert!(tokio::time::Instant::now() < deadline, "anvil wrote no state");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "anvil wrote no state"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         last = mtime();

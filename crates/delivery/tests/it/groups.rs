@@ -282,7 +282,11 @@ fn group_invitations_from_one_inviter_are_bounded() {
     }
     net.settle();
     let (_, invitations) = net.room(1).groups(100).unwrap();
-    assert_eq!(invitations.len(), quota, "one inviter holds at most its quota");
+    assert_eq!(
+        invitations.len(),
+        quota,
+        "one inviter holds at most its quota"
+    );
     // Another inviter is not locked out.
     let other = net.room(2).group_create().unwrap();
     net.room(2).group_invite(&other, &net.key(1)).unwrap();

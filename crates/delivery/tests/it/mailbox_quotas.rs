@@ -30,7 +30,9 @@ fn deposits(from: &Agent, to: &Agent, n: usize) -> Vec<Frame> {
     let to_key = *to.public().as_bytes();
     (0..n)
         .map(|i| {
-            let f = ms.send(&to.public(), Some(&bundle), &[(i % 251) as u8; 35]).unwrap();
+            let f = ms
+                .send(&to.public(), Some(&bundle), &[(i % 251) as u8; 35])
+                .unwrap();
             Deposit::wrap(to_key, &f).unwrap()
         })
         .collect()
@@ -60,7 +62,10 @@ fn mailbox_capacity_cannot_be_used_up_by_one_writer() {
     assert_eq!(accepted, quota, "one writer holds at most its quota");
     // Another writer still gets through.
     for f in deposits(&honest, &recipient, 3) {
-        assert_eq!(mailbox.deposit(&honest.public(), &f).unwrap(), AckStatus::Accepted);
+        assert_eq!(
+            mailbox.deposit(&honest.public(), &f).unwrap(),
+            AckStatus::Accepted
+        );
     }
     // Once the recipient took the greedy writer's frames, its quota is free again.
     let held = mailbox.pending(&recipient.public(), 10_000).unwrap();
@@ -98,7 +103,10 @@ fn mailbox_registrations_lapse_and_strangers_cannot_hold_the_slots() {
     let after = T0 + REGISTRATION_TTL_SECS + 60;
     assert!(mailbox.register_at(&newcomer, after).unwrap());
     for f in deposits(&writer, &recipient, 2) {
-        assert_eq!(mailbox.deposit(&writer.public(), &f).unwrap(), AckStatus::Accepted);
+        assert_eq!(
+            mailbox.deposit(&writer.public(), &f).unwrap(),
+            AckStatus::Accepted
+        );
     }
     assert_eq!(mailbox.pending(&recipient.public(), 10).unwrap().len(), 2);
 }

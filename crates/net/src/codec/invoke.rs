@@ -32,9 +32,15 @@ impl request_response::Codec for InvokeCodec {
     {
         // The body deadline holds here too: a slow caller would otherwise keep one of its
         // connection's stream slots for the whole invoke timeout.
-        let body = tokio::time::timeout(DEFAULT_BODY_DEADLINE, read_bounded(io, MAX_INVOKE_REQUEST))
-            .await
-            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "invoke request not received within the deadline"))??;
+        let body =
+            tokio::time::timeout(DEFAULT_BODY_DEADLINE, read_bounded(io, MAX_INVOKE_REQUEST))
+                .await
+                .map_err(|_| {
+                    io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "invoke request not received within the deadline",
+                    )
+                })??;
         InvokeRequest::parse(&body).map_err(invalid)
     }
 

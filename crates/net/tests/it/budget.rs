@@ -11,13 +11,13 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures::io::Cursor;
 use futures::AsyncRead;
+use futures::io::Cursor;
 use libp2p::StreamProtocol;
 use libp2p::request_response::Codec;
+use talos_net::FrameKind;
 use talos_net::codec::{A2aCodec, ReadLimits};
 use talos_net::frame::{Frame, MAX_REQUEST, encode_batch};
-use talos_net::FrameKind;
 
 const P: StreamProtocol = StreamProtocol::new(talos_net::A2A_PROTOCOL);
 
@@ -37,7 +37,11 @@ impl Stall {
 }
 
 impl AsyncRead for Stall {
-    fn poll_read(mut self: Pin<&mut Self>, _: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
         if self.at < 4 {
             let n = buf.len().min(4 - self.at);
             let at = self.at;

@@ -3,7 +3,8 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::type_complexity
+    clippy::type_complexity,
+    clippy::indexing_slicing
 )]
 
 mod budget;

@@ -70,7 +70,11 @@ fn run_child(dir: &std::path::Path, run: u32, at: KillAt) -> Vec<(u64, String)> 
         line.clear();
     }
     // EOF without a kill means the child exited by itself: a failed open or append.
-    assert!(killed, "the child exited before its kill point: {:?}", child.wait());
+    assert!(
+        killed,
+        "the child exited before its kill point: {:?}",
+        child.wait()
+    );
     child.wait().unwrap();
     acked
 }
@@ -83,7 +87,11 @@ fn kill_9_loses_and_duplicates_nothing_acknowledged() {
     let (mut prev_size, mut prev_root) = (0u64, talos_audit::hash::empty_root());
     let mut total = 0;
     for run in 0..iterations() {
-        let acked = run_child(dir.path(), run, KILL_POINTS[run as usize % KILL_POINTS.len()]);
+        let acked = run_child(
+            dir.path(),
+            run,
+            KILL_POINTS[run as usize % KILL_POINTS.len()],
+        );
         total += acked.len();
 
         // Reopening recomputes the root from the stored nodes and refuses a mismatch.
@@ -128,5 +136,8 @@ fn kill_9_loses_and_duplicates_nothing_acknowledged() {
             KillAt::Acked(n) => n,
         })
         .sum();
-    assert!(total >= floor, "acknowledged {total}, expected at least {floor}");
+    assert!(
+        total >= floor,
+        "acknowledged {total}, expected at least {floor}"
+    );
 }

@@ -140,9 +140,18 @@ impl Api {
         let builder = reqwest::Client::builder().timeout(Duration::from_secs(90));
         // `unix` (the default) is the home's socket; `unix:PATH` another one. Over a
         // socket the URL's host is only the HTTP Host header.
-        let (builder, url) = match addr.strip_prefix("unix:").or((addr == "unix").then_some("")) {
-            Some("") => (builder.unix_socket(home.api_socket()), "http://localhost".to_string()),
-            Some(path) => (builder.unix_socket(PathBuf::from(path)), "http://localhost".to_string()),
+        let (builder, url) = match addr
+            .strip_prefix("unix:")
+            .or((addr == "unix").then_some(""))
+        {
+            Some("") => (
+                builder.unix_socket(home.api_socket()),
+                "http://localhost".to_string(),
+            ),
+            Some(path) => (
+                builder.unix_socket(PathBuf::from(path)),
+                "http://localhost".to_string(),
+            ),
             None => (builder, format!("http://{addr}")),
         };
         Ok(Api {

@@ -285,9 +285,15 @@ impl ApiListener {
 
     async fn serve(self, app: axum::Router) -> anyhow::Result<()> {
         match self {
-            ApiListener::Tcp(l) => axum::serve(l, app).with_graceful_shutdown(stop_signal()).await?,
+            ApiListener::Tcp(l) => {
+                axum::serve(l, app)
+                    .with_graceful_shutdown(stop_signal())
+                    .await?
+            }
             ApiListener::Unix(l, path) => {
-                axum::serve(l, app).with_graceful_shutdown(stop_signal()).await?;
+                axum::serve(l, app)
+                    .with_graceful_shutdown(stop_signal())
+                    .await?;
                 let _ = std::fs::remove_file(path);
             }
         }
@@ -303,7 +309,10 @@ fn bind_unix(path: &std::path::Path) -> anyhow::Result<tokio::net::UnixListener>
     use std::os::unix::fs::{FileTypeExt, PermissionsExt};
     if let Ok(meta) = std::fs::symlink_metadata(path) {
         if !meta.file_type().is_socket() {
-            anyhow::bail!("{} exists and is not a socket; refusing to replace it", path.display());
+            anyhow::bail!(
+                "{} exists and is not a socket; refusing to replace it",
+                path.display()
+            );
         }
         if std::os::unix::net::UnixStream::connect(path).is_ok() {
             anyhow::bail!("another node serves its API at {}", path.display());

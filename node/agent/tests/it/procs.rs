@@ -127,7 +127,10 @@ impl NodeProc {
         let (url, http) = match api.strip_prefix("unix:") {
             Some(path) => (
                 "http://localhost".to_string(),
-                reqwest::Client::builder().unix_socket(path).build().unwrap(),
+                reqwest::Client::builder()
+                    .unix_socket(path)
+                    .build()
+                    .unwrap(),
             ),
             None => (format!("http://{api}"), reqwest::Client::new()),
         };
