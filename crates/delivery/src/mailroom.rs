@@ -13,7 +13,10 @@ use talos_ratchet::at_rest::{self, StorageKey};
 use talos_ratchet::membership::GroupId;
 use talos_ratchet::{Envelope, PreKeyBundle, PreKeyStore, Session, SessionConfig, x3dh};
 use talos_store::Store;
-use talos_store::db::{CF_INBOX, CF_OUTBOX, CF_SESSIONS, CF_STREAMS};
+use talos_store::db::{
+    CF_INBOX, CF_META, CF_OUTBOX, CF_RESEND, CF_SESSIONS, CF_STREAMS, LAYOUT_VERSION,
+    LAYOUT_VERSION_KEY,
+};
 use zeroize::Zeroizing;
 
 mod ahead;
@@ -24,6 +27,7 @@ mod idle;
 mod inbox;
 mod prekeys;
 mod receive;
+mod resend;
 mod txn;
 
 pub use evidence::{Evidence, Outcome};
@@ -35,6 +39,7 @@ pub use group_store::{
 };
 pub use groups::{GroupView, Invitation};
 pub use prekeys::PreKeyUpkeep;
+pub use resend::Refusal;
 pub use txn::Touched;
 
 use crate::error::DeliveryError;
@@ -152,6 +157,8 @@ impl Mailroom {
         config: SessionConfig,
         fresh: impl FnOnce() -> Result<PreKeyStore, talos_ratchet::prekey::PreKeyError>,
     ) -> Result<Self, DeliveryError> {
+        // First, before anything is written: a store from a newer talos stays untouched.
+        let found = store.layout_version()?;
         let prekeys = match store.get(CF_STREAMS, PREKEYS)? {
             Some(sealed) => {
                 let bytes = at_rest::open(&storage_key, PREKEY_CONTEXT, &sealed)
@@ -181,8 +188,34 @@ impl Mailroom {
             limits: Limits::default(),
             evicted: std::sync::atomic::AtomicU64::new(0),
         };
-        mailroom.upgrade_inbox()?;
+        mailroom.migrate(found)?;
         Ok(mailroom)
+    }
+
+    /// Brings a store written by an older talos up to [`LAYOUT_VERSION`], every step
+    /// and the new version in one synced write (a crash leaves the old layout whole, and
+    /// the next open runs the steps again). A store from a newer talos is refused.
+    fn migrate(&self, found: u32) -> Result<(), DeliveryError> {
+        if found == LAYOUT_VERSION {
+            return Ok(());
+        }
+        let mut txn = Txn::new(&self.store);
+        for from in found..LAYOUT_VERSION {
+            match from {
+                // 1 → 2: the inbox gets its usage counts and its first time marker
+                // (mailbox registrations of 16 bytes are read as they are; `resend` is
+                // created empty by the store).
+                1 => self.upgrade_inbox(&mut txn)?,
+                _ => return Err(DeliveryError::Corrupt("no migration from this layout")),
+            }
+        }
+        txn.put(
+            CF_META,
+            LAYOUT_VERSION_KEY,
+            LAYOUT_VERSION.to_be_bytes().to_vec(),
+        )?;
+        txn.commit()?;
+        Ok(())
     }
 
     /// This node's identity key.
@@ -268,37 +301,53 @@ impl Mailroom {
         content: u8,
         plaintext: &[u8],
     ) -> Result<Frame, DeliveryError> {
+        let (mut record, fresh) = self.session_for(txn, sessions, peer, bundle)?;
+        // Sends queued for the peer (refused ones waiting for a new session, group
+        // traffic waiting for a first one) go first, so the stream keeps the agent's order.
+        let drained = self.drain_queue(txn, peer, &mut record);
+        // Queued sends staged on this session keep it, whatever becomes of the message.
+        let keep = !matches!(drained, Ok(0));
+        let result =
+            drained.and_then(|_| self.encrypt_into(txn, peer, &mut record, content, plaintext));
+        // The session goes back to the cache whatever happened (it only moved on if the
+        // frame was staged); a session just started for a message that failed is dropped,
+        // so a failed message leaves no trace.
+        if result.is_ok() || !fresh || keep {
+            sessions.insert(*peer, record);
+        }
+        result
+    }
+
+    /// The peer's session: from `sessions`, else from the store, else started from
+    /// `bundle` (then `true`: nothing of it is stored yet).
+    fn session_for(
+        &self,
+        txn: &Txn<'_>,
+        sessions: &mut HashMap<Ed25519Public, SessionRecord>,
+        peer: &Ed25519Public,
+        bundle: Option<&PreKeyBundle>,
+    ) -> Result<(SessionRecord, bool), DeliveryError> {
         let cached = match sessions.remove(peer) {
             Some(r) => Some(r),
             None => self.load_session(txn, peer)?,
         };
-        let (mut record, fresh) = match cached {
-            Some(r) => (r, false),
-            None => {
-                let bundle = bundle
-                    .filter(|b| &b.identity == peer)
-                    .ok_or_else(|| DeliveryError::NoSession(short_id(peer)))?;
-                let session = x3dh::initiate(&mut rand::rng(), &self.identity, bundle, self.config)
-                    .map_err(|source| DeliveryError::Handshake {
-                        peer: short_id(peer),
-                        source,
-                    })?;
-                let record = SessionRecord {
-                    handshake: None,
-                    session,
-                    retired: None,
-                };
-                (record, true)
-            }
-        };
-        let result = self.encrypt_into(txn, peer, &mut record, content, plaintext);
-        // The session goes back to the cache whatever happened (it only moved on if the
-        // frame was staged); a session just started for a message that failed is dropped,
-        // so a failed message leaves no trace.
-        if result.is_ok() || !fresh {
-            sessions.insert(*peer, record);
+        if let Some(r) = cached {
+            return Ok((r, false));
         }
-        result
+        let bundle = bundle
+            .filter(|b| &b.identity == peer)
+            .ok_or_else(|| DeliveryError::NoSession(short_id(peer)))?;
+        let session = x3dh::initiate(&mut rand::rng(), &self.identity, bundle, self.config)
+            .map_err(|source| DeliveryError::Handshake {
+                peer: short_id(peer),
+                source,
+            })?;
+        let record = SessionRecord {
+            handshake: None,
+            session,
+            retired: None,
+        };
+        Ok((record, true))
     }
 
     /// Encrypts one message on `record` and stages its frame and stream counter. On
@@ -332,6 +381,10 @@ impl Mailroom {
         };
         let frame = Frame::new(kind, seq, envelope.encode())?;
         let after = next(seq)?;
+        // The plaintext stays, sealed, until the frame is acknowledged: a peer that
+        // refuses the frame (its prekey rotated out, it lost the session) gets it again
+        // on a new session (`resend.rs`).
+        self.put_resend(txn, peer, seq, sealed.get(8..).unwrap_or_default())?;
         txn.put(CF_OUTBOX, &frame_key(peer, seq), frame.encode())?;
         txn.put(CF_STREAMS, &next_out(peer), after.to_be_bytes().to_vec())?;
         record.session = staged;
@@ -444,9 +497,11 @@ impl Mailroom {
     /// forget them, in one write.
     pub fn acknowledged(&self, peer: &Ed25519Public, seqs: &[u64]) -> Result<(), DeliveryError> {
         let outbox = self.store.cf(CF_OUTBOX)?;
+        let resend = self.store.cf(CF_RESEND)?;
         let mut batch = WriteBatch::default();
         for seq in seqs {
             batch.delete_cf(outbox, frame_key(peer, *seq));
+            batch.delete_cf(resend, frame_key(peer, *seq));
         }
         // Not synced: losing these deletes in a crash only means resends, which the peer
         // answers with `Duplicate`.

@@ -17,8 +17,40 @@ pub const MAX_MEMBERS: usize = 256;
 const KIND_EVENT: u8 = 0x22;
 
 /// A group's 32-byte identifier.
+///
+/// Bound to its creator: the first 16 bytes are the first 16 of
+/// `SHA-256("talos-ratchet-v1 group id" ‖ creator)`, the last 16 are random. A genesis
+/// event whose id is not bound to its actor is refused, so nobody can start a group under
+/// the id of another creator's group (to be invited first and shadow it); finding a key
+/// whose digest matches a given creator's prefix takes about 2^128 tries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct GroupId(pub [u8; 32]);
+
+const GROUP_ID_LABEL: &[u8] = b"talos-ratchet-v1 group id";
+
+impl GroupId {
+    /// A fresh id for a group `creator` starts.
+    pub fn new_for<R: rand::CryptoRng + ?Sized>(rng: &mut R, creator: &Ed25519Public) -> Self {
+        let mut id = [0u8; 32];
+        let (prefix, tail) = id.split_at_mut(16);
+        prefix.copy_from_slice(&creator_prefix(creator));
+        rng.fill_bytes(tail);
+        Self(id)
+    }
+
+    /// Whether this id was made for a group `creator` started.
+    pub fn is_bound_to(&self, creator: &Ed25519Public) -> bool {
+        self.0.first_chunk::<16>() == Some(&creator_prefix(creator))
+    }
+}
+
+fn creator_prefix(creator: &Ed25519Public) -> [u8; 16] {
+    let digest = Sha256::new()
+        .chain_update(GROUP_ID_LABEL)
+        .chain_update(creator.as_bytes())
+        .finalize();
+    digest.first_chunk::<16>().copied().unwrap_or_default()
+}
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -190,6 +222,9 @@ pub enum MembershipError {
     /// The group is at [`MAX_MEMBERS`].
     #[error("group is full")]
     Full,
+    /// The genesis event's group id is not bound to its creator ([`GroupId`]).
+    #[error("group id not bound to its creator")]
+    UnboundGroupId,
 }
 
 /// The membership replayed from the log.
@@ -218,6 +253,9 @@ impl Membership {
         }
         if event.kind != EventKind::Joined || event.actor != event.member {
             return Err(MembershipError::NotAllowed);
+        }
+        if !event.group.is_bound_to(&event.actor) {
+            return Err(MembershipError::UnboundGroupId);
         }
         verify(&event.actor, &event.signed_bytes(), &event.signature)
             .map_err(|_| MembershipError::BadSignature)?;

@@ -44,9 +44,20 @@ pub const CF_MAILBOX: &str = "mailbox";
 pub const CF_GROUPS: &str = "groups";
 /// Column family: capability ids this node has revoked or learned are revoked (permanent).
 pub const CF_REVOCATIONS: &str = "revocations";
+/// Column family: the sealed plaintext of each unacknowledged outbox frame, by (peer,
+/// seq), so a frame the peer refuses can be encrypted again on a new session.
+pub const CF_RESEND: &str = "resend";
+
+/// `meta` key: the layout version of the data in this store (u32, big-endian).
+pub const LAYOUT_VERSION_KEY: &[u8] = b"layout-version";
+/// The layout this build reads and writes. 1: any store written before versions were
+/// recorded. 2: inbox usage counts and time markers, expiring mailbox registrations,
+/// the `resend` family. Each step up is a migration that `talos up` runs at open, in one
+/// synced write with the new version (`talos_delivery::Mailroom::open`).
+pub const LAYOUT_VERSION: u32 = 2;
 
 // Only ever append: RocksDB refuses to open a database without naming every family it has.
-const FAMILIES: [&str; 19] = [
+const FAMILIES: [&str; 20] = [
     CF_META,
     CF_LEAVES,
     CF_NODES,
@@ -66,6 +77,7 @@ const FAMILIES: [&str; 19] = [
     CF_MAILBOX,
     CF_GROUPS,
     CF_REVOCATIONS,
+    CF_RESEND,
 ];
 
 /// Why a store operation failed.
@@ -86,6 +98,15 @@ pub enum StoreError {
     /// A Merkle operation failed.
     #[error(transparent)]
     Tree(#[from] talos_audit::TreeError),
+    /// The store was written by a newer talos: this build does not know its layout and
+    /// will not touch it.
+    #[error("store layout version {found} is newer than this build's {supported}; upgrade talos")]
+    TooNew {
+        /// The version on disk.
+        found: u32,
+        /// [`LAYOUT_VERSION`].
+        supported: u32,
+    },
 }
 
 /// A RocksDB database with talos's column families.
@@ -127,6 +148,24 @@ impl Store {
         let mut wo = WriteOptions::default();
         wo.set_sync(sync);
         Ok(self.db.write_opt(batch, &wo)?)
+    }
+
+    /// The layout version of the data on disk: 1 when none is recorded (a store from
+    /// before versions were). A version newer than [`LAYOUT_VERSION`] is refused.
+    pub fn layout_version(&self) -> Result<u32, StoreError> {
+        let found = match self.get(CF_META, LAYOUT_VERSION_KEY)? {
+            None => 1,
+            Some(v) => <[u8; 4]>::try_from(v.as_slice())
+                .map(u32::from_be_bytes)
+                .map_err(|_| StoreError::Corrupt("layout version".into()))?,
+        };
+        if found > LAYOUT_VERSION {
+            return Err(StoreError::TooNew {
+                found,
+                supported: LAYOUT_VERSION,
+            });
+        }
+        Ok(found)
     }
 
     /// The underlying database.

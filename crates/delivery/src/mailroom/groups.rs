@@ -16,6 +16,8 @@
 //! the pairwise frames it sends and the inbox entries it makes are one synced batch with
 //! the frame that caused them.
 
+use std::collections::HashMap;
+
 use talos_primitives::Ed25519Public;
 use talos_ratchet::group::GroupError;
 use talos_ratchet::membership::{EventKind, GroupId, MembershipEvent};
@@ -133,7 +135,7 @@ impl Mailroom {
             if n >= MAX_GROUPS {
                 return Err(DeliveryError::GroupLimit("groups per node"));
             }
-            let id = GroupId(rand::random());
+            let id = GroupId::new_for(&mut rand::rng(), &this.identity.public());
             let (group, genesis) = Group::create(&mut rand::rng(), &this.identity, id)?;
             this.put_log_event(txn, &genesis)?;
             this.put_group(
@@ -386,19 +388,41 @@ impl Mailroom {
         let _guard = self.prekeys.lock().map_err(|_| DeliveryError::Poisoned)?;
         let mut txn = Txn::new(&self.store);
         let (head, tail) = range(&txn, &key(QUEUE_RANGE, peer.as_bytes()))?;
+        if head == tail {
+            return Ok(0);
+        }
+        let (mut record, _) = self.session_for(&txn, &mut HashMap::new(), peer, bundle)?;
+        let n = self.drain_queue(&mut txn, peer, &mut record)?;
+        self.put_session(&mut txn, peer, &record)?;
+        txn.commit()?;
+        Ok(n)
+    }
+
+    /// Encrypts the sends queued for `peer` on `record`, in order, and empties the queue.
+    /// Returns how many there were.
+    pub(super) fn drain_queue(
+        &self,
+        txn: &mut Txn<'_>,
+        peer: &Ed25519Public,
+        record: &mut super::SessionRecord,
+    ) -> Result<usize, DeliveryError> {
+        let range_key = key(QUEUE_RANGE, peer.as_bytes());
+        let (head, tail) = range(txn, &range_key)?;
         for n in head..tail {
             let k = numbered(QUEUE, peer.as_bytes(), n);
             let plain = self
-                .open_get(&txn, &k, "queued group send does not unseal")?
-                .ok_or(DeliveryError::Corrupt("queued group send missing"))?;
+                .open_get(txn, &k, "queued send does not unseal")?
+                .ok_or(DeliveryError::Corrupt("queued send missing"))?;
             let (content, body) = plain
                 .split_first()
-                .ok_or(DeliveryError::Corrupt("queued group send"))?;
-            self.stage_send(&mut txn, peer, bundle, *content, body)?;
+                .ok_or(DeliveryError::Corrupt("queued send"))?;
+            self.encrypt_into(txn, peer, record, *content, body)?;
             txn.delete(CF_GROUPS, &k)?;
         }
-        set_range(&mut txn, &key(QUEUE_RANGE, peer.as_bytes()), tail, tail)?;
-        txn.commit()?;
+        if head != tail {
+            set_range(txn, &range_key, tail, tail)?;
+            txn.touch(*peer);
+        }
         Ok(usize::try_from(tail - head).unwrap_or(usize::MAX))
     }
 
@@ -432,6 +456,27 @@ impl Mailroom {
         set_range(txn, &range_key, head, tail + 1)?;
         txn.touch_queue();
         Ok(true)
+    }
+
+    /// Appends `content ‖ body` of a message the peer refused to its queue of sends
+    /// waiting for a session (`resend.rs`). Not bounded by `MAX_QUEUED`: these are the
+    /// agent's own messages, already accepted as durable, and the outbox they came from
+    /// bounded them.
+    pub(super) fn requeue(
+        &self,
+        txn: &mut Txn<'_>,
+        peer: &Ed25519Public,
+        plain: &[u8],
+    ) -> Result<(), DeliveryError> {
+        let range_key = key(QUEUE_RANGE, peer.as_bytes());
+        let (head, tail) = range(txn, &range_key)?;
+        let after = tail
+            .checked_add(1)
+            .ok_or(DeliveryError::Corrupt("send queue exhausted"))?;
+        self.seal_put(txn, &numbered(QUEUE, peer.as_bytes(), tail), plain)?;
+        set_range(txn, &range_key, head, after)?;
+        txn.touch_queue();
+        Ok(())
     }
 
     /// Creator side: applies our own event (or a member's proposal), keeps it in the log,

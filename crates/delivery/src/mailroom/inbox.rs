@@ -246,11 +246,10 @@ impl Mailroom {
     /// (so the retention counts from the upgrade instead of deleting it at once) and
     /// counted per sender. Markers never all go (the last one stays), so this runs on
     /// the first open of a store only.
-    pub(super) fn upgrade_inbox(&self) -> Result<(), DeliveryError> {
+    pub(super) fn upgrade_inbox(&self, txn: &mut Txn<'_>) -> Result<(), DeliveryError> {
         if !self.markers()?.is_empty() {
             return Ok(());
         }
-        let mut txn = Txn::new(&self.store);
         let first = amount(txn.get(CF_STREAMS, INBOX_FIRST)?)
             .ok_or(DeliveryError::Corrupt("inbox first"))?;
         let iter = self.store.db().iterator_cf(
@@ -266,18 +265,16 @@ impl Mailroom {
             oldest.get_or_insert(index);
             let len = value.len() as u64;
             if let Some(peer) = self.entry_peer(index, &value) {
-                adjust(&mut txn, &unread(&peer), 1, len)?;
+                adjust(txn, &unread(&peer), 1, len)?;
             }
-            adjust(&mut txn, INBOX_UNREAD, 1, len)?;
+            adjust(txn, INBOX_UNREAD, 1, len)?;
         }
         let dated = oldest.unwrap_or(first);
         txn.put(
             CF_STREAMS,
             &inbox_at(now() / 60),
             dated.to_be_bytes().to_vec(),
-        )?;
-        txn.commit()?;
-        Ok(())
+        )
     }
 }
 

@@ -10,4 +10,6 @@ mod groups;
 mod limits;
 mod mailbox_quotas;
 mod mailroom;
+mod migrate;
+mod refused;
 mod streams;

@@ -45,8 +45,8 @@ fn apply_except(
 /// nothing after the removal; the log is hash-chained and signature-checked.
 #[test]
 fn group_of_five_rekeys_on_every_change() {
-    let gid = GroupId([7; 32]);
     let creator = IdentityKey::generate().unwrap();
+    let gid = GroupId::new_for(&mut rand::rng(), &creator.public());
     let (g, genesis) = Group::create(&mut rand::rng(), &creator, gid).unwrap();
     let mut log = vec![genesis];
     let mut members = BTreeMap::new();
@@ -178,7 +178,12 @@ fn group_of_five_rekeys_on_every_change() {
 fn tampered_group_message_is_rejected_and_state_unchanged() {
     let a = IdentityKey::generate().unwrap();
     let b = IdentityKey::generate().unwrap();
-    let (mut ga, genesis) = Group::create(&mut rand::rng(), &a, GroupId([1; 32])).unwrap();
+    let (mut ga, genesis) = Group::create(
+        &mut rand::rng(),
+        &a,
+        GroupId::new_for(&mut rand::rng(), &a.public()),
+    )
+    .unwrap();
     let invite = ga.sign_event(&a, EventKind::Invited, b.public());
     ga.apply(&mut rand::rng(), &invite).unwrap();
     let mut gb = Group::from_log(b.public(), &[genesis, invite]).unwrap();
@@ -216,7 +221,12 @@ mod state {
     fn pair(sent: usize, read: &[bool]) -> (Group, Group, Vec<GroupMessage>) {
         let a = IdentityKey::generate().unwrap();
         let b = IdentityKey::generate().unwrap();
-        let (mut ga, genesis) = Group::create(&mut rand::rng(), &a, GroupId([3; 32])).unwrap();
+        let (mut ga, genesis) = Group::create(
+            &mut rand::rng(),
+            &a,
+            GroupId::new_for(&mut rand::rng(), &a.public()),
+        )
+        .unwrap();
         let invite = ga.sign_event(&a, EventKind::Invited, b.public());
         ga.apply(&mut rand::rng(), &invite).unwrap();
         let mut gb = Group::from_log(b.public(), &[genesis, invite]).unwrap();
@@ -287,7 +297,8 @@ mod wire {
     /// One item of every kind, from a real two-member group.
     fn items(log_len: usize) -> Vec<GroupWire> {
         let a = IdentityKey::generate().unwrap();
-        let (mut ga, genesis) = Group::create(&mut rand::rng(), &a, GroupId([7; 32])).unwrap();
+        let gid = GroupId::new_for(&mut rand::rng(), &a.public());
+        let (mut ga, genesis) = Group::create(&mut rand::rng(), &a, gid).unwrap();
         let mut log = vec![genesis];
         for _ in 1..log_len {
             let b = IdentityKey::generate().unwrap();
@@ -299,7 +310,7 @@ mod wire {
             GroupWire::Invite(log.clone()),
             GroupWire::Event(log.last().unwrap().clone()),
             GroupWire::Reject {
-                group: GroupId([7; 32]),
+                group: gid,
                 next_seq: log.len() as u64,
             },
             GroupWire::Distribution(ga.own_distribution().unwrap()),
@@ -366,4 +377,22 @@ mod wire {
         assert!(GroupWire::parse(&[]).is_err());
         assert!(GroupWire::parse(&[9]).is_err());
     }
+}
+
+/// A genesis under an id another creator's group could have (not bound to its actor) is
+/// refused, so nobody can shadow a group by starting one under its id first.
+#[test]
+fn group_ids_are_bound_to_their_creator() {
+    let alice = IdentityKey::generate().unwrap();
+    let mallory = IdentityKey::generate().unwrap();
+    let id = GroupId::new_for(&mut rand::rng(), &alice.public());
+    assert!(id.is_bound_to(&alice.public()));
+    assert!(!id.is_bound_to(&mallory.public()));
+    assert!(Group::create(&mut rand::rng(), &alice, id).is_ok());
+    assert!(matches!(
+        Group::create(&mut rand::rng(), &mallory, id),
+        Err(talos_ratchet::group::GroupError::Membership(
+            talos_ratchet::membership::MembershipError::UnboundGroupId
+        ))
+    ));
 }

@@ -274,6 +274,7 @@ impl Node {
             mailroom.clone(),
             auditor.clone(),
             fresh,
+            pump.clone(),
             &config,
         );
         let pending = {

@@ -11,7 +11,7 @@ use futures::future::join_all;
 use futures::stream::FuturesUnordered;
 use talos_delivery::Mailroom;
 use talos_identity::peer_id::peer_id_of;
-use talos_net::{AckStatus, Client};
+use talos_net::{AckStatus, Client, RefuseReason};
 use talos_primitives::Ed25519Public;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -48,6 +48,8 @@ pub(super) struct Sender {
     cursors: HashMap<Ed25519Public, u64>,
     /// Frames the send path just stored, so a woken flush need not read them back.
     fresh: super::commit::Fresh,
+    /// Wakes the pump that starts sessions for queued sends (refused frames go there).
+    pump: Arc<tokio::sync::Notify>,
 }
 
 impl Sender {
@@ -56,6 +58,7 @@ impl Sender {
         mailroom: Arc<Mailroom>,
         auditor: super::audit::Auditor,
         fresh: super::commit::Fresh,
+        pump: Arc<tokio::sync::Notify>,
         config: &NodeConfig,
     ) -> Self {
         Sender {
@@ -72,6 +75,7 @@ impl Sender {
             due: HashMap::new(),
             cursors: HashMap::new(),
             fresh,
+            pump,
         }
     }
 
@@ -159,6 +163,7 @@ impl Sender {
         let mut acked: Vec<talos_net::Frame> = Vec::new();
         let mut forgetting: Option<tokio::task::JoinHandle<Option<u64>>> = None;
         let mut unsent = Vec::new();
+        let mut refused: Vec<u64> = Vec::new();
         let mut unforgotten: Option<u64> = None;
         let mut failed = false;
         // The peer answered `Later` (busy, or the frame too far ahead): alive, so no
@@ -229,6 +234,11 @@ impl Sender {
                                 deferred = true;
                                 over_quota = true;
                             }
+                            // The peer cannot open it (a rotated-out prekey, a lost
+                            // session): sent again on a new session (`refused_again`).
+                            AckStatus::Refused(
+                                RefuseReason::Malformed | RefuseReason::NoSession,
+                            ) => refused.push(frame.seq()),
                             AckStatus::Refused(reason) => {
                                 warn!(peer = %peer_id, seq = ack.seq, ?reason, "frame refused by the peer");
                                 acked.push(frame);
@@ -259,6 +269,7 @@ impl Sender {
             unforgotten = Some(unforgotten.map_or(kept, |u: u64| u.min(kept)));
         }
         self.fresh.prune(&peer, cursor);
+        self.refused_again(peer, refused).await;
         if let Some(kept) = unforgotten {
             // Acknowledged but not forgotten (the audit log or the store failed): offer
             // them again later, from the first of those or of the unsent frames; the peer
@@ -386,6 +397,22 @@ impl Sender {
                 Err(_) => first,
             }
         })
+    }
+
+    /// Frames the peer could not open: their messages (and every later one) wait for a
+    /// new session, which the pump starts from the peer's current bundle. Runs once
+    /// nothing is in flight to the peer, so no answer to an old frame can overtake it.
+    async fn refused_again(&self, peer: Ed25519Public, seqs: Vec<u64>) {
+        if seqs.is_empty() {
+            return;
+        }
+        let m = self.mailroom.clone();
+        match tokio::task::spawn_blocking(move || m.refused(&peer, &seqs)).await {
+            Ok(Ok(r)) if r.requeued > 0 => self.pump.notify_one(),
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => warn!(%e, "refused frames not queued again"),
+            Err(e) => warn!(%e, "refused frames not queued again"),
+        }
     }
 
     fn back_off(&mut self, peer: Ed25519Public) {

@@ -22,7 +22,17 @@ use talos_ratchet::membership::{EventKind, GroupId, MembershipEvent};
 use super::rejections::{group_kind, parse_vector};
 use super::{KatRng, check_or_write, h, identity};
 
-const GROUP: GroupId = GroupId([0x67; 32]);
+/// The group's id: bound to its creator `c` (seed 0xC0), then sixteen bytes of 0x67.
+fn group() -> GroupId {
+    bound_id(&identity(0xC0).public(), 0x67)
+}
+
+/// The id a group `creator` starts: its 16-byte prefix, then `fill`.
+fn bound_id(creator: &talos_primitives::Ed25519Public, fill: u8) -> GroupId {
+    let mut id = GroupId::new_for(&mut rand::rng(), creator);
+    id.0[16..].fill(fill);
+    id
+}
 
 /// A sender key as `FORMAT.md` describes it: the chain key at `iteration` and the seed of
 /// the Ed25519 key that signs the messages.
@@ -156,7 +166,7 @@ impl Scenario {
     ) {
         let key = &self.spec[&(by, d.epoch)];
         let mut expect = vec![0x01, 0x20];
-        expect.extend_from_slice(&GROUP.0);
+        expect.extend_from_slice(&group().0);
         expect.extend_from_slice(sender.as_bytes());
         expect.extend_from_slice(&d.epoch.to_be_bytes());
         expect.extend_from_slice(&key.iteration.to_be_bytes());
@@ -219,7 +229,7 @@ impl Scenario {
         let (mk, next) = kdf_ck(&key.ck);
         let (aead_key, nonce) = group_message_keys(&mk);
         let mut expect = vec![0x01, 0x21];
-        expect.extend_from_slice(&GROUP.0);
+        expect.extend_from_slice(&group().0);
         expect.extend_from_slice(who.id.public().as_bytes());
         expect.extend_from_slice(&msg.epoch.to_be_bytes());
         expect.extend_from_slice(&msg.iteration.to_be_bytes());
@@ -331,7 +341,7 @@ pub(super) fn scenario() -> (Value, Vec<Value>) {
     };
 
     // The creator's genesis (its own JOINED at seq 0) and first sender key (epoch 0).
-    let (g, genesis) = Group::create(&mut c.rng, &c.id, GROUP).unwrap();
+    let (g, genesis) = Group::create(&mut c.rng, &c.id, group()).unwrap();
     c.group = Some(g);
     let draws = c.rng.take_draws();
     s.check_event(&genesis, 0xC0);
@@ -345,7 +355,7 @@ pub(super) fn scenario() -> (Value, Vec<Value>) {
         },
     );
     s.check_distribution("c", &cp, &c.g().own_distribution().unwrap());
-    s.steps.push(json!({"op": "create", "by": "c", "group": h(&GROUP.0), "draws": draws, "event": h(&genesis.encode()), "digest": h(&genesis.digest())}));
+    s.steps.push(json!({"op": "create", "by": "c", "group": h(&group().0), "draws": draws, "event": h(&genesis.encode()), "digest": h(&genesis.digest())}));
     s.log.push(genesis);
 
     // c invites m; m joins from the log.
@@ -554,7 +564,7 @@ pub(super) fn scenario() -> (Value, Vec<Value>) {
         "group/Membership",
         "c's REMOVED (seq 5) again",
     );
-    let broken = MembershipEvent::sign(&c.id, GROUP, 6, EventKind::Closed, cp, [0; 32]);
+    let broken = MembershipEvent::sign(&c.id, group(), 6, EventKind::Closed, cp, [0; 32]);
     s.refuse(
         "event-broken-chain",
         &m,
@@ -564,7 +574,7 @@ pub(super) fn scenario() -> (Value, Vec<Value>) {
         "group/Membership",
         "c's CLOSED at seq 6 signed on prev_digest = 0 instead of the head",
     );
-    let not_allowed = MembershipEvent::sign(&m.id, GROUP, 6, EventKind::Removed, cp, head);
+    let not_allowed = MembershipEvent::sign(&m.id, group(), 6, EventKind::Removed, cp, head);
     s.refuse(
         "event-not-allowed",
         &m,
@@ -574,7 +584,7 @@ pub(super) fn scenario() -> (Value, Vec<Value>) {
         "group/Membership",
         "m removes c: only the creator removes others",
     );
-    let wrong_state = MembershipEvent::sign(&c.id, GROUP, 6, EventKind::Invited, mp, head);
+    let wrong_state = MembershipEvent::sign(&c.id, group(), 6, EventKind::Invited, mp, head);
     s.refuse(
         "event-wrong-member-state",
         &m,
@@ -585,7 +595,7 @@ pub(super) fn scenario() -> (Value, Vec<Value>) {
         "c invites m, already a member",
     );
     let wrong_group =
-        MembershipEvent::sign(&c.id, GroupId([0x68; 32]), 6, EventKind::Closed, cp, head);
+        MembershipEvent::sign(&c.id, bound_id(&cp, 0x68), 6, EventKind::Closed, cp, head);
     s.refuse(
         "event-wrong-group",
         &m,
@@ -617,7 +627,7 @@ pub(super) fn scenario() -> (Value, Vec<Value>) {
     s.log.push(ev6);
     let late = MembershipEvent::sign(
         &c.id,
-        GROUP,
+        group(),
         7,
         EventKind::Invited,
         np,
@@ -640,7 +650,7 @@ pub(super) fn scenario() -> (Value, Vec<Value>) {
         (
             "reject",
             GroupWire::Reject {
-                group: GROUP,
+                group: group(),
                 next_seq: 5,
             },
         ),
@@ -706,7 +716,7 @@ pub(super) fn scenario() -> (Value, Vec<Value>) {
         "item tag 6",
     ));
     let mut r = vec![3];
-    r.extend_from_slice(&GROUP.0);
+    r.extend_from_slice(&group().0);
     r.extend_from_slice(&[0; 7]);
     s.vectors.push(parse_vector(
         "group-item-short-reject",
@@ -718,7 +728,7 @@ pub(super) fn scenario() -> (Value, Vec<Value>) {
 
     let json = json!({
         "version": 1,
-        "group": h(&GROUP.0),
+        "group": h(&group().0),
         "members": [
             {"name": "c", "identity_seed": h(&[0xC0; 32]), "public": h(cp.as_bytes()), "rng_label": "group/c"},
             {"name": "m", "identity_seed": h(&[0xD0; 32]), "public": h(mp.as_bytes()), "rng_label": "group/m"},

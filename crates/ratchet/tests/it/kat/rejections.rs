@@ -90,6 +90,7 @@ fn membership_kind(e: &MembershipError) -> Value {
         MembershipError::WrongMemberState => json!({"error": "membership/WrongMemberState"}),
         MembershipError::Closed => json!({"error": "membership/Closed"}),
         MembershipError::Full => json!({"error": "membership/Full"}),
+        MembershipError::UnboundGroupId => json!({"error": "membership/UnboundGroupId"}),
     }
 }
 
