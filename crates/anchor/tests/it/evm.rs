@@ -164,15 +164,25 @@ async fn client_dies_between_broadcast_and_confirmation() {
     a.register_did(&identity(21), h(1)).await.unwrap();
     let nonce_before = raw_nonce(&url).await;
 
+    // No block is mined until the client is gone, so the submission cannot confirm (and
+    // leave the pending table) before the test sees it there: without this, a fast
+    // submission finished between two looks and the loop below spun forever.
+    automine(&url, false).await;
     let writer = a.clone();
     let head = log.head(6);
     let submit = tokio::spawn(async move { writer.anchor_root(&d, head).await });
     while pending_count(&store) == 0 {
-        tokio::task::yield_now().await;
+        assert!(
+            !submit.is_finished(),
+            "the submission ended without a pending entry"
+        );
+        tokio::time::sleep(Duration::from_millis(1)).await;
     }
     submit.abort(); // the client is gone; whether it broadcast or not is unknown
     let _ = submit.await;
     drop(a);
+    automine(&url, true).await;
+    mine(&url).await;
 
     let a = EvmAnchor::connect(config(&url, contract), account(0), store.clone())
         .await
@@ -213,6 +223,21 @@ async fn pending_nonce(url: &str) -> u64 {
         .pending()
         .await
         .unwrap()
+}
+
+/// Turns anvil's automatic mining on or off.
+async fn automine(url: &str, on: bool) {
+    let p = ProviderBuilder::new().connect_http(url.parse().unwrap());
+    let () = p
+        .raw_request("evm_setAutomine".into(), (on,))
+        .await
+        .unwrap();
+}
+
+/// Mines one block (whatever is in anvil's mempool).
+async fn mine(url: &str) {
+    let p = ProviderBuilder::new().connect_http(url.parse().unwrap());
+    let _: serde_json::Value = p.raw_request("evm_mine".into(), ()).await.unwrap();
 }
 
 async fn raw_nonce(url: &str) -> u64 {

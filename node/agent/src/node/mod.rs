@@ -40,7 +40,7 @@ use talos_ratchet::{PreKeyBundle, PreKeyStore, SessionConfig};
 use talos_store::Store;
 use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
 /// One-time prekeys a new node generates.
 const ONE_TIME_PREKEYS: usize = 32;
@@ -334,7 +334,7 @@ impl Node {
                 .await
                 {
                     Ok(Ok(u)) if u.rotated || u.added > 0 => {
-                        debug!(rotated = u.rotated, added = u.added, "prekeys refreshed")
+                        info!(rotated = u.rotated, added = u.added, "prekeys refreshed")
                     }
                     Ok(Ok(_)) => {}
                     Ok(Err(e)) => warn!(%e, "prekey upkeep failed"),

@@ -15,22 +15,7 @@ use talos_net::{AckStatus, Client, Frame, FrameKind, NetConfig, PeerId};
 use talos_primitives::Ed25519Public;
 use talos_ratchet::{PreKeyBundle, SessionConfig, x3dh};
 
-use super::procs::{NodeProc, TCP0, flags, free_port, init};
-
-/// Sets `key = value` in a home's config.toml (the line `talos init` wrote).
-fn set_config(home: &Path, settings: &[(&str, &str)]) {
-    let path = home.join("config.toml");
-    let text = std::fs::read_to_string(&path).unwrap();
-    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
-    for (key, value) in settings {
-        let line = lines
-            .iter_mut()
-            .find(|l| l.split('=').next().map(str::trim) == Some(key))
-            .unwrap_or_else(|| panic!("no {key} in config.toml"));
-        *line = format!("{key} = {value}");
-    }
-    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
-}
+use super::procs::{NodeProc, TCP0, flags, free_port, init, set_config};
 
 /// Bytes under `dir`, recursively.
 fn dir_bytes(dir: &Path) -> u64 {

@@ -17,6 +17,7 @@ mod groups;
 mod invoke;
 mod processes;
 mod procs;
+mod refused;
 mod substrate;
 mod txn;
 

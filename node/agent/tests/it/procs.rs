@@ -58,6 +58,21 @@ pub(crate) fn init(root: &Path, name: &str, flags: &[String]) -> PathBuf {
     home
 }
 
+/// Sets `key = value` in a home's config.toml (the line `talos init` wrote).
+pub(crate) fn set_config(home: &Path, settings: &[(&str, &str)]) {
+    let path = home.join("config.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    for (key, value) in settings {
+        let line = lines
+            .iter_mut()
+            .find(|l| l.split('=').next().map(str::trim) == Some(key))
+            .unwrap_or_else(|| panic!("no {key} in config.toml"));
+        *line = format!("{key} = {value}");
+    }
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+}
+
 /// A running `talos up`.
 pub(crate) struct NodeProc {
     pub(crate) home: PathBuf,
