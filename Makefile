@@ -1,7 +1,7 @@
 # The two README commands are `make demo` and `make test`; each works on a fresh machine.
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/talos-target
 
-.PHONY: bootstrap demo test lint nostd fuzz-smoke bench ci
+.PHONY: bootstrap demo test lint deny nostd fuzz-smoke bench ci
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -21,6 +21,13 @@ test: bootstrap
 lint: bootstrap
 	scripts/lint.sh
 
+# Licenses, duplicate versions and sources (deny.toml). Advisories need the RustSec
+# database from GitHub, which CI here cannot reach: run `cargo deny check advisories` where
+# the network allows.
+deny:
+	@command -v cargo-deny >/dev/null || cargo install cargo-deny --locked
+	cargo deny --all-features check bans licenses sources
+
 # talos-primitives must build without std, as the runtime uses it.
 nostd: bootstrap
 	cargo build --locked -p talos-primitives --no-default-features --target wasm32v1-none
@@ -29,7 +36,7 @@ fuzz-smoke:
 	scripts/fuzz-smoke.sh
 
 bench:
-	cargo build --release -p talos-node --bin talos
+	cargo build --release -p talos --bin talos
 	cargo bench -p talos-benches --features peers
 
-ci: test lint nostd fuzz-smoke
+ci: test lint deny nostd fuzz-smoke

@@ -34,9 +34,7 @@ use talos_node::node::gate::Gate;
 use talos_primitives::{CapabilityId, Did};
 use tokio::sync::Semaphore;
 
-#[path = "procs.rs"]
-mod procs;
-use procs::{Node, PASS, peak_rss_kib, start, talos_bin};
+use talos_testkit::node::{NodeProc as Node, PASS, start, talos_bin};
 
 const CALLS: usize = 2_000;
 const IN_FLIGHT: usize = 64;
@@ -149,7 +147,7 @@ async fn answer_calls(http: reqwest::Client, b: Arc<Node>, stop: Arc<AtomicBool>
     while !stop.load(Ordering::Relaxed) {
         let v: Value = http
             .get(format!(
-                "{}/v1/calls?after={after}&max=256&wait_ms=200",
+                "{}/v1/calls?after={after}&max=256&waitMs=200",
                 b.url
             ))
             .bearer_auth(&b.token)
@@ -203,7 +201,7 @@ fn round_trip(c: &mut Criterion) {
     let limits = ["--invoke-rate", "1000000", "--invoke-burst", "1000000"];
     let (a, b) = rt.block_on(async {
         let a = start(root.path(), "a", None, &[]).await;
-        let b = start(root.path(), "b", Some(&a.addr), &limits).await;
+        let b = start(root.path(), "b", Some(&a.addr()), &limits).await;
         tokio::time::sleep(Duration::from_millis(300)).await;
         (Arc::new(a), Arc::new(b))
     });
@@ -281,8 +279,8 @@ fn round_trip(c: &mut Criterion) {
     }
     println!(
         "peak RSS: caller node {} MiB, callee node {} MiB",
-        peak_rss_kib(&a.child) / 1024,
-        peak_rss_kib(&b.child) / 1024
+        a.peak_rss_kib() / 1024,
+        b.peak_rss_kib() / 1024
     );
 }
 

@@ -27,9 +27,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 
-#[path = "procs.rs"]
-mod procs;
-use procs::{Node, peak_rss_kib, start};
+use talos_testkit::node::{NodeProc as Node, start};
 
 const BATCH: usize = 2_000;
 const IN_FLIGHT: usize = 64;
@@ -67,7 +65,7 @@ async fn receive(http: &reqwest::Client, b: &Node, mut cursor: u64, n: usize) ->
     while got < n {
         let v: Value = http
             .get(format!(
-                "{}/v1/messages?from={cursor}&max=1024&wait_ms=10000",
+                "{}/v1/messages?from={cursor}&max=1024&waitMs=10000",
                 b.url
             ))
             .bearer_auth(&b.token)
@@ -93,7 +91,7 @@ fn bench(c: &mut Criterion) {
     let root = tempfile::tempdir().unwrap();
     let (a, b) = rt.block_on(async {
         let a = start(root.path(), "a", None, &[]).await;
-        let b = start(root.path(), "b", Some(&a.addr), &[]).await;
+        let b = start(root.path(), "b", Some(&a.addr()), &[]).await;
         tokio::time::sleep(Duration::from_millis(300)).await;
         (a, b)
     });
@@ -227,8 +225,8 @@ fn bench(c: &mut Criterion) {
     }
     println!(
         "peak RSS: sender node {} MiB, receiver node {} MiB",
-        peak_rss_kib(&a.child) / 1024,
-        peak_rss_kib(&b.child) / 1024
+        a.peak_rss_kib() / 1024,
+        b.peak_rss_kib() / 1024
     );
 }
 

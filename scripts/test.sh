@@ -23,6 +23,9 @@ run() {
 # Every crate's unit and integration tests, the pallets' benchmark suites and try-state
 # checks included (profile and test groups in .config/nextest.toml).
 run workspace cargo nextest run --workspace --locked --no-fail-fast --features "$TALOS_TEST_FEATURES"
+# Doctests (nextest does not run them): the README's Rust example and each library's
+# `lib.rs` example; the same features as the build above, so nothing is rebuilt.
+run doctests cargo test --doc --workspace --locked --features "$TALOS_TEST_FEATURES"
 # The anchor contract: artifact freshness and the forge suite.
 run contracts scripts/contracts-test.sh
 

@@ -1,11 +1,16 @@
 //! talos-anchor: one [`Anchor`] trait for every chain that anchors talos's records (DID
 //! registry entries, capability commitments, permanent revocations, audit-log roots),
-//! and its EVM backends:
+//! and its backends:
 //!
 //! - [`embedded`]: the TalosAnchor contract on revm in-process, state in RocksDB, the
 //!   default on a single machine;
 //! - [`evm`]: the same contract on any EVM chain over JSON-RPC (HTTP or WS) with alloy,
-//!   with persisted pending transactions that survive restarts.
+//!   with persisted pending transactions that survive restarts;
+//! - [`substrate`]: the talos consortium chain (`talos-chain`) over subxt: the agent's
+//!   Ed25519 key signs its own extrinsics, writes wait for GRANDPA finality.
+//!
+//! Also: [`verify`] (a proof against the anchored roots), [`meta`] (EIP-712
+//! meta-transactions), [`binding`] (owner bindings on EVM chains).
 //!
 //! DIDs are stored under [`did_key`] (SHA-256 of the DID string). Reverts surface as
 //! [`Revert`], the contract's custom errors. On an EVM chain any account may register any

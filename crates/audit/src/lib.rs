@@ -7,6 +7,19 @@
 //! - [`event`]: typed, canonical, signed events that carry digests and ids only.
 //!
 //! The durable log over RocksDB is `talos-store`.
+//!
+//! ```
+//! use talos_audit::hash::leaf_hash;
+//! use talos_audit::{MemoryTree, tree::inclusion_proof, verify_inclusion};
+//! let mut tree = MemoryTree::new();
+//! for event in [b"one".as_slice(), b"two", b"three"] {
+//!     tree.append(leaf_hash(event));
+//! }
+//! let proof = inclusion_proof(&tree, 1, 3)?;
+//! verify_inclusion(1, 3, &leaf_hash(b"two"), &proof, &tree.root())?;
+//! assert!(verify_inclusion(1, 3, &leaf_hash(b"TWO"), &proof, &tree.root()).is_err());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod checkpoint;
 pub mod event;

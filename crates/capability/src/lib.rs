@@ -10,6 +10,30 @@
 //! - [`txn`]: transaction tokens, replaced hop by hop.
 //!
 //! `FORMAT.md` beside this crate specifies the format and every verification rule.
+//!
+//! ```
+//! use talos_capability::{ActionSet, Capability, Caveats, Claims, ResourcePattern, Token};
+//! use talos_identity::IdentityKey;
+//! use talos_primitives::CapabilityId;
+//! let (booking, planner) = (IdentityKey::generate()?, IdentityKey::generate()?);
+//! let token = Token::issue(&booking, Claims {
+//!     iss: booking.did(),
+//!     aud: planner.did(),
+//!     cap: vec![Capability {
+//!         res: ResourcePattern::parse("talos://booking/flights/*")?,
+//!         act: ActionSet::new(["book".to_string()])?,
+//!         cav: Caveats::default(),
+//!     }],
+//!     nbf: 1_700_000_000,
+//!     exp: 1_700_003_600,
+//!     jti: CapabilityId([7; 16]),
+//!     prf: None,
+//! })?;
+//! let parsed = Token::parse(token.as_str())?; // strict EdDSA JWS
+//! parsed.verify_signature()?;
+//! assert_eq!(parsed.claims().aud, planner.did());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod authorize;
 mod batch;

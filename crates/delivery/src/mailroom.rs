@@ -28,7 +28,7 @@ mod inbox;
 mod prekeys;
 mod receive;
 mod resend;
-mod txn;
+mod staged;
 
 pub use evidence::{Evidence, Outcome};
 pub use inbox::{InboxUsage, Limits};
@@ -40,11 +40,11 @@ pub use group_store::{
 pub use groups::{GroupView, Invitation};
 pub use prekeys::PreKeyUpkeep;
 pub use resend::Refusal;
-pub use txn::Touched;
+pub use staged::Touched;
 
 use crate::error::DeliveryError;
 use crate::layout::{PREKEYS, counter, frame_key, next_out};
-use txn::Txn;
+use staged::Staged;
 
 /// How far ahead of the next expected frame a peer's frames are held. Beyond it a frame is
 /// left unanswered, and its sender resends it once the gap has closed.
@@ -199,7 +199,7 @@ impl Mailroom {
         if found == LAYOUT_VERSION {
             return Ok(());
         }
-        let mut txn = Txn::new(&self.store);
+        let mut txn = Staged::new(&self.store);
         for from in found..LAYOUT_VERSION {
             match from {
                 // 1 → 2: the inbox gets its usage counts and its first time marker
@@ -253,7 +253,7 @@ impl Mailroom {
         items: &[(Ed25519Public, Option<&PreKeyBundle>, &[u8])],
     ) -> Result<Vec<Result<Frame, DeliveryError>>, DeliveryError> {
         let _guard = self.prekeys.lock().map_err(|_| DeliveryError::Poisoned)?;
-        let mut txn = Txn::new(&self.store);
+        let mut txn = Staged::new(&self.store);
         let mut out = Vec::with_capacity(items.len());
         // Each peer's session is unsealed once and sealed once per group, not per message.
         let mut sessions: HashMap<Ed25519Public, SessionRecord> = HashMap::new();
@@ -276,7 +276,7 @@ impl Mailroom {
 
     fn stage_send(
         &self,
-        txn: &mut Txn<'_>,
+        txn: &mut Staged<'_>,
         peer: &Ed25519Public,
         bundle: Option<&PreKeyBundle>,
         content: u8,
@@ -294,7 +294,7 @@ impl Mailroom {
     /// the caller writes them to the transaction once it is done with them.
     fn stage_send_cached(
         &self,
-        txn: &mut Txn<'_>,
+        txn: &mut Staged<'_>,
         sessions: &mut HashMap<Ed25519Public, SessionRecord>,
         peer: &Ed25519Public,
         bundle: Option<&PreKeyBundle>,
@@ -322,7 +322,7 @@ impl Mailroom {
     /// `bundle` (then `true`: nothing of it is stored yet).
     fn session_for(
         &self,
-        txn: &Txn<'_>,
+        txn: &Staged<'_>,
         sessions: &mut HashMap<Ed25519Public, SessionRecord>,
         peer: &Ed25519Public,
         bundle: Option<&PreKeyBundle>,
@@ -354,7 +354,7 @@ impl Mailroom {
     /// error nothing is staged and `record` is unchanged.
     fn encrypt_into(
         &self,
-        txn: &mut Txn<'_>,
+        txn: &mut Staged<'_>,
         peer: &Ed25519Public,
         record: &mut SessionRecord,
         content: u8,
@@ -573,7 +573,7 @@ impl Mailroom {
 
     fn load_session(
         &self,
-        txn: &Txn<'_>,
+        txn: &Staged<'_>,
         peer: &Ed25519Public,
     ) -> Result<Option<SessionRecord>, DeliveryError> {
         let Some(sealed) = txn.get(CF_SESSIONS, peer.as_bytes())? else {
@@ -615,7 +615,7 @@ impl Mailroom {
 
     fn put_session(
         &self,
-        txn: &mut Txn<'_>,
+        txn: &mut Staged<'_>,
         peer: &Ed25519Public,
         record: &SessionRecord,
     ) -> Result<(), DeliveryError> {
@@ -645,7 +645,7 @@ impl Mailroom {
 
     fn put_inbox(
         &self,
-        txn: &mut Txn<'_>,
+        txn: &mut Staged<'_>,
         inbox_next: &mut u64,
         peer: &Ed25519Public,
         seq: u64,
@@ -678,7 +678,7 @@ impl Mailroom {
     }
 }
 
-fn counter_in(txn: &Txn<'_>, key: &[u8]) -> Result<u64, DeliveryError> {
+fn counter_in(txn: &Staged<'_>, key: &[u8]) -> Result<u64, DeliveryError> {
     counter(txn.get(CF_STREAMS, key)?).ok_or(DeliveryError::Corrupt("stream counter"))
 }
 

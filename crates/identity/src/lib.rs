@@ -8,6 +8,17 @@
 //! - [`talos_did`]: the `did:talos` document model: versions, rotation, deactivation.
 //! - [`keystore`]: the identity encrypted at rest (argon2id + ChaCha20-Poly1305).
 //! - [`peer_id`]: libp2p `PeerId` ⟷ did:key, both ways.
+//!
+//! ```
+//! use talos_identity::{IdentityKey, keys::verify};
+//! let key = IdentityKey::generate()?;
+//! let did = key.did(); // did:key:z6Mk...
+//! assert!(did.to_string().starts_with("did:key:z6Mk"));
+//! let sig = key.sign(b"hello");
+//! verify(&key.public(), b"hello", &sig)?;
+//! assert!(verify(&key.public(), b"hellO", &sig).is_err());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod did_key;
 pub mod document;

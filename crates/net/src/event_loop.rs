@@ -53,13 +53,10 @@ pub struct EventLoop {
     /// For inbound batches to send their response once every frame is answered.
     commands_tx: mpsc::WeakSender<Command>,
     inbound: mpsc::Sender<InboundFrame>,
-    inbound_rx: Option<mpsc::Receiver<InboundFrame>>,
     invokes_in: mpsc::Sender<InboundInvoke>,
-    invokes_rx: Option<mpsc::Receiver<InboundInvoke>>,
     /// Calls to peer agents waiting for their answer.
     invokes_out: HashMap<OutboundRequestId, Reply<InvokeResponse>>,
     gossip_in: mpsc::Sender<GossipMessage>,
-    gossip_rx: Option<mpsc::Receiver<GossipMessage>>,
     validator: RecordValidator,
     max_in_flight: usize,
     /// A relay with no configured external address announces what it listens on.
@@ -93,7 +90,7 @@ fn yamux_config() -> yamux::Config {
 pub(crate) fn build(
     identity: &talos_identity::keys::IdentityKey,
     config: NetConfig,
-) -> Result<(Client, EventLoop), NetError> {
+) -> Result<crate::Network, NetError> {
     let key = talos_identity::peer_id::libp2p_keypair(identity)
         .map_err(|e| NetError::Identity(e.to_string()))?;
     let peer = key.public().to_peer_id();
@@ -131,12 +128,9 @@ pub(crate) fn build(
         commands,
         commands_tx: tx.downgrade(),
         inbound,
-        inbound_rx: Some(inbound_rx),
         invokes_in,
-        invokes_rx: Some(invokes_rx),
         invokes_out: HashMap::new(),
         gossip_in,
-        gossip_rx: Some(gossip_rx),
         validator: Arc::new(|_, _| false),
         max_in_flight: config.max_in_flight,
         announce_listen_addrs: config.relay_server && config.external.is_empty(),
@@ -161,25 +155,16 @@ pub(crate) fn build(
                 reason: e.to_string(),
             })?;
     }
-    Ok((Client { tx, peer }, event_loop))
+    Ok(crate::Network {
+        client: Client { tx, peer },
+        event_loop,
+        inbound: inbound_rx,
+        invokes: invokes_rx,
+        gossip: gossip_rx,
+    })
 }
 
 impl EventLoop {
-    /// The stream of gossip messages to validate. There is one: the first call takes it.
-    pub fn take_gossip(&mut self) -> Option<mpsc::Receiver<GossipMessage>> {
-        self.gossip_rx.take()
-    }
-
-    /// The stream of inbound calls from peer agents. There is one: the first call takes it.
-    pub fn take_invokes(&mut self) -> Option<mpsc::Receiver<InboundInvoke>> {
-        self.invokes_rx.take()
-    }
-
-    /// The stream of inbound frames. There is one: the first call takes it.
-    pub fn take_inbound(&mut self) -> Option<mpsc::Receiver<InboundFrame>> {
-        self.inbound_rx.take()
-    }
-
     /// Sets the check inbound DHT records must pass before this node stores them.
     pub fn set_record_validator(&mut self, validator: RecordValidator) {
         self.validator = validator;

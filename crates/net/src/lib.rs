@@ -6,6 +6,8 @@
 //! - [`directory`]: the signed DHT record DID → addresses + prekey bundle, and its
 //!   parser (which is also the DHT's record validator);
 //! - [`codec`]: the length-prefixed, size-bounded request/response codec for frames;
+//! - [`invoke`]: the `/talos/invoke/1.0.0` call/answer format between nodes' sidecars
+//!   (JSON, parsed = bounded) and its codec;
 //! - [`behaviour`]: the composed behaviour (TCP+Noise+Yamux and QUIC, identify, ping,
 //!   Kademlia, mDNS, relay client and optional relay server, DCUtR, AutoNAT, connection
 //!   and memory limits);
@@ -58,7 +60,25 @@ pub use libp2p::{Multiaddr, PeerId};
 /// the two cannot parse each other, so they are distinct protocols).
 pub const A2A_PROTOCOL: &str = "/talos/a2a/2.0.0";
 
-/// Builds the node's network half: the event loop to spawn and the client to drive it.
+/// What [`new`] builds, as rust-libp2p's `file-sharing` example hands them out: the
+/// client that drives the network, the event loop to spawn (it owns the swarm), and the
+/// bounded streams it feeds. A stream its owner drops is answered as a full one would be
+/// (frames left to their senders' retries, calls refused `busy`, gossip ignored).
+#[cfg(feature = "swarm")]
+pub struct Network {
+    /// Drives the event loop; cloneable.
+    pub client: Client,
+    /// Spawn it (`tokio::spawn(event_loop.run())`).
+    pub event_loop: EventLoop,
+    /// Inbound frames, each to be answered through its responder.
+    pub inbound: tokio::sync::mpsc::Receiver<InboundFrame>,
+    /// Inbound calls from peers' sidecars.
+    pub invokes: tokio::sync::mpsc::Receiver<InboundInvoke>,
+    /// Gossip messages awaiting validation.
+    pub gossip: tokio::sync::mpsc::Receiver<GossipMessage>,
+}
+
+/// Builds the node's network half.
 ///
 /// The libp2p key is the agent's Ed25519 identity key, so its `PeerId` and its did:key
 /// name the same key (`talos_identity::peer_id` converts between them).
@@ -66,6 +86,6 @@ pub const A2A_PROTOCOL: &str = "/talos/a2a/2.0.0";
 pub fn new(
     identity: &talos_identity::keys::IdentityKey,
     config: NetConfig,
-) -> Result<(Client, EventLoop), NetError> {
+) -> Result<Network, NetError> {
     event_loop::build(identity, config)
 }

@@ -8,6 +8,14 @@
 //! Constructors parse rather than validate: a value of any type here is valid by
 //! construction, and that holds for values decoded from SCALE or serde as well, because
 //! those decoders go through the same constructors.
+//!
+//! ```
+//! use talos_primitives::Did;
+//! let did = Did::parse("did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK")?;
+//! assert!(did.as_key().is_some());
+//! assert!(Did::parse("did:key:not-a-key").is_err());
+//! # Ok::<(), talos_primitives::DidError>(())
+//! ```
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;

@@ -34,3 +34,8 @@ pub use message::{Envelope, InitialMessage, Message};
 pub use prekey::{PreKeyBundle, PreKeyStore};
 pub use session::{DecryptError, EncryptError, MAX_SKIP, MAX_SKIPPED_TOTAL, Session};
 pub use x3dh::{HandshakeError, PqPolicy, SessionConfig};
+
+/// The README's session example, compiled and run as a doctest so it cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctest;

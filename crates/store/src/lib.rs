@@ -5,8 +5,11 @@
 //!   fsync) and acknowledged only once durable; on open the root is recomputed from the
 //!   stored nodes and checked against the stored one.
 //!
-//! Later issues add column families here (ratchet sessions, inbox, outbox, anchors) and
-//! write them in the same atomic batches.
+//! The column families (`db::FAMILIES`) hold the audit log, the embedded EVM, pending
+//! anchors, delivery state (sessions, outbox, inbox, held frames, stream counters, resend
+//! copies), the mailbox, groups and revocations; writes that belong together go in one
+//! atomic batch. The store carries a layout version (`LAYOUT_VERSION`); a newer store is
+//! refused rather than misread.
 
 pub mod db;
 pub mod log;

@@ -4,13 +4,11 @@ use alloy::signers::local::PrivateKeySigner;
 use talos_audit::hash::leaf_hash;
 use talos_audit::tree::{MemoryTree, consistency_proof, inclusion_proof, root};
 use talos_audit::wire::{B64, ConsistencyProof, InclusionProof};
-use talos_identity::{IdentityKey, IdentitySeed};
+
 use talos_primitives::{Did, Hash32, TreeHead};
 
 /// An identity key (what registers its DID).
-pub(crate) fn identity(seed: u8) -> IdentityKey {
-    IdentityKey::from_seed(&IdentitySeed::from_bytes([seed; 32])).unwrap()
-}
+pub(crate) use talos_testkit::keys::identity;
 
 /// A fresh did:key: [`identity`]'s.
 pub(crate) fn did(seed: u8) -> Did {

@@ -13,9 +13,9 @@ use talos_primitives::{Did, TreeHead};
 use talos_store::Store;
 use talos_store::db::CF_ANCHOR_PENDING;
 
-use crate::anvil::Anvil;
 use crate::common::{Log, account, did, h, identity};
 use crate::suite;
+use talos_testkit::anvil::Anvil;
 
 fn config(url: &str, contract: Address) -> EvmConfig {
     let mut cfg = EvmConfig::new(url, contract);

@@ -8,12 +8,9 @@
     clippy::indexing_slicing
 )]
 
-mod anvil;
 mod common;
 mod embedded;
 mod evm;
 mod squatting;
 mod substrate;
 mod suite;
-#[allow(dead_code)] // shared with node/chain and node/agent tests, which use more of it
-mod talos_chain;

@@ -146,7 +146,7 @@ async fn did_squatting_on_evm_is_refused_by_verifiers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn did_squatting_on_anvil_is_refused_by_verifiers() {
     use talos_anchor::evm::{EvmAnchor, EvmConfig, deploy};
-    let anvil = crate::anvil::Anvil::start(None);
+    let anvil = talos_testkit::anvil::Anvil::start(None);
     let url = anvil.http();
     let contract = deploy(&url, account(0)).await.unwrap();
     let dir = tempfile::tempdir().unwrap();

@@ -11,7 +11,7 @@ use talos_anchor::{Account, Anchor, AnchorError, Revert, did_key};
 use talos_primitives::{CapabilityId, Commitment, Did, TreeHead};
 
 use crate::common::{Log, did, h, identity};
-use crate::talos_chain::{TalosChain, wait_finalized};
+use talos_testkit::chain::{TalosChain, wait_finalized};
 
 const SUDO: &str = "//Alice";
 
@@ -269,7 +269,7 @@ async fn a_front_run_revocation_does_not_hide_the_issuers_after_restart() {
 /// A node that is down: a clear error, no hang.
 #[tokio::test]
 async fn unreachable_node_is_a_typed_error() {
-    let port = crate::talos_chain::free_port();
+    let port = talos_testkit::free_port();
     let r = SubstrateAnchor::connect(&format!("ws://127.0.0.1:{port}"), &[1; 32]).await;
     assert!(matches!(r, Err(AnchorError::Unavailable { .. })), "{r:?}");
 }
@@ -278,7 +278,7 @@ async fn unreachable_node_is_a_typed_error() {
 /// (which the node logs and returns in 503 bodies); only scheme, host and port do.
 #[tokio::test]
 async fn substrate_rpc_url_never_leaks_into_errors() {
-    let port = crate::talos_chain::free_port();
+    let port = talos_testkit::free_port();
     let url = format!("ws://agent:PASSWORD@127.0.0.1:{port}/SECRETPATH?token=QUERYKEY");
     let err = SubstrateAnchor::connect(&url, &[1; 32]).await.unwrap_err();
     let shown = format!("{err} {err:?}");

@@ -1,12 +1,10 @@
 //! Events: canonical, signed, digests only.
 
 use talos_audit::event::{AuditEvent, DenyKind, EventKind, FrameRef, SignedEvent};
-use talos_identity::{IdentityKey, IdentitySeed};
+use talos_identity::IdentityKey;
 use talos_primitives::{CapabilityId, Hash32};
 
-fn key(n: u8) -> IdentityKey {
-    IdentityKey::from_seed(&IdentitySeed::from_bytes([n; 32])).unwrap()
-}
+use talos_testkit::keys::identity as key;
 
 const MARKER: &str = "PLAINTEXT-MARKER-do-not-log";
 

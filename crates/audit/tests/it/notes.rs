@@ -6,12 +6,10 @@ use talos_audit::hash::leaf_hash;
 use talos_audit::note::{Note, NoteError, NoteVerifier};
 use talos_audit::tree::consistency_proof;
 use talos_audit::witness::{Witness, WitnessError, verify_cosignature};
-use talos_identity::{IdentityKey, IdentitySeed};
+
 use talos_primitives::TreeHead;
 
-fn key(n: u8) -> IdentityKey {
-    IdentityKey::from_seed(&IdentitySeed::from_bytes([n; 32])).unwrap()
-}
+use talos_testkit::keys::identity as key;
 
 /// The known-answer note of golang.org/x/mod/sumdb/note (note_test.go / package docs).
 #[test]

@@ -9,7 +9,7 @@ use talos_capability::invocation::Request;
 use talos_capability::notice::RevocationNotice;
 use talos_capability::published::{MAX_PUBLISHERS, PER_PUBLISHER, Publication, Published};
 use talos_capability::{Authorizer, Possession, Revocations, VerifierConfig};
-use talos_identity::{IdentityKey, IdentitySeed};
+use talos_identity::IdentityKey;
 use talos_primitives::{CapabilityId, Did};
 
 use crate::common::*;
@@ -18,7 +18,7 @@ use crate::common::*;
 fn throwaway(i: u32) -> IdentityKey {
     let mut seed = [0x7a; 32];
     seed[..4].copy_from_slice(&i.to_be_bytes());
-    IdentityKey::from_seed(&IdentitySeed::from_bytes(seed)).unwrap()
+    talos_testkit::keys::from_seed(seed)
 }
 
 /// A notice as it arrives from gossip: signed, then checked.

@@ -5,16 +5,14 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 use talos_capability::token::CAP_TYP;
 use talos_capability::{ActionSet, Capability, Caveats, Claims, ResourcePattern, Token};
-use talos_identity::{IdentityKey, IdentitySeed, jcs};
+use talos_identity::{IdentityKey, jcs};
 use talos_primitives::{CapabilityId, Did};
 
 /// 2025-11-22T03:33:20Z, the fixtures' "now".
 pub(crate) const T0: u64 = 1_763_782_400;
 pub(crate) const HOUR: u64 = 3600;
 
-pub(crate) fn key(n: u8) -> IdentityKey {
-    IdentityKey::from_seed(&IdentitySeed::from_bytes([n; 32])).unwrap()
-}
+pub(crate) use talos_testkit::keys::identity as key;
 
 /// The resource owner and root issuer.
 pub(crate) fn booking() -> IdentityKey {

@@ -8,7 +8,7 @@ use talos_ratchet::PreKeyStore;
 use talos_store::db::{CF_HELD, CF_SESSIONS};
 
 use super::receive::{held_amounts, set_held_amounts};
-use super::txn::Txn;
+use super::staged::Staged;
 use super::{
     Evidence, HELD_DIRECT, HELD_RELAYED, MAX_HELD_BYTES_PER_PEER, MAX_HELD_BYTES_TOTAL,
     MAX_HELD_PER_PEER, Mailroom, Outcome,
@@ -24,7 +24,7 @@ impl Mailroom {
     /// it never will (its handshake names prekeys that only ever go away).
     pub(super) fn stage_ahead(
         &self,
-        txn: &mut Txn<'_>,
+        txn: &mut Staged<'_>,
         peer: &Ed25519Public,
         frame: &Frame,
         expected: u64,

@@ -16,7 +16,7 @@ use talos_net::AckStatus;
 use talos_primitives::Ed25519Public;
 use talos_store::db::CF_STREAMS;
 
-use super::txn::Txn;
+use super::staged::Staged;
 use super::{Mailroom, Receipt};
 use crate::error::DeliveryError;
 use crate::layout::{pair, pair_bytes, unaudited};
@@ -71,7 +71,7 @@ impl Mailroom {
     /// round is settled, its duplicates need events.
     pub(super) fn owe_evidence(
         &self,
-        txn: &mut Txn<'_>,
+        txn: &mut Staged<'_>,
         peer: &Ed25519Public,
         seq: u64,
     ) -> Result<(), DeliveryError> {
@@ -88,7 +88,7 @@ impl Mailroom {
     /// What a duplicate of `peer`'s frame `seq` needs.
     pub(super) fn duplicate_evidence(
         &self,
-        txn: &Txn<'_>,
+        txn: &Staged<'_>,
         peer: &Ed25519Public,
         seq: u64,
     ) -> Result<Evidence, DeliveryError> {
@@ -102,7 +102,7 @@ impl Mailroom {
     /// it. Round 0 (callers that do not audit) is never settled.
     pub(super) fn settle(
         &self,
-        txn: &mut Txn<'_>,
+        txn: &mut Staged<'_>,
         peer: &Ed25519Public,
         round: u64,
     ) -> Result<(), DeliveryError> {
@@ -116,7 +116,7 @@ impl Mailroom {
     }
 }
 
-fn marker(txn: &Txn<'_>, peer: &Ed25519Public) -> Result<Option<(u64, u64)>, DeliveryError> {
+fn marker(txn: &Staged<'_>, peer: &Ed25519Public) -> Result<Option<(u64, u64)>, DeliveryError> {
     match txn.get(CF_STREAMS, &unaudited(peer))? {
         None => Ok(None),
         Some(v) => pair(Some(v))

@@ -12,7 +12,7 @@ use talos_store::db::CF_GROUPS;
 use zeroize::Zeroizing;
 
 use super::Mailroom;
-use super::txn::Txn;
+use super::staged::Staged;
 use crate::error::DeliveryError;
 
 const GROUP_CONTEXT: &[u8] = b"talos/delivery/group/v1";
@@ -90,7 +90,7 @@ fn context(k: &[u8]) -> Vec<u8> {
 impl Mailroom {
     pub(super) fn seal_put(
         &self,
-        txn: &mut Txn<'_>,
+        txn: &mut Staged<'_>,
         k: &[u8],
         plain: &[u8],
     ) -> Result<(), DeliveryError> {
@@ -100,7 +100,7 @@ impl Mailroom {
 
     pub(super) fn open_get(
         &self,
-        txn: &Txn<'_>,
+        txn: &Staged<'_>,
         k: &[u8],
         what: &'static str,
     ) -> Result<Option<Zeroizing<Vec<u8>>>, DeliveryError> {
@@ -114,7 +114,7 @@ impl Mailroom {
 
     pub(super) fn load_group(
         &self,
-        txn: &Txn<'_>,
+        txn: &Staged<'_>,
         id: &GroupId,
     ) -> Result<Option<GroupRecord>, DeliveryError> {
         let Some(bytes) = self.open_get(txn, &key(STATE, &id.0), "group state does not unseal")?
@@ -137,7 +137,7 @@ impl Mailroom {
 
     pub(super) fn put_group(
         &self,
-        txn: &mut Txn<'_>,
+        txn: &mut Staged<'_>,
         record: &GroupRecord,
     ) -> Result<(), DeliveryError> {
         let state = record.group.encode();
@@ -156,7 +156,7 @@ impl Mailroom {
     /// Appends `event` to the stored log (the log an invitee is sent).
     pub(super) fn put_log_event(
         &self,
-        txn: &mut Txn<'_>,
+        txn: &mut Staged<'_>,
         event: &MembershipEvent,
     ) -> Result<(), DeliveryError> {
         self.seal_put(
@@ -169,7 +169,7 @@ impl Mailroom {
     /// The stored log from `from` up to (not including) `to`.
     pub(super) fn log(
         &self,
-        txn: &Txn<'_>,
+        txn: &Staged<'_>,
         id: &GroupId,
         from: u64,
         to: u64,
@@ -189,7 +189,7 @@ impl Mailroom {
 }
 
 /// A `head ‖ tail` range of numbered keys.
-pub(super) fn range(txn: &Txn<'_>, k: &[u8]) -> Result<(u64, u64), DeliveryError> {
+pub(super) fn range(txn: &Staged<'_>, k: &[u8]) -> Result<(u64, u64), DeliveryError> {
     match txn.get(CF_GROUPS, k)? {
         None => Ok((0, 0)),
         Some(b) => {
@@ -203,7 +203,7 @@ pub(super) fn range(txn: &Txn<'_>, k: &[u8]) -> Result<(u64, u64), DeliveryError
 }
 
 pub(super) fn set_range(
-    txn: &mut Txn<'_>,
+    txn: &mut Staged<'_>,
     k: &[u8],
     head: u64,
     tail: u64,
@@ -219,17 +219,17 @@ pub(super) fn set_range(
 }
 
 /// A stored count (0 when absent).
-pub(super) fn count(txn: &Txn<'_>, k: &[u8]) -> Result<u64, DeliveryError> {
+pub(super) fn count(txn: &Staged<'_>, k: &[u8]) -> Result<u64, DeliveryError> {
     crate::layout::amount(txn.get(CF_GROUPS, k)?).ok_or(DeliveryError::Corrupt("group count"))
 }
 
-pub(super) fn set_count(txn: &mut Txn<'_>, k: &[u8], n: u64) -> Result<(), DeliveryError> {
+pub(super) fn set_count(txn: &mut Staged<'_>, k: &[u8], n: u64) -> Result<(), DeliveryError> {
     txn.put(CF_GROUPS, k, n.to_be_bytes().to_vec())
 }
 
 /// One invitation from `inviter` is no longer waiting (joined or declined).
 pub(super) fn invitation_done(
-    txn: &mut Txn<'_>,
+    txn: &mut Staged<'_>,
     inviter: &Ed25519Public,
 ) -> Result<(), DeliveryError> {
     let k = key(INVITER, inviter.as_bytes());

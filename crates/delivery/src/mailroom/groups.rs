@@ -31,7 +31,7 @@ use super::group_store::{
     QUEUE_RANGE, STATE, WAITING, WAITING_LIVE, WAITING_RANGE, count, invitation_done, key,
     numbered, range, sender_key, set_count, set_range,
 };
-use super::txn::Txn;
+use super::staged::Staged;
 use super::{Mailroom, counter_in, short_id};
 use crate::error::DeliveryError;
 use crate::layout::INBOX_NEXT;
@@ -104,10 +104,10 @@ impl Mailroom {
     /// and written back around it.
     fn group_txn<T>(
         &self,
-        f: impl FnOnce(&Self, &mut Txn<'_>, &mut u64) -> Result<T, DeliveryError>,
+        f: impl FnOnce(&Self, &mut Staged<'_>, &mut u64) -> Result<T, DeliveryError>,
     ) -> Result<T, DeliveryError> {
         let _guard = self.prekeys.lock().map_err(|_| DeliveryError::Poisoned)?;
-        let mut txn = Txn::new(&self.store);
+        let mut txn = Staged::new(&self.store);
         let mut inbox_next = counter_in(&txn, INBOX_NEXT)?;
         let before = inbox_next;
         let out = f(self, &mut txn, &mut inbox_next)?;
@@ -123,7 +123,7 @@ impl Mailroom {
         Ok(out)
     }
 
-    fn group_of(&self, txn: &Txn<'_>, id: &GroupId) -> Result<GroupRecord, DeliveryError> {
+    fn group_of(&self, txn: &Staged<'_>, id: &GroupId) -> Result<GroupRecord, DeliveryError> {
         self.load_group(txn, id)?
             .ok_or_else(|| DeliveryError::UnknownGroup(short_group(id)))
     }
@@ -305,14 +305,14 @@ impl Mailroom {
 
     /// One group, if this node has it.
     pub fn group(&self, id: &GroupId) -> Result<Option<GroupView>, DeliveryError> {
-        let txn = Txn::new(&self.store);
+        let txn = Staged::new(&self.store);
         let me = self.identity.public();
         Ok(self.load_group(&txn, id)?.map(|r| view(&r, &me)))
     }
 
     /// Up to `max` groups and invitations.
     pub fn groups(&self, max: usize) -> Result<(Vec<GroupView>, Vec<Invitation>), DeliveryError> {
-        let txn = Txn::new(&self.store);
+        let txn = Staged::new(&self.store);
         let me = self.identity.public();
         let (mut groups, mut invitations) = (Vec::new(), Vec::new());
         for id in self.ids_under(STATE, None, max)? {
@@ -386,7 +386,7 @@ impl Mailroom {
         bundle: Option<&talos_ratchet::PreKeyBundle>,
     ) -> Result<usize, DeliveryError> {
         let _guard = self.prekeys.lock().map_err(|_| DeliveryError::Poisoned)?;
-        let mut txn = Txn::new(&self.store);
+        let mut txn = Staged::new(&self.store);
         let (head, tail) = range(&txn, &key(QUEUE_RANGE, peer.as_bytes()))?;
         if head == tail {
             return Ok(0);
@@ -402,7 +402,7 @@ impl Mailroom {
     /// Returns how many there were.
     pub(super) fn drain_queue(
         &self,
-        txn: &mut Txn<'_>,
+        txn: &mut Staged<'_>,
         peer: &Ed25519Public,
         record: &mut super::SessionRecord,
     ) -> Result<usize, DeliveryError> {
@@ -433,7 +433,7 @@ impl Mailroom {
     /// (and logged) rather than holding up the whole group.
     fn stage_group_send(
         &self,
-        txn: &mut Txn<'_>,
+        txn: &mut Staged<'_>,
         peer: &Ed25519Public,
         item: &GroupWire,
     ) -> Result<bool, DeliveryError> {
@@ -464,7 +464,7 @@ impl Mailroom {
     /// bounded them.
     pub(super) fn requeue(
         &self,
-        txn: &mut Txn<'_>,
+        txn: &mut Staged<'_>,
         peer: &Ed25519Public,
         plain: &[u8],
     ) -> Result<(), DeliveryError> {
@@ -484,7 +484,7 @@ impl Mailroom {
     /// sends our new sender key.
     fn sequence(
         &self,
-        txn: &mut Txn<'_>,
+        txn: &mut Staged<'_>,
         inbox: &mut u64,
         record: &mut GroupRecord,
         event: &MembershipEvent,
@@ -508,7 +508,7 @@ impl Mailroom {
     }
 
     /// Deletes a group record with its log and waiting items, and its count.
-    fn forget(&self, txn: &mut Txn<'_>, record: &GroupRecord) -> Result<(), DeliveryError> {
+    fn forget(&self, txn: &mut Staged<'_>, record: &GroupRecord) -> Result<(), DeliveryError> {
         let id = record.group.membership().group();
         for seq in 0..record.group.membership().next_seq() {
             txn.delete(CF_GROUPS, &numbered(LOG, &id.0, seq))?;

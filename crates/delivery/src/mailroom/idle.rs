@@ -19,7 +19,7 @@ use talos_primitives::Ed25519Public;
 use talos_store::db::{CF_HELD, CF_SESSIONS, CF_STREAMS};
 use tracing::{debug, warn};
 
-use super::txn::Txn;
+use super::staged::Staged;
 use super::{Mailroom, short_id};
 use crate::error::DeliveryError;
 use crate::layout::{
@@ -34,7 +34,7 @@ impl Mailroom {
     /// Notes `peer` as idle, unless it already is.
     pub(super) fn idle_add(
         &self,
-        txn: &mut Txn<'_>,
+        txn: &mut Staged<'_>,
         peer: &Ed25519Public,
     ) -> Result<(), DeliveryError> {
         if txn.get(CF_STREAMS, &idle_member(peer))?.is_some() {
@@ -63,7 +63,7 @@ impl Mailroom {
     /// `peer` had a frame take effect (or this node sent to it): it is kept for good.
     pub(super) fn unidle(
         &self,
-        txn: &mut Txn<'_>,
+        txn: &mut Staged<'_>,
         peer: &Ed25519Public,
     ) -> Result<(), DeliveryError> {
         let Some(ordinal) = txn.get(CF_STREAMS, &idle_member(peer))? else {
@@ -77,7 +77,7 @@ impl Mailroom {
 
     fn forget_idle(
         &self,
-        txn: &mut Txn<'_>,
+        txn: &mut Staged<'_>,
         peer: &Ed25519Public,
         ordinal: u64,
     ) -> Result<(), DeliveryError> {
@@ -93,7 +93,7 @@ impl Mailroom {
 
     /// Idle peers now.
     pub fn idle_peers(&self) -> Result<u64, DeliveryError> {
-        number(&Txn::new(&self.store), IDLE_COUNT)
+        number(&Staged::new(&self.store), IDLE_COUNT)
     }
 
     /// Idle peers dropped since this mailroom was opened.
@@ -116,7 +116,7 @@ impl Mailroom {
         if excess == 0 {
             return Ok(());
         }
-        let mut txn = Txn::new(&self.store);
+        let mut txn = Staged::new(&self.store);
         let iter = self.store.db().iterator_cf(
             self.store.cf(CF_STREAMS)?,
             IteratorMode::From(IDLE_ORDER, Direction::Forward),
@@ -155,7 +155,7 @@ impl Mailroom {
     /// should that ever not hold.
     fn drop_peer_state(
         &self,
-        txn: &mut Txn<'_>,
+        txn: &mut Staged<'_>,
         peer: &Ed25519Public,
     ) -> Result<(), DeliveryError> {
         if txn.get(CF_STREAMS, &next_out(peer))?.is_some() {
@@ -193,6 +193,6 @@ impl Mailroom {
 }
 
 /// A stored number (0 when absent).
-fn number(txn: &Txn<'_>, key: &[u8]) -> Result<u64, DeliveryError> {
+fn number(txn: &Staged<'_>, key: &[u8]) -> Result<u64, DeliveryError> {
     amount(txn.get(CF_STREAMS, key)?).ok_or(DeliveryError::Corrupt("idle count"))
 }

@@ -14,7 +14,7 @@ use talos_primitives::Ed25519Public;
 use talos_ratchet::at_rest;
 use talos_store::db::{CF_INBOX, CF_STREAMS};
 
-use super::txn::Txn;
+use super::staged::Staged;
 use super::{Mailroom, counter_in, inbox_context};
 use crate::error::DeliveryError;
 use crate::layout::{
@@ -87,7 +87,7 @@ impl Mailroom {
     /// Whether one more entry from `peer` would go past a bound.
     pub(super) fn over_quota(
         &self,
-        txn: &Txn<'_>,
+        txn: &Staged<'_>,
         peer: &Ed25519Public,
     ) -> Result<bool, DeliveryError> {
         let corrupt = || DeliveryError::Corrupt("inbox usage");
@@ -105,7 +105,7 @@ impl Mailroom {
     /// stored in if it is the minute's first.
     pub(super) fn count_entry(
         &self,
-        txn: &mut Txn<'_>,
+        txn: &mut Staged<'_>,
         peer: &Ed25519Public,
         index: u64,
         len: u64,
@@ -141,7 +141,7 @@ impl Mailroom {
         // first index is expired. No such minute: every entry is.
         let keep_from = match markers.iter().find(|(minute, _)| *minute >= cutoff) {
             Some((_, index)) => *index,
-            None => counter_in(&Txn::new(&self.store), INBOX_NEXT)?,
+            None => counter_in(&Staged::new(&self.store), INBOX_NEXT)?,
         };
         match keep_from.checked_sub(1) {
             Some(through) => self.acknowledge_inbox(through),
@@ -153,7 +153,7 @@ impl Mailroom {
     fn delete_chunk(&self, through: u64) -> Result<(u64, bool), DeliveryError> {
         // The mailroom's lock: counts are read and written by the receive path too.
         let _guard = self.prekeys.lock().map_err(|_| DeliveryError::Poisoned)?;
-        let mut txn = Txn::new(&self.store);
+        let mut txn = Staged::new(&self.store);
         let first = amount(txn.get(CF_STREAMS, INBOX_FIRST)?)
             .ok_or(DeliveryError::Corrupt("inbox first"))?;
         let end = through.saturating_add(1).min(counter_in(&txn, INBOX_NEXT)?);
@@ -230,7 +230,7 @@ impl Mailroom {
 
     /// Drops the markers of minutes whose every entry is below `first` (the last
     /// marker stays: the entries after it belong to it).
-    fn prune_markers(&self, txn: &mut Txn<'_>, first: u64) -> Result<(), DeliveryError> {
+    fn prune_markers(&self, txn: &mut Staged<'_>, first: u64) -> Result<(), DeliveryError> {
         let markers = self.markers()?;
         for pair in markers.windows(2) {
             if let [(minute, _), (_, next_first)] = pair
@@ -246,7 +246,7 @@ impl Mailroom {
     /// (so the retention counts from the upgrade instead of deleting it at once) and
     /// counted per sender. Markers never all go (the last one stays), so this runs on
     /// the first open of a store only.
-    pub(super) fn upgrade_inbox(&self, txn: &mut Txn<'_>) -> Result<(), DeliveryError> {
+    pub(super) fn upgrade_inbox(&self, txn: &mut Staged<'_>) -> Result<(), DeliveryError> {
         if !self.markers()?.is_empty() {
             return Ok(());
         }
@@ -279,7 +279,7 @@ impl Mailroom {
 }
 
 /// Adds `n` entries of `bytes` to a count pair.
-fn adjust(txn: &mut Txn<'_>, key: &[u8], n: u64, bytes: u64) -> Result<(), DeliveryError> {
+fn adjust(txn: &mut Staged<'_>, key: &[u8], n: u64, bytes: u64) -> Result<(), DeliveryError> {
     let (c, b) = pair(txn.get(CF_STREAMS, key)?).ok_or(DeliveryError::Corrupt("inbox usage"))?;
     txn.put(
         CF_STREAMS,
@@ -290,7 +290,7 @@ fn adjust(txn: &mut Txn<'_>, key: &[u8], n: u64, bytes: u64) -> Result<(), Deliv
 
 /// Takes `n` entries of `bytes` off a count pair; a pair that reaches zero is deleted (a
 /// peer with nothing unread keeps no key for it).
-fn release(txn: &mut Txn<'_>, key: &[u8], n: u64, bytes: u64) -> Result<(), DeliveryError> {
+fn release(txn: &mut Staged<'_>, key: &[u8], n: u64, bytes: u64) -> Result<(), DeliveryError> {
     let (c, b) = pair(txn.get(CF_STREAMS, key)?).ok_or(DeliveryError::Corrupt("inbox usage"))?;
     let (c, b) = (c.saturating_sub(n), b.saturating_sub(bytes));
     if c == 0 {

@@ -11,7 +11,7 @@ use tracing::{debug, warn};
 use zeroize::Zeroizing;
 
 use super::groups::{CONTENT_AGENT, CONTENT_GROUP};
-use super::txn::Txn;
+use super::staged::Staged;
 use super::{
     Evidence, HELD_RELAYED, Mailroom, Outcome, Receipt, SessionRecord, counter_in, next,
     seal_prekeys, short_id,
@@ -82,7 +82,7 @@ impl Mailroom {
         // hold back every other frame of the group, retry after retry.
         let mut left_out = vec![false; items.len()];
         'attempt: loop {
-            let mut txn = Txn::for_round(&self.store, round);
+            let mut txn = Staged::for_round(&self.store, round);
             for (peer, r) in settled {
                 self.settle(&mut txn, peer, *r)?;
             }
@@ -140,7 +140,7 @@ impl Mailroom {
 
     fn stage_receive(
         &self,
-        txn: &mut Txn<'_>,
+        txn: &mut Staged<'_>,
         peer: &Ed25519Public,
         frame: &Frame,
         relayed: bool,
@@ -215,7 +215,7 @@ impl Mailroom {
     /// needs of it, and whether its peer joins the idle ones (state, nothing taken).
     fn in_order_outcome(
         &self,
-        txn: &mut Txn<'_>,
+        txn: &mut Staged<'_>,
         peer: &Ed25519Public,
         seq: u64,
         status: AckStatus,
@@ -246,7 +246,7 @@ impl Mailroom {
     #[allow(clippy::too_many_arguments)]
     fn release_held(
         &self,
-        txn: &mut Txn<'_>,
+        txn: &mut Staged<'_>,
         peer: &Ed25519Public,
         mut expected: u64,
         session: &mut Option<SessionRecord>,
@@ -295,7 +295,7 @@ impl Mailroom {
     /// Notes when a stream first stopped at `seq` on a relayed frame that did not open.
     fn mark_stalled(
         &self,
-        txn: &mut Txn<'_>,
+        txn: &mut Staged<'_>,
         peer: &Ed25519Public,
         seq: u64,
     ) -> Result<(), DeliveryError> {
@@ -352,7 +352,7 @@ impl Mailroom {
             }
             let mut prekeys = self.prekeys.lock().map_err(|_| DeliveryError::Poisoned)?;
             let before = (*prekeys).clone();
-            let mut txn = Txn::new(&self.store);
+            let mut txn = Staged::new(&self.store);
             txn.delete(CF_STREAMS, &stalled(&peer))?;
             if counter_in(&txn, &next_in(&peer))? == seq {
                 let mut session = self.load_session(&txn, &peer)?;
@@ -397,7 +397,7 @@ impl Mailroom {
     /// whether it took effect (then its peer is no longer idle).
     fn take_plaintext(
         &self,
-        txn: &mut Txn<'_>,
+        txn: &mut Staged<'_>,
         inbox_next: &mut u64,
         peer: &Ed25519Public,
         seq: u64,
@@ -547,7 +547,7 @@ fn unseal_seq(plaintext: Zeroizing<Vec<u8>>, seq: u64) -> Result<Zeroizing<Vec<u
 }
 
 pub(super) fn held_amounts(
-    txn: &Txn<'_>,
+    txn: &Staged<'_>,
     peer: &Ed25519Public,
 ) -> Result<(u64, u64), DeliveryError> {
     let corrupt = DeliveryError::Corrupt("held byte count");
@@ -558,7 +558,7 @@ pub(super) fn held_amounts(
 }
 
 pub(super) fn set_held_amounts(
-    txn: &mut Txn<'_>,
+    txn: &mut Staged<'_>,
     peer: &Ed25519Public,
     mine: u64,
     total: u64,

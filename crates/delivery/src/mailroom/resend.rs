@@ -19,7 +19,7 @@ use talos_ratchet::at_rest;
 use talos_store::db::{CF_OUTBOX, CF_RESEND, CF_SESSIONS};
 use zeroize::Zeroizing;
 
-use super::{Mailroom, Txn, short_id};
+use super::{Mailroom, Staged, short_id};
 use crate::error::DeliveryError;
 use crate::layout::frame_key;
 
@@ -43,7 +43,7 @@ impl Mailroom {
     /// Stages the sealed `content ‖ plaintext` of outbox frame (peer, seq).
     pub(super) fn put_resend(
         &self,
-        txn: &mut Txn<'_>,
+        txn: &mut Staged<'_>,
         peer: &Ed25519Public,
         seq: u64,
         plain: &[u8],
@@ -55,7 +55,7 @@ impl Mailroom {
 
     fn open_resend(
         &self,
-        txn: &Txn<'_>,
+        txn: &Staged<'_>,
         peer: &Ed25519Public,
         seq: u64,
     ) -> Result<Option<Zeroizing<Vec<u8>>>, DeliveryError> {
@@ -76,7 +76,7 @@ impl Mailroom {
     /// the peer's current bundle (the node's pump looks it up).
     pub fn refused(&self, peer: &Ed25519Public, seqs: &[u64]) -> Result<Refusal, DeliveryError> {
         let _guard = self.prekeys.lock().map_err(|_| DeliveryError::Poisoned)?;
-        let mut txn = Txn::new(&self.store);
+        let mut txn = Staged::new(&self.store);
         let mut seqs = seqs.to_vec();
         seqs.sort_unstable();
         seqs.dedup();
@@ -103,7 +103,7 @@ impl Mailroom {
     /// order, and drops those copies. Returns how many were queued.
     fn requeue_from(
         &self,
-        txn: &mut Txn<'_>,
+        txn: &mut Staged<'_>,
         peer: &Ed25519Public,
         from: u64,
     ) -> Result<usize, DeliveryError> {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use talos_delivery::Mailbox;
 use talos_delivery::mailbox::{MAX_FRAMES_PER_WRITER, MAX_RECIPIENTS, REGISTRATION_TTL_SECS};
-use talos_identity::keys::{IdentityKey, IdentitySeed};
+
 use talos_net::{AckStatus, Deposit, Frame, RefuseReason};
 use talos_primitives::Ed25519Public;
 use talos_store::Store;
@@ -18,9 +18,7 @@ const T0: u64 = 1_800_000_000;
 fn key(i: u32) -> Ed25519Public {
     let mut seed = [0x77; 32];
     seed[..4].copy_from_slice(&i.to_be_bytes());
-    IdentityKey::from_seed(&IdentitySeed::from_bytes(seed))
-        .unwrap()
-        .public()
+    talos_testkit::keys::from_seed(seed).public()
 }
 
 /// `n` deposits from `from` for `to`, each a real ratchet frame.

@@ -26,9 +26,13 @@ impl Drop for Node {
 }
 
 async fn node(seed: u8, listen: &str, config: NetConfig) -> anyhow::Result<Node> {
-    let (client, mut event_loop) = talos_net::new(&identity(seed), config)?;
+    let talos_net::Network {
+        client,
+        mut event_loop,
+        mut inbound,
+        ..
+    } = talos_net::new(&identity(seed), config)?;
     event_loop.set_record_validator(Arc::new(|key, _| key.starts_with(b"/talos/test/")));
-    let mut inbound = event_loop.take_inbound().unwrap();
     let mut tasks = vec![tokio::spawn(event_loop.run())];
     let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
     let (c, s) = (client.clone(), seen.clone());
@@ -94,7 +98,7 @@ async fn frames_and_acks_both_ways_over_quic() -> anyhow::Result<()> {
 #[tokio::test]
 async fn peer_id_is_the_did_key() -> anyhow::Result<()> {
     let id = identity(7);
-    let (client, _loop) = talos_net::new(&id, NetConfig::default())?;
+    let talos_net::Network { client, .. } = talos_net::new(&id, NetConfig::default())?;
     let key = talos_identity::peer_id::key_of(&client.local_peer_id())?;
     assert_eq!(key, id.public());
     Ok(())

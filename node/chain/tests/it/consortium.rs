@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::talos_chain::{TalosChain, finalized, wait_finalized};
+use talos_testkit::chain::{TalosChain, finalized, wait_finalized};
 
 /// A fixed libp2p node key and its peer id, so the others can name Alice as bootnode.
 fn node_key(i: u8) -> (String, String) {

@@ -10,8 +10,3 @@
 
 mod consortium;
 mod specs;
-
-// The anchor crate's talos-chain harness, shared rather than copied.
-#[allow(dead_code)]
-#[path = "../../../../crates/anchor/tests/it/talos_chain.rs"]
-mod talos_chain;

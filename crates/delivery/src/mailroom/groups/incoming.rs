@@ -16,7 +16,7 @@ use super::super::group_store::{
     WAITING, WAITING_LIVE, WAITING_RANGE, count, key, numbered, range, sender_key, set_count,
     set_range,
 };
-use super::super::txn::Txn;
+use super::super::staged::Staged;
 use super::super::{Mailroom, short_id};
 use super::{epoch_of, short_group};
 use crate::error::DeliveryError;
@@ -28,7 +28,7 @@ impl Mailroom {
     /// taken (its sender is then no longer an idle peer).
     pub(in crate::mailroom) fn stage_group_item(
         &self,
-        txn: &mut Txn<'_>,
+        txn: &mut Staged<'_>,
         inbox: &mut u64,
         from: &Ed25519Public,
         seq: u64,
@@ -82,7 +82,7 @@ impl Mailroom {
 
     fn take_invitation(
         &self,
-        txn: &mut Txn<'_>,
+        txn: &mut Staged<'_>,
         from: &Ed25519Public,
         id: &GroupId,
         log: Vec<MembershipEvent>,
@@ -123,7 +123,7 @@ impl Mailroom {
 
     fn take_event(
         &self,
-        txn: &mut Txn<'_>,
+        txn: &mut Staged<'_>,
         inbox: &mut u64,
         from: &Ed25519Public,
         id: &GroupId,
@@ -193,7 +193,7 @@ impl Mailroom {
 
     fn take_reject(
         &self,
-        txn: &mut Txn<'_>,
+        txn: &mut Staged<'_>,
         from: &Ed25519Public,
         id: &GroupId,
         next_seq: u64,
@@ -221,7 +221,7 @@ impl Mailroom {
     /// waiting otherwise.
     fn take_keyed(
         &self,
-        txn: &mut Txn<'_>,
+        txn: &mut Staged<'_>,
         inbox: &mut u64,
         from: &Ed25519Public,
         record: &mut GroupRecord,
@@ -257,7 +257,7 @@ impl Mailroom {
 
     fn open_group_message(
         &self,
-        txn: &mut Txn<'_>,
+        txn: &mut Staged<'_>,
         inbox: &mut u64,
         from: &Ed25519Public,
         record: &mut GroupRecord,
@@ -279,7 +279,7 @@ impl Mailroom {
 
     fn wait(
         &self,
-        txn: &mut Txn<'_>,
+        txn: &mut Staged<'_>,
         from: &Ed25519Public,
         id: &GroupId,
         payload: &[u8],
@@ -303,7 +303,7 @@ impl Mailroom {
     /// One waiting item is gone: its counts go down.
     fn unwait(
         &self,
-        txn: &mut Txn<'_>,
+        txn: &mut Staged<'_>,
         id: &GroupId,
         from: &Ed25519Public,
     ) -> Result<(), DeliveryError> {
@@ -320,7 +320,7 @@ impl Mailroom {
     /// Takes up every waiting item whose epoch we have reached, in arrival order.
     pub(super) fn run_waiting(
         &self,
-        txn: &mut Txn<'_>,
+        txn: &mut Staged<'_>,
         inbox: &mut u64,
         record: &mut GroupRecord,
     ) -> Result<(), DeliveryError> {

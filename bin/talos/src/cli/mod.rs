@@ -1,0 +1,122 @@
+//! Command-line interface.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+mod agent;
+mod audit;
+mod cap;
+mod id;
+mod node;
+pub mod outcome;
+
+pub use agent::AgentCommand;
+pub use audit::AuditCommand;
+pub use cap::CapCommand;
+pub use id::IdCommand;
+pub use node::NetFlags;
+pub use outcome::Outcome;
+
+/// talos: a trust layer for autonomous AI agents.
+#[derive(Debug, Parser)]
+#[command(name = "talos", version, about)]
+pub struct Cli {
+    /// Node home directory (default: ~/.talos).
+    #[arg(long, global = true, env = "TALOS_HOME")]
+    pub home: Option<PathBuf>,
+    /// Read the keystore passphrase from this file.
+    #[arg(long, global = true)]
+    pub passphrase_file: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Manage this agent's identity.
+    #[command(subcommand)]
+    Id(IdCommand),
+    /// Issue, delegate, inspect and verify capability tokens.
+    #[command(subcommand)]
+    Cap(CapCommand),
+    /// Audit log: roots, checkpoints, proofs, and their verification.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// What an agent does through its running node: send, read, invoke, answer, revoke.
+    #[command(subcommand)]
+    Agent(AgentCommand),
+    /// Create this node's home: identity keystore, config.toml, API token.
+    Init {
+        /// Network and API settings to write into config.toml.
+        #[command(flatten)]
+        net: NetFlags,
+        /// Replace an existing configuration and API token (an existing identity is kept).
+        #[arg(long)]
+        force: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the node (flags and TALOS_* variables override config.toml).
+    Up {
+        /// Overrides for config.toml.
+        #[command(flatten)]
+        net: NetFlags,
+    },
+    /// Run the end-to-end demonstration.
+    Demo {
+        /// Anchor on `embedded` (default), `evm:URL` or `substrate:URL`.
+        #[arg(long)]
+        chain: Option<String>,
+        /// The TalosAnchor contract on an EVM chain (deployed by the funder if absent).
+        #[arg(long)]
+        contract: Option<String>,
+        /// On an EVM chain: a funded account's private key (hex) that deploys and pays.
+        #[arg(long, env = "TALOS_DEMO_FUNDER_KEY", hide_env_values = true)]
+        funder_key: Option<String>,
+        /// On a talos chain: the sudo key's secret URI, which admits the agents as
+        /// members (`//Alice` on `talos-chain --dev`).
+        #[arg(long, env = "TALOS_DEMO_SUDO", hide_env_values = true)]
+        sudo: Option<String>,
+    },
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    match cli.command {
+        Command::Id(cmd) => id::run(cmd, cli.home, cli.passphrase_file.as_deref()),
+        Command::Cap(cmd) => cap::run(cmd, cli.home, cli.passphrase_file.as_deref()),
+        Command::Audit(cmd) => audit::run(cmd, cli.home, cli.passphrase_file.as_deref()),
+        Command::Agent(cmd) => agent::run(cmd, cli.home),
+        Command::Init { net, force, json } => {
+            node::init(&net, force, json, cli.home, cli.passphrase_file.as_deref())
+        }
+        Command::Up { net } => node::up(&net, cli.home, cli.passphrase_file.as_deref()),
+        Command::Demo {
+            chain,
+            contract,
+            funder_key,
+            sudo,
+        } => {
+            let on = runtime()?.block_on(crate::demo::DemoChain::from_args(
+                chain.as_deref(),
+                contract.as_deref(),
+                funder_key.as_deref(),
+                sudo.as_deref(),
+            ))?;
+            crate::demo::run(on).map(|()| Outcome::Done)
+        }
+    }
+}
+
+/// A current-thread runtime for one CLI command.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    use anyhow::Context;
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}

@@ -1,0 +1,22 @@
+//! The `talos` binary's tests: the CLI and real `talos up` processes.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod anchoring;
+mod api;
+mod cap_verify;
+mod chain_revocations;
+mod cli;
+mod delivery;
+mod fill_the_disk;
+mod flood;
+mod groups;
+mod invoke;
+mod processes;
+mod refused;
+mod substrate;
+mod txn;

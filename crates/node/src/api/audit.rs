@@ -1,0 +1,160 @@
+//! The audit endpoints of the local API (the node holds its log and chain open, so this
+//! is how an agent or an auditor gets records while it runs):
+//!
+//! - `GET /v1/audit/head` → `{"treeSize", "root"}`;
+//! - `GET /v1/audit/checkpoint` → `{"note", "verifierKey"}`: a C2SP signed note;
+//! - `GET /v1/audit/proof?index=&size=` → an RFC 9162 inclusion proof (JSON wire form,
+//!   what `talos audit verify-inclusion` and `verify-anchored` read);
+//! - `GET /v1/audit/consistency?old=&new=` → a consistency proof;
+//! - `POST /v1/audit/anchor` → `{"anchored": bool, ...}`: anchor the head now;
+//! - `GET /v1/audit/anchored` → the latest head anchored on the chain for this agent.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::json;
+use talos_audit::wire::B64;
+
+use super::{ApiState, NodeError, internal};
+use crate::records::{self, RecordError};
+
+/// Routes under `/v1/audit` (the caller adds the token check).
+pub(super) fn routes() -> Router<Arc<ApiState>> {
+    Router::new()
+        .route("/v1/audit/head", get(head))
+        .route("/v1/audit/checkpoint", get(checkpoint))
+        .route("/v1/audit/proof", get(proof))
+        .route("/v1/audit/consistency", get(consistency))
+        .route("/v1/audit/anchor", post(anchor))
+        .route("/v1/audit/anchored", get(anchored))
+        .route("/v1/did/publish", post(publish_did))
+        .route("/v1/dids/{did}", get(resolve_did))
+}
+
+fn record_error(e: RecordError) -> NodeError {
+    e.into()
+}
+
+async fn head(State(s): State<Arc<ApiState>>) -> impl IntoResponse {
+    let h = s.node.audit_log().head();
+    axum::Json(json!({ "treeSize": h.size, "root": B64(h.root) }))
+}
+
+async fn checkpoint(State(s): State<Arc<ApiState>>) -> Result<impl IntoResponse, NodeError> {
+    let (note, vkey) = s.node.checkpoint().map_err(record_error)?;
+    Ok(axum::Json(json!({ "note": note, "verifierKey": vkey })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ProofQuery {
+    index: u64,
+    size: Option<u64>,
+}
+
+async fn proof(
+    State(s): State<Arc<ApiState>>,
+    Query(q): Query<ProofQuery>,
+) -> Result<impl IntoResponse, NodeError> {
+    let log = s.node.audit_log().clone();
+    let p = tokio::task::spawn_blocking(move || records::inclusion(&log, q.index, q.size))
+        .await
+        .map_err(|e| NodeError::Internal(e.to_string()))?
+        .map_err(record_error)?;
+    Ok(axum::Json(p))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ConsistencyQuery {
+    old: u64,
+    new: u64,
+}
+
+async fn consistency(
+    State(s): State<Arc<ApiState>>,
+    Query(q): Query<ConsistencyQuery>,
+) -> Result<impl IntoResponse, NodeError> {
+    let log = s.node.audit_log().clone();
+    let p = tokio::task::spawn_blocking(move || records::consistency(&log, q.old, q.new))
+        .await
+        .map_err(|e| NodeError::Internal(e.to_string()))?
+        .map_err(record_error)?;
+    Ok(axum::Json(p))
+}
+
+async fn anchor(State(s): State<Arc<ApiState>>) -> Result<impl IntoResponse, NodeError> {
+    Ok(axum::Json(
+        match s.node.anchor_now().await.map_err(internal)? {
+            Some(a) => json!({
+                "anchored": true,
+                "did": a.did.to_string(),
+                "treeSize": a.head.size,
+                "root": B64(a.head.root),
+                "block": a.at.block,
+                "tx": a.at.tx.to_string(),
+            }),
+            None => json!({ "anchored": false, "reason": "nothing new since the last anchor" }),
+        },
+    ))
+}
+
+async fn publish_did(State(s): State<Arc<ApiState>>) -> Result<impl IntoResponse, NodeError> {
+    let r = s.node.publish_did().await.map_err(internal)?;
+    Ok(axum::Json(
+        json!({ "did": talos_primitives::Did::Key(s.node.identity()).to_string(), "chain": r }),
+    ))
+}
+
+/// A DID resolved through the chain: the on-chain record and, for a did:key, the
+/// document derived from the key with whether its hash is the one registered.
+async fn resolve_did(
+    State(s): State<Arc<ApiState>>,
+    axum::extract::Path(did): axum::extract::Path<String>,
+) -> Result<impl IntoResponse, NodeError> {
+    let parsed =
+        talos_primitives::Did::parse(&did).map_err(|e| super::bad(format!("not a DID: {e}")))?;
+    let record = s
+        .node
+        .resolve_did(&parsed)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| NodeError::NotFound("this DID is not registered on the chain".into()))?;
+    let document = match parsed.as_key() {
+        Some(k) => Some(
+            talos_identity::did_key::document(k, talos_identity::did_key::KeyFormat::Multikey)
+                .map_err(|e| NodeError::Internal(e.to_string()))?,
+        ),
+        None => None,
+    };
+    let matches = match &document {
+        Some(d) => Some(
+            talos_identity::jcs::digest(d).map_err(|e| NodeError::Internal(e.to_string()))?
+                == record.doc_hash,
+        ),
+        None => None,
+    };
+    Ok(axum::Json(json!({
+        "did": parsed.to_string(),
+        "chain": record,
+        "document": document,
+        "documentMatches": matches,
+    })))
+}
+
+async fn anchored(State(s): State<Arc<ApiState>>) -> Result<impl IntoResponse, NodeError> {
+    match s.node.anchored().await.map_err(internal)? {
+        Some(h) => Ok(axum::Json(json!({
+            "did": talos_primitives::Did::Key(s.node.identity()).to_string(),
+            "treeSize": h.size,
+            "root": B64(h.root),
+        }))),
+        None => Err(NodeError::NotFound(
+            "nothing anchored for this agent yet".into(),
+        )),
+    }
+}

@@ -1,0 +1,283 @@
+//! The call endpoints of the local API (calls between agents under capabilities):
+//!
+//! - `POST /v1/invoke` `{"to", "chain": [..], "resource", "action", "args"?, "nonce"?,
+//!   "atMs"?, "detached"?}` → 200 `{"result", "nonce", "atMs"}`, or problem+json (see
+//!   `NodeError`): the peer node's refusal, 403 (429 when rate limited) with the refusal's
+//!   `kind` plus `nonce` and `atMs`; the peer agent's failure, 502 (504 when it did not
+//!   answer in time); an unreachable peer, 502 `peer_unreachable`. A retry with the same
+//!   `nonce` and `atMs` is refused as a replay, so it never runs twice;
+//! - `GET /v1/calls?after=&max=&waitMs=` → `{"calls": [..], "next"}`: calls the sidecar
+//!   let through to this agent (long-poll);
+//! - `POST /v1/calls/{id}` `{"result"}` or `{"error"}`: the agent's answer;
+//! - `POST /v1/capabilities/revoke` `{"id": hex}` → `{"revoked": true, "fresh": bool}`,
+//!   durable before it returns.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use talos_identity::did_key;
+use talos_net::invoke::InvokeResponse;
+use talos_primitives::CapabilityId;
+
+use super::{ApiState, MAX_READ, MAX_WAIT, NodeError, bad, internal, parse_json};
+use crate::node::{AnswerError, Authority, Invoke, InvokeFailure, Sent};
+use talos_capability::Capability;
+
+/// Routes for calls and revocations (the caller adds the token check).
+pub(super) fn routes() -> Router<Arc<ApiState>> {
+    Router::new()
+        .route("/v1/invoke", post(invoke))
+        .route("/v1/calls", get(calls))
+        .route("/v1/calls/{id}", post(answer))
+        .route("/v1/calls/answers", post(answer_many))
+        .route("/v1/capabilities/revoke", post(revoke))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct InvokeBody {
+    to: String,
+    /// A capability chain, root first...
+    #[serde(default)]
+    chain: Vec<String>,
+    /// ...or a transaction to start...
+    #[serde(default)]
+    txn: Option<TxnStart>,
+    /// ...or the transaction of the call this agent is handling, its token replaced.
+    #[serde(default)]
+    within: Option<u64>,
+    /// With `within`: narrower authorization details for the next hop.
+    #[serde(default)]
+    azd: Option<Vec<Capability>>,
+    resource: String,
+    action: String,
+    #[serde(default)]
+    args: Map<String, Value>,
+    #[serde(default)]
+    nonce: Option<String>,
+    #[serde(default)]
+    at_ms: Option<u64>,
+    /// Attach a detached invocation signed by this agent (an extra proof of this call).
+    #[serde(default)]
+    detached: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct TxnStart {
+    #[serde(default)]
+    sub: Option<String>,
+    purp: String,
+    azd: Vec<Capability>,
+}
+
+/// A refused or failed call as problem+json, with the call's `nonce`, `atMs` and `txn`
+/// so the agent can retry it as the same call (a retry is refused as a replay, never run
+/// twice).
+fn with_call(e: NodeError, sent: &Sent) -> Response {
+    let mut extra = Map::new();
+    extra.insert("nonce".into(), json!(hex::encode(sent.nonce)));
+    extra.insert("atMs".into(), json!(sent.at_ms));
+    extra.insert("txn".into(), json!(sent.txn));
+    super::problem::respond(&e, extra)
+}
+
+async fn invoke(State(s): State<Arc<ApiState>>, body: Bytes) -> Result<Response, NodeError> {
+    let b: InvokeBody = parse_json(&body)?;
+    let to = did_key::decode(&b.to).map_err(|e| bad(format!("`to` is not a did:key: {e}")))?;
+    let under = match (b.chain.is_empty(), b.txn, b.within) {
+        (false, None, None) => Authority::Chain(b.chain),
+        (true, Some(t), None) => Authority::Start {
+            sub: match t.sub {
+                Some(d) => Some(
+                    talos_primitives::Did::parse(&d)
+                        .map_err(|e| bad(format!("`txn.sub` is not a DID: {e}")))?,
+                ),
+                None => None,
+            },
+            purp: t.purp,
+            azd: t.azd,
+        },
+        (true, None, Some(id)) => Authority::Within { id, azd: b.azd },
+        _ => {
+            return Err(bad(
+                "give exactly one of `chain` (tokens, root first), `txn` (start a transaction) and `within` (a call being handled)",
+            ));
+        }
+    };
+    let nonce = match (b.nonce, b.at_ms) {
+        (Some(n), Some(at)) => {
+            let mut id = [0u8; 16];
+            hex::decode_to_slice(&n, &mut id).map_err(|_| bad("`nonce` is 32 hex digits"))?;
+            Some((id, at))
+        }
+        (None, None) => None,
+        _ => return Err(bad("give both `nonce` and `atMs`, or neither")),
+    };
+    let call = Invoke {
+        to,
+        under,
+        resource: b.resource,
+        action: b.action,
+        args: b.args,
+        nonce,
+        sign_invocation: b.detached,
+    };
+    let (response, sent) = match s.node.invoke(call).await {
+        Ok(r) => r,
+        Err(InvokeFailure::Unsigned(e)) => {
+            return Err(bad(format!("the chain cannot be used: {e}")));
+        }
+        Err(e @ InvokeFailure::NoTransaction(_)) => return Err(bad(e.to_string())),
+        Err(InvokeFailure::Bounds(e)) => {
+            return Err(NodeError::TooLarge(e.to_string()));
+        }
+        Err(InvokeFailure::Network(e)) => return Err(NodeError::PeerUnreachable(e.to_string())),
+        Err(e) => return Err(NodeError::BadRequest(e.to_string())),
+    };
+    Ok(match response {
+        InvokeResponse::Ok { result } => {
+            let (nonce, at_ms) = (hex::encode(sent.nonce), sent.at_ms);
+            axum::Json(json!({ "result": result, "nonce": nonce, "atMs": at_ms, "txn": sent.txn }))
+                .into_response()
+        }
+        InvokeResponse::Refused { kind } => with_call(NodeError::Refused { kind }, &sent),
+        InvokeResponse::Failed { kind, detail } => {
+            with_call(NodeError::PeerFailed { kind, detail }, &sent)
+        }
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CallsQuery {
+    #[serde(default)]
+    after: u64,
+    max: Option<usize>,
+    #[serde(default)]
+    wait_ms: u64,
+}
+
+async fn calls(State(s): State<Arc<ApiState>>, Query(q): Query<CallsQuery>) -> impl IntoResponse {
+    let max = q.max.unwrap_or(64).clamp(1, MAX_READ);
+    let wait = Duration::from_millis(q.wait_ms).min(MAX_WAIT);
+    let got = s.node.calls(q.after, max, wait).await;
+    let next = got.last().map_or(q.after, |c| c.id);
+    axum::Json(json!({ "calls": got, "next": next }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct AnswerBody {
+    #[serde(default)]
+    result: Option<Value>,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+/// An agent's answer: its result, or its error message; `None` unless exactly one.
+fn outcome(result: Option<Value>, error: Option<String>) -> Option<Result<Value, String>> {
+    match (result, error) {
+        (Some(r), None) => Some(Ok(r)),
+        (None, Some(e)) => Some(Err(e)),
+        _ => None,
+    }
+}
+
+async fn answer(
+    State(s): State<Arc<ApiState>>,
+    Path(id): Path<u64>,
+    body: Bytes,
+) -> Result<impl IntoResponse, NodeError> {
+    let b: AnswerBody = parse_json(&body)?;
+    let outcome = outcome(b.result, b.error)
+        .ok_or_else(|| bad("give exactly one of `result` and `error`"))?;
+    match s.node.answer(id, outcome).await {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Err(e @ AnswerError::Unknown(_)) => Err(NodeError::NotFound(e.to_string())),
+        Err(e @ AnswerError::TooLarge(_)) => Err(NodeError::TooLarge(e.to_string())),
+        Err(AnswerError::Stopped) => Err(NodeError::Stopping),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ManyAnswers {
+    answers: Vec<OneAnswer>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct OneAnswer {
+    id: u64,
+    #[serde(default)]
+    result: Option<Value>,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+/// Most answers in one request.
+const MAX_ANSWERS: usize = 256;
+
+/// `POST /v1/calls/answers` `{"answers": [{"id", "result"} | {"id", "error"}]}` →
+/// `{"results": [true | {"error"}]}`, in order: many calls answered with one request
+/// (an agent that long-polls a batch of calls answers the batch).
+async fn answer_many(
+    State(s): State<Arc<ApiState>>,
+    body: Bytes,
+) -> Result<impl IntoResponse, NodeError> {
+    let b: ManyAnswers = parse_json(&body)?;
+    if b.answers.is_empty() || b.answers.len() > MAX_ANSWERS {
+        return Err(bad(format!("1 to {MAX_ANSWERS} answers")));
+    }
+    // All checked before any is sent, so a malformed batch answers nothing.
+    let mut outcomes = Vec::with_capacity(b.answers.len());
+    for (i, a) in b.answers.into_iter().enumerate() {
+        let outcome = outcome(a.result, a.error).ok_or_else(|| {
+            bad(format!(
+                "answer {i}: give exactly one of `result` and `error`"
+            ))
+        })?;
+        outcomes.push((a.id, outcome));
+    }
+    let results = futures::future::join_all(
+        outcomes
+            .into_iter()
+            .map(|(id, outcome)| s.node.answer(id, outcome)),
+    )
+    .await;
+    let results: Vec<Value> = results
+        .into_iter()
+        .map(|r| match r {
+            Ok(()) => Value::Bool(true),
+            Err(e) => json!({ "error": e.to_string() }),
+        })
+        .collect();
+    Ok(axum::Json(json!({ "results": results })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RevokeBody {
+    id: String,
+}
+
+async fn revoke(
+    State(s): State<Arc<ApiState>>,
+    body: Bytes,
+) -> Result<impl IntoResponse, NodeError> {
+    let b: RevokeBody = parse_json(&body)?;
+    let mut id = [0u8; 16];
+    hex::decode_to_slice(b.id.trim(), &mut id)
+        .map_err(|_| bad("`id` is a token id: 32 hex digits (the token's `jti`)"))?;
+    let fresh = s.node.revoke(CapabilityId(id)).await.map_err(internal)?;
+    Ok(axum::Json(json!({ "revoked": true, "fresh": fresh })))
+}

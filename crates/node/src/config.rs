@@ -1,0 +1,352 @@
+//! The node's configuration file (`config.toml` in the home directory), written by
+//! `talos init` and read by `talos up`, whose flags and environment variables override it.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+use talos_net::{Multiaddr, NetConfig, PeerId, Protocol};
+
+use crate::node::NodeConfig;
+
+/// Name of the configuration file inside the home directory.
+pub const CONFIG_FILE: &str = "config.toml";
+/// Name of the API token file inside the home directory.
+pub const TOKEN_FILE: &str = "api-token";
+/// Name of the RocksDB directory inside the home directory.
+pub const DB_DIR: &str = "db";
+
+/// `config.toml`. Every field has a default, and unknown fields are an error, so a typo
+/// never silently falls back to a default.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FileConfig {
+    /// libp2p listen multiaddrs (TCP and/or QUIC).
+    pub listen: Vec<String>,
+    /// Addresses announced as reachable from outside (a relay's public address).
+    pub external: Vec<String>,
+    /// Bootstrap peers: multiaddrs ending in `/p2p/<PeerId>`.
+    pub bootstrap: Vec<String>,
+    /// Discover peers on the LAN.
+    pub mdns: bool,
+    /// Serve as a circuit relay for other peers.
+    pub relay: bool,
+    /// Serve as a mailbox for peers that register with it.
+    pub mailbox: bool,
+    /// This node's mailboxes (did:key), published in its directory record.
+    pub mailboxes: Vec<String>,
+    /// Where the local agent API listens: `unix` (the default: `<home>/api.sock`, mode
+    /// 0600, so only this user reaches it), `unix:PATH`, or a loopback `host:port`
+    /// (any local process can connect; the bearer token is then the only guard).
+    pub api: String,
+    /// Frames offered to one peer at once.
+    pub window: usize,
+    /// First retry delay after a failed send, ms.
+    pub retry_min_ms: u64,
+    /// Longest retry delay, ms.
+    pub retry_max_ms: u64,
+    /// How long SIGTERM waits for in-flight frames to be acknowledged, ms.
+    pub drain_ms: u64,
+    /// Directory record republish period, s.
+    pub republish_secs: u64,
+    /// Signed prekey rotation period, s.
+    pub prekey_rotation_secs: u64,
+    /// One-time prekeys kept in stock.
+    pub one_time_prekeys: usize,
+    /// Established connections in total.
+    pub max_connections: u32,
+    /// Established connections per peer.
+    pub max_connections_per_peer: u32,
+    /// New connections are refused past this process memory, MiB.
+    pub max_memory_mib: usize,
+    /// Calls per second a peer (and, separately, a capability) may make to this agent.
+    pub invoke_rate: u32,
+    /// Calls above the rate a peer (and a capability) may make in a burst.
+    pub invoke_burst: u32,
+    /// How long the agent has to answer a call before the caller is told
+    /// `agent_timeout`, ms.
+    pub answer_within_ms: u64,
+    /// Agents (did:key) whose transactions this agent accepts: they may mint the first
+    /// hop of a transaction token that reaches it.
+    pub trust_txn: Vec<String>,
+    /// Where the audit log's head is anchored: `embedded` (an EVM in `<home>/chain`),
+    /// `evm:URL` (with `contract`), or `none`.
+    pub chain: String,
+    /// The TalosAnchor contract address, for `evm:URL`.
+    pub contract: String,
+    /// Anchoring period, s (0: only on request).
+    pub anchor_secs: u64,
+    /// Log filter (`tracing_subscriber::EnvFilter` syntax); `RUST_LOG` overrides it.
+    pub log: String,
+    /// Inbox entries older than this are deleted, read or not, s (0: kept until the
+    /// agent acknowledges them with `DELETE /v1/messages?through=N`).
+    pub inbox_retention_secs: u64,
+    /// Unread inbox entries in all; past it new frames are answered `OverQuota` (their
+    /// senders keep them and retry).
+    pub inbox_max_entries: u64,
+    /// Bytes of unread inbox entries in all (likewise).
+    pub inbox_max_bytes: u64,
+    /// Unread inbox entries from one sending peer (likewise, for that peer).
+    pub peer_inbox_max_entries: u64,
+    /// Bytes of unread inbox entries from one sending peer.
+    pub peer_inbox_max_bytes: u64,
+    /// Peers kept with state here that never had a frame take effect (oldest dropped).
+    pub max_idle_peers: u64,
+}
+
+impl Default for FileConfig {
+    fn default() -> Self {
+        let node = NodeConfig::default();
+        FileConfig {
+            listen: vec![
+                "/ip4/0.0.0.0/tcp/4001".into(),
+                "/ip4/0.0.0.0/udp/4001/quic-v1".into(),
+            ],
+            external: Vec::new(),
+            bootstrap: Vec::new(),
+            mdns: true,
+            relay: false,
+            mailbox: false,
+            mailboxes: Vec::new(),
+            api: "unix".into(),
+            window: node.window,
+            retry_min_ms: millis(node.retry_min),
+            retry_max_ms: millis(node.retry_max),
+            drain_ms: 5_000,
+            republish_secs: node.republish.as_secs(),
+            prekey_rotation_secs: node.prekey_rotation.as_secs(),
+            one_time_prekeys: node.one_time_prekeys,
+            max_connections: node.net.max_connections,
+            max_connections_per_peer: node.net.max_connections_per_peer,
+            max_memory_mib: node.net.max_memory_bytes >> 20,
+            invoke_rate: node.invoke.rate.get(),
+            invoke_burst: node.invoke.burst.get(),
+            answer_within_ms: millis(node.invoke.answer_within),
+            trust_txn: Vec::new(),
+            chain: "embedded".into(),
+            contract: String::new(),
+            anchor_secs: 60,
+            log: "info".into(),
+            inbox_retention_secs: node.inbox_retention.as_secs(),
+            inbox_max_entries: node.limits.inbox_max_entries,
+            inbox_max_bytes: node.limits.inbox_max_bytes,
+            peer_inbox_max_entries: node.limits.peer_inbox_max_entries,
+            peer_inbox_max_bytes: node.limits.peer_inbox_max_bytes,
+            max_idle_peers: node.limits.max_idle_peers,
+        }
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Where the local agent API listens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiListen {
+    /// A Unix socket; `None` is the node's home (`<home>/api.sock`).
+    Unix(Option<std::path::PathBuf>),
+    /// TCP on a loopback address.
+    Tcp(SocketAddr),
+}
+
+impl std::str::FromStr for ApiListen {
+    type Err = anyhow::Error;
+
+    fn from_str(s: &str) -> anyhow::Result<Self> {
+        if s == "unix" {
+            return Ok(ApiListen::Unix(None));
+        }
+        if let Some(path) = s.strip_prefix("unix:") {
+            if path.is_empty() {
+                bail!("api {s:?}: `unix:` needs a path (or say `unix` for the home's socket)");
+            }
+            return Ok(ApiListen::Unix(Some(path.into())));
+        }
+        let addr: SocketAddr = s.parse().with_context(|| {
+            format!("api {s:?} is neither `unix`, `unix:PATH` nor a loopback host:port")
+        })?;
+        if !addr.ip().is_loopback() {
+            bail!("api address {addr} is not a loopback address; the agent API is local only");
+        }
+        Ok(ApiListen::Tcp(addr))
+    }
+}
+
+/// What `talos up` runs with, every field parsed.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// The node.
+    pub node: NodeConfig,
+    /// Where the API listens.
+    pub api: ApiListen,
+    /// The SIGTERM drain budget.
+    pub drain: Duration,
+    /// The log filter.
+    pub log: String,
+    /// The anchoring backend (`None`: no anchoring).
+    pub chain: Option<crate::anchor_target::AnchorTarget>,
+    /// The contract, for an EVM chain.
+    pub contract: Option<String>,
+    /// The anchoring period (`None`: only on request).
+    pub anchor_every: Option<Duration>,
+}
+
+impl FileConfig {
+    /// Reads `path`; a missing file is an error naming `talos init`.
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path).with_context(|| {
+            format!("reading {} (run `talos init` to create it)", path.display())
+        })?;
+        toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+    }
+
+    /// Writes the file (mode 0600: it names the API address the token guards).
+    pub fn save(&self, path: &Path) -> anyhow::Result<()> {
+        let text = toml::to_string_pretty(self)?;
+        crate::home::write_private(path, text.as_bytes())
+    }
+
+    /// Parses every field into the node's configuration.
+    pub fn resolve(&self) -> anyhow::Result<Resolved> {
+        let parse = |what: &str, s: &String| -> anyhow::Result<Multiaddr> {
+            s.parse()
+                .with_context(|| format!("{what} address {s:?} is not a multiaddr"))
+        };
+        let mut bootstrap = Vec::new();
+        for b in &self.bootstrap {
+            let addr = parse("bootstrap", b)?;
+            let Some(Protocol::P2p(peer)) = addr.iter().last() else {
+                bail!("bootstrap address {b:?} must end in /p2p/<PeerId>");
+            };
+            bootstrap.push((peer, addr));
+        }
+        let api: ApiListen = self.api.parse()?;
+        let defaults = NodeConfig::default();
+        let net = NetConfig {
+            listen: self
+                .listen
+                .iter()
+                .map(|s| parse("listen", s))
+                .collect::<anyhow::Result<_>>()?,
+            external: self
+                .external
+                .iter()
+                .map(|s| parse("external", s))
+                .collect::<anyhow::Result<_>>()?,
+            bootstrap,
+            mdns: self.mdns,
+            relay_server: self.relay,
+            max_connections: self.max_connections,
+            max_connections_per_peer: self.max_connections_per_peer,
+            max_memory_bytes: self.max_memory_mib.saturating_mul(1 << 20),
+            ..defaults.net.clone()
+        };
+        if self.window == 0 || self.retry_min_ms == 0 || self.retry_max_ms < self.retry_min_ms {
+            bail!("window and retry_min_ms must be positive and retry_max_ms ≥ retry_min_ms");
+        }
+        let mailboxes = self
+            .mailboxes
+            .iter()
+            .map(|d| {
+                talos_identity::did_key::decode(d)
+                    .with_context(|| format!("mailbox {d:?} is not a did:key"))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        if mailboxes.len() > talos_net::directory::MAX_MAILBOXES {
+            bail!("at most {} mailboxes", talos_net::directory::MAX_MAILBOXES);
+        }
+        if self.republish_secs == 0 {
+            bail!("republish_secs must be positive");
+        }
+        let (Some(rate), Some(burst)) = (
+            std::num::NonZeroU32::new(self.invoke_rate),
+            std::num::NonZeroU32::new(self.invoke_burst),
+        ) else {
+            bail!("invoke_rate and invoke_burst must be positive");
+        };
+        let limits = self.limits()?;
+        let answer_within = Duration::from_millis(self.answer_within_ms);
+        // The caller's network timeout must outlast the agent's deadline, so the caller
+        // hears `agent_timeout` rather than a dropped stream.
+        if answer_within.is_zero() || answer_within >= net.invoke_timeout {
+            bail!(
+                "answer_within_ms must be positive and below {} ms",
+                net.invoke_timeout.as_millis()
+            );
+        }
+        Ok(Resolved {
+            node: NodeConfig {
+                net,
+                window: self.window,
+                retry_min: Duration::from_millis(self.retry_min_ms),
+                retry_max: Duration::from_millis(self.retry_max_ms),
+                republish: Duration::from_secs(self.republish_secs),
+                prekey_rotation: Duration::from_secs(self.prekey_rotation_secs),
+                one_time_prekeys: self.one_time_prekeys,
+                mailbox_server: self.mailbox,
+                mailboxes,
+                limits,
+                inbox_retention: Duration::from_secs(self.inbox_retention_secs),
+                invoke: crate::node::InvokeConfig {
+                    rate,
+                    burst,
+                    answer_within,
+                    trusted_txn: self
+                        .trust_txn
+                        .iter()
+                        .map(|d| {
+                            talos_identity::did_key::decode(d)
+                                .map(talos_primitives::Did::Key)
+                                .with_context(|| format!("trust_txn {d:?} is not a did:key"))
+                        })
+                        .collect::<anyhow::Result<_>>()?,
+                },
+                ..defaults
+            },
+            api,
+            drain: Duration::from_millis(self.drain_ms),
+            log: self.log.clone(),
+            chain: match self.chain.as_str() {
+                "none" => None,
+                s => Some(s.parse().map_err(anyhow::Error::msg)?),
+            },
+            contract: (!self.contract.is_empty()).then(|| self.contract.clone()),
+            anchor_every: (self.anchor_secs > 0).then(|| Duration::from_secs(self.anchor_secs)),
+        })
+    }
+}
+
+impl FileConfig {
+    /// The inbox and idle-peer bounds; each must be positive (a zero bound would refuse
+    /// every message).
+    fn limits(&self) -> anyhow::Result<talos_delivery::Limits> {
+        let l = talos_delivery::Limits {
+            peer_inbox_max_entries: self.peer_inbox_max_entries,
+            peer_inbox_max_bytes: self.peer_inbox_max_bytes,
+            inbox_max_entries: self.inbox_max_entries,
+            inbox_max_bytes: self.inbox_max_bytes,
+            max_idle_peers: self.max_idle_peers,
+        };
+        let all = [
+            l.peer_inbox_max_entries,
+            l.peer_inbox_max_bytes,
+            l.inbox_max_entries,
+            l.inbox_max_bytes,
+            l.max_idle_peers,
+        ];
+        if all.contains(&0) {
+            bail!(
+                "inbox_max_entries, inbox_max_bytes, peer_inbox_max_entries, peer_inbox_max_bytes and max_idle_peers must be positive"
+            );
+        }
+        Ok(l)
+    }
+}
+
+/// A bootstrap address for `peer` at `addr` (`addr/p2p/peer`).
+pub fn bootstrap_addr(addr: &Multiaddr, peer: PeerId) -> String {
+    addr.clone().with(Protocol::P2p(peer)).to_string()
+}

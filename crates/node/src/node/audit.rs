@@ -1,0 +1,231 @@
+//! The node's audit trail of its conversations: every frame sent and accepted and every
+//! session opened becomes a signed event in the node's audit log (digests, lengths and
+//! DIDs only; never content). One writer task assigns sequence numbers (each event's
+//! `seq` is its leaf index), signs, and appends whole groups with one durable write.
+//!
+//! Ordering with delivery: a frame that arrives is acknowledged only once it and the
+//! event it needs are durable (`receipts.rs`); a sent frame is audited when its
+//! peer (or the peer's mailbox) acknowledges it, before the outbox forgets it. So no
+//! acknowledged frame lacks its event, and a crash in between only means a resent frame
+//! is audited twice (the digest shows it).
+//!
+//! Refusals go another way: a refusal acknowledges nothing, and anyone can provoke one,
+//! so they are queued without waiting (`Auditor::refusal`) in a bounded queue, and shed
+//! when it is full (counted in `talos_audit_dropped_refusals_total`). Events that
+//! describe something accepted or allowed (frames, sessions, calls) are never shed:
+//! their callers wait for them to be durable. Refusals from peers that have no session
+//! with this node, and duplicates whose events are durable already, are not audited at
+//! all, only counted (`talos_frames_refused_total{peer="unauthenticated"}`,
+//! `talos_frames_duplicate_total`).
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use sha2::{Digest, Sha256};
+use talos_audit::event::{AuditEvent, EventKind, SignedEvent};
+use talos_identity::keys::IdentityKey;
+use talos_primitives::{Did, Ed25519Public, Hash32};
+use talos_store::AuditLog;
+use tokio::sync::{mpsc, oneshot};
+use tracing::warn;
+
+/// Event groups waiting for the writer.
+const QUEUE: usize = 1024;
+/// Refusal events waiting for the writer; past it they are shed.
+const REFUSALS: usize = 1024;
+
+struct Request {
+    events: Vec<EventKind>,
+    /// Told once the events are durable; none for a refusal (nobody waits for it).
+    done: Option<oneshot::Sender<bool>>,
+}
+
+/// A handle to the writer task.
+#[derive(Clone)]
+pub(crate) struct Auditor {
+    tx: mpsc::Sender<Request>,
+    refusals: mpsc::Sender<Request>,
+    dropped: prometheus_client::metrics::counter::Counter,
+}
+
+/// The conversation id recorded with frame events: SHA-256 over both identity keys in
+/// byte order, so both ends name the conversation alike.
+pub(crate) fn session_id(a: &Ed25519Public, b: &Ed25519Public) -> Hash32 {
+    let (lo, hi) = if a.as_bytes() <= b.as_bytes() {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    let mut h = Sha256::new();
+    h.update(b"talos/session-id/v1");
+    h.update(lo.as_bytes());
+    h.update(hi.as_bytes());
+    Hash32(h.finalize().into())
+}
+
+/// The DID of a peer key.
+pub(crate) fn did(key: &Ed25519Public) -> Did {
+    Did::Key(*key)
+}
+
+impl Auditor {
+    /// Starts the writer over `log`; `dropped` counts the refusal events shed.
+    pub(crate) fn start(
+        identity: IdentityKey,
+        log: Arc<AuditLog>,
+        dropped: prometheus_client::metrics::counter::Counter,
+    ) -> (Auditor, tokio::task::JoinHandle<()>) {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let (refusals, refusals_rx) = mpsc::channel(REFUSALS);
+        let auditor = Auditor {
+            tx,
+            refusals,
+            dropped,
+        };
+        let task = tokio::spawn(writer(identity, log, rx, refusals_rx));
+        (auditor, task)
+    }
+
+    /// Queues a refusal's event without waiting; sheds it (and counts it) when the queue
+    /// is full. A refusal acknowledges nothing, so a lost one leaves no frame or call
+    /// without its event: what it costs is the record of an attempt.
+    pub(crate) fn refusal(&self, event: EventKind) {
+        let request = Request {
+            events: vec![event],
+            done: None,
+        };
+        if self.refusals.try_send(request).is_err() {
+            self.dropped.inc();
+        }
+    }
+
+    /// Appends `events`; returns once they are durable (false if the log failed: the
+    /// caller then must not acknowledge what the events describe).
+    pub(crate) async fn record(&self, events: Vec<EventKind>) -> bool {
+        if events.is_empty() {
+            return true;
+        }
+        let (done, wait) = oneshot::channel();
+        let request = Request {
+            events,
+            done: Some(done),
+        };
+        if self.tx.send(request).await.is_err() {
+            return false;
+        }
+        wait.await.unwrap_or(false)
+    }
+}
+
+/// The next group of requests: whatever is queued, waited-for events first, then
+/// refusals to fill the group (so a refusal flood cannot starve them).
+async fn next_group(
+    rx: &mut mpsc::Receiver<Request>,
+    refusals: &mut mpsc::Receiver<Request>,
+) -> Option<Vec<Request>> {
+    let first = tokio::select! {
+        biased;
+        r = rx.recv() => r?,
+        r = refusals.recv() => r?,
+    };
+    let mut group = super::commit::gather(first, rx);
+    while group.len() < super::commit::MAX_GROUP {
+        match refusals.try_recv() {
+            Ok(r) => group.push(r),
+            Err(_) => break,
+        }
+    }
+    Some(group)
+}
+
+async fn writer(
+    identity: IdentityKey,
+    log: Arc<AuditLog>,
+    mut rx: mpsc::Receiver<Request>,
+    mut refusals: mpsc::Receiver<Request>,
+) {
+    let agent = identity.did();
+    while let Some(mut group) = next_group(&mut rx, &mut refusals).await {
+        let (log2, id, agent2) = (log.clone(), identity.clone(), agent);
+        let kinds: Vec<Vec<EventKind>> = group
+            .iter_mut()
+            .map(|r| std::mem::take(&mut r.events))
+            .collect();
+        let ok = tokio::task::spawn_blocking(move || {
+            let ts = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+                .unwrap_or(0);
+            let mut leaves = Vec::new();
+            // The single writer owns the next index, so seq == leaf index.
+            for (seq, event) in (log2.size()..).zip(kinds.into_iter().flatten()) {
+                let body = AuditEvent {
+                    agent: agent2,
+                    seq,
+                    ts,
+                    event,
+                };
+                leaves.push(SignedEvent::sign(&id, body)?.to_leaf()?);
+            }
+            log2.append_many(leaves)?;
+            Ok::<_, anyhow::Error>(())
+        })
+        .await;
+        let ok = match ok {
+            Ok(Ok(())) => true,
+            Ok(Err(e)) => {
+                warn!(%e, "audit append failed");
+                false
+            }
+            Err(e) => {
+                warn!(%e, "audit task failed");
+                false
+            }
+        };
+        for r in group {
+            if let Some(done) = r.done {
+                let _ = done.send(ok);
+            }
+        }
+    }
+}
+
+impl super::Node {
+    /// This node's audit log (read-only use: proofs and checkpoints).
+    pub fn audit_log(&self) -> &Arc<talos_store::AuditLog> {
+        &self.audit_log
+    }
+
+    /// A signed checkpoint of the audit log's head: (note, verifier key).
+    pub fn checkpoint(&self) -> Result<(String, String), crate::records::RecordError> {
+        crate::records::checkpoint(&self.audit_log, &self.identity)
+    }
+
+    /// Audits a capability this agent issued (`parent`: None) or delegated.
+    pub async fn record_issued(
+        &self,
+        token: &talos_capability::Token,
+        parent: Option<talos_primitives::Commitment>,
+    ) -> Result<(), crate::error::NodeError> {
+        let c = token.claims();
+        let event = match parent {
+            None => talos_audit::event::EventKind::CapabilityIssued {
+                id: c.jti,
+                commitment: token.commitment(),
+                holder: c.aud,
+            },
+            Some(parent) => talos_audit::event::EventKind::CapabilityDelegated {
+                id: c.jti,
+                commitment: token.commitment(),
+                parent,
+                holder: c.aud,
+            },
+        };
+        if self.auditor.record(vec![event]).await {
+            Ok(())
+        } else {
+            // The capability was not recorded, so it is not handed out.
+            Err(crate::error::NodeError::AuditFailing)
+        }
+    }
+}

@@ -1,0 +1,335 @@
+//! The gate: the sidecar's decision on one call, with no I/O (the sidecar adds the
+//! audit trail, the agent hand-off and the answer). Public so the benchmark measures the
+//! very code the node runs.
+//!
+//! In order: the per-peer rate limit; the chain (signatures and links cached once
+//! verified, expiry, revocation, scope and caveats); possession: the authenticated
+//! connection is the chain's holder, or a detached invocation signed by the holder
+//! says so; the call's nonce, once only and close to now; the per-capability rate limit.
+
+use std::cell::RefCell;
+
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use talos_capability::invocation::Request;
+use talos_capability::nonce::ReplayCache;
+use talos_capability::published::{Publication, Published};
+use talos_capability::txn::{TxnToken, verify_hops};
+use talos_capability::{Authorizer, Possession, RevocationSet, Revocations, VerifierConfig};
+use talos_net::invoke::InvokeRequest;
+use talos_primitives::{CapabilityId, Commitment, Did, Ed25519Public, Hash32};
+
+use super::sidecar::InvokeConfig;
+
+/// Chains whose verification is cached.
+const CHAIN_CACHE: usize = 4096;
+/// Call nonces remembered (against replay), and how far a call's time may be from ours
+/// (ms); an older call is refused as stale, so the cache need not remember it. The
+/// replay cache is per caller (finding #6 of issue 17: a shared one let one caller with a
+/// fast clock raise the floor past everyone's): each caller's window is 5 minutes or its
+/// last 8,192 calls, whichever is shorter, and a call delayed beyond it is refused (fails
+/// closed), never run twice. 8,192 is well above what one caller can send within a
+/// millisecond (the warm gate takes ~550 ns), so a caller at full speed is not refused by
+/// its own floor; at most 1,024 callers and 65,536 nonces in all (a few MB) are kept, the
+/// least recently used caller being forgotten first (its floor kept, never past now: see
+/// `talos_capability::nonce`).
+const NONCES: usize = 65_536;
+const NONCES_PER_CALLER: usize = 8_192;
+const REPLAY_CALLERS: usize = 1_024;
+const NONCE_TTL_MS: u64 = 300_000;
+/// How far ahead of our clock a call's time may be (ms).
+const FUTURE_SKEW_MS: u64 = 30_000;
+/// Detached invocations carry their time in seconds.
+const INVOCATION_TTL: u64 = 300;
+
+/// A refusal, as the fixed kind that goes back on the wire and into the audit event.
+pub type Refusal = &'static str;
+
+/// Decides calls to one agent.
+pub struct Gate {
+    me: Did,
+    trusted_txn: Vec<Did>,
+    authorizer: Authorizer,
+    /// Call nonces, per caller (the connection's authenticated key).
+    nonces: ReplayCache<Ed25519Public>,
+    revocations: Revocations,
+    /// Revocations the chain recorded, by the revoking DID's chain key: per (revoker, id)
+    /// under the same per-publisher bounds as gossiped ones, so no revoker can take a slot
+    /// another needs; revokers whose DID issued a link of a chain seen here are pinned.
+    on_chain: Published<Hash32>,
+    per_peer: DefaultKeyedRateLimiter<Ed25519Public>,
+    per_capability: DefaultKeyedRateLimiter<Commitment>,
+}
+
+impl core::fmt::Debug for Gate {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Gate")
+            .field("me", &self.me)
+            .field("revoked", &self.revocations.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Gate {
+    /// A gate for the agent `me` (the only trusted root issuer), with `revoked`: ids this
+    /// agent revoked (`None`) or that an issuer published (`Some(issuer)`).
+    pub fn new(
+        me: Ed25519Public,
+        config: &InvokeConfig,
+        revoked: impl IntoIterator<Item = (CapabilityId, Option<Did>)>,
+    ) -> Gate {
+        let me = Did::Key(me);
+        let quota = Quota::per_second(config.rate).allow_burst(config.burst);
+        let mut revocations = Revocations::new();
+        for (id, by) in revoked {
+            // Within the bounds (what they leave out is dropped); the sidecar restores
+            // through `revocations::restore` instead, which deletes that from disk too.
+            match by {
+                None => revocations.revoke(id),
+                Some(issuer) => revocations.revoke_published(issuer, id),
+            };
+        }
+        Gate {
+            me,
+            trusted_txn: config.trusted_txn.clone(),
+            authorizer: Authorizer::new(
+                VerifierConfig::new(me),
+                CHAIN_CACHE,
+                NONCES,
+                INVOCATION_TTL,
+            ),
+            nonces: ReplayCache::with_limits(
+                NONCE_TTL_MS,
+                NONCES,
+                NONCES_PER_CALLER,
+                REPLAY_CALLERS,
+            ),
+            revocations,
+            on_chain: Published::new(),
+            per_peer: RateLimiter::keyed(quota),
+            per_capability: RateLimiter::keyed(quota),
+        }
+    }
+
+    /// Decides a call from `caller` (the connection's authenticated key) at `now_ms`
+    /// (Unix milliseconds): the chain's leaf if it may run.
+    pub fn check(
+        &mut self,
+        caller: &Ed25519Public,
+        req: &InvokeRequest,
+        now_ms: u64,
+    ) -> Result<Commitment, Refusal> {
+        let now = now_ms / 1000;
+        if self.per_peer.check_key(caller).is_err() {
+            return Err("rate_limited");
+        }
+        let caller_did = Did::Key(*caller);
+        let leaf = if req.txn.is_empty() {
+            self.check_chain(&caller_did, req, now)?
+        } else {
+            self.check_txn(&caller_did, req, now)?
+        };
+        // Rate limit before the nonce is spent, so a call refused here can be retried
+        // with the same nonce; and a call from the future (past a small skew) is refused
+        // before it reaches the replay cache. There its date can move only its own
+        // caller's floor, and never past now, but it keeps that caller's entries (and the
+        // caller) from being forgotten until it is due, so the skew bounds that too.
+        if self.per_capability.check_key(&leaf).is_err() {
+            return Err("rate_limited");
+        }
+        if req.at_ms > now_ms.saturating_add(FUTURE_SKEW_MS) {
+            return Err("not_yet_valid");
+        }
+        let nonce = req.nonce_bytes().ok_or("malformed_claims")?;
+        self.nonces
+            .check(caller, nonce, req.at_ms, now_ms)
+            .map_err(|e| e.kind())?;
+        Ok(leaf)
+    }
+
+    /// A call under a capability chain: its leaf.
+    fn check_chain(
+        &mut self,
+        caller_did: &Did,
+        req: &InvokeRequest,
+        now: u64,
+    ) -> Result<Commitment, Refusal> {
+        let request = Request {
+            callee: &self.me,
+            resource: &req.resource,
+            action: &req.action,
+            args: &req.args,
+            now,
+        };
+        let possession = match &req.invocation {
+            Some(inv) => Possession::Invocation(inv),
+            None => Possession::Channel(caller_did),
+        };
+        let revocations = WithChain {
+            own: &self.revocations,
+            on_chain: &self.on_chain,
+            seen: RefCell::new(Vec::new()),
+        };
+        let verdict = self
+            .authorizer
+            .authorize(&req.chain, &request, possession, &revocations);
+        // Whatever the verdict (a revoked chain included), the issuers of a chain whose
+        // signatures verified from our root are the keys whose revocations matter here:
+        // pin them so a flood of throwaway publishers cannot displace theirs.
+        let seen = revocations.seen.into_inner();
+        if !seen.is_empty() {
+            self.note_issuers(&seen);
+        }
+        let ok = verdict.map_err(|e| e.kind())?;
+        // With a detached invocation the holder signed it; the connection must still be
+        // the holder, so a captured invocation cannot be sent from elsewhere even once.
+        if ok.holder != *caller_did {
+            return Err("not_holder");
+        }
+        Ok(ok.leaf)
+    }
+
+    /// A call under a transaction token: every hop signed by the previous hop's
+    /// audience and no wider than it, the first minted by an agent we trust for
+    /// transactions, the last minted by the caller for us, unexpired, and granting the
+    /// request. Its commitment stands for the leaf.
+    fn check_txn(
+        &mut self,
+        caller_did: &Did,
+        req: &InvokeRequest,
+        now: u64,
+    ) -> Result<Commitment, Refusal> {
+        let hops = req
+            .txn
+            .iter()
+            .map(|t| TxnToken::parse(t))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| e.kind())?;
+        let mut no_hook = |_: &str, _: usize, _: &Did, _: &Did, _: Commitment| {};
+        verify_hops(&hops, &self.trusted_txn, &self.me, now, &mut no_hook).map_err(|e| e.kind())?;
+        let last = hops.last().ok_or("empty_chain")?;
+        if last.claims().iss != *caller_did {
+            return Err("not_holder");
+        }
+        if !last
+            .claims()
+            .azd
+            .iter()
+            .any(|c| c.allows(&req.resource, &req.action, &req.args))
+        {
+            return Err("not_authorized");
+        }
+        Ok(last.commitment())
+    }
+
+    /// Refuses `id` from now on; false if it already was.
+    pub fn revoke(&mut self, id: CapabilityId) -> bool {
+        self.revocations.revoke(id)
+    }
+
+    /// Applies `issuer`'s published revocation of `id` (to the links it issued or
+    /// delegated from), within its own quota (`talos_capability::published`). `pinned`:
+    /// a durable mark says the issuer issued a link of a chain seen here (on restore).
+    pub fn revoke_published(
+        &mut self,
+        issuer: Did,
+        id: CapabilityId,
+        pinned: bool,
+    ) -> Publication<Did> {
+        self.revocations.publish(issuer, id, pinned)
+    }
+
+    /// Applies a revocation the chain recorded, by the DID whose chain key is
+    /// `revoker` (it counts for links that DID issued or delegated from, like a gossiped
+    /// one), within the same bounds.
+    pub fn revoke_on_chain(
+        &mut self,
+        revoker: Hash32,
+        id: CapabilityId,
+        pinned: bool,
+    ) -> Publication<Hash32> {
+        self.on_chain.publish(revoker, id, pinned)
+    }
+
+    /// Pins `issuers` (of a chain verified from our root) for gossiped and chain
+    /// revocations alike.
+    fn note_issuers(&mut self, issuers: &[Did]) {
+        self.revocations.note_issuers(issuers);
+        for d in issuers {
+            self.on_chain.note(talos_anchor::did_key(d));
+        }
+    }
+
+    /// Chain keys of publishers pinned after they first published, whose pin is not
+    /// durable yet (drained; the sidecar writes them).
+    pub fn take_unsaved_pins(&mut self) -> Vec<Hash32> {
+        let mut keys: Vec<Hash32> = self
+            .revocations
+            .take_unsaved_pins()
+            .iter()
+            .map(talos_anchor::did_key)
+            .collect();
+        keys.extend(self.on_chain.take_unsaved_pins());
+        keys
+    }
+
+    /// Counts of the published revocations: (gossiped pairs, their publishers, chain
+    /// pairs, their revokers), each within `talos_capability::published`'s bounds.
+    pub fn published_counts(&self) -> (usize, usize, usize, usize) {
+        let p = self.revocations.published();
+        (
+            p.len(),
+            p.publishers(),
+            self.on_chain.len(),
+            self.on_chain.publishers(),
+        )
+    }
+
+    /// Forgets rate-limiter entries that have refilled. A key is kept only while its
+    /// bucket refills (burst / rate: 2 s by default), a new peer key needs a new
+    /// authenticated connection (bounded by the connection limits) and a capability key
+    /// an allowed call, so the limiters stay small.
+    pub fn sweep(&mut self) {
+        self.per_peer.retain_recent();
+        self.per_peer.shrink_to_fit();
+        self.per_capability.retain_recent();
+        self.per_capability.shrink_to_fit();
+    }
+}
+
+/// The gate's own and published revocations plus the chain's: a chain revocation counts
+/// for a link when its revoker's chain key is the key of that link's issuer or of one
+/// above it (`talos_anchor::did_key`, SHA-256 of the DID string). It also collects the
+/// issuers the verifier reports, for the gate to pin once the decision is made.
+struct WithChain<'a> {
+    own: &'a Revocations,
+    on_chain: &'a Published<Hash32>,
+    seen: RefCell<Vec<Did>>,
+}
+
+impl RevocationSet for WithChain<'_> {
+    fn is_revoked(&self, id: &CapabilityId) -> bool {
+        self.own.is_revoked(id)
+    }
+
+    fn is_revoked_by(&self, id: &CapabilityId, issuers: &[Did]) -> bool {
+        self.own.is_revoked_by(id, issuers)
+            || (!self.on_chain.is_empty()
+                && issuers
+                    .iter()
+                    .any(|d| self.on_chain.contains(&talos_anchor::did_key(d), id)))
+    }
+
+    fn saw_issuers(&self, issuers: &[Did]) {
+        // One chain per decision (at most the maximum depth); `try_` so a re-entrant
+        // call could never panic (there is none).
+        if let Ok(mut seen) = self.seen.try_borrow_mut() {
+            seen.clear();
+            seen.extend_from_slice(issuers);
+        }
+    }
+
+    fn epoch(&self) -> u64 {
+        // Both only move forward, so the sum changes whenever either does.
+        self.own.epoch().wrapping_add(self.on_chain.epoch())
+    }
+}

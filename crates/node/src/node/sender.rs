@@ -1,0 +1,266 @@
+//! The sender: offers each peer its unacknowledged frames, a window at a time, until they
+//! are acknowledged; a peer that fails waits with exponential backoff. Its table of peers
+//! is bounded by `NodeConfig::max_peers`; the outbox on disk is the real queue.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::join_all;
+use talos_delivery::Mailroom;
+use talos_identity::peer_id::peer_id_of;
+use talos_net::{AckStatus, Client};
+use talos_primitives::Ed25519Public;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tracing::{debug, warn};
+
+use super::NodeConfig;
+
+mod flush;
+
+/// When a peer is next due, and the delay it backs off with.
+struct Due {
+    at: Instant,
+    delay: Duration,
+    /// Failed direct attempts in a row.
+    failures: u32,
+}
+
+/// Peers' mailboxes as their directory records name them (filled by lookups).
+pub(super) type MailboxCache = Arc<std::sync::Mutex<HashMap<Ed25519Public, Vec<Ed25519Public>>>>;
+
+pub(super) struct Sender {
+    client: Client,
+    mailroom: Arc<Mailroom>,
+    auditor: super::audit::Auditor,
+    me: Ed25519Public,
+    retry_min: Duration,
+    retry_max: Duration,
+    window: usize,
+    max_peers: usize,
+    deposit_after: u32,
+    mailboxes: MailboxCache,
+    due: HashMap<Ed25519Public, Due>,
+    /// Per peer, the seq below which every frame is acknowledged and forgotten: reading
+    /// the outbox from there skips the deleted frames' tombstones, which RocksDB would
+    /// otherwise walk on every pass until compaction.
+    cursors: HashMap<Ed25519Public, u64>,
+    /// Frames the send path just stored, so a woken flush need not read them back.
+    fresh: super::commit::Fresh,
+    /// Wakes the pump that starts sessions for queued sends (refused frames go there).
+    pump: Arc<tokio::sync::Notify>,
+}
+
+impl Sender {
+    pub(super) fn new(
+        client: Client,
+        mailroom: Arc<Mailroom>,
+        auditor: super::audit::Auditor,
+        fresh: super::commit::Fresh,
+        pump: Arc<tokio::sync::Notify>,
+        config: &NodeConfig,
+    ) -> Self {
+        Sender {
+            client,
+            me: mailroom.identity(),
+            mailroom,
+            auditor,
+            retry_min: config.retry_min,
+            retry_max: config.retry_max,
+            window: config.window.max(1),
+            max_peers: config.max_peers,
+            deposit_after: config.deposit_after.max(1),
+            mailboxes: Arc::new(std::sync::Mutex::new(HashMap::new())),
+            due: HashMap::new(),
+            cursors: HashMap::new(),
+            fresh,
+            pump,
+        }
+    }
+
+    fn schedule_now(&mut self, peer: Ed25519Public) {
+        if let Some(d) = self.due.get_mut(&peer) {
+            // A new message for a peer already scheduled (perhaps backing off): keep its
+            // backoff and failure count, so an unreachable peer still backs off and its
+            // frames still reach its mailbox. A peer that answers resets them in flush.
+            if d.failures == 0 {
+                d.at = Instant::now();
+            }
+        } else if self.due.len() < self.max_peers {
+            self.due.insert(
+                peer,
+                Due {
+                    at: Instant::now(),
+                    delay: self.retry_min,
+                    failures: 0,
+                },
+            );
+        }
+        // Otherwise the peer's frames wait on disk until `rescan` finds them.
+    }
+
+    pub(super) async fn run(
+        mut self,
+        mut wake: mpsc::Receiver<Ed25519Public>,
+        resume: Vec<Ed25519Public>,
+    ) {
+        for peer in resume {
+            self.schedule_now(peer);
+        }
+        // A periodic rescan of the outbox catches peers dropped from a full wake queue
+        // or a full table.
+        let mut rescan = tokio::time::interval(self.retry_max);
+        loop {
+            // Peers already due are served at once: a timer would round the deadline up
+            // to tokio's next millisecond tick, which is most of a message's latency.
+            let now = Instant::now();
+            let ready: Vec<Ed25519Public> = self
+                .due
+                .iter()
+                .filter(|(_, d)| d.at <= now)
+                .map(|(p, _)| *p)
+                .collect();
+            for peer in ready {
+                self.flush(peer).await;
+            }
+            let next = self.due.values().map(|d| d.at).min();
+            tokio::select! {
+                peer = wake.recv() => match peer {
+                    Some(p) => self.schedule_now(p),
+                    None => return,
+                },
+                _ = sleep_until(next) => {}
+                _ = rescan.tick() => {
+                    let m = self.mailroom.clone();
+                    let max = self.max_peers;
+                    if let Ok(Ok(peers)) = tokio::task::spawn_blocking(move || m.peers_with_pending(max)).await {
+                        for p in peers {
+                            if !self.due.contains_key(&p) {
+                                self.schedule_now(p);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Audits the acknowledged frames, then forgets them, in the background: an
+    /// acknowledged frame always has its event before the outbox drops it (a crash in
+    /// between means a resend, a Duplicate, and the event again).
+    fn forget(
+        &self,
+        peer: Ed25519Public,
+        frames: Vec<talos_net::Frame>,
+    ) -> tokio::task::JoinHandle<Option<u64>> {
+        let mut events = Vec::new();
+        super::commit::sent_events(&self.me, &peer, &frames, &mut events);
+        let seqs: Vec<u64> = frames.iter().map(|f| f.seq()).collect();
+        let first = seqs.iter().copied().min();
+        let (auditor, mailroom) = (self.auditor.clone(), self.mailroom.clone());
+        // Returns the first seq it could not forget (those frames stay in the outbox and
+        // must be offered again).
+        tokio::spawn(async move {
+            if !auditor.record(events).await {
+                warn!("audit log failing: acknowledged frames kept in the outbox");
+                return first;
+            }
+            match tokio::task::spawn_blocking(move || mailroom.acknowledged(&peer, &seqs)).await {
+                Ok(Ok(())) => None,
+                Ok(Err(e)) => {
+                    warn!(%e, "acks not recorded; the frames will be resent");
+                    first
+                }
+                Err(_) => first,
+            }
+        })
+    }
+
+    /// Frames the peer could not open: their messages (and every later one) wait for a
+    /// new session, which the pump starts from the peer's current bundle. Runs once
+    /// nothing is in flight to the peer, so no answer to an old frame can overtake it.
+    async fn refused_again(&self, peer: Ed25519Public, seqs: Vec<u64>) {
+        if seqs.is_empty() {
+            return;
+        }
+        let m = self.mailroom.clone();
+        match tokio::task::spawn_blocking(move || m.refused(&peer, &seqs)).await {
+            Ok(Ok(r)) if r.requeued > 0 => self.pump.notify_one(),
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => warn!(%e, "refused frames not queued again"),
+            Err(e) => warn!(%e, "refused frames not queued again"),
+        }
+    }
+
+    fn back_off(&mut self, peer: Ed25519Public) {
+        let (min, max) = (self.retry_min, self.retry_max);
+        let d = self.due.entry(peer).or_insert(Due {
+            at: Instant::now(),
+            delay: min,
+            failures: 0,
+        });
+        d.at = Instant::now() + d.delay;
+        d.delay = (d.delay * 2).min(max);
+        d.failures = d.failures.saturating_add(1);
+    }
+
+    /// Leaves `frames` for `peer` with one of its mailboxes. True if every frame was
+    /// taken (accepted or already held): they leave the outbox, custody has passed.
+    async fn deposit(&mut self, peer: Ed25519Public, frames: &[talos_net::Frame]) -> bool {
+        let mailboxes = self
+            .mailboxes
+            .lock()
+            .ok()
+            .and_then(|c| c.get(&peer).cloned())
+            .unwrap_or_default();
+        for mailbox in mailboxes {
+            let Ok(mailbox_id) = peer_id_of(&mailbox) else {
+                continue;
+            };
+            let wrapped: Vec<_> = frames
+                .iter()
+                .filter_map(|f| talos_net::Deposit::wrap(*peer.as_bytes(), f).ok())
+                .collect();
+            if wrapped.len() != frames.len() {
+                // A frame too large to wrap can only go directly.
+                return false;
+            }
+            let results =
+                join_all(wrapped.into_iter().map(|f| self.client.send(mailbox_id, f))).await;
+            let taken: Vec<u64> = frames
+                .iter()
+                .zip(&results)
+                .filter(|(_, r)| {
+                    matches!(r, Ok(a) if matches!(a.status, AckStatus::Accepted | AckStatus::Duplicate))
+                })
+                .map(|(f, _)| f.seq())
+                .collect();
+            let all = taken.len() == frames.len();
+            let mut events = Vec::new();
+            let taken_frames: Vec<talos_net::Frame> = frames
+                .iter()
+                .filter(|f| taken.contains(&f.seq()))
+                .cloned()
+                .collect();
+            super::commit::sent_events(&self.me, &peer, &taken_frames, &mut events);
+            if !self.auditor.record(events).await {
+                return false;
+            }
+            let m = self.mailroom.clone();
+            let _ = tokio::task::spawn_blocking(move || m.acknowledged(&peer, &taken)).await;
+            if all {
+                debug!(%mailbox_id, n = frames.len(), "frames left with a mailbox");
+                return true;
+            }
+        }
+        false
+    }
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,322 @@
+//! One flush of a peer's outbox: offer frames a window at a time ([`Sender::exchange`]),
+//! then apply how it ended in one place ([`Sender::settle`]).
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use talos_identity::peer_id::peer_id_of;
+use talos_net::{Ack, AckStatus, Frame, PeerId, RefuseReason};
+use talos_primitives::Ed25519Public;
+use tokio::time::Instant;
+use tracing::{debug, warn};
+
+use super::{Due, Sender};
+
+/// What one flush saw, frame by frame.
+#[derive(Default)]
+struct Exchange {
+    /// The next seq to read from the outbox.
+    cursor: u64,
+    /// The outbox had fewer frames than asked for.
+    exhausted: bool,
+    /// Frames in the requests in flight (a request carries a batch of them).
+    in_frames: usize,
+    /// Acknowledged, not yet handed to `forget`.
+    acked: Vec<Frame>,
+    /// Offered but not taken (deferred, over quota, or the send failed).
+    unsent: Vec<Frame>,
+    /// Refused as unreadable (`Malformed`, `NoSession`): sent again on a new session.
+    refused: Vec<u64>,
+    /// The lowest seq acknowledged but not forgotten (audit log or store failing).
+    unforgotten: Option<u64>,
+    /// A send failed, or the outbox could not be read.
+    failed: bool,
+    /// The peer answered `Later` (busy, or a frame too far ahead): alive, so no backoff,
+    /// lookup or deposit; the frames are offered again soon.
+    deferred: bool,
+    /// The peer answered `OverQuota` (its agent has not read our earlier messages): the
+    /// frames wait here and we back off instead of asking again at once.
+    over_quota: bool,
+}
+
+/// How a flush ended.
+enum Ended {
+    /// Acknowledged frames could not be forgotten: offered again from `from` after a
+    /// backoff (the peer answers `Duplicate` and they are audited then).
+    Unforgotten { from: u64 },
+    /// The peer deferred some frames; `first` is the first of them.
+    Deferred {
+        first: Option<u64>,
+        over_quota: bool,
+    },
+    /// The peer took everything offered.
+    Answered,
+    /// A send failed: offered again from the first failed frame, after a backoff, a fresh
+    /// directory lookup and perhaps a mailbox deposit.
+    Failed,
+}
+
+impl Exchange {
+    fn wants_more(&self, window: usize) -> bool {
+        !self.failed && !self.deferred && !self.exhausted && self.in_frames <= window / 2
+    }
+
+    fn first_unsent(&self) -> Option<u64> {
+        self.unsent.iter().map(Frame::seq).min()
+    }
+
+    fn keep_unforgotten(&mut self, kept: u64) {
+        self.unforgotten = Some(self.unforgotten.map_or(kept, |u| u.min(kept)));
+    }
+
+    /// Sorts a request's frames by the peer's answer to each.
+    fn answered(&mut self, peer_id: &PeerId, frames: Vec<Frame>, acks: Vec<Ack>) {
+        for (frame, ack) in frames.into_iter().zip(acks) {
+            match ack.status {
+                AckStatus::Later => {
+                    debug!(peer = %peer_id, seq = ack.seq, "frame deferred by the peer");
+                    self.unsent.push(frame);
+                    self.deferred = true;
+                }
+                AckStatus::OverQuota => {
+                    debug!(peer = %peer_id, seq = ack.seq, "peer's inbox quota for us is full");
+                    self.unsent.push(frame);
+                    self.deferred = true;
+                    self.over_quota = true;
+                }
+                // The peer cannot open it (a rotated-out prekey, a lost session): sent
+                // again on a new session (`refused_again`).
+                AckStatus::Refused(RefuseReason::Malformed | RefuseReason::NoSession) => {
+                    self.refused.push(frame.seq());
+                }
+                AckStatus::Refused(reason) => {
+                    warn!(peer = %peer_id, seq = ack.seq, ?reason, "frame refused by the peer");
+                    self.acked.push(frame);
+                }
+                AckStatus::Accepted | AckStatus::Duplicate => self.acked.push(frame),
+            }
+        }
+    }
+
+    fn ended(&self) -> Ended {
+        if let Some(kept) = self.unforgotten {
+            let from = self.first_unsent().map_or(kept, |u| u.min(kept));
+            Ended::Unforgotten { from }
+        } else if self.failed {
+            Ended::Failed
+        } else if self.deferred {
+            Ended::Deferred {
+                first: self.first_unsent(),
+                over_quota: self.over_quota,
+            }
+        } else {
+            Ended::Answered
+        }
+    }
+}
+
+/// Packs frames into as few requests as fit (one stream and one round trip for the lot
+/// instead of one per frame), advancing `cursor` past each.
+fn batches(frames: Vec<Frame>, cursor: &mut u64) -> Vec<Vec<Frame>> {
+    let mut out: Vec<Vec<Frame>> = Vec::new();
+    for f in frames {
+        *cursor = f.seq().saturating_add(1);
+        match out.last_mut() {
+            Some(b) if talos_net::batch_fits(b, &f) => b.push(f),
+            _ => out.push(vec![f]),
+        }
+    }
+    out
+}
+
+impl Sender {
+    /// Offers `peer` its pending frames until the outbox is empty or a send fails. Up to
+    /// `window` frames are in flight at once, refilled as acks come back; acknowledged
+    /// frames are audited and then forgotten in the background, one batch at a time.
+    pub(super) async fn flush(&mut self, peer: Ed25519Public) {
+        let Ok(peer_id) = peer_id_of(&peer) else {
+            self.due.remove(&peer);
+            return;
+        };
+        let mut x = Exchange {
+            cursor: self.cursors.get(&peer).copied().unwrap_or(0),
+            ..Exchange::default()
+        };
+        self.exchange(peer, peer_id, &mut x).await;
+        self.fresh.prune(&peer, x.cursor);
+        self.refused_again(peer, std::mem::take(&mut x.refused))
+            .await;
+        self.settle(peer, &x).await;
+    }
+
+    async fn exchange(&mut self, peer: Ed25519Public, peer_id: PeerId, x: &mut Exchange) {
+        let mut inflight = FuturesUnordered::new();
+        let mut forgetting: Option<tokio::task::JoinHandle<Option<u64>>> = None;
+        loop {
+            if x.wants_more(self.window) {
+                let want = self.window - x.in_frames;
+                let frames = self.read_outbox(peer, x.cursor, want).await;
+                let frames = frames.unwrap_or_else(|()| {
+                    x.failed = true;
+                    Vec::new()
+                });
+                x.exhausted = frames.len() < want;
+                for batch in batches(frames, &mut x.cursor) {
+                    x.in_frames += batch.len();
+                    let client = self.client.clone();
+                    inflight.push(async move {
+                        let r = client.send_batch(peer_id, batch.clone()).await;
+                        (batch, r)
+                    });
+                }
+            }
+            let Some((frames, r)) = inflight.next().await else {
+                break;
+            };
+            x.in_frames = x.in_frames.saturating_sub(frames.len());
+            match r {
+                Ok(acks) => x.answered(&peer_id, frames, acks),
+                Err(e) => {
+                    debug!(peer = %peer_id, %e, "send failed; will retry");
+                    x.unsent.extend(frames);
+                    x.failed = true;
+                }
+            }
+            if x.acked.len() >= self.window || (inflight.is_empty() && !x.acked.is_empty()) {
+                // One batch being forgotten at a time: wait for the previous one.
+                if let Some(h) = forgetting.take()
+                    && let Ok(Some(kept)) = h.await
+                {
+                    x.keep_unforgotten(kept);
+                }
+                forgetting = Some(self.forget(peer, std::mem::take(&mut x.acked)));
+            }
+        }
+        if let Some(h) = forgetting.take()
+            && let Ok(Some(kept)) = h.await
+        {
+            x.keep_unforgotten(kept);
+        }
+    }
+
+    /// Up to `want` frames from `cursor` on: the ones the send path just stored, else
+    /// the outbox. `Err` when the outbox cannot be read.
+    async fn read_outbox(
+        &mut self,
+        peer: Ed25519Public,
+        cursor: u64,
+        want: usize,
+    ) -> Result<Vec<Frame>, ()> {
+        if let Some(frames) = self.fresh.take(&peer, cursor, want) {
+            return Ok(frames);
+        }
+        let m = self.mailroom.clone();
+        match tokio::task::spawn_blocking(move || m.pending_from(&peer, cursor, want)).await {
+            Ok(Ok(f)) => Ok(f),
+            Ok(Err(e)) => {
+                warn!(%e, "outbox unreadable");
+                Err(())
+            }
+            Err(_) => Err(()),
+        }
+    }
+
+    /// Applies how a flush ended: the peer's cursor, its backoff, and what else to try.
+    async fn settle(&mut self, peer: Ed25519Public, x: &Exchange) {
+        match x.ended() {
+            Ended::Unforgotten { from } => {
+                self.cursors.insert(peer, from);
+                self.back_off(peer);
+            }
+            Ended::Deferred { first, over_quota } => {
+                if let Some(first) = first {
+                    self.cursors.insert(peer, first.min(x.cursor));
+                }
+                self.defer(peer, over_quota);
+            }
+            Ended::Answered => self.answered(peer, x.cursor).await,
+            Ended::Failed => {
+                // Failed frames (and anything after them) are offered again from the first.
+                match x.first_unsent() {
+                    Some(first) => self.cursors.insert(peer, first.min(x.cursor)),
+                    None => self.cursors.remove(&peer),
+                };
+                self.send_failed(peer, &x.unsent).await;
+            }
+        }
+    }
+
+    /// The peer is alive but deferred frames: try again soon, or back off if it is full.
+    fn defer(&mut self, peer: Ed25519Public, over_quota: bool) {
+        let retry_min = self.retry_min;
+        let d = self.due.entry(peer).or_insert(Due {
+            at: Instant::now(),
+            delay: retry_min,
+            failures: 0,
+        });
+        if over_quota {
+            // Alive but full: back off (not a failure, so no mailbox deposit; the delay
+            // resets once the peer takes frames again).
+            d.at = Instant::now() + d.delay;
+            d.delay = (d.delay * 2).min(self.retry_max);
+        } else {
+            d.at = Instant::now() + retry_min;
+        }
+    }
+
+    /// The peer took everything: forget its backoff; done if nothing new was queued.
+    async fn answered(&mut self, peer: Ed25519Public, cursor: u64) {
+        if let Some(d) = self.due.get_mut(&peer) {
+            d.failures = 0;
+            d.delay = self.retry_min;
+            d.at = Instant::now();
+        }
+        // Everything below the cursor is acknowledged and forgotten.
+        if self.cursors.len() >= self.max_peers && !self.cursors.contains_key(&peer) {
+            self.cursors.clear();
+        }
+        self.cursors.insert(peer, cursor);
+        let m = self.mailroom.clone();
+        let more = tokio::task::spawn_blocking(move || m.pending_from(&peer, cursor, 1)).await;
+        if matches!(more, Ok(Ok(f)) if f.is_empty()) {
+            self.due.remove(&peer);
+        }
+    }
+
+    /// A send failed: refresh the peer's directory record in the background (it may have
+    /// moved), then hand what failed to its mailbox after enough failures, else back off.
+    async fn send_failed(&mut self, peer: Ed25519Public, unsent: &[Frame]) {
+        let (client, cache, max) = (self.client.clone(), self.mailboxes.clone(), self.max_peers);
+        tokio::spawn(async move {
+            let lookup = crate::node::directory::lookup(&client, &peer);
+            match tokio::time::timeout(Duration::from_secs(5), lookup).await {
+                Ok(Ok(record)) => {
+                    if let Ok(mut c) = cache.lock() {
+                        if c.len() >= max {
+                            c.clear();
+                        }
+                        c.insert(peer, record.mailboxes);
+                    }
+                }
+                Ok(Err(e)) => debug!(%e, "directory lookup after a failed send"),
+                Err(_) => {}
+            }
+        });
+        let failures = self
+            .due
+            .get(&peer)
+            .map_or(0, |d| d.failures)
+            .saturating_add(1);
+        if failures >= self.deposit_after && self.deposit(peer, unsent).await {
+            // The mailbox took custody of what failed; the run loop comes back at once
+            // for whatever else is queued (and finds the peer still down).
+            if let Some(d) = self.due.get_mut(&peer) {
+                d.at = Instant::now();
+                d.failures = failures;
+            }
+            return;
+        }
+        self.back_off(peer);
+    }
+}
