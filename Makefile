@@ -1,7 +1,7 @@
 # The two README commands are `make demo` and `make test`; each works on a fresh machine.
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/talos-target
 
-.PHONY: bootstrap demo test lint deny nostd fuzz-smoke bench ci
+.PHONY: bootstrap demo test test-build lint deny deny-tool nostd fuzz-build fuzz-smoke bench ci
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -17,6 +17,10 @@ demo: bootstrap
 test: bootstrap
 	scripts/test.sh
 
+# Only the build `make test` runs on (CI times it apart).
+test-build: bootstrap
+	scripts/test.sh --build-only
+
 # fmt, and clippy's lints as replayed from the test build (scripts/lint.sh).
 lint: bootstrap
 	scripts/lint.sh
@@ -24,13 +28,18 @@ lint: bootstrap
 # Licenses, duplicate versions and sources (deny.toml). Advisories need the RustSec
 # database from GitHub, which CI here cannot reach: run `cargo deny check advisories` where
 # the network allows.
-deny:
+deny: deny-tool
+	cargo deny check bans licenses sources
+
+deny-tool:
 	@command -v cargo-deny >/dev/null || cargo install cargo-deny --locked
-	cargo deny --all-features check bans licenses sources
 
 # talos-primitives must build without std, as the runtime uses it.
 nostd: bootstrap
 	cargo build --locked -p talos-primitives --no-default-features --target wasm32v1-none
+
+fuzz-build:
+	scripts/fuzz-smoke.sh --build-only
 
 fuzz-smoke:
 	scripts/fuzz-smoke.sh

@@ -3,7 +3,7 @@
 # everything is already there.
 set -euo pipefail
 
-apt_packages=(clang libclang-dev protobuf-compiler)
+apt_packages=(clang libclang-dev protobuf-compiler libssl-dev pkg-config)
 missing=()
 for p in "${apt_packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

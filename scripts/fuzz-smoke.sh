@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# Runs every cargo-fuzz target for a short, bounded time (default 15 s each), two at a
+# Runs every cargo-fuzz target for a short, bounded time (default 10 s each), two at a
 # time (one per core: nothing else runs during this CI part), after building them all in
 # one cargo invocation so the build uses both cores too.
 # cargo-fuzz needs nightly-only flags; RUSTC_BOOTSTRAP=1 lets the stable toolchain use them.
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
-seconds="${FUZZ_SECONDS:-15}"
+seconds="${FUZZ_SECONDS:-10}"
 jobs="${FUZZ_JOBS:-2}"
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 export RUSTC_BOOTSTRAP=1
 export CARGO_TARGET_DIR="${FUZZ_TARGET_DIR:-$HOME/.cache/talos-fuzz-target}"
 cargo fuzz build -O
+[ "${1:-}" = "--build-only" ] && exit 0
 
 one() {
     local target="$1"

@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 
 # shellcheck source=scripts/test-features.sh
 . scripts/test-features.sh
+if [ "${1:-}" = "--build-only" ]; then
+    exec cargo nextest run --no-run --workspace --locked --features "$TALOS_TEST_FEATURES"
+fi
 failed=()
 run() {
     local name="$1"
