@@ -19,6 +19,17 @@
 //!
 //! This crate moves bytes and knows peers. What the bytes mean (sessions, the outbox and
 //! inbox, authorization) is the node's business.
+//!
+//! The frame format needs no network:
+//!
+//! ```
+//! use talos_net::{Frame, FrameKind};
+//! let frame = Frame::new(FrameKind::Ratchet, 7, b"sealed bytes".to_vec())?;
+//! let back = Frame::parse(&frame.encode())?;
+//! assert_eq!((back.seq(), back.body()), (7, b"sealed bytes".as_slice()));
+//! assert!(Frame::parse(&[0xff; 3]).is_err()); // bad input is a typed error, never a panic
+//! # Ok::<(), talos_net::FrameError>(())
+//! ```
 
 #[cfg(feature = "swarm")]
 pub mod behaviour;

@@ -8,7 +8,8 @@
 //!   `substrate:URL`) and opening that backend;
 //! - [`error`]: `NodeError`, every failure at the edge with its `kind` and HTTP status;
 //! - [`records`]: proofs, checkpoints and anchoring shared by the CLI and the node;
-//! - [`api`]: the local agent API (axum) and its OpenAPI document.
+//! - [`api`]: the local agent API (axum) and its OpenAPI document; [`client`]: the one
+//!   typed client of it, used by `talos agent` and the test kit.
 //!
 //! Every failure at the edge has one stable kind and one status:
 //!
@@ -22,6 +23,7 @@
 
 pub mod anchor_target;
 pub mod api;
+pub mod client;
 pub mod config;
 pub mod error;
 pub mod home;

@@ -10,6 +10,17 @@
 //! copies), the mailbox, groups and revocations; writes that belong together go in one
 //! atomic batch. The store carries a layout version (`LAYOUT_VERSION`); a newer store is
 //! refused rather than misread.
+//!
+//! ```
+//! use talos_store::{Store, db::CF_META};
+//! let dir = tempfile::tempdir()?;
+//! let store = Store::open(dir.path())?;
+//! let mut batch = rocksdb::WriteBatch::default();
+//! batch.put_cf(store.cf(CF_META)?, b"example", b"value");
+//! store.write(batch, true)?; // atomic, and synced before it returns
+//! assert_eq!(store.get(CF_META, b"example")?.as_deref(), Some(b"value".as_slice()));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod db;
 pub mod log;

@@ -1,8 +1,9 @@
 //! talos-testkit: the harnesses every crate's integration tests and the benchmarks share,
 //! so no test copies another's (`publish = false`; never a dependency of shipped code).
 //!
-//! - [`node`]: real `talos up` processes on loopback (init a home, start, read the ready
-//!   line, talk to the API, kill -9 or TERM, restart) and the `talos` binary itself;
+//! - `node` (feature `node`): real `talos up` processes on loopback (init a home, start,
+//!   read the ready line, talk to the API through `talos_node::client::ApiClient`, kill
+//!   -9 or TERM, restart) and the `talos` binary itself;
 //! - [`chain`]: a real `talos-chain` node (`--dev` or a spec's validator) and finality
 //!   probes;
 //! - [`anvil`]: a real anvil from `contracts/node_modules`, optionally with persisted state;
@@ -21,6 +22,7 @@
 pub mod anvil;
 pub mod chain;
 pub mod keys;
+#[cfg(feature = "node")]
 pub mod node;
 
 /// A free TCP port on loopback (bound, then released for a child process to take).

@@ -97,6 +97,8 @@ pub struct Api {
     /// Its bearer token.
     pub token: String,
     http: reqwest::Client,
+    /// The same client `talos agent` uses.
+    client: talos_node::client::ApiClient,
 }
 
 impl NodeProc {
@@ -135,25 +137,20 @@ impl NodeProc {
         let ready: Value = serde_json::from_str(&line).unwrap();
         assert_eq!(ready["event"], "ready");
         let token = std::fs::read_to_string(home.join("api-token")).unwrap();
-        let api = ready["api"].as_str().unwrap();
-        // `unix:PATH`: the API is a Unix socket; the URL's host is only the Host header.
-        let (url, http) = match api.strip_prefix("unix:") {
-            Some(path) => (
-                "http://localhost".to_string(),
-                reqwest::Client::builder()
-                    .unix_socket(path)
-                    .build()
-                    .unwrap(),
-            ),
-            None => (format!("http://{api}"), reqwest::Client::new()),
-        };
+        let client = talos_node::client::ApiClient::new(
+            ready["api"].as_str().unwrap(),
+            &home.join("api.sock"),
+            token.trim().to_string(),
+        )
+        .unwrap();
         NodeProc {
             home: home.to_path_buf(),
             child,
             api: Api {
-                url,
-                token: token.trim().to_string(),
-                http,
+                url: client.url().to_string(),
+                token: client.token().to_string(),
+                http: client.http().clone(),
+                client,
             },
             did: ready["did"].as_str().unwrap().to_string(),
             listen: ready["listen"]
@@ -298,17 +295,7 @@ impl Api {
         path: &str,
         body: Option<Value>,
     ) -> (u16, Value) {
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.url))
-            .bearer_auth(&self.token)
-            .timeout(Duration::from_secs(30));
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status().as_u16();
-        (status, resp.json().await.unwrap_or(Value::Null))
+        self.client.call(method, path, body.as_ref()).await.unwrap()
     }
 
     /// Group messages in the inbox: (group, from, body), until `n` or `timeout`.

@@ -3,9 +3,6 @@
 //! from `api-token`); `--json` prints the API's JSON, otherwise a short summary. Exit 0
 //! on success, 1 when the node or a peer refused, 2 on unusable input.
 
-use std::path::PathBuf;
-use std::time::Duration;
-
 use anyhow::Context;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -13,7 +10,7 @@ use clap::Subcommand;
 use serde_json::{Value, json};
 
 use crate::cli::outcome::{Classify, Outcome};
-use talos_node::config::FileConfig;
+use talos_node::client::ApiClient;
 use talos_node::home::Home;
 
 /// Agent commands (the node must be running).
@@ -124,68 +121,6 @@ pub enum AgentCommand {
     },
 }
 
-struct Api {
-    http: reqwest::Client,
-    url: String,
-    token: String,
-}
-
-impl Api {
-    fn open(home: &Home) -> anyhow::Result<Api> {
-        // The running node's address (written by `talos up`), else the configured one.
-        let addr = match std::fs::read_to_string(home.api_addr_file()) {
-            Ok(a) => a.trim().to_string(),
-            Err(_) => FileConfig::load(&home.config())?.api,
-        };
-        let builder = reqwest::Client::builder().timeout(Duration::from_secs(90));
-        // `unix` (the default) is the home's socket; `unix:PATH` another one. Over a
-        // socket the URL's host is only the HTTP Host header.
-        let (builder, url) = match addr
-            .strip_prefix("unix:")
-            .or((addr == "unix").then_some(""))
-        {
-            Some("") => (
-                builder.unix_socket(home.api_socket()),
-                "http://localhost".to_string(),
-            ),
-            Some(path) => (
-                builder.unix_socket(PathBuf::from(path)),
-                "http://localhost".to_string(),
-            ),
-            None => (builder, format!("http://{addr}")),
-        };
-        Ok(Api {
-            http: builder.build()?,
-            url,
-            token: home.load_token()?,
-        })
-    }
-
-    /// One request: (HTTP status, JSON body or Null).
-    async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> anyhow::Result<(u16, Value)> {
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.url))
-            .bearer_auth(&self.token);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.with_context(|| {
-            format!(
-                "reaching the node's API at {} (is `talos up` running?)",
-                self.url
-            )
-        })?;
-        let status = resp.status().as_u16();
-        Ok((status, resp.json().await.unwrap_or(Value::Null)))
-    }
-}
-
 fn read_chain(src: &str) -> anyhow::Result<Vec<String>> {
     let text = if src == "-" {
         std::io::read_to_string(std::io::stdin())?
@@ -214,13 +149,13 @@ fn finish(status: u16, v: &Value, json: bool, summary: impl Fn(&Value) -> String
 
 pub(crate) fn run(cmd: AgentCommand, home: Option<std::path::PathBuf>) -> anyhow::Result<Outcome> {
     use reqwest::Method;
-    let api = Api::open(&Home::resolve(home)?)?;
+    let api = ApiClient::open(&Home::resolve(home)?)?;
     let rt = crate::cli::runtime()?;
     rt.block_on(async move {
         Ok(match cmd {
             AgentCommand::Send { to, text, json } => {
                 let body = json!({ "to": to, "data": B64.encode(text.as_bytes()) });
-                let (s, v) = api.call(Method::POST, "/v1/messages", Some(body)).await?;
+                let (s, v) = api.call(Method::POST, "/v1/messages", Some(&body)).await?;
                 finish(s, &v, json, |v| format!("stored as frame {}", v["seq"]))
             }
             AgentCommand::Read {
@@ -278,7 +213,7 @@ pub(crate) fn run(cmd: AgentCommand, home: Option<std::path::PathBuf>) -> anyhow
                     "to": to, "chain": read_chain(&chain).unusable()?, "resource": resource,
                     "action": action, "args": args,
                 });
-                let (s, v) = api.call(Method::POST, "/v1/invoke", Some(body)).await?;
+                let (s, v) = api.call(Method::POST, "/v1/invoke", Some(&body)).await?;
                 finish(s, &v, json, |v| v["result"].to_string())
             }
             AgentCommand::Calls {
@@ -319,7 +254,7 @@ pub(crate) fn run(cmd: AgentCommand, home: Option<std::path::PathBuf>) -> anyhow
                     }
                 };
                 let (s, v) = api
-                    .call(Method::POST, &format!("/v1/calls/{id}"), Some(body))
+                    .call(Method::POST, &format!("/v1/calls/{id}"), Some(&body))
                     .await?;
                 finish(s, &v, false, |_| format!("call {id} answered"))
             }
@@ -328,7 +263,7 @@ pub(crate) fn run(cmd: AgentCommand, home: Option<std::path::PathBuf>) -> anyhow
                     .call(
                         Method::POST,
                         "/v1/capabilities/revoke",
-                        Some(json!({ "id": id.to_string() })),
+                        Some(&json!({ "id": id.to_string() })),
                     )
                     .await?;
                 finish(s, &v, json, |_| format!("{id} revoked"))
