@@ -7,14 +7,14 @@ use libfuzzer_sys::fuzz_target;
 use talos_net::invoke::{InvokeRequest, InvokeResponse};
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(r) = InvokeRequest::parse(data) {
-        if let Ok(again) = r.encode() {
-            assert_eq!(InvokeRequest::parse(&again).ok(), Some(r));
-        }
+    if let Ok(r) = InvokeRequest::parse(data)
+        && let Ok(again) = r.encode()
+    {
+        assert_eq!(InvokeRequest::parse(&again).ok(), Some(r));
     }
-    if let Ok(r) = InvokeResponse::parse(data) {
-        if let Ok(again) = r.encode() {
-            assert_eq!(InvokeResponse::parse(&again).ok(), Some(r));
-        }
+    if let Ok(r) = InvokeResponse::parse(data)
+        && let Ok(again) = r.encode()
+    {
+        assert_eq!(InvokeResponse::parse(&again).ok(), Some(r));
     }
 });
