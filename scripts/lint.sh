@@ -8,6 +8,8 @@
 # recompile, and any warning or error fails the lint (clippy's `-D warnings`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Run directly (not through make), the build must still land in the shared target dir.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/talos-target}"
 # shellcheck source=scripts/test-features.sh
 . scripts/test-features.sh
 cargo fmt --all -- --check

@@ -3,6 +3,8 @@
 # then prints which failed and exits non-zero if any did.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# Run directly (not through make), the build must still land in the shared target dir.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/talos-target}"
 
 # shellcheck source=scripts/test-features.sh
 . scripts/test-features.sh
