@@ -16,6 +16,30 @@
 //! [`Revert`], the contract's custom errors. On an EVM chain any account may register any
 //! DID, so a registration carries an owner binding signed by the DID's key
 //! ([`binding`]), and reads ignore registrations whose binding does not verify.
+//!
+//! An agent registers its DID and anchors its log's head on the embedded chain:
+//!
+//! ```
+//! use std::sync::Arc;
+//! use talos_anchor::Anchor;
+//! use talos_anchor::embedded::{Clock, EmbeddedAnchor, EmbeddedChain};
+//! use talos_identity::IdentityKey;
+//! use talos_primitives::{Hash32, TreeHead};
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = tempfile::tempdir()?;
+//! let store = Arc::new(talos_store::Store::open(dir.path())?);
+//! let agent = IdentityKey::generate()?;
+//! // The agent's EVM account is derived from its identity seed.
+//! let signer = talos_anchor::evm_signer_from_seed(agent.seed().dangerous_as_bytes())?;
+//! let chain = EmbeddedChain::open(store, Clock::System, signer.address())?;
+//! let anchor = EmbeddedAnchor::embedded(chain, signer.address());
+//! anchor.register_did(&agent, Hash32([1; 32])).await?;
+//! let head = TreeHead { size: 7, root: Hash32([2; 32]) };
+//! anchor.anchor_root(&agent.did(), head.clone()).await?;
+//! assert_eq!(anchor.latest_root(&agent.did()).await?, Some(head));
+//! # Ok(()) }
+//! ```
 
 mod abi;
 mod backend;
