@@ -148,9 +148,9 @@ async fn answer_calls(http: reqwest::Client, b: Arc<Node>, stop: Arc<AtomicBool>
         let v: Value = http
             .get(format!(
                 "{}/v1/calls?after={after}&max=256&waitMs=200",
-                b.url
+                b.url()
             ))
-            .bearer_auth(&b.token)
+            .bearer_auth(b.token())
             .send()
             .await
             .unwrap()
@@ -171,8 +171,8 @@ async fn answer_calls(http: reqwest::Client, b: Arc<Node>, stop: Arc<AtomicBool>
             })
             .collect();
         let r = http
-            .post(format!("{}/v1/calls/answers", b.url))
-            .bearer_auth(&b.token)
+            .post(format!("{}/v1/calls/answers", b.url()))
+            .bearer_auth(b.token())
             .json(&json!({ "answers": answers }))
             .send()
             .await
@@ -183,8 +183,8 @@ async fn answer_calls(http: reqwest::Client, b: Arc<Node>, stop: Arc<AtomicBool>
 
 async fn invoke(http: &reqwest::Client, a: &Node, body: &Value) {
     let r = http
-        .post(format!("{}/v1/invoke", a.url))
-        .bearer_auth(&a.token)
+        .post(format!("{}/v1/invoke", a.url()))
+        .bearer_auth(a.token())
         .json(body)
         .send()
         .await

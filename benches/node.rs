@@ -34,8 +34,8 @@ const IN_FLIGHT: usize = 64;
 
 async fn send(http: &reqwest::Client, a: &Node, to: &str, body: &[u8]) {
     let r = http
-        .post(format!("{}/v1/messages", a.url))
-        .bearer_auth(&a.token)
+        .post(format!("{}/v1/messages", a.url()))
+        .bearer_auth(a.token())
         .json(&json!({ "to": to, "data": B64.encode(body) }))
         .send()
         .await
@@ -49,10 +49,10 @@ async fn ack(http: &reqwest::Client, b: &Node, cursor: u64) {
     let r = http
         .delete(format!(
             "{}/v1/messages?through={}",
-            b.url,
+            b.url(),
             cursor.saturating_sub(1)
         ))
-        .bearer_auth(&b.token)
+        .bearer_auth(b.token())
         .send()
         .await
         .unwrap();
@@ -66,9 +66,9 @@ async fn receive(http: &reqwest::Client, b: &Node, mut cursor: u64, n: usize) ->
         let v: Value = http
             .get(format!(
                 "{}/v1/messages?from={cursor}&max=1024&waitMs=10000",
-                b.url
+                b.url()
             ))
-            .bearer_auth(&b.token)
+            .bearer_auth(b.token())
             .send()
             .await
             .unwrap()
@@ -180,8 +180,8 @@ fn bench(c: &mut Criterion) {
                                 .map(|_| json!({ "to": to, "data": B64.encode(msg) }))
                                 .collect();
                             let r = http
-                                .post(format!("{}/v1/messages/batch", a.url))
-                                .bearer_auth(&a.token)
+                                .post(format!("{}/v1/messages/batch", a.url()))
+                                .bearer_auth(a.token())
                                 .json(&json!({ "messages": messages }))
                                 .send()
                                 .await

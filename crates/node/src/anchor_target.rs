@@ -6,14 +6,51 @@
 
 use std::sync::Arc;
 
-use anyhow::{Context, bail};
-use talos_anchor::Anchor;
+use std::path::PathBuf;
+
 use talos_anchor::embedded::{Clock, EmbeddedAnchor, EmbeddedChain};
 use talos_anchor::evm::{EvmAnchor, EvmConfig};
+use talos_anchor::{Anchor, AnchorError};
 use talos_identity::IdentityKey;
 use talos_store::Store;
 
 use crate::home::Home;
+
+/// Why the anchoring backend did not open.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// A reader asked for the embedded chain of a home that never anchored.
+    #[error("no embedded chain at {}: nothing was anchored there yet", .0.display())]
+    NoEmbeddedChain(PathBuf),
+    /// `evm:URL` without a contract address.
+    #[error("--contract ADDRESS is required with --chain evm:URL")]
+    ContractRequired,
+    /// The contract address is not 0x-hex.
+    #[error("--contract {0:?} is not a 0x-hex address")]
+    BadContract(String),
+    /// The chain's local store did not open.
+    #[error("opening {}", path.display())]
+    Store {
+        /// The store's directory.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: talos_store::StoreError,
+    },
+    /// The chain refused or could not be reached.
+    #[error(transparent)]
+    Anchor(#[from] AnchorError),
+    /// A throwaway reader key could not be generated.
+    #[error("identity: {0}")]
+    Key(#[from] talos_identity::KeyError),
+}
+
+fn open_store(dir: PathBuf) -> Result<Arc<Store>, OpenError> {
+    match Store::open(&dir) {
+        Ok(s) => Ok(Arc::new(s)),
+        Err(source) => Err(OpenError::Store { path: dir, source }),
+    }
+}
 
 /// A parsed `--chain` value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,53 +87,49 @@ pub async fn open(
     target: &AnchorTarget,
     contract: Option<&str>,
     writer: Option<&IdentityKey>,
-) -> anyhow::Result<Box<dyn Anchor>> {
-    if let AnchorTarget::Substrate(url) = target {
-        // The identity key is the chain account; a reader signs nothing, so any key does.
-        let seed = match writer {
-            Some(k) => k.seed(),
-            None => IdentityKey::generate()?.seed(),
-        };
-        return Ok(Box::new(
-            talos_anchor::substrate::SubstrateAnchor::connect(url, seed.dangerous_as_bytes())
-                .await?,
-        ));
-    }
-    let signer = match writer {
-        Some(k) => talos_anchor::evm_signer_from_seed(k.seed().dangerous_as_bytes())?,
-        None => alloy_signer(),
-    };
+) -> Result<Box<dyn Anchor>, OpenError> {
     match target {
+        AnchorTarget::Substrate(url) => {
+            // The identity key is the chain account; a reader signs nothing, so any key
+            // does.
+            let seed = match writer {
+                Some(k) => k.seed(),
+                None => IdentityKey::generate()?.seed(),
+            };
+            Ok(Box::new(
+                talos_anchor::substrate::SubstrateAnchor::connect(url, seed.dangerous_as_bytes())
+                    .await?,
+            ))
+        }
         AnchorTarget::Embedded => {
             let dir = home.chain_dir();
             if writer.is_none() && !dir.exists() {
-                bail!(
-                    "no embedded chain at {}: nothing was anchored there yet",
-                    dir.display()
-                );
+                return Err(OpenError::NoEmbeddedChain(dir));
             }
-            let store =
-                Arc::new(Store::open(&dir).with_context(|| format!("opening {}", dir.display()))?);
-            let chain = EmbeddedChain::open(store, Clock::System, signer.address())?;
+            let signer = evm_signer(writer)?;
+            let chain = EmbeddedChain::open(open_store(dir)?, Clock::System, signer.address())?;
             Ok(Box::new(EmbeddedAnchor::embedded(chain, signer.address())))
         }
         AnchorTarget::Evm(url) => {
+            let contract = contract.ok_or(OpenError::ContractRequired)?;
             let contract = contract
-                .context("--contract ADDRESS is required with --chain evm:URL")?
                 .parse()
-                .context("--contract is not a 0x-hex address")?;
-            let dir = home.anchor_pending_dir();
-            let store =
-                Arc::new(Store::open(&dir).with_context(|| format!("opening {}", dir.display()))?);
+                .map_err(|_| OpenError::BadContract(contract.to_string()))?;
+            let store = open_store(home.anchor_pending_dir())?;
+            let cfg = EvmConfig::new(url.clone(), contract);
             Ok(Box::new(
-                EvmAnchor::connect(EvmConfig::new(url.clone(), contract), signer, store).await?,
+                EvmAnchor::connect(cfg, evm_signer(writer)?, store).await?,
             ))
         }
-        AnchorTarget::Substrate(_) => bail!("handled above"),
     }
 }
 
-/// A throwaway account for read-only use.
-fn alloy_signer() -> talos_anchor::evm::PrivateKeySigner {
-    talos_anchor::evm::PrivateKeySigner::random()
+/// The writer's EVM account (derived from its seed), or a throwaway one for a reader.
+fn evm_signer(
+    writer: Option<&IdentityKey>,
+) -> Result<talos_anchor::evm::PrivateKeySigner, AnchorError> {
+    match writer {
+        Some(k) => talos_anchor::evm_signer_from_seed(k.seed().dangerous_as_bytes()),
+        None => Ok(talos_anchor::evm::PrivateKeySigner::random()),
+    }
 }

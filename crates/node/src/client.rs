@@ -12,9 +12,12 @@ use crate::home::Home;
 /// Why the client could not be built or the node could not be reached.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
-    /// The home has no usable API address or token (`talos init` writes both).
-    #[error("the node's home is not usable: {0}")]
-    Home(String),
+    /// The home has no usable configuration (`talos init` writes it).
+    #[error("the node's configuration is not usable")]
+    Config(#[source] crate::config::ConfigError),
+    /// The home has no usable API token (`talos init` writes it).
+    #[error("the node's API token is not usable (run `talos init`)")]
+    Token(#[source] crate::home::HomeError),
     /// The HTTP client could not be built.
     #[error("building the HTTP client: {0}")]
     Build(reqwest::Error),
@@ -53,13 +56,11 @@ impl ApiClient {
             Ok(a) => a.trim().to_string(),
             Err(_) => {
                 crate::config::FileConfig::load(&home.config())
-                    .map_err(|e| ClientError::Home(format!("{e:#}")))?
+                    .map_err(ClientError::Config)?
                     .api
             }
         };
-        let token = home
-            .load_token()
-            .map_err(|e| ClientError::Home(format!("{e:#}")))?;
+        let token = home.load_token().map_err(ClientError::Token)?;
         Self::new(&addr, &home.api_socket(), token)
     }
 

@@ -5,11 +5,51 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 use talos_net::{Multiaddr, NetConfig, PeerId, Protocol};
 
+use crate::home::HomeError;
 use crate::node::NodeConfig;
+
+/// A configuration that cannot be read, written or used. Each `Invalid` message names
+/// the field and the rule it breaks.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file is missing or unreadable.
+    #[error("reading {} (run `talos init` to create it)", path.display())]
+    Read {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for [`FileConfig`] (an unknown field included).
+    #[error("parsing {}", path.display())]
+    Parse {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Where and why.
+        #[source]
+        source: Box<toml::de::Error>,
+    },
+    /// The configuration could not be serialized.
+    #[error("serializing the configuration")]
+    Serialize(#[from] toml::ser::Error),
+    /// The file could not be written.
+    #[error(transparent)]
+    Write(#[from] HomeError),
+    /// A field breaks a rule.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Returns early with [`ConfigError::Invalid`] (the `bail!` of this module).
+macro_rules! invalid {
+    ($($arg:tt)*) => {
+        return Err(ConfigError::Invalid(format!($($arg)*)))
+    };
+}
 
 /// Name of the configuration file inside the home directory.
 pub const CONFIG_FILE: &str = "config.toml";
@@ -153,23 +193,23 @@ pub enum ApiListen {
 }
 
 impl std::str::FromStr for ApiListen {
-    type Err = anyhow::Error;
+    type Err = ConfigError;
 
-    fn from_str(s: &str) -> anyhow::Result<Self> {
+    fn from_str(s: &str) -> Result<Self, ConfigError> {
         if s == "unix" {
             return Ok(ApiListen::Unix(None));
         }
         if let Some(path) = s.strip_prefix("unix:") {
             if path.is_empty() {
-                bail!("api {s:?}: `unix:` needs a path (or say `unix` for the home's socket)");
+                invalid!("api {s:?}: `unix:` needs a path (or say `unix` for the home's socket)");
             }
             return Ok(ApiListen::Unix(Some(path.into())));
         }
-        let addr: SocketAddr = s.parse().with_context(|| {
-            format!("api {s:?} is neither `unix`, `unix:PATH` nor a loopback host:port")
-        })?;
+        let Ok(addr) = s.parse::<SocketAddr>() else {
+            invalid!("api {s:?} is neither `unix`, `unix:PATH` nor a loopback host:port");
+        };
         if !addr.ip().is_loopback() {
-            bail!("api address {addr} is not a loopback address; the agent API is local only");
+            invalid!("api address {addr} is not a loopback address; the agent API is local only");
         }
         Ok(ApiListen::Tcp(addr))
     }
@@ -196,30 +236,35 @@ pub struct Resolved {
 
 impl FileConfig {
     /// Reads `path`; a missing file is an error naming `talos init`.
-    pub fn load(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path).with_context(|| {
-            format!("reading {} (run `talos init` to create it)", path.display())
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
         })?;
-        toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+        toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            source: Box::new(e),
+        })
     }
 
     /// Writes the file (mode 0600: it names the API address the token guards).
-    pub fn save(&self, path: &Path) -> anyhow::Result<()> {
+    pub fn save(&self, path: &Path) -> Result<(), ConfigError> {
         let text = toml::to_string_pretty(self)?;
-        crate::home::write_private(path, text.as_bytes())
+        Ok(crate::home::write_private(path, text.as_bytes())?)
     }
 
     /// Parses every field into the node's configuration.
-    pub fn resolve(&self) -> anyhow::Result<Resolved> {
-        let parse = |what: &str, s: &String| -> anyhow::Result<Multiaddr> {
-            s.parse()
-                .with_context(|| format!("{what} address {s:?} is not a multiaddr"))
+    pub fn resolve(&self) -> Result<Resolved, ConfigError> {
+        let parse = |what: &str, s: &String| -> Result<Multiaddr, ConfigError> {
+            s.parse().map_err(|e| {
+                ConfigError::Invalid(format!("{what} address {s:?} is not a multiaddr: {e}"))
+            })
         };
         let mut bootstrap = Vec::new();
         for b in &self.bootstrap {
             let addr = parse("bootstrap", b)?;
             let Some(Protocol::P2p(peer)) = addr.iter().last() else {
-                bail!("bootstrap address {b:?} must end in /p2p/<PeerId>");
+                invalid!("bootstrap address {b:?} must end in /p2p/<PeerId>");
             };
             bootstrap.push((peer, addr));
         }
@@ -230,12 +275,12 @@ impl FileConfig {
                 .listen
                 .iter()
                 .map(|s| parse("listen", s))
-                .collect::<anyhow::Result<_>>()?,
+                .collect::<Result<_, ConfigError>>()?,
             external: self
                 .external
                 .iter()
                 .map(|s| parse("external", s))
-                .collect::<anyhow::Result<_>>()?,
+                .collect::<Result<_, ConfigError>>()?,
             bootstrap,
             mdns: self.mdns,
             relay_server: self.relay,
@@ -245,34 +290,35 @@ impl FileConfig {
             ..defaults.net.clone()
         };
         if self.window == 0 || self.retry_min_ms == 0 || self.retry_max_ms < self.retry_min_ms {
-            bail!("window and retry_min_ms must be positive and retry_max_ms ≥ retry_min_ms");
+            invalid!("window and retry_min_ms must be positive and retry_max_ms ≥ retry_min_ms");
         }
         let mailboxes = self
             .mailboxes
             .iter()
             .map(|d| {
-                talos_identity::did_key::decode(d)
-                    .with_context(|| format!("mailbox {d:?} is not a did:key"))
+                talos_identity::did_key::decode(d).map_err(|e| {
+                    ConfigError::Invalid(format!("mailbox {d:?} is not a did:key: {e}"))
+                })
             })
-            .collect::<anyhow::Result<Vec<_>>>()?;
+            .collect::<Result<Vec<_>, ConfigError>>()?;
         if mailboxes.len() > talos_net::directory::MAX_MAILBOXES {
-            bail!("at most {} mailboxes", talos_net::directory::MAX_MAILBOXES);
+            invalid!("at most {} mailboxes", talos_net::directory::MAX_MAILBOXES);
         }
         if self.republish_secs == 0 {
-            bail!("republish_secs must be positive");
+            invalid!("republish_secs must be positive");
         }
         let (Some(rate), Some(burst)) = (
             std::num::NonZeroU32::new(self.invoke_rate),
             std::num::NonZeroU32::new(self.invoke_burst),
         ) else {
-            bail!("invoke_rate and invoke_burst must be positive");
+            invalid!("invoke_rate and invoke_burst must be positive");
         };
         let limits = self.limits()?;
         let answer_within = Duration::from_millis(self.answer_within_ms);
         // The caller's network timeout must outlast the agent's deadline, so the caller
         // hears `agent_timeout` rather than a dropped stream.
         if answer_within.is_zero() || answer_within >= net.invoke_timeout {
-            bail!(
+            invalid!(
                 "answer_within_ms must be positive and below {} ms",
                 net.invoke_timeout.as_millis()
             );
@@ -300,9 +346,13 @@ impl FileConfig {
                         .map(|d| {
                             talos_identity::did_key::decode(d)
                                 .map(talos_primitives::Did::Key)
-                                .with_context(|| format!("trust_txn {d:?} is not a did:key"))
+                                .map_err(|e| {
+                                    ConfigError::Invalid(format!(
+                                        "trust_txn {d:?} is not a did:key: {e}"
+                                    ))
+                                })
                         })
-                        .collect::<anyhow::Result<_>>()?,
+                        .collect::<Result<_, ConfigError>>()?,
                 },
                 ..defaults
             },
@@ -311,7 +361,7 @@ impl FileConfig {
             log: self.log.clone(),
             chain: match self.chain.as_str() {
                 "none" => None,
-                s => Some(s.parse().map_err(anyhow::Error::msg)?),
+                s => Some(s.parse().map_err(ConfigError::Invalid)?),
             },
             contract: (!self.contract.is_empty()).then(|| self.contract.clone()),
             anchor_every: (self.anchor_secs > 0).then(|| Duration::from_secs(self.anchor_secs)),
@@ -322,7 +372,7 @@ impl FileConfig {
 impl FileConfig {
     /// The inbox and idle-peer bounds; each must be positive (a zero bound would refuse
     /// every message).
-    fn limits(&self) -> anyhow::Result<talos_delivery::Limits> {
+    fn limits(&self) -> Result<talos_delivery::Limits, ConfigError> {
         let l = talos_delivery::Limits {
             peer_inbox_max_entries: self.peer_inbox_max_entries,
             peer_inbox_max_bytes: self.peer_inbox_max_bytes,
@@ -338,7 +388,7 @@ impl FileConfig {
             l.max_idle_peers,
         ];
         if all.contains(&0) {
-            bail!(
+            invalid!(
                 "inbox_max_entries, inbox_max_bytes, peer_inbox_max_entries, peer_inbox_max_bytes and max_idle_peers must be positive"
             );
         }

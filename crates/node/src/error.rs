@@ -186,20 +186,34 @@ impl From<talos_net::NetError> for NodeError {
     }
 }
 
-/// The node's internals still speak `anyhow` (tasks, start-up); at the edge an error from
-/// them is classified by its cause, the typed errors first.
-impl From<anyhow::Error> for NodeError {
-    fn from(e: anyhow::Error) -> Self {
-        match e.downcast::<NodeError>() {
-            Ok(n) => n,
-            Err(e) => match e.downcast::<DeliveryError>() {
-                Ok(d) => NodeError::Delivery(d),
-                Err(e) => match e.downcast::<talos_anchor::AnchorError>() {
-                    Ok(a) => NodeError::Anchor(a.to_string()),
-                    Err(e) => NodeError::Internal(format!("{e:#}")),
-                },
-            },
+/// Faults of this node's own state or code (a store that fails, a record it cannot
+/// sign): `internal`, 500. Their messages name the failing part, never content.
+macro_rules! internal_from {
+    ($($t:ty => $what:literal),* $(,)?) => {$(
+        impl From<$t> for NodeError {
+            fn from(e: $t) -> Self {
+                NodeError::Internal(format!(concat!($what, ": {}"), e))
+            }
         }
+    )*};
+}
+
+internal_from!(
+    talos_store::StoreError => "store",
+    rocksdb::Error => "store",
+    talos_capability::CapError => "capability",
+    talos_identity::jcs::JcsError => "canonical JSON",
+    talos_identity::peer_id::PeerIdError => "peer id",
+    talos_net::RecordError => "directory record",
+    talos_primitives::DidError => "did",
+    talos_audit::event::EventError => "audit event",
+    crate::home::HomeError => "home",
+    crate::config::ConfigError => "configuration",
+);
+
+impl From<crate::anchor_target::OpenError> for NodeError {
+    fn from(e: crate::anchor_target::OpenError) -> Self {
+        NodeError::Anchor(e.to_string())
     }
 }
 

@@ -3,9 +3,62 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
 use talos_identity::IdentityKey;
-use talos_identity::keystore::{self, KdfParams, Passphrase};
+use talos_identity::keystore::{self, KdfParams, KeystoreError, Passphrase};
+
+/// What can go wrong with the home directory, its identity, passphrase and token.
+/// Messages name paths, never secrets.
+#[derive(Debug, thiserror::Error)]
+pub enum HomeError {
+    /// No `--home`, no `$TALOS_HOME` and no user home directory.
+    #[error("no home directory; pass --home")]
+    NoHomeDir,
+    /// An identity exists and `force` was not given.
+    #[error("{} already exists; pass --force to replace it", .0.display())]
+    IdentityExists(PathBuf),
+    /// No identity has been created here.
+    #[error("no identity at {}; run `talos id new` first", .0.display())]
+    NoIdentity(PathBuf),
+    /// The keystore would not open or could not be written.
+    #[error("keystore {}", path.display())]
+    Keystore {
+        /// The keystore file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: KeystoreError,
+    },
+    /// A file could not be read or written.
+    #[error("{what} {}", path.display())]
+    Io {
+        /// What was done (`reading`, `writing`, `creating`).
+        what: &'static str,
+        /// The file or directory.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// No passphrase source, or the two typed ones differ.
+    #[error("{0}")]
+    Passphrase(&'static str),
+    /// The token file holds no usable token.
+    #[error("{} holds no usable token", .0.display())]
+    BadToken(PathBuf),
+    /// A key could not be generated.
+    #[error("identity: {0}")]
+    Key(#[from] talos_identity::KeyError),
+    /// The storage key could not be derived (HKDF refused the length).
+    #[error("storage key derivation failed")]
+    KeyDerivation,
+}
+
+impl HomeError {
+    fn io(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> HomeError {
+        let path = path.to_path_buf();
+        move |source| HomeError::Io { what, path, source }
+    }
+}
 
 /// Name of the keystore file inside the home directory.
 pub const KEYSTORE_FILE: &str = "identity.key";
@@ -18,12 +71,10 @@ pub struct Home {
 
 impl Home {
     /// The given directory, or `$TALOS_HOME`, or `~/.talos`.
-    pub fn resolve(explicit: Option<PathBuf>) -> anyhow::Result<Self> {
+    pub fn resolve(explicit: Option<PathBuf>) -> Result<Self, HomeError> {
         let dir = match explicit {
             Some(d) => d,
-            None => dirs::home_dir()
-                .context("no home directory; pass --home")?
-                .join(".talos"),
+            None => dirs::home_dir().ok_or(HomeError::NoHomeDir)?.join(".talos"),
         };
         Ok(Self { dir })
     }
@@ -44,30 +95,26 @@ impl Home {
         pass: &Passphrase,
         params: KdfParams,
         force: bool,
-    ) -> anyhow::Result<IdentityKey> {
+    ) -> Result<IdentityKey, HomeError> {
         let path = self.keystore();
         if path.exists() && !force {
-            bail!(
-                "{} already exists; pass --force to replace it",
-                path.display()
-            );
+            return Err(HomeError::IdentityExists(path));
         }
         let key = IdentityKey::generate()?;
-        keystore::save(&path, &key, pass, params)
-            .with_context(|| format!("writing {}", path.display()))?;
+        keystore::save(&path, &key, pass, params).map_err(|source| HomeError::Keystore {
+            path: path.clone(),
+            source,
+        })?;
         Ok(key)
     }
 
     /// Opens the identity.
-    pub fn load_identity(&self, pass: &Passphrase) -> anyhow::Result<IdentityKey> {
+    pub fn load_identity(&self, pass: &Passphrase) -> Result<IdentityKey, HomeError> {
         let path = self.keystore();
         if !path.exists() {
-            bail!(
-                "no identity at {}; run `talos id new` first",
-                path.display()
-            );
+            return Err(HomeError::NoIdentity(path));
         }
-        keystore::load(&path, pass).with_context(|| format!("opening {}", path.display()))
+        keystore::load(&path, pass).map_err(|source| HomeError::Keystore { path, source })
     }
 }
 
@@ -76,9 +123,9 @@ pub fn passphrase(
     file: Option<&Path>,
     env: Option<String>,
     confirm: bool,
-) -> anyhow::Result<Passphrase> {
+) -> Result<Passphrase, HomeError> {
     if let Some(f) = file {
-        let s = std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+        let s = std::fs::read_to_string(f).map_err(HomeError::io("reading", f))?;
         return Ok(Passphrase::new(
             s.trim_end_matches(['\n', '\r']).to_string(),
         ));
@@ -87,32 +134,41 @@ pub fn passphrase(
         return Ok(Passphrase::new(s));
     }
     if !std::io::stdin().is_terminal() {
-        bail!("no passphrase: set TALOS_PASSPHRASE or pass --passphrase-file");
+        return Err(HomeError::Passphrase(
+            "no passphrase: set TALOS_PASSPHRASE or pass --passphrase-file",
+        ));
     }
-    let first = rpassword::prompt_password("keystore passphrase: ")?;
-    if confirm && rpassword::prompt_password("again: ")? != first {
-        bail!("passphrases differ");
+    let tty = Path::new("/dev/tty");
+    let first = rpassword::prompt_password("keystore passphrase: ")
+        .map_err(HomeError::io("reading", tty))?;
+    if confirm
+        && rpassword::prompt_password("again: ").map_err(HomeError::io("reading", tty))? != first
+    {
+        return Err(HomeError::Passphrase("passphrases differ"));
     }
     Ok(Passphrase::new(first))
 }
 
 /// Writes `bytes` to `path` readable by the owner only, atomically (a temporary file in
 /// the same directory, then a rename), so a crash never leaves half a file.
-pub fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), HomeError> {
     use std::io::Write;
     let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    }
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path)
-        .with_context(|| format!("writing {}", path.display()))?;
+    std::fs::create_dir_all(dir).map_err(HomeError::io("creating", dir))?;
+    let written = (|| {
+        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            tmp.as_file()
+                .set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        }
+        tmp.write_all(bytes)?;
+        tmp.as_file().sync_all()?;
+        tmp.persist(path).map_err(|e| e.error)?;
+        Ok(())
+    })();
+    written.map_err(HomeError::io("writing", path))?;
     Ok(())
 }
 
@@ -159,7 +215,7 @@ impl Home {
     }
 
     /// Writes a fresh API token (32 random bytes, hex) and returns it.
-    pub fn create_token(&self) -> anyhow::Result<String> {
+    pub fn create_token(&self) -> Result<String, HomeError> {
         use rand::Rng;
         let mut bytes = [0u8; 32];
         rand::rng().fill_bytes(&mut bytes);
@@ -169,13 +225,13 @@ impl Home {
     }
 
     /// Reads the API token.
-    pub fn load_token(&self) -> anyhow::Result<String> {
+    pub fn load_token(&self) -> Result<String, HomeError> {
         let path = self.token();
-        let t = std::fs::read_to_string(&path)
-            .with_context(|| format!("reading {} (run `talos init`)", path.display()))?;
+        // `reading <path>`; the CLI adds "run `talos init`" where it applies.
+        let t = std::fs::read_to_string(&path).map_err(HomeError::io("reading", &path))?;
         let t = t.trim().to_string();
         if t.len() < 32 {
-            bail!("{} holds no usable token", path.display());
+            return Err(HomeError::BadToken(path));
         }
         Ok(t)
     }
@@ -184,11 +240,15 @@ impl Home {
 /// The key that seals sessions, prekeys and the inbox at rest, derived from the identity
 /// seed (HKDF-SHA256, info `talos/storage-key/v1`): the keystore stays the node's only
 /// secret, so backing it up is enough.
-pub fn storage_key(identity: &IdentityKey) -> anyhow::Result<talos_ratchet::at_rest::StorageKey> {
+pub fn storage_key(
+    identity: &IdentityKey,
+) -> Result<talos_ratchet::at_rest::StorageKey, HomeError> {
     let seed = identity.seed();
     let hk = hkdf::Hkdf::<sha2::Sha256>::new(Some(b"talos"), seed.dangerous_as_bytes());
     let mut okm = zeroize::Zeroizing::new([0u8; 32]);
+    // 32 bytes is far below HKDF-SHA256's 8160-byte limit, so expand cannot fail; the
+    // error is still returned rather than unwrapped (the workspace denies panics).
     hk.expand(b"talos/storage-key/v1", okm.as_mut())
-        .map_err(|_| anyhow::anyhow!("HKDF output length"))?;
+        .map_err(|_| HomeError::KeyDerivation)?;
     Ok(talos_ratchet::at_rest::StorageKey::from_bytes(*okm))
 }

@@ -3,6 +3,7 @@
 //! consistency proofs in their JSON wire form, signed checkpoints (C2SP signed notes),
 //! and anchoring a tree head on a chain.
 
+use crate::error::NodeError;
 use talos_anchor::{Anchor, Inclusion};
 use talos_audit::checkpoint::Checkpoint;
 use talos_audit::hash::leaf_hash;
@@ -102,7 +103,7 @@ pub fn checkpoint(log: &AuditLog, key: &IdentityKey) -> Result<(String, String),
 /// an EVM chain, with the owner binding its key signs for the node's account). Someone
 /// else's registration without a valid binding does not count: verifiers ignore it, and
 /// the contract keeps it apart from ours.
-pub async fn ensure_did(backend: &dyn Anchor, key: &IdentityKey) -> anyhow::Result<Did> {
+pub async fn ensure_did(backend: &dyn Anchor, key: &IdentityKey) -> Result<Did, NodeError> {
     let did = key.did();
     if backend.resolve_did(&did).await?.is_none() {
         let doc = talos_identity::did_key::document(
@@ -121,7 +122,7 @@ pub async fn anchor_head(
     backend: &dyn Anchor,
     key: &IdentityKey,
     head: TreeHead,
-) -> anyhow::Result<(Did, Inclusion)> {
+) -> Result<(Did, Inclusion), NodeError> {
     let did = ensure_did(backend, key).await?;
     let at = backend.anchor_root(&did, head).await?;
     Ok((did, at))

@@ -92,12 +92,7 @@ impl std::ops::Deref for NodeProc {
 /// kills and restarts the process).
 #[derive(Clone)]
 pub struct Api {
-    /// Its base URL (`http://127.0.0.1:PORT`).
-    pub url: String,
-    /// Its bearer token.
-    pub token: String,
-    http: reqwest::Client,
-    /// The same client `talos agent` uses.
+    /// The same client `talos agent` uses; this adds the tests' typed shortcuts.
     client: talos_node::client::ApiClient,
 }
 
@@ -146,12 +141,7 @@ impl NodeProc {
         NodeProc {
             home: home.to_path_buf(),
             child,
-            api: Api {
-                url: client.url().to_string(),
-                token: client.token().to_string(),
-                http: client.http().clone(),
-                client,
-            },
+            api: Api { client },
             did: ready["did"].as_str().unwrap().to_string(),
             listen: ready["listen"]
                 .as_array()
@@ -223,9 +213,10 @@ impl Api {
     /// POST /v1/messages. `Ok(seq)` means the node has made the message durable.
     pub async fn send(&self, to: &str, data: &[u8]) -> Result<u64, String> {
         let resp = self
-            .http
-            .post(format!("{}/v1/messages", self.url))
-            .bearer_auth(&self.token)
+            .client
+            .http()
+            .post(format!("{}/v1/messages", self.url()))
+            .bearer_auth(self.token())
             .json(&serde_json::json!({ "to": to, "data": B64.encode(data) }))
             .timeout(Duration::from_secs(30))
             .send()
@@ -242,12 +233,13 @@ impl Api {
     /// GET /v1/messages from `from`, long-polling up to `wait_ms`.
     pub async fn read(&self, from: u64, wait_ms: u64) -> Vec<(u64, String, u64, Vec<u8>)> {
         let resp: Value = self
-            .http
+            .client
+            .http()
             .get(format!(
                 "{}/v1/messages?from={from}&max=1024&waitMs={wait_ms}",
-                self.url
+                self.url()
             ))
-            .bearer_auth(&self.token)
+            .bearer_auth(self.token())
             .send()
             .await
             .unwrap()
@@ -326,7 +318,17 @@ impl Api {
 
     /// A raw request to the API (for the malformed-input tests).
     pub fn http(&self) -> (&reqwest::Client, &str, &str) {
-        (&self.http, &self.url, &self.token)
+        (self.client.http(), self.client.url(), self.client.token())
+    }
+
+    /// Its base URL (`http://127.0.0.1:PORT`).
+    pub fn url(&self) -> &str {
+        self.client.url()
+    }
+
+    /// Its bearer token.
+    pub fn token(&self) -> &str {
+        self.client.token()
     }
 }
 

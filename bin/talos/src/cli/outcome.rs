@@ -8,6 +8,7 @@ use std::fmt;
 use std::process::ExitCode;
 
 use talos_identity::keystore::KeystoreError;
+use talos_node::config::ConfigError;
 
 /// How a command ended. Documented in `docs/cli.md#exit-codes`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,8 +27,9 @@ pub enum Outcome {
 
 impl Outcome {
     /// The outcome an escaped error carries: its marker if it has one, else what its
-    /// typed causes say (a keystore that will not open with this passphrase, hex or JSON
-    /// that does not parse: the input), else `Unavailable`.
+    /// typed causes say (a keystore that will not open with this passphrase, a
+    /// configuration file that breaks a rule, hex or JSON that does not parse: the
+    /// input), else `Unavailable`.
     pub fn of(err: &anyhow::Error) -> Self {
         if let Some(m) = err.downcast_ref::<Marker>() {
             return m.0;
@@ -36,6 +38,9 @@ impl Outcome {
             cause
                 .downcast_ref::<KeystoreError>()
                 .is_some_and(|k| !matches!(k, KeystoreError::Io(_)))
+                || cause.downcast_ref::<ConfigError>().is_some_and(|c| {
+                    matches!(c, ConfigError::Parse { .. } | ConfigError::Invalid(_))
+                })
                 || cause.is::<hex::FromHexError>()
                 || cause.is::<serde_json::Error>()
         });

@@ -115,7 +115,11 @@ impl DemoChain {
     }
 
     /// Opens the backend for `writer` in `home`.
-    pub async fn open(&self, home: &Home, writer: &IdentityKey) -> anyhow::Result<Box<dyn Anchor>> {
+    pub async fn open(
+        &self,
+        home: &Home,
+        writer: &IdentityKey,
+    ) -> Result<Box<dyn Anchor>, anchor_target::OpenError> {
         anchor_target::open(home, &self.spec, self.contract.as_deref(), Some(writer)).await
     }
 }

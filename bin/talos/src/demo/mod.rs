@@ -65,7 +65,7 @@ pub fn run(on: DemoChain) -> anyhow::Result<()> {
         "    reopened with the passphrase: same key. With a wrong one: {}",
         match wrong {
             Ok(_) => "ACCEPTED (bug)".to_string(),
-            Err(e) => format!("refused ({})", e.root_cause()),
+            Err(e) => format!("refused ({})", anyhow::Error::from(e).root_cause()),
         }
     );
 

@@ -100,6 +100,12 @@ fn each_outcome_has_its_own_exit_code() {
     );
     assert_eq!(code(&["audit", "verify-inclusion"], "nope"), Some(2));
     assert_eq!(code(&["agent", "revoke", "--id", "zz"], ""), Some(2));
+    // A config.toml with an unknown field, then one breaking a rule, is the input too.
+    let config = home.path().join("config.toml");
+    std::fs::write(&config, "bogus = 1\n").unwrap();
+    assert_eq!(code(&["up"], ""), Some(2));
+    std::fs::write(&config, "window = 0\n").unwrap();
+    assert_eq!(code(&["up"], ""), Some(2));
 }
 
 #[test]

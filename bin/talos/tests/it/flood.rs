@@ -220,7 +220,7 @@ async fn a_flood_leaves_memory_bounded_and_the_honest_peer_served() {
         rss_after / 1024,
         bound_kib / 1024
     );
-    let live = reqwest::get(format!("{}/health/live", victim.url))
+    let live = reqwest::get(format!("{}/health/live", victim.url()))
         .await
         .unwrap();
     assert_eq!(live.status(), 200);

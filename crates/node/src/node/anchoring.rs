@@ -19,12 +19,13 @@ use tokio::sync::{Mutex, OnceCell};
 use tracing::{info, warn};
 
 use super::audit::Auditor;
+use crate::anchor_target::OpenError;
 use crate::error::NodeError;
 use crate::records;
 
 /// Opens the chain backend (called once, on first use).
 pub type Opener =
-    Arc<dyn Fn() -> BoxFuture<'static, anyhow::Result<Box<dyn Anchor>>> + Send + Sync>;
+    Arc<dyn Fn() -> BoxFuture<'static, Result<Box<dyn Anchor>, OpenError>> + Send + Sync>;
 
 /// A head anchored.
 #[derive(Debug, Clone, Copy)]
@@ -70,7 +71,7 @@ impl Anchoring {
         }
     }
 
-    pub(crate) async fn backend(&self) -> anyhow::Result<&Arc<dyn Anchor>> {
+    pub(crate) async fn backend(&self) -> Result<&Arc<dyn Anchor>, NodeError> {
         self.backend
             .get_or_try_init(|| async { Ok(Arc::from((self.opener)().await?)) })
             .await
@@ -78,7 +79,7 @@ impl Anchoring {
 
     /// Anchors the head if it grew since the last anchor; `None` if there was nothing
     /// new.
-    pub(crate) async fn anchor(&self) -> anyhow::Result<Option<Anchored>> {
+    pub(crate) async fn anchor(&self) -> Result<Option<Anchored>, NodeError> {
         let mut last = self.last.lock().await;
         let head = self.log.head();
         if head.size == 0 || *last == Some(head.size) {
@@ -108,7 +109,7 @@ impl Anchoring {
 
     /// Writes this agent's revocations that are not on the chain yet, in batches, and
     /// clears their marks once each batch is confirmed.
-    async fn revocations_to_chain(&self, backend: &dyn Anchor) -> anyhow::Result<()> {
+    async fn revocations_to_chain(&self, backend: &dyn Anchor) -> Result<(), NodeError> {
         use super::revocations::{CHAIN_BATCH, clear_pending, pending};
         loop {
             let store = self.store.clone();
@@ -129,7 +130,7 @@ impl Anchoring {
     }
 
     /// The latest head anchored for this agent, as the chain says.
-    pub(crate) async fn latest(&self) -> anyhow::Result<Option<TreeHead>> {
+    pub(crate) async fn latest(&self) -> Result<Option<TreeHead>, NodeError> {
         Ok(self.backend().await?.latest_root(&self.key.did()).await?)
     }
 }
@@ -176,12 +177,12 @@ impl super::Node {
 
     /// Anchors the audit log's head now, if it grew since the last anchor.
     pub async fn anchor_now(&self) -> Result<Option<Anchored>, NodeError> {
-        Ok(self.anchoring()?.anchor().await?)
+        self.anchoring()?.anchor().await
     }
 
     /// The latest head anchored for this agent, as the chain says.
     pub async fn anchored(&self) -> Result<Option<TreeHead>, NodeError> {
-        Ok(self.anchoring()?.latest().await?)
+        self.anchoring()?.latest().await
     }
 
     /// The chain backend anchoring uses (opened now if it was not yet): for reads, such

@@ -168,7 +168,7 @@ async fn writer(
                 leaves.push(SignedEvent::sign(&id, body)?.to_leaf()?);
             }
             log2.append_many(leaves)?;
-            Ok::<_, anyhow::Error>(())
+            Ok::<_, crate::error::NodeError>(())
         })
         .await;
         let ok = match ok {

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::error::NodeError;
 use talos_delivery::Mailroom;
 use talos_identity::keys::IdentityKey;
 use talos_identity::peer_id::peer_id_of;
@@ -41,7 +42,7 @@ pub(super) async fn publish(
     identity: &IdentityKey,
     mailroom: &Arc<Mailroom>,
     config: &super::NodeConfig,
-) -> anyhow::Result<()> {
+) -> Result<(), NodeError> {
     let (external, republish) = (&config.net.external, config.republish);
     let m = mailroom.clone();
     let bundle = tokio::task::spawn_blocking(move || m.published_bundle()).await??;
@@ -84,7 +85,7 @@ pub(super) async fn publish(
 pub(super) async fn lookup(
     client: &Client,
     peer: &Ed25519Public,
-) -> anyhow::Result<DirectoryRecord> {
+) -> Result<DirectoryRecord, NodeError> {
     let key = dht_key(peer);
     let now = now();
     let best = client
@@ -93,7 +94,7 @@ pub(super) async fn lookup(
         .iter()
         .filter_map(|v| DirectoryRecord::parse(&key, v, now).ok())
         .max_by_key(|r| r.seq)
-        .ok_or_else(|| anyhow::anyhow!("no valid directory record for this peer"))?;
+        .ok_or(NodeError::PeerNotFound)?;
     let peer_id = peer_id_of(peer)?;
     for a in &best.addrs {
         match Multiaddr::try_from(a.clone()) {

@@ -234,12 +234,12 @@ impl Node {
     }
 
     /// Signs and publishes the directory record now.
-    pub async fn publish(&self) -> anyhow::Result<()> {
+    pub async fn publish(&self) -> Result<(), NodeError> {
         directory::publish(&self.client, &self.identity, &self.mailroom, &self.config).await
     }
 
     /// Frames not yet acknowledged by their peers (up to `max` peers counted).
-    pub async fn peers_with_pending(&self, max: usize) -> anyhow::Result<Vec<Ed25519Public>> {
+    pub async fn peers_with_pending(&self, max: usize) -> Result<Vec<Ed25519Public>, NodeError> {
         let m = self.mailroom.clone();
         Ok(tokio::task::spawn_blocking(move || m.peers_with_pending(max)).await??)
     }
@@ -247,7 +247,7 @@ impl Node {
     /// Graceful stop, step one: waits until every outbox frame is acknowledged or
     /// `timeout` passes. Returns how many peers still had frames pending (they stay in
     /// the outbox and are resent at the next start).
-    pub async fn drain(&self, timeout: Duration) -> anyhow::Result<usize> {
+    pub async fn drain(&self, timeout: Duration) -> Result<usize, NodeError> {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             let left = self.peers_with_pending(self.config.max_peers).await?.len();
@@ -261,7 +261,7 @@ impl Node {
     /// Graceful stop, step two: stops the tasks and flushes RocksDB's memtables, so the
     /// next start replays no WAL. (By reference: API connections that are still closing
     /// may hold the node; they find its tasks gone.)
-    pub async fn shutdown(&self) -> anyhow::Result<()> {
+    pub async fn shutdown(&self) -> Result<(), NodeError> {
         for t in &self.tasks {
             t.abort();
         }
@@ -281,12 +281,12 @@ impl Node {
     }
 
     /// This node's prekey bundle, for peers to start sessions with.
-    pub fn bundle(&self) -> anyhow::Result<PreKeyBundle> {
+    pub fn bundle(&self) -> Result<PreKeyBundle, NodeError> {
         Ok(self.mailroom.bundle()?)
     }
 
     /// The PeerId of an agent's key.
-    pub fn peer_id(key: &Ed25519Public) -> anyhow::Result<PeerId> {
+    pub fn peer_id(key: &Ed25519Public) -> Result<PeerId, NodeError> {
         Ok(peer_id_of(key)?)
     }
 

@@ -14,6 +14,7 @@ use talos_primitives::{CapabilityId, Did, Ed25519Public};
 
 use super::sidecar::{AnswerError, Call};
 use super::{Node, directory};
+use crate::error::NodeError;
 
 /// A call to make.
 #[derive(Debug, Clone)]
@@ -201,7 +202,7 @@ impl Node {
 
     /// Revokes a capability id: durable before this returns, refused from then on.
     /// Returns false if it was revoked already.
-    pub async fn revoke(&self, id: CapabilityId) -> anyhow::Result<bool> {
+    pub async fn revoke(&self, id: CapabilityId) -> Result<bool, NodeError> {
         self.sidecar.revoke(id).await
     }
 }

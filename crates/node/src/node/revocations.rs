@@ -32,6 +32,7 @@ use tracing::{debug, info, warn};
 
 use super::gate::Gate;
 use super::sidecar::Sidecar;
+use crate::error::NodeError;
 
 /// How far in the future a notice's time may be (clock skew), seconds.
 const FUTURE_SKEW: u64 = 300;
@@ -43,7 +44,7 @@ const CURSOR: &[u8] = b"chain-cursor";
 const PIN: &[u8] = b"k:";
 
 /// The chain follower's cursor.
-fn cursor(store: &Store) -> anyhow::Result<Option<u64>> {
+fn cursor(store: &Store) -> Result<Option<u64>, NodeError> {
     Ok(store
         .get(CF_REVOCATIONS, CURSOR)?
         .and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok())
@@ -72,7 +73,7 @@ fn pending_key(id: &CapabilityId) -> Vec<u8> {
 }
 
 /// Our revocations not yet on the chain (at most `max`).
-pub(super) fn pending(store: &Store, max: usize) -> anyhow::Result<Vec<CapabilityId>> {
+pub(super) fn pending(store: &Store, max: usize) -> Result<Vec<CapabilityId>, NodeError> {
     let cf = store.cf(CF_REVOCATIONS)?;
     let mut out = Vec::new();
     for item in store.db().prefix_iterator_cf(cf, PENDING) {
@@ -91,7 +92,7 @@ pub(super) fn pending(store: &Store, max: usize) -> anyhow::Result<Vec<Capabilit
 }
 
 /// Clears the chain-pending marks of `ids` (they are on the chain now).
-pub(super) fn clear_pending(store: &Store, ids: &[CapabilityId]) -> anyhow::Result<()> {
+pub(super) fn clear_pending(store: &Store, ids: &[CapabilityId]) -> Result<(), NodeError> {
     let mut batch = rocksdb::WriteBatch::default();
     let cf = store.cf(CF_REVOCATIONS)?;
     for id in ids {
@@ -109,10 +110,19 @@ enum Entry {
     Pin(Hash32),
 }
 
-fn entry(k: &[u8]) -> anyhow::Result<Option<Entry>> {
-    let corrupt = || anyhow::anyhow!("corrupt revocation key");
-    let id = |b: &[u8]| -> anyhow::Result<CapabilityId> {
-        Ok(CapabilityId(b.get(..16).ok_or_else(corrupt)?.try_into()?))
+fn entry(k: &[u8]) -> Result<Option<Entry>, NodeError> {
+    let corrupt = || NodeError::Internal("corrupt revocation key".into());
+    let id = |b: &[u8]| -> Result<CapabilityId, NodeError> {
+        let b: [u8; 16] = b
+            .get(..16)
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(corrupt)?;
+        Ok(CapabilityId(b))
+    };
+    let key32 = |from: usize| -> Result<[u8; 32], NodeError> {
+        k.get(from..)
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(corrupt)
     };
     let pending = k.len() == PENDING.len() + 16 && k.starts_with(PENDING);
     if pending || k == CURSOR {
@@ -121,15 +131,13 @@ fn entry(k: &[u8]) -> anyhow::Result<Option<Entry>> {
     Ok(Some(match k.len() {
         16 => Entry::Own(id(k)?),
         48 => {
-            let key: [u8; 32] = k.get(16..).ok_or_else(corrupt)?.try_into()?;
-            Entry::Published(id(k)?, Ed25519Public::from_bytes(key)?)
+            let key = Ed25519Public::from_bytes(key32(16)?).map_err(|_| corrupt())?;
+            Entry::Published(id(k)?, key)
         }
-        CHAIN_KEY_LEN if k.get(16) == Some(&b'c') => {
-            Entry::Chain(id(k)?, Hash32(k.get(17..).ok_or_else(corrupt)?.try_into()?))
-        }
+        CHAIN_KEY_LEN if k.get(16) == Some(&b'c') => Entry::Chain(id(k)?, Hash32(key32(17)?)),
         // Never written; skipped as before rather than refusing to open.
         CHAIN_KEY_LEN => return Ok(None),
-        34 if k.starts_with(PIN) => Entry::Pin(Hash32(k.get(2..).ok_or_else(corrupt)?.try_into()?)),
+        34 if k.starts_with(PIN) => Entry::Pin(Hash32(key32(2)?)),
         _ => return Err(corrupt()),
     }))
 }
@@ -138,7 +146,7 @@ fn entry(k: &[u8]) -> anyhow::Result<Option<Entry>> {
 /// entries are restored as pinned. Entries the bounds leave out (refused, or a stranger
 /// displaced) and marks of publishers no longer tracked are deleted, so what is on disk
 /// is what is in force.
-pub(super) fn restore(store: &Store, gate: &mut Gate) -> anyhow::Result<()> {
+pub(super) fn restore(store: &Store, gate: &mut Gate) -> Result<(), NodeError> {
     let cf = store.cf(CF_REVOCATIONS)?;
     let mut entries = Vec::new();
     let mut pins = HashSet::new();
@@ -226,7 +234,7 @@ fn drop_chain(
 }
 
 /// Makes our own revocation durable, marked for the chain.
-async fn persist_own(store: &Arc<Store>, id: CapabilityId) -> anyhow::Result<()> {
+async fn persist_own(store: &Arc<Store>, id: CapabilityId) -> Result<(), NodeError> {
     let store = store.clone();
     tokio::task::spawn_blocking(move || {
         let mut batch = rocksdb::WriteBatch::default();
@@ -248,7 +256,7 @@ async fn persist_published(
     by: Ed25519Public,
     pinned: bool,
     evicted: Option<(Did, Vec<CapabilityId>)>,
-) -> anyhow::Result<()> {
+) -> Result<(), NodeError> {
     let store = store.clone();
     tokio::task::spawn_blocking(move || {
         let mut batch = rocksdb::WriteBatch::default();
@@ -268,12 +276,12 @@ impl Sidecar {
     /// Revokes `id` for good: durable (synced) before this returns, then in force for
     /// every later call, audited, and published as a signed notice so other verifiers
     /// learn it in seconds. Returns false if it was already revoked.
-    pub(crate) async fn revoke(self: &Arc<Self>, id: CapabilityId) -> anyhow::Result<bool> {
+    pub(crate) async fn revoke(self: &Arc<Self>, id: CapabilityId) -> Result<bool, NodeError> {
         persist_own(&self.store, id).await?;
         let fresh = self
             .gate
             .lock()
-            .map_err(|_| anyhow::anyhow!("the gate is poisoned"))?
+            .map_err(|_| NodeError::Internal("the gate is poisoned".into()))?
             .revoke(id);
         if fresh {
             self.metrics.revocations.inc();
@@ -412,7 +420,7 @@ impl Sidecar {
     /// already known is written again: if an earlier write failed, the follower
     /// re-reads the block from the cursor and this makes it durable before the cursor
     /// moves past it.
-    async fn apply_chain(&self, event: &talos_anchor::RevocationEvent) -> anyhow::Result<()> {
+    async fn apply_chain(&self, event: &talos_anchor::RevocationEvent) -> Result<(), NodeError> {
         let by = event.did;
         let mut held = Vec::new();
         let mut pin = false;
@@ -421,7 +429,7 @@ impl Sidecar {
             let mut gate = self
                 .gate
                 .lock()
-                .map_err(|_| anyhow::anyhow!("the gate is poisoned"))?;
+                .map_err(|_| NodeError::Internal("the gate is poisoned".into()))?;
             for id in &event.ids {
                 match gate.revoke_on_chain(by, *id, false) {
                     Publication::Applied { pinned, evicted } => {

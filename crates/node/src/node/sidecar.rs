@@ -27,6 +27,7 @@ use tracing::{debug, warn};
 
 use super::audit::Auditor;
 use super::gate::Gate;
+use crate::error::NodeError;
 
 /// Calls allowed and waiting for the agent, at most.
 const MAX_WAITING: usize = 1024;
@@ -149,7 +150,7 @@ impl Sidecar {
         store: Arc<Store>,
         config: InvokeConfig,
         metrics: Arc<super::metrics::Metrics>,
-    ) -> anyhow::Result<Sidecar> {
+    ) -> Result<Sidecar, NodeError> {
         let mut gate = Gate::new(identity.public(), &config, std::iter::empty());
         // Within the per-publisher bounds, deleting what they leave out.
         super::revocations::restore(&store, &mut gate)?;

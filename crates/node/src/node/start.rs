@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use anyhow::Context;
 use talos_delivery::Mailroom;
 use talos_identity::keys::IdentityKey;
 use talos_net::Client;
@@ -18,6 +17,7 @@ use super::{
     Node, NodeConfig, audit, commit, directory, fresh_prekeys, groups, inbox, mailbox, metrics,
     revocations, sender, sidecar,
 };
+use crate::error::NodeError;
 
 /// The channels and shared state the node's tasks talk over.
 struct Wiring {
@@ -37,14 +37,14 @@ impl Node {
         store: Arc<Store>,
         audit_log: Arc<talos_store::AuditLog>,
         config: NodeConfig,
-    ) -> anyhow::Result<Node> {
+    ) -> Result<Node, NodeError> {
         let talos_net::Network {
             client,
             mut event_loop,
             inbound,
             invokes,
             gossip,
-        } = talos_net::new(&identity, config.net.clone()).context("building the network")?;
+        } = talos_net::new(&identity, config.net.clone())?;
         event_loop.set_record_validator(directory::validator());
         let mailroom = open_mailroom(&identity, storage_key, &store, &config).await?;
         let (wake, wake_rx) = mpsc::channel(config.max_peers);
@@ -130,7 +130,7 @@ async fn open_mailroom(
     storage_key: StorageKey,
     store: &Arc<Store>,
     config: &NodeConfig,
-) -> anyhow::Result<Arc<Mailroom>> {
+) -> Result<Arc<Mailroom>, NodeError> {
     let prekey_identity = identity.clone();
     let (store, identity) = (store.clone(), identity.clone());
     let (session, limits) = (config.session, config.limits);
@@ -152,7 +152,7 @@ async fn open_sidecar(
     store: &Arc<Store>,
     config: &NodeConfig,
     w: &Wiring,
-) -> anyhow::Result<Arc<sidecar::Sidecar>> {
+) -> Result<Arc<sidecar::Sidecar>, NodeError> {
     let (me, client, auditor, store, metrics) = (
         identity.clone(),
         client.clone(),
