@@ -10,21 +10,20 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 use libp2p::core::transport::ListenerId;
-use libp2p::kad::store::RecordStore;
-use libp2p::kad::{self, GetRecordOk, PeerRecord, QueryId, QueryResult, Quorum, Record, RecordKey};
-use libp2p::request_response::{self, OutboundRequestId};
+use libp2p::kad::{QueryId, Quorum, Record, RecordKey};
+use libp2p::request_response::OutboundRequestId;
 use libp2p::swarm::SwarmEvent;
 use libp2p::swarm::dial_opts::DialOpts;
 use libp2p::{Multiaddr, PeerId, Swarm, identify, mdns, noise, tcp, yamux};
 use tokio::sync::{mpsc, oneshot};
-use tracing::{debug, info, warn};
+use tracing::{debug, info};
 
-use crate::behaviour::{Behaviour, BehaviourEvent, KAD_PROTOCOL, MAX_RECORD_BYTES};
-use crate::client::{
-    Batch, Client, Command, GossipMessage, InboundFrame, InboundInvoke, Responder,
-};
+use crate::behaviour::{Behaviour, BehaviourEvent, KAD_PROTOCOL};
+use crate::client::{Client, Command, GossipMessage, InboundFrame, InboundInvoke};
 use crate::invoke::InvokeResponse;
 
+mod a2a;
+mod dht;
 mod gossip;
 mod invoke;
 use crate::config::NetConfig;
@@ -436,144 +435,6 @@ impl EventLoop {
                     self.add_address(peer, addr);
                 }
             }
-            _ => {}
-        }
-    }
-
-    fn on_a2a(&mut self, event: request_response::Event<Vec<Frame>, Vec<Ack>>) {
-        match event {
-            request_response::Event::Message { peer, message, .. } => match message {
-                request_response::Message::Request {
-                    request, channel, ..
-                } => {
-                    let batch = Batch::new(channel, request.len(), self.commands_tx.clone());
-                    for (index, frame) in request.into_iter().enumerate() {
-                        let seq = frame.seq();
-                        let inbound = InboundFrame {
-                            peer,
-                            frame,
-                            responder: Responder {
-                                batch: batch.clone(),
-                                index,
-                                seq,
-                                answered: false,
-                            },
-                        };
-                        // A full queue answers the frame `Later` (its responder is
-                        // dropped): its sender keeps it and resends, so this is
-                        // backpressure, not loss.
-                        if let Err(e) = self.inbound.try_send(inbound) {
-                            warn!(%peer, seq, "inbound queue full or closed; frame left to its sender's retry");
-                            drop(e);
-                        }
-                    }
-                }
-                request_response::Message::Response {
-                    request_id,
-                    response,
-                } => {
-                    if let Some((peer, seqs, reply)) = self.sends.remove(&request_id) {
-                        let named: Vec<u64> = response.iter().map(|a| a.seq).collect();
-                        let result = if named == seqs {
-                            Ok(response)
-                        } else {
-                            Err(NetError::Send {
-                                peer: peer.to_string(),
-                                seq: seqs.first().copied().unwrap_or(0),
-                                reason: "acks do not name the frames sent".into(),
-                            })
-                        };
-                        let _ = reply.send(result);
-                    }
-                }
-            },
-            request_response::Event::OutboundFailure {
-                request_id, error, ..
-            } => {
-                if let Some((peer, seqs, reply)) = self.sends.remove(&request_id) {
-                    let _ = reply.send(Err(NetError::Send {
-                        peer: peer.to_string(),
-                        seq: seqs.first().copied().unwrap_or(0),
-                        reason: error.to_string(),
-                    }));
-                }
-            }
-            request_response::Event::InboundFailure { peer, error, .. } => {
-                debug!(%peer, %error, "inbound a2a stream failed");
-            }
-            request_response::Event::ResponseSent { .. } => {}
-        }
-    }
-
-    fn on_kad(&mut self, event: kad::Event) {
-        match event {
-            kad::Event::InboundRequest {
-                request:
-                    kad::InboundRequest::PutRecord {
-                        source,
-                        record: Some(record),
-                        ..
-                    },
-            } => {
-                if record.value.len() <= MAX_RECORD_BYTES
-                    && (self.validator)(record.key.as_ref(), &record.value)
-                {
-                    if let Err(e) = self.swarm.behaviour_mut().kad.store_mut().put(record) {
-                        debug!(%source, %e, "DHT record not stored");
-                    }
-                } else {
-                    debug!(%source, "DHT record refused by the validator");
-                }
-            }
-            kad::Event::OutboundQueryProgressed {
-                id, result, step, ..
-            } => match result {
-                QueryResult::PutRecord(result) => {
-                    if let Some(reply) = self.puts.remove(&id) {
-                        let _ = reply.send(match result {
-                            Ok(_) => Ok(()),
-                            // Stored locally; a lonely node still serves its own record.
-                            Err(kad::PutRecordError::QuorumFailed { .. }) => Ok(()),
-                            Err(e) => Err(NetError::Dht {
-                                op: "put",
-                                reason: e.to_string(),
-                            }),
-                        });
-                    }
-                }
-                QueryResult::GetRecord(result) => {
-                    let done = step.last;
-                    if let Some((values, _)) = self.gets.get_mut(&id) {
-                        match result {
-                            Ok(GetRecordOk::FoundRecord(PeerRecord { record, .. })) => {
-                                if values.len() < MAX_RECORD_VALUES
-                                    && !values.contains(&record.value)
-                                {
-                                    values.push(record.value);
-                                }
-                            }
-                            Ok(GetRecordOk::FinishedWithNoAdditionalRecord { .. }) => {}
-                            Err(e) => {
-                                if let Some((values, reply)) = self.gets.remove(&id) {
-                                    let _ = reply.send(if values.is_empty() {
-                                        Err(NetError::Dht {
-                                            op: "get",
-                                            reason: e.to_string(),
-                                        })
-                                    } else {
-                                        Ok(values)
-                                    });
-                                }
-                                return;
-                            }
-                        }
-                    }
-                    if done && let Some((values, reply)) = self.gets.remove(&id) {
-                        let _ = reply.send(Ok(values));
-                    }
-                }
-                _ => {}
-            },
             _ => {}
         }
     }

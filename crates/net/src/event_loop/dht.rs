@@ -1,0 +1,86 @@
+//! The event loop's side of the Kademlia DHT: inbound record puts pass the node's
+//! validator before they are stored, and finished queries answer the commands waiting
+//! on them.
+
+use libp2p::kad::store::RecordStore;
+use libp2p::kad::{self, GetRecordOk, PeerRecord, QueryResult};
+use tracing::debug;
+
+use super::{EventLoop, MAX_RECORD_VALUES};
+use crate::behaviour::MAX_RECORD_BYTES;
+use crate::error::NetError;
+
+impl EventLoop {
+    pub(super) fn on_kad(&mut self, event: kad::Event) {
+        match event {
+            kad::Event::InboundRequest {
+                request:
+                    kad::InboundRequest::PutRecord {
+                        source,
+                        record: Some(record),
+                        ..
+                    },
+            } => {
+                if record.value.len() <= MAX_RECORD_BYTES
+                    && (self.validator)(record.key.as_ref(), &record.value)
+                {
+                    if let Err(e) = self.swarm.behaviour_mut().kad.store_mut().put(record) {
+                        debug!(%source, %e, "DHT record not stored");
+                    }
+                } else {
+                    debug!(%source, "DHT record refused by the validator");
+                }
+            }
+            kad::Event::OutboundQueryProgressed {
+                id, result, step, ..
+            } => match result {
+                QueryResult::PutRecord(result) => {
+                    if let Some(reply) = self.puts.remove(&id) {
+                        let _ = reply.send(match result {
+                            Ok(_) => Ok(()),
+                            // Stored locally; a lonely node still serves its own record.
+                            Err(kad::PutRecordError::QuorumFailed { .. }) => Ok(()),
+                            Err(e) => Err(NetError::Dht {
+                                op: "put",
+                                reason: e.to_string(),
+                            }),
+                        });
+                    }
+                }
+                QueryResult::GetRecord(result) => {
+                    let done = step.last;
+                    if let Some((values, _)) = self.gets.get_mut(&id) {
+                        match result {
+                            Ok(GetRecordOk::FoundRecord(PeerRecord { record, .. })) => {
+                                if values.len() < MAX_RECORD_VALUES
+                                    && !values.contains(&record.value)
+                                {
+                                    values.push(record.value);
+                                }
+                            }
+                            Ok(GetRecordOk::FinishedWithNoAdditionalRecord { .. }) => {}
+                            Err(e) => {
+                                if let Some((values, reply)) = self.gets.remove(&id) {
+                                    let _ = reply.send(if values.is_empty() {
+                                        Err(NetError::Dht {
+                                            op: "get",
+                                            reason: e.to_string(),
+                                        })
+                                    } else {
+                                        Ok(values)
+                                    });
+                                }
+                                return;
+                            }
+                        }
+                    }
+                    if done && let Some((values, reply)) = self.gets.remove(&id) {
+                        let _ = reply.send(Ok(values));
+                    }
+                }
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+}
