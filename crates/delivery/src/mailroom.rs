@@ -25,6 +25,7 @@ mod group_store;
 mod groups;
 mod idle;
 mod inbox;
+mod open;
 mod prekeys;
 mod receive;
 mod records;
