@@ -25,6 +25,50 @@
 //! acknowledged: an unacknowledged frame is resent, and its resend is a `Duplicate` if the
 //! first copy made it. Sessions and inbox entries are sealed at rest with the node's
 //! storage key.
+//!
+//! Two agents, each with its own RocksDB: alice sends with bob's prekey bundle, bob
+//! receives and acknowledges, and the message is in bob's inbox exactly once.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use talos_delivery::{Mailroom, Receipt};
+//! use talos_identity::keys::{IdentityKey, IdentitySeed};
+//! use talos_net::AckStatus;
+//! use talos_ratchet::{PreKeyStore, SessionConfig, at_rest::StorageKey};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = tempfile::tempdir()?;
+//! let open = |seed: u8| -> Result<(IdentityKey, Mailroom), Box<dyn std::error::Error>> {
+//!     let identity = IdentityKey::from_seed(&IdentitySeed::from_bytes([seed; 32]))?;
+//!     let store = Arc::new(talos_store::Store::open(&dir.path().join(seed.to_string()))?);
+//!     let for_prekeys = identity.clone();
+//!     let mailroom = Mailroom::open(
+//!         store,
+//!         identity.clone(),
+//!         StorageKey::from_bytes([seed; 32]),
+//!         SessionConfig::default(),
+//!         move || PreKeyStore::new(&mut rand::rng(), &for_prekeys, true),
+//!     )?;
+//!     Ok((identity, mailroom))
+//! };
+//! let ((alice, a), (bob, b)) = (open(1)?, open(2)?);
+//!
+//! // Durable when `send` returns: the frame waits in alice's outbox until acknowledged.
+//! let frame = a.send(&bob.public(), Some(&b.published_bundle()?), b"book a room")?;
+//! assert_eq!(a.pending(&bob.public(), 10)?, vec![frame.clone()]);
+//!
+//! // A resent copy is a duplicate, never a second message.
+//! assert_eq!(b.receive(&alice.public(), &frame)?, Receipt::Ack(AckStatus::Accepted));
+//! assert_eq!(b.receive(&alice.public(), &frame)?, Receipt::Ack(AckStatus::Duplicate));
+//! a.acknowledged(&bob.public(), &[frame.seq()])?;
+//!
+//! let inbox = b.inbox(0, 10)?;
+//! assert_eq!(inbox.len(), 1);
+//! assert_eq!(&inbox[0].body[..], b"book a room");
+//! assert!(a.pending(&bob.public(), 10)?.is_empty());
+//! # Ok(())
+//! # }
+//! ```
 
 mod error;
 mod layout;
