@@ -7,7 +7,6 @@
 //! is a verifier's: it looks only at claims whose owner binding verifies, which is what
 //! makes registering someone else's DID first (squatting) useless.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use alloy::primitives::{Address, B256, Bytes, LogData, U256};
@@ -19,10 +18,17 @@ use tokio::sync::mpsc;
 
 use crate::abi::{self, TalosAnchor};
 use crate::backend::{Anchor, REVOCATION_STREAM_CAPACITY, RevocationStream};
-use crate::binding::{self, BindingError};
+use crate::binding;
 use crate::error::{AnchorError, Skipped};
 use crate::meta::Domain;
 use crate::types::{Account, AnchoredRoot, ChainDid, Inclusion, RevocationEvent, did_key};
+
+mod anchor_impl;
+mod claims;
+
+pub use self::claims::Claim;
+// `anchor_impl` takes the parent's names by glob; its revocation watch needs the cache.
+use self::claims::BindingCache;
 
 /// The contract's batch limit (`MAX_BATCH`), checked before sending.
 pub const MAX_BATCH: usize = 512;
@@ -210,56 +216,6 @@ fn malformed(what: &str) -> impl FnOnce(alloy::sol_types::Error) -> AnchorError 
     move |e| AnchorError::Malformed(format!("{what}: {e}"))
 }
 
-/// One account's registration of a DID, as a verifier sees it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Claim {
-    /// The account.
-    pub owner: Address,
-    /// The document hash it registered.
-    pub doc_hash: Hash32,
-    /// Where it registered.
-    pub at: Inclusion,
-    /// Whether its owner binding binds the account to the DID; a claim whose binding does
-    /// not is ignored by every read.
-    pub binding: Result<(), BindingError>,
-}
-
-impl Claim {
-    /// Whether the DID's key bound this account.
-    pub fn is_bound(&self) -> bool {
-        self.binding.is_ok()
-    }
-}
-
-/// A `DidRegistered` log.
-struct Registration {
-    did: B256,
-    owner: Address,
-    doc_hash: Hash32,
-    binding: Bytes,
-    at: Inclusion,
-}
-
-fn decode_registration(log: &ChainLog) -> Result<Registration, AnchorError> {
-    let ev = TalosAnchor::DidRegistered::decode_log_data(&log.log_data())
-        .map_err(malformed("DidRegistered"))?;
-    Ok(Registration {
-        did: ev.did,
-        owner: ev.owner,
-        doc_hash: abi::hash(&ev.docHash),
-        binding: ev.binding,
-        at: log.at(),
-    })
-}
-
-/// A claim's record, as `resolve(did, owner)` returns it.
-struct ClaimState {
-    version: u32,
-    doc_hash: Hash32,
-    prev_hash: Option<Hash32>,
-    deactivated: bool,
-}
-
 /// [`Anchor`] over the TalosAnchor contract on the EVM behind `E`.
 pub struct ContractAnchor<E> {
     exec: Arc<E>,
@@ -320,157 +276,12 @@ impl<E: Executor> ContractAnchor<E> {
     pub fn meta_domain(&self) -> Domain {
         exec_domain(&*self.exec)
     }
-
-    /// Every account's claim on `did`, oldest first, each with whether its owner binding
-    /// verifies. Logs of another shape are passed over: the contract emits none.
-    pub async fn claims(&self, did: &Did) -> Result<Vec<Claim>, AnchorError> {
-        let key = did_key(did);
-        let logs = self
-            .exec
-            .logs(LogQuery {
-                topic0: TalosAnchor::DidRegistered::SIGNATURE_HASH,
-                topic1: Some(abi::word(&key)),
-                from: 0,
-                to: None,
-            })
-            .await?;
-        let domain = self.meta_domain();
-        Ok(logs
-            .iter()
-            .filter_map(|log| decode_registration(log).ok())
-            .filter(|r| r.did == abi::word(&key))
-            .map(|r| Claim {
-                owner: r.owner,
-                doc_hash: r.doc_hash,
-                at: r.at,
-                binding: binding::verify(&r.binding, domain, &key, r.owner).map(|_| ()),
-            })
-            .collect())
-    }
-
-    /// The accounts the DID's key bound, in registration order.
-    async fn bound_owners(&self, did: &Did) -> Result<Vec<Address>, AnchorError> {
-        Ok(self
-            .claims(did)
-            .await?
-            .into_iter()
-            .filter(Claim::is_bound)
-            .map(|c| c.owner)
-            .collect())
-    }
-
-    async fn claim_state(&self, did: &Did, owner: Address) -> Result<ClaimState, AnchorError> {
-        let data = TalosAnchor::resolveCall {
-            did: abi::word(&did_key(did)),
-            owner,
-        }
-        .abi_encode();
-        let out = self.exec.call(data.into()).await?;
-        let r = TalosAnchor::resolveCall::abi_decode_returns(&out).map_err(malformed("resolve"))?;
-        Ok(ClaimState {
-            version: r.version,
-            doc_hash: abi::hash(&r.docHash),
-            prev_hash: (r.prevHash != B256::ZERO).then(|| abi::hash(&r.prevHash)),
-            deactivated: r.deactivated,
-        })
-    }
-
-    /// The DID's owner as verifiers see it: the first bound claim still active, or if
-    /// every bound claim is deactivated, the last one (so the DID reads as deactivated).
-    /// `None` when no claim is bound, however many accounts registered the DID.
-    async fn owner(&self, did: &Did) -> Result<Option<(Address, ClaimState)>, AnchorError> {
-        let mut last = None;
-        for owner in self.bound_owners(did).await? {
-            let state = self.claim_state(did, owner).await?;
-            if state.version == 0 {
-                continue; // a registration log without state: not this contract's
-            }
-            if !state.deactivated {
-                return Ok(Some((owner, state)));
-            }
-            last = Some((owner, state));
-        }
-        Ok(last)
-    }
-
-    /// The first `log` (oldest first) of `topic0` whose claim is bound and that `hit`
-    /// accepts: the DID (chain key) that wrote it. `decode` gives a log's (DID, account,
-    /// items); logs that do not decode are passed over.
-    async fn first_bound<T>(
-        &self,
-        topic0: B256,
-        decode: impl Fn(&ChainLog) -> Option<(B256, Address, Vec<T>)>,
-        hit: impl Fn(&T) -> bool,
-    ) -> Result<Option<Hash32>, AnchorError> {
-        let logs = self
-            .exec
-            .logs(LogQuery {
-                topic0,
-                topic1: None,
-                from: 0,
-                to: None,
-            })
-            .await?;
-        let mut bound = BindingCache::default();
-        for log in &logs {
-            let Some((did, owner, items)) = decode(log) else {
-                continue;
-            };
-            if items.iter().any(&hit) && bound.is_bound(&*self.exec, did, owner).await? {
-                return Ok(Some(abi::hash(&did)));
-            }
-        }
-        Ok(None)
-    }
 }
 
 fn exec_domain<E: Executor>(exec: &E) -> Domain {
     Domain {
         chain_id: exec.chain_id(),
         contract: exec.contract(),
-    }
-}
-
-/// Whether claims (DID chain key, account) are bound, looked up once each: a claim is
-/// registered once, with one binding, so the answer never changes.
-#[derive(Default)]
-struct BindingCache {
-    known: HashMap<(B256, Address), bool>,
-}
-
-/// Past this many claims the cache starts over, so a flood of squatters costs lookups,
-/// not memory.
-const BINDING_CACHE_MAX: usize = 4096;
-
-impl BindingCache {
-    async fn is_bound<E: Executor>(
-        &mut self,
-        exec: &E,
-        did: B256,
-        owner: Address,
-    ) -> Result<bool, AnchorError> {
-        if let Some(b) = self.known.get(&(did, owner)) {
-            return Ok(*b);
-        }
-        let logs = exec
-            .logs(LogQuery {
-                topic0: TalosAnchor::DidRegistered::SIGNATURE_HASH,
-                topic1: Some(did),
-                from: 0,
-                to: None,
-            })
-            .await?;
-        let domain = exec_domain(exec);
-        let bound = logs
-            .iter()
-            .filter_map(|log| decode_registration(log).ok())
-            .find(|r| r.did == did && r.owner == owner)
-            .is_some_and(|r| binding::verify(&r.binding, domain, &abi::hash(&did), owner).is_ok());
-        if self.known.len() >= BINDING_CACHE_MAX {
-            self.known.clear();
-        }
-        self.known.insert((did, owner), bound);
-        Ok(bound)
     }
 }
 
@@ -492,5 +303,3 @@ pub fn decode_revocation_claim(log: &ChainLog) -> Result<(RevocationEvent, Addre
     };
     Ok((event, ev.owner))
 }
-
-mod anchor_impl;

@@ -10,25 +10,26 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 use libp2p::core::transport::ListenerId;
-use libp2p::kad::{QueryId, Quorum, Record, RecordKey};
+use libp2p::kad::QueryId;
 use libp2p::request_response::OutboundRequestId;
-use libp2p::swarm::SwarmEvent;
-use libp2p::swarm::dial_opts::DialOpts;
 use libp2p::{Multiaddr, PeerId, Swarm, identify, mdns, noise, tcp, yamux};
 use tokio::sync::{mpsc, oneshot};
-use tracing::{debug, info};
+use tracing::info;
 
 use crate::behaviour::{Behaviour, BehaviourEvent, KAD_PROTOCOL};
 use crate::client::{Client, Command, GossipMessage, InboundFrame, InboundInvoke};
+use crate::config::NetConfig;
+use crate::error::NetError;
+use crate::frame::Ack;
 use crate::invoke::InvokeResponse;
 
+// One module per protocol, each with its commands and its events; `swarm` has the
+// listeners, dials and connections, which are the swarm's own.
 mod a2a;
 mod dht;
 mod gossip;
 mod invoke;
-use crate::config::NetConfig;
-use crate::error::NetError;
-use crate::frame::{Ack, Frame};
+mod swarm;
 
 /// Pending dials, listens or DHT queries, each.
 pub const MAX_PENDING: usize = 256;
@@ -188,103 +189,23 @@ impl EventLoop {
         self.swarm.behaviour_mut().kad.add_address(&peer, addr);
     }
 
+    /// Hands each command to the module of the protocol it concerns.
     fn on_command(&mut self, command: Command) {
         match command {
-            Command::Listen { addr, reply } => {
-                if self.listens.len() >= MAX_PENDING {
-                    let _ = reply.send(Err(NetError::Busy("listens")));
-                    return;
-                }
-                match self.swarm.listen_on(addr.clone()) {
-                    Ok(id) => {
-                        self.listens.insert(id, reply);
-                    }
-                    Err(e) => {
-                        let _ = reply.send(Err(NetError::Listen {
-                            addr: addr.to_string(),
-                            reason: e.to_string(),
-                        }));
-                    }
-                }
-            }
+            Command::Listen { addr, reply } => self.listen(addr, reply),
             Command::ListenAddrs { reply } => {
                 let _ = reply.send(self.swarm.listeners().cloned().collect());
             }
             Command::AddAddress { peer, addr } => self.add_address(peer, addr),
-            Command::Dial { peer, addrs, reply } => {
-                if self.swarm.is_connected(&peer) {
-                    let _ = reply.send(Ok(()));
-                    return;
-                }
-                if self.dials.len() >= MAX_PENDING && !self.dials.contains_key(&peer) {
-                    let _ = reply.send(Err(NetError::Busy("dials")));
-                    return;
-                }
-                for a in &addrs {
-                    self.add_address(peer, a.clone());
-                }
-                let already = self.dials.contains_key(&peer);
-                self.dials.entry(peer).or_default().push(reply);
-                if !already {
-                    let opts = DialOpts::peer_id(peer).addresses(addrs).build();
-                    if let Err(e) = self.swarm.dial(opts) {
-                        self.fail_dial(peer, &e.to_string());
-                    }
-                }
-            }
+            Command::Dial { peer, addrs, reply } => self.dial(peer, addrs, reply),
             Command::Send {
                 peer,
                 frames,
                 reply,
             } => self.send(peer, frames, reply),
-            Command::Respond { channel, acks } => {
-                // Fails only if the stream is gone; the sender then resends and gets
-                // `Duplicate`, so nothing is lost by ignoring it.
-                if self
-                    .swarm
-                    .behaviour_mut()
-                    .a2a
-                    .send_response(channel, acks)
-                    .is_err()
-                {
-                    debug!("acks not delivered: stream closed");
-                }
-            }
-            Command::PutRecord { key, value, reply } => {
-                if self.puts.len() >= MAX_PENDING {
-                    let _ = reply.send(Err(NetError::Busy("DHT puts")));
-                    return;
-                }
-                let record = Record::new(RecordKey::new(&key), value);
-                match self
-                    .swarm
-                    .behaviour_mut()
-                    .kad
-                    .put_record(record, Quorum::One)
-                {
-                    Ok(id) => {
-                        self.puts.insert(id, reply);
-                    }
-                    Err(e) => {
-                        let _ = reply.send(Err(NetError::Dht {
-                            op: "put",
-                            reason: e.to_string(),
-                        }));
-                    }
-                }
-            }
-            Command::GetRecord { key, reply } => {
-                if self.gets.len() >= MAX_PENDING {
-                    let _ = reply.send(Err(NetError::Busy("DHT gets")));
-                    return;
-                }
-                let id = self
-                    .swarm
-                    .behaviour_mut()
-                    .kad
-                    .get_record(RecordKey::new(&key));
-                self.gets.insert(id, (Vec::new(), reply));
-            }
+            Command::Respond { channel, acks } => self.respond(channel, acks),
+            Command::PutRecord { key, value, reply } => self.put_record(key, value, reply),
+            Command::GetRecord { key, reply } => self.get_record(&key, reply),
             Command::ConnectedPeers { reply } => {
                 let _ = reply.send(self.swarm.connected_peers().copied().collect());
             }
@@ -299,123 +220,12 @@ impl EventLoop {
                 source,
                 verdict,
             } => self.validated(&id, &source, verdict),
-            Command::AnswerInvoke { channel, response } => {
-                if self
-                    .swarm
-                    .behaviour_mut()
-                    .invoke
-                    .send_response(channel, *response)
-                    .is_err()
-                {
-                    debug!("invoke answer not delivered: stream closed");
-                }
-            }
+            Command::AnswerInvoke { channel, response } => self.answer_invoke(channel, *response),
         }
     }
 
-    fn send(
-        &mut self,
-        peer: PeerId,
-        frames: Vec<Frame>,
-        reply: oneshot::Sender<Result<Vec<Ack>, NetError>>,
-    ) {
-        if self.sends.len() >= self.max_in_flight {
-            let _ = reply.send(Err(NetError::Busy("frames")));
-            return;
-        }
-        let seqs: Vec<u64> = frames.iter().map(Frame::seq).collect();
-        let fits = !frames.is_empty()
-            && frames.len() <= crate::MAX_BATCH
-            && frames.iter().map(Frame::encode_len).sum::<usize>()
-                <= crate::frame::MAX_BATCH_FRAME_BYTES;
-        if !fits {
-            let _ = reply.send(Err(NetError::Send {
-                peer: peer.to_string(),
-                seq: seqs.first().copied().unwrap_or(0),
-                reason: "batch empty or over its bounds".into(),
-            }));
-            return;
-        }
-        let id = self.swarm.behaviour_mut().a2a.send_request(&peer, frames);
-        self.sends.insert(id, (peer, seqs, reply));
-    }
-
-    fn fail_dial(&mut self, peer: PeerId, reason: &str) {
-        for reply in self.dials.remove(&peer).unwrap_or_default() {
-            let _ = reply.send(Err(NetError::Dial {
-                peer: peer.to_string(),
-                reason: reason.to_owned(),
-            }));
-        }
-    }
-
-    fn on_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
-        match event {
-            SwarmEvent::NewListenAddr {
-                listener_id,
-                address,
-            } => {
-                info!(%address, "listening");
-                // A relay hands its external addresses to every client it reserves a
-                // slot for; with none, clients refuse the reservation.
-                if self.announce_listen_addrs
-                    && !address
-                        .iter()
-                        .any(|p| p == libp2p::multiaddr::Protocol::P2pCircuit)
-                {
-                    self.swarm.add_external_address(address.clone());
-                }
-                if let Some(reply) = self.listens.remove(&listener_id) {
-                    let _ = reply.send(Ok(address));
-                }
-            }
-            SwarmEvent::ListenerClosed {
-                listener_id,
-                reason,
-                ..
-            } => {
-                if let Some(reply) = self.listens.remove(&listener_id) {
-                    let reason = match reason {
-                        Ok(()) => "closed".to_owned(),
-                        Err(e) => e.to_string(),
-                    };
-                    let _ = reply.send(Err(NetError::Listen {
-                        addr: format!("{listener_id:?}"),
-                        reason,
-                    }));
-                }
-            }
-            SwarmEvent::ListenerError { listener_id, error } => {
-                if let Some(reply) = self.listens.remove(&listener_id) {
-                    let _ = reply.send(Err(NetError::Listen {
-                        addr: format!("{listener_id:?}"),
-                        reason: error.to_string(),
-                    }));
-                }
-            }
-            SwarmEvent::ConnectionEstablished {
-                peer_id, endpoint, ..
-            } => {
-                debug!(peer = %peer_id, addr = %endpoint.get_remote_address(), "connected");
-                for reply in self.dials.remove(&peer_id).unwrap_or_default() {
-                    let _ = reply.send(Ok(()));
-                }
-            }
-            SwarmEvent::OutgoingConnectionError {
-                peer_id: Some(peer),
-                error,
-                ..
-            } => {
-                debug!(%peer, %error, "dial failed");
-                if !self.swarm.is_connected(&peer) {
-                    self.fail_dial(peer, &error.to_string());
-                }
-            }
-            SwarmEvent::Behaviour(event) => self.on_behaviour(event),
-            _ => {}
-        }
-    }
-
+    /// Hands each behaviour's event to its module; identify and mDNS only feed the
+    /// address book, so they are handled here.
     fn on_behaviour(&mut self, event: BehaviourEvent) {
         match event {
             BehaviourEvent::A2a(event) => self.on_a2a(event),

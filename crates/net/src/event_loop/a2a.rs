@@ -1,16 +1,55 @@
-//! The event loop's side of the a2a frame protocol: inbound batches go to the node over
+//! The event loop's side of the a2a frame protocol: outbound batches are checked against
+//! their bounds and wait, bounded, for their acks; inbound batches go to the node over
 //! a bounded queue with a responder for their acks; outbound results settle the sends
 //! waiting on them.
 
-use libp2p::request_response;
+use libp2p::PeerId;
+use libp2p::request_response::{self, ResponseChannel};
 use tracing::{debug, warn};
 
-use super::EventLoop;
+use super::{EventLoop, Reply};
 use crate::client::{Batch, InboundFrame, Responder};
 use crate::error::NetError;
 use crate::frame::{Ack, Frame};
 
 impl EventLoop {
+    pub(super) fn send(&mut self, peer: PeerId, frames: Vec<Frame>, reply: Reply<Vec<Ack>>) {
+        if self.sends.len() >= self.max_in_flight {
+            let _ = reply.send(Err(NetError::Busy("frames")));
+            return;
+        }
+        let seqs: Vec<u64> = frames.iter().map(Frame::seq).collect();
+        let fits = !frames.is_empty()
+            && frames.len() <= crate::MAX_BATCH
+            && frames.iter().map(Frame::encode_len).sum::<usize>()
+                <= crate::frame::MAX_BATCH_FRAME_BYTES;
+        if !fits {
+            let _ = reply.send(Err(NetError::Send {
+                peer: peer.to_string(),
+                seq: seqs.first().copied().unwrap_or(0),
+                reason: "batch empty or over its bounds".into(),
+            }));
+            return;
+        }
+        let id = self.swarm.behaviour_mut().a2a.send_request(&peer, frames);
+        self.sends.insert(id, (peer, seqs, reply));
+    }
+
+    /// Answers an inbound batch once every frame in it is answered.
+    pub(super) fn respond(&mut self, channel: ResponseChannel<Vec<Ack>>, acks: Vec<Ack>) {
+        // Fails only if the stream is gone; the sender then resends and gets
+        // `Duplicate`, so nothing is lost by ignoring it.
+        if self
+            .swarm
+            .behaviour_mut()
+            .a2a
+            .send_response(channel, acks)
+            .is_err()
+        {
+            debug!("acks not delivered: stream closed");
+        }
+    }
+
     pub(super) fn on_a2a(&mut self, event: request_response::Event<Vec<Frame>, Vec<Ack>>) {
         match event {
             request_response::Event::Message { peer, message, .. } => match message {

@@ -1,16 +1,53 @@
-//! The event loop's side of the Kademlia DHT: inbound record puts pass the node's
-//! validator before they are stored, and finished queries answer the commands waiting
-//! on them.
+//! The event loop's side of the Kademlia DHT: puts and gets start bounded queries;
+//! inbound record puts pass the node's validator before they are stored, and finished
+//! queries answer the commands waiting on them.
 
 use libp2p::kad::store::RecordStore;
-use libp2p::kad::{self, GetRecordOk, PeerRecord, QueryResult};
+use libp2p::kad::{self, GetRecordOk, PeerRecord, QueryResult, Quorum, Record, RecordKey};
 use tracing::debug;
 
-use super::{EventLoop, MAX_RECORD_VALUES};
+use super::{EventLoop, MAX_PENDING, MAX_RECORD_VALUES, Reply};
 use crate::behaviour::MAX_RECORD_BYTES;
 use crate::error::NetError;
 
 impl EventLoop {
+    pub(super) fn put_record(&mut self, key: Vec<u8>, value: Vec<u8>, reply: Reply<()>) {
+        if self.puts.len() >= MAX_PENDING {
+            let _ = reply.send(Err(NetError::Busy("DHT puts")));
+            return;
+        }
+        let record = Record::new(RecordKey::new(&key), value);
+        match self
+            .swarm
+            .behaviour_mut()
+            .kad
+            .put_record(record, Quorum::One)
+        {
+            Ok(id) => {
+                self.puts.insert(id, reply);
+            }
+            Err(e) => {
+                let _ = reply.send(Err(NetError::Dht {
+                    op: "put",
+                    reason: e.to_string(),
+                }));
+            }
+        }
+    }
+
+    pub(super) fn get_record(&mut self, key: &[u8], reply: Reply<Vec<Vec<u8>>>) {
+        if self.gets.len() >= MAX_PENDING {
+            let _ = reply.send(Err(NetError::Busy("DHT gets")));
+            return;
+        }
+        let id = self
+            .swarm
+            .behaviour_mut()
+            .kad
+            .get_record(RecordKey::new(&key));
+        self.gets.insert(id, (Vec::new(), reply));
+    }
+
     pub(super) fn on_kad(&mut self, event: kad::Event) {
         match event {
             kad::Event::InboundRequest {

@@ -3,7 +3,7 @@
 //! `busy` at once, so a flood costs the caller, not our memory).
 
 use libp2p::PeerId;
-use libp2p::request_response;
+use libp2p::request_response::{self, ResponseChannel};
 use tokio::sync::oneshot;
 use tracing::debug;
 
@@ -29,6 +29,24 @@ impl EventLoop {
             .invoke
             .send_request(&peer, request);
         self.invokes_out.insert(id, reply);
+    }
+
+    /// Sends the node's answer to an inbound call. It fails only if the caller's stream
+    /// is gone, and then there is no one left to tell.
+    pub(super) fn answer_invoke(
+        &mut self,
+        channel: ResponseChannel<InvokeResponse>,
+        response: InvokeResponse,
+    ) {
+        if self
+            .swarm
+            .behaviour_mut()
+            .invoke
+            .send_response(channel, response)
+            .is_err()
+        {
+            debug!("invoke answer not delivered: stream closed");
+        }
     }
 
     pub(super) fn on_invoke(
