@@ -8,6 +8,7 @@ mod agent;
 mod audit;
 mod cap;
 mod id;
+mod mcp;
 mod node;
 pub mod outcome;
 
@@ -15,6 +16,7 @@ pub use agent::AgentCommand;
 pub use audit::AuditCommand;
 pub use cap::CapCommand;
 pub use id::IdCommand;
+pub use mcp::McpCommand;
 pub use node::NetFlags;
 pub use outcome::Outcome;
 
@@ -48,6 +50,9 @@ pub enum Command {
     /// What an agent does through its running node: send, read, invoke, answer, revoke.
     #[command(subcommand)]
     Agent(AgentCommand),
+    /// The node as a Model Context Protocol server for the local agent's host.
+    #[command(subcommand)]
+    Mcp(McpCommand),
     /// Create this node's home: identity keystore, config.toml, API token.
     Init {
         /// Network and API settings to write into config.toml.
@@ -91,6 +96,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Cap(cmd) => cap::run(cmd, cli.home, cli.passphrase_file.as_deref()),
         Command::Audit(cmd) => audit::run(cmd, cli.home, cli.passphrase_file.as_deref()),
         Command::Agent(cmd) => agent::run(cmd, cli.home),
+        Command::Mcp(cmd) => mcp::run(cmd, cli.home),
         Command::Init { net, force, json } => {
             node::init(&net, force, json, cli.home, cli.passphrase_file.as_deref())
         }

@@ -106,6 +106,8 @@ fn each_outcome_has_its_own_exit_code() {
     assert_eq!(code(&["up"], ""), Some(2));
     std::fs::write(&config, "window = 0\n").unwrap();
     assert_eq!(code(&["up"], ""), Some(2));
+    // MCP over HTTP on a public address is refused before anything listens.
+    assert_eq!(code(&["mcp", "serve", "--http", "0.0.0.0:0"], ""), Some(2));
 }
 
 #[test]

@@ -16,6 +16,7 @@ mod fill_the_disk;
 mod flood;
 mod groups;
 mod invoke;
+mod mcp;
 mod processes;
 mod refused;
 mod substrate;
