@@ -69,6 +69,24 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! Where things live (only [`mailbox`] is public; the rest is reached through [`Mailroom`]):
+//! - [`mailbox`]: the store-and-forward service for offline recipients;
+//! - `mailroom.rs`: the [`Mailroom`] itself: opening it, the outbox (pending, acknowledged)
+//!   and reading the inbox; under `mailroom/`, one file per step:
+//!   - `send.rs` encrypts and stages a send, `staged.rs` is the overlay a group commit
+//!     writes through, `records.rs` the sealed session and inbox records;
+//!   - `receive.rs` deduplicates and orders frames, `ahead.rs` holds those ahead of a gap,
+//!     `open.rs` runs the handshake and decryption of one frame, `evidence.rs` tells the
+//!     audit trail what each frame needs;
+//!   - `inbox.rs` bounds, acknowledges and expires the inbox, `idle.rs` bounds peers that
+//!     never had a frame take effect, `resend.rs` resends refused frames on a new session,
+//!     `prekeys.rs` rotates and tops up prekeys;
+//!   - `groups.rs` is the group API (create, invite, join, leave, send) and sequences
+//!     membership at the creator, with `groups/incoming.rs` for group items arriving and
+//!     `groups/outgoing.rs` for group messages leaving, all stored as `group_store.rs`
+//!     lays out;
+//! - `layout.rs`: key layouts in the delivery column families; `error.rs`: [`DeliveryError`].
 
 mod error;
 mod layout;
