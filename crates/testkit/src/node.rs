@@ -337,6 +337,29 @@ pub fn talos() -> std::process::Command {
     std::process::Command::new(talos_bin())
 }
 
+/// Runs `talos --home HOME ARGS` to its end with `pass` as the keystore passphrase and
+/// `stdin` on its standard input; its exit code and output are in the result.
+pub fn talos_run(home: &Path, pass: &str, args: &[&str], stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = talos()
+        .arg("--home")
+        .arg(home)
+        .args(args)
+        .env("TALOS_PASSPHRASE", pass)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
 /// The `talos` binary: `TALOS_BIN`, or beside the running test or bench binary
 /// (`target/<profile>/deps/<test>` → `target/<profile>/talos`; cargo builds a package's
 /// binaries before its integration tests, and `make bench` builds the release one).

@@ -2,8 +2,6 @@
 //! request and on a schedule (embedded chain), and an auditor verifying an event's
 //! inclusion proof against the anchored root once the node has stopped.
 
-use std::io::Write;
-use std::process::Stdio;
 use std::time::Duration;
 
 use reqwest::Method;
@@ -13,24 +11,10 @@ use talos_testkit::node::{NodeProc, PASS, TCP0, flags, init};
 
 /// `talos audit <args>` on `home` with `stdin`: (exit code, stdout).
 pub(crate) fn audit(home: &std::path::Path, args: &[&str], stdin: &str) -> (i32, String) {
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_talos"))
-        .arg("--home")
-        .arg(home)
-        .arg("audit")
-        .args(args)
-        .env("TALOS_PASSPHRASE", PASS)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let args: Vec<&str> = std::iter::once("audit")
+        .chain(args.iter().copied())
+        .collect();
+    let out = talos_testkit::node::talos_run(home, PASS, &args, stdin);
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -26,27 +26,11 @@ fn did_key_from_seed_matches_vector() {
 /// (`docs/cli.md#exit-codes`): 0 done, 1 refused, 2 unusable input, 3 unavailable.
 #[test]
 fn each_outcome_has_its_own_exit_code() {
-    use std::io::Write;
-    use std::process::Stdio;
     let home = tempfile::tempdir().unwrap();
     let code = |args: &[&str], stdin: &str| {
-        let mut child = talos()
-            .arg("--home")
-            .arg(home.path())
-            .args(args)
-            .env("TALOS_PASSPHRASE", "pass-each-outcome")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.as_bytes())
-            .unwrap();
-        child.wait().unwrap().code()
+        talos_testkit::node::talos_run(home.path(), "pass-each-outcome", args, stdin)
+            .status
+            .code()
     };
     let did = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK";
     let verify = [

@@ -1,26 +1,9 @@
 //! `talos audit ...`: roots, checkpoints, proofs and anchoring, with their exit codes.
 
-use std::io::Write;
-use std::process::{Output, Stdio};
-use talos_testkit::node::talos;
+use std::process::Output;
 
 fn run(home: &std::path::Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = talos()
-        .args(args)
-        .env("TALOS_HOME", home)
-        .env("TALOS_PASSPHRASE", "pw")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    talos_testkit::node::talos_run(home, "pw", args, stdin)
 }
 
 #[test]
