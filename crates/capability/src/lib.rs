@@ -60,5 +60,5 @@ pub use invocation::Request;
 pub use jws::{MAX_INTEGER, MAX_TOKEN_BYTES};
 pub use published::{Publication, Published};
 pub use revocation::{MemoryRevocations, RevocationSet, Revocations};
-pub use scope::{ActionSet, Capability, Caveats, ResourcePattern};
+pub use scope::{ActionSet, Capability, Caveats, PathPrefix, ResourcePattern};
 pub use token::{Claims, Token};

@@ -34,11 +34,21 @@ fn arb_cap() -> impl Strategy<Value = Capability> {
         arb_pattern(),
         arb_actions(),
         proptest::option::of(0u64..1000),
+        proptest::option::of(prop_oneof![
+            Just("/"),
+            Just("/a"),
+            Just("/a/b"),
+            Just("/ab")
+        ]),
     )
-        .prop_map(|(res, act, max)| {
+        .prop_map(|(res, act, max, pfx)| {
             let mut cav = Caveats::default();
             if let Some(m) = max {
                 cav.max.insert("amount".into(), m);
+            }
+            if let Some(p) = pfx {
+                let p = talos_capability::PathPrefix::parse(p).unwrap();
+                cav.pfx.insert("path".into(), p);
             }
             Capability { res, act, cav }
         })
@@ -158,5 +168,23 @@ proptest! {
         let _ = Token::parse(&s);
         let _ = talos_capability::txn::TxnToken::parse(&s);
         let _ = ResourcePattern::parse(&s);
+    }
+}
+
+proptest! {
+    /// Caveat containment is sound: arguments a narrower caveat set allows, the wider
+    /// one allows too (`max`, `pfx`).
+    #[test]
+    fn contained_caveats_allow_no_more(
+        parent in arb_cap(),
+        child in arb_cap(),
+        amount in 0u64..1200,
+        path in prop_oneof![Just("/"), Just("/a"), Just("/a/b/c"), Just("/ab"), Just("/a/../ab")],
+    ) {
+        let args = serde_json::json!({ "amount": amount, "path": path });
+        let args = args.as_object().unwrap();
+        if parent.cav.contains(&child.cav) && child.cav.satisfied_by(args) {
+            prop_assert!(parent.cav.satisfied_by(args));
+        }
     }
 }

@@ -122,3 +122,65 @@ fn resource_matching_rejects_dot_segments_and_encoded_delimiters() {
         assert_eq!(err.kind(), "not_authorized");
     }
 }
+
+/// FORMAT.md §3.3: a `pfx` caveat confines a path argument, on the text, with no `..`
+/// escape; a token whose prefix is not a clean path, or that writes `"pfx":{}`, is
+/// malformed; a delegation may only move the prefix down.
+#[test]
+fn a_path_prefix_caveat_confines_a_path_argument() {
+    let grant = |pfx: serde_json::Value| {
+        let mut claims = claims_json(
+            &booking().did(),
+            &planner().did(),
+            &[cap("mcp://fs/read_file", &["call"])],
+            T0 - HOUR,
+            T0 + HOUR,
+            id(7),
+            None,
+        );
+        claims["cap"][0]["cav"] = json!({ "pfx": pfx });
+        raw_jws(&booking(), &std_header(&booking()), &claims)
+    };
+    for bad in [
+        json!({"path": "/srv/../etc"}),
+        json!({"path": "srv"}),
+        json!({"path": "/srv/"}),
+        json!({}),
+    ] {
+        let err = Token::parse(&grant(bad.clone())).unwrap_err();
+        assert_eq!(err.kind(), "malformed_claims", "{bad}");
+    }
+    let token = grant(json!({"path": "/srv/data"}));
+    Token::parse(&token).unwrap();
+    let chain = [token.as_str()];
+    let callee = booking().did();
+    let holder = planner().did();
+    let mut authz = Authorizer::new(VerifierConfig::new(callee.clone()), 8, 8, 300);
+    let revs = MemoryRevocations::new();
+    let mut decide = |path: serde_json::Value| {
+        let args = json!({ "path": path });
+        let req = Request {
+            callee: &callee,
+            resource: "mcp://fs/read_file",
+            action: "call",
+            args: args.as_object().unwrap(),
+            now: T0,
+        };
+        authz
+            .authorize(&chain, &req, Possession::Channel(&holder), &revs)
+            .map(|_| ())
+            .map_err(|e| e.kind())
+    };
+    assert_eq!(decide(json!("/srv/data/notes.txt")), Ok(()));
+    assert_eq!(decide(json!("/srv/data")), Ok(()));
+    for bad in [
+        json!("/srv/data/../../etc/passwd"),
+        json!("/srv/database/x"),
+        json!("/etc/passwd"),
+        json!("srv/data/x"),
+        json!("/srv/data/%2e%2e/x"),
+        json!(["/srv/data/x"]),
+    ] {
+        assert_eq!(decide(bad.clone()), Err("not_authorized"), "{bad}");
+    }
+}
