@@ -88,6 +88,7 @@ fn gate_warm(c: &mut Criterion) {
         resource: "talos://booking/flights/LH123".into(),
         action: "book".into(),
         args,
+        traceparent: None,
     };
     let caller = a.public();
     let mut n: u128 = 0;

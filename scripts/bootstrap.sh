@@ -44,3 +44,10 @@ if [ ! -x "$contracts/node_modules/.bin/forge" ] || [ "$contracts/package-lock.j
     echo "bootstrap: npm install (forge, anvil, solcjs)" >&2
     (cd "$contracts" && npm install --no-audit --no-fund --loglevel=error >&2 && touch node_modules)
 fi
+# The real MCP servers the MCP proxy tests front, and the MCP conformance suite, pinned in
+# mcp-servers/package-lock.json.
+servers="$(cd "$(dirname "${BASH_SOURCE[0]}")/../mcp-servers" && pwd)"
+if [ ! -x "$servers/node_modules/.bin/mcp-server-filesystem" ] || [ "$servers/package-lock.json" -nt "$servers/node_modules" ]; then
+    echo "bootstrap: npm ci (MCP servers, conformance)" >&2
+    (cd "$servers" && npm ci --no-audit --no-fund --loglevel=error >&2 && touch node_modules)
+fi

@@ -148,6 +148,25 @@ pub enum EventKind {
         /// SHA-256 of the request.
         request: Hash32,
     },
+    /// A call this agent let through was answered, or timed out (after its
+    /// `CapabilityUsed`): how it ended, a digest of what went back, and how long it took.
+    CallAnswered {
+        /// Who called.
+        caller: Did,
+        /// SHA-256 of the request (the digest in the call's `CapabilityUsed`).
+        request: Hash32,
+        /// `ok`, or the failure kind the caller was sent (`agent_error`,
+        /// `agent_timeout`, `too_large`, `unavailable`, or the agent's own kind, such as
+        /// a proxy's `tool_changed`).
+        outcome: DenyKind,
+        /// SHA-256 of the JCS result, or of the error detail; zeros for none.
+        result: Hash32,
+        /// Milliseconds from the call's admission to its answer.
+        ms: u64,
+        /// The caller's W3C trace context, when the call carried one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        traceparent: Option<talos_primitives::TraceParent>,
+    },
     /// A capability was revoked.
     CapabilityRevoked {
         /// Token id.
@@ -196,6 +215,16 @@ impl DenyKind {
             && kind.len() <= 32
             && kind.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
         ok.then(|| Self(kind.to_string()))
+    }
+
+    /// `agent_error`: a call the agent answered with an error of no more specific kind.
+    pub fn agent_error() -> Self {
+        Self("agent_error".into())
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 

@@ -9,6 +9,7 @@ use crate::error::CapError;
 use crate::invocation::{self, Request};
 use crate::nonce::ReplayCache;
 use crate::revocation::RevocationSet;
+use crate::scope::Capability;
 
 /// How the holder proves possession of the leaf token.
 #[derive(Debug, Clone, Copy)]
@@ -21,12 +22,14 @@ pub enum Possession<'a> {
 }
 
 /// A request that may run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Authorized {
     /// Who is acting.
     pub holder: Did,
     /// The leaf commitment (audit events record this).
     pub leaf: Commitment,
+    /// What the leaf grants (the agent may narrow its answer by it, such as a tool list).
+    pub scope: Vec<Capability>,
     /// True when the chain came from the cache.
     pub cached: bool,
 }
@@ -68,21 +71,23 @@ impl Authorizer {
                 c.holder,
                 c.leaf,
                 c.allows(req.resource, req.action, req.args),
+                c.caps.clone(),
             )),
             Some(Err(e)) => return Err(e),
             None => None,
         };
-        let (holder, leaf, allowed, was_cached) = match cached {
-            Some((h, l, a)) => (h, l, a, true),
+        let (holder, leaf, allowed, scope, was_cached) = match cached {
+            Some((h, l, a, s)) => (h, l, a, s, true),
             None => {
                 let verified = self.verify_cold(chain, req.now, revocations)?;
                 let out = (
                     verified.holder,
                     verified.leaf,
                     verified.allows(req.resource, req.action, req.args),
+                    verified.caps.clone(),
                 );
                 self.cache.insert(leaf_text, verified, revocations.epoch());
-                (out.0, out.1, out.2, false)
+                (out.0, out.1, out.2, out.3, false)
             }
         };
         match possession {
@@ -98,6 +103,7 @@ impl Authorizer {
         Ok(Authorized {
             holder,
             leaf,
+            scope,
             cached: was_cached,
         })
     }

@@ -13,13 +13,20 @@
 //!   request it becomes;
 //! - [`server`]: [`NodeServer`], the rmcp `ServerHandler`: tools and the two resources
 //!   (the node's DID document and its latest checkpoint);
-//! - [`http`]: the streamable HTTP listener and its guards.
+//! - [`http`]: the streamable HTTP listener and its guards;
+//! - [`proxy`]: `talos mcp proxy`, an upstream MCP server offered to remote agents
+//!   under capabilities (tool-definition pins in `proxy::pins`);
+//! - [`mount`]: the caller's side, a peer's proxied tools listed and called as
+//!   `NAME.tool`.
 //!
 //! A refusal or failure of the node is an MCP *tool error* whose structured content is
 //! the node's problem document (`kind`, `status`, `detail`), never a crash of the server.
 
 pub mod http;
+pub mod mount;
+pub mod proxy;
 pub mod server;
 pub mod tools;
 
+pub use mount::Mount;
 pub use server::NodeServer;

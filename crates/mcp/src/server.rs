@@ -11,13 +11,14 @@ use rmcp::handler::server::ServerHandler;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, JsonObject,
     ListResourcesResult, ListToolsResult, PaginatedRequestParams, ReadResourceRequestParams,
-    ReadResourceResponse, ReadResourceResult, Resource, ResourceContents, ServerCapabilities,
-    ServerConfig, Tool,
+    ReadResourceResponse, ReadResourceResult, RequestParamsMeta, Resource, ResourceContents,
+    ServerCapabilities, ServerConfig, Tool,
 };
 use rmcp::service::{RequestContext, RoleServer};
 use serde_json::{Value, json};
 use talos_node::client::ApiClient;
 
+use crate::mount::Mount;
 use crate::tools::{self, ArgError};
 
 /// The URI of the node's DID document resource.
@@ -30,6 +31,7 @@ pub const CHECKPOINT_URI: &str = "talos://node/checkpoint";
 pub struct NodeServer {
     api: ApiClient,
     tools: Arc<Vec<Tool>>,
+    mounts: Arc<Vec<Mount>>,
 }
 
 impl std::fmt::Debug for NodeServer {
@@ -41,7 +43,7 @@ impl std::fmt::Debug for NodeServer {
 }
 
 /// A tool error carrying a problem document (`kind`, `status`, `detail`).
-fn problem(kind: &str, status: u16, detail: impl Into<String>) -> CallToolResult {
+pub(crate) fn problem(kind: &str, status: u16, detail: impl Into<String>) -> CallToolResult {
     CallToolResult::structured_error(json!({
         "kind": kind,
         "status": status,
@@ -49,7 +51,29 @@ fn problem(kind: &str, status: u16, detail: impl Into<String>) -> CallToolResult
     }))
 }
 
+/// The tool error for a problem document the node answered.
+pub(crate) fn problem_of(status: u16, body: &Value) -> CallToolResult {
+    let kind = body
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or("unknown");
+    let detail = body
+        .get("detail")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    problem(kind, status, detail)
+}
+
 impl NodeServer {
+    /// A server over the node whose API `api` reaches, with `mounts`: peers' proxied
+    /// servers whose tools it lists and forwards as `NAME.tool`.
+    pub fn with_mounts(api: ApiClient, mounts: Vec<Mount>) -> Self {
+        NodeServer {
+            mounts: Arc::new(mounts),
+            ..Self::new(api)
+        }
+    }
+
     /// A server over the node whose API `api` reaches.
     pub fn new(api: ApiClient) -> Self {
         let tools = tools::all()
@@ -65,6 +89,7 @@ impl NodeServer {
         NodeServer {
             api,
             tools: Arc::new(tools),
+            mounts: Arc::new(Vec::new()),
         }
     }
 
@@ -93,19 +118,7 @@ impl NodeServer {
                 };
                 CallToolResult::structured(body)
             }
-            Ok((status, body)) => {
-                let kind = body
-                    .get("kind")
-                    .and_then(Value::as_str)
-                    .unwrap_or("unknown")
-                    .to_string();
-                let detail = body
-                    .get("detail")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string();
-                problem(&kind, status, detail)
-            }
+            Ok((status, body)) => problem_of(status, &body),
             Err(e) => problem("unavailable", 503, e.to_string()),
         }
     }
@@ -174,7 +187,18 @@ impl ServerHandler for NodeServer {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        Ok(ListToolsResult::with_all_items(self.tools.to_vec()))
+        let mut tools = self.tools.to_vec();
+        // A mount that cannot be listed (the peer unreachable, the chain refused) lists
+        // nothing; its calls still say why.
+        for m in self.mounts.iter() {
+            match m.tools(&self.api).await {
+                Ok(t) => tools.extend(t),
+                Err(e) => {
+                    tracing::warn!(mount = %m.name, error = ?e.structured_content, "mount not listed")
+                }
+            }
+        }
+        Ok(ListToolsResult::with_all_items(tools))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
@@ -186,7 +210,16 @@ impl ServerHandler for NodeServer {
         request: CallToolRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
+        let traceparent = request.traceparent().map(str::to_owned);
         let args = request.arguments.unwrap_or_default();
+        if let Some((name, tool)) = request.name.split_once('.')
+            && let Some(m) = self.mounts.iter().find(|m| m.name == name)
+        {
+            return Ok(m
+                .call(&self.api, tool, args, traceparent.as_deref())
+                .await
+                .into());
+        }
         Ok(self.call(&request.name, &args).await.into())
     }
 

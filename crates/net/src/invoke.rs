@@ -75,6 +75,10 @@ pub struct InvokeRequest {
     pub action: String,
     /// The arguments (what caveats are checked against, and what the callee's agent gets).
     pub args: Map<String, Value>,
+    /// The caller's W3C trace context, if any: recorded in the callee's audit event for
+    /// the call, so both sides' traces join.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<talos_primitives::TraceParent>,
 }
 
 /// The answer to a call.

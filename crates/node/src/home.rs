@@ -209,6 +209,11 @@ impl Home {
         self.dir.join("anchor-pending")
     }
 
+    /// The tool-definition pins of the MCP proxy `name` (`talos mcp proxy`).
+    pub fn mcp_pins(&self, name: &str) -> PathBuf {
+        self.dir.join("mcp-pins").join(format!("{name}.json"))
+    }
+
     /// The file where a running node writes its API address, for `talos agent`.
     pub fn api_addr_file(&self) -> PathBuf {
         self.dir.join("api-addr")

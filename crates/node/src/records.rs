@@ -61,6 +61,30 @@ pub fn inclusion(
     })
 }
 
+/// Most events one read returns.
+pub const MAX_EVENTS: u64 = 256;
+
+/// Leaves `from..from+max` (at most [`MAX_EVENTS`]) as signed events with their index
+/// and leaf hash: what an auditor matches a proof's `leafHash` against. Events hold only
+/// DIDs, ids, digests and numbers, so showing them reveals no content.
+pub fn events(log: &AuditLog, from: u64, max: u64) -> Result<Vec<serde_json::Value>, RecordError> {
+    let end = from.saturating_add(max.min(MAX_EVENTS)).min(log.size());
+    let mut out = Vec::new();
+    for index in from..end {
+        let leaf = log
+            .leaf(index)?
+            .ok_or(RecordError::OutOfRange { index, size: end })?;
+        let event = talos_audit::event::SignedEvent::from_leaf(&leaf)
+            .map_err(|e| RecordError::Sign(e.to_string()))?;
+        out.push(serde_json::json!({
+            "index": index,
+            "leafHash": B64(leaf_hash(&leaf)),
+            "event": event,
+        }));
+    }
+    Ok(out)
+}
+
 /// The consistency proof between the trees of sizes `old` and `new`.
 pub fn consistency(log: &AuditLog, old: u64, new: u64) -> Result<ConsistencyProof, RecordError> {
     if old == 0 || old > new || new > log.size() {

@@ -24,10 +24,12 @@ mod did;
 mod hash;
 mod key;
 mod record;
+mod trace;
 mod tree;
 
 pub use did::{AgentId, Did, DidError, DidUrl, MAX_DID_LEN, TalosId};
 pub use hash::{CapabilityId, Commitment, Hash32, HexError};
 pub use key::{ED25519_PUB_MULTICODEC, Ed25519Public, KeyError, X25519_PUB_MULTICODEC};
 pub use record::DidRecord;
+pub use trace::{TraceParent, TraceParentError};
 pub use tree::{AuditRoot, TreeHead};

@@ -4,8 +4,9 @@ use std::net::SocketAddr;
 
 use clap::Subcommand;
 use rmcp::ServiceExt;
-use talos_mcp::NodeServer;
 use talos_mcp::http::{HttpError, McpListener};
+use talos_mcp::proxy::{Proxy, ProxyConfig, ProxyError, Target, Verdict};
+use talos_mcp::{Mount, NodeServer};
 use talos_node::client::ApiClient;
 use talos_node::home::Home;
 
@@ -23,6 +24,29 @@ pub enum McpCommand {
         /// free port, printed on stderr).
         #[arg(long)]
         http: Option<SocketAddr>,
+        /// Also offer a peer's proxied MCP server as tools named `NAME.tool`:
+        /// `DID=NAME:CHAIN_FILE`, the chain (tokens, root first, whitespace-separated)
+        /// being what the calls go under. Repeatable.
+        #[arg(long = "mount", value_name = "DID=NAME:CHAIN_FILE")]
+        mounts: Vec<String>,
+    },
+    /// Offer an MCP server's tools to remote agents under capabilities, as resources
+    /// `mcp://NAME/<tool>` (action `call`; `mcp://NAME` action `list` lists the tools a
+    /// caller may call). Runs beside `talos up`; the upstream is a command after `--`
+    /// (stdio) or `--upstream URL` (streamable HTTP).
+    Proxy {
+        /// The name remote agents use.
+        #[arg(long)]
+        name: String,
+        /// A streamable HTTP upstream, instead of a command.
+        #[arg(long, conflicts_with = "command")]
+        upstream: Option<String>,
+        /// Accept this tool's current definition (re-pin it). Repeatable.
+        #[arg(long = "repin", value_name = "TOOL")]
+        repin: Vec<String>,
+        /// The upstream's command line (after `--`).
+        #[arg(last = true, value_name = "COMMAND")]
+        command: Vec<String>,
     },
 }
 
@@ -31,13 +55,20 @@ pub(crate) fn run(cmd: McpCommand, home: Option<std::path::PathBuf>) -> anyhow::
     let rt = super::runtime()?;
     rt.block_on(async move {
         match cmd {
-            McpCommand::Serve { http: None } => {
+            McpCommand::Serve { http: None, mounts } => {
+                let mounts = parse_mounts(&mounts)?;
                 // stdout carries the protocol; nothing else may be written to it.
                 let api = ApiClient::open(&home)?;
-                let server = NodeServer::new(api).serve(rmcp::transport::stdio()).await?;
+                let server = NodeServer::with_mounts(api, mounts)
+                    .serve(rmcp::transport::stdio())
+                    .await?;
                 server.waiting().await?;
             }
-            McpCommand::Serve { http: Some(addr) } => {
+            McpCommand::Serve {
+                http: Some(addr),
+                mounts,
+            } => {
+                let mounts = parse_mounts(&mounts)?;
                 let listener = match McpListener::bind(addr).await {
                     Err(e @ HttpError::NotLoopback(_)) => return Err(e).unusable(),
                     other => other?,
@@ -50,9 +81,76 @@ pub(crate) fn run(cmd: McpCommand, home: Option<std::path::PathBuf>) -> anyhow::
                         "mcp": format!("http://{}{}", listener.local_addr(), talos_mcp::http::MCP_PATH)
                     })
                 );
-                listener.serve(NodeServer::new(api), token).await?;
+                listener
+                    .serve(NodeServer::with_mounts(api, mounts), token)
+                    .await?;
             }
+            McpCommand::Proxy {
+                name,
+                upstream,
+                repin,
+                command,
+            } => proxy(&home, name, upstream, repin, command).await?,
         }
         Ok(Outcome::Done)
     })
+}
+
+fn parse_mounts(specs: &[String]) -> anyhow::Result<Vec<Mount>> {
+    specs
+        .iter()
+        .map(|s| Mount::parse(s))
+        .collect::<Result<_, _>>()
+        .unusable()
+}
+
+async fn proxy(
+    home: &Home,
+    name: String,
+    upstream: Option<String>,
+    repin: Vec<String>,
+    command: Vec<String>,
+) -> anyhow::Result<()> {
+    let target = match (upstream, command.is_empty()) {
+        (Some(url), true) => Target::Url(url),
+        (None, false) => Target::Command(command),
+        _ => {
+            return Err(anyhow::anyhow!(
+                "give the upstream as a command after `--`, or as --upstream URL"
+            ))
+            .unusable();
+        }
+    };
+    if !talos_mcp::proxy::name_ok(&name) {
+        return Err(ProxyError::BadName(name)).unusable();
+    }
+    let api = ApiClient::open(home)?;
+    let config = ProxyConfig {
+        pins: home.mcp_pins(&name),
+        name,
+        target,
+        repin,
+    };
+    let proxy = Proxy::start(api, config).await?;
+    let tools = proxy.tools().await;
+    let offered: Vec<_> = tools
+        .iter()
+        .filter(|(_, v)| *v != Verdict::Changed)
+        .map(|(t, _)| t.name.to_string())
+        .collect();
+    let changed: Vec<_> = tools
+        .iter()
+        .filter(|(_, v)| *v == Verdict::Changed)
+        .map(|(t, _)| t.name.to_string())
+        .collect();
+    eprintln!(
+        "{}",
+        serde_json::json!({ "proxy": "ready", "offered": offered, "changed": changed })
+    );
+    tokio::select! {
+        r = proxy.clone().run() => r?,
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    proxy.close().await;
+    Ok(())
 }

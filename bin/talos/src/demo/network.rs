@@ -92,10 +92,12 @@ fn outcome(r: &InvokeResponse) -> String {
 async fn payment_agent(node: Arc<Node>) {
     let mut after = 0;
     loop {
-        for c in node.calls(after, 16, Duration::from_secs(1)).await {
+        for c in node.calls(after, 16, Duration::from_secs(1), None).await {
             after = c.id;
             let amount = c.args.get("amount").cloned().unwrap_or(Value::Null);
-            let _ = node.answer(c.id, Ok(json!({ "charged": amount }))).await;
+            let _ = node
+                .answer(c.id, Ok(json!({ "charged": amount })).into())
+                .await;
         }
     }
 }
@@ -105,11 +107,12 @@ async fn payment_agent(node: Arc<Node>) {
 async fn booking_agent(node: Arc<Node>, payment: talos_primitives::Ed25519Public) {
     let mut after = 0;
     loop {
-        for c in node.calls(after, 16, Duration::from_secs(1)).await {
+        for c in node.calls(after, 16, Duration::from_secs(1), None).await {
             after = c.id;
             let amount = c.args.get("amount").and_then(Value::as_u64).unwrap_or(0);
             let answer = if c.txn.is_some() {
                 let charge = Invoke {
+                    traceparent: None,
                     to: payment,
                     under: Authority::Within {
                         id: c.id,
@@ -133,7 +136,7 @@ async fn booking_agent(node: Arc<Node>, payment: talos_primitives::Ed25519Public
             } else {
                 Ok(json!({ "booked": c.resource }))
             };
-            let _ = node.answer(c.id, answer).await;
+            let _ = node.answer(c.id, answer.into()).await;
         }
     }
 }
@@ -238,6 +241,7 @@ async fn message_by_did(t: &Trio) -> anyhow::Result<()> {
 /// A call from planner to booking's flights, for `amount`, under `under`.
 fn call(t: &Trio, amount: u64, under: Authority) -> Invoke {
     Invoke {
+        traceparent: None,
         to: t.booking.public(),
         under,
         resource: "talos://booking/flights/LHR-JFK".into(),

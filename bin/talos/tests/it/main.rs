@@ -17,6 +17,8 @@ mod flood;
 mod groups;
 mod invoke;
 mod mcp;
+mod mcp_proxy;
+mod mcp_refusals;
 mod processes;
 mod refused;
 mod substrate;

@@ -155,7 +155,7 @@ fn a_path_prefix_caveat_confines_a_path_argument() {
     let chain = [token.as_str()];
     let callee = booking().did();
     let holder = planner().did();
-    let mut authz = Authorizer::new(VerifierConfig::new(callee.clone()), 8, 8, 300);
+    let mut authz = Authorizer::new(VerifierConfig::new(callee), 8, 8, 300);
     let revs = MemoryRevocations::new();
     let mut decide = |path: serde_json::Value| {
         let args = json!({ "path": path });

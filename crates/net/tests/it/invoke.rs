@@ -17,7 +17,24 @@ fn request(chain: Vec<String>, args: Map<String, Value>) -> InvokeRequest {
         resource: "talos://booking/flights/LH1".into(),
         action: "book".into(),
         args,
+        traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+            .parse()
+            .ok(),
     }
+}
+
+#[test]
+fn a_traceparent_is_carried_and_a_malformed_one_is_refused() {
+    let req = request(vec!["a.b.c".into()], Map::new());
+    let bytes = req.encode().unwrap();
+    assert_eq!(InvokeRequest::parse(&bytes).unwrap(), req);
+    let mut v: Value = serde_json::from_slice(&bytes).unwrap();
+    v["traceparent"] = json!("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01");
+    let bad = serde_json::to_vec(&v).unwrap();
+    assert!(matches!(
+        InvokeRequest::parse(&bad),
+        Err(InvokeError::Malformed(_))
+    ));
 }
 
 fn arb_value() -> impl Strategy<Value = Value> {

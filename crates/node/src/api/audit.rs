@@ -6,6 +6,8 @@
 //! - `GET /v1/audit/proof?index=&size=` → an RFC 9162 inclusion proof (JSON wire form,
 //!   what `talos audit verify-inclusion` and `verify-anchored` read);
 //! - `GET /v1/audit/consistency?old=&new=` → a consistency proof;
+//! - `GET /v1/audit/events?from=&max=` → `{"events": [{"index", "leafHash", "event"}]}`:
+//!   the signed events themselves (digests and ids only), at most 256;
 //! - `POST /v1/audit/anchor` → `{"anchored": bool, ...}`: anchor the head now;
 //! - `GET /v1/audit/anchored` → the latest head anchored on the chain for this agent.
 
@@ -29,6 +31,7 @@ pub(super) fn routes() -> Router<Arc<ApiState>> {
         .route("/v1/audit/checkpoint", get(checkpoint))
         .route("/v1/audit/proof", get(proof))
         .route("/v1/audit/consistency", get(consistency))
+        .route("/v1/audit/events", get(events))
         .route("/v1/audit/anchor", post(anchor))
         .route("/v1/audit/anchored", get(anchored))
         .route("/v1/did/publish", post(publish_did))
@@ -66,6 +69,27 @@ async fn proof(
         .map_err(|e| NodeError::Internal(e.to_string()))?
         .map_err(record_error)?;
     Ok(axum::Json(p))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct EventsQuery {
+    #[serde(default)]
+    from: u64,
+    max: Option<u64>,
+}
+
+async fn events(
+    State(s): State<Arc<ApiState>>,
+    Query(q): Query<EventsQuery>,
+) -> Result<impl IntoResponse, NodeError> {
+    let log = s.node.audit_log().clone();
+    let max = q.max.unwrap_or(records::MAX_EVENTS);
+    let events = tokio::task::spawn_blocking(move || records::events(&log, q.from, max))
+        .await
+        .map_err(|e| NodeError::Internal(e.to_string()))?
+        .map_err(record_error)?;
+    Ok(axum::Json(json!({ "events": events })))
 }
 
 #[derive(Deserialize)]

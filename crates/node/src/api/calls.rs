@@ -6,9 +6,10 @@
 //!   `kind` plus `nonce` and `atMs`; the peer agent's failure, 502 (504 when it did not
 //!   answer in time); an unreachable peer, 502 `peer_unreachable`. A retry with the same
 //!   `nonce` and `atMs` is refused as a replay, so it never runs twice;
-//! - `GET /v1/calls?after=&max=&waitMs=` → `{"calls": [..], "next"}`: calls the sidecar
-//!   let through to this agent (long-poll);
-//! - `POST /v1/calls/{id}` `{"result"}` or `{"error"}`: the agent's answer;
+//! - `GET /v1/calls?after=&max=&waitMs=&resource=` → `{"calls": [..], "next"}`: calls the
+//!   sidecar let through to this agent (long-poll), only those `resource` (a pattern)
+//!   matches when given;
+//! - `POST /v1/calls/{id}` `{"result"}` or `{"error", "kind"?}`: the agent's answer;
 //! - `POST /v1/capabilities/revoke` `{"id": hex}` → `{"revoked": true, "fresh": bool}`,
 //!   durable before it returns.
 
@@ -28,8 +29,10 @@ use talos_net::invoke::InvokeResponse;
 use talos_primitives::CapabilityId;
 
 use super::{ApiState, MAX_READ, MAX_WAIT, NodeError, bad, internal, parse_json};
-use crate::node::{AnswerError, Authority, Invoke, InvokeFailure, Sent};
-use talos_capability::Capability;
+use crate::node::{Answer, AnswerError, Authority, Invoke, InvokeFailure, Sent};
+use talos_audit::event::DenyKind;
+use talos_capability::{Capability, ResourcePattern};
+use talos_primitives::TraceParent;
 
 /// Routes for calls and revocations (the caller adds the token check).
 pub(super) fn routes() -> Router<Arc<ApiState>> {
@@ -68,6 +71,9 @@ struct InvokeBody {
     /// Attach a detached invocation signed by this agent (an extra proof of this call).
     #[serde(default)]
     detached: bool,
+    /// The caller's W3C trace context, passed on to the callee.
+    #[serde(default)]
+    traceparent: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -122,7 +128,13 @@ async fn invoke(State(s): State<Arc<ApiState>>, body: Bytes) -> Result<Response,
         (None, None) => None,
         _ => return Err(bad("give both `nonce` and `atMs`, or neither")),
     };
+    let traceparent = b
+        .traceparent
+        .map(|t| TraceParent::parse(&t))
+        .transpose()
+        .map_err(|e| bad(format!("`traceparent`: {e}")))?;
     let call = Invoke {
+        traceparent,
         to,
         under,
         resource: b.resource,
@@ -164,14 +176,26 @@ struct CallsQuery {
     max: Option<usize>,
     #[serde(default)]
     wait_ms: u64,
+    /// Only calls whose resource this pattern matches (`mcp://fs/**`), so several agent
+    /// processes (a proxy beside the agent) each take their own.
+    #[serde(default)]
+    resource: Option<String>,
 }
 
-async fn calls(State(s): State<Arc<ApiState>>, Query(q): Query<CallsQuery>) -> impl IntoResponse {
+async fn calls(
+    State(s): State<Arc<ApiState>>,
+    Query(q): Query<CallsQuery>,
+) -> Result<impl IntoResponse, NodeError> {
     let max = q.max.unwrap_or(64).clamp(1, MAX_READ);
     let wait = Duration::from_millis(q.wait_ms).min(MAX_WAIT);
-    let got = s.node.calls(q.after, max, wait).await;
+    let only = q
+        .resource
+        .map(|p| ResourcePattern::parse(&p))
+        .transpose()
+        .map_err(|e| bad(format!("`resource` is a resource pattern: {e}")))?;
+    let got = s.node.calls(q.after, max, wait, only.as_ref()).await;
     let next = got.last().map_or(q.after, |c| c.id);
-    axum::Json(json!({ "calls": got, "next": next }))
+    Ok(axum::Json(json!({ "calls": got, "next": next })))
 }
 
 #[derive(Deserialize)]
@@ -181,14 +205,28 @@ struct AnswerBody {
     result: Option<Value>,
     #[serde(default)]
     error: Option<String>,
+    /// With `error`: the failure's kind (default `agent_error`).
+    #[serde(default)]
+    kind: Option<String>,
 }
 
-/// An agent's answer: its result, or its error message; `None` unless exactly one.
-fn outcome(result: Option<Value>, error: Option<String>) -> Option<Result<Value, String>> {
-    match (result, error) {
-        (Some(r), None) => Some(Ok(r)),
-        (None, Some(e)) => Some(Err(e)),
-        _ => None,
+/// An agent's answer: its result, or its error message with an optional kind.
+fn outcome(
+    result: Option<Value>,
+    error: Option<String>,
+    kind: Option<String>,
+) -> Result<Answer, NodeError> {
+    match (result, error, kind) {
+        (Some(r), None, None) => Ok(Answer::Result(r)),
+        (None, Some(detail), kind) => {
+            let kind = kind.as_deref().unwrap_or("agent_error");
+            let kind = DenyKind::new(kind)
+                .filter(|k| k.as_str() != "ok")
+                .ok_or_else(|| bad("`kind` is 1 to 32 characters of a-z and _, not `ok`"))?;
+            Ok(Answer::Failed { kind, detail })
+        }
+        (Some(_), None, Some(_)) => Err(bad("`kind` goes with `error`")),
+        _ => Err(bad("give exactly one of `result` and `error`")),
     }
 }
 
@@ -198,8 +236,7 @@ async fn answer(
     body: Bytes,
 ) -> Result<impl IntoResponse, NodeError> {
     let b: AnswerBody = parse_json(&body)?;
-    let outcome = outcome(b.result, b.error)
-        .ok_or_else(|| bad("give exactly one of `result` and `error`"))?;
+    let outcome = outcome(b.result, b.error, b.kind)?;
     match s.node.answer(id, outcome).await {
         Ok(()) => Ok(StatusCode::NO_CONTENT),
         Err(e @ AnswerError::Unknown(_)) => Err(NodeError::NotFound(e.to_string())),
@@ -222,6 +259,8 @@ struct OneAnswer {
     result: Option<Value>,
     #[serde(default)]
     error: Option<String>,
+    #[serde(default)]
+    kind: Option<String>,
 }
 
 /// Most answers in one request.
@@ -241,11 +280,8 @@ async fn answer_many(
     // All checked before any is sent, so a malformed batch answers nothing.
     let mut outcomes = Vec::with_capacity(b.answers.len());
     for (i, a) in b.answers.into_iter().enumerate() {
-        let outcome = outcome(a.result, a.error).ok_or_else(|| {
-            bad(format!(
-                "answer {i}: give exactly one of `result` and `error`"
-            ))
-        })?;
+        let outcome =
+            outcome(a.result, a.error, a.kind).map_err(|e| bad(format!("answer {i}: {e}")))?;
         outcomes.push((a.id, outcome));
     }
     let results = futures::future::join_all(

@@ -14,7 +14,9 @@ use talos_capability::invocation::Request;
 use talos_capability::nonce::ReplayCache;
 use talos_capability::published::{Publication, Published};
 use talos_capability::txn::{TxnToken, verify_hops};
-use talos_capability::{Authorizer, Possession, RevocationSet, Revocations, VerifierConfig};
+use talos_capability::{
+    Authorizer, Capability, Possession, RevocationSet, Revocations, VerifierConfig,
+};
 use talos_net::invoke::InvokeRequest;
 use talos_primitives::{CapabilityId, Commitment, Did, Ed25519Public, Hash32};
 
@@ -43,6 +45,15 @@ const INVOCATION_TTL: u64 = 300;
 
 /// A refusal, as the fixed kind that goes back on the wire and into the audit event.
 pub type Refusal = &'static str;
+
+/// A call the gate lets through.
+#[derive(Debug, Clone)]
+pub struct Admitted {
+    /// The chain's leaf commitment, or the last transaction token's.
+    pub leaf: Commitment,
+    /// What that leaf grants (the leaf's `cap`, or the transaction token's `azd`).
+    pub scope: Vec<Capability>,
+}
 
 /// Decides calls to one agent.
 pub struct Gate {
@@ -111,13 +122,13 @@ impl Gate {
     }
 
     /// Decides a call from `caller` (the connection's authenticated key) at `now_ms`
-    /// (Unix milliseconds): the chain's leaf if it may run.
+    /// (Unix milliseconds): the chain's leaf and scope if it may run.
     pub fn check(
         &mut self,
         caller: &Ed25519Public,
         req: &InvokeRequest,
         now_ms: u64,
-    ) -> Result<Commitment, Refusal> {
+    ) -> Result<Admitted, Refusal> {
         let now = now_ms / 1000;
         if self.per_peer.check_key(caller).is_err() {
             return Err("rate_limited");
@@ -133,7 +144,7 @@ impl Gate {
         // before it reaches the replay cache. There its date can move only its own
         // caller's floor, and never past now, but it keeps that caller's entries (and the
         // caller) from being forgotten until it is due, so the skew bounds that too.
-        if self.per_capability.check_key(&leaf).is_err() {
+        if self.per_capability.check_key(&leaf.leaf).is_err() {
             return Err("rate_limited");
         }
         if req.at_ms > now_ms.saturating_add(FUTURE_SKEW_MS) {
@@ -152,7 +163,7 @@ impl Gate {
         caller_did: &Did,
         req: &InvokeRequest,
         now: u64,
-    ) -> Result<Commitment, Refusal> {
+    ) -> Result<Admitted, Refusal> {
         let request = Request {
             callee: &self.me,
             resource: &req.resource,
@@ -185,7 +196,10 @@ impl Gate {
         if ok.holder != *caller_did {
             return Err("not_holder");
         }
-        Ok(ok.leaf)
+        Ok(Admitted {
+            leaf: ok.leaf,
+            scope: ok.scope,
+        })
     }
 
     /// A call under a transaction token: every hop signed by the previous hop's
@@ -197,7 +211,7 @@ impl Gate {
         caller_did: &Did,
         req: &InvokeRequest,
         now: u64,
-    ) -> Result<Commitment, Refusal> {
+    ) -> Result<Admitted, Refusal> {
         let hops = req
             .txn
             .iter()
@@ -218,7 +232,10 @@ impl Gate {
         {
             return Err("not_authorized");
         }
-        Ok(last.commitment())
+        Ok(Admitted {
+            leaf: last.commitment(),
+            scope: last.claims().azd.clone(),
+        })
     }
 
     /// Refuses `id` from now on; false if it already was.

@@ -28,7 +28,7 @@ use std::time::Duration;
 
 pub use anchoring::{Anchored, Opener};
 pub use outbound::{Authority, Invoke, InvokeFailure, Sent};
-pub use sidecar::{AnswerError, Call, InvokeConfig, TxnView};
+pub use sidecar::{Answer, AnswerError, Call, InvokeConfig, TxnView};
 use talos_delivery::{Delivered, Mailroom};
 
 use crate::error::NodeError;

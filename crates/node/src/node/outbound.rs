@@ -7,12 +7,12 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 use talos_capability::invocation::{self, Request};
 use talos_capability::txn::{DEFAULT_TXN_LIFETIME, TxnClaims, TxnToken};
-use talos_capability::{Capability, Token};
+use talos_capability::{Capability, ResourcePattern, Token};
 use talos_net::NetError;
 use talos_net::invoke::{InvokeRequest, InvokeResponse};
-use talos_primitives::{CapabilityId, Did, Ed25519Public};
+use talos_primitives::{CapabilityId, Did, Ed25519Public, TraceParent};
 
-use super::sidecar::{AnswerError, Call};
+use super::sidecar::{Answer, AnswerError, Call};
 use super::{Node, directory};
 use crate::error::NodeError;
 
@@ -36,6 +36,8 @@ pub struct Invoke {
     /// (callee, chain leaf, resource, action, arguments, nonce, time) on top of the
     /// connection's proof. The callee still requires the connection to be the holder.
     pub sign_invocation: bool,
+    /// The caller's W3C trace context, passed to the callee (recorded in its audit event).
+    pub traceparent: Option<TraceParent>,
 }
 
 /// What a call runs under.
@@ -129,6 +131,7 @@ impl Node {
             resource: call.resource,
             action: call.action,
             args: call.args,
+            traceparent: call.traceparent,
         };
         // Bounds first, so an oversize call is refused here and not by the peer's reader.
         request.encode()?;
@@ -191,12 +194,18 @@ impl Node {
     }
 
     /// Calls the sidecar let through, with an id above `after`, waiting up to `wait`.
-    pub async fn calls(&self, after: u64, max: usize, wait: Duration) -> Vec<Call> {
-        self.sidecar.waiting(after, max, wait).await
+    pub async fn calls(
+        &self,
+        after: u64,
+        max: usize,
+        wait: Duration,
+        only: Option<&ResourcePattern>,
+    ) -> Vec<Call> {
+        self.sidecar.waiting(after, max, wait, only).await
     }
 
-    /// Answers call `id` with the agent's result or error message.
-    pub async fn answer(&self, id: u64, outcome: Result<Value, String>) -> Result<(), AnswerError> {
+    /// Answers call `id` with the agent's result or failure.
+    pub async fn answer(&self, id: u64, outcome: Answer) -> Result<(), AnswerError> {
         self.sidecar.answer(id, outcome).await
     }
 

@@ -101,6 +101,7 @@ fn call(gate: &mut Gate, n: u32) -> Result<(), &'static str> {
         resource: "talos://booking/flights/LH1".into(),
         action: "book".into(),
         args,
+        traceparent: None,
     };
     let now = T0 * 1000 + u64::from(n);
     gate.check(&assistant().public(), &req, now).map(|_| ())

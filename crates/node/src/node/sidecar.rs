@@ -13,12 +13,13 @@ use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 use talos_audit::event::{DenyKind, EventKind};
+use talos_capability::Capability;
 use talos_capability::txn::TxnToken;
 use talos_identity::IdentityKey;
 use talos_identity::peer_id::key_of;
 use talos_net::invoke::{InvokeRequest, InvokeResponse, MAX_NAME};
 use talos_net::{Client, InboundInvoke, InvokeResponder};
-use talos_primitives::{Did, Hash32};
+use talos_primitives::{Did, Hash32, TraceParent};
 use talos_store::Store;
 use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
@@ -72,9 +73,16 @@ pub struct Call {
     /// The authority's commitment (the capability chain's leaf, or the last
     /// transaction token).
     pub capability: String,
+    /// What that authority grants (the leaf's capabilities, or the transaction token's
+    /// authorization details): an agent may narrow its answer by it (a proxy lists only
+    /// the tools a caller may call).
+    pub scope: Vec<Capability>,
     /// The transaction, for a call under a transaction token.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub txn: Option<TxnView>,
+    /// The caller's W3C trace context, when the call carried one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<TraceParent>,
 }
 
 /// A call's transaction, as the agent sees it.
@@ -92,12 +100,47 @@ pub struct TxnView {
 
 struct Waiting {
     call: Call,
+    /// The caller (the audit events' `caller`).
+    caller: Did,
+    /// The request's digest (the audit events' `request`).
+    digest: Hash32,
+    /// When it was admitted (the answer's event records the duration).
+    admitted: Instant,
     deadline: Instant,
     responder: InvokeResponder,
     /// The call's audit event: the answer waits for it.
     audited: JoinHandle<bool>,
     /// The transaction token's hops, to replace for the calls this one leads to.
     hops: Vec<String>,
+}
+
+/// An agent's answer to a call.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer {
+    /// It ran: the result goes back to the caller.
+    Result(Value),
+    /// It failed: the caller is told `kind` (`agent_error` unless the agent names one,
+    /// such as a proxy's `tool_changed`) and the detail, bounded.
+    Failed {
+        /// The failure's kind.
+        kind: DenyKind,
+        /// The agent's message (truncated to 512 bytes for the caller; its digest is
+        /// audited).
+        detail: String,
+    },
+}
+
+impl From<Result<Value, String>> for Answer {
+    /// A result, or an error message with the kind `agent_error`.
+    fn from(r: Result<Value, String>) -> Self {
+        match r {
+            Ok(v) => Answer::Result(v),
+            Err(detail) => Answer::Failed {
+                kind: DenyKind::agent_error(),
+                detail,
+            },
+        }
+    }
 }
 
 /// What answering a call can fail with.
@@ -192,8 +235,8 @@ impl Sidecar {
             Err(_) => Err("unavailable"),
         };
         let digest = request_digest(&request);
-        let leaf = match verdict {
-            Ok(leaf) => leaf,
+        let admitted = match verdict {
+            Ok(a) => a,
             Err(kind) if kind == "rate_limited" => {
                 self.refuse(responder, kind).await;
                 return;
@@ -217,7 +260,7 @@ impl Sidecar {
         };
         let auditor = self.auditor.clone();
         let used = EventKind::CapabilityUsed {
-            leaf,
+            leaf: admitted.leaf,
             holder: caller,
             request: digest,
         };
@@ -238,6 +281,7 @@ impl Sidecar {
             action,
             args,
             txn: hops,
+            traceparent,
             ..
         } = request;
         let mut waiting = Waiting {
@@ -247,9 +291,14 @@ impl Sidecar {
                 resource,
                 action,
                 args,
-                capability: hex::encode(leaf.0),
+                capability: hex::encode(admitted.leaf.0),
+                scope: admitted.scope,
                 txn,
+                traceparent,
             },
+            caller,
+            digest,
+            admitted: Instant::now(),
             deadline: Instant::now() + self.config.answer_within,
             responder,
             audited,
@@ -283,14 +332,21 @@ impl Sidecar {
     }
 
     /// Calls waiting for the agent with an id above `after` (at most `max`), waiting up
-    /// to `wait` for one to arrive.
-    pub(crate) async fn waiting(&self, after: u64, max: usize, wait: Duration) -> Vec<Call> {
+    /// to `wait` for one to arrive; only those whose resource `only` matches, if given.
+    pub(crate) async fn waiting(
+        &self,
+        after: u64,
+        max: usize,
+        wait: Duration,
+        only: Option<&talos_capability::ResourcePattern>,
+    ) -> Vec<Call> {
         let deadline = Instant::now() + wait;
         loop {
             let notified = self.arrived.notified();
             let got: Vec<Call> = match self.waiting.lock() {
                 Ok(w) => {
                     w.1.range(after.saturating_add(1)..)
+                        .filter(|(_, c)| only.is_none_or(|p| p.matches(&c.call.resource)))
                         .take(max)
                         .map(|(_, c)| c.call.clone())
                         .collect()
@@ -313,44 +369,54 @@ impl Sidecar {
         self.waiting.lock().ok()?.1.get(&id).map(|w| w.hops.clone())
     }
 
-    /// The agent's answer to call `id`: its result, or an error message.
-    pub(crate) async fn answer(
-        &self,
-        id: u64,
-        outcome: Result<Value, String>,
-    ) -> Result<(), AnswerError> {
+    /// The agent's answer to call `id`: its result, or a failure. The answer leaves once
+    /// the call's `CapabilityUsed` and its `CallAnswered` events are durable.
+    pub(crate) async fn answer(&self, id: u64, outcome: Answer) -> Result<(), AnswerError> {
         let waiting = self
             .waiting
             .lock()
             .ok()
             .and_then(|mut w| w.1.remove(&id))
             .ok_or(AnswerError::Unknown(id))?;
-        let response = if waiting.audited.await.unwrap_or(false) {
-            match outcome {
-                Ok(result) => InvokeResponse::Ok { result },
-                Err(detail) => InvokeResponse::Failed {
-                    kind: "agent_error".into(),
-                    detail: Some(truncate(detail)),
-                },
+        let used = waiting.audited.await.unwrap_or(false);
+        let (response, result) = match outcome {
+            Answer::Result(result) => {
+                let digest = talos_identity::jcs::digest(&result).unwrap_or(Hash32([0; 32]));
+                (InvokeResponse::Ok { result }, digest)
             }
-        } else {
-            warn!(id, "audit log failing: call answered as failed");
-            InvokeResponse::Failed {
-                kind: "unavailable".into(),
-                detail: None,
+            Answer::Failed { kind, detail } => {
+                let digest = talos_audit::event::digest(detail.as_bytes());
+                let detail = Some(truncate(detail)).filter(|d| !d.is_empty());
+                let kind = kind.as_str().to_owned();
+                (InvokeResponse::Failed { kind, detail }, digest)
             }
         };
         // An answer larger than the protocol carries: the caller is told so, and the
         // agent gets an error instead of a silent loss.
-        let (response, too_large) = match response.encode() {
-            Ok(_) => (response, false),
-            Err(_) => (
-                InvokeResponse::Failed {
-                    kind: "too_large".into(),
-                    detail: None,
-                },
-                true,
-            ),
+        let too_large = response.encode().is_err();
+        let response = if too_large {
+            failed("too_large")
+        } else {
+            response
+        };
+        let outcome = match &response {
+            InvokeResponse::Failed { kind, .. } => DenyKind::new(kind),
+            _ => DenyKind::new("ok"),
+        };
+        let answered = outcome.map(|outcome| EventKind::CallAnswered {
+            caller: waiting.caller,
+            request: waiting.digest,
+            outcome,
+            result,
+            ms: elapsed_ms(waiting.admitted),
+            traceparent: waiting.call.traceparent,
+        });
+        let durable = used && self.auditor.record(answered.into_iter().collect()).await;
+        let response = if durable {
+            response
+        } else {
+            warn!(id, "audit log failing: call answered as failed");
+            failed("unavailable")
         };
         self.client
             .answer_invoke(waiting.responder, response)
@@ -378,17 +444,39 @@ impl Sidecar {
             Err(_) => Vec::new(),
         };
         for w in expired {
-            let timeout = InvokeResponse::Failed {
-                kind: "agent_timeout".into(),
-                detail: None,
-            };
-            let _ = self.client.answer_invoke(w.responder, timeout).await;
+            // Queued, not waited for: the caller is told `agent_timeout` either way.
+            if let Some(outcome) = DenyKind::new("agent_timeout") {
+                self.auditor.refusal(EventKind::CallAnswered {
+                    caller: w.caller,
+                    request: w.digest,
+                    outcome,
+                    result: Hash32([0; 32]),
+                    ms: elapsed_ms(w.admitted),
+                    traceparent: w.call.traceparent,
+                });
+            }
+            let _ = self
+                .client
+                .answer_invoke(w.responder, failed("agent_timeout"))
+                .await;
         }
         if let Ok(mut gate) = self.gate.lock() {
             gate.sweep();
         }
         self.save_pins().await;
     }
+}
+
+/// A failure with no detail.
+fn failed(kind: &str) -> InvokeResponse {
+    InvokeResponse::Failed {
+        kind: kind.into(),
+        detail: None,
+    }
+}
+
+fn elapsed_ms(since: Instant) -> u64 {
+    u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
 fn truncate(mut s: String) -> String {
