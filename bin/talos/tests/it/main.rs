@@ -17,6 +17,7 @@ mod flood;
 mod groups;
 mod invoke;
 mod mcp;
+mod mcp_conformance;
 mod mcp_proxy;
 mod mcp_refusals;
 mod processes;
