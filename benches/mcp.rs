@@ -87,7 +87,9 @@ fn bench(c: &mut Criterion) {
     let root = tempfile::tempdir().unwrap();
     let (a, b, _proxy, chain, direct, mounted) = rt.block_on(async {
         let a = start(root.path(), "a", None, &[]).await;
-        let b = start(root.path(), "b", Some(&a.addr()), &[]).await;
+        // Above the default 200 calls/s per peer: the benchmark is one busy caller.
+        let rate = ["--invoke-rate", "1000000", "--invoke-burst", "1000000"];
+        let b = start(root.path(), "b", Some(&a.addr()), &rate).await;
         let p = proxy(&b).await;
         let (s, issued) = b
             .call(

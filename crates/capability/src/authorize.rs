@@ -28,8 +28,9 @@ pub struct Authorized {
     pub holder: Did,
     /// The leaf commitment (audit events record this).
     pub leaf: Commitment,
-    /// What the leaf grants (the agent may narrow its answer by it, such as a tool list).
-    pub scope: Vec<Capability>,
+    /// What the leaf grants (the agent may narrow its answer by it, such as a tool list);
+    /// shared with the cache, so handing it out costs no copy.
+    pub scope: std::sync::Arc<[Capability]>,
     /// True when the chain came from the cache.
     pub cached: bool,
 }

@@ -36,8 +36,8 @@ impl VerifierConfig {
 pub struct VerifiedChain {
     /// The leaf's holder.
     pub holder: Did,
-    /// What the leaf grants.
-    pub caps: Vec<Capability>,
+    /// What the leaf grants (shared: every authorization from the cache hands it out).
+    pub caps: std::sync::Arc<[Capability]>,
     /// The leaf's validity window (the narrowest in the chain).
     pub nbf: u64,
     /// See `nbf`.
@@ -119,7 +119,7 @@ pub fn verify_chain(
     check_time(l.jti, l.nbf, l.exp, now)?;
     Ok(VerifiedChain {
         holder: l.aud,
-        caps: l.cap.clone(),
+        caps: l.cap.clone().into(),
         nbf: l.nbf,
         exp: l.exp,
         ids: tokens.iter().map(|t| t.claims().jti).collect(),

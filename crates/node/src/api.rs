@@ -303,6 +303,9 @@ async fn push_messages(s: Arc<ApiState>, mut from: u64, mut socket: axum::extrac
         tokio::select! {
             got = s.node.wait_inbox(from, MAX_READ, MAX_WAIT) => {
                 let Ok(got) = got else { return };
+                if got.is_empty() && s.node.is_stopping() {
+                    return;
+                }
                 for d in &got {
                     let Ok(text) = serde_json::to_string(&Message::of(d)) else { return };
                     if socket.send(Ws::Text(text.into())).await.is_err() {

@@ -242,7 +242,13 @@ pub(crate) fn up(
         );
         info!(%api, %peer, "node up");
         let app = talos_node::api::router(node.clone(), &token);
-        listener.serve(app).await?;
+        let stopping = node.clone();
+        listener
+            .serve(app, async move {
+                stop_signal().await;
+                stopping.begin_stop();
+            })
+            .await?;
         info!("stopping: draining in-flight frames");
         let left = node.drain(resolved.drain).await?;
         if left > 0 {
@@ -289,17 +295,16 @@ impl ApiListener {
         })
     }
 
-    async fn serve(self, app: axum::Router) -> anyhow::Result<()> {
+    /// Serves until `stop` completes, then finishes the requests in flight.
+    async fn serve(
+        self,
+        app: axum::Router,
+        stop: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         match self {
-            ApiListener::Tcp(l) => {
-                axum::serve(l, app)
-                    .with_graceful_shutdown(stop_signal())
-                    .await?
-            }
+            ApiListener::Tcp(l) => axum::serve(l, app).with_graceful_shutdown(stop).await?,
             ApiListener::Unix(l, path) => {
-                axum::serve(l, app)
-                    .with_graceful_shutdown(stop_signal())
-                    .await?;
+                axum::serve(l, app).with_graceful_shutdown(stop).await?;
                 let _ = std::fs::remove_file(path);
             }
         }

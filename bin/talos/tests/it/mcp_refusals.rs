@@ -239,3 +239,171 @@ fn now_ms() -> u64 {
     )
     .unwrap()
 }
+
+/// The two refusals that need their own setup: a caller over B's rate (B runs with
+/// `--invoke-rate 1 --invoke-burst 3`) is refused `rate_limited`, and a chain whose
+/// second link A signed wider than the first (echo only → every tool) is refused
+/// `widening`. Neither reaches the upstream.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_is_rate_limited_and_a_widened_chain_is_refused() {
+    use talos_capability::{Capability, Claims, Token};
+    use talos_primitives::CapabilityId;
+
+    let root = tempfile::tempdir().unwrap();
+    let a_home = talos_testkit::node::init(
+        root.path(),
+        "a",
+        &talos_testkit::node::flags(&[("--listen", talos_testkit::node::TCP0)]),
+    );
+    let a = NodeProc::up(&a_home, &[]).await;
+    let b_flags = talos_testkit::node::flags(&[
+        ("--listen", talos_testkit::node::TCP0),
+        ("--bootstrap", &a.addr()),
+        ("--invoke-rate", "1"),
+        ("--invoke-burst", "3"),
+    ]);
+    let b = NodeProc::up(&talos_testkit::node::init(root.path(), "b", &b_flags), &[]).await;
+    let everything = npm_server("mcp-server-everything");
+    let log = root.path().join("upstream-input.log");
+    let (_proxy, _) = proxy(&b, "everything", &[], &log, &[everything.to_str().unwrap()]).await;
+    let (file, _) = grant(
+        &b,
+        &a,
+        json!([{ "res": "mcp://everything/echo", "act": ["call"] }]),
+        root.path(),
+    )
+    .await;
+    let chain = chain_of(&file);
+
+    // Widening: A signs a child of its grant that covers every tool.
+    let home = talos_node::home::Home::resolve(Some(a.home.clone())).unwrap();
+    let key = home
+        .load_identity(&talos_identity::keystore::Passphrase::new(
+            talos_testkit::node::PASS.into(),
+        ))
+        .unwrap();
+    let parent = Token::parse(chain[0].as_str().unwrap()).unwrap();
+    let wide: Capability =
+        serde_json::from_value(json!({ "res": "mcp://everything/**", "act": ["call"] })).unwrap();
+    let child = Token::issue(
+        &key,
+        Claims {
+            iss: key.did(),
+            aud: key.did(),
+            cap: vec![wide],
+            nbf: parent.claims().nbf,
+            exp: parent.claims().exp,
+            jti: CapabilityId(rand::random()),
+            prf: Some(parent.commitment()),
+        },
+    )
+    .unwrap();
+    let widened = json!([chain[0], child.as_str()]);
+    let (s, v) = invoke(&a, &b, &widened, "get-env", json!({}), json!({})).await;
+    assert_eq!((s, v["kind"].as_str()), (403, Some("widening")), "{v}");
+
+    // A flood: the burst runs, the rest is refused with 429.
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        let (s, v) = invoke(
+            &a,
+            &b,
+            &chain,
+            "echo",
+            json!({ "message": "hi" }),
+            json!({}),
+        )
+        .await;
+        if s == 429 {
+            assert_eq!(v["kind"], "rate_limited", "{v}");
+        }
+        statuses.push(s);
+    }
+    let ran = statuses.iter().filter(|s| **s == 200).count();
+    assert!(statuses.contains(&429), "{statuses:?}");
+    let seen = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(
+        seen.matches("\"name\":\"echo\"").count(),
+        ran,
+        "{statuses:?}"
+    );
+    assert!(!seen.contains("get-env\",\"arguments"), "{seen}");
+}
+
+/// `--upstream URL`: the same proxy in front of a streamable HTTP server
+/// (server-everything's `streamableHttp` transport on a free port).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_http_upstream_is_proxied_the_same_way() {
+    use std::process::Stdio;
+    use tokio::io::AsyncBufReadExt;
+
+    let root = tempfile::tempdir().unwrap();
+    let nodes = network(root.path(), 2).await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let port = talos_testkit::free_port();
+    let mut server = tokio::process::Command::new(npm_server("mcp-server-everything"))
+        .arg("streamableHttp")
+        .env("PORT", port.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(server.stderr.take().unwrap()).lines();
+    while let Some(line) = lines.next_line().await.unwrap() {
+        if line.contains("listening on port") {
+            break;
+        }
+    }
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let url = format!("http://127.0.0.1:{port}/mcp");
+    let mut cmd = tokio::process::Command::new(talos_testkit::node::talos_bin());
+    cmd.arg("--home")
+        .arg(&b.home)
+        .args(["mcp", "proxy", "--name", "everything", "--upstream", &url])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    let mut proxy = cmd.spawn().unwrap();
+    let mut plines = tokio::io::BufReader::new(proxy.stderr.take().unwrap()).lines();
+    let ready = loop {
+        let line = plines.next_line().await.unwrap().expect("the proxy exited");
+        if let Ok(v) = serde_json::from_str::<Value>(&line)
+            && v.get("proxy").is_some()
+        {
+            break v;
+        }
+    };
+    tokio::spawn(async move { while let Ok(Some(_)) = plines.next_line().await {} });
+    assert!(
+        ready["offered"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("echo")),
+        "{ready}"
+    );
+    let (file, _) = grant(
+        b,
+        a,
+        json!([{ "res": "mcp://everything/echo", "act": ["call"] }]),
+        root.path(),
+    )
+    .await;
+    let (s, v) = invoke(
+        a,
+        b,
+        &chain_of(&file),
+        "echo",
+        json!({ "message": "over http" }),
+        json!({}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert!(
+        v["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("over http"),
+        "{v}"
+    );
+}

@@ -52,7 +52,7 @@ pub struct Admitted {
     /// The chain's leaf commitment, or the last transaction token's.
     pub leaf: Commitment,
     /// What that leaf grants (the leaf's `cap`, or the transaction token's `azd`).
-    pub scope: Vec<Capability>,
+    pub scope: std::sync::Arc<[Capability]>,
 }
 
 /// Decides calls to one agent.
@@ -234,7 +234,7 @@ impl Gate {
         }
         Ok(Admitted {
             leaf: last.commitment(),
-            scope: last.claims().azd.clone(),
+            scope: last.claims().azd.clone().into(),
         })
     }
 

@@ -258,6 +258,19 @@ impl Node {
         }
     }
 
+    /// Graceful stop, step zero (when the stop signal arrives): long-polls for messages
+    /// and calls return what they have at once, so the API's graceful shutdown does not
+    /// wait out their timeouts (up to a minute).
+    pub fn begin_stop(&self) {
+        self.sidecar.stop_waiters();
+        self.delivered.notify_waiters();
+    }
+
+    /// True once [`begin_stop`](Self::begin_stop) ran.
+    pub fn is_stopping(&self) -> bool {
+        self.sidecar.is_stopping()
+    }
+
     /// Graceful stop, step two: stops the tasks and flushes RocksDB's memtables, so the
     /// next start replays no WAL. (By reference: API connections that are still closing
     /// may hold the node; they find its tasks gone.)
@@ -459,7 +472,7 @@ impl Node {
             // Register interest before looking, so a delivery in between is not missed.
             let notified = self.delivered.notified();
             let got = self.inbox(from, max).await?;
-            if !got.is_empty() {
+            if !got.is_empty() || self.is_stopping() {
                 return Ok(got);
             }
             if tokio::time::timeout_at(deadline, notified).await.is_err() {

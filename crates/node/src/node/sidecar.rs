@@ -169,6 +169,9 @@ pub(crate) struct Sidecar {
     pub(super) metrics: Arc<super::metrics::Metrics>,
     waiting: Mutex<(u64, BTreeMap<u64, Waiting>)>,
     arrived: Notify,
+    /// Set when the node begins to stop: long-polls return at once, so the API's
+    /// graceful shutdown does not wait out their timeouts.
+    stopping: std::sync::atomic::AtomicBool,
 }
 
 pub(super) fn now_ms() -> u64 {
@@ -209,6 +212,7 @@ impl Sidecar {
             // valid): they start from the clock, in ms × 1024.
             waiting: Mutex::new((now_ms().saturating_mul(1024), BTreeMap::new())),
             arrived: Notify::new(),
+            stopping: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -292,7 +296,7 @@ impl Sidecar {
                 action,
                 args,
                 capability: hex::encode(admitted.leaf.0),
-                scope: admitted.scope,
+                scope: admitted.scope.to_vec(),
                 txn,
                 traceparent,
             },
@@ -353,10 +357,25 @@ impl Sidecar {
                 }
                 Err(_) => Vec::new(),
             };
-            if !got.is_empty() || tokio::time::timeout_at(deadline, notified).await.is_err() {
+            if !got.is_empty()
+                || self.is_stopping()
+                || tokio::time::timeout_at(deadline, notified).await.is_err()
+            {
                 return got;
             }
         }
+    }
+
+    /// Ends the long-polls (now and from now on): the node is stopping.
+    pub(crate) fn stop_waiters(&self) {
+        self.stopping
+            .store(true, std::sync::atomic::Ordering::Release);
+        self.arrived.notify_waiters();
+    }
+
+    /// True once the node has begun to stop.
+    pub(crate) fn is_stopping(&self) -> bool {
+        self.stopping.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// Calls waiting for the agent's answer.
@@ -378,27 +397,7 @@ impl Sidecar {
             .ok()
             .and_then(|mut w| w.1.remove(&id))
             .ok_or(AnswerError::Unknown(id))?;
-        let used = waiting.audited.await.unwrap_or(false);
-        let (response, result) = match outcome {
-            Answer::Result(result) => {
-                let digest = talos_identity::jcs::digest(&result).unwrap_or(Hash32([0; 32]));
-                (InvokeResponse::Ok { result }, digest)
-            }
-            Answer::Failed { kind, detail } => {
-                let digest = talos_audit::event::digest(detail.as_bytes());
-                let detail = Some(truncate(detail)).filter(|d| !d.is_empty());
-                let kind = kind.as_str().to_owned();
-                (InvokeResponse::Failed { kind, detail }, digest)
-            }
-        };
-        // An answer larger than the protocol carries: the caller is told so, and the
-        // agent gets an error instead of a silent loss.
-        let too_large = response.encode().is_err();
-        let response = if too_large {
-            failed("too_large")
-        } else {
-            response
-        };
+        let (response, result, too_large) = settle(outcome);
         let outcome = match &response {
             InvokeResponse::Failed { kind, .. } => DenyKind::new(kind),
             _ => DenyKind::new("ok"),
@@ -411,7 +410,14 @@ impl Sidecar {
             ms: elapsed_ms(waiting.admitted),
             traceparent: waiting.call.traceparent,
         });
-        let durable = used && self.auditor.record(answered.into_iter().collect()).await;
+        // Both events must be durable before the answer leaves. The writer appends in
+        // queue order, so when the agent answers before the call's `capability_used`
+        // is durable, both land in one group: one fsync instead of two in a row.
+        let (used, recorded) = tokio::join!(
+            waiting.audited,
+            self.auditor.record(answered.into_iter().collect())
+        );
+        let durable = used.unwrap_or(false) && recorded;
         let response = if durable {
             response
         } else {
@@ -464,6 +470,28 @@ impl Sidecar {
             gate.sweep();
         }
         self.save_pins().await;
+    }
+}
+
+/// The response for an agent's answer, the digest its audit event records, and whether
+/// it was too large for the protocol (then the caller is told `too_large`).
+fn settle(outcome: Answer) -> (InvokeResponse, Hash32, bool) {
+    let (response, digest) = match outcome {
+        Answer::Result(result) => {
+            let digest = talos_identity::jcs::digest(&result).unwrap_or(Hash32([0; 32]));
+            (InvokeResponse::Ok { result }, digest)
+        }
+        Answer::Failed { kind, detail } => {
+            let digest = talos_audit::event::digest(detail.as_bytes());
+            let detail = Some(truncate(detail)).filter(|d| !d.is_empty());
+            let kind = kind.as_str().to_owned();
+            (InvokeResponse::Failed { kind, detail }, digest)
+        }
+    };
+    if response.encode().is_err() {
+        (failed("too_large"), digest, true)
+    } else {
+        (response, digest, false)
     }
 }
 
