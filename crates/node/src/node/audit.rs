@@ -99,6 +99,17 @@ impl Auditor {
         }
     }
 
+    /// Queues `events` behind everything queued so far, never shed, without waiting for
+    /// them to be durable (waits only while the queue is full): for records that follow
+    /// one already durable, such as a call's outcome after its `capability_used`.
+    pub(crate) async fn record_later(&self, events: Vec<EventKind>) {
+        if events.is_empty() {
+            return;
+        }
+        let request = Request { events, done: None };
+        let _ = self.tx.send(request).await;
+    }
+
     /// Appends `events`; returns once they are durable (false if the log failed: the
     /// caller then must not acknowledge what the events describe).
     pub(crate) async fn record(&self, events: Vec<EventKind>) -> bool {
