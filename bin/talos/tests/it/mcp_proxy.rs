@@ -37,14 +37,24 @@ pub(crate) async fn proxy(
     log: &Path,
     upstream: &[&str],
 ) -> (Child, Value) {
+    let mut args: Vec<std::ffi::OsString> = extra.iter().map(Into::into).collect();
+    args.extend(["--", "sh", "-c", "tee -a \"$0\" | exec \"$@\""].map(Into::into));
+    args.push(log.into());
+    args.extend(upstream.iter().map(Into::into));
+    spawn_proxy(node, name, &args).await
+}
+
+/// `talos mcp proxy --name NAME args..` on `node`: the child and its ready line.
+pub(crate) async fn spawn_proxy(
+    node: &NodeProc,
+    name: &str,
+    args: &[std::ffi::OsString],
+) -> (Child, Value) {
     let mut cmd = tokio::process::Command::new(talos_bin());
     cmd.arg("--home")
         .arg(&node.home)
         .args(["mcp", "proxy", "--name", name])
-        .args(extra)
-        .args(["--", "sh", "-c", "tee -a \"$0\" | exec \"$@\""])
-        .arg(log)
-        .args(upstream)
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

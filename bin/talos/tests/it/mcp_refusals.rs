@@ -10,7 +10,7 @@ use rmcp::model::{CallToolRequestParams, JsonObject, RequestParamsMeta};
 use serde_json::{Value, json};
 use talos_testkit::node::NodeProc;
 
-use super::mcp_proxy::{events, grant, kind, mounted_client, npm_server, proxy, text};
+use super::mcp_proxy::{events, grant, kind, mounted_client, npm_server, proxy, spawn_proxy, text};
 use super::processes::network;
 
 const TRACE: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
@@ -359,24 +359,7 @@ async fn an_http_upstream_is_proxied_the_same_way() {
     }
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     let url = format!("http://127.0.0.1:{port}/mcp");
-    let mut cmd = tokio::process::Command::new(talos_testkit::node::talos_bin());
-    cmd.arg("--home")
-        .arg(&b.home)
-        .args(["mcp", "proxy", "--name", "everything", "--upstream", &url])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    let mut proxy = cmd.spawn().unwrap();
-    let mut plines = tokio::io::BufReader::new(proxy.stderr.take().unwrap()).lines();
-    let ready = loop {
-        let line = plines.next_line().await.unwrap().expect("the proxy exited");
-        if let Ok(v) = serde_json::from_str::<Value>(&line)
-            && v.get("proxy").is_some()
-        {
-            break v;
-        }
-    };
-    tokio::spawn(async move { while let Ok(Some(_)) = plines.next_line().await {} });
+    let (_proxy, ready) = spawn_proxy(b, "everything", &["--upstream".into(), url.into()]).await;
     assert!(
         ready["offered"]
             .as_array()

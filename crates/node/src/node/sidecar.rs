@@ -18,14 +18,18 @@ use talos_capability::Capability;
 use talos_capability::txn::TxnToken;
 use talos_identity::IdentityKey;
 use talos_identity::peer_id::key_of;
-use talos_net::invoke::{InvokeRequest, InvokeResponse, MAX_NAME};
+use talos_net::invoke::{InvokeRequest, InvokeResponse};
 use talos_net::{Client, InboundInvoke, InvokeResponder};
 use talos_primitives::{Did, Hash32, TraceParent};
 use talos_store::Store;
 use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
-use tracing::{debug, warn};
+use tracing::debug;
+
+mod answer;
+
+pub use answer::{Answer, AnswerError};
 
 use super::audit::Auditor;
 use super::gate::Gate;
@@ -113,50 +117,6 @@ struct Waiting {
     audited: JoinHandle<bool>,
     /// The transaction token's hops, to replace for the calls this one leads to.
     hops: Vec<String>,
-}
-
-/// An agent's answer to a call.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Answer {
-    /// It ran: the result goes back to the caller.
-    Result(Value),
-    /// It failed: the caller is told `kind` (`agent_error` unless the agent names one,
-    /// such as a proxy's `tool_changed`) and the detail, bounded.
-    Failed {
-        /// The failure's kind.
-        kind: DenyKind,
-        /// The agent's message (truncated to 512 bytes for the caller; its digest is
-        /// audited).
-        detail: String,
-    },
-}
-
-impl From<Result<Value, String>> for Answer {
-    /// A result, or an error message with the kind `agent_error`.
-    fn from(r: Result<Value, String>) -> Self {
-        match r {
-            Ok(v) => Answer::Result(v),
-            Err(detail) => Answer::Failed {
-                kind: DenyKind::agent_error(),
-                detail,
-            },
-        }
-    }
-}
-
-/// What answering a call can fail with.
-#[derive(Debug, thiserror::Error)]
-pub enum AnswerError {
-    /// No such call waiting (answered already, or past its deadline).
-    #[error("no call {0} is waiting for an answer")]
-    Unknown(u64),
-    /// The network task is gone.
-    #[error("the node is stopping")]
-    Stopped,
-    /// The answer is larger than a call's response may be; the caller was told
-    /// `too_large`.
-    #[error("the answer to call {0} is larger than a response may be (256 KiB)")]
-    TooLarge(u64),
 }
 
 /// The sidecar's state, shared by the inbound task, the sweeper and the API.
@@ -388,137 +348,6 @@ impl Sidecar {
     pub(crate) fn hops_of(&self, id: u64) -> Option<Vec<String>> {
         self.waiting.lock().ok()?.1.get(&id).map(|w| w.hops.clone())
     }
-
-    /// The agent's answer to call `id`: its result, or a failure. The answer leaves once
-    /// the call's `CapabilityUsed` is durable; its `CallAnswered` is queued behind it.
-    pub(crate) async fn answer(&self, id: u64, outcome: Answer) -> Result<(), AnswerError> {
-        let waiting = self
-            .waiting
-            .lock()
-            .ok()
-            .and_then(|mut w| w.1.remove(&id))
-            .ok_or(AnswerError::Unknown(id))?;
-        let (response, result, too_large) = settle(outcome);
-        let outcome = match &response {
-            InvokeResponse::Failed { kind, .. } => DenyKind::new(kind),
-            _ => DenyKind::new("ok"),
-        };
-        let answered = outcome.map(|outcome| EventKind::CallAnswered {
-            caller: waiting.caller,
-            request: waiting.digest,
-            outcome,
-            result,
-            ms: elapsed_ms(waiting.admitted),
-            traceparent: waiting.call.traceparent,
-        });
-        // The call is on record (`capability_used`) before its answer leaves; its
-        // outcome follows in the next group, not waited for: a second fsync in a row
-        // per call cost 26 % of the round trip and 19 % of the throughput (measured;
-        // benches/RESULTS.md). A crash in between loses the outcome, never the call.
-        let durable = waiting.audited.await.unwrap_or(false);
-        if durable {
-            self.auditor
-                .record_later(answered.into_iter().collect())
-                .await;
-        }
-        let response = if durable {
-            response
-        } else {
-            warn!(id, "audit log failing: call answered as failed");
-            failed("unavailable")
-        };
-        self.client
-            .answer_invoke(waiting.responder, response)
-            .await
-            .map_err(|_| AnswerError::Stopped)?;
-        if too_large {
-            return Err(AnswerError::TooLarge(id));
-        }
-        Ok(())
-    }
-
-    /// Answers `agent_timeout` to calls past their deadline, and forgets rate-limiter
-    /// entries that have refilled (so the limiters stay bounded).
-    async fn sweep(&self) {
-        let now = Instant::now();
-        let expired: Vec<Waiting> = match self.waiting.lock() {
-            Ok(mut w) => {
-                let ids: Vec<u64> =
-                    w.1.iter()
-                        .filter(|(_, c)| c.deadline <= now)
-                        .map(|(id, _)| *id)
-                        .collect();
-                ids.iter().filter_map(|id| w.1.remove(id)).collect()
-            }
-            Err(_) => Vec::new(),
-        };
-        for w in expired {
-            // Queued, not waited for: the caller is told `agent_timeout` either way.
-            if let Some(outcome) = DenyKind::new("agent_timeout") {
-                self.auditor.refusal(EventKind::CallAnswered {
-                    caller: w.caller,
-                    request: w.digest,
-                    outcome,
-                    result: Hash32([0; 32]),
-                    ms: elapsed_ms(w.admitted),
-                    traceparent: w.call.traceparent,
-                });
-            }
-            let _ = self
-                .client
-                .answer_invoke(w.responder, failed("agent_timeout"))
-                .await;
-        }
-        if let Ok(mut gate) = self.gate.lock() {
-            gate.sweep();
-        }
-        self.save_pins().await;
-    }
-}
-
-/// The response for an agent's answer, the digest its audit event records, and whether
-/// it was too large for the protocol (then the caller is told `too_large`).
-fn settle(outcome: Answer) -> (InvokeResponse, Hash32, bool) {
-    let (response, digest) = match outcome {
-        Answer::Result(result) => {
-            let digest = talos_identity::jcs::digest(&result).unwrap_or(Hash32([0; 32]));
-            (InvokeResponse::Ok { result }, digest)
-        }
-        Answer::Failed { kind, detail } => {
-            let digest = talos_audit::event::digest(detail.as_bytes());
-            let detail = Some(truncate(detail)).filter(|d| !d.is_empty());
-            let kind = kind.as_str().to_owned();
-            (InvokeResponse::Failed { kind, detail }, digest)
-        }
-    };
-    if response.encode().is_err() {
-        (failed("too_large"), digest, true)
-    } else {
-        (response, digest, false)
-    }
-}
-
-/// A failure with no detail.
-fn failed(kind: &str) -> InvokeResponse {
-    InvokeResponse::Failed {
-        kind: kind.into(),
-        detail: None,
-    }
-}
-
-fn elapsed_ms(since: Instant) -> u64 {
-    u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
-}
-
-fn truncate(mut s: String) -> String {
-    if s.len() > MAX_NAME {
-        let mut end = MAX_NAME;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        s.truncate(end);
-    }
-    s
 }
 
 /// The inbound task: decides each call in arrival order; the sweeper runs beside it.
@@ -585,7 +414,7 @@ mod tests {
         for kind in ["agent_timeout", "agent_error", "unanswered", "unavailable"] {
             let r = InvokeResponse::Failed {
                 kind: kind.into(),
-                detail: Some(super::truncate("é".repeat(1000))),
+                detail: Some(super::answer::truncate("é".repeat(1000))),
             };
             assert_eq!(InvokeResponse::parse(&r.encode().unwrap()).unwrap(), r);
         }
