@@ -21,8 +21,9 @@ pub struct PreKeyUpkeep {
 }
 
 impl Mailroom {
-    /// The bundle to publish in the directory: the current signed prekeys, no one-time
-    /// prekey (see [`crate::directory`]).
+    /// The bundle to publish in the directory (`talos_net`'s DHT records): the current
+    /// signed prekeys and no one-time prekey, since anyone may read a published record
+    /// and a one-time prekey in it would not stay one-time.
     pub fn published_bundle(&self) -> Result<PreKeyBundle, DeliveryError> {
         let prekeys = self.prekeys.lock().map_err(|_| DeliveryError::Poisoned)?;
         prekeys

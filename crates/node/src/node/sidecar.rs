@@ -32,7 +32,7 @@ mod answer;
 pub use answer::{Answer, AnswerError};
 
 use super::audit::Auditor;
-use super::gate::Gate;
+use super::gate::{Admitted, Gate};
 use crate::error::NodeError;
 
 /// Calls allowed and waiting for the agent, at most.
@@ -200,12 +200,12 @@ impl Sidecar {
             Err(_) => Err("unavailable"),
         };
         let digest = request_digest(&request);
-        let admitted = match verdict {
-            Ok(a) => a,
-            Err(kind) if kind == "rate_limited" => {
-                self.refuse(responder, kind).await;
-                return;
+        match verdict {
+            Ok(admitted) => {
+                let waiting = self.admit(caller, request, responder, admitted, digest);
+                self.hold(waiting).await;
             }
+            Err(kind) if kind == "rate_limited" => self.refuse(responder, kind).await,
             Err(kind) => {
                 // Every capability error kind is a valid deny kind (a test checks it).
                 // Queued beside the refusal, not waited for: the decision loop must not
@@ -220,16 +220,26 @@ impl Sidecar {
                 }
                 debug!(%peer, kind, "call refused");
                 self.refuse(responder, kind).await;
-                return;
             }
-        };
+        }
+    }
+
+    /// An allowed call, its `capability_used` event on its way to the log (the agent may
+    /// start on it now; the answer waits for the event to be durable).
+    fn admit(
+        &self,
+        caller: Did,
+        request: InvokeRequest,
+        responder: InvokeResponder,
+        admitted: Admitted,
+        digest: Hash32,
+    ) -> Waiting {
         let auditor = self.auditor.clone();
         let used = EventKind::CapabilityUsed {
             leaf: admitted.leaf,
             holder: caller,
             request: digest,
         };
-        // The agent may start on it now; the answer waits for this to be durable.
         let audited = tokio::spawn(async move { auditor.record(vec![used]).await });
         let txn = request
             .txn
@@ -249,7 +259,7 @@ impl Sidecar {
             traceparent,
             ..
         } = request;
-        let mut waiting = Waiting {
+        Waiting {
             call: Call {
                 id: 0,
                 from: caller.to_string(),
@@ -268,7 +278,12 @@ impl Sidecar {
             responder,
             audited,
             hops,
-        };
+        }
+    }
+
+    /// Holds an allowed call for the agent, with the next id; refused `busy` when the
+    /// table is full.
+    async fn hold(&self, mut waiting: Waiting) {
         // The guard is not held across an await: a full table gives the call back.
         let full = match self.waiting.lock() {
             Ok(mut w) if w.1.len() < MAX_WAITING => {
