@@ -81,14 +81,10 @@ impl Authorizer {
             Some((h, l, a, s)) => (h, l, a, s, true),
             None => {
                 let verified = self.verify_cold(chain, req.now, revocations)?;
-                let out = (
-                    verified.holder,
-                    verified.leaf,
-                    verified.allows(req.resource, req.action, req.args),
-                    verified.caps.clone(),
-                );
+                let allowed = verified.allows(req.resource, req.action, req.args);
+                let (holder, leaf, scope) = (verified.holder, verified.leaf, verified.caps.clone());
                 self.cache.insert(leaf_text, verified, revocations.epoch());
-                (out.0, out.1, out.2, out.3, false)
+                (holder, leaf, allowed, scope, false)
             }
         };
         match possession {

@@ -135,22 +135,16 @@ impl Proxy {
             return Err(ProxyError::BadName(config.name));
         }
         let upstream = Upstream::connect(&config.target).await?;
-        let mut pins = Pins::load(&config.pins)?;
-        let listed = upstream.tools().await?;
-        let tools = pins.check(&listed, &config.repin)?;
-        for (t, v) in &tools {
-            if *v == Verdict::Changed {
-                warn!(tool = %t.name, "tool definition differs from its pin: not offered until re-pinned");
-            }
-        }
-        info!(name = %config.name, tools = tools.len(), "mcp proxy ready");
-        Ok(Arc::new(Proxy {
+        let proxy = Arc::new(Proxy {
             name: config.name,
             api,
             upstream,
-            pins: Mutex::new(pins),
-            tools: Mutex::new(tools),
-        }))
+            pins: Mutex::new(Pins::load(&config.pins)?),
+            tools: Mutex::new(Vec::new()),
+        });
+        proxy.refresh(&config.repin).await?;
+        info!(name = %proxy.name, tools = proxy.tools.lock().await.len(), "mcp proxy ready");
+        Ok(proxy)
     }
 
     /// The tools as last listed, with their verdicts.
@@ -218,7 +212,7 @@ impl Proxy {
     async fn reply(&self, call: Incoming) -> Reply {
         let base = format!("mcp://{}", self.name);
         if call.resource == base && call.action == "list" {
-            return match self.refresh().await {
+            return match self.refresh(&[]).await {
                 Ok(()) => Reply::Result(json!({ "tools": self.visible(&call.scope).await })),
                 Err(e) => Reply::Failed("upstream_error", e.to_string()),
             };
@@ -237,7 +231,7 @@ impl Proxy {
             }
         };
         if self.upstream.take_stale()
-            && let Err(e) = self.refresh().await
+            && let Err(e) = self.refresh(&[]).await
         {
             return Reply::Failed("upstream_error", e.to_string());
         }
@@ -266,10 +260,11 @@ impl Proxy {
         }
     }
 
-    /// Lists the upstream's tools again and checks them against the pins.
-    async fn refresh(&self) -> Result<(), ProxyError> {
+    /// Lists the upstream's tools again and checks them against the pins, re-pinning
+    /// the tools in `repin`.
+    async fn refresh(&self, repin: &[String]) -> Result<(), ProxyError> {
         let listed = self.upstream.tools().await?;
-        let checked = self.pins.lock().await.check(&listed, &[])?;
+        let checked = self.pins.lock().await.check(&listed, repin)?;
         for (t, v) in &checked {
             if *v == Verdict::Changed {
                 warn!(tool = %t.name, digest = %digest(t), "tool definition differs from its pin");

@@ -121,9 +121,6 @@ async fn proxy(
             .unusable();
         }
     };
-    if !talos_mcp::proxy::name_ok(&name) {
-        return Err(ProxyError::BadName(name)).unusable();
-    }
     let api = ApiClient::open(home)?;
     let config = ProxyConfig {
         pins: home.mcp_pins(&name),
@@ -131,7 +128,11 @@ async fn proxy(
         target,
         repin,
     };
-    let proxy = Proxy::start(api, config).await?;
+    // The name is checked before the pin path built from it is touched.
+    let proxy = match Proxy::start(api, config).await {
+        Err(e @ ProxyError::BadName(_)) => return Err(e).unusable(),
+        other => other?,
+    };
     let tools = proxy.tools().await;
     let offered: Vec<_> = tools
         .iter()
