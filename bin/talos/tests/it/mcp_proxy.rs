@@ -152,6 +152,28 @@ pub(crate) async fn events(node: &NodeProc) -> Vec<Value> {
     v["events"].as_array().unwrap().clone()
 }
 
+/// Waits for an audit event that `pred` accepts. `call_answered` is queued behind the
+/// answer (the answer does not wait for it), so a test polls for progress rather than
+/// reading once; the deadline only ends a test that would otherwise hang.
+pub(crate) async fn event_where(
+    node: &NodeProc,
+    what: &str,
+    pred: impl Fn(&Value) -> bool,
+) -> (Value, Vec<Value>) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let evs = events(node).await;
+        if let Some(e) = evs.iter().find(|e| pred(&e["event"]["body"]["event"])) {
+            return (e.clone(), evs);
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no {what} in {evs:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_remote_host_reads_a_file_under_a_path_prefix_then_is_revoked_and_audited() {
     let root = tempfile::tempdir().unwrap();
@@ -256,14 +278,10 @@ async fn a_remote_host_reads_a_file_under_a_path_prefix_then_is_revoked_and_audi
 
     // The auditor: the answered call is an event in B's log, provable against the root
     // B anchored.
-    let evs = events(b).await;
-    let answered = evs
-        .iter()
-        .find(|e| {
-            e["event"]["body"]["event"]["type"] == "call_answered"
-                && e["event"]["body"]["event"]["outcome"] == "ok"
-        })
-        .unwrap_or_else(|| panic!("no call_answered event in {evs:?}"));
+    let (answered, evs) = event_where(b, "answered call", |ev| {
+        ev["type"] == "call_answered" && ev["outcome"] == "ok"
+    })
+    .await;
     let denied = evs
         .iter()
         .filter(|e| e["event"]["body"]["event"]["type"] == "capability_denied")

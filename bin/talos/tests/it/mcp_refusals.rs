@@ -10,7 +10,9 @@ use rmcp::model::{CallToolRequestParams, JsonObject, RequestParamsMeta};
 use serde_json::{Value, json};
 use talos_testkit::node::NodeProc;
 
-use super::mcp_proxy::{events, grant, kind, mounted_client, npm_server, proxy, spawn_proxy, text};
+use super::mcp_proxy::{
+    event_where, grant, kind, mounted_client, npm_server, proxy, spawn_proxy, text,
+};
 use super::processes::network;
 
 const TRACE: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
@@ -163,15 +165,11 @@ async fn each_refusal_has_its_kind_and_never_reaches_the_upstream() {
         seen.contains(TRACE),
         "the trace context reaches the upstream"
     );
-    let evs = events(b).await;
-    let traced = evs.iter().any(|e| {
-        let ev = &e["event"]["body"]["event"];
+    // B's call_answered event carries the trace context.
+    event_where(b, "traced call_answered", |ev| {
         ev["type"] == "call_answered" && ev["outcome"] == "ok" && ev["traceparent"] == TRACE
-    });
-    assert!(
-        traced,
-        "B's call_answered event carries the trace context: {evs:?}"
-    );
+    })
+    .await;
 
     // A changed definition: the pin says echo was something else (as if the server changed
     // its description since it was trusted). Restarted, the proxy does not offer it.
@@ -205,11 +203,11 @@ async fn each_refusal_has_its_kind_and_never_reaches_the_upstream() {
         .matches("\"name\":\"echo\"")
         .count();
     assert_eq!(before, after, "a changed tool was called upstream");
-    let audited = events(b)
-        .await
-        .iter()
-        .any(|e| e["event"]["body"]["event"]["outcome"] == "tool_changed");
-    assert!(audited, "the refusal of a changed tool is audited");
+    // The refusal of a changed tool is audited.
+    event_where(b, "tool_changed outcome", |ev| {
+        ev["outcome"] == "tool_changed"
+    })
+    .await;
 
     // The operator re-pins; the host's next call runs, with its trace context.
     second.kill().await.unwrap();
