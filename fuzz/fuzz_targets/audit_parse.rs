@@ -1,15 +1,24 @@
-//! Signed notes, checkpoints, verifier keys, proof JSON and signed events from untrusted
+//! Signed notes, checkpoints, verifier keys, proof JSON, signed events, tile paths and
+//! entry bundles from untrusted
 //! bytes: typed errors only, and what parses re-serializes faithfully.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use talos_audit::checkpoint::Checkpoint;
 use talos_audit::event::SignedEvent;
 use talos_audit::note::{Note, NoteVerifier};
+use talos_audit::tiles::{Tile, bundle, parse_bundle, parse_hashes};
 use talos_audit::wire::{ConsistencyProof, InclusionProof};
 
 fuzz_target!(|data: &[u8]| {
     let _ = SignedEvent::from_leaf(data);
+    if let Ok(entries) = parse_bundle(data, 256) {
+        assert_eq!(bundle(entries).unwrap(), data);
+    }
+    let _ = parse_hashes(data);
     let Ok(s) = std::str::from_utf8(data) else { return };
+    if let Ok(t) = Tile::parse(s) {
+        assert_eq!(t.to_string(), s);
+    }
     if let Ok(note) = Note::parse(s) {
         assert_eq!(Note::parse(&note.to_text()).unwrap(), note);
         let _ = Checkpoint::parse_text(&note.text);

@@ -3,6 +3,7 @@
 //! - [`hash`], [`tree`], [`proof`]: the RFC 9162 Merkle tree, its inclusion and consistency
 //!   proofs, generated from stored nodes and verified by the RFC's algorithms.
 //! - [`note`], [`checkpoint`]: C2SP signed notes and `tlog-checkpoint`s.
+//! - [`tiles`]: C2SP `tlog-tiles` paths, hash tiles from stored nodes, entry bundles.
 //! - [`witness`]: cosigning only consistent checkpoints; split-view evidence.
 //! - [`event`]: typed, canonical, signed events that carry digests and ids only.
 //!
@@ -26,6 +27,7 @@ pub mod event;
 pub mod hash;
 pub mod note;
 pub mod proof;
+pub mod tiles;
 pub mod tree;
 pub mod wire;
 pub mod witness;

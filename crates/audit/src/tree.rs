@@ -15,7 +15,7 @@ use talos_primitives::Hash32;
 use crate::hash::{empty_root, node_hash};
 
 /// Why a tree operation failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TreeError {
     /// A node the tree should have is missing.
     #[error("missing node at level {level}, index {index}")]
