@@ -1,6 +1,6 @@
 //! Signed notes, checkpoints, verifier keys, proof JSON, signed events, tile paths and
-//! entry bundles from untrusted
-//! bytes: typed errors only, and what parses re-serializes faithfully.
+//! entry bundles from untrusted bytes: typed errors only, and what parses re-serializes
+//! faithfully.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use talos_audit::checkpoint::Checkpoint;

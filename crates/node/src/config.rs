@@ -118,6 +118,18 @@ pub struct FileConfig {
     pub contract: String,
     /// Anchoring period, s (0: only on request).
     pub anchor_secs: u64,
+    /// Where the public read API (C2SP tlog-tiles, no token) listens, `host:port`;
+    /// empty: not served.
+    pub public_log: String,
+    /// A directory the public log is also written to as static files; empty: none.
+    pub public_log_dir: String,
+    /// Public log requests per second per client address.
+    pub public_log_rate: u32,
+    /// Public log requests a client address may make in a burst above the rate.
+    pub public_log_burst: u32,
+    /// How often a checkpoint is published while the log is public, s (anchoring also
+    /// publishes, before each anchor).
+    pub publish_secs: u64,
     /// Log filter (`tracing_subscriber::EnvFilter` syntax); `RUST_LOG` overrides it.
     pub log: String,
     /// Inbox entries older than this are deleted, read or not, s (0: kept until the
@@ -168,6 +180,11 @@ impl Default for FileConfig {
             chain: "embedded".into(),
             contract: String::new(),
             anchor_secs: 60,
+            public_log: String::new(),
+            public_log_dir: String::new(),
+            public_log_rate: 50,
+            public_log_burst: 200,
+            publish_secs: 10,
             log: "info".into(),
             inbox_retention_secs: node.inbox_retention.as_secs(),
             inbox_max_entries: node.limits.inbox_max_entries,
@@ -232,6 +249,12 @@ pub struct Resolved {
     pub contract: Option<String>,
     /// The anchoring period (`None`: only on request).
     pub anchor_every: Option<Duration>,
+    /// Where the public read API listens, and its bounds.
+    pub public_log: Option<(std::net::SocketAddr, crate::public_log::PublicLogConfig)>,
+    /// Where the public log is written as static files.
+    pub public_log_dir: Option<std::path::PathBuf>,
+    /// The publication period while the log is public.
+    pub publish_every: Duration,
 }
 
 impl FileConfig {
@@ -365,11 +388,35 @@ impl FileConfig {
             },
             contract: (!self.contract.is_empty()).then(|| self.contract.clone()),
             anchor_every: (self.anchor_secs > 0).then(|| Duration::from_secs(self.anchor_secs)),
+            public_log: match self.public_log.as_str() {
+                "" => None,
+                a => Some((
+                    a.parse().map_err(|e| {
+                        ConfigError::Invalid(format!("public_log {a:?} is not host:port: {e}"))
+                    })?,
+                    self.public_log_bounds()?,
+                )),
+            },
+            public_log_dir: (!self.public_log_dir.is_empty())
+                .then(|| std::path::PathBuf::from(&self.public_log_dir)),
+            publish_every: Duration::from_secs(self.publish_secs.max(1)),
         })
     }
 }
 
 impl FileConfig {
+    fn public_log_bounds(&self) -> Result<crate::public_log::PublicLogConfig, ConfigError> {
+        let positive = |what: &str, v: u32| {
+            std::num::NonZeroU32::new(v)
+                .ok_or_else(|| ConfigError::Invalid(format!("{what} must be positive")))
+        };
+        Ok(crate::public_log::PublicLogConfig {
+            rate: positive("public_log_rate", self.public_log_rate)?,
+            burst: positive("public_log_burst", self.public_log_burst)?,
+            ..Default::default()
+        })
+    }
+
     /// The inbox and idle-peer bounds; each must be positive (a zero bound would refuse
     /// every message).
     fn limits(&self) -> Result<talos_delivery::Limits, ConfigError> {

@@ -24,6 +24,9 @@ use talos_primitives::{Hash32, TreeHead};
 use crate::db::{CF_LEAVES, CF_META, CF_NODES, Store, StoreError};
 
 const META_HEAD: &[u8] = b"head";
+/// The latest checkpoint the log's owner published (a signed note, cosigned when
+/// witnesses answered): what the public read API serves.
+const META_PUBLISHED: &[u8] = b"published";
 
 /// Log settings.
 #[derive(Debug, Clone, Copy)]
@@ -41,7 +44,8 @@ impl Default for LogConfig {
         Self {
             queue: 8192,
             max_batch: 4096,
-            max_leaf: 64 * 1024,
+            // A C2SP entry bundle prefixes each entry with a u16 length.
+            max_leaf: talos_audit::tiles::MAX_ENTRY,
         }
     }
 }
@@ -252,6 +256,48 @@ impl AuditLog {
             return Ok(None);
         }
         self.store.get(CF_LEAVES, &index.to_be_bytes())
+    }
+
+    /// The durable leaves in `range`, in order (a range past the durable size is cut).
+    /// One RocksDB range scan, which never waits for the committer.
+    pub fn leaves(&self, range: std::ops::Range<u64>) -> Result<Vec<Vec<u8>>, StoreError> {
+        let end = range.end.min(self.size());
+        if range.start >= end {
+            return Ok(Vec::new());
+        }
+        let cf = self.store.cf(CF_LEAVES)?;
+        let mut ro = rocksdb::ReadOptions::default();
+        ro.set_iterate_upper_bound(end.to_be_bytes().to_vec());
+        let from = range.start.to_be_bytes();
+        let mode = rocksdb::IteratorMode::From(&from, rocksdb::Direction::Forward);
+        let mut out = Vec::new();
+        for (want, item) in (range.start..end).zip(self.store.db().iterator_cf_opt(cf, ro, mode)) {
+            let (k, v) = item?;
+            if k.as_ref() != want.to_be_bytes() {
+                return Err(StoreError::Corrupt(format!("leaf {want} is missing")));
+            }
+            out.push(v.into_vec());
+        }
+        if out.len() as u64 != end - range.start {
+            return Err(StoreError::Corrupt("leaves are missing".into()));
+        }
+        Ok(out)
+    }
+
+    /// The latest published checkpoint note, if any.
+    pub fn published(&self) -> Result<Option<String>, StoreError> {
+        self.store
+            .get(CF_META, META_PUBLISHED)?
+            .map(|v| String::from_utf8(v).map_err(|_| StoreError::Corrupt("published note".into())))
+            .transpose()
+    }
+
+    /// Records `note` as the published checkpoint, durably. The caller checks that it
+    /// signs a durable head and never goes back.
+    pub fn set_published(&self, note: &str) -> Result<(), StoreError> {
+        let mut batch = WriteBatch::default();
+        batch.put_cf(self.store.cf(CF_META)?, META_PUBLISHED, note.as_bytes());
+        self.store.write(batch, true)
     }
 
     /// Inclusion proof of leaf `index` in the tree of `size`.

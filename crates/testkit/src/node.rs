@@ -78,6 +78,8 @@ pub struct NodeProc {
     pub listen: Vec<String>,
     /// Its API.
     pub api: Api,
+    /// Its ready line.
+    pub ready: Value,
     args: Vec<String>,
 }
 
@@ -149,6 +151,7 @@ impl NodeProc {
                 .iter()
                 .map(|v| v.as_str().unwrap().to_string())
                 .collect(),
+            ready,
             args: args.to_vec(),
         }
     }

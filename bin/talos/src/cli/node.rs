@@ -61,6 +61,21 @@ pub struct NetFlags {
     /// Anchoring period in seconds (0: only on request).
     #[arg(long, env = "TALOS_ANCHOR_SECS")]
     pub anchor_secs: Option<u64>,
+    /// Serve the audit log publicly (C2SP tlog-tiles, read-only, no token) on host:port.
+    #[arg(long, env = "TALOS_PUBLIC_LOG")]
+    pub public_log: Option<String>,
+    /// Also write the public log as static files under this directory.
+    #[arg(long, env = "TALOS_PUBLIC_LOG_DIR")]
+    pub public_log_dir: Option<PathBuf>,
+    /// Public log requests per second per client address.
+    #[arg(long, env = "TALOS_PUBLIC_LOG_RATE")]
+    pub public_log_rate: Option<u32>,
+    /// Public log requests per client address in a burst above the rate.
+    #[arg(long, env = "TALOS_PUBLIC_LOG_BURST")]
+    pub public_log_burst: Option<u32>,
+    /// Checkpoint publication period in seconds while the log is public.
+    #[arg(long, env = "TALOS_PUBLISH_SECS")]
+    pub publish_secs: Option<u64>,
 }
 
 impl NetFlags {
@@ -106,6 +121,21 @@ impl NetFlags {
         }
         if let Some(s) = self.anchor_secs {
             c.anchor_secs = s;
+        }
+        if let Some(a) = &self.public_log {
+            c.public_log.clone_from(a);
+        }
+        if let Some(d) = &self.public_log_dir {
+            c.public_log_dir = d.display().to_string();
+        }
+        if let Some(r) = self.public_log_rate {
+            c.public_log_rate = r;
+        }
+        if let Some(b) = self.public_log_burst {
+            c.public_log_burst = b;
+        }
+        if let Some(s) = self.publish_secs {
+            c.publish_secs = s;
         }
     }
 }
@@ -207,6 +237,22 @@ pub(crate) fn up(
             });
             node.start_anchoring(opener, resolved.anchor_every);
         }
+        let public = resolved.public_log.is_some() || resolved.public_log_dir.is_some();
+        if public {
+            node.start_publishing(resolved.publish_every);
+        }
+        if let Some(dir) = resolved.public_log_dir.clone() {
+            node.start_static_log(dir);
+        }
+        let public_listener = match resolved.public_log {
+            Some((addr, bounds)) => Some((
+                tokio::net::TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("binding the public log on {addr}"))?,
+                bounds,
+            )),
+            None => None,
+        };
         let listener = ApiListener::bind(&resolved.api, &home).await?;
         let api = listener.address()?;
         // Where `talos agent ...` finds this node (the configured port may be 0).
@@ -229,6 +275,21 @@ pub(crate) fn up(
         node.start_upkeep();
         node.start_draining();
         let node = Arc::new(node);
+        let mut public_task = None;
+        let public_addr = match public_listener {
+            Some((l, bounds)) => {
+                let addr = l.local_addr()?;
+                let app = talos_node::public_log::router(node.clone(), bounds)
+                    .into_make_service_with_connect_info::<std::net::SocketAddr>();
+                public_task = Some(tokio::spawn(async move {
+                    if let Err(e) = axum::serve(l, app).await {
+                        tracing::warn!("the public log stopped: {e}");
+                    }
+                }));
+                Some(addr.to_string())
+            }
+            None => None,
+        };
         let peer = node.client().local_peer_id();
         println!(
             "{}",
@@ -237,6 +298,7 @@ pub(crate) fn up(
                 "did": talos_identity::did_key::encode(&node.identity()),
                 "peerId": peer.to_string(),
                 "api": api,
+                "publicLog": public_addr,
                 "listen": listen.iter().map(|a| bootstrap_addr(a, peer)).collect::<Vec<_>>(),
             })
         );
@@ -249,6 +311,9 @@ pub(crate) fn up(
                 stopping.begin_stop();
             })
             .await?;
+        if let Some(t) = public_task {
+            t.abort();
+        }
         info!("stopping: draining in-flight frames");
         let left = node.drain(resolved.drain).await?;
         if left > 0 {

@@ -21,6 +21,7 @@ mod mcp_conformance;
 mod mcp_proxy;
 mod mcp_refusals;
 mod processes;
+mod public_log;
 mod refused;
 mod substrate;
 mod txn;

@@ -1,5 +1,5 @@
-//! Anchoring on a schedule: every `anchor_every` the node anchors its audit log's head
-//! on the configured chain (registering its DID on first use) and records the
+//! Anchoring on a schedule: every `anchor_every` the node publishes its audit log's head
+//! (`publish.rs`) and anchors that checkpoint's head on the configured chain (registering its DID on first use) and records the
 //! confirmation as an audit event. A head that has not grown since the last anchor
 //! (apart from that event itself) is not anchored again. The backend is opened on first
 //! use, so a node that never anchors never opens a chain. Pending anchors survive a
@@ -48,6 +48,7 @@ pub(crate) struct Anchoring {
     auditor: Auditor,
     metrics: Arc<super::metrics::Metrics>,
     store: Arc<talos_store::Store>,
+    publisher: Arc<super::publish::Publisher>,
 }
 
 impl Anchoring {
@@ -58,8 +59,10 @@ impl Anchoring {
         auditor: Auditor,
         metrics: Arc<super::metrics::Metrics>,
         store: Arc<talos_store::Store>,
+        publisher: Arc<super::publish::Publisher>,
     ) -> Self {
         Anchoring {
+            publisher,
             metrics,
             store,
             opener,
@@ -87,6 +90,12 @@ impl Anchoring {
         }
         let backend = self.backend().await?;
         self.revocations_to_chain(&**backend).await?;
+        // What is anchored is what is published: the public `/checkpoint` and the chain
+        // name the same head.
+        let head = match self.publisher.publish().await? {
+            Some(p) => p.head,
+            None => return Ok(None),
+        };
         let (did, at) = records::anchor_head(&**backend, &self.key, head).await?;
         let event = EventKind::AnchorConfirmed {
             size: head.size,
@@ -159,6 +168,7 @@ impl super::Node {
             self.auditor.clone(),
             self.metrics.clone(),
             self.store.clone(),
+            self.publisher.clone(),
         ));
         if let Some(every) = every {
             self.tasks.push(tokio::spawn(schedule(a.clone(), every)));

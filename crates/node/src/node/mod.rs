@@ -17,6 +17,7 @@ mod inbox;
 mod mailbox;
 mod metrics;
 mod outbound;
+pub mod publish;
 mod receipts;
 mod revocations;
 mod sender;
@@ -28,6 +29,7 @@ use std::time::Duration;
 
 pub use anchoring::{Anchored, Opener};
 pub use outbound::{Authority, Invoke, InvokeFailure, Sent};
+pub use publish::Published;
 pub use sidecar::{Answer, AnswerError, Call, InvokeConfig, TxnView};
 use talos_delivery::{Delivered, Mailroom};
 
@@ -130,6 +132,7 @@ pub struct Node {
     audit_log: Arc<talos_store::AuditLog>,
     auditor: audit::Auditor,
     anchoring: Option<Arc<anchoring::Anchoring>>,
+    publisher: Arc<publish::Publisher>,
     tasks: Vec<JoinHandle<()>>,
 }
 

@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 
 use super::{
     Node, NodeConfig, audit, commit, directory, fresh_prekeys, groups, inbox, mailbox, metrics,
-    revocations, sender, sidecar,
+    publish, revocations, sender, sidecar,
 };
 use crate::error::NodeError;
 
@@ -104,6 +104,10 @@ impl Node {
             tokio::task::spawn_blocking(move || m.peers_with_pending(max)).await??
         };
         tasks.push(tokio::spawn(sender.run(wake_rx, pending)));
+        let publisher = Arc::new(publish::Publisher::open(
+            audit_log.clone(),
+            identity.clone(),
+        )?);
         Ok(Node {
             client,
             identity,
@@ -116,6 +120,7 @@ impl Node {
             pump: w.pump,
             sidecar,
             metrics: w.metrics,
+            publisher,
             audit_log,
             auditor,
             anchoring: None,

@@ -125,3 +125,25 @@ fn oversize_leaves_are_refused() {
     assert!(log.append(vec![0; 17]).is_err());
     assert_eq!(log.size(), 0);
 }
+
+#[test]
+fn leaves_in_ranges_and_the_published_note_survive_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let log = AuditLog::open(dir.path(), LogConfig::default()).unwrap();
+        log.append_many((0..600u32).map(|i| i.to_be_bytes().to_vec()).collect())
+            .unwrap();
+        assert_eq!(log.published().unwrap(), None);
+        log.set_published("note\n").unwrap();
+    }
+    let log = AuditLog::open(dir.path(), LogConfig::default()).unwrap();
+    assert_eq!(log.published().unwrap().as_deref(), Some("note\n"));
+    let got = log.leaves(256..512).unwrap();
+    assert_eq!(got.len(), 256);
+    assert_eq!(got[0], 256u32.to_be_bytes());
+    assert_eq!(got[255], 511u32.to_be_bytes());
+    // A range past the durable size is cut there; an empty one is empty.
+    assert_eq!(log.leaves(590..700).unwrap().len(), 10);
+    assert!(log.leaves(600..700).unwrap().is_empty());
+    assert!(log.leaves(5..5).unwrap().is_empty());
+}

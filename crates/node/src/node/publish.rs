@@ -1,0 +1,166 @@
+//! Publishing checkpoints: the signed note of a head that the node stands behind in
+//! public. The anchoring schedule publishes before it anchors (so `/checkpoint` on the
+//! public read API is the note whose root is on the chain); a node with a public log and
+//! no chain publishes on its own schedule. The published note is kept durably in the
+//! audit log's database, never goes back in size, and is what the public tiles are cut
+//! at (nothing past it is served).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use talos_audit::checkpoint::Checkpoint;
+use talos_audit::note::NoteVerifier;
+use talos_identity::IdentityKey;
+use talos_primitives::TreeHead;
+use talos_store::AuditLog;
+use tokio::sync::{Mutex, watch};
+use tracing::warn;
+
+use crate::error::NodeError;
+
+/// A published checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Published {
+    /// The signed note (with any cosignatures).
+    pub note: String,
+    /// The head it signs.
+    pub head: TreeHead,
+}
+
+pub(crate) struct Publisher {
+    log: Arc<AuditLog>,
+    key: IdentityKey,
+    /// The latest publication; subscribers (the static copy) wake on each.
+    latest: watch::Sender<Option<Published>>,
+    /// Serializes publishing (signing, storing).
+    turn: Mutex<()>,
+}
+
+/// The checkpoint origin of an agent's log.
+pub fn origin(key: &IdentityKey) -> String {
+    format!("talos/{}", key.did())
+}
+
+/// The note verifier key of an agent's log.
+pub fn verifier(key: &IdentityKey) -> NoteVerifier {
+    NoteVerifier {
+        name: key.did().to_string(),
+        key: key.public(),
+    }
+}
+
+impl Publisher {
+    /// Loads the published note, if any; one that does not verify under this node's key
+    /// or names a head the log does not have is refused (the store is corrupt).
+    pub(crate) fn open(log: Arc<AuditLog>, key: IdentityKey) -> Result<Self, NodeError> {
+        let latest = match log.published()? {
+            None => None,
+            Some(note) => {
+                let (cp, _) = Checkpoint::verify(&note, &verifier(&key))
+                    .map_err(|e| NodeError::Internal(format!("published checkpoint: {e}")))?;
+                let ours = cp.head.size <= log.size() && log.root_at(cp.head.size)? == cp.head.root;
+                if cp.origin != origin(&key) || !ours {
+                    return Err(NodeError::Internal(
+                        "the published checkpoint is not of this log".into(),
+                    ));
+                }
+                Some(Published {
+                    note,
+                    head: cp.head,
+                })
+            }
+        };
+        Ok(Self {
+            log,
+            key,
+            latest: watch::Sender::new(latest),
+            turn: Mutex::new(()),
+        })
+    }
+
+    /// The latest published checkpoint.
+    pub(crate) fn latest(&self) -> Option<Published> {
+        self.latest.borrow().clone()
+    }
+
+    /// Publishes the log's head if it grew since the last publication; returns what is
+    /// published now.
+    pub(crate) async fn publish(&self) -> Result<Option<Published>, NodeError> {
+        let _turn = self.turn.lock().await;
+        let head = self.log.head();
+        let last = self.latest();
+        if head.size == 0 || last.as_ref().is_some_and(|p| p.head.size >= head.size) {
+            return Ok(last);
+        }
+        let cp = Checkpoint {
+            origin: origin(&self.key),
+            head,
+            extensions: vec![],
+        };
+        let note = cp
+            .sign(&self.key.did().to_string(), &self.key)
+            .map_err(|e| NodeError::Internal(format!("signing a checkpoint: {e}")))?
+            .to_text();
+        let (log, n) = (self.log.clone(), note.clone());
+        tokio::task::spawn_blocking(move || log.set_published(&n)).await??;
+        let p = Published { note, head };
+        self.latest.send_replace(Some(p.clone()));
+        Ok(Some(p))
+    }
+}
+
+/// Publishes every `every` until the node stops (for a node whose public log has no
+/// anchoring schedule to publish for it).
+pub(crate) async fn schedule(publisher: Arc<Publisher>, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        if let Err(e) = publisher.publish().await {
+            warn!("publishing a checkpoint failed: {e:#}");
+        }
+    }
+}
+
+impl super::Node {
+    /// The latest published checkpoint.
+    pub fn published(&self) -> Option<Published> {
+        self.publisher.latest()
+    }
+
+    /// Publishes the head now if it grew; returns what is published.
+    pub async fn publish_now(&self) -> Result<Option<Published>, NodeError> {
+        self.publisher.publish().await
+    }
+
+    /// Publishes every `every` (for a public log without an anchoring schedule).
+    pub fn start_publishing(&mut self, every: Duration) {
+        self.tasks
+            .push(tokio::spawn(schedule(self.publisher.clone(), every)));
+    }
+
+    /// Writes each publication under `dir` as static files (`public_log::write_static`).
+    pub fn start_static_log(&mut self, dir: std::path::PathBuf) {
+        let mut rx = self.publisher.latest.subscribe();
+        let log = self.audit_log.clone();
+        self.tasks.push(tokio::spawn(async move {
+            loop {
+                let published = rx.borrow_and_update().clone();
+                if let Some(p) = published {
+                    let (log, dir) = (log.clone(), dir.clone());
+                    let written = tokio::task::spawn_blocking(move || {
+                        crate::public_log::write_static(&log, &p.note, p.head.size, &dir)
+                    })
+                    .await;
+                    match written {
+                        Ok(Ok(n)) => tracing::debug!(files = n, "static log written"),
+                        Ok(Err(e)) => warn!("writing the static log failed: {e:#}"),
+                        Err(e) => warn!("writing the static log failed: {e}"),
+                    }
+                }
+                if rx.changed().await.is_err() {
+                    return;
+                }
+            }
+        }));
+    }
+}
