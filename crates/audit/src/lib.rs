@@ -4,6 +4,7 @@
 //!   proofs, generated from stored nodes and verified by the RFC's algorithms.
 //! - [`note`], [`checkpoint`]: C2SP signed notes and `tlog-checkpoint`s.
 //! - [`tiles`]: C2SP `tlog-tiles` paths, hash tiles from stored nodes, entry bundles.
+//! - [`tlog_proof`]: C2SP `tlog-proof@v1` files an auditor keeps and checks offline.
 //! - [`witness`]: cosigning only consistent checkpoints; split-view evidence.
 //! - [`event`]: typed, canonical, signed events that carry digests and ids only.
 //!
@@ -28,6 +29,7 @@ pub mod hash;
 pub mod note;
 pub mod proof;
 pub mod tiles;
+pub mod tlog_proof;
 pub mod tree;
 pub mod wire;
 pub mod witness;
