@@ -59,6 +59,9 @@ pub enum TileError {
     /// A node of the tree could not be read.
     #[error(transparent)]
     Tree(#[from] TreeError),
+    /// A tile could not be fetched.
+    #[error("tile could not be fetched: {0}")]
+    Fetch(String),
 }
 
 /// What a tile path names.

@@ -69,7 +69,9 @@ impl From<TileError> for NodeError {
         match e {
             TileError::BadPath(_) | TileError::BadBundle(_) => NodeError::BadRequest(e.to_string()),
             TileError::Beyond { .. } => NodeError::NotFound(e.to_string()),
-            TileError::EntryTooLarge(_) | TileError::Tree(_) => NodeError::Internal(e.to_string()),
+            TileError::EntryTooLarge(_) | TileError::Tree(_) | TileError::Fetch(_) => {
+                NodeError::Internal(e.to_string())
+            }
         }
     }
 }

@@ -89,6 +89,26 @@ pub enum AuditCommand {
         #[arg(long)]
         consistency: Option<String>,
     },
+    /// Write the C2SP tlog-proof (or the JSON proof) of entry INDEX against the published
+    /// checkpoint: from a public log (`--log URL|DIR`, no cooperation needed), or from
+    /// this home's log while its node is stopped.
+    Proof {
+        /// The entry's index.
+        #[arg(long)]
+        index: u64,
+        /// A public log: its read API's URL or a static copy's directory.
+        #[arg(long)]
+        log: Option<String>,
+        /// `tlog-proof` (C2SP, the entry inside) or `json` (as verify-inclusion reads).
+        #[arg(long, default_value = "tlog-proof")]
+        format: crate::cli::transparency::ProofFormat,
+        /// Where to write it (default: stdout).
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
+    /// Verify a tlog-proof file offline, and against the anchored root when a chain is
+    /// given: exit 0 valid, 1 invalid, 2 malformed or chain unreachable.
+    VerifyProof(crate::cli::transparency::VerifyProofArgs),
     /// Verify a signed checkpoint against a verifier key: exit 0 valid, 1 invalid, 2 malformed.
     VerifyCheckpoint {
         /// Verifier key, `<name>+<hex id>+<base64 key>`.
@@ -100,13 +120,13 @@ pub enum AuditCommand {
     },
 }
 
-fn open_log(home: &Home) -> anyhow::Result<AuditLog> {
+pub(crate) fn open_log(home: &Home) -> anyhow::Result<AuditLog> {
     let dir = home.audit_dir();
     AuditLog::open(&dir, LogConfig::default())
         .with_context(|| format!("opening the audit log at {}", dir.display()))
 }
 
-fn stdin_text(limit: u64) -> anyhow::Result<String> {
+pub(crate) fn stdin_text(limit: u64) -> anyhow::Result<String> {
     let mut s = String::new();
     std::io::stdin().take(limit).read_to_string(&mut s)?;
     Ok(s)
@@ -114,7 +134,7 @@ fn stdin_text(limit: u64) -> anyhow::Result<String> {
 
 /// Prints a verification's result as JSON; `failure` is how a failed one ended
 /// (`Refused`: the proof does not hold; `Unusable`: malformed; `Unavailable`: the chain).
-fn verdict(result: Result<(), String>, failure: Outcome) -> Outcome {
+pub(crate) fn verdict(result: Result<(), String>, failure: Outcome) -> Outcome {
     let error = match failure {
         Outcome::Unusable => "malformed",
         Outcome::Unavailable => "unavailable",
@@ -251,6 +271,23 @@ pub(crate) fn run(
                 &text,
                 is_inclusion,
             ));
+        }
+        AuditCommand::Proof {
+            index,
+            log,
+            format,
+            out,
+        } => {
+            return crate::cli::transparency::proof(
+                home,
+                index,
+                log.as_deref(),
+                format,
+                out.as_deref(),
+            );
+        }
+        AuditCommand::VerifyProof(args) => {
+            return crate::cli::transparency::verify_proof(home, &args);
         }
         AuditCommand::VerifyCheckpoint { key, note } => {
             let verifier = match NoteVerifier::parse(&key) {

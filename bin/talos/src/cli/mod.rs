@@ -11,6 +11,7 @@ mod id;
 mod mcp;
 mod node;
 pub mod outcome;
+mod transparency;
 
 pub use agent::AgentCommand;
 pub use audit::AuditCommand;

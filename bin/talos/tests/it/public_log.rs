@@ -273,3 +273,89 @@ async fn the_public_log_is_rate_limited_per_address() {
         "the agent API is not limited by the public one: {v}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_auditor_keeps_a_tlog_proof_and_checks_it_offline_and_on_chain() {
+    use super::anchoring::audit;
+    let root = tempfile::tempdir().unwrap();
+    let home = init(
+        root.path(),
+        "pub",
+        &flags(&[
+            ("--listen", "/ip4/127.0.0.1/tcp/0"),
+            ("--public-log", "127.0.0.1:0"),
+            ("--anchor-secs", "0"),
+            ("--publish-secs", "100000"),
+        ]),
+    );
+    let mut node = NodeProc::up(&home, &[]).await;
+    let base = format!("http://{}", node.ready["publicLog"].as_str().unwrap());
+    grow(&node, 20).await;
+    anchor_and_read(&node, &base).await;
+    // The auditor's own directory: nothing of the agent's but its public URL.
+    let auditor = root.path().join("auditor");
+    std::fs::create_dir_all(&auditor).unwrap();
+    let file = auditor.join("e7.tlog-proof");
+    let f = file.to_str().unwrap();
+    let (code, out) = audit(
+        &auditor,
+        &["proof", "--log", &base, "--index", "7", "-o", f],
+        "",
+    );
+    assert_eq!(code, 0, "{out}");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.starts_with("c2sp.org/tlog-proof@v1\nextra "), "{text}");
+
+    let (code, out) = audit(&auditor, &["verify-proof", f], "");
+    assert_eq!(code, 0, "{out}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (v["valid"].as_bool(), v["index"].as_u64()),
+        (Some(true), Some(7)),
+        "{v}"
+    );
+    assert_eq!(v["did"], node.did.as_str());
+    assert_eq!(v["event"]["type"], "capability_issued", "{v}");
+    let (code, out) = audit(&auditor, &["verify-proof", f, "--did", &node.did], "");
+    assert_eq!(code, 0, "{out}");
+
+    // Another agent's DID, a changed path, a changed entry: invalid (1). Garbage: 2.
+    let other = talos_testkit::keys::identity(9).did().to_string();
+    assert_eq!(
+        audit(&auditor, &["verify-proof", f, "--did", &other], "").0,
+        1
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    let mut changed = lines.clone();
+    let flipped = if lines[3].starts_with('A') { "B" } else { "A" };
+    let hash = format!("{flipped}{}", &lines[3][1..]);
+    changed[3] = &hash;
+    let changed = changed.join("\n") + "\n";
+    assert_eq!(audit(&auditor, &["verify-proof", "-"], &changed).0, 1);
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut event = base64::Engine::decode(&b64, &lines[1]["extra ".len()..]).unwrap();
+    let last = event.len() - 2;
+    event[last] ^= 1;
+    let entry = format!("extra {}", base64::Engine::encode(&b64, &event));
+    let changed = text.replacen(lines[1], &entry, 1);
+    assert_eq!(audit(&auditor, &["verify-proof", "-"], &changed).0, 1);
+    assert_eq!(audit(&auditor, &["verify-proof", "-"], "not a proof").0, 2);
+    // A witness policy the checkpoint does not meet (no witness cosigned it): 1.
+    let witness = talos_audit::witness::WitnessKey::of("w1", &talos_testkit::keys::identity(3));
+    let w = witness.to_string();
+    assert_eq!(
+        audit(&auditor, &["verify-proof", f, "--witness", &w], "").0,
+        1
+    );
+
+    // Against the chain the agent anchored on (its embedded chain: read once it stops),
+    // and the same proof from its own home.
+    assert!(node.term().await.success());
+    let (code, out) = audit(&home, &["verify-proof", f, "--chain", "embedded"], "");
+    assert_eq!(code, 0, "{out}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert!(v["anchored"]["block"].as_u64().is_some(), "{v}");
+    let (code, local) = audit(&home, &["proof", "--index", "7"], "");
+    assert_eq!(code, 0, "{local}");
+    assert_eq!(local, text);
+}

@@ -1,0 +1,10 @@
+//! What auditors, monitors and witnesses run against a talos agent's public log
+//! (`talos up --public-log`), without the agent's token or cooperation.
+//!
+//! - [`source`]: reading a log's checkpoint, tiles and entry bundles over HTTP or from a
+//!   static copy, every read bounded;
+//! - [`proof`]: C2SP `tlog-proof`s built from the tiles alone, and their check offline,
+//!   with witnesses, and against the chain.
+
+pub mod proof;
+pub mod source;
