@@ -1,6 +1,6 @@
 //! Signed notes, checkpoints, verifier keys, proof JSON, signed events, tile paths,
-//! entry bundles and tlog-proofs from untrusted bytes: typed errors only, and what parses
-//! re-serializes faithfully.
+//! entry bundles, tlog-proofs and witness requests from untrusted bytes: typed errors
+//! only, and what parses re-serializes faithfully.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use talos_audit::checkpoint::Checkpoint;
@@ -8,6 +8,7 @@ use talos_audit::event::SignedEvent;
 use talos_audit::note::{Note, NoteVerifier};
 use talos_audit::tiles::{Tile, bundle, parse_bundle, parse_hashes};
 use talos_audit::tlog_proof::TlogProof;
+use talos_audit::witness::protocol::AddCheckpoint;
 use talos_audit::wire::{ConsistencyProof, InclusionProof};
 
 fuzz_target!(|data: &[u8]| {
@@ -17,6 +18,9 @@ fuzz_target!(|data: &[u8]| {
     }
     let _ = parse_hashes(data);
     let Ok(s) = std::str::from_utf8(data) else { return };
+    if let Ok(r) = AddCheckpoint::parse(s) {
+        assert_eq!(AddCheckpoint::parse(&r.to_text()).unwrap(), r);
+    }
     if let Ok(p) = TlogProof::parse(s) {
         assert_eq!(TlogProof::parse(&p.to_text()).unwrap(), p);
     }

@@ -6,6 +6,8 @@
 //! `"cosignature/v1\ntime <timestamp>\n" ‖ checkpoint text`, with key-id type `0x04`.
 
 use talos_identity::{IdentityKey, keys};
+
+pub mod protocol;
 use talos_primitives::{Ed25519Public, Hash32, TreeHead};
 
 use crate::checkpoint::{Checkpoint, CheckpointError};
@@ -108,14 +110,8 @@ impl Witness {
             verify_consistency(old.size, cp.head.size, &old.root, &cp.head.root, proof)
                 .map_err(WitnessError::Proof)?;
         }
-        let sig = self.key.sign(&cosigned_message(timestamp, &note.text));
-        let mut bytes = timestamp.to_be_bytes().to_vec();
-        bytes.extend_from_slice(&sig.0);
-        note.signatures.push(NoteSignature {
-            name: self.name.clone(),
-            key_id: key_id(&self.name, ALG_COSIGNATURE_V1, &self.key.public()),
-            bytes,
-        });
+        note.signatures
+            .push(cosignature(&self.name, &self.key, &note.text, timestamp));
         let out = note.to_text();
         self.last = Some((cp.head, note_text.to_string()));
         Ok(out)
@@ -124,6 +120,82 @@ impl Witness {
     /// Evidence of split views seen so far.
     pub fn evidence(&self) -> &[SplitViewEvidence] {
         &self.evidence
+    }
+}
+
+/// The `cosignature/v1` signature line of witness `name` with `key` on a checkpoint's
+/// text at `timestamp` (Unix seconds).
+pub fn cosignature(name: &str, key: &IdentityKey, text: &str, timestamp: u64) -> NoteSignature {
+    let sig = key.sign(&cosigned_message(timestamp, text));
+    let mut bytes = timestamp.to_be_bytes().to_vec();
+    bytes.extend_from_slice(&sig.0);
+    NoteSignature {
+        name: name.to_string(),
+        key_id: key_id(name, ALG_COSIGNATURE_V1, &key.public()),
+        bytes,
+    }
+}
+
+/// Why C2SP `tlog-witness` `add-checkpoint` refuses a checkpoint (each with its status).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AddError {
+    /// `old` is past the checkpoint's size (400).
+    #[error("the old size {old} is past the checkpoint's size {size}")]
+    OldPastSize {
+        /// The old size sent.
+        old: u64,
+        /// The checkpoint's size.
+        size: u64,
+    },
+    /// `old` is not the size last cosigned (409, with that size).
+    #[error("the old size is not the size last cosigned ({latest})")]
+    NotLatest {
+        /// The size last cosigned.
+        latest: u64,
+    },
+    /// The checkpoint has the size last cosigned and another root: a split view (409).
+    #[error("split view: another root for the size last cosigned")]
+    SplitView,
+    /// The consistency proof does not verify (422).
+    #[error("the consistency proof does not verify: {0}")]
+    Inconsistent(ProofError),
+}
+
+/// The `add-checkpoint` rules over the head last cosigned for the checkpoint's origin
+/// (`None`: never): `old` must be that head's size, the checkpoint must not be smaller,
+/// an equal size must have the same root, and a larger one must be proven consistent.
+pub fn check_add(
+    last: Option<&TreeHead>,
+    old: u64,
+    new: &TreeHead,
+    proof: &[Hash32],
+) -> Result<(), AddError> {
+    if old > new.size {
+        return Err(AddError::OldPastSize {
+            old,
+            size: new.size,
+        });
+    }
+    let latest = last.map_or(0, |h| h.size);
+    if old != latest {
+        return Err(AddError::NotLatest { latest });
+    }
+    match last {
+        None => {
+            if !proof.is_empty() {
+                return Err(AddError::Inconsistent(ProofError::WrongLength));
+            }
+            Ok(())
+        }
+        Some(l) if l.size == new.size => {
+            if l.root == new.root {
+                Ok(())
+            } else {
+                Err(AddError::SplitView)
+            }
+        }
+        Some(l) => verify_consistency(l.size, new.size, &l.root, &new.root, proof)
+            .map_err(AddError::Inconsistent),
     }
 }
 

@@ -4,7 +4,10 @@
 //! - [`source`]: reading a log's checkpoint, tiles and entry bundles over HTTP or from a
 //!   static copy, every read bounded;
 //! - [`proof`]: C2SP `tlog-proof`s built from the tiles alone, and their check offline,
-//!   with witnesses, and against the chain.
+//!   with witnesses, and against the chain;
+//! - [`witness`]: the C2SP `tlog-witness` service and the client a log collects
+//!   cosignatures with.
 
 pub mod proof;
 pub mod source;
+pub mod witness;
