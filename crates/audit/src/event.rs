@@ -201,6 +201,19 @@ pub enum EventKind {
         /// Block number.
         block: u64,
     },
+    /// A checkpoint was published with fewer witness cosignatures than the policy asks
+    /// (it is published and anchored anyway: a log must not stop because witnesses are
+    /// down, but the shortfall is on record).
+    WitnessShortfall {
+        /// The checkpoint's tree size.
+        size: u64,
+        /// Cosignatures collected.
+        got: u32,
+        /// Cosignatures the policy asks for.
+        need: u32,
+        /// The witnesses (by name) that did not cosign.
+        missing: Vec<String>,
+    },
 }
 
 /// An error kind name: 1–32 characters of `[a-z_]`, never free text.

@@ -130,6 +130,13 @@ pub struct FileConfig {
     /// How often a checkpoint is published while the log is public, s (anchoring also
     /// publishes, before each anchor).
     pub publish_secs: u64,
+    /// Witnesses each published checkpoint is submitted to (C2SP tlog-witness), each
+    /// `<cosignature verifier key>@<URL>`.
+    pub witnesses: Vec<String>,
+    /// Cosignatures wanted per checkpoint (0: all the witnesses); fewer is audited.
+    pub witness_quorum: usize,
+    /// How long a witness has to answer, ms.
+    pub witness_timeout_ms: u64,
     /// Log filter (`tracing_subscriber::EnvFilter` syntax); `RUST_LOG` overrides it.
     pub log: String,
     /// Inbox entries older than this are deleted, read or not, s (0: kept until the
@@ -185,6 +192,9 @@ impl Default for FileConfig {
             public_log_rate: 50,
             public_log_burst: 200,
             publish_secs: 10,
+            witnesses: Vec::new(),
+            witness_quorum: 0,
+            witness_timeout_ms: 5_000,
             log: "info".into(),
             inbox_retention_secs: node.inbox_retention.as_secs(),
             inbox_max_entries: node.limits.inbox_max_entries,
@@ -359,6 +369,18 @@ impl FileConfig {
                 mailboxes,
                 limits,
                 inbox_retention: Duration::from_secs(self.inbox_retention_secs),
+                witnesses: crate::node::publish::WitnessPolicy {
+                    peers: self
+                        .witnesses
+                        .iter()
+                        .map(|w| {
+                            talos_transparency::witness::client::WitnessPeer::parse(w)
+                                .map_err(|e| ConfigError::Invalid(format!("witnesses: {e}")))
+                        })
+                        .collect::<Result<_, _>>()?,
+                    quorum: self.witness_quorum,
+                    timeout: Duration::from_millis(self.witness_timeout_ms),
+                },
                 invoke: crate::node::InvokeConfig {
                     rate,
                     burst,

@@ -198,6 +198,16 @@ impl Home {
         self.dir.join("store")
     }
 
+    /// A witness's state (`talos witness`), RocksDB.
+    pub fn witness_dir(&self) -> PathBuf {
+        self.dir.join("witness")
+    }
+
+    /// A monitor's state (`talos audit monitor`), RocksDB.
+    pub fn monitor_dir(&self) -> PathBuf {
+        self.dir.join("monitor")
+    }
+
     /// The embedded chain's RocksDB directory.
     pub fn chain_dir(&self) -> PathBuf {
         self.dir.join("chain")

@@ -12,6 +12,7 @@ mod mcp;
 mod node;
 pub mod outcome;
 mod transparency;
+mod witness;
 
 pub use agent::AgentCommand;
 pub use audit::AuditCommand;
@@ -72,6 +73,9 @@ pub enum Command {
         #[command(flatten)]
         net: NetFlags,
     },
+    /// Run a C2SP tlog-witness: cosign the trusted logs' consistent checkpoints, keep
+    /// split-view evidence (this home's identity is the witness key).
+    Witness(witness::WitnessArgs),
     /// Run the end-to-end demonstration.
     Demo {
         /// Anchor on `embedded` (default), `evm:URL` or `substrate:URL`.
@@ -102,6 +106,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             node::init(&net, force, json, cli.home, cli.passphrase_file.as_deref())
         }
         Command::Up { net } => node::up(&net, cli.home, cli.passphrase_file.as_deref()),
+        Command::Witness(args) => witness::run(&args, cli.home, cli.passphrase_file.as_deref()),
         Command::Demo {
             chain,
             contract,
@@ -117,6 +122,17 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             crate::demo::run(on).map(|()| Outcome::Done)
         }
     }
+}
+
+/// A runtime with two workers, for commands that wait on it from blocking threads
+/// (tile readers) or serve while they compute.
+pub fn runtime_multi() -> anyhow::Result<tokio::runtime::Runtime> {
+    use anyhow::Context;
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
 }
 
 /// A current-thread runtime for one CLI command.

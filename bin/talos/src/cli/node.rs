@@ -73,6 +73,12 @@ pub struct NetFlags {
     /// Public log requests per client address in a burst above the rate.
     #[arg(long, env = "TALOS_PUBLIC_LOG_BURST")]
     pub public_log_burst: Option<u32>,
+    /// A witness, `<cosignature verifier key>@<URL>` (repeatable).
+    #[arg(long = "witness", env = "TALOS_WITNESSES", value_delimiter = ',')]
+    pub witnesses: Vec<String>,
+    /// Cosignatures wanted per checkpoint (0: all the witnesses).
+    #[arg(long, env = "TALOS_WITNESS_QUORUM")]
+    pub witness_quorum: Option<usize>,
     /// Checkpoint publication period in seconds while the log is public.
     #[arg(long, env = "TALOS_PUBLISH_SECS")]
     pub publish_secs: Option<u64>,
@@ -133,6 +139,12 @@ impl NetFlags {
         }
         if let Some(b) = self.public_log_burst {
             c.public_log_burst = b;
+        }
+        if !self.witnesses.is_empty() {
+            c.witnesses.clone_from(&self.witnesses);
+        }
+        if let Some(q) = self.witness_quorum {
+            c.witness_quorum = q;
         }
         if let Some(s) = self.publish_secs {
             c.publish_secs = s;
@@ -403,7 +415,7 @@ fn bind_unix(path: &std::path::Path) -> anyhow::Result<tokio::net::UnixListener>
     Ok(tokio::net::UnixListener::from_std(listener)?)
 }
 
-async fn stop_signal() {
+pub(crate) async fn stop_signal() {
     use tokio::signal::unix::{SignalKind, signal};
     match signal(SignalKind::terminate()) {
         Ok(mut term) => {

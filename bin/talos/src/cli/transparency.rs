@@ -49,16 +49,6 @@ pub struct VerifyProofArgs {
     contract: Option<String>,
 }
 
-fn multi_thread() -> anyhow::Result<tokio::runtime::Runtime> {
-    // The tile reader waits on the runtime from a blocking thread, which needs a
-    // runtime whose workers drive I/O on their own.
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("starting the async runtime")
-}
-
 /// `talos audit proof`.
 pub(crate) fn proof(
     home: Option<PathBuf>,
@@ -70,7 +60,7 @@ pub(crate) fn proof(
     let p = match log {
         Some(at) => {
             let source = LogSource::parse(at)?;
-            multi_thread()?.block_on(proof::prove(&source, index))?
+            crate::cli::runtime_multi()?.block_on(proof::prove(&source, index))?
         }
         None => local_proof(&Home::resolve(home)?, index)?,
     };
@@ -162,7 +152,7 @@ pub(crate) fn verify_proof(
     });
     if let Some(spec) = &args.chain {
         let home = Home::resolve(home)?;
-        let anchored = multi_thread()?.block_on(async {
+        let anchored = crate::cli::runtime_multi()?.block_on(async {
             let backend = anchor_target::open(&home, spec, args.contract.as_deref(), None).await?;
             anyhow::Ok(proof::check_anchored(&*backend, &p, &checked).await)
         });

@@ -25,3 +25,4 @@ mod public_log;
 mod refused;
 mod substrate;
 mod txn;
+mod witnesses;

@@ -41,6 +41,12 @@ fn samples(agent: &IdentityKey) -> Vec<AuditEvent> {
             tx: Hash32([5; 32]),
             block: 99,
         },
+        EventKind::WitnessShortfall {
+            size: 10,
+            got: 1,
+            need: 2,
+            missing: vec!["witness.example/w2".into()],
+        },
     ];
     kinds
         .into_iter()

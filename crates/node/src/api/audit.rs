@@ -9,6 +9,8 @@
 //! - `GET /v1/audit/events?from=&max=` → `{"events": [{"index", "leafHash", "event"}]}`:
 //!   the signed events themselves (digests and ids only), at most 256;
 //! - `POST /v1/audit/anchor` → `{"anchored": bool, ...}`: anchor the head now;
+//! - `POST /v1/audit/publish` → `{"treeSize", "root", "note"}`: publish a checkpoint now
+//!   (cosigned by the configured witnesses), as the public log serves it;
 //! - `GET /v1/audit/anchored` → the latest head anchored on the chain for this agent.
 
 use std::sync::Arc;
@@ -33,6 +35,7 @@ pub(super) fn routes() -> Router<Arc<ApiState>> {
         .route("/v1/audit/consistency", get(consistency))
         .route("/v1/audit/events", get(events))
         .route("/v1/audit/anchor", post(anchor))
+        .route("/v1/audit/publish", post(publish))
         .route("/v1/audit/anchored", get(anchored))
         .route("/v1/did/publish", post(publish_did))
         .route("/v1/dids/{did}", get(resolve_did))
@@ -124,6 +127,17 @@ async fn anchor(State(s): State<Arc<ApiState>>) -> Result<impl IntoResponse, Nod
             }),
             None => json!({ "anchored": false, "reason": "nothing new since the last anchor" }),
         },
+    ))
+}
+
+async fn publish(State(s): State<Arc<ApiState>>) -> Result<impl IntoResponse, NodeError> {
+    let p = s
+        .node
+        .publish_now()
+        .await?
+        .ok_or_else(|| NodeError::NotFound("the log is empty: nothing to publish".into()))?;
+    Ok(axum::Json(
+        json!({ "treeSize": p.head.size, "root": B64(p.head.root), "note": p.note }),
     ))
 }
 

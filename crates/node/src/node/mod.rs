@@ -90,6 +90,8 @@ pub struct NodeConfig {
     /// Inbox entries older than this are deleted, read or not (zero: kept until the
     /// agent acknowledges them).
     pub inbox_retention: Duration,
+    /// The witnesses each published checkpoint is submitted to.
+    pub witnesses: publish::WitnessPolicy,
 }
 
 impl Default for NodeConfig {
@@ -110,6 +112,7 @@ impl Default for NodeConfig {
             drain_every: Duration::from_secs(30),
             stall_after: Duration::from_secs(600),
             invoke: InvokeConfig::default(),
+            witnesses: publish::WitnessPolicy::default(),
             limits: talos_delivery::Limits::default(),
             inbox_retention: Duration::from_secs(7 * 24 * 3600),
         }

@@ -4,6 +4,12 @@
 //! no chain publishes on its own schedule. The published note is kept durably in the
 //! audit log's database, never goes back in size, and is what the public tiles are cut
 //! at (nothing past it is served).
+//!
+//! With witnesses configured, each new checkpoint is submitted to all of them (C2SP
+//! `tlog-witness`) and published with the cosignatures that arrive within the timeout.
+//! Fewer than the policy's quorum does not stop publication or anchoring (a log must
+//! not stall because witnesses are down); the shortfall is audited as a
+//! `witness_shortfall` event.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,7 +22,21 @@ use talos_store::AuditLog;
 use tokio::sync::{Mutex, watch};
 use tracing::warn;
 
+use talos_transparency::witness::client::{WitnessPeer, Witnesses};
+
+use super::audit::Auditor;
 use crate::error::NodeError;
+
+/// The witnesses a node submits its checkpoints to.
+#[derive(Debug, Clone, Default)]
+pub struct WitnessPolicy {
+    /// The witnesses.
+    pub peers: Vec<WitnessPeer>,
+    /// Cosignatures wanted (0: all of them).
+    pub quorum: usize,
+    /// How long each witness has to answer (zero: 5 s).
+    pub timeout: Duration,
+}
 
 /// A published checkpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,8 +52,10 @@ pub(crate) struct Publisher {
     key: IdentityKey,
     /// The latest publication; subscribers (the static copy) wake on each.
     latest: watch::Sender<Option<Published>>,
-    /// Serializes publishing (signing, storing).
+    /// Serializes publishing (signing, cosigning, storing).
     turn: Mutex<()>,
+    witnesses: Option<(Witnesses, usize)>,
+    auditor: Auditor,
 }
 
 /// The checkpoint origin of an agent's log.
@@ -52,7 +74,12 @@ pub fn verifier(key: &IdentityKey) -> NoteVerifier {
 impl Publisher {
     /// Loads the published note, if any; one that does not verify under this node's key
     /// or names a head the log does not have is refused (the store is corrupt).
-    pub(crate) fn open(log: Arc<AuditLog>, key: IdentityKey) -> Result<Self, NodeError> {
+    pub(crate) fn open(
+        log: Arc<AuditLog>,
+        key: IdentityKey,
+        policy: &WitnessPolicy,
+        auditor: Auditor,
+    ) -> Result<Self, NodeError> {
         let latest = match log.published()? {
             None => None,
             Some(note) => {
@@ -70,11 +97,28 @@ impl Publisher {
                 })
             }
         };
+        let witnesses = if policy.peers.is_empty() {
+            None
+        } else {
+            let timeout = if policy.timeout.is_zero() {
+                Duration::from_secs(5)
+            } else {
+                policy.timeout
+            };
+            let w = Witnesses::new(policy.peers.clone(), timeout).map_err(NodeError::Internal)?;
+            let quorum = match policy.quorum {
+                0 => policy.peers.len(),
+                q => q.min(policy.peers.len()),
+            };
+            Some((w, quorum))
+        };
         Ok(Self {
             log,
             key,
             latest: watch::Sender::new(latest),
             turn: Mutex::new(()),
+            witnesses,
+            auditor,
         })
     }
 
@@ -99,8 +143,8 @@ impl Publisher {
         };
         let note = cp
             .sign(&self.key.did().to_string(), &self.key)
-            .map_err(|e| NodeError::Internal(format!("signing a checkpoint: {e}")))?
-            .to_text();
+            .map_err(|e| NodeError::Internal(format!("signing a checkpoint: {e}")))?;
+        let note = self.cosign(note, head).await.to_text();
         let (log, n) = (self.log.clone(), note.clone());
         tokio::task::spawn_blocking(move || log.set_published(&n)).await??;
         let p = Published { note, head };
@@ -109,10 +153,42 @@ impl Publisher {
     }
 }
 
+impl Publisher {
+    /// The note with the cosignatures the witnesses gave; a shortfall is audited.
+    async fn cosign(
+        &self,
+        note: talos_audit::note::Note,
+        head: TreeHead,
+    ) -> talos_audit::note::Note {
+        let Some((witnesses, quorum)) = &self.witnesses else {
+            return note;
+        };
+        let log = self.log.clone();
+        let proof =
+            move |old: u64, new: u64| log.consistency_proof(old, new).map_err(|e| e.to_string());
+        let got = witnesses.collect(&note, &proof).await;
+        if got.cosigned.len() < *quorum {
+            for (name, why) in &got.failed {
+                warn!(witness = %name, %why, "a witness did not cosign");
+            }
+            let event = talos_audit::event::EventKind::WitnessShortfall {
+                size: head.size,
+                got: u32::try_from(got.cosigned.len()).unwrap_or(u32::MAX),
+                need: u32::try_from(*quorum).unwrap_or(u32::MAX),
+                missing: got.failed.iter().map(|(n, _)| n.clone()).collect(),
+            };
+            self.auditor.record_later(vec![event]).await;
+        }
+        got.note
+    }
+}
+
 /// Publishes every `every` until the node stops (for a node whose public log has no
 /// anchoring schedule to publish for it).
 pub(crate) async fn schedule(publisher: Arc<Publisher>, every: Duration) {
-    let mut tick = tokio::time::interval(every);
+    // The first publication after one period, as anchoring's: the published checkpoint
+    // (kept across restarts) is served meanwhile.
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     loop {
         tick.tick().await;
         if let Err(e) = publisher.publish().await {

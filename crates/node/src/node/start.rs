@@ -107,6 +107,8 @@ impl Node {
         let publisher = Arc::new(publish::Publisher::open(
             audit_log.clone(),
             identity.clone(),
+            &config.witnesses,
+            auditor.clone(),
         )?);
         Ok(Node {
             client,
