@@ -107,8 +107,11 @@ pub enum AuditCommand {
         out: Option<PathBuf>,
     },
     /// Verify a tlog-proof file offline, and against the anchored root when a chain is
-    /// given: exit 0 valid, 1 invalid, 2 malformed or chain unreachable.
+    /// given: exit 0 valid, 1 invalid, 2 malformed, 3 chain unreachable.
     VerifyProof(crate::cli::transparency::VerifyProofArgs),
+    /// Follow an agent's public log against the chain and the witnesses; alarms are JSON
+    /// lines and Prometheus gauges (with `--once`: exit 0 clean, 1 alarm, 3 unreachable).
+    Monitor(crate::cli::monitor::MonitorArgs),
     /// Verify a signed checkpoint against a verifier key: exit 0 valid, 1 invalid, 2 malformed.
     VerifyCheckpoint {
         /// Verifier key, `<name>+<hex id>+<base64 key>`.
@@ -286,6 +289,7 @@ pub(crate) fn run(
                 out.as_deref(),
             );
         }
+        AuditCommand::Monitor(args) => return crate::cli::monitor::run(home, &args),
         AuditCommand::VerifyProof(args) => {
             return crate::cli::transparency::verify_proof(home, &args);
         }

@@ -9,6 +9,7 @@ mod audit;
 mod cap;
 mod id;
 mod mcp;
+mod monitor;
 mod node;
 pub mod outcome;
 mod transparency;

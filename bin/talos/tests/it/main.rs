@@ -20,6 +20,7 @@ mod mcp;
 mod mcp_conformance;
 mod mcp_proxy;
 mod mcp_refusals;
+mod monitor;
 mod processes;
 mod public_log;
 mod refused;

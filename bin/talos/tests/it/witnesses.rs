@@ -210,6 +210,31 @@ async fn two_of_three_witnesses_cosign_and_a_fork_is_refused_with_evidence() {
         });
         assert!(kept, "{ev}");
     }
+    // A monitor of the honest log hears of it from the witnesses, with both notes.
+    let base = format!("http://{}", node.ready["publicLog"].as_str().unwrap());
+    let (code, out) = audit(
+        &auditor,
+        &[
+            "monitor",
+            "--once",
+            "--did",
+            &node.did,
+            "--log",
+            &base,
+            "--witness",
+            &w1.url,
+            "--witness",
+            &w2.url,
+        ],
+        "",
+    );
+    assert_eq!(code, 1, "{out}");
+    let split = out
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|l| l["alarm"] == "split_view")
+        .unwrap_or_else(|| panic!("no split view in {out}"));
+    assert_eq!(split["evidence"].as_array().unwrap().len(), 2, "{split}");
 }
 
 fn copy_dir(from: &Path, to: &Path) {
