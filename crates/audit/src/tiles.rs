@@ -162,9 +162,17 @@ impl Tile {
         };
         self.check_in(size)?;
         let start = self.index * TILE_WIDTH;
+        let hashes = src.nodes(8 * level, start, u64::from(self.width))?;
+        if hashes.len() != usize::from(self.width) {
+            return Err(TreeError::MissingNode {
+                level: 8 * level,
+                index: start,
+            }
+            .into());
+        }
         let mut out = Vec::with_capacity(usize::from(self.width) * 32);
-        for i in 0..u64::from(self.width) {
-            out.extend_from_slice(src.node(8 * level, start + i)?.as_bytes());
+        for h in &hashes {
+            out.extend_from_slice(h.as_bytes());
         }
         Ok(out)
     }

@@ -44,6 +44,14 @@ pub enum TreeError {
 pub trait NodeSource {
     /// The root of the perfect subtree at `level` and `index`.
     fn node(&self, level: u8, index: u64) -> Result<Hash32, TreeError>;
+
+    /// `count` consecutive nodes at `level` from `start` (a tile's hashes). A store
+    /// whose nodes are adjacent reads them in one scan.
+    fn nodes(&self, level: u8, start: u64, count: u64) -> Result<Vec<Hash32>, TreeError> {
+        (start..start.saturating_add(count))
+            .map(|i| self.node(level, i))
+            .collect()
+    }
 }
 
 fn largest_pow2_below(n: u64) -> u64 {

@@ -97,6 +97,35 @@ impl NodeSource for Nodes<'_> {
         let v = v.ok_or(TreeError::MissingNode { level, index })?;
         Hash32::from_slice(&v).map_err(|_| TreeError::Store("node is not 32 bytes".into()))
     }
+
+    /// One range scan: nodes of a level are adjacent keys (level, big-endian index).
+    fn nodes(&self, level: u8, start: u64, count: u64) -> Result<Vec<Hash32>, TreeError> {
+        let store = |e: String| TreeError::Store(e);
+        let cf = self.0.cf(CF_NODES).map_err(|e| store(e.to_string()))?;
+        let end = start.checked_add(count).ok_or(TreeError::MissingNode {
+            level,
+            index: start,
+        })?;
+        let mut ro = rocksdb::ReadOptions::default();
+        ro.set_iterate_upper_bound(node_key(level, end).to_vec());
+        let from = node_key(level, start);
+        let mode = rocksdb::IteratorMode::From(&from, rocksdb::Direction::Forward);
+        let mut out = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
+        for (want, item) in (start..end).zip(self.0.db().iterator_cf_opt(cf, ro, mode)) {
+            let (k, v) = item.map_err(|e| store(e.to_string()))?;
+            if k.as_ref() != node_key(level, want) {
+                return Err(TreeError::MissingNode { level, index: want });
+            }
+            out.push(Hash32::from_slice(&v).map_err(|_| store("node is not 32 bytes".into()))?);
+        }
+        if out.len() as u64 != count {
+            return Err(TreeError::MissingNode {
+                level,
+                index: start + out.len() as u64,
+            });
+        }
+        Ok(out)
+    }
 }
 
 fn decode_head(v: &[u8]) -> Result<TreeHead, StoreError> {

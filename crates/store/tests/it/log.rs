@@ -146,4 +146,14 @@ fn leaves_in_ranges_and_the_published_note_survive_reopen() {
     assert_eq!(log.leaves(590..700).unwrap().len(), 10);
     assert!(log.leaves(600..700).unwrap().is_empty());
     assert!(log.leaves(5..5).unwrap().is_empty());
+    // A range of nodes is one scan, and the same as reading them one by one.
+    use talos_audit::NodeSource;
+    let nodes = log.nodes();
+    for (level, start, count) in [(0u8, 256u64, 256u64), (1, 0, 300), (8, 0, 2)] {
+        let one_by_one: Vec<_> = (start..start + count)
+            .map(|i| nodes.node(level, i).unwrap())
+            .collect();
+        assert_eq!(nodes.nodes(level, start, count).unwrap(), one_by_one);
+    }
+    assert!(nodes.nodes(0, 590, 11).is_err(), "past the tree");
 }
