@@ -3,7 +3,9 @@
 # everything is already there.
 set -euo pipefail
 
-apt_packages=(clang libclang-dev protobuf-compiler libssl-dev pkg-config)
+# chromium: the dashboard's browser test (Playwright drives Debian's build; a browser
+# download of Playwright's own cannot work on these machines).
+apt_packages=(clang libclang-dev protobuf-compiler libssl-dev pkg-config chromium)
 missing=()
 for p in "${apt_packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -50,4 +52,11 @@ servers="$(cd "$(dirname "${BASH_SOURCE[0]}")/../mcp-servers" && pwd)"
 if [ ! -x "$servers/node_modules/.bin/mcp-server-filesystem" ] || [ "$servers/package-lock.json" -nt "$servers/node_modules" ]; then
     echo "bootstrap: npm ci (MCP servers, conformance)" >&2
     (cd "$servers" && npm ci --no-audit --no-fund --loglevel=error >&2 && touch node_modules)
+fi
+# The dashboard's browser test (playwright-core) and the chart library the dashboard
+# vendors, pinned in browser-tests/package-lock.json.
+browser="$(cd "$(dirname "${BASH_SOURCE[0]}")/../browser-tests" && pwd)"
+if [ ! -d "$browser/node_modules/playwright-core" ] || [ "$browser/package-lock.json" -nt "$browser/node_modules" ]; then
+    echo "bootstrap: npm ci (browser tests)" >&2
+    (cd "$browser" && npm ci --no-audit --no-fund --loglevel=error >&2 && touch node_modules)
 fi

@@ -19,6 +19,7 @@
 mod audit;
 mod calls;
 mod caps;
+pub mod dashboard;
 mod groups;
 mod problem;
 

@@ -130,6 +130,9 @@ pub struct FileConfig {
     /// How often a checkpoint is published while the log is public, s (anchoring also
     /// publishes, before each anchor).
     pub publish_secs: u64,
+    /// Serve the dashboard at `/dashboard` on the API listener (which must then be
+    /// loopback TCP: a browser cannot reach a Unix socket).
+    pub dashboard: bool,
     /// Witnesses each published checkpoint is submitted to (C2SP tlog-witness), each
     /// `<cosignature verifier key>@<URL>`.
     pub witnesses: Vec<String>,
@@ -192,6 +195,7 @@ impl Default for FileConfig {
             public_log_rate: 50,
             public_log_burst: 200,
             publish_secs: 10,
+            dashboard: false,
             witnesses: Vec::new(),
             witness_quorum: 0,
             witness_timeout_ms: 5_000,
@@ -265,6 +269,8 @@ pub struct Resolved {
     pub public_log_dir: Option<std::path::PathBuf>,
     /// The publication period while the log is public.
     pub publish_every: Duration,
+    /// Whether the dashboard is served.
+    pub dashboard: bool,
 }
 
 impl FileConfig {
@@ -302,6 +308,11 @@ impl FileConfig {
             bootstrap.push((peer, addr));
         }
         let api: ApiListen = self.api.parse()?;
+        if self.dashboard && matches!(api, ApiListen::Unix(_)) {
+            return Err(ConfigError::Invalid(
+                "dashboard needs the API on loopback TCP (api = \"127.0.0.1:PORT\"): a browser cannot reach a Unix socket".into(),
+            ));
+        }
         let defaults = NodeConfig::default();
         let net = NetConfig {
             listen: self
@@ -422,6 +433,7 @@ impl FileConfig {
             public_log_dir: (!self.public_log_dir.is_empty())
                 .then(|| std::path::PathBuf::from(&self.public_log_dir)),
             publish_every: Duration::from_secs(self.publish_secs.max(1)),
+            dashboard: self.dashboard,
         })
     }
 }

@@ -79,6 +79,7 @@ pub fn events(log: &AuditLog, from: u64, max: u64) -> Result<Vec<serde_json::Val
         out.push(serde_json::json!({
             "index": index,
             "leafHash": B64(leaf_hash(&leaf)),
+            "leaf": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &leaf),
             "event": event,
         }));
     }

@@ -99,6 +99,9 @@ pub enum AgentCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The dashboard's URL (`talos up --dashboard`), with the API token in its fragment:
+    /// open it in a browser on this machine.
+    Dashboard,
     /// A signed checkpoint of the node's audit log.
     Checkpoint {
         /// Print JSON.
@@ -149,7 +152,11 @@ fn finish(status: u16, v: &Value, json: bool, summary: impl Fn(&Value) -> String
 
 pub(crate) fn run(cmd: AgentCommand, home: Option<std::path::PathBuf>) -> anyhow::Result<Outcome> {
     use reqwest::Method;
-    let api = ApiClient::open(&Home::resolve(home)?)?;
+    let home = Home::resolve(home)?;
+    if let AgentCommand::Dashboard = cmd {
+        return dashboard_url(&home);
+    }
+    let api = ApiClient::open(&home)?;
     let rt = crate::cli::runtime()?;
     rt.block_on(async move {
         Ok(match cmd {
@@ -268,6 +275,7 @@ pub(crate) fn run(cmd: AgentCommand, home: Option<std::path::PathBuf>) -> anyhow
                     .await?;
                 finish(s, &v, json, |_| format!("{id} revoked"))
             }
+            AgentCommand::Dashboard => Outcome::Done,
             AgentCommand::Checkpoint { json } => {
                 let (s, v) = api.call(Method::GET, "/v1/audit/checkpoint", None).await?;
                 finish(s, &v, json, |v| {
@@ -296,4 +304,28 @@ pub(crate) fn run(cmd: AgentCommand, home: Option<std::path::PathBuf>) -> anyhow
             }
         })
     })
+}
+
+/// Prints the dashboard's URL: the node's TCP API address and, in the fragment (which a
+/// browser never sends), the API token the page reads the API with.
+fn dashboard_url(home: &Home) -> anyhow::Result<Outcome> {
+    let addr = std::fs::read_to_string(home.api_addr_file())
+        .map_err(|_| anyhow::anyhow!("no running node (start it with `talos up --dashboard`)"))?;
+    let addr = addr.trim();
+    let Some(host) = addr
+        .strip_prefix("http://")
+        .or_else(|| addr.contains(':').then_some(addr))
+    else {
+        eprintln!(
+            "the dashboard needs the API on loopback TCP (api = \"127.0.0.1:PORT\"), not {addr}"
+        );
+        return Ok(Outcome::Unusable);
+    };
+    if host.starts_with('/') || host.starts_with("unix") {
+        eprintln!("the dashboard needs the API on loopback TCP (api = \"127.0.0.1:PORT\")");
+        return Ok(Outcome::Unusable);
+    }
+    let token = home.load_token()?;
+    println!("http://{host}/dashboard#token={}", token.trim());
+    Ok(Outcome::Done)
 }

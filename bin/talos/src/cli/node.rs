@@ -73,6 +73,9 @@ pub struct NetFlags {
     /// Public log requests per client address in a burst above the rate.
     #[arg(long, env = "TALOS_PUBLIC_LOG_BURST")]
     pub public_log_burst: Option<u32>,
+    /// Serve the dashboard on the API listener (loopback TCP only), at /dashboard.
+    #[arg(long, env = "TALOS_DASHBOARD")]
+    pub dashboard: Option<bool>,
     /// A witness, `<cosignature verifier key>@<URL>` (repeatable).
     #[arg(long = "witness", env = "TALOS_WITNESSES", value_delimiter = ',')]
     pub witnesses: Vec<String>,
@@ -139,6 +142,9 @@ impl NetFlags {
         }
         if let Some(b) = self.public_log_burst {
             c.public_log_burst = b;
+        }
+        if let Some(d) = self.dashboard {
+            c.dashboard = d;
         }
         if !self.witnesses.is_empty() {
             c.witnesses.clone_from(&self.witnesses);
@@ -315,7 +321,10 @@ pub(crate) fn up(
             })
         );
         info!(%api, %peer, "node up");
-        let app = talos_node::api::router(node.clone(), &token);
+        let mut app = talos_node::api::router(node.clone(), &token);
+        if resolved.dashboard {
+            app = app.merge(talos_node::api::dashboard::routes());
+        }
         let stopping = node.clone();
         listener
             .serve(app, async move {

@@ -11,6 +11,7 @@ mod api;
 mod cap_verify;
 mod chain_revocations;
 mod cli;
+mod dashboard;
 mod delivery;
 mod fill_the_disk;
 mod flood;

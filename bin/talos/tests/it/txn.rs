@@ -106,6 +106,23 @@ async fn a_transaction_token_is_replaced_hop_by_hop() {
     assert_eq!(pay_call["txn"]["hops"], 2);
     assert_eq!(pay_call["txn"]["id"], call["txn"]["id"]);
     assert_eq!(pay_call["from"], b.did.as_str());
+    // The payment node lists the transaction with both hops' claims (what the dashboard
+    // shows): the planner minted the first for booking, booking the second for payment.
+    let (s, recent) = y.call(Method::GET, "/v1/transactions", None).await;
+    assert_eq!(s, 200, "{recent}");
+    let t = &recent["transactions"][0];
+    assert_eq!(t["txn"]["id"], call["txn"]["id"], "{recent}");
+    let hops = t["txn"]["chain"].as_array().unwrap();
+    assert_eq!(hops.len(), 2, "{recent}");
+    assert_eq!(
+        (hops[0]["iss"].as_str(), hops[0]["aud"].as_str()),
+        (Some(p.did.as_str()), Some(b.did.as_str()))
+    );
+    assert_eq!(
+        (hops[1]["iss"].as_str(), hops[1]["aud"].as_str()),
+        (Some(b.did.as_str()), Some(y.did.as_str()))
+    );
+    assert_eq!(hops[1]["azd"], narrow, "{recent}");
     answer(
         &y.api,
         pay_call["id"].as_u64().unwrap(),

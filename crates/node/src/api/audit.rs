@@ -2,16 +2,18 @@
 //! is how an agent or an auditor gets records while it runs):
 //!
 //! - `GET /v1/audit/head` → `{"treeSize", "root"}`;
-//! - `GET /v1/audit/checkpoint` → `{"note", "verifierKey"}`: a C2SP signed note;
+//! - `GET /v1/audit/checkpoint` → `{"note", "verifierKey", "published"}`: a C2SP signed
+//!   note of the head now, and the published one (cosigned, anchored) if any;
 //! - `GET /v1/audit/proof?index=&size=` → an RFC 9162 inclusion proof (JSON wire form,
 //!   what `talos audit verify-inclusion` and `verify-anchored` read);
 //! - `GET /v1/audit/consistency?old=&new=` → a consistency proof;
 //! - `GET /v1/audit/events?from=&max=` → `{"events": [{"index", "leafHash", "event"}]}`:
-//!   the signed events themselves (digests and ids only), at most 256;
+//!   the signed events themselves (digests and ids only) and their bytes, at most 256;
 //! - `POST /v1/audit/anchor` → `{"anchored": bool, ...}`: anchor the head now;
 //! - `POST /v1/audit/publish` → `{"treeSize", "root", "note"}`: publish a checkpoint now
 //!   (cosigned by the configured witnesses), as the public log serves it;
-//! - `GET /v1/audit/anchored` → the latest head anchored on the chain for this agent.
+//! - `GET /v1/audit/anchored` → the latest head anchored on the chain for this agent,
+//!   with its block and transaction.
 
 use std::sync::Arc;
 
@@ -52,7 +54,10 @@ async fn head(State(s): State<Arc<ApiState>>) -> impl IntoResponse {
 
 async fn checkpoint(State(s): State<Arc<ApiState>>) -> Result<impl IntoResponse, NodeError> {
     let (note, vkey) = s.node.checkpoint().map_err(record_error)?;
-    Ok(axum::Json(json!({ "note": note, "verifierKey": vkey })))
+    let published = s.node.published().map(|p| p.note);
+    Ok(axum::Json(
+        json!({ "note": note, "verifierKey": vkey, "published": published }),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -186,11 +191,25 @@ async fn resolve_did(
 
 async fn anchored(State(s): State<Arc<ApiState>>) -> Result<impl IntoResponse, NodeError> {
     match s.node.anchored().await.map_err(internal)? {
-        Some(h) => Ok(axum::Json(json!({
-            "did": talos_primitives::Did::Key(s.node.identity()).to_string(),
-            "treeSize": h.size,
-            "root": B64(h.root),
-        }))),
+        Some(h) => {
+            let did = talos_primitives::Did::Key(s.node.identity());
+            // Where it was anchored (the block an auditor looks up).
+            let at = s
+                .node
+                .anchor_backend()
+                .await
+                .map_err(internal)?
+                .root_at(&did, h.size)
+                .await
+                .map_err(|e| internal(NodeError::from(e)))?;
+            Ok(axum::Json(json!({
+                "did": did.to_string(),
+                "treeSize": h.size,
+                "root": B64(h.root),
+                "block": at.map(|a| a.at.block),
+                "tx": at.map(|a| a.at.tx.to_string()),
+            })))
+        }
         None => Err(NodeError::NotFound(
             "nothing anchored for this agent yet".into(),
         )),

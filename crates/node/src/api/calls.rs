@@ -42,6 +42,7 @@ pub(super) fn routes() -> Router<Arc<ApiState>> {
         .route("/v1/calls/{id}", post(answer))
         .route("/v1/calls/answers", post(answer_many))
         .route("/v1/capabilities/revoke", post(revoke))
+        .route("/v1/transactions", axum::routing::get(transactions))
 }
 
 #[derive(Deserialize)]
@@ -316,4 +317,10 @@ async fn revoke(
         .map_err(|_| bad("`id` is a token id: 32 hex digits (the token's `jti`)"))?;
     let fresh = s.node.revoke(CapabilityId(id)).await.map_err(internal)?;
     Ok(axum::Json(json!({ "revoked": true, "fresh": fresh })))
+}
+
+/// `GET /v1/transactions`: the transactions this agent was called in lately (at most
+/// 64, newest first), each with its hop chain and every hop's claims.
+async fn transactions(State(s): State<Arc<ApiState>>) -> impl IntoResponse {
+    axum::Json(json!({ "transactions": s.node.recent_transactions() }))
 }

@@ -30,6 +30,7 @@ use std::time::Duration;
 pub use anchoring::{Anchored, Opener};
 pub use outbound::{Authority, Invoke, InvokeFailure, Sent};
 pub use publish::Published;
+pub use sidecar::recent::{TxnCall, TxnHop};
 pub use sidecar::{Answer, AnswerError, Call, InvokeConfig, TxnView};
 use talos_delivery::{Delivered, Mailroom};
 

@@ -28,6 +28,7 @@ use tokio::time::Instant;
 use tracing::debug;
 
 mod answer;
+pub(super) mod recent;
 
 pub use answer::{Answer, AnswerError};
 
@@ -101,6 +102,8 @@ pub struct TxnView {
     pub purp: String,
     /// Hops so far (this call's included).
     pub hops: usize,
+    /// Each hop's claims, first hop first.
+    pub chain: Vec<recent::TxnHop>,
 }
 
 struct Waiting {
@@ -133,6 +136,8 @@ pub(crate) struct Sidecar {
     /// Set when the node begins to stop: long-polls return at once, so the API's
     /// graceful shutdown does not wait out their timeouts.
     stopping: std::sync::atomic::AtomicBool,
+    /// Transactions called in lately (for the dashboard).
+    pub(super) recent: recent::RecentTxns,
 }
 
 pub(super) fn now_ms() -> u64 {
@@ -174,6 +179,7 @@ impl Sidecar {
             waiting: Mutex::new((now_ms().saturating_mul(1024), BTreeMap::new())),
             arrived: Notify::new(),
             stopping: std::sync::atomic::AtomicBool::new(false),
+            recent: recent::RecentTxns::default(),
         })
     }
 
@@ -241,16 +247,28 @@ impl Sidecar {
             request: digest,
         };
         let audited = tokio::spawn(async move { auditor.record(vec![used]).await });
-        let txn = request
+        // The chain was verified when the call was admitted; parsed again for the view.
+        let chain: Vec<TxnToken> = request
             .txn
-            .last()
-            .and_then(|t| TxnToken::parse(t).ok())
-            .map(|t| TxnView {
-                id: t.claims().txn.clone(),
-                sub: t.claims().sub.to_string(),
-                purp: t.claims().purp.clone(),
-                hops: request.txn.len(),
+            .iter()
+            .filter_map(|t| TxnToken::parse(t).ok())
+            .collect();
+        let txn = chain.last().map(|t| TxnView {
+            id: t.claims().txn.clone(),
+            sub: t.claims().sub.to_string(),
+            purp: t.claims().purp.clone(),
+            hops: request.txn.len(),
+            chain: chain.iter().map(recent::TxnHop::of).collect(),
+        });
+        if let Some(view) = &txn {
+            self.recent.push(recent::TxnCall {
+                at_ms: now_ms(),
+                from: caller.to_string(),
+                resource: request.resource.clone(),
+                action: request.action.clone(),
+                txn: view.clone(),
             });
+        }
         let InvokeRequest {
             resource,
             action,
