@@ -82,6 +82,9 @@ pub struct NetFlags {
     /// Cosignatures wanted per checkpoint (0: all the witnesses).
     #[arg(long, env = "TALOS_WITNESS_QUORUM")]
     pub witness_quorum: Option<usize>,
+    /// How long a witness has to answer, ms.
+    #[arg(long, env = "TALOS_WITNESS_TIMEOUT_MS")]
+    pub witness_timeout_ms: Option<u64>,
     /// Checkpoint publication period in seconds while the log is public.
     #[arg(long, env = "TALOS_PUBLISH_SECS")]
     pub publish_secs: Option<u64>,
@@ -151,6 +154,9 @@ impl NetFlags {
         }
         if let Some(q) = self.witness_quorum {
             c.witness_quorum = q;
+        }
+        if let Some(t) = self.witness_timeout_ms {
+            c.witness_timeout_ms = t;
         }
         if let Some(s) = self.publish_secs {
             c.publish_secs = s;

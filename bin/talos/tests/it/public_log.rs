@@ -250,7 +250,7 @@ async fn the_public_log_is_rate_limited_per_address() {
             ("--listen", "/ip4/127.0.0.1/tcp/0"),
             ("--public-log", "127.0.0.1:0"),
             ("--public-log-rate", "1"),
-            ("--public-log-burst", "3"),
+            ("--public-log-burst", "1"),
             ("--anchor-secs", "0"),
         ]),
     );
@@ -258,7 +258,8 @@ async fn the_public_log_is_rate_limited_per_address() {
     let base = format!("http://{}", node.ready["publicLog"].as_str().unwrap());
     // Nothing is published before the first checkpoint.
     let mut statuses = Vec::new();
-    for _ in 0..10 {
+    // 20 requests at one a second pass only if they take 19 s: on any machine some are 429.
+    for _ in 0..20 {
         statuses.push(get(&base, "checkpoint").await.0);
     }
     // At most the burst and what the rate refilled meanwhile pass; the rest are 429.

@@ -81,6 +81,9 @@ fn node_flags(witnesses: &[String]) -> Vec<String> {
         ("--publish-secs", "100000"),
         ("--witness", &witnesses.join(",")),
         ("--witness-quorum", "2"),
+        // Down witnesses refuse connections at once; a busy machine must not look like
+        // a witness timing out.
+        ("--witness-timeout-ms", "60000"),
     ])
 }
 
