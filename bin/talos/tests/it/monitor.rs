@@ -151,4 +151,52 @@ async fn a_monitor_follows_the_log_and_flags_a_changed_leaf_and_a_stalled_log() 
     let (code, _, alarms) = monitor(&watcher, &stalled);
     assert_eq!(code, 1);
     assert!(alarms.contains(&"stalled".to_string()), "{alarms:?}");
+
+    // Followed (not --once), the alarms are Prometheus gauges too, and the monitor exits 1
+    // when stopped after raising one.
+    let port = talos_testkit::free_port();
+    let metrics = format!("127.0.0.1:{port}");
+    let s4 = state("s4");
+    let mut follow = tokio::process::Command::new(talos_testkit::node::talos_bin())
+        .arg("--home")
+        .arg(&watcher)
+        .args([
+            "audit",
+            "monitor",
+            "--every",
+            "1",
+            "--metrics",
+            &metrics,
+            "--state",
+            &s4,
+        ])
+        .args(&common)
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let text = match reqwest::get(format!("http://{metrics}/metrics")).await {
+            Ok(r) => r.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if text.contains("talos_monitor_alarm{kind=\"entry_changed\"} 1")
+            && text.contains("talos_monitor_tree_size")
+        {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no alarm gauge: {text}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let pid = follow.id().unwrap().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    assert_eq!(follow.wait().await.unwrap().code(), Some(1));
 }
