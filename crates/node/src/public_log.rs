@@ -175,7 +175,7 @@ pub fn read_tile(log: &AuditLog, t: Tile, size: u64) -> Result<Vec<u8>, NodeErro
 /// Writes the tree of `size` under `dir` as static files (`checkpoint` and every tile
 /// path), each written to a temporary name and renamed, so a reader never sees half a
 /// tile. Tiles already there are skipped (they are immutable); partial tiles of past
-/// sizes stay, as the spec allows. Returns the number of files written.
+/// sizes stay until their full tile is written. Returns the number of files written.
 pub fn write_static(log: &AuditLog, note: &str, size: u64, dir: &Path) -> Result<u64, NodeError> {
     let io = |e: std::io::Error| NodeError::Internal(format!("writing the static log: {e}"));
     let mut written = 0;
@@ -190,6 +190,17 @@ pub fn write_static(log: &AuditLog, note: &str, size: u64, dir: &Path) -> Result
         }
         write_public(&path, &bytes).map_err(io)?;
         written += 1;
+        if t.is_full() {
+            // Its partial versions are not needed any more (the spec allows deleting
+            // them): without this, a log published often would keep up to 255 partial
+            // copies of every tile.
+            let mut partials = path.clone().into_os_string();
+            partials.push(".p");
+            match std::fs::remove_dir_all(&partials) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e)),
+                _ => {}
+            }
+        }
     }
     write_public(&dir.join("checkpoint"), note.as_bytes()).map_err(io)?;
     Ok(written + 1)

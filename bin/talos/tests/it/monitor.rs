@@ -3,23 +3,11 @@
 //! anchored past what the log publishes.
 
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::Value;
 use talos_testkit::node::{NodeProc, TCP0, flags, init};
 
 use super::anchoring::{anvil, audit, deploy, fund_node};
-
-async fn grow(node: &NodeProc, n: usize) {
-    for i in 0..n {
-        let (s, v) = node
-            .call(
-                Method::POST,
-                "/v1/capabilities",
-                Some(json!({ "to": node.did, "cap": [{ "res": format!("talos://m/{i}"), "act": ["read"] }] })),
-            )
-            .await;
-        assert_eq!(s, 200, "{v}");
-    }
-}
+use super::public_log::grow;
 
 /// The round and the alarms a `--once` run printed: (exit code, round, alarm kinds).
 fn monitor(dir: &std::path::Path, args: &[&str]) -> (i32, Value, Vec<String>) {

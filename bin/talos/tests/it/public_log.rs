@@ -66,7 +66,7 @@ fn entries(bundle: &[u8]) -> Vec<Vec<u8>> {
 }
 
 /// Issues `n` capabilities, one audit event each.
-async fn grow(node: &NodeProc, n: usize) {
+pub(crate) async fn grow(node: &NodeProc, n: usize) {
     for chunk in 0..n.div_ceil(50) {
         let calls = (0..50.min(n - chunk * 50)).map(|i| {
             node.call(

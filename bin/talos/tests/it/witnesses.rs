@@ -7,7 +7,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::Value;
 use talos_audit::note::Note;
 use talos_audit::witness::WitnessKey;
 use talos_testkit::node::{NodeProc, PASS, flags, init, talos_bin};
@@ -16,6 +16,7 @@ use tokio::process::{Child, Command};
 
 use super::anchoring::audit;
 use super::mcp_proxy::event_where;
+use super::public_log::grow;
 
 /// A running `talos witness`: the process, its key, its URL.
 struct WitnessProc {
@@ -58,19 +59,6 @@ async fn publish(node: &NodeProc) -> (u64, Note) {
         v["treeSize"].as_u64().unwrap(),
         Note::parse(v["note"].as_str().unwrap()).unwrap(),
     )
-}
-
-async fn grow(node: &NodeProc, n: usize) {
-    for i in 0..n {
-        let (s, v) = node
-            .call(
-                Method::POST,
-                "/v1/capabilities",
-                Some(json!({ "to": node.did, "cap": [{ "res": format!("talos://w/{i}"), "act": ["read"] }] })),
-            )
-            .await;
-        assert_eq!(s, 200, "{v}");
-    }
 }
 
 fn node_flags(witnesses: &[String]) -> Vec<String> {

@@ -131,7 +131,8 @@ impl Witnesses {
     ) -> Result<Vec<talos_audit::note::NoteSignature>, String> {
         let mut old = self.known_size(&peer.key.name).min(size);
         for _ in 0..2 {
-            let p = if old == 0 {
+            // No proof from nothing, nor between a size and itself (RFC 9162: empty).
+            let p = if old == 0 || old == size {
                 Vec::new()
             } else {
                 proof(old, size)?

@@ -5,3 +5,4 @@
     clippy::panic,
     clippy::indexing_slicing
 )]
+mod source;
