@@ -261,22 +261,7 @@ pub(crate) fn up(
             });
             node.start_anchoring(opener, resolved.anchor_every);
         }
-        let public = resolved.public_log.is_some() || resolved.public_log_dir.is_some();
-        if public {
-            node.start_publishing(resolved.publish_every);
-        }
-        if let Some(dir) = resolved.public_log_dir.clone() {
-            node.start_static_log(dir);
-        }
-        let public_listener = match resolved.public_log {
-            Some((addr, bounds)) => Some((
-                tokio::net::TcpListener::bind(addr)
-                    .await
-                    .with_context(|| format!("binding the public log on {addr}"))?,
-                bounds,
-            )),
-            None => None,
-        };
+        let public_listener = start_public_log(&mut node, &resolved).await?;
         let listener = ApiListener::bind(&resolved.api, &home).await?;
         let api = listener.address()?;
         // Where `talos agent ...` finds this node (the configured port may be 0).
@@ -299,20 +284,12 @@ pub(crate) fn up(
         node.start_upkeep();
         node.start_draining();
         let node = Arc::new(node);
-        let mut public_task = None;
-        let public_addr = match public_listener {
-            Some((l, bounds)) => {
-                let addr = l.local_addr()?;
-                let app = talos_node::public_log::router(node.clone(), bounds)
-                    .into_make_service_with_connect_info::<std::net::SocketAddr>();
-                public_task = Some(tokio::spawn(async move {
-                    if let Err(e) = axum::serve(l, app).await {
-                        tracing::warn!("the public log stopped: {e}");
-                    }
-                }));
-                Some(addr.to_string())
+        let (public_addr, public_task) = match public_listener {
+            Some(p) => {
+                let (addr, task) = serve_public_log(p, node.clone())?;
+                (Some(addr), Some(task))
             }
-            None => None,
+            None => (None, None),
         };
         let peer = node.client().local_peer_id();
         println!(
@@ -355,6 +332,50 @@ pub(crate) fn up(
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(Outcome::Done)
+}
+
+/// The public log's listener, bound (it is served once the node is shared), and the
+/// publication schedule and static copy it needs.
+async fn start_public_log(
+    node: &mut Node,
+    resolved: &talos_node::config::Resolved,
+) -> anyhow::Result<Option<PublicListener>> {
+    if resolved.public_log.is_some() || resolved.public_log_dir.is_some() {
+        node.start_publishing(resolved.publish_every);
+    }
+    if let Some(dir) = resolved.public_log_dir.clone() {
+        node.start_static_log(dir);
+    }
+    Ok(match resolved.public_log {
+        Some((addr, bounds)) => Some((
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("binding the public log on {addr}"))?,
+            bounds,
+        )),
+        None => None,
+    })
+}
+
+type PublicListener = (
+    tokio::net::TcpListener,
+    talos_node::public_log::PublicLogConfig,
+);
+
+/// Serves the public log (C2SP tlog-tiles) until aborted; its address.
+fn serve_public_log(
+    (listener, bounds): PublicListener,
+    node: Arc<Node>,
+) -> anyhow::Result<(String, tokio::task::JoinHandle<()>)> {
+    let addr = listener.local_addr()?;
+    let app = talos_node::public_log::router(node, bounds)
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let task = tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::warn!("the public log stopped: {e}");
+        }
+    });
+    Ok((addr.to_string(), task))
 }
 
 /// The bound API listener.
