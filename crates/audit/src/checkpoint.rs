@@ -12,7 +12,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use talos_identity::IdentityKey;
-use talos_primitives::{Hash32, TreeHead};
+use talos_primitives::{Did, Hash32, TreeHead};
 
 use crate::note::{self, Note, NoteError, NoteVerifier};
 
@@ -105,4 +105,37 @@ impl Checkpoint {
         note.verify(verifier)?;
         Ok((Self::parse_text(&note.text)?, note))
     }
+}
+
+/// The origin of a talos agent's log: `talos/<did>`.
+pub fn talos_origin(did: &Did) -> String {
+    format!("talos/{did}")
+}
+
+/// A talos log's note verifier key: the agent's did:key key, named by the DID (`None`
+/// for a DID that does not carry its key).
+pub fn talos_verifier(did: &Did) -> Option<NoteVerifier> {
+    Some(NoteVerifier {
+        name: did.to_string(),
+        key: *did.as_key()?,
+    })
+}
+
+/// The agent a talos log's origin names, and the log's verifier key: a talos log is
+/// signed by its agent under its DID, so the origin alone says whose signature counts.
+pub fn talos_log(origin: &str) -> Option<(Did, NoteVerifier)> {
+    let did: Did = origin.strip_prefix("talos/")?.parse().ok()?;
+    let verifier = talos_verifier(&did)?;
+    Some((did, verifier))
+}
+
+/// `head` signed as agent `key`'s checkpoint: origin `talos/<did>`, note name the DID.
+pub fn sign_talos(key: &IdentityKey, head: TreeHead) -> Result<Note, CheckpointError> {
+    let did = key.did();
+    Checkpoint {
+        origin: talos_origin(&did),
+        head,
+        extensions: vec![],
+    }
+    .sign(&did.to_string(), key)
 }

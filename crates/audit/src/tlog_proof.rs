@@ -24,6 +24,7 @@ use crate::checkpoint::{Checkpoint, CheckpointError};
 use crate::hash::leaf_hash;
 use crate::note::{MAX_NOTE_BYTES, Note, NoteVerifier};
 use crate::proof::{ProofError, verify_inclusion};
+use crate::wire::{B64, InclusionProof};
 
 /// The first line.
 pub const HEADER: &str = "c2sp.org/tlog-proof@v1";
@@ -130,6 +131,20 @@ impl TlogProof {
             index,
             path,
             checkpoint,
+        })
+    }
+
+    /// The same proof in the JSON wire form (`verify-inclusion`, the chain checks), for
+    /// the entry in `extra` against the checkpoint's head (nothing is verified here).
+    pub fn inclusion(&self) -> Result<InclusionProof, TlogProofError> {
+        let cp = Checkpoint::parse_text(&self.checkpoint.text)?;
+        let entry = self.extra.as_deref().ok_or(TlogProofError::NoEntry)?;
+        Ok(InclusionProof {
+            leaf_idx: self.index,
+            tree_size: cp.head.size,
+            root: B64(cp.head.root),
+            leaf_hash: B64(leaf_hash(entry)),
+            proof: self.path.iter().copied().map(B64).collect(),
         })
     }
 

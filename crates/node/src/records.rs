@@ -5,9 +5,8 @@
 
 use crate::error::NodeError;
 use talos_anchor::{Anchor, Inclusion};
-use talos_audit::checkpoint::Checkpoint;
+use talos_audit::checkpoint;
 use talos_audit::hash::leaf_hash;
-use talos_audit::note::NoteVerifier;
 use talos_audit::wire::{B64, ConsistencyProof, InclusionProof};
 use talos_identity::IdentityKey;
 use talos_primitives::{Did, TreeHead};
@@ -106,21 +105,12 @@ pub fn consistency(log: &AuditLog, old: u64, new: u64) -> Result<ConsistencyProo
 
 /// A signed checkpoint of the log's head: (the signed note, its verifier key).
 pub fn checkpoint(log: &AuditLog, key: &IdentityKey) -> Result<(String, String), RecordError> {
-    let name = key.did().to_string();
-    let cp = Checkpoint {
-        origin: format!("talos/{name}"),
-        head: log.head(),
-        extensions: vec![],
-    };
-    let note = cp
-        .sign(&name, key)
+    let note = checkpoint::sign_talos(key, log.head())
         .map_err(|e| RecordError::Sign(e.to_string()))?
         .to_text();
-    let vkey = NoteVerifier {
-        name,
-        key: key.public(),
-    }
-    .to_string();
+    let vkey = checkpoint::talos_verifier(&key.did())
+        .ok_or_else(|| RecordError::Sign("the agent's DID carries no key".into()))?
+        .to_string();
     Ok((note, vkey))
 }
 

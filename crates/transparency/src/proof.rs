@@ -9,12 +9,11 @@
 
 use talos_anchor::verify::{self, VerifyError};
 use talos_anchor::{Anchor, AnchoredRoot};
-use talos_audit::checkpoint::Checkpoint;
+use talos_audit::checkpoint::{Checkpoint, talos_log};
 use talos_audit::event::SignedEvent;
-use talos_audit::note::{Note, NoteVerifier};
+use talos_audit::note::Note;
 use talos_audit::tiles::TileNodes;
 use talos_audit::tlog_proof::{TlogProof, TlogProofError};
-use talos_audit::wire::{B64, InclusionProof};
 use talos_audit::witness::WitnessKey;
 use talos_primitives::Did;
 
@@ -69,25 +68,12 @@ pub enum ProofCheckError {
     },
 }
 
-/// The agent whose log has this origin, and the log's verifier key.
-pub fn log_of(origin: &str) -> Option<(Did, NoteVerifier)> {
-    let did: Did = origin.strip_prefix("talos/")?.parse().ok()?;
-    let key = *did.as_key()?;
-    Some((
-        did,
-        NoteVerifier {
-            name: did.to_string(),
-            key,
-        },
-    ))
-}
-
 /// A verified checkpoint of a talos log: its agent, the body, the note.
 pub fn verify_checkpoint(text: &str) -> Result<(Did, Checkpoint, Note), ProofCheckError> {
     let note = Note::parse(text).map_err(|e| ProofCheckError::Malformed(e.to_string()))?;
     let cp = Checkpoint::parse_text(&note.text)
         .map_err(|e| ProofCheckError::Malformed(e.to_string()))?;
-    let (did, verifier) = log_of(&cp.origin).ok_or_else(|| ProofCheckError::WrongLog {
+    let (did, verifier) = talos_log(&cp.origin).ok_or_else(|| ProofCheckError::WrongLog {
         want: "a talos agent".into(),
         origin: cp.origin.clone(),
     })?;
@@ -155,7 +141,7 @@ pub fn check(
 ) -> Result<Checked, ProofCheckError> {
     let cp = Checkpoint::parse_text(&proof.checkpoint.text)
         .map_err(|e| ProofCheckError::Malformed(e.to_string()))?;
-    let (agent, verifier) = log_of(&cp.origin)
+    let (agent, verifier) = talos_log(&cp.origin)
         .filter(|(d, _)| did.is_none_or(|want| want == d))
         .ok_or_else(|| ProofCheckError::WrongLog {
             want: did.map_or("a talos agent".into(), ToString::to_string),
@@ -199,13 +185,6 @@ pub async fn check_anchored(
     proof: &TlogProof,
     checked: &Checked,
 ) -> Result<AnchoredRoot, ProofCheckError> {
-    let entry = proof.extra.as_deref().unwrap_or_default();
-    let wire = InclusionProof {
-        leaf_idx: proof.index,
-        tree_size: checked.checkpoint.head.size,
-        root: B64(checked.checkpoint.head.root),
-        leaf_hash: B64(talos_audit::hash::leaf_hash(entry)),
-        proof: proof.path.iter().copied().map(B64).collect(),
-    };
+    let wire = proof.inclusion()?;
     Ok(verify::verify_inclusion(anchor, &checked.did, &wire).await?)
 }

@@ -311,18 +311,12 @@ pub(crate) fn run(cmd: AgentCommand, home: Option<std::path::PathBuf>) -> anyhow
 fn dashboard_url(home: &Home) -> anyhow::Result<Outcome> {
     let addr = std::fs::read_to_string(home.api_addr_file())
         .map_err(|_| anyhow::anyhow!("no running node (start it with `talos up --dashboard`)"))?;
-    let addr = addr.trim();
-    let Some(host) = addr
-        .strip_prefix("http://")
-        .or_else(|| addr.contains(':').then_some(addr))
-    else {
+    // `talos up` writes `host:port` for TCP and `unix:PATH` for a socket.
+    let host = addr.trim();
+    if host.starts_with("unix:") {
         eprintln!(
-            "the dashboard needs the API on loopback TCP (api = \"127.0.0.1:PORT\"), not {addr}"
+            "the dashboard needs the API on loopback TCP (api = \"127.0.0.1:PORT\"), not {host}"
         );
-        return Ok(Outcome::Unusable);
-    };
-    if host.starts_with('/') || host.starts_with("unix") {
-        eprintln!("the dashboard needs the API on loopback TCP (api = \"127.0.0.1:PORT\")");
         return Ok(Outcome::Unusable);
     }
     let token = home.load_token()?;

@@ -14,7 +14,7 @@ use talos_store::{AuditLog, LogConfig};
 
 use crate::cli::outcome::Outcome;
 use talos_node::anchor_target::{self, AnchorTarget};
-use talos_node::home::{Home, passphrase};
+use talos_node::home::Home;
 use talos_node::records;
 
 /// Audit commands.
@@ -176,11 +176,7 @@ pub(crate) fn run(
         }
         AuditCommand::Checkpoint { json } => {
             let home = Home::resolve(home)?;
-            let key = home.load_identity(&passphrase(
-                pass_file,
-                std::env::var("TALOS_PASSPHRASE").ok(),
-                false,
-            )?)?;
+            let key = crate::cli::unlock(&home, pass_file)?;
             let (note, vkey) = records::checkpoint(&open_log(&home)?, &key)?;
             if json {
                 println!("{}", json!({"note": note, "verifierKey": vkey}));
@@ -218,11 +214,7 @@ pub(crate) fn run(
             json,
         } => {
             let home = Home::resolve(home)?;
-            let key = home.load_identity(&passphrase(
-                pass_file,
-                std::env::var("TALOS_PASSPHRASE").ok(),
-                false,
-            )?)?;
+            let key = crate::cli::unlock(&home, pass_file)?;
             let head = open_log(&home)?.head();
             let rt = crate::cli::runtime()?;
             let (did, at) = rt.block_on(async {

@@ -125,6 +125,17 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     }
 }
 
+/// The home's identity, unlocked with the passphrase from `pass_file`, else
+/// `TALOS_PASSPHRASE`, else the terminal.
+pub(crate) fn unlock(
+    home: &talos_node::home::Home,
+    pass_file: Option<&std::path::Path>,
+) -> anyhow::Result<talos_identity::IdentityKey> {
+    let pass =
+        talos_node::home::passphrase(pass_file, std::env::var("TALOS_PASSPHRASE").ok(), false)?;
+    Ok(home.load_identity(&pass)?)
+}
+
 /// A runtime with two workers, for commands that wait on it from blocking threads
 /// (tile readers) or serve while they compute.
 pub fn runtime_multi() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -66,17 +66,7 @@ pub(crate) fn proof(
     };
     let text = match format {
         ProofFormat::TlogProof => p.to_text(),
-        ProofFormat::Json => {
-            let cp = talos_audit::Checkpoint::parse_text(&p.checkpoint.text)?;
-            let entry = p.extra.as_deref().unwrap_or_default();
-            serde_json::to_string(&json!({
-                "leafIdx": p.index,
-                "treeSize": cp.head.size,
-                "root": B64(cp.head.root),
-                "leafHash": B64(talos_audit::hash::leaf_hash(entry)),
-                "proof": p.path.iter().copied().map(B64).collect::<Vec<_>>(),
-            }))? + "\n"
-        }
+        ProofFormat::Json => serde_json::to_string(&p.inclusion()?)? + "\n",
     };
     match out {
         Some(path) => {

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use serde_json::json;
 use talos_audit::note::NoteVerifier;
-use talos_node::home::{Home, passphrase};
+use talos_node::home::Home;
 use talos_transparency::witness::server::{Trust, WitnessService, router};
 use talos_transparency::witness::state::WitnessState;
 
@@ -48,11 +48,7 @@ pub(crate) fn run(
     pass_file: Option<&Path>,
 ) -> anyhow::Result<Outcome> {
     let home = Home::resolve(home)?;
-    let key = home.load_identity(&passphrase(
-        pass_file,
-        std::env::var("TALOS_PASSPHRASE").ok(),
-        false,
-    )?)?;
+    let key = crate::cli::unlock(&home, pass_file)?;
     let trust = if args.open {
         Trust::AnyTalos
     } else {

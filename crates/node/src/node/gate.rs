@@ -53,6 +53,9 @@ pub struct Admitted {
     pub leaf: Commitment,
     /// What that leaf grants (the leaf's `cap`, or the transaction token's `azd`).
     pub scope: std::sync::Arc<[Capability]>,
+    /// The transaction, for a call under transaction tokens (from the hops the gate
+    /// parsed and verified, so nothing parses them again).
+    pub txn: Option<super::TxnView>,
 }
 
 /// Decides calls to one agent.
@@ -199,6 +202,7 @@ impl Gate {
         Ok(Admitted {
             leaf: ok.leaf,
             scope: ok.scope,
+            txn: None,
         })
     }
 
@@ -232,9 +236,17 @@ impl Gate {
         {
             return Err("not_authorized");
         }
+        let view = super::TxnView {
+            id: last.claims().txn.clone(),
+            sub: last.claims().sub.to_string(),
+            purp: last.claims().purp.clone(),
+            hops: hops.len(),
+            chain: hops.iter().map(super::TxnHop::of).collect(),
+        };
         Ok(Admitted {
             leaf: last.commitment(),
             scope: last.claims().azd.clone().into(),
+            txn: Some(view),
         })
     }
 

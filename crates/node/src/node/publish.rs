@@ -14,8 +14,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use talos_audit::checkpoint::Checkpoint;
-use talos_audit::note::NoteVerifier;
+use talos_audit::checkpoint::{self, Checkpoint};
 use talos_identity::IdentityKey;
 use talos_primitives::TreeHead;
 use talos_store::AuditLog;
@@ -58,19 +57,6 @@ pub(crate) struct Publisher {
     auditor: Auditor,
 }
 
-/// The checkpoint origin of an agent's log.
-pub fn origin(key: &IdentityKey) -> String {
-    format!("talos/{}", key.did())
-}
-
-/// The note verifier key of an agent's log.
-pub fn verifier(key: &IdentityKey) -> NoteVerifier {
-    NoteVerifier {
-        name: key.did().to_string(),
-        key: key.public(),
-    }
-}
-
 impl Publisher {
     /// Loads the published note, if any; one that does not verify under this node's key
     /// or names a head the log does not have is refused (the store is corrupt).
@@ -83,10 +69,12 @@ impl Publisher {
         let latest = match log.published()? {
             None => None,
             Some(note) => {
-                let (cp, _) = Checkpoint::verify(&note, &verifier(&key))
+                let verifier = checkpoint::talos_verifier(&key.did())
+                    .ok_or_else(|| NodeError::Internal("the agent's DID carries no key".into()))?;
+                let (cp, _) = Checkpoint::verify(&note, &verifier)
                     .map_err(|e| NodeError::Internal(format!("published checkpoint: {e}")))?;
                 let ours = cp.head.size <= log.size() && log.root_at(cp.head.size)? == cp.head.root;
-                if cp.origin != origin(&key) || !ours {
+                if cp.origin != checkpoint::talos_origin(&key.did()) || !ours {
                     return Err(NodeError::Internal(
                         "the published checkpoint is not of this log".into(),
                     ));
@@ -136,13 +124,7 @@ impl Publisher {
         if head.size == 0 || last.as_ref().is_some_and(|p| p.head.size >= head.size) {
             return Ok(last);
         }
-        let cp = Checkpoint {
-            origin: origin(&self.key),
-            head,
-            extensions: vec![],
-        };
-        let note = cp
-            .sign(&self.key.did().to_string(), &self.key)
+        let note = checkpoint::sign_talos(&self.key, head)
             .map_err(|e| NodeError::Internal(format!("signing a checkpoint: {e}")))?;
         let note = self.cosign(note, head).await.to_text();
         let (log, n) = (self.log.clone(), note.clone());

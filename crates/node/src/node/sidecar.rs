@@ -15,7 +15,6 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 use talos_audit::event::{DenyKind, EventKind};
 use talos_capability::Capability;
-use talos_capability::txn::TxnToken;
 use talos_identity::IdentityKey;
 use talos_identity::peer_id::key_of;
 use talos_net::invoke::{InvokeRequest, InvokeResponse};
@@ -247,19 +246,7 @@ impl Sidecar {
             request: digest,
         };
         let audited = tokio::spawn(async move { auditor.record(vec![used]).await });
-        // The chain was verified when the call was admitted; parsed again for the view.
-        let chain: Vec<TxnToken> = request
-            .txn
-            .iter()
-            .filter_map(|t| TxnToken::parse(t).ok())
-            .collect();
-        let txn = chain.last().map(|t| TxnView {
-            id: t.claims().txn.clone(),
-            sub: t.claims().sub.to_string(),
-            purp: t.claims().purp.clone(),
-            hops: request.txn.len(),
-            chain: chain.iter().map(recent::TxnHop::of).collect(),
-        });
+        let txn = admitted.txn;
         if let Some(view) = &txn {
             self.recent.push(recent::TxnCall {
                 at_ms: now_ms(),

@@ -52,7 +52,7 @@ pub(super) async fn check(monitor: &Monitor, head: &TreeHead, round: &mut Round)
         return;
     }
     let client = reqwest::Client::new();
-    let origin = encode(&format!("talos/{}", monitor.did));
+    let origin = encode(&talos_audit::checkpoint::talos_origin(&monitor.did));
     for w in &monitor.witnesses {
         let w = w.trim_end_matches('/');
         match get(&client, &format!("{w}/latest?origin={origin}")).await {

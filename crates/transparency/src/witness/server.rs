@@ -47,7 +47,7 @@ impl Trust {
     fn verifier(&self, origin: &str) -> Option<NoteVerifier> {
         match self {
             Trust::Logs(m) => m.get(origin).cloned(),
-            Trust::AnyTalos => crate::proof::log_of(origin).map(|(_, v)| v),
+            Trust::AnyTalos => talos_audit::checkpoint::talos_log(origin).map(|(_, v)| v),
         }
     }
 }
