@@ -1,0 +1,91 @@
+"""Contains all the data models used in inputs/outputs"""
+
+from .ack_messages_body import AckMessagesBody
+from .answer import Answer
+from .answer_calls_body import AnswerCallsBody
+from .answer_calls_body_answers_item import AnswerCallsBodyAnswersItem
+from .call import Call
+from .call_args import CallArgs
+from .call_txn import CallTxn
+from .call_txn_chain_item import CallTxnChainItem
+from .calls import Calls
+from .capability import Capability
+from .capability_cav import CapabilityCav
+from .capability_cav_eq import CapabilityCavEq
+from .capability_cav_max import CapabilityCavMax
+from .checkpoint import Checkpoint
+from .consistency_proof import ConsistencyProof
+from .delegate_capability_body import DelegateCapabilityBody
+from .deleted import Deleted
+from .event import Event
+from .event_event import EventEvent
+from .events import Events
+from .head import Head
+from .inbox import Inbox
+from .inclusion_proof import InclusionProof
+from .invite_member_body import InviteMemberBody
+from .invoke import Invoke
+from .invoke_args import InvokeArgs
+from .invoke_result import InvokeResult
+from .invoke_txn import InvokeTxn
+from .issue_capability_body import IssueCapabilityBody
+from .issued import Issued
+from .message import Message
+from .node_info import NodeInfo
+from .peer_invoke import PeerInvoke
+from .peer_invoke_args import PeerInvokeArgs
+from .peer_invoke_txn import PeerInvokeTxn
+from .problem import Problem
+from .published import Published
+from .revoke_capability_body import RevokeCapabilityBody
+from .revoked import Revoked
+from .send import Send
+from .send_group_message_body import SendGroupMessageBody
+from .send_messages_body import SendMessagesBody
+from .sent import Sent
+
+__all__ = (
+    "AckMessagesBody",
+    "Answer",
+    "AnswerCallsBody",
+    "AnswerCallsBodyAnswersItem",
+    "Call",
+    "CallArgs",
+    "CallTxn",
+    "CallTxnChainItem",
+    "Calls",
+    "Capability",
+    "CapabilityCav",
+    "CapabilityCavEq",
+    "CapabilityCavMax",
+    "Checkpoint",
+    "ConsistencyProof",
+    "DelegateCapabilityBody",
+    "Deleted",
+    "Event",
+    "EventEvent",
+    "Events",
+    "Head",
+    "Inbox",
+    "InclusionProof",
+    "InviteMemberBody",
+    "Invoke",
+    "InvokeArgs",
+    "InvokeResult",
+    "InvokeTxn",
+    "IssueCapabilityBody",
+    "Issued",
+    "Message",
+    "NodeInfo",
+    "PeerInvoke",
+    "PeerInvokeArgs",
+    "PeerInvokeTxn",
+    "Problem",
+    "Published",
+    "RevokeCapabilityBody",
+    "Revoked",
+    "Send",
+    "SendGroupMessageBody",
+    "SendMessagesBody",
+    "Sent",
+)

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Self, TypeVar
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.capability_cav_eq import CapabilityCavEq
+    from ..models.capability_cav_max import CapabilityCavMax
+
+
+T = TypeVar("T", bound="CapabilityCav")
+
+
+@_attrs_define
+class CapabilityCav:
+    """
+    Attributes:
+        max_ (CapabilityCavMax | Unset):
+        eq (CapabilityCavEq | Unset):
+    """
+
+    max_: CapabilityCavMax | Unset = UNSET
+    eq: CapabilityCavEq | Unset = UNSET
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        max_: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.max_, Unset):
+            max_ = self.max_.to_dict()
+
+        eq: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.eq, Unset):
+            eq = self.eq.to_dict()
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update({})
+        if max_ is not UNSET:
+            field_dict["max"] = max_
+        if eq is not UNSET:
+            field_dict["eq"] = eq
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.capability_cav_eq import CapabilityCavEq
+        from ..models.capability_cav_max import CapabilityCavMax
+
+        d = dict(src_dict)
+        _max_ = d.pop("max", UNSET)
+        max_: CapabilityCavMax | Unset
+        if isinstance(_max_, Unset):
+            max_ = UNSET
+        else:
+            max_ = CapabilityCavMax.from_dict(_max_)
+
+        _eq = d.pop("eq", UNSET)
+        eq: CapabilityCavEq | Unset
+        if isinstance(_eq, Unset):
+            eq = UNSET
+        else:
+            eq = CapabilityCavEq.from_dict(_eq)
+
+        capability_cav = cls(
+            max_=max_,
+            eq=eq,
+        )
+
+        capability_cav.additional_properties = d
+        return capability_cav
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

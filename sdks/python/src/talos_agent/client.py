@@ -1,0 +1,568 @@
+"""`Talos` (sync) and `AsyncTalos`: the node's API through the generated client.
+
+Each method is one generated operation (`_generated/api/...`) plus `_ok`, which turns any
+answer that is not the documented success into the typed exception for its `kind`. The
+two classes mirror each other line for line; only `await` differs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import inspect
+import json
+import logging
+import os
+import re
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from typing import Any, TypeVar
+
+import httpx
+import websockets.asyncio.client as ws_async
+import websockets.sync.client as ws_sync
+
+from ._generated.api.audit import audit_checkpoint, audit_events, audit_head, audit_proof
+from ._generated.api.calls import answer_call, invoke, list_calls
+from ._generated.api.capabilities import (
+    delegate_capability,
+    issue_capability,
+    revoke_capability,
+)
+from ._generated.api.messages import ack_messages, read_messages, send_message
+from ._generated.api.node import get_node
+from ._generated.client import AuthenticatedClient
+from ._generated.models import (
+    AckMessagesBody,
+    Answer,
+    Calls,
+    Checkpoint,
+    DelegateCapabilityBody,
+    Deleted,
+    Events,
+    Head,
+    InclusionProof,
+    Invoke,
+    InvokeArgs,
+    InvokeResult,
+    Issued,
+    IssueCapabilityBody,
+    NodeInfo,
+    RevokeCapabilityBody,
+    Send,
+    Sent,
+)
+from ._generated.models import Inbox as WireInbox
+from ._generated.models import Message as WireMessage
+from ._generated.models import Revoked as RevokedAnswer
+from ._generated.types import UNSET, Response, Unset
+from ._home import Endpoint, endpoint
+from ._types import (
+    Call,
+    CapabilityLike,
+    ChainLike,
+    Inbox,
+    Message,
+    caps,
+    chain_of,
+)
+from .errors import NodeUnreachable, TalosError, error_for
+
+log = logging.getLogger("talos_agent")
+
+T = TypeVar("T")
+Handler = Callable[[Call], Any]
+AsyncHandler = Callable[[Call], Any | Awaitable[Any]]
+
+# Longer than the node's longest long-poll (60 s) and its agent timeout, so a wait never
+# ends on our side first.
+DEFAULT_TIMEOUT = 90.0
+# The node accepts an agent's own kind when it is 1-32 of [a-z_] (and not `ok`).
+_KIND = re.compile(r"^[a-z_]{1,32}$")
+
+
+def _ok(resp: Response[Any], want: type[T]) -> T:
+    """The parsed success, or the typed exception for the problem the node answered."""
+    if 200 <= resp.status_code < 300 and isinstance(resp.parsed, want):
+        return resp.parsed
+    raise error_for(resp.status_code, resp.content)
+
+
+def _done(resp: Response[Any]) -> None:
+    if not 200 <= resp.status_code < 300:
+        raise error_for(resp.status_code, resp.content)
+
+
+@contextlib.contextmanager
+def _reaching(ep: Endpoint) -> Iterator[None]:
+    # A node that is not running is a TalosError too, so callers catch one family.
+    try:
+        yield
+    except httpx.TransportError as e:
+        where = ep.uds or ep.base_url
+        raise NodeUnreachable("node_unreachable", 0, f"{where}: {e!r}", {}) from e
+
+
+def _u(v: T | None) -> T | Unset:
+    return UNSET if v is None else v
+
+
+def _b64(data: bytes | str) -> str:
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    return base64.b64encode(raw).decode("ascii")
+
+
+def _invoke_body(
+    to: str,
+    resource: str,
+    action: str,
+    args: dict[str, Any] | None,
+    chain: ChainLike,
+    nonce: str | None,
+    at_ms: int | None,
+) -> Invoke:
+    return Invoke(
+        to=to,
+        resource=resource,
+        action=action,
+        args=InvokeArgs.from_dict(args or {}),
+        chain=chain_of(chain),
+        nonce=_u(nonce),
+        at_ms=_u(at_ms),
+    )
+
+
+def _inbox(w: WireInbox) -> Inbox:
+    return Inbox([Message.of(m) for m in w.messages], w.next_)
+
+
+def _failure(e: BaseException) -> Answer:
+    """A handler's exception as an answer: its message, and its `kind` when it has a
+    valid one (`agent_error` otherwise: the node refuses other kinds)."""
+    kind = getattr(e, "kind", "agent_error")
+    if not isinstance(kind, str) or not _KIND.match(kind) or kind == "ok":
+        kind = "agent_error"
+    return Answer(error=str(e) or type(e).__name__, kind=kind)
+
+
+def _success(result: Any) -> Answer:
+    # The node reads `"result": null` as no result at all and refuses the answer, so
+    # a handler that returns None gets an explicit error instead of a stuck caller.
+    if result is None:
+        return Answer(error="the handler returned None (a call's result cannot be null)")
+    return Answer(result=result)
+
+
+def _ws_target(ep: Endpoint, from_: int) -> tuple[str, dict[str, str]]:
+    url = ep.base_url.replace("http://", "ws://", 1) + f"/v1/messages/stream?from={from_}"
+    return url, {"Authorization": f"Bearer {ep.token}"}
+
+
+class _Handlers:
+    """The decorator's registry, shared by both clients."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, Callable[[Call], Any]] = {}
+
+    def handles(self, pattern: str) -> Callable[[Callable[[Call], T]], Callable[[Call], T]]:
+        """`@node.handles("talos://booking/**")`: `serve()` hands every call whose
+        resource the pattern matches to the function and answers with its return value
+        (an exception becomes an error answer with the exception's `kind`)."""
+
+        def register(fn: Callable[[Call], T]) -> Callable[[Call], T]:
+            self._handlers[pattern] = fn
+            return fn
+
+        return register
+
+
+class Talos(_Handlers):
+    """A blocking client of one node's API."""
+
+    def __init__(
+        self,
+        ep: Endpoint,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        super().__init__()
+        self.endpoint = ep
+        self._client = AuthenticatedClient(
+            base_url=ep.base_url,
+            token=ep.token,
+            timeout=httpx.Timeout(timeout),
+            httpx_args={"transport": transport or httpx.HTTPTransport(uds=ep.uds)},
+        )
+
+    @classmethod
+    def connect(
+        cls, home: str | os.PathLike[str] | None = None, *, timeout: float = DEFAULT_TIMEOUT
+    ) -> Talos:
+        """The node whose home is `home`, else `$TALOS_HOME`, else `~/.talos`."""
+        return cls(endpoint(home), timeout=timeout)
+
+    def close(self) -> None:
+        self._client.get_httpx_client().close()
+
+    def __enter__(self) -> Talos:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # --- node ---------------------------------------------------------------------
+    def node(self) -> NodeInfo:
+        with _reaching(self.endpoint):
+            return _ok(get_node.sync_detailed(client=self._client), NodeInfo)
+
+    # --- messages -----------------------------------------------------------------
+    def send(self, to: str, data: bytes | str) -> int:
+        """Sends `data` to the agent `to`; returns its seq once the node stored it."""
+        with _reaching(self.endpoint):
+            body = Send(to=to, data=_b64(data))
+            return _ok(send_message.sync_detailed(client=self._client, body=body), Sent).seq
+
+    def read(self, from_: int = 0, *, max: int | None = None, wait_ms: int = 0) -> Inbox:
+        """Messages from inbox index `from_` on; waits up to `wait_ms` for the first."""
+        with _reaching(self.endpoint):
+            r = read_messages.sync_detailed(
+                client=self._client, from_=from_, max_=_u(max), wait_ms=wait_ms
+            )
+            return _inbox(_ok(r, WireInbox))
+
+    def ack(self, through: int) -> int:
+        """Deletes every inbox entry up to index `through`; returns how many went."""
+        with _reaching(self.endpoint):
+            body = AckMessagesBody(through=through)
+            return _ok(ack_messages.sync_detailed(client=self._client, body=body), Deleted).deleted
+
+    def stream(self, from_: int = 0) -> Iterator[Message]:
+        """Every message from inbox index `from_` on, as it arrives (a WebSocket)."""
+        url, headers = _ws_target(self.endpoint, from_)
+        if self.endpoint.uds:
+            ws = ws_sync.unix_connect(self.endpoint.uds, url, additional_headers=headers)
+        else:
+            ws = ws_sync.connect(url, additional_headers=headers)
+        with ws:
+            for frame in ws:
+                yield Message.of(_wire_message(frame))
+
+    # --- calls --------------------------------------------------------------------
+    def invoke(
+        self,
+        to: str,
+        resource: str,
+        action: str,
+        args: dict[str, Any] | None = None,
+        *,
+        chain: ChainLike,
+        nonce: str | None = None,
+        at_ms: int | None = None,
+    ) -> InvokeResult:
+        """Calls agent `to` under the capability `chain` (root first); raises the typed
+        refusal or failure (`Refused`, `AgentError`, ...) when it does not succeed."""
+        body = _invoke_body(to, resource, action, args, chain, nonce, at_ms)
+        with _reaching(self.endpoint):
+            return _ok(invoke.sync_detailed(client=self._client, body=body), InvokeResult)
+
+    def calls(
+        self,
+        after: int = 0,
+        *,
+        wait_ms: int = 0,
+        resource: str | None = None,
+        max: int | None = None,
+    ) -> tuple[list[Call], int]:
+        """Calls waiting for this agent with an id past `after` (and the next cursor)."""
+        with _reaching(self.endpoint):
+            r = list_calls.sync_detailed(
+                client=self._client,
+                after=after,
+                wait_ms=wait_ms,
+                resource=_u(resource),
+                max_=_u(max),
+            )
+            got = _ok(r, Calls)
+            return [Call.of(c) for c in got.calls], got.next_
+
+    def answer(
+        self, call_id: int, result: Any = None, *, error: str | None = None, kind: str | None = None
+    ) -> None:
+        """Answers call `call_id` with `result`, or fails it with `error` (and `kind`)."""
+        body = Answer(error=error, kind=_u(kind)) if error is not None else Answer(result=result)
+        self._answer(call_id, body)
+
+    def _answer(self, call_id: int, body: Answer) -> None:
+        with _reaching(self.endpoint):
+            _done(answer_call.sync_detailed(call_id, client=self._client, body=body))
+
+    def serve(self, *, stop: threading.Event | None = None, wait_ms: int = 1000) -> None:
+        """Answers calls with the `@handles` functions until `stop` is set (one thread per
+        pattern when there are several; `wait_ms` bounds how late a stop is seen)."""
+        if not self._handlers:
+            raise ValueError("no handlers: register one with @node.handles(pattern)")
+        stop = stop or threading.Event()
+        loops = [
+            threading.Thread(target=self._serve_one, args=(p, f, stop, wait_ms), daemon=True)
+            for p, f in self._handlers.items()
+        ]
+        for t in loops:
+            t.start()
+        try:
+            for t in loops:
+                t.join()
+        finally:
+            stop.set()
+
+    def _serve_one(
+        self, pattern: str, fn: Callable[[Call], Any], stop: threading.Event, wait_ms: int = 1000
+    ) -> None:
+        after = 0
+        while not stop.is_set():
+            try:
+                got, after = self.calls(after, wait_ms=wait_ms, resource=pattern)
+            except NodeUnreachable:
+                if stop.is_set():
+                    return
+                raise
+            for call in got:
+                try:
+                    body = _success(fn(call))
+                except Exception as e:  # noqa: BLE001 - any handler failure is an answer
+                    body = _failure(e)
+                try:
+                    self._answer(call.id, body)
+                except TalosError as e:
+                    # Too large or otherwise refused: say so, so the caller is not left
+                    # waiting for its timeout.
+                    log.warning("answer to call %s refused: %s", call.id, e)
+                    with contextlib.suppress(TalosError):
+                        self._answer(call.id, _failure(e))
+
+    # --- capabilities ---------------------------------------------------------------
+    def issue(self, to: str, cap: Sequence[CapabilityLike], *, ttl: int | None = None) -> Issued:
+        """A root capability from this agent to `to` (ttl in seconds, at most a day)."""
+        body = IssueCapabilityBody(to=to, cap=caps(cap), ttl=_u(ttl))
+        with _reaching(self.endpoint):
+            return _ok(issue_capability.sync_detailed(client=self._client, body=body), Issued)
+
+    def delegate(
+        self, parent: ChainLike, to: str, cap: Sequence[CapabilityLike], *, ttl: int | None = None
+    ) -> Issued:
+        """Extends `parent` (a chain this agent holds) to `to`, no wider than it."""
+        body = DelegateCapabilityBody(parent=chain_of(parent), to=to, cap=caps(cap), ttl=_u(ttl))
+        with _reaching(self.endpoint):
+            return _ok(delegate_capability.sync_detailed(client=self._client, body=body), Issued)
+
+    def revoke(self, jti: str | Issued) -> RevokedAnswer:
+        """Revokes a capability by its `jti`: this node refuses it from now on."""
+        body = RevokeCapabilityBody(id=jti.jti if isinstance(jti, Issued) else jti)
+        with _reaching(self.endpoint):
+            r = revoke_capability.sync_detailed(client=self._client, body=body)
+            return _ok(r, RevokedAnswer)
+
+    # --- audit --------------------------------------------------------------------
+    def head(self) -> Head:
+        with _reaching(self.endpoint):
+            return _ok(audit_head.sync_detailed(client=self._client), Head)
+
+    def checkpoint(self) -> Checkpoint:
+        with _reaching(self.endpoint):
+            return _ok(audit_checkpoint.sync_detailed(client=self._client), Checkpoint)
+
+    def proof(self, index: int, *, size: int | None = None) -> InclusionProof:
+        """The inclusion proof of leaf `index` (`.to_dict()` is what
+        `talos audit verify-inclusion` reads)."""
+        with _reaching(self.endpoint):
+            r = audit_proof.sync_detailed(client=self._client, index=index, size=_u(size))
+            return _ok(r, InclusionProof)
+
+    def events(self, from_: int = 0, *, max: int | None = None) -> Events:
+        with _reaching(self.endpoint):
+            r = audit_events.sync_detailed(client=self._client, from_=from_, max_=_u(max))
+            return _ok(r, Events)
+
+
+class AsyncTalos(_Handlers):
+    """The same client for asyncio."""
+
+    def __init__(
+        self,
+        ep: Endpoint,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        super().__init__()
+        self.endpoint = ep
+        self._client = AuthenticatedClient(
+            base_url=ep.base_url,
+            token=ep.token,
+            timeout=httpx.Timeout(timeout),
+            httpx_args={"transport": transport or httpx.AsyncHTTPTransport(uds=ep.uds)},
+        )
+
+    @classmethod
+    def connect(
+        cls, home: str | os.PathLike[str] | None = None, *, timeout: float = DEFAULT_TIMEOUT
+    ) -> AsyncTalos:
+        """The node whose home is `home`, else `$TALOS_HOME`, else `~/.talos`."""
+        return cls(endpoint(home), timeout=timeout)
+
+    async def aclose(self) -> None:
+        await self._client.get_async_httpx_client().aclose()
+
+    async def __aenter__(self) -> AsyncTalos:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.aclose()
+
+    async def node(self) -> NodeInfo:
+        with _reaching(self.endpoint):
+            return _ok(await get_node.asyncio_detailed(client=self._client), NodeInfo)
+
+    async def send(self, to: str, data: bytes | str) -> int:
+        with _reaching(self.endpoint):
+            body = Send(to=to, data=_b64(data))
+            return _ok(await send_message.asyncio_detailed(client=self._client, body=body), Sent).seq
+
+    async def read(self, from_: int = 0, *, max: int | None = None, wait_ms: int = 0) -> Inbox:
+        with _reaching(self.endpoint):
+            r = await read_messages.asyncio_detailed(
+                client=self._client, from_=from_, max_=_u(max), wait_ms=wait_ms
+            )
+            return _inbox(_ok(r, WireInbox))
+
+    async def ack(self, through: int) -> int:
+        with _reaching(self.endpoint):
+            body = AckMessagesBody(through=through)
+            r = await ack_messages.asyncio_detailed(client=self._client, body=body)
+            return _ok(r, Deleted).deleted
+
+    async def stream(self, from_: int = 0) -> AsyncIterator[Message]:
+        """Every message from inbox index `from_` on, as it arrives (a WebSocket)."""
+        url, headers = _ws_target(self.endpoint, from_)
+        if self.endpoint.uds:
+            ws = ws_async.unix_connect(self.endpoint.uds, url, additional_headers=headers)
+        else:
+            ws = ws_async.connect(url, additional_headers=headers)
+        async with ws as conn:
+            async for frame in conn:
+                yield Message.of(_wire_message(frame))
+
+    async def invoke(
+        self,
+        to: str,
+        resource: str,
+        action: str,
+        args: dict[str, Any] | None = None,
+        *,
+        chain: ChainLike,
+        nonce: str | None = None,
+        at_ms: int | None = None,
+    ) -> InvokeResult:
+        body = _invoke_body(to, resource, action, args, chain, nonce, at_ms)
+        with _reaching(self.endpoint):
+            r = await invoke.asyncio_detailed(client=self._client, body=body)
+            return _ok(r, InvokeResult)
+
+    async def calls(
+        self,
+        after: int = 0,
+        *,
+        wait_ms: int = 0,
+        resource: str | None = None,
+        max: int | None = None,
+    ) -> tuple[list[Call], int]:
+        with _reaching(self.endpoint):
+            r = await list_calls.asyncio_detailed(
+                client=self._client,
+                after=after,
+                wait_ms=wait_ms,
+                resource=_u(resource),
+                max_=_u(max),
+            )
+            got = _ok(r, Calls)
+            return [Call.of(c) for c in got.calls], got.next_
+
+    async def answer(
+        self, call_id: int, result: Any = None, *, error: str | None = None, kind: str | None = None
+    ) -> None:
+        body = Answer(error=error, kind=_u(kind)) if error is not None else Answer(result=result)
+        await self._answer(call_id, body)
+
+    async def _answer(self, call_id: int, body: Answer) -> None:
+        with _reaching(self.endpoint):
+            _done(await answer_call.asyncio_detailed(call_id, client=self._client, body=body))
+
+    async def serve(self, *, wait_ms: int = 30_000) -> None:
+        """Answers calls with the `@handles` functions (plain or async) until cancelled."""
+        if not self._handlers:
+            raise ValueError("no handlers: register one with @node.handles(pattern)")
+        async with asyncio.TaskGroup() as tg:
+            for p, f in self._handlers.items():
+                tg.create_task(self._serve_one(p, f, wait_ms))
+
+    async def _serve_one(self, pattern: str, fn: AsyncHandler, wait_ms: int) -> None:
+        after = 0
+        while True:
+            got, after = await self.calls(after, wait_ms=wait_ms, resource=pattern)
+            for call in got:
+                try:
+                    out = fn(call)
+                    body = _success(await out if inspect.isawaitable(out) else out)
+                except Exception as e:  # noqa: BLE001 - any handler failure is an answer
+                    body = _failure(e)
+                try:
+                    await self._answer(call.id, body)
+                except TalosError as e:
+                    log.warning("answer to call %s refused: %s", call.id, e)
+                    with contextlib.suppress(TalosError):
+                        await self._answer(call.id, _failure(e))
+
+    async def issue(
+        self, to: str, cap: Sequence[CapabilityLike], *, ttl: int | None = None
+    ) -> Issued:
+        body = IssueCapabilityBody(to=to, cap=caps(cap), ttl=_u(ttl))
+        with _reaching(self.endpoint):
+            r = await issue_capability.asyncio_detailed(client=self._client, body=body)
+            return _ok(r, Issued)
+
+    async def delegate(
+        self, parent: ChainLike, to: str, cap: Sequence[CapabilityLike], *, ttl: int | None = None
+    ) -> Issued:
+        body = DelegateCapabilityBody(parent=chain_of(parent), to=to, cap=caps(cap), ttl=_u(ttl))
+        with _reaching(self.endpoint):
+            r = await delegate_capability.asyncio_detailed(client=self._client, body=body)
+            return _ok(r, Issued)
+
+    async def revoke(self, jti: str | Issued) -> RevokedAnswer:
+        body = RevokeCapabilityBody(id=jti.jti if isinstance(jti, Issued) else jti)
+        with _reaching(self.endpoint):
+            r = await revoke_capability.asyncio_detailed(client=self._client, body=body)
+            return _ok(r, RevokedAnswer)
+
+    async def head(self) -> Head:
+        with _reaching(self.endpoint):
+            return _ok(await audit_head.asyncio_detailed(client=self._client), Head)
+
+    async def checkpoint(self) -> Checkpoint:
+        with _reaching(self.endpoint):
+            return _ok(await audit_checkpoint.asyncio_detailed(client=self._client), Checkpoint)
+
+    async def proof(self, index: int, *, size: int | None = None) -> InclusionProof:
+        with _reaching(self.endpoint):
+            r = await audit_proof.asyncio_detailed(client=self._client, index=index, size=_u(size))
+            return _ok(r, InclusionProof)
+
+    async def events(self, from_: int = 0, *, max: int | None = None) -> Events:
+        with _reaching(self.endpoint):
+            r = await audit_events.asyncio_detailed(client=self._client, from_=from_, max_=_u(max))
+            return _ok(r, Events)
+
+
+def _wire_message(frame: str | bytes) -> WireMessage:
+    return WireMessage.from_dict(json.loads(frame))
