@@ -60,3 +60,12 @@ if [ ! -d "$browser/node_modules/playwright-core" ] || [ "$browser/package-lock.
     echo "bootstrap: npm ci (browser tests)" >&2
     (cd "$browser" && npm ci --no-audit --no-fund --loglevel=error >&2 && touch node_modules)
 fi
+# The A2A Python SDK, whose card signature code checks talos cards (and signs cards talos
+# must accept) in bin/talos/tests/it/card.rs; pinned in interop/a2a/requirements.txt.
+a2a="$(cd "$(dirname "${BASH_SOURCE[0]}")/../interop/a2a" && pwd)"
+if [ ! -x "$a2a/.venv/bin/python" ] || [ "$a2a/requirements.txt" -nt "$a2a/.venv" ]; then
+    echo "bootstrap: python venv (a2a-sdk interop)" >&2
+    python3 -m venv "$a2a/.venv" >&2
+    "$a2a/.venv/bin/pip" install --quiet --disable-pip-version-check -r "$a2a/requirements.txt" >&2
+    touch "$a2a/.venv"
+fi

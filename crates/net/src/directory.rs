@@ -8,8 +8,14 @@
 //! "TLDR" ‖ version 1 ‖ identity (32) ‖ seq u64 ‖ issued_at u64 ‖ expires_at u64
 //!   ‖ n_addrs u8 ‖ (len u16 ‖ multiaddr bytes)* ‖ n_mailboxes u8 ‖ (mailbox key 32)*
 //!   ‖ bundle_len u16 ‖ bundle
+//!   [‖ card_len u16 ‖ card]                       (version 2 only)
 //!   ‖ signature (64) over "talos/directory-record/v1" ‖ every byte before it
 //! ```
+//!
+//! Version 2 adds the agent's signed A2A card (its JCS bytes, 1 to [`MAX_CARD`]); a
+//! record without a card is still version 1, so a node that reads only version 1 keeps
+//! reading it. The card is carried, not checked, here: a reader verifies it with
+//! `talos-card`, which also requires it to name the record's identity.
 //!
 //! The DHT key is `"/talos/did/" ‖ identity`. A record is only ever handled parsed:
 //! [`DirectoryRecord::parse`] checks structure, bounds, the key, the signature and the
@@ -28,6 +34,8 @@ use thiserror::Error;
 
 const MAGIC: &[u8; 4] = b"TLDR";
 const VERSION: u8 = 1;
+/// The version whose records carry a card.
+const VERSION_CARD: u8 = 2;
 const SIGNING_CONTEXT: &[u8] = b"talos/directory-record/v1";
 /// The DHT key prefix; the identity key follows.
 pub const DHT_PREFIX: &[u8] = b"/talos/did/";
@@ -39,6 +47,8 @@ pub const MAX_ADDR_LEN: usize = 256;
 pub const MAX_MAILBOXES: usize = 4;
 /// Bytes a whole record may take (the DHT refuses larger values anyway).
 pub const MAX_RECORD: usize = 8 * 1024;
+/// Bytes the agent card in a record may take.
+pub const MAX_CARD: usize = 4 * 1024;
 
 /// Why a directory record was refused.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -46,8 +56,8 @@ pub enum RecordError {
     /// Shorter than its fields say.
     #[error("directory record truncated at {0}")]
     Truncated(&'static str),
-    /// Not a directory record, or a version this build does not read.
-    #[error("not a version-1 directory record")]
+    /// Not a directory record, or a version this build does not read (1 and 2).
+    #[error("not a version-1 or version-2 directory record")]
     Format,
     /// Larger than [`MAX_RECORD`], or a list or field past its bound.
     #[error("directory record too large: {0}")]
@@ -86,6 +96,27 @@ pub struct DirectoryRecord {
     pub mailboxes: Vec<Ed25519Public>,
     /// Its prekey bundle (no one-time prekey).
     pub bundle: PreKeyBundle,
+    /// Its signed A2A agent card (JCS bytes), if it publishes one; unverified here.
+    pub card: Option<Vec<u8>>,
+}
+
+/// What a node publishes, before it is signed.
+#[derive(Clone, Copy, Debug)]
+pub struct Unsigned<'a> {
+    /// Increases with every publication.
+    pub seq: u64,
+    /// Unix seconds when signed.
+    pub issued_at: u64,
+    /// Unix seconds after which it must not be used.
+    pub expires_at: u64,
+    /// Binary multiaddrs.
+    pub addrs: &'a [Vec<u8>],
+    /// Mailbox identity keys.
+    pub mailboxes: &'a [Ed25519Public],
+    /// The prekey bundle (a one-time prekey in it is dropped).
+    pub bundle: &'a PreKeyBundle,
+    /// The agent card's JCS bytes.
+    pub card: Option<&'a [u8]>,
 }
 
 /// The DHT key under which `identity`'s record lives.
@@ -105,6 +136,34 @@ impl DirectoryRecord {
         mailboxes: &[Ed25519Public],
         bundle: &PreKeyBundle,
     ) -> Result<Vec<u8>, RecordError> {
+        Self::sign_unsigned(
+            identity,
+            &Unsigned {
+                seq,
+                issued_at,
+                expires_at,
+                addrs,
+                mailboxes,
+                bundle,
+                card: None,
+            },
+        )
+    }
+
+    /// Signs and encodes `u` (version 2 when it has a card, else version 1).
+    pub fn sign_unsigned(identity: &IdentityKey, u: &Unsigned<'_>) -> Result<Vec<u8>, RecordError> {
+        let Unsigned {
+            seq,
+            issued_at,
+            expires_at,
+            addrs,
+            mailboxes,
+            bundle,
+            card,
+        } = *u;
+        if card.is_some_and(|c| c.is_empty() || c.len() > MAX_CARD) {
+            return Err(RecordError::TooLarge("card"));
+        }
         if addrs.len() > MAX_ADDRS {
             return Err(RecordError::TooLarge("addresses"));
         }
@@ -119,7 +178,7 @@ impl DirectoryRecord {
         let bundle = bundle.encode();
         let mut out = Vec::with_capacity(128 + bundle.len());
         out.extend_from_slice(MAGIC);
-        out.push(VERSION);
+        out.push(if card.is_some() { VERSION_CARD } else { VERSION });
         out.extend_from_slice(identity.public().as_bytes());
         for n in [seq, issued_at, expires_at] {
             out.extend_from_slice(&n.to_be_bytes());
@@ -146,6 +205,14 @@ impl DirectoryRecord {
                 .to_be_bytes(),
         );
         out.extend_from_slice(&bundle);
+        if let Some(card) = card {
+            out.extend_from_slice(
+                &u16::try_from(card.len())
+                    .map_err(|_| RecordError::TooLarge("card"))?
+                    .to_be_bytes(),
+            );
+            out.extend_from_slice(card);
+        }
         let sig = identity.sign(&signing_input(&out));
         out.extend_from_slice(&sig.0);
         if out.len() > MAX_RECORD {
@@ -165,9 +232,14 @@ impl DirectoryRecord {
             .ok_or(RecordError::Truncated("signature"))?;
         let (body, sig) = bytes.split_at(body_len);
         let mut r = Reader(body);
-        if r.take(4, "magic")? != MAGIC || r.u8("version")? != VERSION {
+        if r.take(4, "magic")? != MAGIC {
             return Err(RecordError::Format);
         }
+        let with_card = match r.u8("version")? {
+            VERSION => false,
+            VERSION_CARD => true,
+            _ => return Err(RecordError::Format),
+        };
         let identity = Ed25519Public::from_bytes(r.array("identity")?)
             .map_err(|_| RecordError::Invalid("identity key"))?;
         if key != dht_key(&identity).as_slice() {
@@ -202,6 +274,15 @@ impl DirectoryRecord {
         let len = usize::from(r.u16("bundle length")?);
         let bundle = PreKeyBundle::parse(r.take(len, "bundle")?)
             .map_err(|_| RecordError::Invalid("prekey bundle"))?;
+        let card = if with_card {
+            let len = usize::from(r.u16("card length")?);
+            if len == 0 || len > MAX_CARD {
+                return Err(RecordError::TooLarge("card"));
+            }
+            Some(r.take(len, "card")?.to_vec())
+        } else {
+            None
+        };
         if !r.0.is_empty() {
             return Err(RecordError::Trailing);
         }
@@ -226,6 +307,7 @@ impl DirectoryRecord {
             addrs,
             mailboxes,
             bundle,
+            card,
         })
     }
 }

@@ -104,6 +104,7 @@ pub fn router(node: Arc<Node>, token: &str) -> Router {
         )
         .route("/v1/messages/stream", get(stream_messages))
         .route("/v1/peers", get(peers))
+        .route("/v1/peers/{did}/card", get(peer_card))
         .route("/metrics", get(metrics))
         .merge(groups::routes())
         .merge(calls::routes())
@@ -114,11 +115,42 @@ pub fn router(node: Arc<Node>, token: &str) -> Router {
         .route("/health/live", get(|| async { "ok" }))
         .route("/health/ready", get(|| async { "ready" }))
         .route("/openapi.json", get(openapi))
+        .route("/.well-known/agent-card.json", get(agent_card))
         .merge(v1)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::map_response(problem::for_rejections))
         .layer(middleware::map_response(close_after_refused_body))
         .with_state(state)
+}
+
+/// `GET /.well-known/agent-card.json` (no token: a card is public): the agent's signed
+/// A2A card, or 404 without a `card.toml`.
+async fn agent_card(State(s): State<Arc<ApiState>>) -> Result<impl IntoResponse, NodeError> {
+    card_response(&s.node)
+}
+
+/// `GET /v1/peers/{did}/card`: the peer's signed A2A card from its DHT record, verified
+/// (signed by that DID); 404 when it publishes none.
+async fn peer_card(
+    State(s): State<Arc<ApiState>>,
+    axum::extract::Path(did): axum::extract::Path<String>,
+) -> Result<impl IntoResponse, NodeError> {
+    let peer = did_key::decode(&did).map_err(|e| bad(format!("not a did:key: {e}")))?;
+    match s.node.peer_card(&peer).await? {
+        Some(card) => Ok(axum::Json(serde_json::Value::Object(card))),
+        None => Err(NodeError::NotFound(
+            "the peer's directory record has no card".into(),
+        )),
+    }
+}
+
+/// The agent's signed card as an answer (the API's and the public log's).
+pub(crate) fn card_response(node: &Node) -> Result<axum::Json<serde_json::Value>, NodeError> {
+    match node.agent_card() {
+        None => Err(NodeError::NotFound("this agent has no card (card.toml)".into())),
+        Some(Err(e)) => Err(NodeError::Internal(e.to_string())),
+        Some(Ok(card)) => Ok(axum::Json(serde_json::Value::Object(card))),
+    }
 }
 
 /// The OpenAPI 3.1 document of this API (written by hand in `api/openapi.json`; a

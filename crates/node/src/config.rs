@@ -111,6 +111,10 @@ pub struct FileConfig {
     /// Agents (did:key) whose transactions this agent accepts: they may mint the first
     /// hop of a transaction token that reaches it.
     pub trust_txn: Vec<String>,
+    /// Where allowed calls are forwarded, an `http://` URL of the agent (the node POSTs
+    /// each call there and returns the agent's answer); empty: the agent long-polls
+    /// `GET /v1/calls` instead.
+    pub agent_url: String,
     /// Where the audit log's head is anchored: `embedded` (an EVM in `<home>/chain`),
     /// `evm:URL` (with `contract`), or `none`.
     pub chain: String,
@@ -187,6 +191,7 @@ impl Default for FileConfig {
             invoke_burst: node.invoke.burst.get(),
             answer_within_ms: millis(node.invoke.answer_within),
             trust_txn: Vec::new(),
+            agent_url: String::new(),
             chain: "embedded".into(),
             contract: String::new(),
             anchor_secs: 60,
@@ -409,6 +414,7 @@ impl FileConfig {
                                 })
                         })
                         .collect::<Result<_, ConfigError>>()?,
+                    agent_url: self.agent_url()?,
                 },
                 ..defaults
             },
@@ -439,6 +445,23 @@ impl FileConfig {
 }
 
 impl FileConfig {
+    /// `agent_url`, parsed: an `http://` or `https://` URL, or none when empty.
+    fn agent_url(&self) -> Result<Option<reqwest::Url>, ConfigError> {
+        if self.agent_url.is_empty() {
+            return Ok(None);
+        }
+        let url = reqwest::Url::parse(&self.agent_url).map_err(|e| {
+            ConfigError::Invalid(format!("agent_url {:?} is not a URL: {e}", self.agent_url))
+        })?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(ConfigError::Invalid(format!(
+                "agent_url {:?} is not an http:// or https:// URL",
+                self.agent_url
+            )));
+        }
+        Ok(Some(url))
+    }
+
     fn public_log_bounds(&self) -> Result<crate::public_log::PublicLogConfig, ConfigError> {
         let positive = |what: &str, v: u32| {
             std::num::NonZeroU32::new(v)

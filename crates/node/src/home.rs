@@ -183,6 +183,20 @@ impl Home {
         self.dir.join(crate::config::CONFIG_FILE)
     }
 
+    /// The agent's A2A card description (optional).
+    pub fn card(&self) -> PathBuf {
+        self.dir.join("card.toml")
+    }
+
+    /// The agent's card description, if the home has one.
+    pub fn load_card(&self) -> Result<Option<talos_card::CardConfig>, talos_card::CardError> {
+        match std::fs::read_to_string(self.card()) {
+            Ok(text) => talos_card::CardConfig::parse(&text).map(Some),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(talos_card::CardError::Config(e.to_string())),
+        }
+    }
+
     /// The API token file.
     pub fn token(&self) -> PathBuf {
         self.dir.join(crate::config::TOKEN_FILE)

@@ -98,6 +98,7 @@ pub fn router(node: Arc<Node>, config: PublicLogConfig) -> Router {
     Router::new()
         .route("/checkpoint", get(checkpoint))
         .route("/tile/{*path}", get(tile))
+        .route("/.well-known/agent-card.json", get(agent_card))
         .with_state(state)
 }
 
@@ -130,6 +131,16 @@ async fn checkpoint(
         p.note,
     )
         .into_response())
+}
+
+/// The agent's signed A2A card, under the same bounds as the log (this listener is the
+/// one strangers reach).
+async fn agent_card(
+    State(s): State<Arc<PublicState>>,
+    ConnectInfo(from): ConnectInfo<SocketAddr>,
+) -> Result<Response, NodeError> {
+    let _permit = admit(&s, from)?;
+    Ok(crate::api::card_response(&s.node)?.into_response())
 }
 
 async fn tile(

@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod agent;
 mod audit;
+mod card;
 mod cap;
 mod id;
 mod mcp;
@@ -56,6 +57,9 @@ pub enum Command {
     /// The node as a Model Context Protocol server for the local agent's host.
     #[command(subcommand)]
     Mcp(McpCommand),
+    /// The agent's signed A2A card, and verifying anyone's.
+    #[command(subcommand)]
+    Card(card::CardCommand),
     /// Create this node's home: identity keystore, config.toml, API token.
     Init {
         /// Network and API settings to write into config.toml.
@@ -103,6 +107,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Audit(cmd) => audit::run(cmd, cli.home, cli.passphrase_file.as_deref()),
         Command::Agent(cmd) => agent::run(cmd, cli.home),
         Command::Mcp(cmd) => mcp::run(cmd, cli.home),
+        Command::Card(cmd) => card::run(cmd, cli.home, cli.passphrase_file.as_deref()),
         Command::Init { net, force, json } => {
             node::init(&net, force, json, cli.home, cli.passphrase_file.as_deref())
         }

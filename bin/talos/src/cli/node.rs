@@ -85,6 +85,10 @@ pub struct NetFlags {
     /// How long a witness has to answer, ms.
     #[arg(long, env = "TALOS_WITNESS_TIMEOUT_MS")]
     pub witness_timeout_ms: Option<u64>,
+    /// Forward each allowed call to the agent at this http:// URL (a POST; the agent's
+    /// answer is the call's answer) instead of waiting for it to long-poll.
+    #[arg(long, env = "TALOS_AGENT_URL")]
+    pub agent_url: Option<String>,
     /// Checkpoint publication period in seconds while the log is public.
     #[arg(long, env = "TALOS_PUBLISH_SECS")]
     pub publish_secs: Option<u64>,
@@ -161,6 +165,9 @@ impl NetFlags {
         if let Some(s) = self.publish_secs {
             c.publish_secs = s;
         }
+        if let Some(u) = &self.agent_url {
+            c.agent_url.clone_from(u);
+        }
     }
 }
 
@@ -222,7 +229,10 @@ pub(crate) fn up(
     let home = Home::resolve(home)?;
     let mut config = FileConfig::load(&home.config())?;
     flags.apply(&mut config);
-    let resolved = config.resolve()?;
+    let mut resolved = config.resolve()?;
+    resolved.node.card = home
+        .load_card()
+        .with_context(|| format!("{}", home.card().display()))?;
     let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| resolved.log.clone());
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_new(&filter).context("log filter")?)

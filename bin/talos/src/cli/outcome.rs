@@ -42,6 +42,7 @@ impl Outcome {
                     matches!(c, ConfigError::Parse { .. } | ConfigError::Invalid(_))
                 })
                 || cause.is::<hex::FromHexError>()
+                || cause.is::<talos_card::CardError>()
                 || cause.is::<serde_json::Error>()
         });
         if input {

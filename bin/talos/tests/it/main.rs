@@ -8,6 +8,7 @@
 
 mod anchoring;
 mod api;
+mod card;
 mod cap_verify;
 mod chain_revocations;
 mod cli;
@@ -15,6 +16,7 @@ mod dashboard;
 mod delivery;
 mod fill_the_disk;
 mod flood;
+mod forward;
 mod groups;
 mod invoke;
 mod mcp;

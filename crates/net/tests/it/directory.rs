@@ -4,7 +4,7 @@
 
 use proptest::prelude::*;
 use talos_identity::keys::{IdentityKey, IdentitySeed};
-use talos_net::directory::{DirectoryRecord, MAX_ADDRS, RecordError, dht_key};
+use talos_net::directory::{DirectoryRecord, MAX_ADDRS, MAX_CARD, RecordError, Unsigned, dht_key};
 use talos_ratchet::PreKeyStore;
 
 fn identity(seed: u8) -> IdentityKey {
@@ -73,6 +73,46 @@ fn wrong_key_expired_and_oversize_are_refused() {
         .bundle(&identity(2), None)
         .unwrap();
     assert!(DirectoryRecord::sign(&id, 1, 0, 1, &[], &[], &theirs).is_err());
+}
+
+#[test]
+fn a_record_with_a_card_is_version_2_and_one_without_stays_version_1() {
+    let id = identity(3);
+    let store = PreKeyStore::new(&mut rand::rng(), &id, true).unwrap();
+    let bundle = store.bundle(&id, None).unwrap();
+    let key = dht_key(&id.public());
+    let card = br#"{"name":"booking"}"#;
+    let u = Unsigned {
+        seq: 1,
+        issued_at: 0,
+        expires_at: 10,
+        addrs: &[],
+        mailboxes: &[],
+        bundle: &bundle,
+        card: Some(card),
+    };
+    let v2 = DirectoryRecord::sign_unsigned(&id, &u).unwrap();
+    assert_eq!(v2[4], 2);
+    let r = DirectoryRecord::parse(&key, &v2, 5).unwrap();
+    assert_eq!(r.card.as_deref(), Some(&card[..]));
+    let v1 = DirectoryRecord::sign_unsigned(&id, &Unsigned { card: None, ..u }).unwrap();
+    assert_eq!(v1[4], 1);
+    assert_eq!(DirectoryRecord::parse(&key, &v1, 5).unwrap().card, None);
+    // The version is signed: a v1 record relabelled v2 (or back) does not parse.
+    let mut relabelled = v1.clone();
+    relabelled[4] = 2;
+    assert!(DirectoryRecord::parse(&key, &relabelled, 5).is_err());
+    let mut relabelled = v2.clone();
+    relabelled[4] = 1;
+    assert!(DirectoryRecord::parse(&key, &relabelled, 5).is_err());
+    // An empty or oversized card is refused when signing.
+    let big = vec![b'x'; MAX_CARD + 1];
+    for bad in [&b""[..], &big[..]] {
+        assert_eq!(
+            DirectoryRecord::sign_unsigned(&id, &Unsigned { card: Some(bad), ..u }),
+            Err(RecordError::TooLarge("card"))
+        );
+    }
 }
 
 proptest! {

@@ -6,6 +6,8 @@
 //!   `kind` plus `nonce` and `atMs`; the peer agent's failure, 502 (504 when it did not
 //!   answer in time); an unreachable peer, 502 `peer_unreachable`. A retry with the same
 //!   `nonce` and `atMs` is refused as a replay, so it never runs twice;
+//! - `POST /v1/peers/{did}/invoke`: the same call as plain HTTP (the body without `to`;
+//!   200's body is the result itself);
 //! - `GET /v1/calls?after=&max=&waitMs=&resource=` → `{"calls": [..], "next"}`: calls the
 //!   sidecar let through to this agent (long-poll), only those `resource` (a pattern)
 //!   matches when given;
@@ -38,6 +40,7 @@ use talos_primitives::TraceParent;
 pub(super) fn routes() -> Router<Arc<ApiState>> {
     Router::new()
         .route("/v1/invoke", post(invoke))
+        .route("/v1/peers/{did}/invoke", post(invoke_peer))
         .route("/v1/calls", get(calls))
         .route("/v1/calls/{id}", post(answer))
         .route("/v1/calls/answers", post(answer_many))
@@ -99,27 +102,61 @@ fn with_call(e: NodeError, sent: &Sent) -> Response {
 
 async fn invoke(State(s): State<Arc<ApiState>>, body: Bytes) -> Result<Response, NodeError> {
     let b: InvokeBody = parse_json(&body)?;
-    let to = did_key::decode(&b.to).map_err(|e| bad(format!("`to` is not a did:key: {e}")))?;
-    let under = match (b.chain.is_empty(), b.txn, b.within) {
-        (false, None, None) => Authority::Chain(b.chain),
-        (true, Some(t), None) => Authority::Start {
-            sub: match t.sub {
-                Some(d) => Some(
-                    talos_primitives::Did::parse(&d)
-                        .map_err(|e| bad(format!("`txn.sub` is not a DID: {e}")))?,
-                ),
-                None => None,
-            },
-            purp: t.purp,
-            azd: t.azd,
-        },
-        (true, None, Some(id)) => Authority::Within { id, azd: b.azd },
-        _ => {
-            return Err(bad(
-                "give exactly one of `chain` (tokens, root first), `txn` (start a transaction) and `within` (a call being handled)",
-            ));
+    Ok(match call_peer(&s, b).await? {
+        Ok((result, sent)) => {
+            let (nonce, at_ms) = (hex::encode(sent.nonce), sent.at_ms);
+            axum::Json(json!({ "result": result, "nonce": nonce, "atMs": at_ms, "txn": sent.txn }))
+                .into_response()
         }
-    };
+        Err(refused) => refused,
+    })
+}
+
+/// `POST /v1/peers/{did}/invoke`: the call as plain HTTP, for an agent that only changes
+/// its base URL. The body is `/v1/invoke`'s without `to` (the peer is in the path); a
+/// `traceparent` header is used when the body has none. 200's body is the peer agent's
+/// result itself, with the call's `nonce` and time in the `talos-nonce` and
+/// `talos-at-ms` headers; failures are the same problem documents as `/v1/invoke`'s.
+async fn invoke_peer(
+    State(s): State<Arc<ApiState>>,
+    Path(did): Path<String>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Result<Response, NodeError> {
+    let mut fields: Map<String, Value> = parse_json(&body)?;
+    if fields.contains_key("to") {
+        return Err(bad("the peer is the path's DID; the body has no `to`"));
+    }
+    fields.insert("to".into(), Value::String(did));
+    if let Some(tp) = headers.get("traceparent").and_then(|v| v.to_str().ok()) {
+        fields
+            .entry("traceparent")
+            .or_insert_with(|| Value::String(tp.to_owned()));
+    }
+    let b: InvokeBody =
+        serde_json::from_value(Value::Object(fields)).map_err(|e| bad(e.to_string()))?;
+    Ok(match call_peer(&s, b).await? {
+        Ok((result, sent)) => (
+            [
+                ("talos-nonce", hex::encode(sent.nonce)),
+                ("talos-at-ms", sent.at_ms.to_string()),
+            ],
+            axum::Json(result),
+        )
+            .into_response(),
+        Err(refused) => refused,
+    })
+}
+
+/// Makes the call `b` describes: the peer agent's result, or the refusal or failure as
+/// its problem document (with the call's `nonce` and `atMs`); an error when the call
+/// could not be made.
+async fn call_peer(
+    s: &ApiState,
+    b: InvokeBody,
+) -> Result<Result<(Value, Sent), Response>, NodeError> {
+    let to = did_key::decode(&b.to).map_err(|e| bad(format!("`to` is not a did:key: {e}")))?;
+    let under = authority(b.chain, b.txn, b.within, b.azd)?;
     let nonce = match (b.nonce, b.at_ms) {
         (Some(n), Some(at)) => {
             let mut id = [0u8; 16];
@@ -157,14 +194,40 @@ async fn invoke(State(s): State<Arc<ApiState>>, body: Bytes) -> Result<Response,
         Err(e) => return Err(NodeError::BadRequest(e.to_string())),
     };
     Ok(match response {
-        InvokeResponse::Ok { result } => {
-            let (nonce, at_ms) = (hex::encode(sent.nonce), sent.at_ms);
-            axum::Json(json!({ "result": result, "nonce": nonce, "atMs": at_ms, "txn": sent.txn }))
-                .into_response()
-        }
-        InvokeResponse::Refused { kind } => with_call(NodeError::Refused { kind }, &sent),
+        InvokeResponse::Ok { result } => Ok((result, sent)),
+        InvokeResponse::Refused { kind } => Err(with_call(NodeError::Refused { kind }, &sent)),
         InvokeResponse::Failed { kind, detail } => {
-            with_call(NodeError::PeerFailed { kind, detail }, &sent)
+            Err(with_call(NodeError::PeerFailed { kind, detail }, &sent))
+        }
+    })
+}
+
+/// The authority a call is made under: exactly one of a capability chain, a transaction
+/// to start, and the transaction of a call being handled.
+fn authority(
+    chain: Vec<String>,
+    txn: Option<TxnStart>,
+    within: Option<u64>,
+    azd: Option<Vec<Capability>>,
+) -> Result<Authority, NodeError> {
+    Ok(match (chain.is_empty(), txn, within) {
+        (false, None, None) => Authority::Chain(chain),
+        (true, Some(t), None) => Authority::Start {
+            sub: match t.sub {
+                Some(d) => Some(
+                    talos_primitives::Did::parse(&d)
+                        .map_err(|e| bad(format!("`txn.sub` is not a DID: {e}")))?,
+                ),
+                None => None,
+            },
+            purp: t.purp,
+            azd: t.azd,
+        },
+        (true, None, Some(id)) => Authority::Within { id, azd },
+        _ => {
+            return Err(bad(
+                "give exactly one of `chain` (tokens, root first), `txn` (start a transaction) and `within` (a call being handled)",
+            ));
         }
     })
 }

@@ -9,10 +9,10 @@ use crate::error::NodeError;
 use talos_delivery::Mailroom;
 use talos_identity::keys::IdentityKey;
 use talos_identity::peer_id::peer_id_of;
-use talos_net::directory::{DirectoryRecord, dht_key};
+use talos_net::directory::{DirectoryRecord, Unsigned, dht_key};
 use talos_net::{Client, Multiaddr};
 use talos_primitives::Ed25519Public;
-use tracing::{debug, info};
+use tracing::{debug, info, warn};
 
 /// Unix seconds now (0 if the clock is before 1970, which only makes records look old).
 pub(super) fn now() -> u64 {
@@ -64,20 +64,42 @@ pub(super) async fn publish(
         .duration_since(UNIX_EPOCH)
         .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
         .unwrap_or(0);
-    let record = DirectoryRecord::sign(
+    let card = card_bytes(identity, config);
+    let record = DirectoryRecord::sign_unsigned(
         identity,
-        seq,
-        issued,
-        issued.saturating_add(ttl),
-        &addrs,
-        &config.mailboxes,
-        &bundle,
+        &Unsigned {
+            seq,
+            issued_at: issued,
+            expires_at: issued.saturating_add(ttl),
+            addrs: &addrs,
+            mailboxes: &config.mailboxes,
+            bundle: &bundle,
+            card: card.as_deref(),
+        },
     )?;
     client
         .put_record(dht_key(&identity.public()), record)
         .await?;
     info!(addrs = addrs.len(), "directory record published");
     Ok(())
+}
+
+/// The agent's signed card as the record carries it (JCS bytes), if it has one that
+/// fits; one that does not is left out with a warning (the card is still served at
+/// `/.well-known/agent-card.json`).
+fn card_bytes(identity: &IdentityKey, config: &super::NodeConfig) -> Option<Vec<u8>> {
+    let card = talos_card::build(config.card.as_ref()?, &identity.did());
+    let signed = talos_card::sign(&card, identity).ok()?;
+    let bytes = talos_identity::jcs::canonicalize(&signed).ok()?;
+    if bytes.len() > talos_net::directory::MAX_CARD {
+        warn!(
+            bytes = bytes.len(),
+            max = talos_net::directory::MAX_CARD,
+            "the agent card is too large for the directory record; not published there"
+        );
+        return None;
+    }
+    Some(bytes)
 }
 
 /// Looks up `peer`'s record, teaches the swarm its addresses, and returns it (the one

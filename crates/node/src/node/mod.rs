@@ -93,6 +93,9 @@ pub struct NodeConfig {
     pub inbox_retention: Duration,
     /// The witnesses each published checkpoint is submitted to.
     pub witnesses: publish::WitnessPolicy,
+    /// The agent's A2A card (`card.toml` in the home), served signed at
+    /// `/.well-known/agent-card.json`.
+    pub card: Option<talos_card::CardConfig>,
 }
 
 impl Default for NodeConfig {
@@ -116,6 +119,7 @@ impl Default for NodeConfig {
             witnesses: publish::WitnessPolicy::default(),
             limits: talos_delivery::Limits::default(),
             inbox_retention: Duration::from_secs(7 * 24 * 3600),
+            card: None,
         }
     }
 }
@@ -157,6 +161,34 @@ impl Drop for Node {
 }
 
 impl Node {
+    /// The agent's A2A card, signed by its identity; `None` without a `card.toml`.
+    pub fn agent_card(&self) -> Option<Result<talos_card::Card, talos_card::CardError>> {
+        let config = self.config.card.as_ref()?;
+        let card = talos_card::build(config, &self.identity.did());
+        Some(talos_card::sign(&card, &self.identity))
+    }
+
+    /// `peer`'s signed A2A card from its directory record, verified: signed by `peer`
+    /// (the card's DID is the record's identity). `None` when its record has no card.
+    pub async fn peer_card(
+        &self,
+        peer: &Ed25519Public,
+    ) -> Result<Option<talos_card::Card>, NodeError> {
+        let record = directory::lookup(&self.client, peer).await?;
+        let Some(bytes) = record.card else {
+            return Ok(None);
+        };
+        let v = talos_card::verify(&bytes)
+            .map_err(|e| NodeError::PeerFailed { kind: "bad_card".into(), detail: Some(e.to_string()) })?;
+        if v.did != talos_primitives::Did::Key(*peer) {
+            return Err(NodeError::PeerFailed {
+                kind: "bad_card".into(),
+                detail: Some(format!("the record's card is {}'s", v.did)),
+            });
+        }
+        Ok(Some(v.card))
+    }
+
     /// Runs prekey upkeep and republishes the directory record every
     /// `NodeConfig::republish` until the node stops. `talos up` starts it once the
     /// listeners are bound, so the first record carries real addresses.

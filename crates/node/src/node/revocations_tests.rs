@@ -55,6 +55,7 @@ fn gate() -> Gate {
         burst: unlimited,
         answer_within: Duration::from_secs(20),
         trusted_txn: Vec::new(),
+        agent_url: None,
     };
     Gate::new(booking().public(), &config, std::iter::empty())
 }

@@ -27,6 +27,7 @@ use tokio::time::Instant;
 use tracing::debug;
 
 mod answer;
+mod forward;
 pub(super) mod recent;
 
 pub use answer::{Answer, AnswerError};
@@ -49,6 +50,9 @@ pub struct InvokeConfig {
     /// Agents whose transactions this agent accepts: the first hop of a transaction
     /// token must be minted by one of them.
     pub trusted_txn: Vec<Did>,
+    /// The agent's URL: allowed calls are POSTed there (`sidecar::forward`) instead of
+    /// waiting for a long-poll.
+    pub agent_url: Option<reqwest::Url>,
 }
 
 impl Default for InvokeConfig {
@@ -58,6 +62,7 @@ impl Default for InvokeConfig {
             burst: NonZeroU32::new(400).unwrap_or(NonZeroU32::MIN),
             answer_within: Duration::from_secs(20),
             trusted_txn: Vec::new(),
+            agent_url: None,
         }
     }
 }
@@ -132,6 +137,8 @@ pub(crate) struct Sidecar {
     pub(super) metrics: Arc<super::metrics::Metrics>,
     waiting: Mutex<(u64, BTreeMap<u64, Waiting>)>,
     arrived: Notify,
+    /// Where allowed calls are POSTed, with `agent_url` set.
+    forward: Option<forward::Forwarder>,
     /// Set when the node begins to stop: long-polls return at once, so the API's
     /// graceful shutdown does not wait out their timeouts.
     stopping: std::sync::atomic::AtomicBool,
@@ -165,7 +172,14 @@ impl Sidecar {
         let mut gate = Gate::new(identity.public(), &config, std::iter::empty());
         // Within the per-publisher bounds, deleting what they leave out.
         super::revocations::restore(&store, &mut gate)?;
+        let forward = config
+            .agent_url
+            .clone()
+            .map(forward::Forwarder::new)
+            .transpose()
+            .map_err(|e| NodeError::Internal(format!("the agent URL's HTTP client: {e}")))?;
         Ok(Sidecar {
+            forward,
             gate: Mutex::new(gate),
             metrics,
             identity,
@@ -208,7 +222,9 @@ impl Sidecar {
         match verdict {
             Ok(admitted) => {
                 let waiting = self.admit(caller, request, responder, admitted, digest);
-                self.hold(waiting).await;
+                if let Some(id) = self.hold(waiting).await {
+                    self.forward(id);
+                }
             }
             Err(kind) if kind == "rate_limited" => self.refuse(responder, kind).await,
             Err(kind) => {
@@ -286,26 +302,31 @@ impl Sidecar {
         }
     }
 
-    /// Holds an allowed call for the agent, with the next id; refused `busy` when the
-    /// table is full.
-    async fn hold(&self, mut waiting: Waiting) {
+    /// Holds an allowed call for the agent, with the next id (returned); refused `busy`
+    /// when the table is full.
+    async fn hold(&self, mut waiting: Waiting) -> Option<u64> {
         // The guard is not held across an await: a full table gives the call back.
-        let full = match self.waiting.lock() {
+        let held = match self.waiting.lock() {
             Ok(mut w) if w.1.len() < MAX_WAITING => {
                 let id = w.0.saturating_add(1);
                 w.0 = id;
                 waiting.call.id = id;
                 w.1.insert(id, waiting);
+                Ok(id)
+            }
+            _ => Err(waiting),
+        };
+        match held {
+            Err(w) => {
+                self.refuse(w.responder, "busy").await;
                 None
             }
-            _ => Some(waiting),
-        };
-        if let Some(w) = full {
-            self.refuse(w.responder, "busy").await;
-            return;
+            Ok(id) => {
+                self.metrics.call(None);
+                self.arrived.notify_waiters();
+                Some(id)
+            }
         }
-        self.metrics.call(None);
-        self.arrived.notify_waiters();
     }
 
     async fn refuse(&self, responder: InvokeResponder, kind: &str) {
