@@ -208,14 +208,14 @@ def test_audit_proof_verifies_with_the_cli(pair: Pair) -> None:
 
     # B's log holds the call: find a `capability_used` event through the SDK.
     def used() -> int | None:
-        start = 0
+        found, start = None, 0
         while True:
             page = b.events(start, max=256).events
             for ev in page:
                 if "capability_used" in json.dumps(ev.event.to_dict()):
-                    last = ev.index
+                    found = ev.index
             if len(page) < 256:
-                return last if "last" in locals() else None
+                return found
             start = page[-1].index + 1
 
     index = poll("a capability_used event in B's log", used)

@@ -16,7 +16,7 @@ import logging
 import os
 import re
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Iterator, Sequence
 from typing import Any, TypeVar
 
 import httpx
@@ -238,7 +238,7 @@ class Talos(_Handlers):
             body = AckMessagesBody(through=through)
             return _ok(ack_messages.sync_detailed(client=self._client, body=body), Deleted).deleted
 
-    def stream(self, from_: int = 0) -> Iterator[Message]:
+    def stream(self, from_: int = 0) -> Generator[Message, None, None]:
         """Every message from inbox index `from_` on, as it arrives (a WebSocket)."""
         url, headers = _ws_target(self.endpoint, from_)
         if self.endpoint.uds:
@@ -442,7 +442,7 @@ class AsyncTalos(_Handlers):
             r = await ack_messages.asyncio_detailed(client=self._client, body=body)
             return _ok(r, Deleted).deleted
 
-    async def stream(self, from_: int = 0) -> AsyncIterator[Message]:
+    async def stream(self, from_: int = 0) -> AsyncGenerator[Message, None]:
         """Every message from inbox index `from_` on, as it arrives (a WebSocket)."""
         url, headers = _ws_target(self.endpoint, from_)
         if self.endpoint.uds:
