@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 import talos_agent as t
-from conftest import NodeProc, poll, talos
+from conftest import NodeProc, poll, talos, talos_bin
 
 Pair = tuple[NodeProc, NodeProc]
 
@@ -234,3 +237,17 @@ def test_audit_proof_verifies_with_the_cli(pair: Pair) -> None:
     cp = b.checkpoint()
     assert cp.note and cp.verifier_key
     assert b.head().tree_size > index
+
+
+def test_example_run_sh(pair: Pair) -> None:
+    """examples/python/run.sh end to end (its own two nodes; `pair` only gates on the
+    binary being there)."""
+    run_sh = Path(__file__).resolve().parents[3] / "examples" / "python" / "run.sh"
+    env = {**os.environ, "TALOS_BIN": str(talos_bin())}
+    out = subprocess.run(["bash", str(run_sh)], capture_output=True, text=True, env=env,
+                         timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr
+    lines = out.stdout.strip().splitlines()[-3:]
+    assert lines[0].startswith("book LH123: {'flight': 'LH123'"), out.stdout
+    assert "sold_out" in lines[1] and "LH123 is full" in lines[1], out.stdout
+    assert lines[2] == "cancel LH123: refused by booking's node (not_authorized)", out.stdout
