@@ -102,14 +102,29 @@ class NodeProc:
         self.proc.wait(30)
 
 
-def start_node(root: Path, name: str, bootstrap: str | None = None) -> NodeProc:
-    """`talos init` (loopback TCP for the API and the network, no mDNS) and `talos up`."""
+def set_config(home: Path, settings: dict[str, str]) -> None:
+    """Sets `key = value` on the lines `talos init` wrote in config.toml."""
+    path = home / "config.toml"
+    lines = path.read_text().splitlines()
+    for key, value in settings.items():
+        at = [i for i, line in enumerate(lines) if line.split("=")[0].strip() == key]
+        assert at, f"no {key} in config.toml"
+        lines[at[0]] = f"{key} = {value}"
+    path.write_text("\n".join(lines) + "\n")
+
+
+def start_node(
+    root: Path, name: str, bootstrap: str | None = None, config: dict[str, str] | None = None
+) -> NodeProc:
+    """`talos init` (loopback TCP for the API and the network, no mDNS), `config`
+    settings, and `talos up`."""
     home = root / name
     flags = ["--mdns", "false", "--api", "127.0.0.1:0", "--listen", TCP0]
     if bootstrap:
         flags += ["--bootstrap", bootstrap]
     out = talos(home, "init", *flags)
     assert out.returncode == 0, f"init failed: {out.stderr}"
+    set_config(home, config or {})
     log = open(home / "node.log", "ab")
     proc = subprocess.Popen(
         [str(require_bin()), "--home", str(home), "up"],
@@ -155,10 +170,10 @@ def connected(a: NodeProc, b: NodeProc) -> bool:
     return r.status_code == 200 and b.peer_id in r.json().get("connected", [])
 
 
-def start_pair(root: Path) -> tuple[NodeProc, NodeProc]:
-    a = start_node(root, "a")
+def start_pair(root: Path, config: dict[str, str] | None = None) -> tuple[NodeProc, NodeProc]:
+    a = start_node(root, "a", config=config)
     try:
-        b = start_node(root, "b", bootstrap=a.addr)
+        b = start_node(root, "b", bootstrap=a.addr, config=config)
     except BaseException:
         a.stop()
         raise

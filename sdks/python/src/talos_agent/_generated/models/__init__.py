@@ -1,6 +1,7 @@
 """Contains all the data models used in inputs/outputs"""
 
 from .ack_messages_body import AckMessagesBody
+from .agent_card_response_200 import AgentCardResponse200
 from .answer import Answer
 from .answer_calls_body import AnswerCallsBody
 from .answer_calls_body_answers_item import AnswerCallsBodyAnswersItem
@@ -32,6 +33,7 @@ from .issue_capability_body import IssueCapabilityBody
 from .issued import Issued
 from .message import Message
 from .node_info import NodeInfo
+from .peer_card_response_200 import PeerCardResponse200
 from .peer_invoke import PeerInvoke
 from .peer_invoke_args import PeerInvokeArgs
 from .peer_invoke_txn import PeerInvokeTxn
@@ -46,6 +48,7 @@ from .sent import Sent
 
 __all__ = (
     "AckMessagesBody",
+    "AgentCardResponse200",
     "Answer",
     "AnswerCallsBody",
     "AnswerCallsBodyAnswersItem",
@@ -77,6 +80,7 @@ __all__ = (
     "Issued",
     "Message",
     "NodeInfo",
+    "PeerCardResponse200",
     "PeerInvoke",
     "PeerInvokeArgs",
     "PeerInvokeTxn",
