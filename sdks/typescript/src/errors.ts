@@ -95,7 +95,8 @@ type ErrorClass = new (
 ) => TalosError;
 
 /** The one table: kind → error class. Kinds not listed fall back on {@link BY_STATUS}. */
-export const BY_KIND: Readonly<Record<string, ErrorClass>> = Object.freeze({
+export const BY_KIND: Readonly<Record<string, ErrorClass>> = Object.freeze(
+  Object.assign(Object.create(null) as Record<string, ErrorClass>, {
   bad_request: BadRequestError,
   unauthorized: UnauthorizedError,
   not_found: NotFoundError,
@@ -121,7 +122,8 @@ export const BY_KIND: Readonly<Record<string, ErrorClass>> = Object.freeze({
   stopping: UnavailableError,
   agent_timeout: AgentTimeoutError,
   node_unreachable: NodeUnreachableError,
-});
+  }),
+);
 
 /** The fallback for kinds {@link BY_KIND} does not name. */
 export const BY_STATUS: Readonly<Record<number, ErrorClass>> = Object.freeze({
