@@ -327,9 +327,12 @@ export class Talos {
       await this.answer(call.id, body);
     } catch (e) {
       onError(e, call);
-      // Too large or otherwise refused: say so, so the caller is not left waiting.
+      // Too large or otherwise refused: say so (with the refusal's kind), so the caller
+      // is not left waiting for its timeout. 404: the call is gone (answered, timed out).
       if (e instanceof TalosError && e.status !== 404 && "result" in body) {
-        await this.answer(call.id, answerFor({ thrown: e })).catch(() => undefined);
+        const failure =
+          e.status > 0 ? answerFor({ thrown: e }) : { error: `the answer could not be delivered: ${e.detail}`, kind: "agent_error" };
+        await this.answer(call.id, failure).catch(() => undefined);
       }
     }
   }

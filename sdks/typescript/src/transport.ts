@@ -36,6 +36,10 @@ export function unixSocketFetch(socketPath: string): (input: Request) => Promise
         },
       );
       r.on("error", reject);
+      // A body over the node's limit (80 KiB) is answered 413 and the connection closed
+      // while this may still be writing: then the write's EPIPE can come first, and the
+      // request fails as NodeUnreachableError instead of TooLargeError (fetch over TCP
+      // reads the 413).
       r.end(body);
     });
   };

@@ -16,9 +16,11 @@ import {
   CallFailedError,
   NodeUnreachableError,
   NotAuthorizedError,
+  PeerUnreachableError,
   Refused,
   RevokedError,
   Talos,
+  TooLargeError,
   UnauthorizedError,
   capability,
   type Call,
@@ -190,6 +192,40 @@ describe("two real nodes", { skip }, () => {
     });
     // Wider than the parent: A's node will not sign it.
     await assert.rejects(a.delegate(root, A.did, [capability("talos://other/**", "get")]), BadRequestError);
+  });
+
+  test("an answer the node refuses still reaches the caller", async () => {
+    // A serves (its API is TCP): a result over the API's body limit is refused as
+    // too_large, and serve() answers the call with that failure instead.
+    const cap = await a.issue(B.did, [capability("talos://limits/**", "get")]);
+    a.handles("talos://limits/big", () => "x".repeat(200_000));
+    a.handles("talos://limits/nothing", () => undefined);
+    const refused: string[] = [];
+    const stop = new AbortController();
+    const server = a.serve({ signal: stop.signal, waitMs: 5_000, onError: (e) => refused.push(String((e as { kind?: string }).kind)) });
+    try {
+      await assert.rejects(
+        b.invoke({ to: A.did, resource: "talos://limits/big", action: "get", chain: cap }),
+        (e: unknown) => e instanceof TooLargeError && e.kind === "too_large" && e.status === 502,
+      );
+      await assert.rejects(
+        b.invoke({ to: A.did, resource: "talos://limits/nothing", action: "get", chain: cap }),
+        (e: unknown) => e instanceof AgentError && e.detail.includes("no result"),
+      );
+    } finally {
+      stop.abort();
+      await server;
+    }
+    assert.deepEqual(refused, ["too_large"]);
+  });
+
+  test("a peer that cannot be reached", async () => {
+    const cap = await b.issue(A.did, [capability("talos://nowhere/**", "go")]);
+    const stranger = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK";
+    await assert.rejects(
+      a.invoke({ to: stranger, resource: "talos://nowhere/x", action: "go", chain: cap }),
+      (e: unknown) => e instanceof PeerUnreachableError && e.kind === "peer_unreachable",
+    );
   });
 
   test("a wrong token, and a node that is not there", async () => {
