@@ -88,6 +88,9 @@ export interface ServeOptions {
   onError?: (err: unknown, call: Call) => void;
 }
 
+/** How many call ids one `serve()` remembers having taken (the node holds at most 1,024 calls). */
+const MAX_TAKEN = 8192;
+
 /** The node accepts an agent's own failure kind when it is 1-32 of [a-z_] (and not `ok`). */
 const KIND = /^[a-z_]{1,32}$/;
 
@@ -270,6 +273,8 @@ export class Talos {
    * resolves to). A thrown error becomes `{"error": message, "kind": err.kind ?? "agent_error"}`.
    */
   handles(pattern: string, handler: CallHandler): this {
+    // A pattern registered again replaces its handler. When patterns overlap, a call
+    // goes to whichever pattern's long-poll sees it first.
     this.handlers.set(pattern, handler);
     return this;
   }
@@ -283,7 +288,16 @@ export class Talos {
   async serve(opts: ServeOptions = {}): Promise<void> {
     if (this.handlers.size === 0) throw new Error("no handlers: register one with node.handles(pattern, fn)");
     const inFlight = new Set<Promise<void>>();
-    const loops = [...this.handlers].map(([pattern, fn]) => this.serveOne(pattern, fn, opts, inFlight));
+    // Patterns may overlap, and each loop sees every waiting call its pattern matches:
+    // the first loop to see a call takes it (the ids of calls taken lately, bounded).
+    const taken = new Set<number>();
+    const take = (id: number): boolean => {
+      if (taken.has(id)) return false;
+      taken.add(id);
+      if (taken.size > MAX_TAKEN) taken.delete(taken.values().next().value as number);
+      return true;
+    };
+    const loops = [...this.handlers].map(([pattern, fn]) => this.serveOne(pattern, fn, opts, inFlight, take));
     try {
       await Promise.all(loops);
     } finally {
@@ -296,6 +310,7 @@ export class Talos {
     fn: CallHandler,
     opts: ServeOptions,
     inFlight: Set<Promise<void>>,
+    take: (id: number) => boolean,
   ): Promise<void> {
     const { signal } = opts;
     const onError = opts.onError ?? ((e: unknown, c: Call) => console.warn(`talos: answer to call ${c.id} refused:`, e));
@@ -310,6 +325,7 @@ export class Talos {
       }
       after = got.next;
       for (const call of got.calls) {
+        if (!take(call.id)) continue;
         const p = this.handleOne(fn, call, onError).finally(() => inFlight.delete(p));
         inFlight.add(p);
       }

@@ -138,6 +138,20 @@ describe("two real nodes", { skip }, () => {
     assert.equal(seen[0]?.resource, "talos://booking/flights");
   });
 
+  test("overlapping patterns: each call is handled once", async () => {
+    const cap = await b.issue(A.did, [capability("talos://overlap/**", "go")]);
+    const ran: string[] = [];
+    b.handles("talos://overlap/**", (call) => (ran.push(`wide ${call.id}`), "wide"));
+    b.handles("talos://overlap/*", (call) => (ran.push(`narrow ${call.id}`), "narrow"));
+    await serving(b, async () => {
+      for (let i = 0; i < 5; i++) {
+        const r = await a.invoke({ to: B.did, resource: "talos://overlap/x", action: "go", chain: cap });
+        assert.ok(r.result === "wide" || r.result === "narrow");
+      }
+    });
+    assert.equal(ran.length, 5, ran.join(", "));
+  });
+
   test("refusals are typed", async () => {
     const weather = await b.issue(A.did, [capability("talos://weather/**", "read")]);
 
