@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 import talos_agent as t
-from conftest import NodeProc, poll, talos, talos_bin
+from conftest import NodeProc, connected, poll, start_node, talos, talos_bin
 
 Pair = tuple[NodeProc, NodeProc]
 
@@ -251,3 +251,28 @@ def test_example_run_sh(pair: Pair) -> None:
     assert lines[0].startswith("book LH123: {'flight': 'LH123'"), out.stdout
     assert "sold_out" in lines[1] and "LH123 is full" in lines[1], out.stdout
     assert lines[2] == "cancel LH123: refused by booking's node (not_authorized)", out.stdout
+
+
+def test_unix_socket_api(pair: Pair, tmp_path: Path) -> None:
+    """A node whose API is on its Unix socket (`--api unix`): found through `api-addr`,
+    reached over the socket for HTTP and for the WebSocket stream."""
+    c = start_node(tmp_path, "u", bootstrap=pair[0].addr, api="unix")
+    try:
+        node = c.client()
+        assert node.endpoint.uds is not None and node.endpoint.uds.endswith("api.sock")
+        assert node.node().did == c.did
+        poll("A and U to connect", lambda: connected(pair[0], c) and connected(c, pair[0]))
+        pair[0].client().send(c.did, b"over the socket")
+        it = node.stream(0)
+        assert next(it).data == b"over the socket"
+        it.close()
+
+        async def via_async() -> bytes:
+            async with t.AsyncTalos.connect(c.home) as an:
+                assert (await an.node()).did == c.did
+                got = await an.read(0, wait_ms=10_000)
+                return got.messages[0].data
+
+        assert asyncio.run(via_async()) == b"over the socket"
+    finally:
+        c.stop()
