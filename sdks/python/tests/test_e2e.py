@@ -89,8 +89,10 @@ def test_invoke_answered_by_the_decorator(pair: Pair) -> None:
     seen: list[t.Call] = []
 
     @b.handles("talos://booking/**")
-    def book(call: t.Call) -> dict[str, Any]:
+    def book(call: t.Call) -> dict[str, Any] | None:
         seen.append(call)
+        if call.args.get("flight") == "NONE":
+            return None
         if call.args.get("flight") == "FULL":
             raise SoldOut("no seats left")
         if call.args.get("flight") == "BUG":
@@ -113,8 +115,11 @@ def test_invoke_answered_by_the_decorator(pair: Pair) -> None:
             a.invoke(pair[1].did, "talos://booking/flights", "book", {"flight": "BUG"},
                      chain=issued)
         assert "handler bug" in bug.value.detail
+        none = a.invoke(pair[1].did, "talos://booking/flights", "book", {"flight": "NONE"},
+                        chain=issued)
+        assert none.result is None
 
-    assert [c.action for c in seen] == ["book"] * 3
+    assert [c.action for c in seen] == ["book"] * 4
     assert seen[0].resource == "talos://booking/flights"
 
 

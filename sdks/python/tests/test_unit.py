@@ -152,15 +152,17 @@ class SoldOut(Exception):
 
 def test_serve_answers_results_and_errors() -> None:
     fake = Answers([wire_call(1, "talos://booking/a"), wire_call(2, "talos://booking/b"),
-                    wire_call(3, "talos://booking/c")])
+                    wire_call(3, "talos://booking/c"), wire_call(4, "talos://booking/d")])
     node = t.Talos(EP, transport=httpx.MockTransport(fake))
 
     @node.handles("talos://booking/**")
-    def book(call: t.Call) -> dict[str, Any]:
+    def book(call: t.Call) -> dict[str, Any] | None:
         if call.resource.endswith("b"):
             raise SoldOut("no seats")
         if call.resource.endswith("c"):
             raise ValueError("Bad Kind")
+        if call.resource.endswith("d"):
+            return None
         return {"booked": call.args["seat"]}
 
     stop = threading.Event()
@@ -173,6 +175,7 @@ def test_serve_answers_results_and_errors() -> None:
         1: {"result": {"booked": 1}},
         2: {"error": "no seats", "kind": "sold_out"},
         3: {"error": "Bad Kind", "kind": "agent_error"},
+        4: {"result": None},
     }
 
 

@@ -147,10 +147,7 @@ def _failure(e: BaseException) -> Answer:
 
 
 def _success(result: Any) -> Answer:
-    # The node reads `"result": null` as no result at all and refuses the answer, so
-    # a handler that returns None gets an explicit error instead of a stuck caller.
-    if result is None:
-        return Answer(error="the handler returned None (a call's result cannot be null)")
+    # None is sent as `"result": null` (the node tells a null result from a missing one).
     return Answer(result=result)
 
 
