@@ -75,6 +75,7 @@ fn gate_warm(c: &mut Criterion) {
         burst: unlimited,
         answer_within: Duration::from_secs(20),
         trusted_txn: Vec::new(),
+        agent_url: None,
     };
     let mut gate = Gate::new(b.public(), &config, std::iter::empty());
     let mut args = Map::new();

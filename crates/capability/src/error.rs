@@ -70,6 +70,31 @@ pub enum CapError {
 }
 
 impl CapError {
+    /// Every kind [`CapError::kind`] gives (FORMAT.md §8), for those that must tell them
+    /// apart from other kinds: the callee's node refuses an agent's answer that names one.
+    pub const KINDS: &'static [&'static str] = &[
+        "bad_alg",
+        "bad_header",
+        "bad_signature",
+        "bad_typ",
+        "broken_chain",
+        "empty_chain",
+        "expired",
+        "invocation_mismatch",
+        "malformed_claims",
+        "malformed_jws",
+        "not_authorized",
+        "not_yet_valid",
+        "replay",
+        "revoked",
+        "too_deep",
+        "too_large",
+        "unknown_kid",
+        "untrusted_root",
+        "widening",
+        "wrong_audience",
+    ];
+
     /// A stable, machine-readable name for the error: one of FORMAT.md §8's kinds.
     pub const fn kind(&self) -> &'static str {
         match self {

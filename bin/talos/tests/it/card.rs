@@ -177,13 +177,15 @@ async fn a_card_is_served_signed_and_verifies_both_ways() {
     assert_eq!((s, v["kind"].as_str()), (404, Some("not_found")), "{v}");
     drop(peer);
 
-    // On the chain: registered and active, then deactivated.
+    // On the chain: registered and active, then deactivated. The auditor has its own
+    // home (the node's keeps its chain client's store locked while it runs).
+    let auditor = init(root.path(), "auditor", &flags(&[("--listen", TCP0)]));
     let (s, v) = node
         .call(reqwest::Method::POST, "/v1/did/publish", None)
         .await;
     assert_eq!(s, 200, "{v}");
     let on_chain = ["--chain", spec.as_str(), "--contract", contract.as_str()];
-    let (code, v) = ours(&home, &card, &on_chain);
+    let (code, v) = ours(&auditor, &card, &on_chain);
     assert_eq!((code, &v["registered"]), (0, &json!(true)), "{v}");
     node.term().await;
     let key = talos_node::home::Home::resolve(Some(home.clone()))
@@ -196,7 +198,7 @@ async fn a_card_is_served_signed_and_verifies_both_ways() {
         .await
         .unwrap();
     backend.deactivate_did(&key.did()).await.unwrap();
-    let (code, v) = ours(&home, &card, &on_chain);
+    let (code, v) = ours(&auditor, &card, &on_chain);
     assert_eq!(code, 1, "{v}");
     assert!(v["message"].as_str().unwrap().contains("deactivated"), "{v}");
 }

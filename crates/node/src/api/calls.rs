@@ -36,14 +36,26 @@ use talos_audit::event::DenyKind;
 use talos_capability::{Capability, ResourcePattern};
 use talos_primitives::TraceParent;
 
+/// Bytes of one answer's request body: the largest response a call may have, plus room
+/// for the JSON around it.
+const MAX_ANSWER_BODY: usize = talos_net::invoke::MAX_INVOKE_RESPONSE + 4096;
+
 /// Routes for calls and revocations (the caller adds the token check).
 pub(super) fn routes() -> Router<Arc<ApiState>> {
     Router::new()
         .route("/v1/invoke", post(invoke))
         .route("/v1/peers/{did}/invoke", post(invoke_peer))
         .route("/v1/calls", get(calls))
-        .route("/v1/calls/{id}", post(answer))
-        .route("/v1/calls/answers", post(answer_many))
+        // An answer may be as large as a call's response (256 KiB), above the API's
+        // default body bound.
+        .route(
+            "/v1/calls/{id}",
+            post(answer).layer(axum::extract::DefaultBodyLimit::max(MAX_ANSWER_BODY)),
+        )
+        .route(
+            "/v1/calls/answers",
+            post(answer_many).layer(axum::extract::DefaultBodyLimit::max(super::MAX_BATCH_BODY)),
+        )
         .route("/v1/capabilities/revoke", post(revoke))
         .route("/v1/transactions", axum::routing::get(transactions))
 }
@@ -262,33 +274,35 @@ async fn calls(
     Ok(axum::Json(json!({ "calls": got, "next": next })))
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct AnswerBody {
-    #[serde(default)]
-    result: Option<Value>,
-    #[serde(default)]
-    error: Option<String>,
-    /// With `error`: the failure's kind (default `agent_error`).
-    #[serde(default)]
-    kind: Option<String>,
-}
-
-/// An agent's answer: its result, or its error message with an optional kind.
-fn outcome(
-    result: Option<Value>,
-    error: Option<String>,
-    kind: Option<String>,
-) -> Result<Answer, NodeError> {
+/// An agent's answer: `{"result": any JSON, null included}` or `{"error", "kind"?}`.
+/// Read as a map rather than a struct so a `null` result is told from a missing one.
+fn outcome(mut body: Map<String, Value>) -> Result<Answer, NodeError> {
+    let result = body.remove("result");
+    let error = body.remove("error");
+    let kind = body.remove("kind");
+    if let Some(extra) = body.keys().next() {
+        return Err(bad(format!("unknown field `{extra}` in an answer")));
+    }
     match (result, error, kind) {
         (Some(r), None, None) => Ok(Answer::Result(r)),
-        (None, Some(detail), kind) => {
-            let kind = kind.as_deref().unwrap_or("agent_error");
-            let kind = DenyKind::new(kind)
-                .filter(|k| k.as_str() != "ok")
-                .ok_or_else(|| bad("`kind` is 1 to 32 characters of a-z and _, not `ok`"))?;
+        (None, Some(Value::String(detail)), kind) => {
+            let kind = match kind {
+                None => "agent_error".to_owned(),
+                Some(Value::String(k)) => k,
+                Some(_) => return Err(bad("`kind` is a string")),
+            };
+            let kind = DenyKind::new(&kind)
+                .ok_or_else(|| bad("`kind` is 1 to 32 characters of a-z and _"))?;
+            if crate::node::is_node_kind(kind.as_str()) {
+                // A caller must never take an agent's failure for a refusal.
+                return Err(bad(format!(
+                    "`kind` {} is the node's own (a refusal or its failure); name the agent's failure otherwise",
+                    kind.as_str()
+                )));
+            }
             Ok(Answer::Failed { kind, detail })
         }
+        (None, Some(_), _) => Err(bad("`error` is a string")),
         (Some(_), None, Some(_)) => Err(bad("`kind` goes with `error`")),
         _ => Err(bad("give exactly one of `result` and `error`")),
     }
@@ -299,40 +313,34 @@ async fn answer(
     Path(id): Path<u64>,
     body: Bytes,
 ) -> Result<impl IntoResponse, NodeError> {
-    let b: AnswerBody = parse_json(&body)?;
-    let outcome = outcome(b.result, b.error, b.kind)?;
+    let outcome = outcome(parse_json(&body)?)?;
     match s.node.answer(id, outcome).await {
         Ok(()) => Ok(StatusCode::NO_CONTENT),
-        Err(e @ AnswerError::Unknown(_)) => Err(NodeError::NotFound(e.to_string())),
-        Err(e @ AnswerError::TooLarge(_)) => Err(NodeError::TooLarge(e.to_string())),
-        Err(AnswerError::Stopped) => Err(NodeError::Stopping),
+        Err(e) => Err(answer_error(e)),
+    }
+}
+
+/// Why an answer was not taken, as the API says it.
+fn answer_error(e: AnswerError) -> NodeError {
+    match e {
+        e @ AnswerError::Unknown(_) => NodeError::NotFound(e.to_string()),
+        e @ AnswerError::TooLarge(_) => NodeError::TooLarge(e.to_string()),
+        AnswerError::Stopped => NodeError::Stopping,
     }
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct ManyAnswers {
-    answers: Vec<OneAnswer>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct OneAnswer {
-    id: u64,
-    #[serde(default)]
-    result: Option<Value>,
-    #[serde(default)]
-    error: Option<String>,
-    #[serde(default)]
-    kind: Option<String>,
+    answers: Vec<Map<String, Value>>,
 }
 
 /// Most answers in one request.
 const MAX_ANSWERS: usize = 256;
 
-/// `POST /v1/calls/answers` `{"answers": [{"id", "result"} | {"id", "error"}]}` →
-/// `{"results": [true | {"error"}]}`, in order: many calls answered with one request
-/// (an agent that long-polls a batch of calls answers the batch).
+/// `POST /v1/calls/answers` `{"answers": [{"id", "result"} | {"id", "error", "kind"?}]}`
+/// → `{"results": [true | {"error", "kind"}]}`, in order: many calls answered with one
+/// request (an agent that long-polls a batch of calls answers the batch).
 async fn answer_many(
     State(s): State<Arc<ApiState>>,
     body: Bytes,
@@ -343,10 +351,13 @@ async fn answer_many(
     }
     // All checked before any is sent, so a malformed batch answers nothing.
     let mut outcomes = Vec::with_capacity(b.answers.len());
-    for (i, a) in b.answers.into_iter().enumerate() {
-        let outcome =
-            outcome(a.result, a.error, a.kind).map_err(|e| bad(format!("answer {i}: {e}")))?;
-        outcomes.push((a.id, outcome));
+    for (i, mut a) in b.answers.into_iter().enumerate() {
+        let id = a
+            .remove("id")
+            .and_then(|v| v.as_u64())
+            .ok_or_else(|| bad(format!("answer {i}: `id` is the call's id")))?;
+        let outcome = outcome(a).map_err(|e| bad(format!("answer {i}: {e}")))?;
+        outcomes.push((id, outcome));
     }
     let results = futures::future::join_all(
         outcomes
@@ -358,7 +369,10 @@ async fn answer_many(
         .into_iter()
         .map(|r| match r {
             Ok(()) => Value::Bool(true),
-            Err(e) => json!({ "error": e.to_string() }),
+            Err(e) => {
+                let e = answer_error(e);
+                json!({ "error": e.to_string(), "kind": e.kind() })
+            }
         })
         .collect();
     Ok(axum::Json(json!({ "results": results })))

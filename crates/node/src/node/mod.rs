@@ -32,6 +32,7 @@ pub use outbound::{Authority, Invoke, InvokeFailure, Sent};
 pub use publish::Published;
 pub use sidecar::recent::{TxnCall, TxnHop};
 pub use sidecar::{Answer, AnswerError, Call, InvokeConfig, TxnView};
+pub(crate) use sidecar::is_node_kind;
 use talos_delivery::{Delivered, Mailroom};
 
 use crate::error::NodeError;
@@ -174,6 +175,13 @@ impl Node {
         &self,
         peer: &Ed25519Public,
     ) -> Result<Option<talos_card::Card>, NodeError> {
+        // This agent's own card: no lookup (the DHT may not answer for a lone node).
+        if *peer == self.identity.public() {
+            return self
+                .agent_card()
+                .transpose()
+                .map_err(|e| NodeError::Internal(e.to_string()));
+        }
         let record = directory::lookup(&self.client, peer).await?;
         let Some(bytes) = record.card else {
             return Ok(None);

@@ -31,6 +31,7 @@ mod forward;
 pub(super) mod recent;
 
 pub use answer::{Answer, AnswerError};
+pub(crate) use answer::is_node_kind;
 
 use super::audit::Auditor;
 use super::gate::{Admitted, Gate};
@@ -449,6 +450,8 @@ mod tests {
         ];
         for kind in caps.iter().map(CapError::kind).chain(own) {
             assert!(DenyKind::new(kind).is_some(), "{kind}");
+            // ...and none of them is an agent's to give.
+            assert!(super::is_node_kind(kind), "{kind}");
             let r = InvokeResponse::refused(kind);
             assert_eq!(InvokeResponse::parse(&r.encode().unwrap()).unwrap(), r);
         }

@@ -40,6 +40,26 @@ impl From<Result<Value, String>> for Answer {
     }
 }
 
+/// Kinds only the callee's node gives: its refusals (the capability checks' kinds and its
+/// own) and its own failures. An agent's failure may not name one, so a caller never
+/// takes an agent's error for a refusal or a revocation.
+const NODE_KINDS: &[&str] = &[
+    "ok",
+    "rate_limited",
+    "busy",
+    "not_holder",
+    "denied",
+    "unavailable",
+    "agent_timeout",
+    "unanswered",
+];
+
+/// True when `kind` is one only the node gives ([`NODE_KINDS`] and every capability
+/// error kind).
+pub(crate) fn is_node_kind(kind: &str) -> bool {
+    NODE_KINDS.contains(&kind) || talos_capability::CapError::KINDS.contains(&kind)
+}
+
 /// What answering a call can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum AnswerError {

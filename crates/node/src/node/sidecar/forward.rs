@@ -172,7 +172,7 @@ fn error_of(status: reqwest::StatusCode, body: &[u8]) -> Answer {
     let kind = field("kind")
         .as_deref()
         .and_then(DenyKind::new)
-        .filter(|k| k.as_str() != "ok")
+        .filter(|k| !super::is_node_kind(k.as_str()))
         .unwrap_or_else(DenyKind::agent_error);
     let detail = field("detail")
         .or_else(|| field("error"))
@@ -206,9 +206,12 @@ mod tests {
             kind(error_of(s, br#"{"error":"boom"}"#)),
             ("agent_error".into(), "boom".into())
         );
-        // A kind the wire cannot carry, and `ok`, fall back to agent_error.
-        assert_eq!(kind(error_of(s, br#"{"kind":"Bad Kind"}"#)).0, "agent_error");
-        assert_eq!(kind(error_of(s, br#"{"kind":"ok"}"#)).0, "agent_error");
+        // A kind the wire cannot carry, and the node's own kinds (`ok`, a refusal), fall
+        // back to agent_error: an agent cannot pass its failure off as a revocation.
+        for k in ["Bad Kind", "ok", "revoked", "not_authorized", "rate_limited"] {
+            let body = serde_json::to_vec(&serde_json::json!({ "kind": k })).unwrap();
+            assert_eq!(kind(error_of(s, &body)).0, "agent_error", "{k}");
+        }
         assert_eq!(
             kind(error_of(s, b"<html>")),
             ("agent_error".into(), "the agent answered HTTP 409".into())
