@@ -91,8 +91,21 @@ export interface ServeOptions {
 /** How many call ids one `serve()` remembers having taken (the node holds at most 1,024 calls). */
 const MAX_TAKEN = 8192;
 
-/** The node accepts an agent's own failure kind when it is 1-32 of [a-z_] (and not `ok`). */
+/** The node accepts an agent's own failure kind when it is 1-32 of [a-z_]... */
 const KIND = /^[a-z_]{1,32}$/;
+
+/**
+ * ...and not one of the node's own kinds: its refusals and its own failures (docs/api.md,
+ * "Kinds an agent may not give"). The node refuses an answer that names one, so a caller
+ * never takes an agent's failure for a refusal; such a kind is sent as `agent_error`.
+ */
+export const NODE_KINDS: ReadonlySet<string> = new Set([
+  "ok", "rate_limited", "busy", "not_holder", "denied", "unavailable", "agent_timeout", "unanswered",
+  "bad_alg", "bad_header", "bad_signature", "bad_typ", "broken_chain", "empty_chain", "expired",
+  "invocation_mismatch", "malformed_claims", "malformed_jws", "not_authorized", "not_yet_valid",
+  "replay", "revoked", "too_deep", "too_large", "unknown_kid", "untrusted_root", "widening",
+  "wrong_audience",
+]);
 
 function chainOf(c: ChainLike): string[] {
   return Array.isArray(c) ? [...(c as readonly string[])] : [...(c as Pick<Issued, "chain">).chain];
@@ -127,15 +140,11 @@ export function answerFor(outcome: { result: unknown } | { thrown: unknown }): A
       e instanceof Error ? e.message || e.name : typeof e === "string" ? e : JSON.stringify(e) ?? String(e);
     return {
       error: message || "the handler failed",
-      kind: typeof kind === "string" && KIND.test(kind) && kind !== "ok" ? kind : "agent_error",
+      kind: typeof kind === "string" && KIND.test(kind) && !NODE_KINDS.has(kind) ? kind : "agent_error",
     };
   }
-  // The node reads `"result": null` as no result at all and refuses the answer, so a
-  // handler that returns nothing gets an explicit error instead of a caller left waiting.
-  if (outcome.result === undefined || outcome.result === null) {
-    return { error: "the handler returned no result (a call's result cannot be null)", kind: "agent_error" };
-  }
-  return { result: outcome.result };
+  // A handler that returns nothing answers `null`.
+  return { result: outcome.result === undefined ? null : outcome.result };
 }
 
 function isAbort(e: unknown): boolean {

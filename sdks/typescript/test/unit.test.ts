@@ -67,8 +67,8 @@ test("errors are chosen by kind, then by status", () => {
 test("a handler's outcome becomes the answer the node takes", () => {
   assert.deepEqual(answerFor({ result: { ok: 1 } }), { result: { ok: 1 } });
   assert.deepEqual(answerFor({ result: 0 }), { result: 0 });
-  assert.equal(answerFor({ result: undefined }).kind, "agent_error");
-  assert.equal(answerFor({ result: null }).kind, "agent_error");
+  assert.deepEqual(answerFor({ result: undefined }), { result: null });
+  assert.deepEqual(answerFor({ result: null }), { result: null });
   class SoldOut extends Error {
     kind = "sold_out";
   }
@@ -77,6 +77,8 @@ test("a handler's outcome becomes the answer the node takes", () => {
   const bad = Object.assign(new Error("x"), { kind: "Not-A-Kind" });
   assert.equal(answerFor({ thrown: bad }).kind, "agent_error");
   assert.equal(answerFor({ thrown: Object.assign(new Error("x"), { kind: "ok" }) }).kind, "agent_error");
+  // The node's own kinds are not an agent's to give.
+  assert.equal(answerFor({ thrown: Object.assign(new Error("x"), { kind: "revoked" }) }).kind, "agent_error");
   assert.deepEqual(answerFor({ thrown: "plain string" }), { error: "plain string", kind: "agent_error" });
 });
 

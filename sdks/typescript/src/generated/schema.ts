@@ -687,11 +687,11 @@ export interface components {
             data: string;
         };
         Message: {
-            index?: number;
-            from?: components["schemas"]["Did"];
-            seq?: number;
+            index: number;
+            from: components["schemas"]["Did"];
+            seq: number;
             group?: string;
-            data?: string;
+            data: string;
         };
         /** @description Exactly one of `chain`, `txn` and `within`. */
         Invoke: {
@@ -740,18 +740,18 @@ export interface components {
         };
         /** @description RFC 9162 inclusion proof, base64 hashes */
         InclusionProof: {
-            leafIdx?: number;
-            treeSize?: number;
-            root?: string;
-            leafHash?: string;
-            proof?: string[];
+            leafIdx: number;
+            treeSize: number;
+            root: string;
+            leafHash: string;
+            proof: string[];
         };
         ConsistencyProof: {
-            size1?: number;
-            size2?: number;
-            root1?: string;
-            root2?: string;
-            proof?: string[];
+            size1: number;
+            size2: number;
+            root1: string;
+            root2: string;
+            proof: string[];
         };
         /** @description RFC 9457 problem details */
         Problem: {
@@ -802,7 +802,7 @@ export interface components {
             /** @description the answer (any JSON) */
             result?: unknown;
             error?: string;
-            /** @description with error: the failure's kind (default agent_error) */
+            /** @description with error: the failure's kind (default agent_error); the node's own kinds (its refusals, such as revoked, and its failures) are refused */
             kind?: string;
         };
         Revoked: {
@@ -867,6 +867,38 @@ export interface components {
             detached?: boolean;
             /** @description the caller's W3C trace context (`00-<32 hex>-<16 hex>-<2 hex>`), passed to the callee and recorded in its `call_answered` audit event */
             traceparent?: string;
+        };
+        Peers: {
+            /** @description libp2p PeerIds */
+            connected: string[];
+        };
+        Sessions: {
+            sessions: {
+                peer: components["schemas"]["Did"];
+                sent: number;
+                received: number;
+            }[];
+            next: number;
+        };
+        /** @description one item of a batch that failed */
+        ItemError: {
+            error: string;
+            kind: string;
+        };
+        BatchSent: {
+            results: (components["schemas"]["Sent"] | components["schemas"]["ItemError"])[];
+        };
+        BatchAnswered: {
+            results: (true | components["schemas"]["ItemError"])[];
+        };
+        Transactions: {
+            transactions: {
+                atMs?: number;
+                from?: components["schemas"]["Did"];
+                resource?: string;
+                action?: string;
+                txn?: Record<string, unknown>;
+            }[];
         };
     };
     responses: never;
@@ -1030,7 +1062,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Peers"];
+                };
             };
             /** @description Missing or wrong API token */
             401: {
@@ -1319,7 +1353,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["BatchSent"];
+                };
             };
             /** @description Malformed input */
             400: {
@@ -2215,7 +2251,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Transactions"];
+                };
             };
             /** @description Missing or wrong API token */
             401: {
@@ -2402,7 +2440,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Sessions"];
+                };
             };
             /** @description Missing or wrong API token */
             401: {
@@ -2523,6 +2563,8 @@ export interface operations {
                         id: number;
                         result?: unknown;
                         error?: string;
+                        /** @description with error: the failure's kind (default agent_error; not one of the node's own kinds) */
+                        kind?: string;
                     }[];
                 };
             };
@@ -2533,7 +2575,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["BatchAnswered"];
+                };
             };
             /** @description Malformed batch: nothing answered */
             400: {
