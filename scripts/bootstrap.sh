@@ -69,3 +69,5 @@ if [ ! -x "$a2a/.venv/bin/python" ] || [ "$a2a/requirements.txt" -nt "$a2a/.venv
     "$a2a/.venv/bin/pip" install --quiet --disable-pip-version-check -r "$a2a/requirements.txt" >&2
     touch "$a2a/.venv"
 fi
+# The TypeScript SDK's pinned tools (openapi-typescript, tsc) and dependencies.
+"$(dirname "${BASH_SOURCE[0]}")/../sdks/typescript/bootstrap.sh"

@@ -33,6 +33,12 @@ run workspace cargo nextest run --workspace --locked --no-fail-fast --features "
 run doctests cargo test --doc --workspace --locked --features "$TALOS_TEST_FEATURES"
 # The anchor contract: artifact freshness and the forge suite.
 run contracts scripts/contracts-test.sh
+# The SDKs: generated code against the OpenAPI document (a drift fails), the strict
+# typecheck, unit tests and the end-to-end suites against two real `talos up` processes
+# built above (required here: without the binary they fail rather than skip).
+export TALOS_E2E=require
+export TALOS_BIN="${TALOS_BIN:-$CARGO_TARGET_DIR/debug/talos}"
+run typescript-sdk sdks/typescript/test.sh
 
 if [ ${#failed[@]} -gt 0 ]; then
     echo "==> failed suites: ${failed[*]}" >&2
