@@ -3,9 +3,10 @@
     sdks/python/.venv/bin/python sdks/python/bench/bench_invoke.py [N]
 
 Starts two nodes in a temp dir (their invoke rate limit raised so the bench measures
-calls, not the limiter), then for each path: B's agent answers in a thread (the SDK's
-`@handles` + `serve()`, or a hand-written long-poll + answer loop), A calls N times in
-sequence after a warm-up. Prints a markdown table: p50 latency and throughput.
+calls, not the limiter). For each path B's agent answers in a thread (the SDK's
+`@handles` + `serve()`, or a hand-written long-poll + answer loop) and A calls in
+sequence; after a warm-up the two paths alternate call by call, N calls each. Prints a
+markdown table: p50 latency and throughput (N / the path's total time).
 """
 
 from __future__ import annotations
@@ -22,28 +23,31 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from conftest import NodeProc, start_pair  # noqa: E402
+from conftest import NodeProc, start_pair
 
-import talos_agent as t  # noqa: E402
+import talos_agent as t
 
 WARMUP = 30
 
 
-def measure(n: int, call: Callable[[int], Any]) -> tuple[float, float]:
-    """(p50 ms, calls/s) of n sequential calls, after a warm-up."""
-    for i in range(WARMUP):
-        call(i)
-    lat = []
-    t0 = time.perf_counter()
-    for i in range(n):
+class Path_:
+    """One way of making the call: `one(i)` makes call i; `close()` stops its server."""
+
+    def __init__(self, one: Callable[[int], None], close: Callable[[], None]) -> None:
+        self.one, self.close = one, close
+        self.lat: list[float] = []
+
+    def timed(self, i: int) -> None:
         s = time.perf_counter()
-        call(i)
-        lat.append(time.perf_counter() - s)
-    total = time.perf_counter() - t0
-    return statistics.median(lat) * 1000, n / total
+        self.one(i)
+        self.lat.append(time.perf_counter() - s)
+
+    def figures(self) -> tuple[float, float]:
+        """(p50 ms, calls/s): calls are sequential, so throughput is n / total time."""
+        return statistics.median(self.lat) * 1000, len(self.lat) / sum(self.lat)
 
 
-def sdk_path(a: NodeProc, b: NodeProc, n: int) -> tuple[float, float]:
+def sdk_path(a: NodeProc, b: NodeProc) -> Path_:
     caller, callee = a.client(), b.client()
     cap = callee.issue(a.did, [t.capability("talos://bench/sdk/**", "echo")])
 
@@ -54,18 +58,19 @@ def sdk_path(a: NodeProc, b: NodeProc, n: int) -> tuple[float, float]:
     stop = threading.Event()
     server = threading.Thread(target=callee.serve, kwargs={"stop": stop, "wait_ms": 1000})
     server.start()
-    try:
-        def one(i: int) -> None:
-            r = caller.invoke(b.did, "talos://bench/sdk/x", "echo", {"i": i}, chain=cap)
-            assert r.result == {"i": i}
 
-        return measure(n, one)
-    finally:
+    def one(i: int) -> None:
+        r = caller.invoke(b.did, "talos://bench/sdk/x", "echo", {"i": i}, chain=cap)
+        assert r.result == {"i": i}
+
+    def close() -> None:
         stop.set()
         server.join()
 
+    return Path_(one, close)
 
-def raw_path(a: NodeProc, b: NodeProc, n: int) -> tuple[float, float]:
+
+def raw_path(a: NodeProc, b: NodeProc) -> Path_:
     ea, eb = a.client().endpoint, b.client().endpoint
     cap = b.client().issue(a.did, [t.capability("talos://bench/raw/**", "echo")])
     caller = httpx.Client(base_url=ea.base_url, timeout=90,
@@ -86,19 +91,20 @@ def raw_path(a: NodeProc, b: NodeProc, n: int) -> tuple[float, float]:
 
     server = threading.Thread(target=serve)
     server.start()
-    try:
-        def one(i: int) -> None:
-            r = caller.post("/v1/invoke", json={
-                "to": b.did, "chain": cap.chain, "resource": "talos://bench/raw/x",
-                "action": "echo", "args": {"i": i}})
-            assert r.status_code == 200 and r.json()["result"] == {"i": i}, r.text
 
-        return measure(n, one)
-    finally:
+    def one(i: int) -> None:
+        r = caller.post("/v1/invoke", json={
+            "to": b.did, "chain": cap.chain, "resource": "talos://bench/raw/x",
+            "action": "echo", "args": {"i": i}})
+        assert r.status_code == 200 and r.json()["result"] == {"i": i}, r.text
+
+    def close() -> None:
         stop.set()
         server.join()
         caller.close()
         callee.close()
+
+    return Path_(one, close)
 
 
 def main() -> None:
@@ -106,13 +112,25 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="talos-bench-"))
     # Far above what one sequential caller reaches, so no call is rate limited.
     a, b = start_pair(root, config={"invoke_rate": "100000", "invoke_burst": "100000"})
+    paths: list[Path_] = []
     try:
-        sdk = sdk_path(a, b, n)
-        raw = raw_path(a, b, n)
+        paths = [sdk_path(a, b), raw_path(a, b)]
+        for i in range(WARMUP):
+            for p in paths:
+                p.one(i)
+        # Alternating call by call, so drift in the nodes (their logs grow, the machine's
+        # load changes) falls on both paths alike.
+        for i in range(n):
+            for p in paths:
+                p.timed(i)
     finally:
+        for p in paths:
+            p.close()
         b.stop()
         a.stop()
-    print(f"invoke A → B, answered by B's agent; {n} sequential calls after {WARMUP} warm-up\n")
+    sdk, raw = paths[0].figures(), paths[1].figures()
+    print(f"invoke A → B, answered by B's agent: {n} sequential calls per path after "
+          f"{WARMUP} warm-up, the two paths alternating\n")
     print("| path | p50 (ms) | throughput (calls/s) |")
     print("|---|---:|---:|")
     print(f"| talos_agent SDK (invoke + @handles/serve) | {sdk[0]:.2f} | {sdk[1]:.0f} |")

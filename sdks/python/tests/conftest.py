@@ -67,6 +67,7 @@ def talos(home: Path, *args: str, stdin: str | None = None) -> subprocess.Comple
         text=True,
         env=node_env(),
         timeout=120,
+        check=False,
     )
 
 
@@ -129,7 +130,7 @@ def start_node(
     out = talos(home, "init", *flags)
     assert out.returncode == 0, f"init failed: {out.stderr}"
     set_config(home, config or {})
-    log = open(home / "node.log", "ab")
+    log = open(home / "node.log", "ab")  # noqa: SIM115 - handed to the child, closed below
     proc = subprocess.Popen(
         [str(require_bin()), "--home", str(home), "up"],
         stdin=subprocess.DEVNULL,

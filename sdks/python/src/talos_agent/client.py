@@ -16,14 +16,26 @@ import logging
 import os
 import re
 import threading
-from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Iterator, Sequence
-from typing import Any, TypeVar
+from collections.abc import (
+    AsyncGenerator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterator,
+    Sequence,
+)
+from typing import Any, Self, TypeVar
 
 import httpx
 import websockets.asyncio.client as ws_async
 import websockets.sync.client as ws_sync
 
-from ._generated.api.audit import audit_checkpoint, audit_events, audit_head, audit_proof
+from ._generated.api.audit import (
+    audit_checkpoint,
+    audit_events,
+    audit_head,
+    audit_proof,
+)
 from ._generated.api.calls import answer_call, invoke, list_calls
 from ._generated.api.capabilities import (
     delegate_capability,
@@ -46,8 +58,8 @@ from ._generated.models import (
     Invoke,
     InvokeArgs,
     InvokeResult,
-    Issued,
     IssueCapabilityBody,
+    Issued,
     NodeInfo,
     RevokeCapabilityBody,
     Send,
@@ -203,7 +215,7 @@ class Talos(_Handlers):
     def close(self) -> None:
         self._client.get_httpx_client().close()
 
-    def __enter__(self) -> Talos:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -411,7 +423,7 @@ class AsyncTalos(_Handlers):
     async def aclose(self) -> None:
         await self._client.get_async_httpx_client().aclose()
 
-    async def __aenter__(self) -> AsyncTalos:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *_: object) -> None:

@@ -5,6 +5,8 @@ from .agent_card_response_200 import AgentCardResponse200
 from .answer import Answer
 from .answer_calls_body import AnswerCallsBody
 from .answer_calls_body_answers_item import AnswerCallsBodyAnswersItem
+from .batch_answered import BatchAnswered
+from .batch_sent import BatchSent
 from .call import Call
 from .call_args import CallArgs
 from .call_txn import CallTxn
@@ -31,12 +33,14 @@ from .invoke_result import InvokeResult
 from .invoke_txn import InvokeTxn
 from .issue_capability_body import IssueCapabilityBody
 from .issued import Issued
+from .item_error import ItemError
 from .message import Message
 from .node_info import NodeInfo
 from .peer_card_response_200 import PeerCardResponse200
 from .peer_invoke import PeerInvoke
 from .peer_invoke_args import PeerInvokeArgs
 from .peer_invoke_txn import PeerInvokeTxn
+from .peers import Peers
 from .problem import Problem
 from .published import Published
 from .revoke_capability_body import RevokeCapabilityBody
@@ -45,6 +49,11 @@ from .send import Send
 from .send_group_message_body import SendGroupMessageBody
 from .send_messages_body import SendMessagesBody
 from .sent import Sent
+from .sessions import Sessions
+from .sessions_sessions_item import SessionsSessionsItem
+from .transactions import Transactions
+from .transactions_transactions_item import TransactionsTransactionsItem
+from .transactions_transactions_item_txn import TransactionsTransactionsItemTxn
 
 __all__ = (
     "AckMessagesBody",
@@ -52,6 +61,8 @@ __all__ = (
     "Answer",
     "AnswerCallsBody",
     "AnswerCallsBodyAnswersItem",
+    "BatchAnswered",
+    "BatchSent",
     "Call",
     "CallArgs",
     "CallTxn",
@@ -78,12 +89,14 @@ __all__ = (
     "InvokeTxn",
     "IssueCapabilityBody",
     "Issued",
+    "ItemError",
     "Message",
     "NodeInfo",
     "PeerCardResponse200",
     "PeerInvoke",
     "PeerInvokeArgs",
     "PeerInvokeTxn",
+    "Peers",
     "Problem",
     "Published",
     "RevokeCapabilityBody",
@@ -92,4 +105,9 @@ __all__ = (
     "SendGroupMessageBody",
     "SendMessagesBody",
     "Sent",
+    "Sessions",
+    "SessionsSessionsItem",
+    "Transactions",
+    "TransactionsTransactionsItem",
+    "TransactionsTransactionsItemTxn",
 )

@@ -18,7 +18,8 @@ class Answer:
     Attributes:
         result (Any | Unset): the answer (any JSON)
         error (str | Unset):
-        kind (str | Unset): with error: the failure's kind (default agent_error)
+        kind (str | Unset): with error: the failure's kind (default agent_error); the node's own kinds (its refusals,
+            such as revoked, and its failures) are refused
     """
 
     result: Any | Unset = UNSET

@@ -18,11 +18,13 @@ class AnswerCallsBodyAnswersItem:
         id (int):
         result (Any | Unset):
         error (str | Unset):
+        kind (str | Unset): with error: the failure's kind (default agent_error; not one of the node's own kinds)
     """
 
     id: int
     result: Any | Unset = UNSET
     error: str | Unset = UNSET
+    kind: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -31,6 +33,8 @@ class AnswerCallsBodyAnswersItem:
         result = self.result
 
         error = self.error
+
+        kind = self.kind
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -43,6 +47,8 @@ class AnswerCallsBodyAnswersItem:
             field_dict["result"] = result
         if error is not UNSET:
             field_dict["error"] = error
+        if kind is not UNSET:
+            field_dict["kind"] = kind
 
         return field_dict
 
@@ -55,10 +61,13 @@ class AnswerCallsBodyAnswersItem:
 
         error = d.pop("error", UNSET)
 
+        kind = d.pop("kind", UNSET)
+
         answer_calls_body_answers_item = cls(
             id=id,
             result=result,
             error=error,
+            kind=kind,
         )
 
         answer_calls_body_answers_item.additional_properties = d

@@ -6,8 +6,6 @@ from typing import Any, Self, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 T = TypeVar("T", bound="ConsistencyProof")
 
 
@@ -15,18 +13,18 @@ T = TypeVar("T", bound="ConsistencyProof")
 class ConsistencyProof:
     """
     Attributes:
-        size1 (int | Unset):
-        size2 (int | Unset):
-        root1 (str | Unset):
-        root2 (str | Unset):
-        proof (list[str] | Unset):
+        size1 (int):
+        size2 (int):
+        root1 (str):
+        root2 (str):
+        proof (list[str]):
     """
 
-    size1: int | Unset = UNSET
-    size2: int | Unset = UNSET
-    root1: str | Unset = UNSET
-    root2: str | Unset = UNSET
-    proof: list[str] | Unset = UNSET
+    size1: int
+    size2: int
+    root1: str
+    root2: str
+    proof: list[str]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -38,38 +36,34 @@ class ConsistencyProof:
 
         root2 = self.root2
 
-        proof: list[str] | Unset = UNSET
-        if not isinstance(self.proof, Unset):
-            proof = self.proof
+        proof = self.proof
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if size1 is not UNSET:
-            field_dict["size1"] = size1
-        if size2 is not UNSET:
-            field_dict["size2"] = size2
-        if root1 is not UNSET:
-            field_dict["root1"] = root1
-        if root2 is not UNSET:
-            field_dict["root2"] = root2
-        if proof is not UNSET:
-            field_dict["proof"] = proof
+        field_dict.update(
+            {
+                "size1": size1,
+                "size2": size2,
+                "root1": root1,
+                "root2": root2,
+                "proof": proof,
+            }
+        )
 
         return field_dict
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
-        size1 = d.pop("size1", UNSET)
+        size1 = d.pop("size1")
 
-        size2 = d.pop("size2", UNSET)
+        size2 = d.pop("size2")
 
-        root1 = d.pop("root1", UNSET)
+        root1 = d.pop("root1")
 
-        root2 = d.pop("root2", UNSET)
+        root2 = d.pop("root2")
 
-        proof = cast(list[str], d.pop("proof", UNSET))
+        proof = cast(list[str], d.pop("proof"))
 
         consistency_proof = cls(
             size1=size1,

@@ -6,8 +6,6 @@ from typing import Any, Self, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 T = TypeVar("T", bound="InclusionProof")
 
 
@@ -16,18 +14,18 @@ class InclusionProof:
     """RFC 9162 inclusion proof, base64 hashes
 
     Attributes:
-        leaf_idx (int | Unset):
-        tree_size (int | Unset):
-        root (str | Unset):
-        leaf_hash (str | Unset):
-        proof (list[str] | Unset):
+        leaf_idx (int):
+        tree_size (int):
+        root (str):
+        leaf_hash (str):
+        proof (list[str]):
     """
 
-    leaf_idx: int | Unset = UNSET
-    tree_size: int | Unset = UNSET
-    root: str | Unset = UNSET
-    leaf_hash: str | Unset = UNSET
-    proof: list[str] | Unset = UNSET
+    leaf_idx: int
+    tree_size: int
+    root: str
+    leaf_hash: str
+    proof: list[str]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -39,38 +37,34 @@ class InclusionProof:
 
         leaf_hash = self.leaf_hash
 
-        proof: list[str] | Unset = UNSET
-        if not isinstance(self.proof, Unset):
-            proof = self.proof
+        proof = self.proof
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if leaf_idx is not UNSET:
-            field_dict["leafIdx"] = leaf_idx
-        if tree_size is not UNSET:
-            field_dict["treeSize"] = tree_size
-        if root is not UNSET:
-            field_dict["root"] = root
-        if leaf_hash is not UNSET:
-            field_dict["leafHash"] = leaf_hash
-        if proof is not UNSET:
-            field_dict["proof"] = proof
+        field_dict.update(
+            {
+                "leafIdx": leaf_idx,
+                "treeSize": tree_size,
+                "root": root,
+                "leafHash": leaf_hash,
+                "proof": proof,
+            }
+        )
 
         return field_dict
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
-        leaf_idx = d.pop("leafIdx", UNSET)
+        leaf_idx = d.pop("leafIdx")
 
-        tree_size = d.pop("treeSize", UNSET)
+        tree_size = d.pop("treeSize")
 
-        root = d.pop("root", UNSET)
+        root = d.pop("root")
 
-        leaf_hash = d.pop("leafHash", UNSET)
+        leaf_hash = d.pop("leafHash")
 
-        proof = cast(list[str], d.pop("proof", UNSET))
+        proof = cast(list[str], d.pop("proof"))
 
         inclusion_proof = cls(
             leaf_idx=leaf_idx,

@@ -15,18 +15,18 @@ T = TypeVar("T", bound="Message")
 class Message:
     """
     Attributes:
-        index (int | Unset):
-        from_ (str | Unset): did:key:z6Mk...
-        seq (int | Unset):
+        index (int):
+        from_ (str): did:key:z6Mk...
+        seq (int):
+        data (str):
         group (str | Unset):
-        data (str | Unset):
     """
 
-    index: int | Unset = UNSET
-    from_: str | Unset = UNSET
-    seq: int | Unset = UNSET
+    index: int
+    from_: str
+    seq: int
+    data: str
     group: str | Unset = UNSET
-    data: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -36,45 +36,44 @@ class Message:
 
         seq = self.seq
 
-        group = self.group
-
         data = self.data
+
+        group = self.group
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if index is not UNSET:
-            field_dict["index"] = index
-        if from_ is not UNSET:
-            field_dict["from"] = from_
-        if seq is not UNSET:
-            field_dict["seq"] = seq
+        field_dict.update(
+            {
+                "index": index,
+                "from": from_,
+                "seq": seq,
+                "data": data,
+            }
+        )
         if group is not UNSET:
             field_dict["group"] = group
-        if data is not UNSET:
-            field_dict["data"] = data
 
         return field_dict
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
-        index = d.pop("index", UNSET)
+        index = d.pop("index")
 
-        from_ = d.pop("from", UNSET)
+        from_ = d.pop("from")
 
-        seq = d.pop("seq", UNSET)
+        seq = d.pop("seq")
+
+        data = d.pop("data")
 
         group = d.pop("group", UNSET)
-
-        data = d.pop("data", UNSET)
 
         message = cls(
             index=index,
             from_=from_,
             seq=seq,
-            group=group,
             data=data,
+            group=group,
         )
 
         message.additional_properties = d

@@ -1,11 +1,12 @@
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any
 
 import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
+from ...models.transactions import Transactions
 from ...types import Response
 
 
@@ -21,9 +22,10 @@ def _get_kwargs() -> dict[str, Any]:
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Any | Problem | None:
+) -> Problem | Transactions | None:
     if response.status_code == 200:
-        response_200 = cast(Any, None)
+        response_200 = Transactions.from_dict(response.json())
+
         return response_200
 
     if response.status_code == 401:
@@ -39,7 +41,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Any | Problem]:
+) -> Response[Problem | Transactions]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -51,7 +53,7 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[Any | Problem]:
+) -> Response[Problem | Transactions]:
     """The transactions this agent was called in lately (at most 64, newest first), each with its hop chain
     and every hop's claims
 
@@ -60,7 +62,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | Problem]
+        Response[Problem | Transactions]
     """
 
     kwargs = _get_kwargs()
@@ -75,7 +77,7 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient | Client,
-) -> Any | Problem | None:
+) -> Problem | Transactions | None:
     """The transactions this agent was called in lately (at most 64, newest first), each with its hop chain
     and every hop's claims
 
@@ -84,7 +86,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | Problem
+        Problem | Transactions
     """
 
     return sync_detailed(
@@ -95,7 +97,7 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[Any | Problem]:
+) -> Response[Problem | Transactions]:
     """The transactions this agent was called in lately (at most 64, newest first), each with its hop chain
     and every hop's claims
 
@@ -104,7 +106,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | Problem]
+        Response[Problem | Transactions]
     """
 
     kwargs = _get_kwargs()
@@ -117,7 +119,7 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient | Client,
-) -> Any | Problem | None:
+) -> Problem | Transactions | None:
     """The transactions this agent was called in lately (at most 64, newest first), each with its hop chain
     and every hop's claims
 
@@ -126,7 +128,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | Problem
+        Problem | Transactions
     """
 
     return (

@@ -1,10 +1,11 @@
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any
 
 import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.batch_sent import BatchSent
 from ...models.problem import Problem
 from ...models.send_messages_body import SendMessagesBody
 from ...types import Response
@@ -31,9 +32,10 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Any | Problem | None:
+) -> BatchSent | Problem | None:
     if response.status_code == 200:
-        response_200 = cast(Any, None)
+        response_200 = BatchSent.from_dict(response.json())
+
         return response_200
 
     if response.status_code == 400:
@@ -54,7 +56,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Any | Problem]:
+) -> Response[BatchSent | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -67,7 +69,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: SendMessagesBody,
-) -> Response[Any | Problem]:
+) -> Response[BatchSent | Problem]:
     """Send up to 256 messages with one synced write
 
     Args:
@@ -78,7 +80,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | Problem]
+        Response[BatchSent | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -96,7 +98,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: SendMessagesBody,
-) -> Any | Problem | None:
+) -> BatchSent | Problem | None:
     """Send up to 256 messages with one synced write
 
     Args:
@@ -107,7 +109,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | Problem
+        BatchSent | Problem
     """
 
     return sync_detailed(
@@ -120,7 +122,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: SendMessagesBody,
-) -> Response[Any | Problem]:
+) -> Response[BatchSent | Problem]:
     """Send up to 256 messages with one synced write
 
     Args:
@@ -131,7 +133,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | Problem]
+        Response[BatchSent | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -147,7 +149,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: SendMessagesBody,
-) -> Any | Problem | None:
+) -> BatchSent | Problem | None:
     """Send up to 256 messages with one synced write
 
     Args:
@@ -158,7 +160,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | Problem
+        BatchSent | Problem
     """
 
     return (

@@ -1,11 +1,12 @@
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any
 
 import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
+from ...models.sessions import Sessions
 from ...types import UNSET, Response, Unset
 
 
@@ -34,9 +35,10 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Any | Problem | None:
+) -> Problem | Sessions | None:
     if response.status_code == 200:
-        response_200 = cast(Any, None)
+        response_200 = Sessions.from_dict(response.json())
+
         return response_200
 
     if response.status_code == 401:
@@ -52,7 +54,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Any | Problem]:
+) -> Response[Problem | Sessions]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -66,7 +68,7 @@ def sync_detailed(
     client: AuthenticatedClient | Client,
     after: str | Unset = UNSET,
     max_: int | Unset = UNSET,
-) -> Response[Any | Problem]:
+) -> Response[Problem | Sessions]:
     """Pairwise sessions: peer and frame counters (no key material)
 
     Args:
@@ -78,7 +80,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | Problem]
+        Response[Problem | Sessions]
     """
 
     kwargs = _get_kwargs(
@@ -98,7 +100,7 @@ def sync(
     client: AuthenticatedClient | Client,
     after: str | Unset = UNSET,
     max_: int | Unset = UNSET,
-) -> Any | Problem | None:
+) -> Problem | Sessions | None:
     """Pairwise sessions: peer and frame counters (no key material)
 
     Args:
@@ -110,7 +112,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | Problem
+        Problem | Sessions
     """
 
     return sync_detailed(
@@ -125,7 +127,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
     after: str | Unset = UNSET,
     max_: int | Unset = UNSET,
-) -> Response[Any | Problem]:
+) -> Response[Problem | Sessions]:
     """Pairwise sessions: peer and frame counters (no key material)
 
     Args:
@@ -137,7 +139,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | Problem]
+        Response[Problem | Sessions]
     """
 
     kwargs = _get_kwargs(
@@ -155,7 +157,7 @@ async def asyncio(
     client: AuthenticatedClient | Client,
     after: str | Unset = UNSET,
     max_: int | Unset = UNSET,
-) -> Any | Problem | None:
+) -> Problem | Sessions | None:
     """Pairwise sessions: peer and frame counters (no key material)
 
     Args:
@@ -167,7 +169,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | Problem
+        Problem | Sessions
     """
 
     return (
