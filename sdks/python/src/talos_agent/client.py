@@ -212,6 +212,13 @@ class Talos(_Handlers):
         """The node whose home is `home`, else `$TALOS_HOME`, else `~/.talos`."""
         return cls(endpoint(home), timeout=timeout)
 
+    @property
+    def api(self) -> AuthenticatedClient:
+        """The generated client, for operations this class does not wrap (groups,
+        batches, sessions, ...): `from talos_agent._generated.api.groups import
+        list_groups; list_groups.sync_detailed(client=node.api)`."""
+        return self._client
+
     def close(self) -> None:
         self._client.get_httpx_client().close()
 
@@ -419,6 +426,11 @@ class AsyncTalos(_Handlers):
     ) -> AsyncTalos:
         """The node whose home is `home`, else `$TALOS_HOME`, else `~/.talos`."""
         return cls(endpoint(home), timeout=timeout)
+
+    @property
+    def api(self) -> AuthenticatedClient:
+        """The generated client, for operations this class does not wrap."""
+        return self._client
 
     async def aclose(self) -> None:
         await self._client.get_async_httpx_client().aclose()
