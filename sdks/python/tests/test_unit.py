@@ -138,7 +138,8 @@ class Answers:
     def __call__(self, req: httpx.Request) -> httpx.Response:
         if req.url.path == "/v1/calls":
             after = int(req.url.params["after"])
-            got = [c for c in self.calls if c["id"] > after]
+            prefix = req.url.params["resource"].removesuffix("**")  # enough for these tests
+            got = [c for c in self.calls if c["id"] > after and c["resource"].startswith(prefix)]
             return httpx.Response(200, json={"calls": got, "next": got[-1]["id"] if got else after})
         self.answers[int(req.url.path.rsplit("/", 1)[1])] = json.loads(req.content)
         if len(self.answers) == len(self.calls):
@@ -203,3 +204,34 @@ def test_async_serve_awaits_handlers() -> None:
 
     asyncio.run(run())
     assert fake.answers == {5: {"result": "ok 5"}}
+
+
+def test_serve_several_patterns() -> None:
+    fake = Answers([wire_call(1, "talos://a/x"), wire_call(2, "talos://b/y")])
+    node = t.Talos(EP, transport=httpx.MockTransport(fake))
+
+    @node.handles("talos://a/**")
+    def a(call: t.Call) -> str:
+        return "a"
+
+    @node.handles("talos://b/**")
+    def b(call: t.Call) -> str:
+        return "b"
+
+    stop = threading.Event()
+    server = threading.Thread(target=node.serve, kwargs={"stop": stop, "wait_ms": 10})
+    server.start()
+    assert fake.done.wait(10)
+    stop.set()
+    server.join(10)
+    assert fake.answers == {1: {"result": "a"}, 2: {"result": "b"}}
+
+
+def test_serve_raises_when_the_node_is_gone() -> None:
+    def gone(req: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=req)
+
+    node = t.Talos(EP, transport=httpx.MockTransport(gone))
+    node.handles("talos://a/**")(lambda call: "a")
+    with pytest.raises(t.NodeUnreachable):
+        node.serve(wait_ms=10)

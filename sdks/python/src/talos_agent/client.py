@@ -315,13 +315,24 @@ class Talos(_Handlers):
             _done(answer_call.sync_detailed(call_id, client=self._client, body=body))
 
     def serve(self, *, stop: threading.Event | None = None, wait_ms: int = 1000) -> None:
-        """Answers calls with the `@handles` functions until `stop` is set (one thread per
-        pattern when there are several; `wait_ms` bounds how late a stop is seen)."""
+        """Answers calls with the `@handles` functions until `stop` is set; `wait_ms`
+        bounds how late a stop is seen. Calls for one pattern are handled one at a time,
+        each pattern in its own thread; a loop's failure (the node gone) stops them all
+        and is raised here."""
         if not self._handlers:
             raise ValueError("no handlers: register one with @node.handles(pattern)")
         stop = stop or threading.Event()
+        failed: list[BaseException] = []
+
+        def loop(pattern: str, fn: Callable[[Call], Any]) -> None:
+            try:
+                self._serve_one(pattern, fn, stop, wait_ms)
+            except BaseException as e:  # noqa: BLE001 - handed to serve()'s caller below
+                failed.append(e)
+                stop.set()
+
         loops = [
-            threading.Thread(target=self._serve_one, args=(p, f, stop, wait_ms), daemon=True)
+            threading.Thread(target=loop, args=(p, f), daemon=True)
             for p, f in self._handlers.items()
         ]
         for t in loops:
@@ -331,6 +342,8 @@ class Talos(_Handlers):
                 t.join()
         finally:
             stop.set()
+        if failed:
+            raise failed[0]
 
     def _serve_one(
         self, pattern: str, fn: Callable[[Call], Any], stop: threading.Event, wait_ms: int = 1000
