@@ -199,8 +199,19 @@ def test_wrong_token_and_missing_node(pair: Pair, tmp_path: Any) -> None:
     with pytest.raises(t.Unauthorized) as e:
         t.Talos(t.Endpoint(ep.base_url, ep.uds, "00" * 32)).node()
     assert e.value.status == 401
+    with pytest.raises(t.Unauthorized):  # the stream's handshake too
+        next(t.Talos(t.Endpoint(ep.base_url, ep.uds, "00" * 32)).stream())
+
+    async def stream_refused() -> None:
+        ab = t.AsyncTalos(t.Endpoint(ep.base_url, ep.uds, "00" * 32))
+        await anext(ab.stream())
+
+    with pytest.raises(t.Unauthorized):
+        asyncio.run(stream_refused())
     with pytest.raises(t.NodeUnreachable):
         t.Talos(t.Endpoint("http://127.0.0.1:9", None, "x"), timeout=5).node()
+    with pytest.raises(t.NodeUnreachable):
+        next(t.Talos(t.Endpoint("http://127.0.0.1:9", None, "x")).stream())
 
 
 def test_audit_proof_verifies_with_the_cli(pair: Pair) -> None:

@@ -29,6 +29,7 @@ from typing import Any, Self, TypeVar
 import httpx
 import websockets.asyncio.client as ws_async
 import websockets.sync.client as ws_sync
+from websockets.exceptions import InvalidStatus
 
 from ._generated.api.audit import (
     audit_checkpoint,
@@ -112,6 +113,19 @@ def _reaching(ep: Endpoint) -> Iterator[None]:
     try:
         yield
     except httpx.TransportError as e:
+        where = ep.uds or ep.base_url
+        raise NodeUnreachable("node_unreachable", 0, f"{where}: {e!r}", {}) from e
+
+
+@contextlib.contextmanager
+def _ws_reaching(ep: Endpoint) -> Iterator[None]:
+    # The WebSocket's handshake answers like any request: a refusal is its problem
+    # document, no answer at all is NodeUnreachable.
+    try:
+        yield
+    except InvalidStatus as e:
+        raise error_for(e.response.status_code, bytes(e.response.body)) from e
+    except OSError as e:
         where = ep.uds or ep.base_url
         raise NodeUnreachable("node_unreachable", 0, f"{where}: {e!r}", {}) from e
 
@@ -257,10 +271,11 @@ class Talos(_Handlers):
     def stream(self, from_: int = 0) -> Generator[Message, None, None]:
         """Every message from inbox index `from_` on, as it arrives (a WebSocket)."""
         url, headers = _ws_target(self.endpoint, from_)
-        if self.endpoint.uds:
-            ws = ws_sync.unix_connect(self.endpoint.uds, url, additional_headers=headers)
-        else:
-            ws = ws_sync.connect(url, additional_headers=headers)
+        with _ws_reaching(self.endpoint):
+            if self.endpoint.uds:
+                ws = ws_sync.unix_connect(self.endpoint.uds, url, additional_headers=headers)
+            else:
+                ws = ws_sync.connect(url, additional_headers=headers)
         with ws:
             for frame in ws:
                 yield Message.of(_wire_message(frame))
@@ -483,7 +498,9 @@ class AsyncTalos(_Handlers):
             ws = ws_async.unix_connect(self.endpoint.uds, url, additional_headers=headers)
         else:
             ws = ws_async.connect(url, additional_headers=headers)
-        async with ws as conn:
+        with _ws_reaching(self.endpoint):
+            conn = await ws
+        async with conn:
             async for frame in conn:
                 yield Message.of(_wire_message(frame))
 
