@@ -133,9 +133,11 @@ impl CardConfig {
             for sc in &s.scope {
                 // A scope is written `<res> <act>` in the card, so neither may hold a
                 // space (resource patterns never do).
-                if sc.res.is_empty() || sc.res.contains(char::is_whitespace) || sc.act.is_empty()
-                {
-                    return bad(format!("skill {:?}: a scope has a `res` and an `act`", s.id));
+                if sc.res.is_empty() || sc.res.contains(char::is_whitespace) || sc.act.is_empty() {
+                    return bad(format!(
+                        "skill {:?}: a scope has a `res` and an `act`",
+                        s.id
+                    ));
                 }
                 if sc
                     .act

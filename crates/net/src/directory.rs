@@ -178,7 +178,11 @@ impl DirectoryRecord {
         let bundle = bundle.encode();
         let mut out = Vec::with_capacity(128 + bundle.len());
         out.extend_from_slice(MAGIC);
-        out.push(if card.is_some() { VERSION_CARD } else { VERSION });
+        out.push(if card.is_some() {
+            VERSION_CARD
+        } else {
+            VERSION
+        });
         out.extend_from_slice(identity.public().as_bytes());
         for n in [seq, issued_at, expires_at] {
             out.extend_from_slice(&n.to_be_bytes());

@@ -147,7 +147,9 @@ async fn peer_card(
 /// The agent's signed card as an answer (the API's and the public log's).
 pub(crate) fn card_response(node: &Node) -> Result<axum::Json<serde_json::Value>, NodeError> {
     match node.agent_card() {
-        None => Err(NodeError::NotFound("this agent has no card (card.toml)".into())),
+        None => Err(NodeError::NotFound(
+            "this agent has no card (card.toml)".into(),
+        )),
         Some(Err(e)) => Err(NodeError::Internal(e.to_string())),
         Some(Ok(card)) => Ok(axum::Json(serde_json::Value::Object(card))),
     }

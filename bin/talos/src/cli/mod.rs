@@ -6,8 +6,8 @@ use clap::{Parser, Subcommand};
 
 mod agent;
 mod audit;
-mod card;
 mod cap;
+mod card;
 mod id;
 mod mcp;
 mod monitor;

@@ -33,7 +33,11 @@ scope = [{ res = "talos://booking/flights/*", act = ["book"] }]
 fn a2a_python() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../interop/a2a");
     let py = root.join(".venv/bin/python");
-    assert!(py.exists(), "{} missing: run scripts/bootstrap.sh", py.display());
+    assert!(
+        py.exists(),
+        "{} missing: run scripts/bootstrap.sh",
+        py.display()
+    );
     py
 }
 
@@ -120,17 +124,32 @@ async fn a_card_is_served_signed_and_verifies_both_ways() {
 
     // Ours, from the URL (the base URL finds /.well-known) and from stdin.
     let out = talos_run(&home, PASS, &["card", "verify", &public], "");
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let (code, v) = ours(&home, &card, &["--did", &node.did]);
-    assert_eq!((code, v["did"].as_str()), (0, Some(node.did.as_str())), "{v}");
+    assert_eq!(
+        (code, v["did"].as_str()),
+        (0, Some(node.did.as_str())),
+        "{v}"
+    );
     // The A2A SDK's verifier accepts it.
     assert_eq!(a2a("verify", &card).0, 0);
 
     // Any changed field fails both.
     for (path, new) in [
         ("/name", json!("b00king")),
-        ("/skills/0/securityRequirements/0/schemes/talos/list/0", json!("talos://** book")),
-        ("/supportedInterfaces/0/url", json!("did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK")),
+        (
+            "/skills/0/securityRequirements/0/schemes/talos/list/0",
+            json!("talos://** book"),
+        ),
+        (
+            "/supportedInterfaces/0/url",
+            json!("did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"),
+        ),
     ] {
         let mut c = card.clone();
         *c.pointer_mut(path).unwrap() = new;
@@ -148,10 +167,17 @@ async fn a_card_is_served_signed_and_verifies_both_ways() {
     let (code, signed) = a2a("sign", &card);
     assert_eq!(code, 0);
     let signed: Value = serde_json::from_str(&signed).unwrap();
-    let sdk_did = signed["supportedInterfaces"][0]["url"].as_str().unwrap().to_string();
+    let sdk_did = signed["supportedInterfaces"][0]["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_ne!(sdk_did, node.did);
     let (code, v) = ours(&home, &signed, &[]);
-    assert_eq!((code, v["did"].as_str()), (0, Some(sdk_did.as_str())), "{v}");
+    assert_eq!(
+        (code, v["did"].as_str()),
+        (0, Some(sdk_did.as_str())),
+        "{v}"
+    );
     let mut c = signed.clone();
     c["description"] = json!("Books trains");
     assert_eq!(ours(&home, &c, &[]).0, 1);
@@ -165,14 +191,27 @@ async fn a_card_is_served_signed_and_verifies_both_ways() {
     );
     let peer = NodeProc::up(&peer_home, &[]).await;
     let (s, v) = peer
-        .call(reqwest::Method::GET, &format!("/v1/peers/{}/card", node.did), None)
+        .call(
+            reqwest::Method::GET,
+            &format!("/v1/peers/{}/card", node.did),
+            None,
+        )
         .await;
     assert_eq!((s, &v), (200, &card));
     let out = talos_run(&peer_home, PASS, &["card", "verify", &node.did], "");
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     // The peer itself has no card.toml: its record has no card.
     let (s, v) = node
-        .call(reqwest::Method::GET, &format!("/v1/peers/{}/card", peer.did), None)
+        .call(
+            reqwest::Method::GET,
+            &format!("/v1/peers/{}/card", peer.did),
+            None,
+        )
         .await;
     assert_eq!((s, v["kind"].as_str()), (404, Some("not_found")), "{v}");
     drop(peer);
@@ -200,7 +239,10 @@ async fn a_card_is_served_signed_and_verifies_both_ways() {
     backend.deactivate_did(&key.did()).await.unwrap();
     let (code, v) = ours(&auditor, &card, &on_chain);
     assert_eq!(code, 1, "{v}");
-    assert!(v["message"].as_str().unwrap().contains("deactivated"), "{v}");
+    assert!(
+        v["message"].as_str().unwrap().contains("deactivated"),
+        "{v}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -221,6 +263,11 @@ async fn no_card_toml_is_a_404_problem_and_a_bad_one_stops_the_node() {
     let bad = init(root.path(), "bad", &flags(&[("--listen", TCP0)]));
     std::fs::write(bad.join("card.toml"), "name = \"x\"\nnmae = 1\n").unwrap();
     let out = talos_run(&bad, PASS, &["up"], "");
-    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("card.toml"));
 }

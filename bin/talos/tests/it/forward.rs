@@ -59,12 +59,19 @@ fn seen(dir: &Path) -> Vec<Value> {
 }
 
 /// A plain HTTP POST to `node`'s `/v1/peers/{to}/invoke`: (status, headers, body).
-async fn invoke_peer(node: &NodeProc, to: &str, body: Value) -> (u16, reqwest::header::HeaderMap, Value) {
+async fn invoke_peer(
+    node: &NodeProc,
+    to: &str,
+    body: Value,
+) -> (u16, reqwest::header::HeaderMap, Value) {
     let (http, api, token) = node.http();
     let r = http
         .post(format!("{api}/v1/peers/{to}/invoke"))
         .bearer_auth(token)
-        .header("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+        .header(
+            "traceparent",
+            "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+        )
         .json(&body)
         .send()
         .await
@@ -108,7 +115,9 @@ async fn a_plain_http_agent_sees_only_allowed_calls() {
     // Progress, not time: the call is held by booking's node before the agent starts.
     let mut held = false;
     for _ in 0..200 {
-        let (_, v) = booking.call(Method::GET, "/v1/calls?waitMs=200", None).await;
+        let (_, v) = booking
+            .call(Method::GET, "/v1/calls?waitMs=200", None)
+            .await;
         if v["calls"].as_array().is_some_and(|c| !c.is_empty()) {
             held = true;
             break;
@@ -129,7 +138,11 @@ async fn a_plain_http_agent_sees_only_allowed_calls() {
         json!({"chain": chain, "resource": "talos://payments/x", "action": "book", "args": {"flight": "X"}}),
     )
     .await;
-    assert_eq!((s, v["kind"].as_str()), (403, Some("not_authorized")), "{v}");
+    assert_eq!(
+        (s, v["kind"].as_str()),
+        (403, Some("not_authorized")),
+        "{v}"
+    );
     let (s, _, v) = invoke_peer(
         &caller,
         &booking.did,
@@ -156,12 +169,18 @@ async fn a_plain_http_agent_sees_only_allowed_calls() {
     )
     .await;
     assert_eq!((s, v["kind"].as_str()), (502, Some("sold_out")), "{v}");
-    assert_eq!(v["detail"], "the peer agent failed (sold_out): no seats left");
+    assert_eq!(
+        v["detail"],
+        "the peer agent failed (sold_out): no seats left"
+    );
 
     // The agent saw exactly the three allowed calls, each with the verified caller, the
     // matched scope and the path it asked for; the traceparent came along.
     let log = seen(&agent_dir);
-    let actions: Vec<&str> = log.iter().map(|l| l["call"]["action"].as_str().unwrap()).collect();
+    let actions: Vec<&str> = log
+        .iter()
+        .map(|l| l["call"]["action"].as_str().unwrap())
+        .collect();
     assert_eq!(actions, ["book", "book", "fail"], "{log:?}");
     for l in &log {
         assert_eq!(l["path"], "/talos");
@@ -176,7 +195,12 @@ async fn a_plain_http_agent_sees_only_allowed_calls() {
     let kinds: Vec<String> = crate::mcp_proxy::events(&booking)
         .await
         .iter()
-        .map(|e| e["event"]["body"]["event"]["type"].as_str().unwrap_or_default().to_string())
+        .map(|e| {
+            e["event"]["body"]["event"]["type"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
         .collect();
     let used = kinds.iter().filter(|k| *k == "capability_used").count();
     assert_eq!(used, 3, "{kinds:?}");

@@ -8,8 +8,8 @@
 
 mod anchoring;
 mod api;
-mod card;
 mod cap_verify;
+mod card;
 mod chain_revocations;
 mod cli;
 mod dashboard;

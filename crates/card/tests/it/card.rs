@@ -48,9 +48,15 @@ fn a_signed_card_verifies_and_names_its_agent() {
     assert!(v.kid.starts_with(&format!("{}#z6Mk", k.did())));
     assert_eq!(
         card["skills"][0]["securityRequirements"][0]["schemes"]["talos"]["list"],
-        json!(["talos://booking/flights/* book", "talos://booking/flights/* quote"])
+        json!([
+            "talos://booking/flights/* book",
+            "talos://booking/flights/* quote"
+        ])
     );
-    assert_eq!(card["supportedInterfaces"][0]["url"], json!(k.did().to_string()));
+    assert_eq!(
+        card["supportedInterfaces"][0]["url"],
+        json!(k.did().to_string())
+    );
     // The protected header is JCS, alg EdDSA, kid the DID URL.
     let p = card["signatures"][0]["protected"].as_str().unwrap();
     let h: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(p).unwrap()).unwrap();
@@ -64,7 +70,10 @@ fn any_changed_field_fails() {
     for (path, new) in [
         ("/name", json!("b00king")),
         ("/description", json!("Books trains")),
-        ("/skills/0/securityRequirements/0/schemes/talos/list/0", json!("talos://** book")),
+        (
+            "/skills/0/securityRequirements/0/schemes/talos/list/0",
+            json!("talos://** book"),
+        ),
         ("/provider/url", json!("https://evil.example")),
         ("/version", json!("1.2.1")),
     ] {
@@ -78,7 +87,10 @@ fn any_changed_field_fails() {
     // An added field too.
     let mut c = card.clone();
     c["iconUrl"] = json!("https://evil.example/i.png");
-    assert!(matches!(verify(&bytes(&c)), Err(CardError::BadSignature(_))));
+    assert!(matches!(
+        verify(&bytes(&c)),
+        Err(CardError::BadSignature(_))
+    ));
 }
 
 #[test]
@@ -101,7 +113,10 @@ fn another_agents_card_or_key_fails() {
     // b's card re-pointed at a's DID: the signature is b's.
     let mut c = signed(&b);
     c["supportedInterfaces"][0]["url"] = json!(a.did().to_string());
-    assert!(matches!(verify(&bytes(&c)), Err(CardError::BadSignature(_))));
+    assert!(matches!(
+        verify(&bytes(&c)),
+        Err(CardError::BadSignature(_))
+    ));
     // a's card signed by b (b's kid): the kid is not the card's DID.
     let config = CardConfig::parse(TOML).unwrap();
     let c = sign(&build(&config, &a.did()), &b).unwrap();
@@ -123,7 +138,10 @@ fn headers_that_point_elsewhere_are_not_followed() {
     let good = k.sign(format!("{protected}.{payload}").as_bytes());
     let mut c = card.clone();
     c["signatures"] = json!([{ "protected": protected, "signature": good.to_base64url() }]);
-    assert!(matches!(verify(&bytes(&c)), Err(CardError::BadSignature(_))));
+    assert!(matches!(
+        verify(&bytes(&c)),
+        Err(CardError::BadSignature(_))
+    ));
     // A jku is ignored: the key still comes from the DID, so a good signature passes.
     let header = json!({"alg": "EdDSA", "kid": format!("{}#x", k.did()), "jku": "https://evil.example/jwks"});
     let protected = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).unwrap());
@@ -135,7 +153,10 @@ fn headers_that_point_elsewhere_are_not_followed() {
         let header = json!({"alg": alg, "kid": format!("{}#x", k.did())});
         let protected = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).unwrap());
         c["signatures"] = json!([{ "protected": protected, "signature": sig }]);
-        assert!(matches!(verify(&bytes(&c)), Err(CardError::BadSignature(_))));
+        assert!(matches!(
+            verify(&bytes(&c)),
+            Err(CardError::BadSignature(_))
+        ));
     }
 }
 
@@ -151,11 +172,24 @@ fn malformed_cards_are_typed_errors() {
         verify(&vec![b' '; 70 * 1024]),
         Err(CardError::TooLarge(_))
     ));
-    let deep = format!("{{\"signatures\":[1],\"supportedInterfaces\":[{{\"url\":\"did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK\",\"protocolBinding\":\"TALOS\"}}],\"x\":{}1{}}}", "[".repeat(100), "]".repeat(100));
-    assert!(matches!(verify(deep.as_bytes()), Err(CardError::TooLarge(_))));
-    for bad in ["name = \"\"\ndescription = \"x\"", "name = \"a\"\ndescription = \"b\"\nnmae = 1",
-        "name = \"a\"\ndescription = \"b\"\n[[skills]]\nid = \"s\"\nname = \"n\"\ndescription = \"d\"\nscope = [{ res = \"a b\", act = [\"x\"] }]"] {
-        assert!(matches!(CardConfig::parse(bad), Err(CardError::Config(_))), "{bad}");
+    let deep = format!(
+        "{{\"signatures\":[1],\"supportedInterfaces\":[{{\"url\":\"did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK\",\"protocolBinding\":\"TALOS\"}}],\"x\":{}1{}}}",
+        "[".repeat(100),
+        "]".repeat(100)
+    );
+    assert!(matches!(
+        verify(deep.as_bytes()),
+        Err(CardError::TooLarge(_))
+    ));
+    for bad in [
+        "name = \"\"\ndescription = \"x\"",
+        "name = \"a\"\ndescription = \"b\"\nnmae = 1",
+        "name = \"a\"\ndescription = \"b\"\n[[skills]]\nid = \"s\"\nname = \"n\"\ndescription = \"d\"\nscope = [{ res = \"a b\", act = [\"x\"] }]",
+    ] {
+        assert!(
+            matches!(CardConfig::parse(bad), Err(CardError::Config(_))),
+            "{bad}"
+        );
     }
 }
 
@@ -177,8 +211,8 @@ proptest! {
 /// the parser's first checks.
 #[test]
 fn the_fuzz_seed_is_a_valid_card() {
-    let seed = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fuzz/seeds/card_verify/card");
+    let seed =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/card_verify/card");
     let v = verify(&std::fs::read(seed).unwrap()).unwrap();
     assert_eq!(v.card["name"], "booking");
 }

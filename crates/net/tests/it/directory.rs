@@ -109,7 +109,13 @@ fn a_record_with_a_card_is_version_2_and_one_without_stays_version_1() {
     let big = vec![b'x'; MAX_CARD + 1];
     for bad in [&b""[..], &big[..]] {
         assert_eq!(
-            DirectoryRecord::sign_unsigned(&id, &Unsigned { card: Some(bad), ..u }),
+            DirectoryRecord::sign_unsigned(
+                &id,
+                &Unsigned {
+                    card: Some(bad),
+                    ..u
+                }
+            ),
             Err(RecordError::TooLarge("card"))
         );
     }

@@ -30,9 +30,9 @@ use std::time::Duration;
 pub use anchoring::{Anchored, Opener};
 pub use outbound::{Authority, Invoke, InvokeFailure, Sent};
 pub use publish::Published;
+pub(crate) use sidecar::is_node_kind;
 pub use sidecar::recent::{TxnCall, TxnHop};
 pub use sidecar::{Answer, AnswerError, Call, InvokeConfig, TxnView};
-pub(crate) use sidecar::is_node_kind;
 use talos_delivery::{Delivered, Mailroom};
 
 use crate::error::NodeError;
@@ -186,8 +186,10 @@ impl Node {
         let Some(bytes) = record.card else {
             return Ok(None);
         };
-        let v = talos_card::verify(&bytes)
-            .map_err(|e| NodeError::PeerFailed { kind: "bad_card".into(), detail: Some(e.to_string()) })?;
+        let v = talos_card::verify(&bytes).map_err(|e| NodeError::PeerFailed {
+            kind: "bad_card".into(),
+            detail: Some(e.to_string()),
+        })?;
         if v.did != talos_primitives::Did::Key(*peer) {
             return Err(NodeError::PeerFailed {
                 kind: "bad_card".into(),

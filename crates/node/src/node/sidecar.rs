@@ -30,8 +30,8 @@ mod answer;
 mod forward;
 pub(super) mod recent;
 
-pub use answer::{Answer, AnswerError};
 pub(crate) use answer::is_node_kind;
+pub use answer::{Answer, AnswerError};
 
 use super::audit::Auditor;
 use super::gate::{Admitted, Gate};

@@ -208,7 +208,13 @@ mod tests {
         );
         // A kind the wire cannot carry, and the node's own kinds (`ok`, a refusal), fall
         // back to agent_error: an agent cannot pass its failure off as a revocation.
-        for k in ["Bad Kind", "ok", "revoked", "not_authorized", "rate_limited"] {
+        for k in [
+            "Bad Kind",
+            "ok",
+            "revoked",
+            "not_authorized",
+            "rate_limited",
+        ] {
             let body = serde_json::to_vec(&serde_json::json!({ "kind": k })).unwrap();
             assert_eq!(kind(error_of(s, &body)).0, "agent_error", "{k}");
         }
