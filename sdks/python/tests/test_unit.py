@@ -235,3 +235,48 @@ def test_serve_raises_when_the_node_is_gone() -> None:
     node.handles("talos://a/**")(lambda call: "a")
     with pytest.raises(t.NodeUnreachable):
         node.serve(wait_ms=10)
+
+
+def test_overlapping_patterns_handle_a_call_once() -> None:
+    fake = Answers([wire_call(1, "talos://a/x")])
+    node = t.Talos(EP, transport=httpx.MockTransport(fake))
+    ran: list[str] = []
+
+    @node.handles("talos://a/**")
+    def wide(call: t.Call) -> str:
+        ran.append("wide")
+        return "wide"
+
+    @node.handles("talos://a/x**")
+    def narrow(call: t.Call) -> str:
+        ran.append("narrow")
+        return "narrow"
+
+    stop = threading.Event()
+    server = threading.Thread(target=node.serve, kwargs={"stop": stop, "wait_ms": 10})
+    server.start()
+    assert fake.done.wait(10)
+    stop.set()
+    server.join(10)
+    assert len(ran) == 1 and fake.answers == {1: {"result": ran[0]}}
+
+
+class Nested(Exception):
+    kind = "revoked"  # a node's own kind: a caller must not take it for its refusal
+
+
+def test_node_kinds_are_not_forwarded() -> None:
+    fake = Answers([wire_call(1, "talos://a/x")])
+    node = t.Talos(EP, transport=httpx.MockTransport(fake))
+
+    @node.handles("talos://a/**")
+    def fails(call: t.Call) -> str:
+        raise Nested("a nested call was revoked")
+
+    stop = threading.Event()
+    server = threading.Thread(target=node.serve, kwargs={"stop": stop, "wait_ms": 10})
+    server.start()
+    assert fake.done.wait(10)
+    stop.set()
+    server.join(10)
+    assert fake.answers == {1: {"error": "a nested call was revoked", "kind": "agent_error"}}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import collections
 import contextlib
 import inspect
 import json
@@ -85,14 +86,25 @@ from .errors import NodeUnreachable, TalosError, error_for
 log = logging.getLogger("talos_agent")
 
 T = TypeVar("T")
-Handler = Callable[[Call], Any]
 AsyncHandler = Callable[[Call], Any | Awaitable[Any]]
 
 # Longer than the node's longest long-poll (60 s) and its agent timeout, so a wait never
 # ends on our side first.
 DEFAULT_TIMEOUT = 90.0
-# The node accepts an agent's own kind when it is 1-32 of [a-z_] (and not `ok`).
-_KIND = re.compile(r"^[a-z_]{1,32}$")
+# The node accepts an agent's own failure kind when it is 1-32 of [a-z_]...
+_KIND = re.compile(r"[a-z_]{1,32}")
+# ...and not one of the node's own kinds (docs/api.md, "Kinds an agent may not give"): a
+# caller must never take an agent's failure for a refusal, so such a kind (a Revoked
+# re-raised from a nested call, say) is answered as `agent_error`.
+NODE_KINDS = frozenset({
+    "ok", "rate_limited", "busy", "not_holder", "denied", "unavailable", "agent_timeout",
+    "unanswered", "bad_alg", "bad_header", "bad_signature", "bad_typ", "broken_chain",
+    "empty_chain", "expired", "invocation_mismatch", "malformed_claims", "malformed_jws",
+    "not_authorized", "not_yet_valid", "replay", "revoked", "too_deep", "too_large",
+    "unknown_kid", "untrusted_root", "widening", "wrong_audience",
+})  # fmt: skip
+# How many call ids serve() remembers having taken (the node holds at most 1,024 calls).
+_MAX_TAKEN = 8192
 
 
 def _ok(resp: Response[Any], want: type[T]) -> T:
@@ -164,10 +176,10 @@ def _inbox(w: WireInbox) -> Inbox:
 
 
 def _failure(e: BaseException) -> Answer:
-    """A handler's exception as an answer: its message, and its `kind` when it has a
-    valid one (`agent_error` otherwise: the node refuses other kinds)."""
+    """A handler's exception as an answer: its message, and its `kind` when the node
+    accepts it from an agent (`agent_error` otherwise)."""
     kind = getattr(e, "kind", "agent_error")
-    if not isinstance(kind, str) or not _KIND.match(kind) or kind == "ok":
+    if not isinstance(kind, str) or not _KIND.fullmatch(kind) or kind in NODE_KINDS:
         kind = "agent_error"
     return Answer(error=str(e) or type(e).__name__, kind=kind)
 
@@ -187,6 +199,21 @@ class _Handlers:
 
     def __init__(self) -> None:
         self._handlers: dict[str, Callable[[Call], Any]] = {}
+        # Patterns may overlap: each loop sees every call its pattern matches, and the
+        # first to take a call handles it (a handler never runs twice for one call).
+        self._taken: set[int] = set()
+        self._taken_order: collections.deque[int] = collections.deque()
+        self._taken_lock = threading.Lock()
+
+    def _take(self, call_id: int) -> bool:
+        with self._taken_lock:
+            if call_id in self._taken:
+                return False
+            self._taken.add(call_id)
+            self._taken_order.append(call_id)
+            if len(self._taken_order) > _MAX_TAKEN:
+                self._taken.discard(self._taken_order.popleft())
+            return True
 
     def handles(self, pattern: str) -> Callable[[Callable[[Call], T]], Callable[[Call], T]]:
         """`@node.handles("talos://booking/**")`: `serve()` hands every call whose
@@ -372,6 +399,8 @@ class Talos(_Handlers):
                     return
                 raise
             for call in got:
+                if not self._take(call.id):
+                    continue
                 try:
                     body = _success(fn(call))
                 except Exception as e:  # noqa: BLE001 - any handler failure is an answer
@@ -562,6 +591,8 @@ class AsyncTalos(_Handlers):
         while True:
             got, after = await self.calls(after, wait_ms=wait_ms, resource=pattern)
             for call in got:
+                if not self._take(call.id):
+                    continue
                 try:
                     out = fn(call)
                     body = _success(await out if inspect.isawaitable(out) else out)
