@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-import httpx
 import pytest
 
-from talos_agent import Talos, endpoint
+from talos_agent import Talos
 
 PASS = "python-sdk-test-passphrase"
 TCP0 = "/ip4/127.0.0.1/tcp/0"
@@ -163,17 +162,9 @@ def start_node(
 
 
 def connected(a: NodeProc, b: NodeProc) -> bool:
-    """Whether `a` lists `b` among its connected peers (`/v1/peers` has no SDK method:
-    its answer has no schema in the OpenAPI document)."""
-    ep = endpoint(a.home)
-    with httpx.Client(
-        base_url=ep.base_url,
-        transport=httpx.HTTPTransport(uds=ep.uds),
-        headers={"Authorization": f"Bearer {ep.token}"},
-        timeout=10,
-    ) as http:
-        r = http.get("/v1/peers")
-    return r.status_code == 200 and b.peer_id in r.json().get("connected", [])
+    """Whether `a` lists `b` among its connected peers."""
+    with Talos.connect(a.home) as node:
+        return b.peer_id in node.peers()
 
 
 def start_pair(root: Path, config: dict[str, str] | None = None) -> tuple[NodeProc, NodeProc]:

@@ -31,10 +31,10 @@ class Message:
     @staticmethod
     def of(m: WireMessage) -> Message:
         return Message(
-            index=_int(m.index),
-            sender=_str(m.from_),
-            seq=_int(m.seq),
-            data=base64.b64decode(_str(m.data)),
+            index=m.index,
+            sender=m.from_,
+            seq=m.seq,
+            data=base64.b64decode(m.data),
             group=None if isinstance(m.group, Unset) else m.group,
         )
 
@@ -90,10 +90,3 @@ def caps(items: Sequence[CapabilityLike]) -> list[Capability]:
 def chain_of(chain: ChainLike) -> list[str]:
     return list(chain.chain) if isinstance(chain, Issued) else list(chain)
 
-
-def _int(v: int | Unset) -> int:
-    return 0 if isinstance(v, Unset) else v
-
-
-def _str(v: str | Unset) -> str:
-    return "" if isinstance(v, Unset) else v

@@ -45,7 +45,7 @@ from ._generated.api.capabilities import (
     revoke_capability,
 )
 from ._generated.api.messages import ack_messages, read_messages, send_message
-from ._generated.api.node import get_node
+from ._generated.api.node import get_node, list_peers
 from ._generated.client import AuthenticatedClient
 from ._generated.models import (
     AckMessagesBody,
@@ -63,6 +63,7 @@ from ._generated.models import (
     IssueCapabilityBody,
     Issued,
     NodeInfo,
+    Peers,
     RevokeCapabilityBody,
     Send,
     Sent,
@@ -273,6 +274,11 @@ class Talos(_Handlers):
     def node(self) -> NodeInfo:
         with _reaching(self.endpoint):
             return _ok(get_node.sync_detailed(client=self._client), NodeInfo)
+
+    def peers(self) -> list[str]:
+        """The PeerIds this node is connected to now."""
+        with _reaching(self.endpoint):
+            return _ok(list_peers.sync_detailed(client=self._client), Peers).connected
 
     # --- messages -----------------------------------------------------------------
     def send(self, to: str, data: bytes | str) -> int:
@@ -501,6 +507,10 @@ class AsyncTalos(_Handlers):
     async def node(self) -> NodeInfo:
         with _reaching(self.endpoint):
             return _ok(await get_node.asyncio_detailed(client=self._client), NodeInfo)
+
+    async def peers(self) -> list[str]:
+        with _reaching(self.endpoint):
+            return _ok(await list_peers.asyncio_detailed(client=self._client), Peers).connected
 
     async def send(self, to: str, data: bytes | str) -> int:
         with _reaching(self.endpoint):
