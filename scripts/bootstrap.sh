@@ -71,3 +71,5 @@ if [ ! -x "$a2a/.venv/bin/python" ] || [ "$a2a/requirements.txt" -nt "$a2a/.venv
 fi
 # The TypeScript SDK's pinned tools (openapi-typescript, tsc) and dependencies.
 "$(dirname "${BASH_SOURCE[0]}")/../sdks/typescript/bootstrap.sh"
+# The Python SDK's venv: its pinned tools (openapi-python-client, mypy, pytest, build).
+"$(dirname "${BASH_SOURCE[0]}")/../sdks/python/bootstrap.sh"

@@ -38,6 +38,7 @@ run contracts scripts/contracts-test.sh
 # built above (required here: without the binary they fail rather than skip).
 export TALOS_E2E=require
 export TALOS_BIN="${TALOS_BIN:-$CARGO_TARGET_DIR/debug/talos}"
+run python-sdk sdks/python/test.sh
 run typescript-sdk sdks/typescript/test.sh
 
 if [ ${#failed[@]} -gt 0 ]; then
