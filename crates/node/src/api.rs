@@ -232,6 +232,7 @@ async fn send_message(
 ) -> Result<impl IntoResponse, NodeError> {
     let req: SendRequest = parse_json(&body)?;
     let to = did_key::decode(&req.to).map_err(|e| bad(format!("`to` is not a did:key: {e}")))?;
+    not_self(&s, &to)?;
     let data = B64
         .decode(req.data.as_bytes())
         .map_err(|_| bad("`data` is not standard base64"))?;
@@ -240,6 +241,20 @@ async fn send_message(
     }
     let seq = s.node.send(to, None, data).await.map_err(internal)?;
     Ok(axum::Json(SendResponse { seq }))
+}
+
+/// A node does not send to, or call, its own agent: there is no session with oneself, so
+/// such a message would be acknowledged and then never delivered.
+pub(crate) fn not_self(
+    s: &ApiState,
+    to: &talos_primitives::Ed25519Public,
+) -> Result<(), NodeError> {
+    if *to == s.node.identity() {
+        return Err(bad(
+            "`to` is this agent's own DID: a node does not send to or call itself",
+        ));
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -261,6 +276,7 @@ async fn send_batch(
     for (i, m) in req.messages.iter().enumerate() {
         let to = did_key::decode(&m.to)
             .map_err(|e| bad(format!("message {i}: `to` is not a did:key: {e}")))?;
+        not_self(&s, &to).map_err(|e| bad(format!("message {i}: {e}")))?;
         let data = B64
             .decode(m.data.as_bytes())
             .map_err(|_| bad(format!("message {i}: `data` is not standard base64")))?;

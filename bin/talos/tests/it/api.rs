@@ -143,7 +143,43 @@ async fn errors_are_problem_documents_with_a_kind() {
     let (http, api, token) = nodes[0].http();
     let stranger = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK";
     let big = base64_of(&vec![0u8; 50 * 1024]);
+    let me = nodes[0].did.clone();
     let cases: Vec<(reqwest::Method, &str, String, bool, u16, &str)> = vec![
+        // A node does not send to itself (it would acknowledge and never deliver).
+        (
+            reqwest::Method::POST,
+            "/v1/messages",
+            format!(r#"{{"to":"{me}","data":"aGk="}}"#),
+            true,
+            400,
+            "bad_request",
+        ),
+        (
+            reqwest::Method::POST,
+            "/v1/messages/batch",
+            format!(r#"{{"messages":[{{"to":"{me}","data":"aGk="}}]}}"#),
+            true,
+            400,
+            "bad_request",
+        ),
+        // An agent's answer may not name one of the node's own kinds; a null result is
+        // a result (here: no such call, so 404 once the body is accepted).
+        (
+            reqwest::Method::POST,
+            "/v1/calls/999",
+            r#"{"error":"x","kind":"revoked"}"#.into(),
+            true,
+            400,
+            "bad_request",
+        ),
+        (
+            reqwest::Method::POST,
+            "/v1/calls/999",
+            r#"{"result":null}"#.into(),
+            true,
+            404,
+            "not_found",
+        ),
         (
             reqwest::Method::GET,
             "/v1/node",

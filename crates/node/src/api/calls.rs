@@ -168,6 +168,7 @@ async fn call_peer(
     b: InvokeBody,
 ) -> Result<Result<(Value, Sent), Response>, NodeError> {
     let to = did_key::decode(&b.to).map_err(|e| bad(format!("`to` is not a did:key: {e}")))?;
+    super::not_self(s, &to)?;
     let under = authority(b.chain, b.txn, b.within, b.azd)?;
     let nonce = match (b.nonce, b.at_ms) {
         (Some(n), Some(at)) => {
