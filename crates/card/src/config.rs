@@ -119,16 +119,47 @@ impl CardConfig {
 
     fn check(&self) -> Result<(), CardError> {
         let bad = |m: String| Err(CardError::Config(m));
-        if self.name.trim().is_empty() || self.description.trim().is_empty() {
-            return bad("`name` and `description` must not be empty".into());
+        // Empty values would be dropped from the signed form (docs/card.md), so they are
+        // refused here rather than served and then missing for verifiers.
+        let provider = self.provider.iter().flat_map(|p| [&p.organization, &p.url]);
+        let optional = [&self.documentation_url, &self.icon_url]
+            .into_iter()
+            .flatten();
+        if [&self.name, &self.description, &self.version]
+            .into_iter()
+            .chain(provider)
+            .chain(optional)
+            .any(|v| v.trim().is_empty())
+        {
+            return bad(
+                "`name`, `description`, `version` and every given field must not be empty".into(),
+            );
+        }
+        for i in &self.interfaces {
+            if i.url.is_empty() || i.binding.is_empty() || i.binding == crate::TALOS_BINDING {
+                return bad(format!(
+                    "interface {:?}: a url and a binding other than TALOS (the agent's DID is that one)",
+                    i.url
+                ));
+            }
         }
         if self.skills.len() > MAX_SKILLS {
             return bad(format!("at most {MAX_SKILLS} skills"));
         }
         let mut ids = std::collections::BTreeSet::new();
         for s in &self.skills {
-            if s.id.is_empty() || s.name.is_empty() || !ids.insert(&s.id) {
-                return bad(format!("skill {:?}: ids are unique and not empty", s.id));
+            if s.id.is_empty()
+                || s.name.is_empty()
+                || s.description.is_empty()
+                || !ids.insert(&s.id)
+            {
+                return bad(format!(
+                    "skill {:?}: ids are unique, and id, name and description not empty",
+                    s.id
+                ));
+            }
+            if s.tags.iter().chain(&s.examples).any(String::is_empty) {
+                return bad(format!("skill {:?}: tags and examples are not empty", s.id));
             }
             for sc in &s.scope {
                 // A scope is written `<res> <act>` in the card, so neither may hold a

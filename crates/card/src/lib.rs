@@ -18,7 +18,7 @@ pub mod sign;
 
 pub use card::{Card, TALOS_BINDING, build};
 pub use config::{CardConfig, Scope, Skill};
-pub use sign::{CardError, Verified, canonical, sign, verify};
+pub use sign::{CardError, Verified, canonical, sign, signed, verify};
 
 /// Largest card accepted, in bytes, checked before parsing.
 pub const MAX_CARD: usize = 64 * 1024;

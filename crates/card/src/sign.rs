@@ -61,7 +61,8 @@ pub struct Verified {
     pub did: Did,
     /// The signature's `kid`.
     pub kid: String,
-    /// The card.
+    /// The card as signed (its canonical form, members it drops left out), with its
+    /// `signatures`.
     pub card: Card,
 }
 
@@ -121,6 +122,20 @@ pub fn sign(card: &Card, key: &IdentityKey) -> Result<Card, CardError> {
     Ok(signed)
 }
 
+/// The card `config` describes for `key`'s agent, signed; refused when it is larger
+/// than a verifier accepts ([`MAX_CARD`] as JSON), so a node never serves a card its
+/// peers refuse.
+pub fn signed(config: &crate::CardConfig, key: &IdentityKey) -> Result<Card, CardError> {
+    let card = sign(&crate::card::build(config, &key.did()), key)?;
+    let size = jcs::canonicalize(&card)
+        .map_err(|e| CardError::Malformed(e.to_string()))?
+        .len();
+    if size > MAX_CARD {
+        return Err(CardError::TooLarge("card (over 64 KiB signed)"));
+    }
+    Ok(card)
+}
+
 /// Parses a card and verifies it: a signature under the key of the DID its `TALOS`
 /// interface names, with that DID as the signature's `kid`.
 pub fn verify(bytes: &[u8]) -> Result<Verified, CardError> {
@@ -138,17 +153,27 @@ pub fn verify(bytes: &[u8]) -> Result<Verified, CardError> {
         Some(Value::Array(a)) => a.clone(),
         Some(_) => return Err(CardError::Malformed("`signatures` is not an array".into())),
     };
-    let did_text = talos_did(&card).ok_or(CardError::NoDid)?.to_owned();
+    // Everything below reads the card as signed: its canonical form. Members the
+    // canonical form drops (nulls, empties) are not part of the verified card.
+    let form = canonical(&card)?;
+    let mut signed: Card =
+        serde_json::from_slice(&form).map_err(|e| CardError::Malformed(e.to_string()))?;
+    let did_text = talos_did(&signed).ok_or(CardError::NoDid)?.to_owned();
     let did = Did::parse(&did_text).map_err(|_| CardError::NoDid)?;
     let Did::Key(public) = did else {
         return Err(CardError::UnsupportedDid(did_text));
     };
-    let payload = URL_SAFE_NO_PAD.encode(canonical(&card)?);
+    let payload = URL_SAFE_NO_PAD.encode(&form);
     let kid = sigs
         .iter()
         .find_map(|s| check_one(s, &did_text, &public, &payload))
         .ok_or_else(|| CardError::BadSignature(did_text.clone()))?;
-    Ok(Verified { did, kid, card })
+    signed.insert("signatures".into(), Value::Array(sigs));
+    Ok(Verified {
+        did,
+        kid,
+        card: signed,
+    })
 }
 
 /// The `kid` of `sig` if it is an EdDSA signature by `did` over `payload`.

@@ -152,70 +152,46 @@ impl DirectoryRecord {
 
     /// Signs and encodes `u` (version 2 when it has a card, else version 1).
     pub fn sign_unsigned(identity: &IdentityKey, u: &Unsigned<'_>) -> Result<Vec<u8>, RecordError> {
-        let Unsigned {
-            seq,
-            issued_at,
-            expires_at,
-            addrs,
-            mailboxes,
-            bundle,
-            card,
-        } = *u;
-        if card.is_some_and(|c| c.is_empty() || c.len() > MAX_CARD) {
+        if u.card.is_some_and(|c| c.is_empty() || c.len() > MAX_CARD) {
             return Err(RecordError::TooLarge("card"));
         }
-        if addrs.len() > MAX_ADDRS {
+        if u.addrs.len() > MAX_ADDRS {
             return Err(RecordError::TooLarge("addresses"));
         }
-        if mailboxes.len() > MAX_MAILBOXES {
+        if u.mailboxes.len() > MAX_MAILBOXES {
             return Err(RecordError::TooLarge("mailboxes"));
         }
-        if bundle.identity != identity.public() {
+        if u.bundle.identity != identity.public() {
             return Err(RecordError::Invalid("bundle of another identity"));
         }
-        let mut bundle = bundle.clone();
+        let mut bundle = u.bundle.clone();
         bundle.one_time_prekey = None;
         let bundle = bundle.encode();
         let mut out = Vec::with_capacity(128 + bundle.len());
         out.extend_from_slice(MAGIC);
-        out.push(if card.is_some() {
+        out.push(if u.card.is_some() {
             VERSION_CARD
         } else {
             VERSION
         });
         out.extend_from_slice(identity.public().as_bytes());
-        for n in [seq, issued_at, expires_at] {
+        for n in [u.seq, u.issued_at, u.expires_at] {
             out.extend_from_slice(&n.to_be_bytes());
         }
-        out.push(u8::try_from(addrs.len()).map_err(|_| RecordError::TooLarge("addresses"))?);
-        for a in addrs {
+        out.push(u8::try_from(u.addrs.len()).map_err(|_| RecordError::TooLarge("addresses"))?);
+        for a in u.addrs {
             if a.len() > MAX_ADDR_LEN {
                 return Err(RecordError::TooLarge("address"));
             }
-            out.extend_from_slice(
-                &u16::try_from(a.len())
-                    .map_err(|_| RecordError::TooLarge("address"))?
-                    .to_be_bytes(),
-            );
-            out.extend_from_slice(a);
+            put16(&mut out, a, "address")?;
         }
-        out.push(u8::try_from(mailboxes.len()).map_err(|_| RecordError::TooLarge("mailboxes"))?);
-        for m in mailboxes {
+        out.push(u8::try_from(u.mailboxes.len()).map_err(|_| RecordError::TooLarge("mailboxes"))?);
+        for m in u.mailboxes {
             out.extend_from_slice(m.as_bytes());
         }
-        out.extend_from_slice(
-            &u16::try_from(bundle.len())
-                .map_err(|_| RecordError::TooLarge("bundle"))?
-                .to_be_bytes(),
-        );
-        out.extend_from_slice(&bundle);
-        if let Some(card) = card {
-            out.extend_from_slice(
-                &u16::try_from(card.len())
-                    .map_err(|_| RecordError::TooLarge("card"))?
-                    .to_be_bytes(),
-            );
-            out.extend_from_slice(card);
+        put16(&mut out, &bundle, "bundle")?;
+        if let Some(card) = u.card {
+            put16(&mut out, card, "card")?;
         }
         let sig = identity.sign(&signing_input(&out));
         out.extend_from_slice(&sig.0);
@@ -249,44 +225,19 @@ impl DirectoryRecord {
         if key != dht_key(&identity).as_slice() {
             return Err(RecordError::WrongKey);
         }
-        let seq = r.u64("seq")?;
-        let issued_at = r.u64("issued_at")?;
-        let expires_at = r.u64("expires_at")?;
-        let n = usize::from(r.u8("address count")?);
-        if n > MAX_ADDRS {
-            return Err(RecordError::TooLarge("addresses"));
-        }
-        let mut addrs = Vec::with_capacity(n);
-        for _ in 0..n {
-            let len = usize::from(r.u16("address length")?);
-            if len > MAX_ADDR_LEN {
-                return Err(RecordError::TooLarge("address"));
-            }
-            addrs.push(r.take(len, "address")?.to_vec());
-        }
-        let n = usize::from(r.u8("mailbox count")?);
-        if n > MAX_MAILBOXES {
-            return Err(RecordError::TooLarge("mailboxes"));
-        }
-        let mut mailboxes = Vec::with_capacity(n);
-        for _ in 0..n {
-            mailboxes.push(
-                Ed25519Public::from_bytes(r.array("mailbox")?)
-                    .map_err(|_| RecordError::Invalid("mailbox key"))?,
-            );
-        }
-        let len = usize::from(r.u16("bundle length")?);
-        let bundle = PreKeyBundle::parse(r.take(len, "bundle")?)
+        let (seq, issued_at, expires_at) =
+            (r.u64("seq")?, r.u64("issued_at")?, r.u64("expires_at")?);
+        let addrs = r.addrs()?;
+        let mailboxes = r.mailboxes()?;
+        let bundle = PreKeyBundle::parse(r.bytes16("bundle", usize::from(u16::MAX))?)
             .map_err(|_| RecordError::Invalid("prekey bundle"))?;
-        let card = if with_card {
-            let len = usize::from(r.u16("card length")?);
-            if len == 0 || len > MAX_CARD {
-                return Err(RecordError::TooLarge("card"));
-            }
-            Some(r.take(len, "card")?.to_vec())
-        } else {
-            None
+        let card = match with_card {
+            true => Some(r.bytes16("card", MAX_CARD)?.to_vec()).filter(|c| !c.is_empty()),
+            false => None,
         };
+        if with_card && card.is_none() {
+            return Err(RecordError::TooLarge("card"));
+        }
         if !r.0.is_empty() {
             return Err(RecordError::Trailing);
         }
@@ -316,6 +267,14 @@ impl DirectoryRecord {
     }
 }
 
+/// Appends `u16 length ‖ bytes`.
+fn put16(out: &mut Vec<u8>, bytes: &[u8], what: &'static str) -> Result<(), RecordError> {
+    let len = u16::try_from(bytes.len()).map_err(|_| RecordError::TooLarge(what))?;
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(bytes);
+    Ok(())
+}
+
 fn signing_input(body: &[u8]) -> Vec<u8> {
     [SIGNING_CONTEXT, body].concat()
 }
@@ -342,6 +301,40 @@ impl<'a> Reader<'a> {
     fn u16(&mut self, what: &'static str) -> Result<u16, RecordError> {
         Ok(u16::from_be_bytes(self.array(what)?))
     }
+    /// `u16 length ‖ bytes`, the length at most `max`.
+    fn bytes16(&mut self, what: &'static str, max: usize) -> Result<&'a [u8], RecordError> {
+        let len = usize::from(self.u16(what)?);
+        if len > max {
+            return Err(RecordError::TooLarge(what));
+        }
+        self.take(len, what)
+    }
+
+    /// `n_addrs u8 ‖ (len u16 ‖ multiaddr bytes)*`, within the bounds.
+    fn addrs(&mut self) -> Result<Vec<Vec<u8>>, RecordError> {
+        let n = usize::from(self.u8("address count")?);
+        if n > MAX_ADDRS {
+            return Err(RecordError::TooLarge("addresses"));
+        }
+        (0..n)
+            .map(|_| Ok(self.bytes16("address", MAX_ADDR_LEN)?.to_vec()))
+            .collect()
+    }
+
+    /// `n_mailboxes u8 ‖ (mailbox key 32)*`, within the bound.
+    fn mailboxes(&mut self) -> Result<Vec<Ed25519Public>, RecordError> {
+        let n = usize::from(self.u8("mailbox count")?);
+        if n > MAX_MAILBOXES {
+            return Err(RecordError::TooLarge("mailboxes"));
+        }
+        (0..n)
+            .map(|_| {
+                Ed25519Public::from_bytes(self.array("mailbox")?)
+                    .map_err(|_| RecordError::Invalid("mailbox key"))
+            })
+            .collect()
+    }
+
     fn u64(&mut self, what: &'static str) -> Result<u64, RecordError> {
         Ok(u64::from_be_bytes(self.array(what)?))
     }

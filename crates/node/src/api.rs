@@ -245,10 +245,7 @@ async fn send_message(
 
 /// A node does not send to, or call, its own agent: there is no session with oneself, so
 /// such a message would be acknowledged and then never delivered.
-pub(crate) fn not_self(
-    s: &ApiState,
-    to: &talos_primitives::Ed25519Public,
-) -> Result<(), NodeError> {
+fn not_self(s: &ApiState, to: &talos_primitives::Ed25519Public) -> Result<(), NodeError> {
     if *to == s.node.identity() {
         return Err(bad(
             "`to` is this agent's own DID: a node does not send to or call itself",

@@ -450,14 +450,13 @@ impl FileConfig {
         if self.agent_url.is_empty() {
             return Ok(None);
         }
-        let url = reqwest::Url::parse(&self.agent_url).map_err(|e| {
-            ConfigError::Invalid(format!("agent_url {:?} is not a URL: {e}", self.agent_url))
-        })?;
+        // The URL is not repeated in the error: it may carry credentials.
+        let url = reqwest::Url::parse(&self.agent_url)
+            .map_err(|e| ConfigError::Invalid(format!("agent_url is not a URL: {e}")))?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(ConfigError::Invalid(format!(
-                "agent_url {:?} is not an http:// or https:// URL",
-                self.agent_url
-            )));
+            return Err(ConfigError::Invalid(
+                "agent_url is not an http:// or https:// URL".into(),
+            ));
         }
         Ok(Some(url))
     }

@@ -70,6 +70,31 @@ pub enum NodeError {
     Internal(String),
 }
 
+/// Every kind this node gives of its own accord: [`NodeError::kind`]'s fixed kinds and
+/// the delivery kinds. An agent's failure may not be named after one of them, nor a
+/// peer's (`node::sidecar::answer`).
+pub(crate) const OWN_KINDS: &[&str] = &[
+    "bad_request",
+    "too_large",
+    "unauthorized",
+    "not_found",
+    "peer_not_found",
+    "no_chain",
+    "peer_unreachable",
+    "net",
+    "anchor",
+    "audit_failing",
+    "stopping",
+    "internal",
+    "unknown_group",
+    "not_creator",
+    "group_conflict",
+    "group_limit",
+    "handshake_failed",
+    "delivery",
+    "bad_card",
+];
+
 impl NodeError {
     /// The stable `kind`: what a client branches on.
     pub fn kind(&self) -> &str {
@@ -270,6 +295,11 @@ mod tests {
                 assert_eq!(doc["type"], format!("urn:talos:problem:{}", e.kind()));
                 assert!(doc["title"].as_str().is_some_and(|t| !t.is_empty()));
                 assert_eq!(doc["detail"], e.to_string());
+                // The node's own kinds are listed (a peer's refusal or failure passes
+                // its kind through, and is checked where it arrives).
+                if !matches!(e, NodeError::Refused { .. } | NodeError::PeerFailed { .. }) {
+                    assert!(OWN_KINDS.contains(&e.kind()), "{e:?}");
+                }
             }
         }
         assert_eq!(client[7].status(), 429);

@@ -105,6 +105,10 @@ export const NODE_KINDS: ReadonlySet<string> = new Set([
   "invocation_mismatch", "malformed_claims", "malformed_jws", "not_authorized", "not_yet_valid",
   "replay", "revoked", "too_deep", "too_large", "unknown_kid", "untrusted_root", "widening",
   "wrong_audience",
+  // the node's API kinds (error::OWN_KINDS): a PeerUnreachableError re-thrown, say
+  "bad_request", "unauthorized", "not_found", "peer_not_found", "no_chain", "peer_unreachable",
+  "net", "anchor", "audit_failing", "stopping", "internal", "unknown_group", "not_creator",
+  "group_conflict", "group_limit", "handshake_failed", "delivery", "bad_card",
 ]);
 
 function chainOf(c: ChainLike): string[] {

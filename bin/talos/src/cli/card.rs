@@ -55,7 +55,7 @@ pub(crate) fn run(
                 .load_card()?
                 .with_context(|| format!("no card: write {}", home.card().display()))?;
             let key = crate::cli::unlock(&home, pass_file)?;
-            let card = talos_card::sign(&talos_card::build(&config, &key.did()), &key)?;
+            let card = talos_card::signed(&config, &key)?;
             println!("{}", serde_json::to_string_pretty(&card)?);
             Ok(Outcome::Done)
         }
@@ -124,6 +124,8 @@ fn verify(home: Option<PathBuf>, args: &VerifyArgs) -> anyhow::Result<Outcome> {
 /// A peer's card from its directory record, through this home's running node (which
 /// checked it; it is checked again here, like any card).
 fn from_node(home: Option<PathBuf>, did: &str) -> anyhow::Result<Vec<u8>> {
+    // Parsed, so the path segment is a DID and nothing else.
+    let did = Did::parse(did).context("not a DID")?;
     let home = Home::resolve(home)?;
     let api = talos_node::client::ApiClient::open(&home)?;
     let (status, v) = crate::cli::runtime()?.block_on(api.call(

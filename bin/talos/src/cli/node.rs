@@ -240,6 +240,12 @@ pub(crate) fn up(
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let identity = home.load_identity(&passphrase(pass_file, env_pass(), false)?)?;
+    // A card that cannot be served (too large once signed) stops the node here, rather
+    // than being refused by every peer later.
+    if let Some(card) = &resolved.node.card {
+        talos_card::signed(card, &identity)
+            .with_context(|| format!("{}", home.card().display()))?;
+    }
     let token = home.load_token()?;
     let key = storage_key(&identity)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -108,6 +108,24 @@ fn empty_fields_do_not_change_the_canonical_form() {
 }
 
 #[test]
+fn the_verified_card_is_the_signed_form() {
+    let k = key(1);
+    let mut c = signed(&k);
+    // Members the canonical form drops can be added by anyone without breaking the
+    // signature; they are not part of what verify returns.
+    c["supportedInterfaces"]
+        .as_array_mut()
+        .unwrap()
+        .insert(0, json!({}));
+    c["iconUrl"] = json!(null);
+    c["extra"] = json!([]);
+    let v = verify(&bytes(&c)).unwrap();
+    assert_eq!(v.card["supportedInterfaces"][0]["protocolBinding"], "TALOS");
+    assert!(!v.card.contains_key("iconUrl") && !v.card.contains_key("extra"));
+    assert_eq!(Value::Object(v.card), signed(&k));
+}
+
+#[test]
 fn another_agents_card_or_key_fails() {
     let (a, b) = (key(1), key(2));
     // b's card re-pointed at a's DID: the signature is b's.
@@ -184,6 +202,9 @@ fn malformed_cards_are_typed_errors() {
     for bad in [
         "name = \"\"\ndescription = \"x\"",
         "name = \"a\"\ndescription = \"b\"\nnmae = 1",
+        "name = \"a\"\ndescription = \"b\"\nversion = \" \"",
+        "name = \"a\"\ndescription = \"b\"\n[[interfaces]]\nurl = \"https://x\"\nbinding = \"TALOS\"",
+        "name = \"a\"\ndescription = \"b\"\n[[skills]]\nid = \"s\"\nname = \"n\"\ndescription = \"d\"\ntags = [\"\"]",
         "name = \"a\"\ndescription = \"b\"\n[[skills]]\nid = \"s\"\nname = \"n\"\ndescription = \"d\"\nscope = [{ res = \"a b\", act = [\"x\"] }]",
     ] {
         assert!(

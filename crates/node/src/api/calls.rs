@@ -140,7 +140,12 @@ async fn invoke_peer(
         return Err(bad("the peer is the path's DID; the body has no `to`"));
     }
     fields.insert("to".into(), Value::String(did));
-    if let Some(tp) = headers.get("traceparent").and_then(|v| v.to_str().ok()) {
+    // W3C Trace Context: a header that does not parse is ignored, not an error.
+    if let Some(tp) = headers
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+        .filter(|t| TraceParent::parse(t).is_ok())
+    {
         fields
             .entry("traceparent")
             .or_insert_with(|| Value::String(tp.to_owned()));
@@ -206,7 +211,7 @@ async fn call_peer(
         Err(InvokeFailure::Network(e)) => return Err(NodeError::PeerUnreachable(e.to_string())),
         Err(e) => return Err(NodeError::BadRequest(e.to_string())),
     };
-    Ok(match response {
+    Ok(match crate::node::from_peer(response) {
         InvokeResponse::Ok { result } => Ok((result, sent)),
         InvokeResponse::Refused { kind } => Err(with_call(NodeError::Refused { kind }, &sent)),
         InvokeResponse::Failed { kind, detail } => {

@@ -65,18 +65,30 @@ pub(super) async fn publish(
         .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
         .unwrap_or(0);
     let card = card_bytes(identity, config);
-    let record = DirectoryRecord::sign_unsigned(
-        identity,
-        &Unsigned {
-            seq,
-            issued_at: issued,
-            expires_at: issued.saturating_add(ttl),
-            addrs: &addrs,
-            mailboxes: &config.mailboxes,
-            bundle: &bundle,
-            card: card.as_deref(),
-        },
-    )?;
+    let unsigned = Unsigned {
+        seq,
+        issued_at: issued,
+        expires_at: issued.saturating_add(ttl),
+        addrs: &addrs,
+        mailboxes: &config.mailboxes,
+        bundle: &bundle,
+        card: card.as_deref(),
+    };
+    let record = match DirectoryRecord::sign_unsigned(identity, &unsigned) {
+        // The card and the addresses together are over the record's bound: the node
+        // must stay reachable, so the card is left out (it is still served over HTTP).
+        Err(talos_net::RecordError::TooLarge("record")) if card.is_some() => {
+            warn!("the directory record is too large with the agent card; published without it");
+            DirectoryRecord::sign_unsigned(
+                identity,
+                &Unsigned {
+                    card: None,
+                    ..unsigned
+                },
+            )?
+        }
+        other => other?,
+    };
     client
         .put_record(dht_key(&identity.public()), record)
         .await?;
@@ -88,9 +100,13 @@ pub(super) async fn publish(
 /// fits; one that does not is left out with a warning (the card is still served at
 /// `/.well-known/agent-card.json`).
 fn card_bytes(identity: &IdentityKey, config: &super::NodeConfig) -> Option<Vec<u8>> {
-    let card = talos_card::build(config.card.as_ref()?, &identity.did());
-    let signed = talos_card::sign(&card, identity).ok()?;
-    let bytes = talos_identity::jcs::canonicalize(&signed).ok()?;
+    let bytes = match super::card::signed_bytes(identity, config.card.as_ref()?) {
+        Ok(b) => b,
+        Err(e) => {
+            warn!(%e, "the agent card cannot be signed; not published in the directory record");
+            return None;
+        }
+    };
     if bytes.len() > talos_net::directory::MAX_CARD {
         warn!(
             bytes = bytes.len(),

@@ -9,6 +9,7 @@
 
 mod anchoring;
 mod audit;
+mod card;
 mod commit;
 mod directory;
 pub mod gate;
@@ -30,9 +31,9 @@ use std::time::Duration;
 pub use anchoring::{Anchored, Opener};
 pub use outbound::{Authority, Invoke, InvokeFailure, Sent};
 pub use publish::Published;
-pub(crate) use sidecar::is_node_kind;
 pub use sidecar::recent::{TxnCall, TxnHop};
 pub use sidecar::{Answer, AnswerError, Call, InvokeConfig, TxnView};
+pub(crate) use sidecar::{from_peer, is_node_kind};
 use talos_delivery::{Delivered, Mailroom};
 
 use crate::error::NodeError;
@@ -162,43 +163,6 @@ impl Drop for Node {
 }
 
 impl Node {
-    /// The agent's A2A card, signed by its identity; `None` without a `card.toml`.
-    pub fn agent_card(&self) -> Option<Result<talos_card::Card, talos_card::CardError>> {
-        let config = self.config.card.as_ref()?;
-        let card = talos_card::build(config, &self.identity.did());
-        Some(talos_card::sign(&card, &self.identity))
-    }
-
-    /// `peer`'s signed A2A card from its directory record, verified: signed by `peer`
-    /// (the card's DID is the record's identity). `None` when its record has no card.
-    pub async fn peer_card(
-        &self,
-        peer: &Ed25519Public,
-    ) -> Result<Option<talos_card::Card>, NodeError> {
-        // This agent's own card: no lookup (the DHT may not answer for a lone node).
-        if *peer == self.identity.public() {
-            return self
-                .agent_card()
-                .transpose()
-                .map_err(|e| NodeError::Internal(e.to_string()));
-        }
-        let record = directory::lookup(&self.client, peer).await?;
-        let Some(bytes) = record.card else {
-            return Ok(None);
-        };
-        let v = talos_card::verify(&bytes).map_err(|e| NodeError::PeerFailed {
-            kind: "bad_card".into(),
-            detail: Some(e.to_string()),
-        })?;
-        if v.did != talos_primitives::Did::Key(*peer) {
-            return Err(NodeError::PeerFailed {
-                kind: "bad_card".into(),
-                detail: Some(format!("the record's card is {}'s", v.did)),
-            });
-        }
-        Ok(Some(v.card))
-    }
-
     /// Runs prekey upkeep and republishes the directory record every
     /// `NodeConfig::republish` until the node stops. `talos up` starts it once the
     /// listeners are bound, so the first record carries real addresses.

@@ -30,8 +30,8 @@ mod answer;
 mod forward;
 pub(super) mod recent;
 
-pub(crate) use answer::is_node_kind;
 pub use answer::{Answer, AnswerError};
+pub(crate) use answer::{from_peer, is_node_kind};
 
 use super::audit::Auditor;
 use super::gate::{Admitted, Gate};
@@ -125,6 +125,9 @@ struct Waiting {
     audited: JoinHandle<bool>,
     /// The transaction token's hops, to replace for the calls this one leads to.
     hops: Vec<String>,
+    /// Handed to the agent's URL (`agent_url`): long-polls do not see it, so one call
+    /// never reaches two agents.
+    forwarded: bool,
 }
 
 /// The sidecar's state, shared by the inbound task, the sweeper and the API.
@@ -300,6 +303,7 @@ impl Sidecar {
             responder,
             audited,
             hops,
+            forwarded: self.forward.is_some(),
         }
     }
 
@@ -353,6 +357,7 @@ impl Sidecar {
             let got: Vec<Call> = match self.waiting.lock() {
                 Ok(w) => {
                     w.1.range(after.saturating_add(1)..)
+                        .filter(|(_, c)| !c.forwarded)
                         .filter(|(_, c)| only.is_none_or(|p| p.matches(&c.call.resource)))
                         .take(max)
                         .map(|(_, c)| c.call.clone())
@@ -416,6 +421,39 @@ mod tests {
     /// Every refusal this node can send is a kind the wire format and the audit event
     /// accept: one that were not would be dropped by the caller's parser, or recorded
     /// as the fallback kind.
+    #[test]
+    fn a_peers_answer_cannot_pass_for_this_nodes_own_error() {
+        use talos_net::invoke::InvokeResponse as R;
+        let f = |k: &str| R::Failed {
+            kind: k.into(),
+            detail: None,
+        };
+        for renamed in [
+            "peer_unreachable",
+            "revoked",
+            "unauthorized",
+            "not_authorized",
+        ] {
+            assert_eq!(super::from_peer(f(renamed)), f("agent_error"), "{renamed}");
+        }
+        for kept in [
+            "agent_timeout",
+            "too_large",
+            "sold_out",
+            "agent_error",
+            "unanswered",
+        ] {
+            assert_eq!(super::from_peer(f(kept)), f(kept), "{kept}");
+        }
+        assert_eq!(
+            super::from_peer(R::refused("peer_unreachable")),
+            R::refused("denied")
+        );
+        for kept in ["revoked", "rate_limited", "busy", "not_authorized"] {
+            assert_eq!(super::from_peer(R::refused(kept)), R::refused(kept));
+        }
+    }
+
     #[test]
     fn every_refusal_kind_is_valid_on_the_wire_and_in_the_audit_log() {
         let id = CapabilityId([0; 16]);

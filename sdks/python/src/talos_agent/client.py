@@ -103,6 +103,11 @@ NODE_KINDS = frozenset({
     "empty_chain", "expired", "invocation_mismatch", "malformed_claims", "malformed_jws",
     "not_authorized", "not_yet_valid", "replay", "revoked", "too_deep", "too_large",
     "unknown_kid", "untrusted_root", "widening", "wrong_audience",
+    # the node's API kinds (error::OWN_KINDS): a PeerUnreachable re-raised, say
+    "bad_request", "unauthorized", "not_found", "peer_not_found", "no_chain",
+    "peer_unreachable", "net", "anchor", "audit_failing", "stopping", "internal",
+    "unknown_group", "not_creator", "group_conflict", "group_limit", "handshake_failed",
+    "delivery", "bad_card",
 })  # fmt: skip
 # How many call ids serve() remembers having taken (the node holds at most 1,024 calls).
 _MAX_TAKEN = 8192

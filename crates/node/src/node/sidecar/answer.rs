@@ -54,10 +54,55 @@ const NODE_KINDS: &[&str] = &[
     "unanswered",
 ];
 
-/// True when `kind` is one only the node gives ([`NODE_KINDS`] and every capability
-/// error kind).
+/// True when `kind` is one only a node gives: its refusals and failures as a callee
+/// ([`NODE_KINDS`] and every capability error kind) and its API's own kinds as a caller
+/// (`error::OWN_KINDS`, such as `peer_unreachable`).
 pub(crate) fn is_node_kind(kind: &str) -> bool {
-    NODE_KINDS.contains(&kind) || talos_capability::CapError::KINDS.contains(&kind)
+    NODE_KINDS.contains(&kind)
+        || talos_capability::CapError::KINDS.contains(&kind)
+        || crate::error::OWN_KINDS.contains(&kind)
+}
+
+/// Refusal kinds a callee's node gives (on the wire as `Refused`).
+const OWN_REFUSALS: &[&str] = &[
+    "rate_limited",
+    "busy",
+    "not_holder",
+    "denied",
+    "unavailable",
+];
+/// Failure kinds a callee's node gives of its own (on the wire as `Failed`).
+const CALLEE_FAILURES: &[&str] = &[
+    "agent_error",
+    "agent_timeout",
+    "unanswered",
+    "unavailable",
+    "too_large",
+];
+
+/// A peer's answer as the caller's node passes it on. The peer node may be anyone's:
+/// a refusal whose kind is not a refusal kind becomes `denied`, and a failure named
+/// after one of the node's own kinds (other than those a callee's node gives) becomes
+/// `agent_error`. So no answer can pass itself off as this node's own error, such as
+/// `peer_unreachable`, which a caller might retry as a fresh call.
+pub(crate) fn from_peer(r: InvokeResponse) -> InvokeResponse {
+    match r {
+        InvokeResponse::Refused { kind }
+            if !OWN_REFUSALS.contains(&kind.as_str())
+                && !talos_capability::CapError::KINDS.contains(&kind.as_str()) =>
+        {
+            InvokeResponse::refused("denied")
+        }
+        InvokeResponse::Failed { kind, detail }
+            if is_node_kind(&kind) && !CALLEE_FAILURES.contains(&kind.as_str()) =>
+        {
+            InvokeResponse::Failed {
+                kind: "agent_error".into(),
+                detail,
+            }
+        }
+        other => other,
+    }
 }
 
 /// What answering a call can fail with.
@@ -206,4 +251,40 @@ pub(super) fn truncate(mut s: String) -> String {
         s.truncate(end);
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    /// The SDKs keep their own copy of the kinds an agent may not give (a handler's
+    /// exception naming one is sent as `agent_error`); a kind added here and not there
+    /// would leave a call unanswered until its deadline.
+    #[test]
+    fn the_sdks_know_every_kind_an_agent_may_not_give() {
+        let all: BTreeSet<&str> = super::NODE_KINDS
+            .iter()
+            .chain(talos_capability::CapError::KINDS)
+            .chain(crate::error::OWN_KINDS)
+            .copied()
+            .collect();
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        for (file, start, end) in [
+            (
+                "sdks/python/src/talos_agent/client.py",
+                "NODE_KINDS = frozenset({",
+                "})",
+            ),
+            (
+                "sdks/typescript/src/client.ts",
+                "NODE_KINDS: ReadonlySet<string> = new Set([",
+                "]);",
+            ),
+        ] {
+            let text = std::fs::read_to_string(root.join(file)).unwrap();
+            let block = text.split_once(start).unwrap().1.split_once(end).unwrap().0;
+            let listed: BTreeSet<&str> = block.split('"').skip(1).step_by(2).collect();
+            assert_eq!(listed, all, "{file}");
+        }
+    }
 }
