@@ -14,9 +14,11 @@ use talos_primitives::{DidUrl, Ed25519Public, Hash32};
 
 use crate::keys::{IdentityKey, Signature, SignatureError, verify};
 
+mod di;
 mod key_ser;
 mod ser;
 
+pub use di::{ProofOptions, secure, verify_secured};
 pub use ser::SerError;
 
 /// Largest JSON input accepted for verification, in bytes.
@@ -133,11 +135,7 @@ fn proof_hash(doc: &Map<String, Value>, config: &Map<String, Value>) -> Result<[
     if let Some(ctx) = doc.get("@context") {
         config.insert("@context".into(), ctx.clone());
     }
-    let mut out = [0u8; 64];
-    let (a, b) = out.split_at_mut(32);
-    a.copy_from_slice(sha256(&canonicalize(&config)?).as_bytes());
-    b.copy_from_slice(sha256(&canonicalize(doc)?).as_bytes());
-    Ok(out)
+    di::hash_data(doc, &config)
 }
 
 /// Verifies an `eddsa-jcs-2022` proof on a secured JSON object against a key the caller

@@ -161,3 +161,84 @@ fn wycheproof_ed25519() {
     }
     assert_eq!((valid, invalid), (88, 63));
 }
+
+/// W3C `eddsa-jcs-2022` (w3c/vc-di-eddsa `TestVectors/`): from the published key pair
+/// and unsigned credential, every intermediate (the canonical document and proof
+/// configuration, their hashes, the signature) and the secured credential reproduce byte
+/// for byte; the published credential verifies, and changed, it does not.
+#[test]
+fn w3c_eddsa_jcs_2022_vectors_reproduce_byte_for_byte() {
+    use sha2::{Digest, Sha256};
+    let text = |f: &str| {
+        std::fs::read_to_string(vector_path(&format!("vc-di-eddsa/{f}")))
+            .unwrap()
+            .trim_end()
+            .to_string()
+    };
+    let pair = read_json("vc-di-eddsa/keyPair.json");
+    // privateKeyMultibase: base58btc of the multicodec ed25519-priv (0x1300) ‖ the seed.
+    let private = multibase::decode(pair["privateKeyMultibase"].as_str().unwrap())
+        .unwrap()
+        .1;
+    assert_eq!(private[..2], [0x80, 0x26]);
+    let key = IdentityKey::from_seed(&IdentitySeed::from_bytes(private[2..].try_into().unwrap()))
+        .unwrap();
+    let public = pair["publicKeyMultibase"].as_str().unwrap();
+    assert_eq!(did_key::encode(&key.public()), format!("did:key:{public}"));
+
+    let signed = read_json("vc-di-eddsa/signedJCS.json");
+    let mut unsigned = signed.clone();
+    unsigned.as_object_mut().unwrap().remove("proof");
+    let canon_doc = jcs::canonicalize(&unsigned).unwrap();
+    assert_eq!(
+        String::from_utf8(canon_doc.clone()).unwrap(),
+        text("canonDocJCS.txt")
+    );
+    let config = read_json("vc-di-eddsa/proofConfigJCS.json");
+    let canon_config = jcs::canonicalize(&config).unwrap();
+    assert_eq!(
+        String::from_utf8(canon_config.clone()).unwrap(),
+        text("proofCanonJCS.txt")
+    );
+    let (proof_hash, doc_hash) = (Sha256::digest(&canon_config), Sha256::digest(&canon_doc));
+    assert_eq!(hex::encode(proof_hash), text("proofHashJCS.txt"));
+    assert_eq!(hex::encode(doc_hash), text("docHashJCS.txt"));
+    assert_eq!(
+        format!("{}{}", hex::encode(proof_hash), hex::encode(doc_hash)),
+        text("combinedHashJCS.txt")
+    );
+
+    let options = jcs::ProofOptions {
+        verification_method: config["verificationMethod"].as_str().unwrap().into(),
+        proof_purpose: config["proofPurpose"].as_str().unwrap().into(),
+        created: Some(config["created"].as_str().unwrap().into()),
+    };
+    let secured = jcs::secure(&key, &unsigned, &options).unwrap();
+    assert_eq!(secured, signed);
+    let value = secured["proof"]["proofValue"].as_str().unwrap();
+    assert_eq!(value, text("sigBTC58JCS.txt"));
+    assert_eq!(
+        hex::encode(multibase::decode(value).unwrap().1),
+        text("sigHexJCS.txt")
+    );
+
+    assert_eq!(
+        jcs::verify_secured(&signed, &key.public()).unwrap(),
+        options
+    );
+    let mut changed = signed.clone();
+    changed["credentialSubject"]["alumniOf"] = "Another School".into();
+    assert!(jcs::verify_secured(&changed, &key.public()).is_err());
+    let mut changed = signed.clone();
+    changed["proof"]["created"] = "2023-02-24T23:36:39Z".into();
+    assert!(jcs::verify_secured(&changed, &key.public()).is_err());
+    // The proof's @context must be where the document's starts.
+    let mut changed = signed.clone();
+    changed["@context"] = serde_json::json!(["https://www.w3.org/ns/credentials/v2"]);
+    assert!(jcs::verify_secured(&changed, &key.public()).is_err());
+    assert!(jcs::verify_secured(&signed, &seeded_other().public()).is_err());
+}
+
+fn seeded_other() -> IdentityKey {
+    crate::seeded(9)
+}
