@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 mod agent;
+mod attest;
 mod audit;
 mod cap;
 mod card;
@@ -60,6 +61,9 @@ pub enum Command {
     /// The agent's signed A2A card, and verifying anyone's.
     #[command(subcommand)]
     Card(card::CardCommand),
+    /// Attestation credentials: measure an agent, issue one (as an attester), verify one.
+    #[command(subcommand)]
+    Attest(attest::AttestCommand),
     /// Create this node's home: identity keystore, config.toml, API token.
     Init {
         /// Network and API settings to write into config.toml.
@@ -108,6 +112,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Agent(cmd) => agent::run(cmd, cli.home),
         Command::Mcp(cmd) => mcp::run(cmd, cli.home),
         Command::Card(cmd) => card::run(cmd, cli.home, cli.passphrase_file.as_deref()),
+        Command::Attest(cmd) => attest::run(cmd, cli.home, cli.passphrase_file.as_deref()),
         Command::Init { net, force, json } => {
             node::init(&net, force, json, cli.home, cli.passphrase_file.as_deref())
         }

@@ -43,6 +43,8 @@ impl Outcome {
                 })
                 || cause.is::<hex::FromHexError>()
                 || cause.is::<talos_card::CardError>()
+                || cause.is::<talos_attest::AttestError>()
+                || cause.is::<talos_attest::measure::MeasureError>()
                 || cause.is::<serde_json::Error>()
         });
         if input {

@@ -8,6 +8,7 @@
 
 mod anchoring;
 mod api;
+mod attest;
 mod cap_verify;
 mod card;
 mod chain_revocations;
