@@ -1,7 +1,6 @@
 //! `talos attest measure | issue | verify`: attestation credentials (a W3C VC 2.0 with an
 //! `eddsa-jcs-2022` proof; rules in docs/attestation.md).
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -128,17 +127,7 @@ pub(crate) fn run(
 }
 
 fn verify(file: &str, subject: Option<&Did>, issuers: &[Did]) -> anyhow::Result<Outcome> {
-    let mut bytes = Vec::new();
-    if file == "-" {
-        std::io::stdin()
-            .take(MAX_CREDENTIAL as u64 + 1)
-            .read_to_end(&mut bytes)?;
-    } else {
-        std::fs::File::open(file)
-            .with_context(|| format!("reading {file}"))?
-            .take(MAX_CREDENTIAL as u64 + 1)
-            .read_to_end(&mut bytes)?;
-    }
+    let bytes = crate::cli::read_bounded(file, MAX_CREDENTIAL)?;
     let v = match talos_attest::verify(&bytes, now()) {
         Ok(v) => v,
         Err(e @ (AttestError::Malformed(_) | AttestError::TooLarge)) => {

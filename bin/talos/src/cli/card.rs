@@ -143,21 +143,8 @@ fn from_node(home: Option<PathBuf>, did: &str) -> anyhow::Result<Vec<u8>> {
 /// The card's bytes from a file, stdin, or a URL (at most [`MAX_CARD`] + 1 bytes, so an
 /// oversized card is refused as such).
 fn read(source: &str) -> anyhow::Result<Vec<u8>> {
-    use std::io::Read;
-    if source == "-" {
-        let mut b = Vec::new();
-        std::io::stdin()
-            .take(MAX_CARD as u64 + 1)
-            .read_to_end(&mut b)?;
-        return Ok(b);
-    }
     if !(source.starts_with("http://") || source.starts_with("https://")) {
-        let mut b = Vec::new();
-        std::fs::File::open(source)
-            .with_context(|| format!("reading {source}"))?
-            .take(MAX_CARD as u64 + 1)
-            .read_to_end(&mut b)?;
-        return Ok(b);
+        return crate::cli::read_bounded(source, MAX_CARD);
     }
     let mut url = reqwest::Url::parse(source).context("the card's URL")?;
     if !url.path().ends_with(".json") {

@@ -146,6 +146,24 @@ pub(crate) fn unlock(
     Ok(home.load_identity(&pass)?)
 }
 
+/// A file's bytes, or stdin's for `-`: at most `max` + 1 bytes, so input over `max` is
+/// refused by its parser as too large rather than read whole.
+pub(crate) fn read_bounded(source: &str, max: usize) -> anyhow::Result<Vec<u8>> {
+    use anyhow::Context;
+    use std::io::Read;
+    let limit = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1);
+    let mut bytes = Vec::new();
+    if source == "-" {
+        std::io::stdin().take(limit).read_to_end(&mut bytes)?;
+    } else {
+        std::fs::File::open(source)
+            .with_context(|| format!("reading {source}"))?
+            .take(limit)
+            .read_to_end(&mut bytes)?;
+    }
+    Ok(bytes)
+}
+
 /// A runtime with two workers, for commands that wait on it from blocking threads
 /// (tile readers) or serve while they compute.
 pub fn runtime_multi() -> anyhow::Result<tokio::runtime::Runtime> {
