@@ -90,6 +90,7 @@ fn gate_warm(c: &mut Criterion) {
         action: "book".into(),
         args,
         traceparent: None,
+        att: Vec::new(),
     };
     let caller = a.public();
     let mut n: u128 = 0;

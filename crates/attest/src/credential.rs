@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use talos_identity::jcs::{self, ProofOptions};
 use talos_identity::keys::IdentityKey;
 use talos_identity::{Hash32, did_key};
-use talos_primitives::Did;
+use talos_primitives::{CapabilityId, Did};
 use thiserror::Error;
 
 /// The credential type talos reads.
@@ -100,8 +100,40 @@ pub struct Verified {
     pub valid_from: u64,
     /// `validUntil`, unix seconds.
     pub valid_until: u64,
-    /// SHA-256 of the secured credential's JCS form: the commitment a revocation names.
+    /// SHA-256 of the secured credential's JCS form.
     pub commitment: Hash32,
+    /// The id's 16 UUID bytes: what the attester's revocation names (as a capability's
+    /// `jti`: gossiped notice or on-chain record by the issuer).
+    pub revocation_id: CapabilityId,
+}
+
+impl Claims {
+    /// A claim by its credential name (`binarySha256`, `configSha256`, `intotoSha256`,
+    /// `model`, `policySha256`), as the `att` caveat compares it: hex digests in
+    /// lowercase, the model as written.
+    pub fn claim(&self, name: &str) -> Option<String> {
+        match name {
+            "binarySha256" => Some(self.binary_sha256.to_string()),
+            "configSha256" => Some(self.config_sha256.to_string()),
+            "intotoSha256" => self.intoto_sha256.map(|h| h.to_string()),
+            "model" => Some(self.model.clone()),
+            "policySha256" => Some(self.policy_sha256.to_string()),
+            _ => None,
+        }
+    }
+}
+
+/// The 16 bytes of `urn:uuid:<lowercase 8-4-4-4-12 hex>`.
+fn uuid_bytes(id: &str) -> Option<CapabilityId> {
+    let u = id.strip_prefix("urn:uuid:")?;
+    let dashes_ok = u.len() == 36
+        && u.char_indices()
+            .all(|(i, c)| matches!(i, 8 | 13 | 18 | 23) == (c == '-'));
+    let hex: String = u.chars().filter(|c| *c != '-').collect();
+    if !dashes_ok || hex.bytes().any(|b| b.is_ascii_uppercase()) {
+        return None;
+    }
+    hex.parse().ok()
 }
 
 fn rfc3339(secs: u64) -> Result<String, AttestError> {
@@ -210,7 +242,10 @@ pub fn verify(bytes: &[u8], now: u64) -> Result<Verified, AttestError> {
         return Err(AttestError::NotValidNow { now, from, until });
     }
     let commitment = jcs::digest(&secured).map_err(|e| AttestError::Malformed(e.to_string()))?;
+    let revocation_id = uuid_bytes(&c.id)
+        .ok_or_else(|| AttestError::Malformed("`id` is not a lowercase urn:uuid".into()))?;
     Ok(Verified {
+        revocation_id,
         id: c.id,
         issuer: c.issuer,
         claims: c.credential_subject,
@@ -230,5 +265,6 @@ pub fn describe(v: &Verified) -> Value {
         "validUntil": v.valid_until,
         "claims": v.claims,
         "commitment": v.commitment,
+        "revocationId": v.revocation_id.to_string(),
     })
 }

@@ -13,4 +13,4 @@
 pub mod credential;
 pub mod measure;
 
-pub use credential::{AttestError, Claims, Verified, issue, verify};
+pub use credential::{AttestError, Claims, MAX_CREDENTIAL, Verified, issue, verify};

@@ -167,6 +167,34 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         traceparent: Option<talos_primitives::TraceParent>,
     },
+    /// A call spent from a budget (a `bud` caveat), written in the same synced batch as
+    /// the call's `CapabilityUsed`, which it follows. Replaying these events in log order
+    /// gives every counter: `total` is the window's spend once this call is counted.
+    BudgetSpent {
+        /// The link whose capability carries the budget.
+        id: CapabilityId,
+        /// The capability's index in the link's `cap`.
+        cap: u64,
+        /// The window's start (Unix seconds; 0 for a `total` budget).
+        window: u64,
+        /// What the call spent.
+        amount: u64,
+        /// Spent in the window, this call included.
+        total: u64,
+        /// The budget's limit.
+        limit: u64,
+    },
+    /// A warn-mode budget went over its limit (the call ran; its `BudgetSpent` precedes).
+    BudgetExceeded {
+        /// The link whose capability carries the budget.
+        id: CapabilityId,
+        /// The capability's index in the link's `cap`.
+        cap: u64,
+        /// Spent in the window, this call included.
+        total: u64,
+        /// The budget's limit.
+        limit: u64,
+    },
     /// A capability was revoked.
     CapabilityRevoked {
         /// Token id.

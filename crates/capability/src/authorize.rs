@@ -33,6 +33,8 @@ pub struct Authorized {
     pub scope: std::sync::Arc<[Capability]>,
     /// True when the chain came from the cache.
     pub cached: bool,
+    /// The stateful caveats the node must still decide (FORMAT.md §3.5), if any.
+    pub stateful: Option<crate::stateful::Stateful>,
 }
 
 /// Verifies chains, remembers verified ones, and refuses replays.
@@ -73,18 +75,20 @@ impl Authorizer {
                 c.leaf,
                 c.allows(req.resource, req.action, req.args),
                 c.caps.clone(),
+                c.stateful(req.resource, req.action, req.args),
             )),
             Some(Err(e)) => return Err(e),
             None => None,
         };
-        let (holder, leaf, allowed, scope, was_cached) = match cached {
-            Some((h, l, a, s)) => (h, l, a, s, true),
+        let (holder, leaf, allowed, scope, stateful, was_cached) = match cached {
+            Some((h, l, a, s, st)) => (h, l, a, s, st, true),
             None => {
                 let verified = self.verify_cold(chain, req.now, revocations)?;
                 let allowed = verified.allows(req.resource, req.action, req.args);
+                let stateful = verified.stateful(req.resource, req.action, req.args);
                 let (holder, leaf, scope) = (verified.holder, verified.leaf, verified.caps.clone());
                 self.cache.insert(leaf_text, verified, revocations.epoch());
-                (holder, leaf, allowed, scope, false)
+                (holder, leaf, allowed, scope, stateful, false)
             }
         };
         match possession {
@@ -102,6 +106,7 @@ impl Authorizer {
             leaf,
             scope,
             cached: was_cached,
+            stateful,
         })
     }
 

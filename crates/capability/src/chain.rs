@@ -48,6 +48,8 @@ pub struct VerifiedChain {
     pub issuers: Vec<Did>,
     /// The leaf's commitment, which commits to the whole chain through `prf`.
     pub leaf: talos_primitives::Commitment,
+    /// Every link's id and capabilities, kept only when one has a stateful caveat.
+    pub(crate) links: Option<crate::stateful::Links>,
 }
 
 /// Parses a chain given as compact tokens, root first.
@@ -117,7 +119,17 @@ pub fn verify_chain(
     }
     let l = leaf.claims();
     check_time(l.jti, l.nbf, l.exp, now)?;
+    let stateful = tokens
+        .iter()
+        .any(|t| t.claims().cap.iter().any(|c| c.cav.is_stateful()));
+    let links = stateful.then(|| {
+        tokens
+            .iter()
+            .map(|t| (t.claims().jti, t.claims().cap.clone()))
+            .collect()
+    });
     Ok(VerifiedChain {
+        links,
         holder: l.aud,
         caps: l.cap.clone().into(),
         nbf: l.nbf,
@@ -147,6 +159,16 @@ impl VerifiedChain {
         args: &serde_json::Map<String, serde_json::Value>,
     ) -> bool {
         self.caps.iter().any(|c| c.allows(resource, action, args))
+    }
+
+    /// The stateful caveats (FORMAT.md §3.5) the node must decide for this request.
+    pub fn stateful(
+        &self,
+        resource: &str,
+        action: &str,
+        args: &serde_json::Map<String, serde_json::Value>,
+    ) -> Option<crate::stateful::Stateful> {
+        crate::stateful::of(self.links.as_ref()?, resource, action, args)
     }
 }
 

@@ -8,6 +8,8 @@
 //!   bounded per publisher.
 //! - [`cache`] and [`authorize`]: the sidecar decision, warm path without signature work.
 //! - [`txn`]: transaction tokens, replaced hop by hop.
+//! - [`stateful`] and [`budget`]: the caveats the callee's node decides with state of its
+//!   own (`att`: the caller is attested; `bud`: budgets, in bounded counters).
 //!
 //! `FORMAT.md` beside this crate specifies the format and every verification rule.
 //!
@@ -37,6 +39,7 @@
 
 pub mod authorize;
 mod batch;
+pub mod budget;
 pub mod cache;
 pub mod chain;
 mod didcache;
@@ -49,6 +52,7 @@ pub mod notice;
 pub mod published;
 pub mod revocation;
 pub mod scope;
+pub mod stateful;
 pub mod token;
 pub mod txn;
 

@@ -28,6 +28,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 mod caveats;
 mod path;
+pub mod stateful;
 pub use caveats::Caveats;
 pub use path::{BadPath, MAX_PATH_LEN, PathPrefix, clean as clean_path};
 

@@ -52,6 +52,9 @@ impl Claims {
             for v in c.cav.max.values() {
                 jws::check_integer("a max caveat", *v)?;
             }
+            let stateful = c.cav.att.as_ref().map(|a| a.check()).transpose();
+            let stateful = stateful.and(c.cav.bud.as_ref().map(|b| b.check()).transpose());
+            stateful.map_err(|e| CapError::MalformedClaims(e.into()))?;
         }
         if self.nbf >= self.exp {
             return Err(CapError::MalformedClaims("nbf must be before exp".into()));

@@ -88,6 +88,9 @@ impl TxnToken {
             || claims.txn.len() > 128
             || claims.azd.is_empty()
             || claims.exp <= claims.iat
+            // `att` and `bud` are decided against counters and credentials kept per
+            // capability chain (FORMAT.md §3.5); a transaction token has no such chain.
+            || claims.azd.iter().any(|c| c.cav.is_stateful())
         {
             return Err(CapError::MalformedClaims("txn, azd or lifetime".into()));
         }

@@ -31,6 +31,10 @@ pub const MAX_JWS: usize = 16 * 1024;
 pub const MAX_NAME: usize = 512;
 /// The longest refusal or failure kind.
 pub const MAX_KIND: usize = 32;
+/// Most attestation credentials one call carries, and the largest (bytes).
+pub const MAX_ATTESTATIONS: usize = 2;
+/// See [`MAX_ATTESTATIONS`].
+pub const MAX_ATTESTATION: usize = 16 * 1024;
 
 /// Why a request is not well-formed.
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -79,6 +83,10 @@ pub struct InvokeRequest {
     /// the call, so both sides' traces join.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traceparent: Option<talos_primitives::TraceParent>,
+    /// The caller's attestation credentials (docs/attestation.md), JSON text, sent when
+    /// its chain's leaf has an `att` caveat: at most [`MAX_ATTESTATIONS`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub att: Vec<String>,
 }
 
 /// The answer to a call.
@@ -148,6 +156,11 @@ impl InvokeRequest {
                 .as_ref()
                 .is_none_or(|i| !i.is_empty() && i.len() <= MAX_JWS),
             "invocation",
+        )?;
+        check(
+            req.att.len() <= MAX_ATTESTATIONS
+                && req.att.iter().all(|a| !a.is_empty() && a.len() <= MAX_ATTESTATION),
+            "att",
         )?;
         check(req.nonce_bytes().is_some(), "nonce")?;
         check(

@@ -22,6 +22,7 @@ mod caps;
 pub mod dashboard;
 mod groups;
 mod problem;
+mod trust;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -110,6 +111,7 @@ pub fn router(node: Arc<Node>, token: &str) -> Router {
         .merge(calls::routes())
         .merge(audit::routes())
         .merge(caps::routes())
+        .merge(trust::routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), authorize));
     Router::new()
         .route("/health/live", get(|| async { "ok" }))

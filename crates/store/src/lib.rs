@@ -26,4 +26,4 @@ pub mod db;
 pub mod log;
 
 pub use db::{Store, StoreError};
-pub use log::{AuditLog, LogConfig};
+pub use log::{AuditLog, LogConfig, SIDE_PREFIX, SideRecords};

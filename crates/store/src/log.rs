@@ -55,7 +55,18 @@ struct Pending {
     leaves: Vec<Vec<u8>>,
     next_index: u64,
     closed: bool,
+    /// Side records (`append_many_with`), each with the index just past its append's
+    /// last leaf: written in the batch that writes that leaf.
+    side: std::collections::VecDeque<(u64, SideRecords)>,
 }
+
+/// Key-value records written to the log's `meta` family in the same synced batch as an
+/// append's leaves (`append_many_with`): state that must be durable exactly when the
+/// events describing it are, such as budget counters.
+pub type SideRecords = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// Side records' keys start with this, so they never meet the log's own meta keys.
+pub const SIDE_PREFIX: &[u8] = b"side/";
 
 /// What the committer has made durable.
 struct Durable {
@@ -188,6 +199,7 @@ impl AuditLog {
                 leaves: Vec::new(),
                 next_index: head.size,
                 closed: false,
+                side: std::collections::VecDeque::new(),
             }),
             work: Condvar::new(),
             space: Condvar::new(),
@@ -218,6 +230,21 @@ impl AuditLog {
 
     /// Appends several leaves together; returns their index range once all are durable.
     pub fn append_many(&self, leaves: Vec<Vec<u8>>) -> Result<std::ops::Range<u64>, StoreError> {
+        self.append_many_with(leaves, Vec::new())
+    }
+
+    /// [`AuditLog::append_many`], writing `side` (keys without [`SIDE_PREFIX`], which is
+    /// added) in the same synced batch as the last of `leaves`. Later records overwrite
+    /// earlier ones with the same key, in append order. `leaves` must not be empty when
+    /// `side` is not.
+    pub fn append_many_with(
+        &self,
+        leaves: Vec<Vec<u8>>,
+        side: SideRecords,
+    ) -> Result<std::ops::Range<u64>, StoreError> {
+        if leaves.is_empty() && !side.is_empty() {
+            return Err(StoreError::Corrupt("side records need a leaf".into()));
+        }
         if let Some(big) = leaves.iter().find(|l| l.len() > self.config.max_leaf) {
             return Err(StoreError::Corrupt(format!(
                 "leaf of {} bytes is over the limit",
@@ -241,6 +268,10 @@ impl AuditLog {
             let first = p.next_index;
             p.next_index += n;
             p.leaves.extend(leaves);
+            if !side.is_empty() {
+                let end = p.next_index;
+                p.side.push_back((end, side));
+            }
             first
         };
         self.shared.work.notify_one();
@@ -254,6 +285,24 @@ impl AuditLog {
             }
             d = self.shared.done.wait(d).map_err(|_| poisoned())?;
         }
+    }
+
+    /// The durable side records whose keys start with `prefix` (without
+    /// [`SIDE_PREFIX`]), keys returned without it, at most `max`.
+    pub fn side_records(&self, prefix: &[u8], max: usize) -> Result<SideRecords, StoreError> {
+        let cf = self.store.cf(CF_META)?;
+        let start = [SIDE_PREFIX, prefix].concat();
+        let mode = rocksdb::IteratorMode::From(&start, rocksdb::Direction::Forward);
+        let mut out = SideRecords::new();
+        for item in self.store.db().iterator_cf(cf, mode).take(max) {
+            let (k, v) = item.map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            if !k.starts_with(&start) {
+                break;
+            }
+            let key = k.strip_prefix(SIDE_PREFIX).unwrap_or_default();
+            out.push((key.to_vec(), v.to_vec()));
+        }
+        Ok(out)
     }
 
     /// Durable size.
@@ -376,7 +425,7 @@ impl Drop for AuditLog {
 
 fn commit_loop(store: &Store, mut frontier: Frontier, shared: &Shared, max_batch: usize) {
     loop {
-        let group: Vec<Vec<u8>> = {
+        let (group, side): (Vec<Vec<u8>>, SideRecords) = {
             let Ok(mut p) = shared.pending.lock() else {
                 return;
             };
@@ -390,10 +439,19 @@ fn commit_loop(store: &Store, mut frontier: Frontier, shared: &Shared, max_batch
                 return; // closed and drained
             }
             let take = p.leaves.len().min(max_batch);
-            p.leaves.drain(..take).collect()
+            // The indices this group writes end at `end`: side records of appends that
+            // end there or before go with it.
+            let end = p.next_index - (p.leaves.len() - take) as u64;
+            let mut side = SideRecords::new();
+            while p.side.front().is_some_and(|(e, _)| *e <= end) {
+                if let Some((_, records)) = p.side.pop_front() {
+                    side.extend(records);
+                }
+            }
+            (p.leaves.drain(..take).collect(), side)
         };
         shared.space.notify_all();
-        let result = write_group(store, &mut frontier, &group);
+        let result = write_group(store, &mut frontier, &group, side);
         let Ok(mut d) = shared.durable.lock() else {
             return;
         };
@@ -410,6 +468,7 @@ fn commit_loop(store: &Store, mut frontier: Frontier, shared: &Shared, max_batch
                 if let Ok(mut p) = shared.pending.lock() {
                     p.closed = true;
                     p.leaves.clear();
+                    p.side.clear();
                 }
                 shared.done.notify_all();
                 shared.space.notify_all();
@@ -425,6 +484,7 @@ fn write_group(
     store: &Store,
     frontier: &mut Frontier,
     group: &[Vec<u8>],
+    side: SideRecords,
 ) -> Result<TreeHead, StoreError> {
     let leaves_cf = store.cf(CF_LEAVES)?;
     let nodes_cf = store.cf(CF_NODES)?;
@@ -441,6 +501,9 @@ fn write_group(
         root: frontier.root(),
     };
     batch.put_cf(meta_cf, META_HEAD, encode_head(&head));
+    for (k, v) in side {
+        batch.put_cf(meta_cf, [SIDE_PREFIX, &k].concat(), v);
+    }
     store.write(batch, true)?;
     Ok(head)
 }

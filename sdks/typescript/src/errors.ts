@@ -70,6 +70,10 @@ export class ExpiredError extends Refused {}
 export class ReplayError extends Refused {}
 /** 429: the callee's rate limit. */
 export class RateLimitedError extends Refused {}
+/** 403: the capability asks for an attestation credential the caller lacks. */
+export class NotAttestedError extends Refused {}
+/** 403: the call would take the capability's hard budget over its limit. */
+export class OverBudgetError extends Refused {}
 /** 500: a fault of the node or its host. */
 export class InternalError extends TalosError {}
 /** 502: the peer's agent or node failed the call. An agent's own kinds land here. */
@@ -110,6 +114,8 @@ export const BY_KIND: Readonly<Record<string, ErrorClass>> = Object.freeze(
   expired: ExpiredError,
   replay: ReplayError,
   rate_limited: RateLimitedError,
+  not_attested: NotAttestedError,
+  over_budget: OverBudgetError,
   internal: InternalError,
   agent_error: AgentError,
   peer_unreachable: PeerUnreachableError,

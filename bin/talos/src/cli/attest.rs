@@ -1,4 +1,4 @@
-//! `talos attest measure | issue | verify`: attestation credentials (a W3C VC 2.0 with an
+//! `talos attest measure | issue | verify | install | show`: attestation credentials (a W3C VC 2.0 with an
 //! `eddsa-jcs-2022` proof; rules in docs/attestation.md).
 
 use std::path::{Path, PathBuf};
@@ -40,6 +40,18 @@ pub enum AttestCommand {
         /// Attesters accepted (repeatable; default: any).
         #[arg(long = "issuer")]
         issuers: Vec<Did>,
+    },
+    /// Give the running node a credential about itself (file or -): it presents it on
+    /// calls whose capability asks for its attester (`att`).
+    Install {
+        /// The credential.
+        file: String,
+    },
+    /// The credentials the running node holds about itself.
+    Show {
+        /// Print the JSON answer.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -123,7 +135,42 @@ pub(crate) fn run(
             subject,
             issuers,
         } => verify(&file, subject.as_ref(), &issuers),
+        AttestCommand::Install { file } => {
+            let bytes = crate::cli::read_bounded(&file, MAX_CREDENTIAL)?;
+            let body: serde_json::Value =
+                serde_json::from_slice(&bytes).context("the credential is not JSON")?;
+            node_call(home, reqwest::Method::POST, Some(body), false, |v| {
+                format!("installed {} from {}", v["id"], v["issuer"])
+            })
+        }
+        AttestCommand::Show { json } => node_call(home, reqwest::Method::GET, None, json, |v| {
+            let list = v["attestations"].as_array().cloned().unwrap_or_default();
+            let lines: Vec<String> = list
+                .iter()
+                .map(|a| format!("{} by {} until {}", a["id"], a["issuer"], a["validUntil"]))
+                .collect();
+            if lines.is_empty() {
+                "no attestation credentials".into()
+            } else {
+                lines.join("\n")
+            }
+        }),
     }
+}
+
+/// One call to the running node's `/v1/attestations`.
+fn node_call(
+    home: Option<PathBuf>,
+    method: reqwest::Method,
+    body: Option<serde_json::Value>,
+    json: bool,
+    summary: impl Fn(&serde_json::Value) -> String,
+) -> anyhow::Result<Outcome> {
+    let api = talos_node::client::ApiClient::open(&Home::resolve(home)?)?;
+    crate::cli::runtime()?.block_on(async move {
+        let (s, v) = api.call(method, "/v1/attestations", body.as_ref()).await?;
+        Ok(crate::cli::agent::finish(s, &v, json, summary))
+    })
 }
 
 fn verify(file: &str, subject: Option<&Did>, issuers: &[Did]) -> anyhow::Result<Outcome> {

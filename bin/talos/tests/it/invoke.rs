@@ -12,7 +12,7 @@ use tokio::sync::Mutex;
 use talos_testkit::node::{Api, NodeProc, PASS, TCP0, flags, free_port, init};
 
 /// A (the caller) and B (the callee, bootstrapped from A), with B's extra init flags.
-async fn pair(root: &std::path::Path, b_flags: &[(&str, &str)]) -> (NodeProc, NodeProc) {
+pub(crate) async fn pair(root: &std::path::Path, b_flags: &[(&str, &str)]) -> (NodeProc, NodeProc) {
     let a = NodeProc::up(&init(root, "a", &flags(&[("--listen", TCP0)])), &[]).await;
     let boot = a.addr();
     // A fixed port, so a restarted B is where A last saw it.

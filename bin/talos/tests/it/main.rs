@@ -29,5 +29,6 @@ mod processes;
 mod public_log;
 mod refused;
 mod substrate;
+mod trust;
 mod txn;
 mod witnesses;

@@ -41,6 +41,20 @@ fn samples(agent: &IdentityKey) -> Vec<AuditEvent> {
             tx: Hash32([5; 32]),
             block: 99,
         },
+        EventKind::BudgetSpent {
+            id: CapabilityId([7; 16]),
+            cap: 0,
+            window: 1_764_806_400,
+            amount: 400,
+            total: 900,
+            limit: 1000,
+        },
+        EventKind::BudgetExceeded {
+            id: CapabilityId([7; 16]),
+            cap: 0,
+            total: 1_100,
+            limit: 1000,
+        },
         EventKind::WitnessShortfall {
             size: 10,
             got: 1,

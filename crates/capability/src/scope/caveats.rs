@@ -1,11 +1,13 @@
 //! Caveats: conditions on a request's arguments (`max`, `eq`, `pfx`; FORMAT.md §3.3),
-//! and their containment (a delegation may only add or tighten them).
+//! the caveats the callee's node decides with state (`att`, `bud`; §3.5), and their
+//! containment (a delegation may only add or tighten them).
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use super::PathPrefix;
+use super::stateful::{AttCaveat, BudgetCaveat, opt_contains};
 
 /// Conditions on a request's arguments. Each caveat can only narrow what is allowed.
 ///
@@ -25,12 +27,27 @@ pub struct Caveats {
     /// Path arguments confined to a directory.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub pfx: BTreeMap<String, PathPrefix>,
+    /// The caller must be attested (§3.5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub att: Option<AttCaveat>,
+    /// Calls spend from a budget (§3.5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bud: Option<BudgetCaveat>,
 }
 
 impl Caveats {
     /// True when there are none.
     pub fn is_empty(&self) -> bool {
-        self.max.is_empty() && self.eq.is_empty() && self.pfx.is_empty()
+        self.max.is_empty()
+            && self.eq.is_empty()
+            && self.pfx.is_empty()
+            && self.att.is_none()
+            && self.bud.is_none()
+    }
+
+    /// True when the callee's node must decide with state of its own (§3.5).
+    pub const fn is_stateful(&self) -> bool {
+        self.att.is_some() || self.bud.is_some()
     }
 
     /// True when `other` is at least as strict: every bound of ours is present in
@@ -45,6 +62,8 @@ impl Caveats {
                 .pfx
                 .iter()
                 .all(|(k, v)| other.pfx.get(k).is_some_and(|o| v.covers(o.as_str())))
+            && opt_contains(&self.att, &other.att, AttCaveat::contains)
+            && opt_contains(&self.bud, &other.bud, BudgetCaveat::contains)
     }
 
     /// True when the arguments satisfy every caveat.
@@ -62,6 +81,7 @@ impl Caveats {
                     .and_then(serde_json::Value::as_str)
                     .is_some_and(|a| v.covers(a))
             })
+            && self.bud.as_ref().is_none_or(|b| b.amount(args).is_some())
     }
 }
 

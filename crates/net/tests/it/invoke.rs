@@ -20,6 +20,7 @@ fn request(chain: Vec<String>, args: Map<String, Value>) -> InvokeRequest {
         traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
             .parse()
             .ok(),
+        att: Vec::new(),
     }
 }
 

@@ -23,6 +23,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
 use talos_audit::event::{AuditEvent, EventKind, SignedEvent};
+use talos_capability::budget::Ledger;
 use talos_identity::keys::IdentityKey;
 use talos_primitives::{Did, Ed25519Public, Hash32};
 use talos_store::AuditLog;
@@ -36,6 +37,9 @@ const REFUSALS: usize = 1024;
 
 struct Request {
     events: Vec<EventKind>,
+    /// A call's budget spend: its events and counters are added by the writer, in the
+    /// same write (`budgets.rs`).
+    spend: Option<talos_capability::budget::Spend>,
     /// Told once the events are durable; none for a refusal (nobody waits for it).
     done: Option<oneshot::Sender<bool>>,
 }
@@ -74,6 +78,7 @@ impl Auditor {
         identity: IdentityKey,
         log: Arc<AuditLog>,
         dropped: prometheus_client::metrics::counter::Counter,
+        budgets: Ledger,
     ) -> (Auditor, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(QUEUE);
         let (refusals, refusals_rx) = mpsc::channel(REFUSALS);
@@ -82,7 +87,7 @@ impl Auditor {
             refusals,
             dropped,
         };
-        let task = tokio::spawn(writer(identity, log, rx, refusals_rx));
+        let task = tokio::spawn(writer(identity, log, rx, refusals_rx, budgets));
         (auditor, task)
     }
 
@@ -92,6 +97,7 @@ impl Auditor {
     pub(crate) fn refusal(&self, event: EventKind) {
         let request = Request {
             events: vec![event],
+            spend: None,
             done: None,
         };
         if self.refusals.try_send(request).is_err() {
@@ -106,19 +112,34 @@ impl Auditor {
         if events.is_empty() {
             return;
         }
-        let request = Request { events, done: None };
+        let request = Request {
+            events,
+            spend: None,
+            done: None,
+        };
         let _ = self.tx.send(request).await;
     }
 
     /// Appends `events`; returns once they are durable (false if the log failed: the
     /// caller then must not acknowledge what the events describe).
     pub(crate) async fn record(&self, events: Vec<EventKind>) -> bool {
+        self.record_spend(events, None).await
+    }
+
+    /// [`Auditor::record`], with a call's budget spend: its `budget_spent` events follow
+    /// `events`, and the counters are written in the same synced batch.
+    pub(crate) async fn record_spend(
+        &self,
+        events: Vec<EventKind>,
+        spend: Option<talos_capability::budget::Spend>,
+    ) -> bool {
         if events.is_empty() {
             return true;
         }
         let (done, wait) = oneshot::channel();
         let request = Request {
             events,
+            spend,
             done: Some(done),
         };
         if self.tx.send(request).await.is_err() {
@@ -154,14 +175,29 @@ async fn writer(
     log: Arc<AuditLog>,
     mut rx: mpsc::Receiver<Request>,
     mut refusals: mpsc::Receiver<Request>,
+    budgets: Ledger,
 ) {
     let agent = identity.did();
+    // The durable budget counters: only this task counts into them, in log order.
+    let budgets = Arc::new(std::sync::Mutex::new(budgets));
     while let Some(mut group) = next_group(&mut rx, &mut refusals).await {
         let (log2, id, agent2) = (log.clone(), identity.clone(), agent);
-        let kinds: Vec<Vec<EventKind>> = group
-            .iter_mut()
-            .map(|r| std::mem::take(&mut r.events))
-            .collect();
+        let mut side = talos_store::SideRecords::new();
+        let kinds: Vec<Vec<EventKind>> = match budgets.lock() {
+            Ok(mut ledger) => group
+                .iter_mut()
+                .map(|r| {
+                    let mut events = std::mem::take(&mut r.events);
+                    if let Some(spend) = r.spend.take() {
+                        super::budgets::record(&mut ledger, &spend, &mut events, &mut side);
+                    }
+                    events
+                })
+                .collect(),
+            // Poisoned (cannot happen: nothing panics under it): write nothing, so no
+            // call is answered without its spend on record.
+            Err(_) => Vec::new(),
+        };
         let ok = tokio::task::spawn_blocking(move || {
             let ts = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
@@ -178,7 +214,10 @@ async fn writer(
                 };
                 leaves.push(SignedEvent::sign(&id, body)?.to_leaf()?);
             }
-            log2.append_many(leaves)?;
+            if leaves.is_empty() {
+                return Err(crate::error::NodeError::AuditFailing);
+            }
+            log2.append_many_with(leaves, side)?;
             Ok::<_, crate::error::NodeError>(())
         })
         .await;

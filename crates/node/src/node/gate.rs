@@ -10,7 +10,9 @@
 use std::cell::RefCell;
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use talos_capability::budget::{Counter, Ledger, Spend};
 use talos_capability::invocation::Request;
+use talos_capability::stateful::{CounterKey, Stateful};
 use talos_capability::nonce::ReplayCache;
 use talos_capability::published::{Publication, Published};
 use talos_capability::txn::{TxnToken, verify_hops};
@@ -56,6 +58,9 @@ pub struct Admitted {
     /// The transaction, for a call under transaction tokens (from the hops the gate
     /// parsed and verified, so nothing parses them again).
     pub txn: Option<super::TxnView>,
+    /// What the call spends from budgets (`bud` caveats), counted here already: the
+    /// sidecar makes it durable with the call's audit event.
+    pub spend: Option<Spend>,
 }
 
 /// Decides calls to one agent.
@@ -72,6 +77,10 @@ pub struct Gate {
     on_chain: Published<Hash32>,
     per_peer: DefaultKeyedRateLimiter<Ed25519Public>,
     per_capability: DefaultKeyedRateLimiter<Commitment>,
+    /// Credentials callers presented (the `att` caveat).
+    attested: super::attested::Attested,
+    /// Budget counters (the `bud` caveat), durable ones plus admitted calls' spends.
+    ledger: Ledger,
 }
 
 impl core::fmt::Debug for Gate {
@@ -121,6 +130,8 @@ impl Gate {
             on_chain: Published::new(),
             per_peer: RateLimiter::keyed(quota),
             per_capability: RateLimiter::keyed(quota),
+            attested: super::attested::Attested::default(),
+            ledger: Ledger::new(),
         }
     }
 
@@ -137,10 +148,14 @@ impl Gate {
             return Err("rate_limited");
         }
         let caller_did = Did::Key(*caller);
-        let leaf = if req.txn.is_empty() {
+        let (mut leaf, stateful) = if req.txn.is_empty() {
             self.check_chain(&caller_did, req, now)?
         } else {
-            self.check_txn(&caller_did, req, now)?
+            (self.check_txn(&caller_did, req, now)?, None)
+        };
+        let spend = match &stateful {
+            Some(st) => self.check_stateful(caller, req, st, now)?,
+            None => None,
         };
         // Rate limit before the nonce is spent, so a call refused here can be retried
         // with the same nonce; and a call from the future (past a small skew) is refused
@@ -157,7 +172,55 @@ impl Gate {
         self.nonces
             .check(caller, nonce, req.at_ms, now_ms)
             .map_err(|e| e.kind())?;
+        // Admitted: the spend counts from now (the ledger stays ahead of the durable
+        // counters; a call refused above spent nothing).
+        if let Some(spend) = &spend {
+            self.ledger.commit(spend);
+        }
+        leaf.spend = spend;
         Ok(leaf)
+    }
+
+    /// The stateful caveats (FORMAT.md §3.5) of a call the chain allows: the caller's
+    /// attestation, then the budgets' room (planned, not yet counted).
+    fn check_stateful(
+        &mut self,
+        caller: &Ed25519Public,
+        req: &InvokeRequest,
+        st: &Stateful,
+        now: u64,
+    ) -> Result<Option<Spend>, Refusal> {
+        if let Some(att) = &st.att {
+            let revoked = CredentialRevocations {
+                own: &self.revocations,
+                on_chain: &self.on_chain,
+            };
+            if !self.attested.check(caller, &req.att, att, now, &revoked) {
+                return Err("not_attested");
+            }
+        }
+        if st.charges.is_empty() {
+            return Ok(None);
+        }
+        self.ledger
+            .plan(st, &req.args, now)
+            .map(Some)
+            .map_err(|e| e.kind())
+    }
+
+    /// Restores a durable budget counter (at start); false when there is no room.
+    pub fn restore_budget(&mut self, key: CounterKey, counter: Counter) -> bool {
+        self.ledger.set(key, counter)
+    }
+
+    /// The budget counters.
+    pub fn budgets(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    /// Callers whose attestation credentials are kept.
+    pub fn attested_callers(&self) -> usize {
+        self.attested.callers()
     }
 
     /// A call under a capability chain: its leaf.
@@ -166,7 +229,7 @@ impl Gate {
         caller_did: &Did,
         req: &InvokeRequest,
         now: u64,
-    ) -> Result<Admitted, Refusal> {
+    ) -> Result<(Admitted, Option<Stateful>), Refusal> {
         let request = Request {
             callee: &self.me,
             resource: &req.resource,
@@ -199,11 +262,13 @@ impl Gate {
         if ok.holder != *caller_did {
             return Err("not_holder");
         }
-        Ok(Admitted {
+        let admitted = Admitted {
             leaf: ok.leaf,
             scope: ok.scope,
             txn: None,
-        })
+            spend: None,
+        };
+        Ok((admitted, ok.stateful))
     }
 
     /// A call under a transaction token: every hop signed by the previous hop's
@@ -247,6 +312,7 @@ impl Gate {
             leaf: last.commitment(),
             scope: last.claims().azd.clone().into(),
             txn: Some(view),
+            spend: None,
         })
     }
 
@@ -360,5 +426,21 @@ impl RevocationSet for WithChain<'_> {
     fn epoch(&self) -> u64 {
         // Both only move forward, so the sum changes whenever either does.
         self.own.epoch().wrapping_add(self.on_chain.epoch())
+    }
+}
+
+/// Whether an attestation credential is revoked: by us (its id among our own
+/// revocations), or by its issuer (a gossiped notice, or a chain record by the issuer's
+/// chain key), like a capability link the issuer issued (FORMAT.md §4.1).
+struct CredentialRevocations<'a> {
+    own: &'a Revocations,
+    on_chain: &'a Published<Hash32>,
+}
+
+impl super::attested::Revoked for CredentialRevocations<'_> {
+    fn revoked(&self, v: &talos_attest::Verified, chain_key: &Hash32) -> bool {
+        let id = &v.revocation_id;
+        self.own.is_revoked_by(id, std::slice::from_ref(&v.issuer))
+            || self.on_chain.contains(chain_key, id)
     }
 }

@@ -55,6 +55,11 @@ pub(crate) struct Metrics {
     audit_size: Gauge,
     peers: Gauge,
     calls_waiting: Gauge,
+    /// Units spent from `bud` budgets by admitted calls.
+    pub(crate) budget_spent: Counter,
+    /// Calls admitted over a warn-mode budget.
+    pub(crate) budget_exceeded: Counter,
+    budget_counters: Gauge,
 }
 
 impl Metrics {
@@ -78,6 +83,9 @@ impl Metrics {
             audit_size: Gauge::default(),
             peers: Gauge::default(),
             calls_waiting: Gauge::default(),
+            budget_spent: Counter::default(),
+            budget_exceeded: Counter::default(),
+            budget_counters: Gauge::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -116,6 +124,21 @@ impl Metrics {
             "calls_waiting",
             "Allowed calls waiting for the agent's answer",
             m.calls_waiting.clone(),
+        );
+        registry.register(
+            "budget_spent",
+            "Units spent from capability budgets (bud caveats) by admitted calls",
+            m.budget_spent.clone(),
+        );
+        registry.register(
+            "budget_exceeded",
+            "Calls admitted over a warn-mode budget",
+            m.budget_exceeded.clone(),
+        );
+        registry.register(
+            "budget_counters",
+            "Budget counters kept",
+            m.budget_counters.clone(),
         );
         Metrics { registry, ..m }
     }
@@ -222,12 +245,19 @@ impl Metrics {
     }
 
     /// The text exposition, with the gauges set to these values first.
-    pub(crate) fn encode(&self, audit_size: u64, peers: usize, waiting: usize) -> String {
+    pub(crate) fn encode(
+        &self,
+        audit_size: u64,
+        peers: usize,
+        waiting: usize,
+        budgets: usize,
+    ) -> String {
         let g = |v: usize| i64::try_from(v).unwrap_or(i64::MAX);
         self.audit_size
             .set(i64::try_from(audit_size).unwrap_or(i64::MAX));
         self.peers.set(g(peers));
         self.calls_waiting.set(g(waiting));
+        self.budget_counters.set(g(budgets));
         let mut out = String::new();
         // Writing to a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
@@ -257,6 +287,11 @@ impl super::Node {
             self.metrics.set_delivery(usage, idle, evicted);
         }
         self.metrics
-            .encode(self.audit_log.size(), peers, self.sidecar.waiting_len())
+            .encode(
+                self.audit_log.size(),
+                peers,
+                self.sidecar.waiting_len(),
+                self.sidecar.budget_counters(),
+            )
     }
 }

@@ -8,7 +8,10 @@
 //! blocking pool.
 
 mod anchoring;
+mod attested;
 mod audit;
+mod budgets;
+mod held;
 mod card;
 mod commit;
 mod directory;
@@ -143,6 +146,8 @@ pub struct Node {
     auditor: audit::Auditor,
     anchoring: Option<Arc<anchoring::Anchoring>>,
     publisher: Arc<publish::Publisher>,
+    /// Attestation credentials about this node, presented on calls that ask.
+    held: Arc<held::Held>,
     tasks: Vec<JoinHandle<()>>,
 }
 

@@ -122,7 +122,9 @@ impl Node {
         } else {
             None
         };
+        let att = self.held.for_chain(&chain);
         let request = InvokeRequest {
+            att,
             chain,
             txn,
             nonce: hex::encode(nonce),

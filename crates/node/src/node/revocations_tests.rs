@@ -103,6 +103,7 @@ fn call(gate: &mut Gate, n: u32) -> Result<(), &'static str> {
         action: "book".into(),
         args,
         traceparent: None,
+        att: Vec::new(),
     };
     let now = T0 * 1000 + u64::from(n);
     gate.check(&assistant().public(), &req, now).map(|_| ())

@@ -172,10 +172,14 @@ impl Sidecar {
         store: Arc<Store>,
         config: InvokeConfig,
         metrics: Arc<super::metrics::Metrics>,
+        budgets: Vec<(talos_capability::stateful::CounterKey, talos_capability::budget::Counter)>,
     ) -> Result<Sidecar, NodeError> {
         let mut gate = Gate::new(identity.public(), &config, std::iter::empty());
         // Within the per-publisher bounds, deleting what they leave out.
         super::revocations::restore(&store, &mut gate)?;
+        for (key, counter) in budgets {
+            gate.restore_budget(key, counter);
+        }
         let forward = config
             .agent_url
             .clone()
@@ -265,7 +269,14 @@ impl Sidecar {
             holder: caller,
             request: digest,
         };
-        let audited = tokio::spawn(async move { auditor.record(vec![used]).await });
+        let spend = admitted.spend;
+        for item in spend.iter().flat_map(|s| &s.items) {
+            self.metrics.budget_spent.inc_by(item.amount);
+            if item.over() {
+                self.metrics.budget_exceeded.inc();
+            }
+        }
+        let audited = tokio::spawn(async move { auditor.record_spend(vec![used], spend).await });
         let txn = admitted.txn;
         if let Some(view) = &txn {
             self.recent.push(recent::TxnCall {
@@ -384,6 +395,11 @@ impl Sidecar {
     /// True once the node has begun to stop.
     pub(crate) fn is_stopping(&self) -> bool {
         self.stopping.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Budget counters kept.
+    pub(crate) fn budget_counters(&self) -> usize {
+        self.gate.lock().map(|g| g.budgets().len()).unwrap_or(0)
     }
 
     /// Calls waiting for the agent's answer.

@@ -55,10 +55,17 @@ impl Node {
             metrics: Arc::new(metrics::Metrics::new()),
         };
         let mut tasks = vec![tokio::spawn(event_loop.run())];
+        let budgets = super::budgets::load(&audit_log)?;
+        let held = Arc::new(super::held::Held::load(&store, &identity.did())?);
+        let mut durable = talos_capability::budget::Ledger::new();
+        for (key, counter) in budgets.iter().cloned() {
+            durable.set(key, counter);
+        }
         let (auditor, audit_task) = audit::Auditor::start(
             identity.clone(),
             audit_log.clone(),
             w.metrics.audit_dropped_refusals.clone(),
+            durable,
         );
         tasks.push(audit_task);
         tasks.push(tokio::spawn(inbox::upkeep(
@@ -66,7 +73,8 @@ impl Node {
             config.inbox_retention,
             w.metrics.clone(),
         )));
-        let sidecar = open_sidecar(&identity, &client, &auditor, &store, &config, &w).await?;
+        let sidecar =
+            open_sidecar(&identity, &client, &auditor, &store, &config, &w, budgets).await?;
         tasks.push(tokio::spawn(sidecar::serve(sidecar.clone(), invokes)));
         tasks.push(tokio::spawn(revocations::gossip(
             sidecar.clone(),
@@ -111,6 +119,7 @@ impl Node {
             auditor.clone(),
         )?);
         Ok(Node {
+            held,
             client,
             identity,
             store,
@@ -159,6 +168,7 @@ async fn open_sidecar(
     store: &Arc<Store>,
     config: &NodeConfig,
     w: &Wiring,
+    budgets: Vec<(talos_capability::stateful::CounterKey, talos_capability::budget::Counter)>,
 ) -> Result<Arc<sidecar::Sidecar>, NodeError> {
     let (me, client, auditor, store, metrics) = (
         identity.clone(),
@@ -169,7 +179,7 @@ async fn open_sidecar(
     );
     let config = config.invoke.clone();
     let sidecar = tokio::task::spawn_blocking(move || {
-        sidecar::Sidecar::open(me, client, auditor, store, config, metrics)
+        sidecar::Sidecar::open(me, client, auditor, store, config, metrics, budgets)
     })
     .await??;
     Ok(Arc::new(sidecar))

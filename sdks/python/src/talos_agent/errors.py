@@ -81,6 +81,14 @@ class RateLimited(Refused):
     """429: the callee's rate limit."""
 
 
+class NotAttested(Refused):
+    """403: the capability asks for an attestation credential the caller lacks."""
+
+
+class OverBudget(Refused):
+    """403: the call would take the capability's hard budget over its limit."""
+
+
 class InternalError(TalosError):
     """500: a fault of the node or its host."""
 
@@ -118,6 +126,8 @@ _BY_KIND: dict[str, type[TalosError]] = {
     "expired": Expired,
     "replay": Replay,
     "rate_limited": RateLimited,
+    "not_attested": NotAttested,
+    "over_budget": OverBudget,
     "internal": InternalError,
     "agent_error": AgentError,
     "peer_unreachable": PeerUnreachable,

@@ -48,6 +48,8 @@ const NODE_KINDS: &[&str] = &[
     "rate_limited",
     "busy",
     "not_holder",
+    "not_attested",
+    "over_budget",
     "denied",
     "unavailable",
     "agent_timeout",
@@ -68,6 +70,8 @@ const OWN_REFUSALS: &[&str] = &[
     "rate_limited",
     "busy",
     "not_holder",
+    "not_attested",
+    "over_budget",
     "denied",
     "unavailable",
 ];

@@ -1,0 +1,75 @@
+//! What the callee's node decides with state of its own, for a call the chain allows
+//! (FORMAT.md §3.5): the `att` caveat of the leaf's governing capability, and the budget
+//! of every link's governing capability, which [`budget::Ledger`](crate::budget::Ledger)
+//! counts.
+
+use talos_primitives::CapabilityId;
+
+pub use crate::scope::stateful::{AttCaveat, BudgetCaveat, Mode, Window};
+use crate::scope::Capability;
+
+/// One budget counter: a link's id and the index of its governing capability.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CounterKey {
+    /// The link's `jti`.
+    pub jti: CapabilityId,
+    /// The capability's index in the link's `cap` (at most 31).
+    pub cap: u8,
+}
+
+/// A budget a call spends from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Charge {
+    /// Its counter.
+    pub key: CounterKey,
+    /// The caveat.
+    pub budget: BudgetCaveat,
+}
+
+/// The stateful caveats a call must satisfy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stateful {
+    /// The chain's root id (counters are bounded per root).
+    pub root: CapabilityId,
+    /// The leaf's governing capability's `att`.
+    pub att: Option<AttCaveat>,
+    /// The budgets, root first: one per link whose governing capability has a `bud`.
+    pub charges: Vec<Charge>,
+}
+
+/// A chain's links with their capabilities, kept only for chains with a stateful caveat.
+pub(crate) type Links = std::sync::Arc<[(CapabilityId, Vec<Capability>)]>;
+
+/// The stateful caveats of a request under `links` (root first): at each link the
+/// *governing* capability is the first, in `cap` order, that allows the request
+/// statelessly (§3.3); `None` when none applies.
+pub(crate) fn of(
+    links: &Links,
+    resource: &str,
+    action: &str,
+    args: &serde_json::Map<String, serde_json::Value>,
+) -> Option<Stateful> {
+    let root = links.first()?.0;
+    let last = links.len().saturating_sub(1);
+    let (mut att, mut charges) = (None, Vec::new());
+    for (i, (jti, caps)) in links.iter().enumerate() {
+        let governing = caps
+            .iter()
+            .enumerate()
+            .find(|(_, c)| c.allows(resource, action, args));
+        let Some((index, cap)) = governing else {
+            continue;
+        };
+        if let (Some(budget), Ok(cap)) = (&cap.cav.bud, u8::try_from(index)) {
+            let key = CounterKey { jti: *jti, cap };
+            charges.push(Charge {
+                key,
+                budget: budget.clone(),
+            });
+        }
+        if i == last {
+            att = cap.cav.att.clone();
+        }
+    }
+    (att.is_some() || !charges.is_empty()).then_some(Stateful { root, att, charges })
+}

@@ -1,0 +1,125 @@
+//! The `att` caveat at the callee (FORMAT.md §3.5, docs/attestation.md). A call whose
+//! leaf requires attestation carries the caller's credentials; each is verified once
+//! (proof, validity, subject = the caller) and kept per caller, so a warm call costs a
+//! hash of the presented text and a few comparisons. Bounded: [`CALLERS`] callers, each
+//! with at most `MAX_ATTESTATIONS` credentials (a new caller displaces the oldest).
+
+use std::collections::{HashMap, VecDeque};
+use std::hash::BuildHasher;
+
+use talos_attest::Verified;
+use talos_capability::stateful::AttCaveat;
+use talos_net::invoke::MAX_ATTESTATIONS;
+use talos_primitives::{Did, Ed25519Public, Hash32};
+
+/// Callers whose credentials are kept.
+const CALLERS: usize = 4096;
+
+/// A credential verified once.
+struct Known {
+    /// A keyed hash of its text: a presented credential with the same hash is this one.
+    /// Keyed by a per-process random seed (foldhash's `RandomState`), so no caller can
+    /// make another text collide with one it presented; and a caller only ever meets its
+    /// own entries.
+    tag: (usize, u64),
+    verified: Verified,
+    /// The claims an `att` caveat may name, rendered once.
+    claims: Vec<(&'static str, String)>,
+    /// The issuer's chain key (`talos_anchor::did_key`), for on-chain revocations.
+    pub(crate) chain_key: Hash32,
+}
+
+/// Credentials presented by callers.
+#[derive(Default)]
+pub(crate) struct Attested {
+    by_caller: HashMap<Ed25519Public, Vec<Known>>,
+    order: VecDeque<Ed25519Public>,
+    seed: foldhash::quality::RandomState,
+}
+
+/// What a credential must not be, besides valid: revoked (by the issuer, or by us).
+pub(crate) trait Revoked {
+    /// True when `v` (whose issuer's chain key is `chain_key`) is revoked.
+    fn revoked(&self, v: &Verified, chain_key: &Hash32) -> bool;
+}
+
+impl Attested {
+    /// True when `caller`, presenting `presented`, holds a credential `att` accepts at
+    /// `now` (Unix seconds) that is not revoked. Newly presented credentials are verified
+    /// and kept (those about someone else, or that fail, are dropped).
+    pub(crate) fn check(
+        &mut self,
+        caller: &Ed25519Public,
+        presented: &[String],
+        att: &AttCaveat,
+        now: u64,
+        revoked: &dyn Revoked,
+    ) -> bool {
+        for text in presented.iter().take(MAX_ATTESTATIONS) {
+            self.learn(caller, text, now);
+        }
+        let Some(known) = self.by_caller.get(caller) else {
+            return false;
+        };
+        known.iter().any(|k| {
+            let v = &k.verified;
+            att.iss.contains(&v.issuer)
+                && v.valid_from <= now
+                && now <= v.valid_until
+                && att.clm.iter().all(|(name, want)| {
+                    k.claims
+                        .iter()
+                        .any(|(n, have)| n == name && have == want)
+                })
+                && !revoked.revoked(v, &k.chain_key)
+        })
+    }
+
+    /// Verifies and keeps `text` for `caller` unless it is known already.
+    fn learn(&mut self, caller: &Ed25519Public, text: &str, now: u64) {
+        let tag = (text.len(), self.seed.hash_one(text));
+        if self
+            .by_caller
+            .get(caller)
+            .is_some_and(|ks| ks.iter().any(|k| k.tag == tag))
+        {
+            return;
+        }
+        let Ok(verified) = talos_attest::verify(text.as_bytes(), now) else {
+            return;
+        };
+        if verified.claims.id != Did::Key(*caller) {
+            return;
+        }
+        let claims = talos_capability::scope::stateful::ATT_CLAIMS
+            .iter()
+            .filter_map(|n| verified.claims.claim(n).map(|v| (*n, v)))
+            .collect();
+        let known = Known {
+            tag,
+            chain_key: talos_anchor::did_key(&verified.issuer),
+            verified,
+            claims,
+        };
+        if !self.by_caller.contains_key(caller) {
+            if self.order.len() >= CALLERS
+                && let Some(old) = self.order.pop_front()
+            {
+                self.by_caller.remove(&old);
+            }
+            self.order.push_back(*caller);
+        }
+        let ks = self.by_caller.entry(*caller).or_default();
+        // The newest replaces the one expiring first.
+        if ks.len() >= MAX_ATTESTATIONS {
+            ks.sort_by_key(|k| k.verified.valid_until);
+            ks.remove(0);
+        }
+        ks.push(known);
+    }
+
+    /// Callers with credentials kept.
+    pub(crate) fn callers(&self) -> usize {
+        self.by_caller.len()
+    }
+}

@@ -1,0 +1,142 @@
+//! Budget counters on disk (the `bud` caveat, FORMAT.md §3.5). The audit writer keeps
+//! the durable counters: each admitted call's spend becomes `budget_spent` events and a
+//! side record per counter, written in the same synced batch as the call's
+//! `capability_used` (one fsync for both). On start the node reads the side records back
+//! into the writer's ledger and the gate's.
+
+use talos_capability::budget::{Counter, Ledger, MAX_COUNTERS, Spend};
+use talos_capability::stateful::CounterKey;
+use talos_store::{AuditLog, SideRecords};
+
+use crate::error::NodeError;
+
+/// Side records of budget counters start with this.
+const PREFIX: &[u8] = b"budget/";
+
+/// A counter's side-record key: `budget/<jti hex>/<cap>`.
+fn key_of(key: &CounterKey) -> Vec<u8> {
+    format!("budget/{}/{}", key.jti, key.cap).into_bytes()
+}
+
+fn parse_key(k: &[u8]) -> Option<CounterKey> {
+    let rest = std::str::from_utf8(k.strip_prefix(PREFIX)?).ok()?;
+    let (jti, cap) = rest.split_once('/')?;
+    Some(CounterKey {
+        jti: jti.parse().ok()?,
+        cap: cap.parse().ok()?,
+    })
+}
+
+/// The durable counters (a record that does not parse is a corrupt store).
+pub(crate) fn load(log: &AuditLog) -> Result<Vec<(CounterKey, Counter)>, NodeError> {
+    let records = log.side_records(PREFIX, MAX_COUNTERS)?;
+    records
+        .into_iter()
+        .map(|(k, v)| {
+            let key = parse_key(&k);
+            let counter = serde_json::from_slice::<Counter>(&v).ok();
+            key.zip(counter).ok_or_else(|| {
+                NodeError::Internal("a budget counter on disk does not parse".into())
+            })
+        })
+        .collect()
+}
+
+/// The events and side records of a call's spend, counted against the durable `ledger`
+/// (the totals are the log's own: replaying `budget_spent` in log order gives them).
+pub(crate) fn record(
+    ledger: &mut Ledger,
+    spend: &Spend,
+    events: &mut Vec<talos_audit::event::EventKind>,
+    side: &mut SideRecords,
+) {
+    use talos_audit::event::EventKind;
+    for item in ledger.record(spend) {
+        let (id, cap, limit) = (item.key.jti, u64::from(item.key.cap), item.budget.limit);
+        events.push(EventKind::BudgetSpent {
+            id,
+            cap,
+            window: item.window,
+            amount: item.amount,
+            total: item.total,
+            limit,
+        });
+        if item.over() {
+            events.push(EventKind::BudgetExceeded {
+                id,
+                cap,
+                total: item.total,
+                limit,
+            });
+        }
+        if let Some(c) = ledger.get(&item.key)
+            && let Ok(v) = serde_json::to_vec(c)
+        {
+            side.push((key_of(&item.key), v));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use talos_primitives::CapabilityId;
+
+    #[test]
+    fn keys_round_trip() {
+        let key = super::CounterKey {
+            jti: CapabilityId([0xab; 16]),
+            cap: 31,
+        };
+        assert_eq!(super::parse_key(&super::key_of(&key)), Some(key));
+        assert_eq!(super::parse_key(b"budget/zz/1"), None);
+    }
+}
+
+/// A budget counter as the API shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BudgetView {
+    /// The link's `jti` (hex).
+    pub id: String,
+    /// The capability's index in the link.
+    pub cap: u8,
+    /// The chain's root `jti` (hex).
+    pub root: String,
+    /// The caveat.
+    pub budget: talos_capability::stateful::BudgetCaveat,
+    /// The current window's start (Unix seconds; 0 for `total`).
+    pub window: u64,
+    /// Spent in it (calls admitted, durable or about to be).
+    pub spent: u64,
+    /// What is left of the limit.
+    pub left: u64,
+}
+
+impl super::Node {
+    /// The budget counters (the `bud` caveat), by id (at most `budget::MAX_COUNTERS`).
+    pub fn budgets(&self) -> Vec<BudgetView> {
+        let now = super::sidecar::now_ms() / 1000;
+        let Ok(gate) = self.sidecar.gate.lock() else {
+            return Vec::new();
+        };
+        let mut out: Vec<BudgetView> = gate
+            .budgets()
+            .iter()
+            .map(|(k, c)| {
+                let window = c.budget.window.start(now);
+                let spent = if window == c.window { c.spent } else { 0 };
+                BudgetView {
+                    id: k.jti.to_string(),
+                    cap: k.cap,
+                    root: c.root.to_string(),
+                    budget: c.budget.clone(),
+                    window,
+                    spent,
+                    left: c.budget.limit.saturating_sub(spent),
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| (&a.id, a.cap).cmp(&(&b.id, b.cap)));
+        out
+    }
+}
