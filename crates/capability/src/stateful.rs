@@ -5,8 +5,8 @@
 
 use talos_primitives::CapabilityId;
 
-pub use crate::scope::stateful::{AttCaveat, BudgetCaveat, Mode, Window};
 use crate::scope::Capability;
+pub use crate::scope::stateful::{AttCaveat, BudgetCaveat, Mode, Window};
 
 /// One budget counter: a link's id and the index of its governing capability.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

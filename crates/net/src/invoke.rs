@@ -159,7 +159,10 @@ impl InvokeRequest {
         )?;
         check(
             req.att.len() <= MAX_ATTESTATIONS
-                && req.att.iter().all(|a| !a.is_empty() && a.len() <= MAX_ATTESTATION),
+                && req
+                    .att
+                    .iter()
+                    .all(|a| !a.is_empty() && a.len() <= MAX_ATTESTATION),
             "att",
         )?;
         check(req.nonce_bytes().is_some(), "nonce")?;

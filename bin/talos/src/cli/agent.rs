@@ -134,7 +134,12 @@ fn read_chain(src: &str) -> anyhow::Result<Vec<String>> {
 }
 
 /// Prints the outcome: JSON as is, or `summary` of it; the outcome by status.
-pub(crate) fn finish(status: u16, v: &Value, json: bool, summary: impl Fn(&Value) -> String) -> Outcome {
+pub(crate) fn finish(
+    status: u16,
+    v: &Value,
+    json: bool,
+    summary: impl Fn(&Value) -> String,
+) -> Outcome {
     let ok = (200..300).contains(&status);
     if json {
         println!("{v}");

@@ -16,7 +16,11 @@ use crate::mcp_proxy::{event_where, events};
 /// `cap` issued by `callee` to `to` over the API: the chain.
 async fn grant(callee: &NodeProc, to: &str, cap: Value) -> Vec<String> {
     let (s, v) = callee
-        .call(Method::POST, "/v1/capabilities", Some(json!({"to": to, "cap": [cap]})))
+        .call(
+            Method::POST,
+            "/v1/capabilities",
+            Some(json!({"to": to, "cap": [cap]})),
+        )
         .await;
     assert_eq!(s, 200, "{v}");
     serde_json::from_value(v["chain"].clone()).unwrap()
@@ -52,12 +56,28 @@ fn attest(attester: &std::path::Path, subject: &str, model: &str) -> String {
         attester,
         PASS,
         &[
-            "attest", "issue", "--subject", subject, "--binary-sha256", &h, "--config-sha256",
-            &h, "--model", model, "--policy-sha256", &h, "--days", "1",
+            "attest",
+            "issue",
+            "--subject",
+            subject,
+            "--binary-sha256",
+            &h,
+            "--config-sha256",
+            &h,
+            "--model",
+            model,
+            "--policy-sha256",
+            &h,
+            "--days",
+            "1",
         ],
         "",
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -86,10 +106,23 @@ async fn an_unattested_caller_is_refused_then_admitted_until_its_credential_is_r
     // A holds the credential: presented with the call, it is admitted.
     let path = root.path().join("cred.json");
     std::fs::write(&path, &credential).unwrap();
-    let out = talos_run(&a.home, PASS, &["attest", "install", path.to_str().unwrap()], "");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = talos_run(
+        &a.home,
+        PASS,
+        &["attest", "install", path.to_str().unwrap()],
+        "",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let (s, v) = a.call(Method::GET, "/v1/attestations", None).await;
-    assert_eq!((s, v["attestations"][0]["issuer"].as_str()), (200, Some(issuer.as_str())), "{v}");
+    assert_eq!(
+        (s, v["attestations"][0]["issuer"].as_str()),
+        (200, Some(issuer.as_str())),
+        "{v}"
+    );
     let (s, v) = book(&a, &b, &chain, json!({})).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(seen.lock().await.len(), 1);
@@ -106,10 +139,17 @@ async fn an_unattested_caller_is_refused_then_admitted_until_its_credential_is_r
     // B revokes the credential by its id: refused again.
     let id = {
         let (_, v) = a.call(Method::GET, "/v1/attestations", None).await;
-        v["attestations"][0]["revocationId"].as_str().unwrap().to_string()
+        v["attestations"][0]["revocationId"]
+            .as_str()
+            .unwrap()
+            .to_string()
     };
     let (s, v) = b
-        .call(Method::POST, "/v1/capabilities/revoke", Some(json!({"id": id})))
+        .call(
+            Method::POST,
+            "/v1/capabilities/revoke",
+            Some(json!({"id": id})),
+        )
         .await;
     assert_eq!(s, 200, "{v}");
     let (s, v) = book(&a, &b, &chain, json!({})).await;
@@ -118,14 +158,24 @@ async fn an_unattested_caller_is_refused_then_admitted_until_its_credential_is_r
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
         let denied = bodies(&b, "capability_denied").await;
-        let n = denied.iter().filter(|e| e["kind"] == "not_attested").count();
+        let n = denied
+            .iter()
+            .filter(|e| e["kind"] == "not_attested")
+            .count();
         if n == 3 {
             break;
         }
-        assert!(n < 3 && tokio::time::Instant::now() < deadline, "{denied:?}");
+        assert!(
+            n < 3 && tokio::time::Instant::now() < deadline,
+            "{denied:?}"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    assert_eq!(seen.lock().await.len(), 1, "the agent saw only the admitted call");
+    assert_eq!(
+        seen.lock().await.len(),
+        1,
+        "the agent saw only the admitted call"
+    );
     stop.store(true, Ordering::Relaxed);
     answering.await.unwrap();
 }
@@ -165,7 +215,13 @@ async fn budgets_refuse_in_hard_mode_warn_in_warn_mode_and_are_visible() {
     assert_eq!(s, 200, "{v}");
     let list = v["budgets"].as_array().unwrap();
     let by_limit = |l: u64| list.iter().find(|c| c["budget"]["limit"] == l).unwrap();
-    assert_eq!((by_limit(1000)["spent"].as_u64(), by_limit(1000)["left"].as_u64()), (Some(1000), Some(0)));
+    assert_eq!(
+        (
+            by_limit(1000)["spent"].as_u64(),
+            by_limit(1000)["left"].as_u64()
+        ),
+        (Some(1000), Some(0))
+    );
     assert_eq!(by_limit(2)["spent"].as_u64(), Some(3));
     // Every spend is on the log, with its running total; the warn-mode overrun too.
     event_where(&b, "budget_exceeded", |e| e["type"] == "budget_exceeded").await;
@@ -174,12 +230,27 @@ async fn budgets_refuse_in_hard_mode_warn_in_warn_mode_and_are_visible() {
         .iter()
         .map(|e| (e["limit"].as_u64().unwrap(), e["total"].as_u64().unwrap()))
         .collect();
-    assert_eq!(spent, [(1000, 400), (1000, 800), (1000, 1000), (2, 1), (2, 2), (2, 3)]);
+    assert_eq!(
+        spent,
+        [
+            (1000, 400),
+            (1000, 800),
+            (1000, 1000),
+            (2, 1),
+            (2, 2),
+            (2, 3)
+        ]
+    );
     let exceeded = bodies(&b, "budget_exceeded").await;
     assert_eq!(exceeded.len(), 1, "{exceeded:?}");
     assert_eq!(exceeded[0]["total"], 3);
     let (http, api, token) = b.http();
-    let text = http.get(format!("{api}/metrics")).bearer_auth(token).send().await.unwrap();
+    let text = http
+        .get(format!("{api}/metrics"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
     let text = text.text().await.unwrap();
     assert!(text.contains("talos_budget_spent_total 1003"), "{text}");
     assert!(text.contains("talos_budget_exceeded_total 1"), "{text}");
@@ -226,7 +297,10 @@ async fn a_budget_survives_kill_9_without_overspending_or_double_counting() {
         })
         .collect();
     // Progress, not time: kill once a few spends are durable.
-    event_where(&b, "five spends", |e| e["type"] == "budget_spent" && e["total"] == 5).await;
+    event_where(&b, "five spends", |e| {
+        e["type"] == "budget_spent" && e["total"] == 5
+    })
+    .await;
     b.kill9().await;
     stop.store(true, Ordering::Relaxed);
     let _ = answering.await;

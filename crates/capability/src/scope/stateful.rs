@@ -72,7 +72,9 @@ impl AttCaveat {
 }
 
 fn is_hex64(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// A budget's window: one total for the capability's life, or fixed windows of whole
@@ -115,7 +117,9 @@ impl std::str::FromStr for Window {
         if s == "total" {
             return Ok(Window::Total);
         }
-        let digits = s.strip_suffix('h').ok_or("window must be `total` or `<hours>h`")?;
+        let digits = s
+            .strip_suffix('h')
+            .ok_or("window must be `total` or `<hours>h`")?;
         let canonical = !digits.is_empty()
             && !digits.starts_with('0')
             && digits.bytes().all(|b| b.is_ascii_digit());
@@ -201,7 +205,11 @@ impl BudgetCaveat {
 }
 
 /// `parent` ⊇ `child` for an optional caveat: nothing required, or required and tightened.
-pub(crate) fn opt_contains<T>(parent: &Option<T>, child: &Option<T>, f: fn(&T, &T) -> bool) -> bool {
+pub(crate) fn opt_contains<T>(
+    parent: &Option<T>,
+    child: &Option<T>,
+    f: fn(&T, &T) -> bool,
+) -> bool {
     match (parent, child) {
         (None, _) => true,
         (Some(p), Some(c)) => f(p, c),

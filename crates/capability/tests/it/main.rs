@@ -14,5 +14,6 @@ mod notice;
 mod props;
 mod replay;
 mod resources;
+mod stateful;
 mod txn;
 mod warm;

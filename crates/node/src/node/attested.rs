@@ -66,11 +66,10 @@ impl Attested {
             att.iss.contains(&v.issuer)
                 && v.valid_from <= now
                 && now <= v.valid_until
-                && att.clm.iter().all(|(name, want)| {
-                    k.claims
-                        .iter()
-                        .any(|(n, have)| n == name && have == want)
-                })
+                && att
+                    .clm
+                    .iter()
+                    .all(|(name, want)| k.claims.iter().any(|(n, have)| n == name && have == want))
                 && !revoked.revoked(v, &k.chain_key)
         })
     }

@@ -12,9 +12,9 @@ use std::cell::RefCell;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use talos_capability::budget::{Counter, Ledger, Spend};
 use talos_capability::invocation::Request;
-use talos_capability::stateful::{CounterKey, Stateful};
 use talos_capability::nonce::ReplayCache;
 use talos_capability::published::{Publication, Published};
+use talos_capability::stateful::{CounterKey, Stateful};
 use talos_capability::txn::{TxnToken, verify_hops};
 use talos_capability::{
     Authorizer, Capability, Possession, RevocationSet, Revocations, VerifierConfig,

@@ -54,7 +54,8 @@ impl Held {
     /// the same id; the one expiring first makes room when [`MAX_HELD`] are held).
     pub(crate) fn add(&self, store: &Store, me: &Did, text: &str) -> Result<Verified, NodeError> {
         let bad = |e: String| NodeError::BadRequest(format!("attestation credential: {e}"));
-        let verified = talos_attest::verify(text.as_bytes(), unix_now()).map_err(|e| bad(e.to_string()))?;
+        let verified =
+            talos_attest::verify(text.as_bytes(), unix_now()).map_err(|e| bad(e.to_string()))?;
         if verified.claims.id != *me {
             return Err(bad("its subject is another DID".into()));
         }
@@ -107,7 +108,9 @@ impl Held {
         };
         let mut fit: Vec<&(Verified, Arc<str>)> = list
             .iter()
-            .filter(|(v, _)| wanted.contains(&&v.issuer) && v.valid_from <= now && now <= v.valid_until)
+            .filter(|(v, _)| {
+                wanted.contains(&&v.issuer) && v.valid_from <= now && now <= v.valid_until
+            })
             .collect();
         fit.sort_by_key(|(v, _)| std::cmp::Reverse(v.valid_until));
         fit.iter()

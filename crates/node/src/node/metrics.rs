@@ -286,12 +286,11 @@ impl super::Node {
         if let Ok(Ok((usage, idle, evicted))) = read {
             self.metrics.set_delivery(usage, idle, evicted);
         }
-        self.metrics
-            .encode(
-                self.audit_log.size(),
-                peers,
-                self.sidecar.waiting_len(),
-                self.sidecar.budget_counters(),
-            )
+        self.metrics.encode(
+            self.audit_log.size(),
+            peers,
+            self.sidecar.waiting_len(),
+            self.sidecar.budget_counters(),
+        )
     }
 }

@@ -172,7 +172,10 @@ impl Sidecar {
         store: Arc<Store>,
         config: InvokeConfig,
         metrics: Arc<super::metrics::Metrics>,
-        budgets: Vec<(talos_capability::stateful::CounterKey, talos_capability::budget::Counter)>,
+        budgets: Vec<(
+            talos_capability::stateful::CounterKey,
+            talos_capability::budget::Counter,
+        )>,
     ) -> Result<Sidecar, NodeError> {
         let mut gate = Gate::new(identity.public(), &config, std::iter::empty());
         // Within the per-publisher bounds, deleting what they leave out.

@@ -168,7 +168,10 @@ async fn open_sidecar(
     store: &Arc<Store>,
     config: &NodeConfig,
     w: &Wiring,
-    budgets: Vec<(talos_capability::stateful::CounterKey, talos_capability::budget::Counter)>,
+    budgets: Vec<(
+        talos_capability::stateful::CounterKey,
+        talos_capability::budget::Counter,
+    )>,
 ) -> Result<Arc<sidecar::Sidecar>, NodeError> {
     let (me, client, auditor, store, metrics) = (
         identity.clone(),
