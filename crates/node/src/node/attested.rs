@@ -35,6 +35,9 @@ pub(crate) struct Attested {
     by_caller: HashMap<Ed25519Public, Vec<Known>>,
     order: VecDeque<Ed25519Public>,
     seed: foldhash::quality::RandomState,
+    /// Issuers of credentials newly kept: the gate pins them, so their published
+    /// revocations are kept like those of a chain's issuers (drained by the gate).
+    pub(crate) fresh_issuers: Vec<Did>,
 }
 
 /// What a credential must not be, besides valid: revoked (by the issuer, or by us).
@@ -94,6 +97,7 @@ impl Attested {
             .iter()
             .filter_map(|n| verified.claims.claim(n).map(|v| (*n, v)))
             .collect();
+        self.fresh_issuers.push(verified.issuer);
         let known = Known {
             tag,
             chain_key: talos_anchor::did_key(&verified.issuer),

@@ -195,7 +195,15 @@ impl Gate {
                 own: &self.revocations,
                 on_chain: &self.on_chain,
             };
-            if !self.attested.check(caller, &req.att, att, now, &revoked) {
+            let ok = self.attested.check(caller, &req.att, att, now, &revoked);
+            // Only attesters our own capability names: a caller minting credentials from
+            // fresh keys must not fill the pinned publishers.
+            let mut fresh = std::mem::take(&mut self.attested.fresh_issuers);
+            fresh.retain(|d| att.iss.contains(d));
+            if !fresh.is_empty() {
+                self.note_issuers(&fresh);
+            }
+            if !ok {
                 return Err("not_attested");
             }
         }

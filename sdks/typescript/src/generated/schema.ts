@@ -663,6 +663,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/budgets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Budget counters of `bud` caveats on calls this node admitted */
+        get: operations["listBudgets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/attestations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Attestation credentials this node holds about itself */
+        get: operations["listAttestations"];
+        put?: never;
+        /** Hold an attestation credential about this node, presented on calls whose capability asks for its attester */
+        post: operations["addAttestation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -680,6 +715,20 @@ export interface components {
                 eq?: {
                     [key: string]: string;
                 };
+                /** @description path arguments confined under a prefix */
+                pfx?: {
+                    [key: string]: string;
+                };
+                /** @description the caller must present an attestation credential by one of `iss` (FORMAT.md §3.5) */
+                att?: {
+                    /** @description attester did:keys, ascending */
+                    iss: string[];
+                    /** @description claims the credential must state */
+                    clm?: {
+                        [key: string]: string;
+                    };
+                };
+                bud?: components["schemas"]["Budget"];
             };
         };
         Send: {
@@ -899,6 +948,47 @@ export interface components {
                 action?: string;
                 txn?: Record<string, unknown>;
             }[];
+        };
+        /** @description a spending budget the callee's node counts (FORMAT.md §3.5) */
+        Budget: {
+            /** @description the numeric argument each call spends; absent: 1 per call */
+            arg?: string;
+            limit: number;
+            /** @description `total` or `<hours>h`, windows aligned to the Unix epoch */
+            window: string;
+            /** @enum {string} */
+            mode: "hard" | "warn";
+        };
+        Budgets: {
+            budgets: {
+                /** @description the link's jti */
+                id: string;
+                /** @description the capability's index in the link */
+                cap: number;
+                /** @description the chain's root jti */
+                root: string;
+                budget: components["schemas"]["Budget"];
+                /** @description the current window's start, Unix seconds (0 for total) */
+                window: number;
+                spent: number;
+                left: number;
+            }[];
+        };
+        Attestation: {
+            id: string;
+            issuer: components["schemas"]["Did"];
+            subject: components["schemas"]["Did"];
+            validFrom: number;
+            validUntil: number;
+            claims: {
+                [key: string]: unknown;
+            };
+            commitment: string;
+            /** @description what the issuer (or a callee) revokes, 32 hex */
+            revocationId: string;
+        };
+        Attestations: {
+            attestations: components["schemas"]["Attestation"][];
         };
     };
     responses: never;
@@ -2590,6 +2680,117 @@ export interface operations {
             };
             /** @description Missing or wrong API token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listBudgets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `{"budgets": [...]}` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Budgets"];
+                };
+            };
+            /** @description Missing or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listAttestations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `{"attestations": [...]}` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Attestations"];
+                };
+            };
+            /** @description Missing or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    addAttestation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description the credential's summary */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Attestation"];
+                };
+            };
+            /** @description Not a valid credential about this node */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over 16 KiB */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,12 +1,20 @@
 """Contains all the data models used in inputs/outputs"""
 
 from .ack_messages_body import AckMessagesBody
+from .add_attestation_body import AddAttestationBody
 from .agent_card_response_200 import AgentCardResponse200
 from .answer import Answer
 from .answer_calls_body import AnswerCallsBody
 from .answer_calls_body_answers_item import AnswerCallsBodyAnswersItem
+from .attestation import Attestation
+from .attestation_claims import AttestationClaims
+from .attestations import Attestations
 from .batch_answered import BatchAnswered
 from .batch_sent import BatchSent
+from .budget import Budget
+from .budget_mode import BudgetMode
+from .budgets import Budgets
+from .budgets_budgets_item import BudgetsBudgetsItem
 from .call import Call
 from .call_args import CallArgs
 from .call_txn import CallTxn
@@ -14,8 +22,11 @@ from .call_txn_chain_item import CallTxnChainItem
 from .calls import Calls
 from .capability import Capability
 from .capability_cav import CapabilityCav
+from .capability_cav_att import CapabilityCavAtt
+from .capability_cav_att_clm import CapabilityCavAttClm
 from .capability_cav_eq import CapabilityCavEq
 from .capability_cav_max import CapabilityCavMax
+from .capability_cav_pfx import CapabilityCavPfx
 from .checkpoint import Checkpoint
 from .consistency_proof import ConsistencyProof
 from .delegate_capability_body import DelegateCapabilityBody
@@ -57,12 +68,20 @@ from .transactions_transactions_item_txn import TransactionsTransactionsItemTxn
 
 __all__ = (
     "AckMessagesBody",
+    "AddAttestationBody",
     "AgentCardResponse200",
     "Answer",
     "AnswerCallsBody",
     "AnswerCallsBodyAnswersItem",
+    "Attestation",
+    "AttestationClaims",
+    "Attestations",
     "BatchAnswered",
     "BatchSent",
+    "Budget",
+    "BudgetMode",
+    "Budgets",
+    "BudgetsBudgetsItem",
     "Call",
     "CallArgs",
     "CallTxn",
@@ -70,8 +89,11 @@ __all__ = (
     "Calls",
     "Capability",
     "CapabilityCav",
+    "CapabilityCavAtt",
+    "CapabilityCavAttClm",
     "CapabilityCavEq",
     "CapabilityCavMax",
+    "CapabilityCavPfx",
     "Checkpoint",
     "ConsistencyProof",
     "DelegateCapabilityBody",

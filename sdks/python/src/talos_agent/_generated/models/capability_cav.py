@@ -9,8 +9,11 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.budget import Budget
+    from ..models.capability_cav_att import CapabilityCavAtt
     from ..models.capability_cav_eq import CapabilityCavEq
     from ..models.capability_cav_max import CapabilityCavMax
+    from ..models.capability_cav_pfx import CapabilityCavPfx
 
 
 T = TypeVar("T", bound="CapabilityCav")
@@ -22,10 +25,17 @@ class CapabilityCav:
     Attributes:
         max_ (CapabilityCavMax | Unset):
         eq (CapabilityCavEq | Unset):
+        pfx (CapabilityCavPfx | Unset): path arguments confined under a prefix
+        att (CapabilityCavAtt | Unset): the caller must present an attestation credential by one of `iss` (FORMAT.md
+            §3.5)
+        bud (Budget | Unset): a spending budget the callee's node counts (FORMAT.md §3.5)
     """
 
     max_: CapabilityCavMax | Unset = UNSET
     eq: CapabilityCavEq | Unset = UNSET
+    pfx: CapabilityCavPfx | Unset = UNSET
+    att: CapabilityCavAtt | Unset = UNSET
+    bud: Budget | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -37,6 +47,18 @@ class CapabilityCav:
         if not isinstance(self.eq, Unset):
             eq = self.eq.to_dict()
 
+        pfx: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.pfx, Unset):
+            pfx = self.pfx.to_dict()
+
+        att: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.att, Unset):
+            att = self.att.to_dict()
+
+        bud: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.bud, Unset):
+            bud = self.bud.to_dict()
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
@@ -44,13 +66,22 @@ class CapabilityCav:
             field_dict["max"] = max_
         if eq is not UNSET:
             field_dict["eq"] = eq
+        if pfx is not UNSET:
+            field_dict["pfx"] = pfx
+        if att is not UNSET:
+            field_dict["att"] = att
+        if bud is not UNSET:
+            field_dict["bud"] = bud
 
         return field_dict
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.budget import Budget
+        from ..models.capability_cav_att import CapabilityCavAtt
         from ..models.capability_cav_eq import CapabilityCavEq
         from ..models.capability_cav_max import CapabilityCavMax
+        from ..models.capability_cav_pfx import CapabilityCavPfx
 
         d = dict(src_dict)
         _max_ = d.pop("max", UNSET)
@@ -67,9 +98,33 @@ class CapabilityCav:
         else:
             eq = CapabilityCavEq.from_dict(_eq)
 
+        _pfx = d.pop("pfx", UNSET)
+        pfx: CapabilityCavPfx | Unset
+        if isinstance(_pfx, Unset):
+            pfx = UNSET
+        else:
+            pfx = CapabilityCavPfx.from_dict(_pfx)
+
+        _att = d.pop("att", UNSET)
+        att: CapabilityCavAtt | Unset
+        if isinstance(_att, Unset):
+            att = UNSET
+        else:
+            att = CapabilityCavAtt.from_dict(_att)
+
+        _bud = d.pop("bud", UNSET)
+        bud: Budget | Unset
+        if isinstance(_bud, Unset):
+            bud = UNSET
+        else:
+            bud = Budget.from_dict(_bud)
+
         capability_cav = cls(
             max_=max_,
             eq=eq,
+            pfx=pfx,
+            att=att,
+            bud=bud,
         )
 
         capability_cav.additional_properties = d
