@@ -5,7 +5,8 @@
 //! PQXDH + Double Ratchet session, capabilities (issue, delegate, decide, revoke), the
 //! audit log and anchoring. Part two ([`network`]): three real nodes on loopback,
 //! planner → booking → payment, with sessions, calls under capabilities and transaction
-//! tokens, a revocation, and an anchored audit log an auditor checks.
+//! tokens, a revocation, caveats the callee decides with state ([`trust`]: attestation,
+//! budgets), and an anchored audit log an auditor checks.
 
 use anyhow::{Context, ensure};
 use serde_json::json;
@@ -29,6 +30,7 @@ use talos_node::home::Home;
 mod audit;
 mod chain;
 mod network;
+mod trust;
 
 pub use chain::DemoChain;
 

@@ -64,7 +64,7 @@ async fn addr(node: &Node) -> anyhow::Result<(talos_net::PeerId, Multiaddr)> {
     anyhow::bail!("the node never listened")
 }
 
-fn grant(res: &str, act: &str, max: u64) -> anyhow::Result<Capability> {
+pub(super) fn grant(res: &str, act: &str, max: u64) -> anyhow::Result<Capability> {
     let mut cav = Caveats::default();
     cav.max.insert("amount".into(), max);
     Ok(Capability {
@@ -80,7 +80,7 @@ fn args(amount: u64) -> Map<String, Value> {
     m
 }
 
-fn outcome(r: &InvokeResponse) -> String {
+pub(super) fn outcome(r: &InvokeResponse) -> String {
     match r {
         InvokeResponse::Ok { result } => format!("answered {result}"),
         InvokeResponse::Refused { kind } => format!("refused by the callee's node ({kind})"),
@@ -141,14 +141,14 @@ async fn booking_agent(node: Arc<Node>, payment: talos_primitives::Ed25519Public
     }
 }
 
-/// Steps 13 to 18.
+/// Steps 13 to 19.
 /// The three agents' identities and their running nodes.
-struct Trio {
-    planner: IdentityKey,
-    booking: IdentityKey,
+pub(super) struct Trio {
+    pub(super) planner: IdentityKey,
+    pub(super) booking: IdentityKey,
     payment: IdentityKey,
-    p: Arc<Node>,
-    b: Arc<Node>,
+    pub(super) p: Arc<Node>,
+    pub(super) b: Arc<Node>,
     y: Arc<Node>,
 }
 
@@ -162,6 +162,7 @@ pub(super) async fn run(dir: &std::path::Path, on: &super::DemoChain) -> anyhow:
     let jti = calls_under_a_capability(&t).await?;
     transaction(&t).await?;
     revoke(&t, jti).await?;
+    super::trust::run(&t).await?;
     anchor_and_prove(&t, on).await?;
     for a in agents {
         a.abort();
@@ -239,7 +240,7 @@ async fn message_by_did(t: &Trio) -> anyhow::Result<()> {
 }
 
 /// A call from planner to booking's flights, for `amount`, under `under`.
-fn call(t: &Trio, amount: u64, under: Authority) -> Invoke {
+pub(super) fn call(t: &Trio, amount: u64, under: Authority) -> Invoke {
     Invoke {
         traceparent: None,
         to: t.booking.public(),
@@ -253,7 +254,7 @@ fn call(t: &Trio, amount: u64, under: Authority) -> Invoke {
 }
 
 /// Booking's capability for planner, as a chain of one token.
-fn chain(token: &Token) -> Authority {
+pub(super) fn chain(token: &Token) -> Authority {
     Authority::Chain(vec![token.as_str().to_string()])
 }
 
@@ -356,7 +357,7 @@ async fn revoke(t: &Trio, (jti, token): (CapabilityId, Token)) -> anyhow::Result
 
 async fn anchor_and_prove(t: &Trio, on: &super::DemoChain) -> anyhow::Result<()> {
     step(
-        18,
+        19,
         &format!(
             "Booking anchors its audit log's head on {}; an auditor checks one event's inclusion proof against the anchored root",
             on.describe()

@@ -1,0 +1,204 @@
+//! The stateful caveats' cost (FORMAT.md §3.5), in one run:
+//!
+//! - `caveats/gate_warm/{none,att,bud,att_bud}`: the node's own decision code
+//!   ([`talos_node::node::gate::Gate`]) on a call whose chain is cached, with no stateful
+//!   caveat, with `att` (the caller's credential presented with every call and cached
+//!   after the first), with a `bud` budget (planned and counted in memory), and with both.
+//!   The goal: `att` adds ≤ 1 µs.
+//! - `caveats/audit_write/{used,used_spent}`: the synced write that makes an admitted call
+//!   durable, without and with its budget spend (one `budget_spent` event and the
+//!   counter's side record in the same batch). The goal: a budget costs no second synced
+//!   write, so the two take about the same time.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+
+use std::fmt::Write as _;
+use std::num::NonZeroU32;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use serde_json::{Map, json};
+use talos_audit::event::{AuditEvent, EventKind, SignedEvent};
+use talos_capability::stateful::{AttCaveat, BudgetCaveat, Mode, Window};
+use talos_capability::{ActionSet, Capability, Caveats, Claims, ResourcePattern, Token};
+use talos_identity::keys::{IdentityKey, IdentitySeed};
+use talos_net::invoke::InvokeRequest;
+use talos_node::node::InvokeConfig;
+use talos_node::node::gate::Gate;
+use talos_primitives::{CapabilityId, Commitment, Did, Hash32};
+use talos_store::{AuditLog, LogConfig};
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+fn key(n: u8) -> IdentityKey {
+    IdentityKey::from_seed(&IdentitySeed::from_bytes([n; 32])).unwrap()
+}
+
+/// A gate for B, a call from A under a root carrying `cav`, and A's credential text.
+fn setup(cav: Caveats, credential: Option<String>) -> (Gate, InvokeRequest) {
+    let (b, a) = (key(1), key(2));
+    let now = now_ms() / 1000;
+    let token = Token::issue(
+        &b,
+        Claims {
+            iss: b.did(),
+            aud: Did::Key(a.public()),
+            cap: vec![Capability {
+                res: ResourcePattern::parse("talos://booking/flights/*").unwrap(),
+                act: ActionSet::new(["book".to_string()]).unwrap(),
+                cav,
+            }],
+            nbf: now,
+            exp: now + 3600,
+            jti: CapabilityId([7; 16]),
+            prf: None,
+        },
+    )
+    .unwrap();
+    let unlimited = NonZeroU32::new(u32::MAX).unwrap();
+    let config = InvokeConfig {
+        rate: unlimited,
+        burst: unlimited,
+        answer_within: Duration::from_secs(20),
+        trusted_txn: Vec::new(),
+        agent_url: None,
+    };
+    let gate = Gate::new(b.public(), &config, std::iter::empty());
+    let mut args = Map::new();
+    args.insert("amount".into(), json!(3));
+    let req = InvokeRequest {
+        chain: vec![token.as_str().to_string()],
+        txn: Vec::new(),
+        nonce: String::with_capacity(32),
+        at_ms: 0,
+        invocation: None,
+        resource: "talos://booking/flights/LH123".into(),
+        action: "book".into(),
+        args,
+        traceparent: None,
+        att: credential.into_iter().collect(),
+    };
+    (gate, req)
+}
+
+fn gate_warm(c: &mut Criterion) {
+    let attester = key(9);
+    let now = now_ms() / 1000;
+    let h = Hash32([0x11; 32]);
+    let claims = talos_attest::Claims {
+        id: key(2).did(),
+        binary_sha256: h,
+        config_sha256: h,
+        model: "gpt-x".into(),
+        policy_sha256: h,
+        intoto_sha256: None,
+    };
+    let credential = talos_attest::issue(&attester, claims, now - 60, now + 86_400)
+        .unwrap()
+        .to_string();
+    let att = AttCaveat {
+        iss: vec![attester.did()],
+        clm: [("model".to_string(), "gpt-x".to_string())].into(),
+    };
+    let bud = BudgetCaveat {
+        arg: Some("amount".into()),
+        limit: talos_capability::MAX_INTEGER,
+        window: Window::Hours(24),
+        mode: Mode::Hard,
+    };
+    let mut max = Caveats::default();
+    max.max.insert("amount".into(), 500);
+    let with = |att: Option<AttCaveat>, bud: Option<BudgetCaveat>| Caveats {
+        att,
+        bud,
+        ..max.clone()
+    };
+    let cases = [
+        ("none", with(None, None), None),
+        (
+            "att",
+            with(Some(att.clone()), None),
+            Some(credential.clone()),
+        ),
+        ("bud", with(None, Some(bud.clone())), None),
+        ("att_bud", with(Some(att), Some(bud)), Some(credential)),
+    ];
+    let caller = key(2).public();
+    let mut g = c.benchmark_group("caveats");
+    g.throughput(Throughput::Elements(1));
+    for (name, cav, cred) in cases {
+        let (mut gate, mut req) = setup(cav, cred);
+        let mut n: u128 = 0;
+        g.bench_function(format!("gate_warm/{name}"), |bench| {
+            bench.iter(|| {
+                n += 1;
+                req.nonce.clear();
+                write!(req.nonce, "{n:032x}").unwrap();
+                let t = now_ms();
+                req.at_ms = t;
+                gate.check(&caller, &req, t).unwrap()
+            })
+        });
+    }
+    g.finish();
+}
+
+fn audit_write(c: &mut Criterion) {
+    let agent = key(1);
+    let dir = tempfile::tempdir().unwrap();
+    let log = AuditLog::open(dir.path(), LogConfig::default()).unwrap();
+    let mut seq = 0u64;
+    let mut leaf = |event: EventKind| {
+        seq += 1;
+        let body = AuditEvent {
+            agent: agent.did(),
+            seq,
+            ts: now_ms(),
+            event,
+        };
+        SignedEvent::sign(&agent, body).unwrap().to_leaf().unwrap()
+    };
+    let used = EventKind::CapabilityUsed {
+        leaf: Commitment(Hash32([3; 32])),
+        holder: key(2).did(),
+        request: Hash32([4; 32]),
+    };
+    let spent = EventKind::BudgetSpent {
+        id: CapabilityId([7; 16]),
+        cap: 0,
+        window: 1_764_806_400,
+        amount: 3,
+        total: 300,
+        limit: 1000,
+    };
+    let (used_leaf, spent_leaf) = (leaf(used), leaf(spent));
+    let side = br#"{"root":"07070707070707070707070707070707","budget":{"arg":"amount","limit":1000,"window":"24h","mode":"hard"},"window":1764806400,"spent":300}"#;
+    let mut g = c.benchmark_group("caveats");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("audit_write/used", |b| {
+        b.iter(|| log.append_many(vec![used_leaf.clone()]).unwrap())
+    });
+    g.bench_function("audit_write/used_spent", |b| {
+        b.iter(|| {
+            log.append_many_with(
+                vec![used_leaf.clone(), spent_leaf.clone()],
+                vec![(b"budget/07/0".to_vec(), side.to_vec())],
+            )
+            .unwrap()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, gate_warm, audit_write);
+criterion_main!(benches);

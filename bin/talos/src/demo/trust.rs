@@ -1,0 +1,128 @@
+//! The demo's trust chapter (FORMAT.md §3.5): capabilities whose caveats booking's node
+//! decides with state of its own. An unattested planner is refused, then admitted once an
+//! attester's credential is installed on its node; a budget runs out over three calls.
+
+use anyhow::ensure;
+use talos_capability::stateful::{AttCaveat, BudgetCaveat, Mode, Window};
+use talos_capability::{Claims, Token};
+use talos_identity::IdentityKey;
+use talos_net::invoke::InvokeResponse;
+use talos_primitives::CapabilityId;
+
+use super::network::{Trio, call, chain, grant, outcome};
+use super::step;
+
+/// A root capability from booking to planner: flights, `book`, ≤ 1000, with `cav` added.
+fn root(t: &Trio, att: Option<AttCaveat>, bud: Option<BudgetCaveat>) -> anyhow::Result<Token> {
+    let now = super::now_ms() / 1000;
+    let mut cap = grant("talos://booking/flights/*", "book", 1000)?;
+    cap.cav.att = att;
+    cap.cav.bud = bud;
+    Ok(Token::issue(
+        &t.booking,
+        Claims {
+            iss: t.booking.did(),
+            aud: t.planner.did(),
+            cap: vec![cap],
+            nbf: now,
+            exp: now + 3600,
+            jti: CapabilityId(rand::random()),
+            prf: None,
+        },
+    )?)
+}
+
+/// Step 18.
+pub(super) async fn run(t: &Trio) -> anyhow::Result<()> {
+    step(
+        18,
+        "Caveats booking's node decides with state of its own: an attestation it requires, a budget it counts durably",
+    );
+    // The consortium's operator attests what planner runs.
+    let attester = IdentityKey::generate()?;
+    let att = AttCaveat {
+        iss: vec![attester.did()],
+        clm: [("model".to_string(), "planner-model-1".to_string())].into(),
+    };
+    let attested = root(t, Some(att), None)?;
+    let (first, _) = t.p.invoke(call(t, 300, chain(&attested))).await?;
+    println!(
+        "    a capability requiring an attestation by the consortium's attester; planner holds none: {}",
+        outcome(&first)
+    );
+    ensure!(
+        matches!(&first, InvokeResponse::Refused { kind } if kind == "not_attested"),
+        "an unattested caller was admitted"
+    );
+    let now = super::now_ms() / 1000;
+    let digest = talos_audit::event::digest;
+    let claims = talos_attest::Claims {
+        id: t.planner.did(),
+        binary_sha256: digest(b"planner's talos binary"),
+        config_sha256: digest(b"planner's canonical configuration"),
+        model: "planner-model-1".into(),
+        policy_sha256: digest(b"planner's policy"),
+        intoto_sha256: None,
+    };
+    let credential = talos_attest::issue(&attester, claims, now - 60, now + 86_400)?;
+    let held = t.p.add_attestation(credential.to_string()).await?;
+    let (second, _) = t.p.invoke(call(t, 300, chain(&attested))).await?;
+    println!(
+        "    the attester issues a credential (VC 2.0, eddsa-jcs-2022) about planner's binary, configuration, policy and model; planner's node presents it: {}",
+        outcome(&second)
+    );
+    ensure!(
+        matches!(second, InvokeResponse::Ok { .. }),
+        "an attested caller was refused"
+    );
+    t.b.revoke(held.revocation_id).await?;
+    let (third, _) = t.p.invoke(call(t, 300, chain(&attested))).await?;
+    println!(
+        "    booking revokes that credential's id: {}",
+        outcome(&third)
+    );
+    ensure!(
+        matches!(&third, InvokeResponse::Refused { kind } if kind == "not_attested"),
+        "a revoked credential still worked"
+    );
+
+    let bud = BudgetCaveat {
+        arg: Some("amount".into()),
+        limit: 1000,
+        window: Window::Hours(24),
+        mode: Mode::Hard,
+    };
+    let budgeted = root(t, None, Some(bud))?;
+    let mut line = Vec::new();
+    for amount in [400, 400, 400] {
+        let (r, _) = t.p.invoke(call(t, amount, chain(&budgeted))).await?;
+        line.push(format!("{amount}: {}", short(&r)));
+    }
+    println!(
+        "    a budget of 1000 a day, hard; three bookings: {}",
+        line.join(", ")
+    );
+    ensure!(
+        line.last().is_some_and(|l| l.ends_with("over_budget")),
+        "a budget was overspent"
+    );
+    let left =
+        t.b.budgets()
+            .iter()
+            .map(|c| (c.spent, c.left))
+            .find(|(spent, _)| *spent == 800);
+    println!(
+        "    booking's counter (GET /v1/budgets): spent 800, left {} — each spend written with the call's audit event, in one synced write",
+        left.map(|(_, l)| l).unwrap_or_default()
+    );
+    ensure!(left.is_some(), "the budget counter is missing");
+    Ok(())
+}
+
+fn short(r: &InvokeResponse) -> String {
+    match r {
+        InvokeResponse::Ok { .. } => "booked".into(),
+        InvokeResponse::Refused { kind } => format!("refused {kind}"),
+        InvokeResponse::Failed { kind, .. } => format!("failed {kind}"),
+    }
+}
