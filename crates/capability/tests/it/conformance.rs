@@ -445,6 +445,16 @@ fn stateful_chain(root_cav: Value, child_cav: Value) -> Vec<String> {
     vec![root, raw_jws(&planner(), &std_header(&planner()), &child)]
 }
 
+/// (name, description, root caveats, child caveats, arguments, expected kind).
+type StatefulCase = (
+    &'static str,
+    &'static str,
+    Value,
+    Value,
+    Value,
+    Option<&'static str>,
+);
+
 /// FORMAT.md §3.5: the stateless half of `att` and `bud` (parsing, containment, the
 /// budget's argument). What the callee's node decides with its state (credentials,
 /// counters) is not a verdict of this file.
@@ -461,14 +471,7 @@ fn stateful_cases() -> Vec<Case> {
         }
         json!({ "att": a })
     };
-    let table: Vec<(
-        &'static str,
-        &'static str,
-        Value,
-        Value,
-        Value,
-        Option<&'static str>,
-    )> = vec![
+    let table: Vec<StatefulCase> = vec![
         (
             "allow_budget_narrowed",
             "the child keeps the root's budget with a lower limit and hard mode",
