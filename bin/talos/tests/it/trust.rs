@@ -11,7 +11,7 @@ use tokio::sync::Mutex;
 use talos_testkit::node::{NodeProc, PASS, TCP0, flags, init, talos_run};
 
 use crate::invoke::{agent, pair};
-use crate::mcp_proxy::{event_where, events};
+use crate::mcp_proxy::event_where;
 
 /// `cap` issued by `callee` to `to` over the API: the chain.
 async fn grant(callee: &NodeProc, to: &str, cap: Value) -> Vec<String> {
@@ -35,18 +35,46 @@ async fn book(caller: &NodeProc, callee: &NodeProc, chain: &[String], args: Valu
     caller.call(Method::POST, "/v1/invoke", Some(body)).await
 }
 
+/// Waits until the agent has recorded `n` calls: it records a call after answering it,
+/// so the caller may hold the answer first (progress, not time).
+async fn saw(seen: &Mutex<Vec<Value>>, n: usize) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let got = seen.lock().await.len();
+        if got == n {
+            return;
+        }
+        assert!(
+            got < n && tokio::time::Instant::now() < deadline,
+            "{got} calls, want {n}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 fn kind(v: &Value) -> &str {
     v["kind"].as_str().unwrap_or("")
 }
 
-/// The bodies of `node`'s audit events of type `ty`.
+/// The bodies of `node`'s audit events of type `ty` (every page).
 async fn bodies(node: &NodeProc, ty: &str) -> Vec<Value> {
-    events(node)
-        .await
-        .into_iter()
-        .map(|e| e["event"]["body"]["event"].clone())
-        .filter(|e| e["type"] == ty)
-        .collect()
+    let mut out = Vec::new();
+    let mut from = 0;
+    loop {
+        let path = format!("/v1/audit/events?from={from}&max=256");
+        let (s, v) = node.call(Method::GET, &path, None).await;
+        assert_eq!(s, 200, "{v}");
+        let page = v["events"].as_array().unwrap().clone();
+        from += page.len();
+        out.extend(
+            page.iter()
+                .map(|e| e["event"]["body"]["event"].clone())
+                .filter(|e| e["type"] == ty),
+        );
+        if page.len() < 256 {
+            return out;
+        }
+    }
 }
 
 /// `talos attest issue` from `attester`'s home about `subject`: the credential's text.
@@ -125,7 +153,7 @@ async fn an_unattested_caller_is_refused_then_admitted_until_its_credential_is_r
     );
     let (s, v) = book(&a, &b, &chain, json!({})).await;
     assert_eq!(s, 200, "{v}");
-    assert_eq!(seen.lock().await.len(), 1);
+    saw(&seen, 1).await;
     // The same credential does not satisfy a capability asking for another model.
     let (s, v) = book(&a, &b, &other_model, json!({})).await;
     assert_eq!((s, kind(&v)), (403, "not_attested"), "{v}");
@@ -255,17 +283,17 @@ async fn budgets_refuse_in_hard_mode_warn_in_warn_mode_and_are_visible() {
     assert!(text.contains("talos_budget_spent_total 1003"), "{text}");
     assert!(text.contains("talos_budget_exceeded_total 1"), "{text}");
     assert!(text.contains("kind=\"over_budget\""), "{text}");
-    assert_eq!(seen.lock().await.len(), 6);
+    saw(&seen, 6).await;
     stop.store(true, Ordering::Relaxed);
     answering.await.unwrap();
 }
 
-/// kill -9 of the callee while four callers spend a budget of 20 calls: after the
+/// kill -9 of the callee while four callers spend a budget of 100 calls: after the
 /// restart no call was admitted beyond the limit and no spend was counted twice (the
-/// log's running totals are exactly 1..=20, and the counter says 20).
+/// log's running totals are exactly 1..=100, and the counter says 100).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_budget_survives_kill_9_without_overspending_or_double_counting() {
-    const LIMIT: u64 = 20;
+    const LIMIT: u64 = 100;
     let root = tempfile::tempdir().unwrap();
     let (a, mut b) = pair(root.path(), &[]).await;
     let cap = json!({"res": "talos://booking/**", "act": ["book"],
@@ -296,12 +324,15 @@ async fn a_budget_survives_kill_9_without_overspending_or_double_counting() {
             })
         })
         .collect();
-    // Progress, not time: kill once a few spends are durable.
-    event_where(&b, "five spends", |e| {
-        e["type"] == "budget_spent" && e["total"] == 5
+    // Progress, not time: kill once a few spends are durable, mid-way (the spends on
+    // the log just before the kill are well under the limit).
+    event_where(&b, "ten spends", |e| {
+        e["type"] == "budget_spent" && e["total"] == 10
     })
     .await;
+    let before_kill = bodies(&b, "budget_spent").await.len() as u64;
     b.kill9().await;
+    assert!(before_kill < LIMIT / 2, "{before_kill}: not mid-way");
     stop.store(true, Ordering::Relaxed);
     let _ = answering.await;
     b.restart().await;
