@@ -170,6 +170,25 @@ async fn next_group(
     Some(group)
 }
 
+/// The group's events, each request's budget spend (its `budget_spent` events and the
+/// counters' side records, `budgets.rs`) counted into `ledger` behind its own events.
+fn take_events(
+    group: &mut [Request],
+    ledger: &mut Ledger,
+    side: &mut talos_store::SideRecords,
+) -> Vec<Vec<EventKind>> {
+    group
+        .iter_mut()
+        .map(|r| {
+            let mut events = std::mem::take(&mut r.events);
+            if let Some(spend) = r.spend.take() {
+                super::budgets::record(ledger, &spend, &mut events, side);
+            }
+            events
+        })
+        .collect()
+}
+
 async fn writer(
     identity: IdentityKey,
     log: Arc<AuditLog>,
@@ -179,25 +198,11 @@ async fn writer(
 ) {
     let agent = identity.did();
     // The durable budget counters: only this task counts into them, in log order.
-    let budgets = Arc::new(std::sync::Mutex::new(budgets));
+    let mut budgets = budgets;
     while let Some(mut group) = next_group(&mut rx, &mut refusals).await {
         let (log2, id, agent2) = (log.clone(), identity.clone(), agent);
         let mut side = talos_store::SideRecords::new();
-        let kinds: Vec<Vec<EventKind>> = match budgets.lock() {
-            Ok(mut ledger) => group
-                .iter_mut()
-                .map(|r| {
-                    let mut events = std::mem::take(&mut r.events);
-                    if let Some(spend) = r.spend.take() {
-                        super::budgets::record(&mut ledger, &spend, &mut events, &mut side);
-                    }
-                    events
-                })
-                .collect(),
-            // Poisoned (cannot happen: nothing panics under it): write nothing, so no
-            // call is answered without its spend on record.
-            Err(_) => Vec::new(),
-        };
+        let kinds = take_events(&mut group, &mut budgets, &mut side);
         let ok = tokio::task::spawn_blocking(move || {
             let ts = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
