@@ -69,6 +69,10 @@ if [ ! -x "$a2a/.venv/bin/python" ] || [ "$a2a/requirements.txt" -nt "$a2a/.venv
     "$a2a/.venv/bin/pip" install --quiet --disable-pip-version-check -r "$a2a/requirements.txt" >&2
     touch "$a2a/.venv"
 fi
+# Digital Bazaar's eddsa-jcs-2022 cryptosuite, an independent Data Integrity
+# implementation our attestation credentials interoperate with both ways
+# (bin/talos/tests/it/attest.rs); pinned in interop/vc-di/package-lock.json.
+"$(dirname "${BASH_SOURCE[0]}")/../interop/vc-di/bootstrap.sh"
 # The TypeScript SDK's pinned tools (openapi-typescript, tsc) and dependencies.
 "$(dirname "${BASH_SOURCE[0]}")/../sdks/typescript/bootstrap.sh"
 # The Python SDK's venv: its pinned tools (openapi-python-client, mypy, pytest, build).
