@@ -174,7 +174,7 @@ fn audit_write(c: &mut Criterion) {
         request: Hash32([4; 32]),
     };
     let spent = EventKind::BudgetSpent {
-        id: CapabilityId([7; 16]),
+        link: Commitment(Hash32([7; 32])),
         cap: 0,
         window: 1_764_806_400,
         amount: 3,
@@ -182,7 +182,7 @@ fn audit_write(c: &mut Criterion) {
         limit: 1000,
     };
     let (used_leaf, spent_leaf) = (leaf(used), leaf(spent));
-    let side = br#"{"root":"07070707070707070707070707070707","budget":{"arg":"amount","limit":1000,"window":"24h","mode":"hard"},"window":1764806400,"spent":300}"#;
+    let side = br#"{"root":"0707070707070707070707070707070707070707070707070707070707070707","budget":{"arg":"amount","limit":1000,"window":"24h","mode":"hard"},"window":1764806400,"spent":300}"#;
     let mut g = c.benchmark_group("caveats");
     g.throughput(Throughput::Elements(1));
     g.bench_function("audit_write/used", |b| {

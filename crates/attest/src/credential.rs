@@ -25,6 +25,8 @@ pub const TYPE: &str = "TalosAttestation";
 pub const CONTEXT: &str = "https://www.w3.org/ns/credentials/v2";
 /// Largest credential accepted, in bytes, before parsing.
 pub const MAX_CREDENTIAL: usize = 16 * 1024;
+/// Longest `model` claim, in bytes.
+pub const MAX_MODEL: usize = 128;
 
 /// Why a credential was refused.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -164,6 +166,11 @@ pub fn issue(
             "validUntil is not after validFrom".into(),
         ));
     }
+    if claims.model.is_empty() || claims.model.len() > MAX_MODEL {
+        return Err(AttestError::Malformed(format!(
+            "`model` must be 1..={MAX_MODEL} bytes"
+        )));
+    }
     let issuer = attester.did();
     let credential = Credential {
         context: vec![CONTEXT.into()],
@@ -233,6 +240,14 @@ pub fn verify(bytes: &[u8], now: u64) -> Result<Verified, AttestError> {
         .unwrap_or_default();
     if vm_did != c.issuer.to_string() || options.proof_purpose != "assertionMethod" {
         return Err(AttestError::WrongIssuer(options.verification_method));
+    }
+    // A longer model could never match an `att` caveat (at most 128 bytes), and a
+    // verifier keeps the claims per caller: bound it.
+    let model = &c.credential_subject.model;
+    if model.is_empty() || model.len() > MAX_MODEL {
+        return Err(AttestError::Malformed(format!(
+            "`model` must be 1..={MAX_MODEL} bytes"
+        )));
     }
     let (from, until) = (
         unix("validFrom", &c.valid_from)?,

@@ -171,8 +171,8 @@ pub enum EventKind {
     /// the call's `CapabilityUsed`, which it follows. Replaying these events in log order
     /// gives every counter: `total` is the window's spend once this call is counted.
     BudgetSpent {
-        /// The link whose capability carries the budget.
-        id: CapabilityId,
+        /// The commitment of the link whose capability carries the budget.
+        link: Commitment,
         /// The capability's index in the link's `cap`.
         cap: u64,
         /// The window's start (Unix seconds; 0 for a `total` budget).
@@ -186,8 +186,8 @@ pub enum EventKind {
     },
     /// A warn-mode budget went over its limit (the call ran; its `BudgetSpent` precedes).
     BudgetExceeded {
-        /// The link whose capability carries the budget.
-        id: CapabilityId,
+        /// The commitment of the link whose capability carries the budget.
+        link: Commitment,
         /// The capability's index in the link's `cap`.
         cap: u64,
         /// Spent in the window, this call included.

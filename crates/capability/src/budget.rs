@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
-use talos_primitives::CapabilityId;
+use talos_primitives::Commitment;
 
 use crate::stateful::{BudgetCaveat, CounterKey, Mode, Stateful};
 
@@ -21,8 +21,8 @@ pub const MAX_PER_ROOT: usize = 1_024;
 /// One counter's state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counter {
-    /// The chain's root id.
-    pub root: CapabilityId,
+    /// The chain's root commitment.
+    pub root: Commitment,
     /// The caveat counted.
     pub budget: BudgetCaveat,
     /// The current window's start (Unix seconds; 0 for `total`).
@@ -56,8 +56,8 @@ impl Item {
 /// A call's planned spend.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Spend {
-    /// The chain's root id.
-    pub root: CapabilityId,
+    /// The chain's root commitment.
+    pub root: Commitment,
     /// Each budget, root first.
     pub items: Vec<Item>,
 }
@@ -84,7 +84,7 @@ impl BudgetError {
 #[derive(Debug, Default)]
 pub struct Ledger {
     counters: HashMap<CounterKey, Counter>,
-    per_root: HashMap<CapabilityId, usize>,
+    per_root: HashMap<Commitment, usize>,
 }
 
 impl Ledger {
@@ -107,13 +107,15 @@ impl Ledger {
         for charge in &st.charges {
             let b = &charge.budget;
             let amount = b.amount(args).ok_or(BudgetError::OverBudget)?;
-            let window = b.window.start(now);
-            let spent = match self.counters.get(&charge.key) {
-                Some(c) if c.window == window => c.spent,
-                Some(_) => 0,
+            let current = b.window.start(now);
+            let (window, spent) = match self.counters.get(&charge.key) {
+                // A window newer than now's means the clock stepped back: the call counts
+                // in that window (otherwise a step back would grant the limit again).
+                Some(c) if c.window >= current => (c.window, c.spent),
+                Some(_) => (current, 0),
                 None => {
                     fresh += 1;
-                    0
+                    (current, 0)
                 }
             };
             let total = spent.checked_add(amount).ok_or(BudgetError::OverBudget)?;

@@ -125,7 +125,7 @@ pub fn verify_chain(
     let links = stateful.then(|| {
         tokens
             .iter()
-            .map(|t| (t.claims().jti, t.claims().cap.clone()))
+            .map(|t| (t.commitment(), t.claims().cap.clone()))
             .collect()
     });
     Ok(VerifiedChain {

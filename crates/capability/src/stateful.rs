@@ -3,16 +3,18 @@
 //! of every link's governing capability, which [`budget::Ledger`](crate::budget::Ledger)
 //! counts.
 
-use talos_primitives::CapabilityId;
+use talos_primitives::Commitment;
 
 use crate::scope::Capability;
 pub use crate::scope::stateful::{AttCaveat, BudgetCaveat, Mode, Window};
 
-/// One budget counter: a link's id and the index of its governing capability.
+/// One budget counter: a link's commitment and the index of its governing capability.
+/// The commitment, not the `jti`: ids are chosen by issuers, so a holder could mint a
+/// link with another chain's `jti` and spend from (or exhaust) that chain's budget.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CounterKey {
-    /// The link's `jti`.
-    pub jti: CapabilityId,
+    /// The link's commitment (FORMAT.md §1).
+    pub link: Commitment,
     /// The capability's index in the link's `cap` (at most 31).
     pub cap: u8,
 }
@@ -29,8 +31,8 @@ pub struct Charge {
 /// The stateful caveats a call must satisfy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stateful {
-    /// The chain's root id (counters are bounded per root).
-    pub root: CapabilityId,
+    /// The chain's root commitment (counters are bounded per root).
+    pub root: Commitment,
     /// The leaf's governing capability's `att`.
     pub att: Option<AttCaveat>,
     /// The budgets, root first: one per link whose governing capability has a `bud`.
@@ -38,7 +40,7 @@ pub struct Stateful {
 }
 
 /// A chain's links with their capabilities, kept only for chains with a stateful caveat.
-pub(crate) type Links = std::sync::Arc<[(CapabilityId, Vec<Capability>)]>;
+pub(crate) type Links = std::sync::Arc<[(Commitment, Vec<Capability>)]>;
 
 /// The stateful caveats of a request under `links` (root first): at each link the
 /// *governing* capability is the first, in `cap` order, that allows the request
@@ -52,7 +54,7 @@ pub(crate) fn of(
     let root = links.first()?.0;
     let last = links.len().saturating_sub(1);
     let (mut att, mut charges) = (None, Vec::new());
-    for (i, (jti, caps)) in links.iter().enumerate() {
+    for (i, (link, caps)) in links.iter().enumerate() {
         let governing = caps
             .iter()
             .enumerate()
@@ -61,7 +63,7 @@ pub(crate) fn of(
             continue;
         };
         if let (Some(budget), Ok(cap)) = (&cap.cav.bud, u8::try_from(index)) {
-            let key = CounterKey { jti: *jti, cap };
+            let key = CounterKey { link: *link, cap };
             charges.push(Charge {
                 key,
                 budget: budget.clone(),

@@ -55,9 +55,10 @@ struct Pending {
     leaves: Vec<Vec<u8>>,
     next_index: u64,
     closed: bool,
-    /// Side records (`append_many_with`), each with the index just past its append's
-    /// last leaf: written in the batch that writes that leaf.
-    side: std::collections::VecDeque<(u64, SideRecords)>,
+    /// Side records (`append_many_with`), each with its append's first index and the
+    /// index just past its last leaf: written in the batch that writes that leaf, and
+    /// such an append is never split across batches.
+    side: std::collections::VecDeque<(u64, u64, SideRecords)>,
 }
 
 /// Key-value records written to the log's `meta` family in the same synced batch as an
@@ -270,7 +271,7 @@ impl AuditLog {
             p.leaves.extend(leaves);
             if !side.is_empty() {
                 let end = p.next_index;
-                p.side.push_back((end, side));
+                p.side.push_back((first, end, side));
             }
             first
         };
@@ -438,13 +439,22 @@ fn commit_loop(store: &Store, mut frontier: Frontier, shared: &Shared, max_batch
             if p.leaves.is_empty() {
                 return; // closed and drained
             }
-            let take = p.leaves.len().min(max_batch);
+            let first = p.next_index - p.leaves.len() as u64;
+            let mut take = p.leaves.len().min(max_batch);
+            // An append carrying side records is never cut: its records must be durable
+            // exactly with all its leaves (it may take the batch past `max_batch`).
+            let cut = first + take as u64;
+            if let Some((_, e, _)) = p.side.iter().find(|(s, e, _)| *s < cut && cut < *e) {
+                take = usize::try_from(e - first)
+                    .unwrap_or(take)
+                    .min(p.leaves.len());
+            }
             // The indices this group writes end at `end`: side records of appends that
             // end there or before go with it.
-            let end = p.next_index - (p.leaves.len() - take) as u64;
+            let end = first + take as u64;
             let mut side = SideRecords::new();
-            while p.side.front().is_some_and(|(e, _)| *e <= end) {
-                if let Some((_, records)) = p.side.pop_front() {
+            while p.side.front().is_some_and(|(_, e, _)| *e <= end) {
+                if let Some((_, _, records)) = p.side.pop_front() {
                     side.extend(records);
                 }
             }

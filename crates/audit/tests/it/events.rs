@@ -2,7 +2,7 @@
 
 use talos_audit::event::{AuditEvent, DenyKind, EventKind, FrameRef, SignedEvent};
 use talos_identity::IdentityKey;
-use talos_primitives::{CapabilityId, Hash32};
+use talos_primitives::{CapabilityId, Commitment, Hash32};
 
 use talos_testkit::keys::identity as key;
 
@@ -42,7 +42,7 @@ fn samples(agent: &IdentityKey) -> Vec<AuditEvent> {
             block: 99,
         },
         EventKind::BudgetSpent {
-            id: CapabilityId([7; 16]),
+            link: Commitment(Hash32([7; 32])),
             cap: 0,
             window: 1_764_806_400,
             amount: 400,
@@ -50,7 +50,7 @@ fn samples(agent: &IdentityKey) -> Vec<AuditEvent> {
             limit: 1000,
         },
         EventKind::BudgetExceeded {
-            id: CapabilityId([7; 16]),
+            link: Commitment(Hash32([7; 32])),
             cap: 0,
             total: 1_100,
             limit: 1000,

@@ -9,7 +9,7 @@ use talos_capability::{
     Authorizer, CapError, Capability, Claims, MemoryRevocations, Possession, Request, Token,
     VerifierConfig,
 };
-use talos_primitives::CapabilityId;
+use talos_primitives::{Commitment, Hash32};
 
 use crate::common::*;
 
@@ -212,14 +212,17 @@ fn every_links_governing_budget_is_charged_and_att_comes_from_the_leaf() {
     let a = args(json!({"amount": 120}));
     let ok = authorize(&[&parent, &child], "talos://booking/flights/LH1", &a);
     let st = ok.stateful.unwrap();
-    assert_eq!(st.root, id(1));
+    assert_eq!(st.root, parent.commitment());
     assert!(st.att.is_some());
     let keys: Vec<_> = st
         .charges
         .iter()
-        .map(|c| (c.key.jti, c.key.cap, c.budget.limit))
+        .map(|c| (c.key.link, c.key.cap, c.budget.limit))
         .collect();
-    assert_eq!(keys, [(id(1), 1, 1000), (id(2), 0, 300)]);
+    assert_eq!(
+        keys,
+        [(parent.commitment(), 1, 1000), (child.commitment(), 0, 300)]
+    );
     // The root alone: hotels are governed by its first capability, with no budget.
     let ok = authorize(&[&parent], "talos://booking/hotels/h1", &a);
     assert_eq!(ok.stateful, None);
@@ -227,6 +230,16 @@ fn every_links_governing_budget_is_charged_and_att_comes_from_the_leaf() {
     let plain = root();
     let ok = authorize(&[&plain], "talos://booking/flights/x", &a);
     assert_eq!(ok.stateful, None);
+
+    // Counters are keyed by commitment, not `jti` (issuers choose ids): another root
+    // with the same `jti` counts apart.
+    let twin = root_with(vec![with_bud(
+        "talos://booking/**",
+        bud(1000, "24h", Mode::Hard, Some("amount")),
+    )]);
+    assert_eq!(twin.claims().jti, parent.claims().jti);
+    let twin = authorize(&[&twin], "talos://booking/flights/LH1", &a);
+    assert_ne!(twin.stateful.unwrap().charges[0].key, st.charges[0].key);
 
     // Two delegations share the root's counter: spend through one, then the other.
     let mut ledger = Ledger::new();
@@ -260,10 +273,13 @@ fn every_links_governing_budget_is_charged_and_att_comes_from_the_leaf() {
 fn warn_mode_admits_over_the_limit_and_hard_mode_does_not() {
     let mut ledger = Ledger::new();
     let st = |mode| talos_capability::stateful::Stateful {
-        root: id(1),
+        root: Commitment(Hash32([1; 32])),
         att: None,
         charges: vec![talos_capability::stateful::Charge {
-            key: talos_capability::stateful::CounterKey { jti: id(1), cap: 0 },
+            key: talos_capability::stateful::CounterKey {
+                link: Commitment(Hash32([1; 32])),
+                cap: 0,
+            },
             budget: bud(2, "total", mode, None),
         }],
     };
@@ -277,6 +293,23 @@ fn warn_mode_admits_over_the_limit_and_hard_mode_does_not() {
         ledger.plan(&st(Mode::Hard), &none, T0),
         Err(BudgetError::OverBudget)
     );
+    // The clock steps back a day: the spend in the newer window still counts.
+    let daily = |mode| talos_capability::stateful::Stateful {
+        charges: vec![talos_capability::stateful::Charge {
+            budget: bud(2, "24h", mode, None),
+            ..st(mode).charges[0].clone()
+        }],
+        ..st(mode)
+    };
+    let mut clock = Ledger::new();
+    for _ in 0..2 {
+        let s = clock.plan(&daily(Mode::Hard), &none, T0 + 86_400).unwrap();
+        clock.commit(&s);
+    }
+    assert_eq!(
+        clock.plan(&daily(Mode::Hard), &none, T0),
+        Err(BudgetError::OverBudget)
+    );
     // The writer's replay: the same spends counted again from nothing give the same totals.
     let mut durable = Ledger::new();
     let s = ledger.plan(&st(Mode::Warn), &none, T0).unwrap();
@@ -288,26 +321,30 @@ fn warn_mode_admits_over_the_limit_and_hard_mode_does_not() {
 fn counters_are_bounded_per_root() {
     let mut ledger = Ledger::new();
     let none = Map::new();
-    let st = |jti: CapabilityId| talos_capability::stateful::Stateful {
-        root: id(1),
+    let st = |link: Commitment| talos_capability::stateful::Stateful {
+        root: Commitment(Hash32([1; 32])),
         att: None,
         charges: vec![talos_capability::stateful::Charge {
-            key: talos_capability::stateful::CounterKey { jti, cap: 0 },
+            key: talos_capability::stateful::CounterKey { link, cap: 0 },
             budget: bud(5, "total", Mode::Hard, None),
         }],
     };
     for i in 0..MAX_PER_ROOT as u32 {
-        let mut b = [0u8; 16];
+        let mut b = [0u8; 32];
         b[..4].copy_from_slice(&i.to_be_bytes());
-        let s = ledger.plan(&st(CapabilityId(b)), &none, T0).unwrap();
+        let s = ledger.plan(&st(Commitment(Hash32(b))), &none, T0).unwrap();
         ledger.commit(&s);
     }
     assert_eq!(
-        ledger.plan(&st(CapabilityId([0xff; 16])), &none, T0),
+        ledger.plan(&st(Commitment(Hash32([0xff; 32]))), &none, T0),
         Err(BudgetError::Full)
     );
     // A counter that exists still spends.
-    assert!(ledger.plan(&st(CapabilityId([0; 16])), &none, T0).is_ok());
+    assert!(
+        ledger
+            .plan(&st(Commitment(Hash32([0; 32]))), &none, T0)
+            .is_ok()
+    );
     assert_eq!(BudgetError::Full.kind(), "over_budget");
 }
 

@@ -27,6 +27,9 @@ struct Known {
     claims: Vec<(&'static str, String)>,
     /// The issuer's chain key (`talos_anchor::did_key`), for on-chain revocations.
     pub(crate) chain_key: Hash32,
+    /// Whether its issuer has been pinned (`Gate::note_issuers`), the first time the
+    /// credential satisfied a caveat.
+    pinned: bool,
 }
 
 /// Credentials presented by callers.
@@ -35,9 +38,19 @@ pub(crate) struct Attested {
     by_caller: HashMap<Ed25519Public, Vec<Known>>,
     order: VecDeque<Ed25519Public>,
     seed: foldhash::quality::RandomState,
-    /// Issuers of credentials newly kept: the gate pins them, so their published
-    /// revocations are kept like those of a chain's issuers (drained by the gate).
-    pub(crate) fresh_issuers: Vec<Did>,
+}
+
+/// The verdict on a call's `att` caveat.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum AttVerdict {
+    /// No credential of the caller satisfies it.
+    Refused,
+    /// One does; `pin` names its issuer the first time, for the gate to pin (so the
+    /// issuer's published revocations are kept like a chain issuer's).
+    Admitted {
+        /// The issuer to pin, once.
+        pin: Option<Did>,
+    },
 }
 
 /// What a credential must not be, besides valid: revoked (by the issuer, or by us).
@@ -47,7 +60,7 @@ pub(crate) trait Revoked {
 }
 
 impl Attested {
-    /// True when `caller`, presenting `presented`, holds a credential `att` accepts at
+    /// Whether `caller`, presenting `presented`, holds a credential `att` accepts at
     /// `now` (Unix seconds) that is not revoked. Newly presented credentials are verified
     /// and kept (those about someone else, or that fail, are dropped).
     pub(crate) fn check(
@@ -57,14 +70,14 @@ impl Attested {
         att: &AttCaveat,
         now: u64,
         revoked: &dyn Revoked,
-    ) -> bool {
+    ) -> AttVerdict {
         for text in presented.iter().take(MAX_ATTESTATIONS) {
             self.learn(caller, text, now);
         }
-        let Some(known) = self.by_caller.get(caller) else {
-            return false;
+        let Some(known) = self.by_caller.get_mut(caller) else {
+            return AttVerdict::Refused;
         };
-        known.iter().any(|k| {
+        let found = known.iter_mut().find(|k| {
             let v = &k.verified;
             att.iss.contains(&v.issuer)
                 && v.valid_from <= now
@@ -74,7 +87,15 @@ impl Attested {
                     .iter()
                     .all(|(name, want)| k.claims.iter().any(|(n, have)| n == name && have == want))
                 && !revoked.revoked(v, &k.chain_key)
-        })
+        });
+        match found {
+            None => AttVerdict::Refused,
+            Some(k) => {
+                let pin = (!k.pinned).then_some(k.verified.issuer);
+                k.pinned = true;
+                AttVerdict::Admitted { pin }
+            }
+        }
     }
 
     /// Verifies and keeps `text` for `caller` unless it is known already.
@@ -97,8 +118,8 @@ impl Attested {
             .iter()
             .filter_map(|n| verified.claims.claim(n).map(|v| (*n, v)))
             .collect();
-        self.fresh_issuers.push(verified.issuer);
         let known = Known {
+            pinned: false,
             tag,
             chain_key: talos_anchor::did_key(&verified.issuer),
             verified,

@@ -13,16 +13,16 @@ use crate::error::NodeError;
 /// Side records of budget counters start with this.
 const PREFIX: &[u8] = b"budget/";
 
-/// A counter's side-record key: `budget/<jti hex>/<cap>`.
+/// A counter's side-record key: `budget/<link commitment hex>/<cap>`.
 fn key_of(key: &CounterKey) -> Vec<u8> {
-    format!("budget/{}/{}", key.jti, key.cap).into_bytes()
+    format!("budget/{}/{}", key.link, key.cap).into_bytes()
 }
 
 fn parse_key(k: &[u8]) -> Option<CounterKey> {
     let rest = std::str::from_utf8(k.strip_prefix(PREFIX)?).ok()?;
-    let (jti, cap) = rest.split_once('/')?;
+    let (link, cap) = rest.split_once('/')?;
     Some(CounterKey {
-        jti: jti.parse().ok()?,
+        link: talos_primitives::Commitment(link.parse().ok()?),
         cap: cap.parse().ok()?,
     })
 }
@@ -52,9 +52,9 @@ pub(crate) fn record(
 ) {
     use talos_audit::event::EventKind;
     for item in ledger.record(spend) {
-        let (id, cap, limit) = (item.key.jti, u64::from(item.key.cap), item.budget.limit);
+        let (link, cap, limit) = (item.key.link, u64::from(item.key.cap), item.budget.limit);
         events.push(EventKind::BudgetSpent {
-            id,
+            link,
             cap,
             window: item.window,
             amount: item.amount,
@@ -63,7 +63,7 @@ pub(crate) fn record(
         });
         if item.over() {
             events.push(EventKind::BudgetExceeded {
-                id,
+                link,
                 cap,
                 total: item.total,
                 limit,
@@ -79,12 +79,12 @@ pub(crate) fn record(
 
 #[cfg(test)]
 mod tests {
-    use talos_primitives::CapabilityId;
+    use talos_primitives::{Commitment, Hash32};
 
     #[test]
     fn keys_round_trip() {
         let key = super::CounterKey {
-            jti: CapabilityId([0xab; 16]),
+            link: Commitment(Hash32([0xab; 32])),
             cap: 31,
         };
         assert_eq!(super::parse_key(&super::key_of(&key)), Some(key));
@@ -96,11 +96,11 @@ mod tests {
 #[derive(Debug, Clone, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BudgetView {
-    /// The link's `jti` (hex).
-    pub id: String,
+    /// The link's commitment (hex).
+    pub link: String,
     /// The capability's index in the link.
     pub cap: u8,
-    /// The chain's root `jti` (hex).
+    /// The chain's root commitment (hex).
     pub root: String,
     /// The caveat.
     pub budget: talos_capability::stateful::BudgetCaveat,
@@ -126,7 +126,7 @@ impl super::Node {
                 let window = c.budget.window.start(now);
                 let spent = if window == c.window { c.spent } else { 0 };
                 BudgetView {
-                    id: k.jti.to_string(),
+                    link: k.link.to_string(),
                     cap: k.cap,
                     root: c.root.to_string(),
                     budget: c.budget.clone(),
@@ -136,7 +136,7 @@ impl super::Node {
                 }
             })
             .collect();
-        out.sort_by(|a, b| (&a.id, a.cap).cmp(&(&b.id, b.cap)));
+        out.sort_by(|a, b| (&a.link, a.cap).cmp(&(&b.link, b.cap)));
         out
     }
 }

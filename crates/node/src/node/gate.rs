@@ -22,6 +22,7 @@ use talos_capability::{
 use talos_net::invoke::InvokeRequest;
 use talos_primitives::{CapabilityId, Commitment, Did, Ed25519Public, Hash32};
 
+use super::attested::AttVerdict;
 use super::sidecar::InvokeConfig;
 
 /// Chains whose verification is cached.
@@ -195,16 +196,12 @@ impl Gate {
                 own: &self.revocations,
                 on_chain: &self.on_chain,
             };
-            let ok = self.attested.check(caller, &req.att, att, now, &revoked);
-            // Only attesters our own capability names: a caller minting credentials from
-            // fresh keys must not fill the pinned publishers.
-            let mut fresh = std::mem::take(&mut self.attested.fresh_issuers);
-            fresh.retain(|d| att.iss.contains(d));
-            if !fresh.is_empty() {
-                self.note_issuers(&fresh);
-            }
-            if !ok {
-                return Err("not_attested");
+            // The issuer of the credential that satisfies the caveat is pinned the first
+            // time (as a chain's issuers are), so its published revocations are kept.
+            match self.attested.check(caller, &req.att, att, now, &revoked) {
+                AttVerdict::Refused => return Err("not_attested"),
+                AttVerdict::Admitted { pin: Some(issuer) } => self.note_issuers(&[issuer]),
+                AttVerdict::Admitted { pin: None } => {}
             }
         }
         if st.charges.is_empty() {

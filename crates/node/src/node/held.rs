@@ -16,6 +16,8 @@ use crate::error::NodeError;
 /// Most credentials a node holds about itself.
 pub(crate) const MAX_HELD: usize = 8;
 const PREFIX: &[u8] = b"attestation/";
+/// Most stored credentials read at start.
+const SCAN: usize = 1024;
 
 /// The credentials, verified (about this node) when added or loaded.
 #[derive(Default)]
@@ -28,22 +30,38 @@ fn unix_now() -> u64 {
 }
 
 impl Held {
-    /// The stored credentials still valid and about `me` (others are skipped).
+    /// The stored credentials still valid and about `me`, the [`MAX_HELD`] expiring last;
+    /// the others (expired, or beyond the bound) are deleted, so a valid one is never
+    /// crowded out by stale ones.
     pub(crate) fn load(store: &Store, me: &Did) -> Result<Held, NodeError> {
         let cf = store.cf(CF_META)?;
         let mode = rocksdb::IteratorMode::From(PREFIX, rocksdb::Direction::Forward);
-        let mut list = Vec::new();
-        for item in store.db().iterator_cf(cf, mode).take(MAX_HELD) {
+        let (mut list, mut stale) = (Vec::new(), Vec::new());
+        // `add` keeps at most MAX_HELD valid ones; the rest can only be ones that expired
+        // since, so a scan this long sees them all.
+        for item in store.db().iterator_cf(cf, mode).take(SCAN) {
             let (k, v) = item.map_err(|e| NodeError::Internal(e.to_string()))?;
             if !k.starts_with(PREFIX) {
                 break;
             }
             let text = String::from_utf8_lossy(&v).into_owned();
-            if let Ok(verified) = talos_attest::verify(text.as_bytes(), unix_now())
-                && verified.claims.id == *me
-            {
-                list.push((verified, Arc::from(text)));
+            match talos_attest::verify(text.as_bytes(), unix_now()) {
+                Ok(verified) if verified.claims.id == *me => {
+                    list.push((verified, Arc::from(text)));
+                }
+                _ => stale.push(k.to_vec()),
             }
+        }
+        list.sort_by_key(|(v, _)| std::cmp::Reverse(v.valid_until));
+        for (v, _) in list.drain(list.len().min(MAX_HELD)..) {
+            stale.push(key(&v));
+        }
+        if !stale.is_empty() {
+            let mut batch = rocksdb::WriteBatch::default();
+            for k in stale {
+                batch.delete_cf(cf, k);
+            }
+            store.write(batch, true)?;
         }
         Ok(Held {
             list: RwLock::new(list),
@@ -89,6 +107,10 @@ impl Held {
     /// What to present with a call under `chain`: credentials valid now whose issuer an
     /// `att` caveat of the leaf names, latest expiry first, at most `MAX_ATTESTATIONS`.
     pub(crate) fn for_chain(&self, chain: &[String]) -> Vec<String> {
+        // Most nodes hold none: then no call pays for parsing its leaf here.
+        if self.list.read().map(|l| l.is_empty()).unwrap_or(true) {
+            return Vec::new();
+        }
         let Some(leaf) = chain.last().and_then(|t| Token::parse(t).ok()) else {
             return Vec::new();
         };

@@ -231,6 +231,23 @@ impl Sidecar {
         };
         let digest = request_digest(&request);
         match verdict {
+            Ok(admitted) if admitted.spend.is_some() => {
+                // A call that spends from a budget reaches the agent only once its spend
+                // is durable: a crash in between could otherwise forget a spend whose
+                // effect the agent carried out. Waited for beside the decision loop, so
+                // the next calls are decided meanwhile (and share the fsync).
+                let mut waiting = self.admit(caller, request, responder, admitted, digest);
+                let me = self.clone();
+                tokio::spawn(async move {
+                    let ok = (&mut waiting.audited).await.unwrap_or(false);
+                    waiting.audited = tokio::spawn(async move { ok });
+                    if !ok {
+                        me.refuse(waiting.responder, "unavailable").await;
+                    } else if let Some(id) = me.hold(waiting).await {
+                        me.forward(id);
+                    }
+                });
+            }
             Ok(admitted) => {
                 let waiting = self.admit(caller, request, responder, admitted, digest);
                 if let Some(id) = self.hold(waiting).await {

@@ -157,3 +157,32 @@ fn leaves_in_ranges_and_the_published_note_survive_reopen() {
     }
     assert!(nodes.nodes(0, 590, 11).is_err(), "past the tree");
 }
+
+/// Side records (`append_many_with`) are written with their append, later ones win, and
+/// a scan by prefix finds them after a reopen; an append carrying them is whole even
+/// when it is larger than a batch.
+#[test]
+fn side_records_land_with_their_append() {
+    let dir = tempfile::tempdir().unwrap();
+    let small = LogConfig {
+        max_batch: 2,
+        ..LogConfig::default()
+    };
+    let log = AuditLog::open(dir.path(), small).unwrap();
+    let leaves = |n: &[&str]| n.iter().map(|s| s.as_bytes().to_vec()).collect::<Vec<_>>();
+    let kv = |k: &str, v: &str| (k.as_bytes().to_vec(), v.as_bytes().to_vec());
+    log.append_many_with(leaves(&["a", "b", "c"]), vec![kv("k/1", "v1")])
+        .unwrap();
+    log.append_many_with(leaves(&["d"]), vec![kv("k/1", "v2"), kv("k/2", "x")])
+        .unwrap();
+    log.append(b"e".to_vec()).unwrap();
+    let want = vec![kv("k/1", "v2"), kv("k/2", "x")];
+    assert_eq!(log.side_records(b"k/", 10).unwrap(), want);
+    assert!(log.side_records(b"z", 10).unwrap().is_empty());
+    assert!(log.append_many_with(vec![], vec![kv("k/3", "v")]).is_err());
+    drop(log);
+    let log = AuditLog::open(dir.path(), LogConfig::default()).unwrap();
+    assert_eq!(log.size(), 5);
+    assert_eq!(log.side_records(b"k/", 1).unwrap(), want[..1]);
+    assert_eq!(log.side_records(b"k/", 10).unwrap(), want);
+}

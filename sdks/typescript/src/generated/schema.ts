@@ -961,11 +961,11 @@ export interface components {
         };
         Budgets: {
             budgets: {
-                /** @description the link's jti */
-                id: string;
+                /** @description the commitment of the link whose capability carries the budget */
+                link: string;
                 /** @description the capability's index in the link */
                 cap: number;
-                /** @description the chain's root jti */
+                /** @description the chain's root commitment */
                 root: string;
                 budget: components["schemas"]["Budget"];
                 /** @description the current window's start, Unix seconds (0 for total) */

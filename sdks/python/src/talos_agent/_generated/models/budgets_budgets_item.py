@@ -17,16 +17,16 @@ T = TypeVar("T", bound="BudgetsBudgetsItem")
 class BudgetsBudgetsItem:
     """
     Attributes:
-        id (str): the link's jti
+        link (str): the commitment of the link whose capability carries the budget
         cap (int): the capability's index in the link
-        root (str): the chain's root jti
+        root (str): the chain's root commitment
         budget (Budget): a spending budget the callee's node counts (FORMAT.md §3.5)
         window (int): the current window's start, Unix seconds (0 for total)
         spent (int):
         left (int):
     """
 
-    id: str
+    link: str
     cap: int
     root: str
     budget: Budget
@@ -36,7 +36,7 @@ class BudgetsBudgetsItem:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        id = self.id
+        link = self.link
 
         cap = self.cap
 
@@ -54,7 +54,7 @@ class BudgetsBudgetsItem:
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
-                "id": id,
+                "link": link,
                 "cap": cap,
                 "root": root,
                 "budget": budget,
@@ -71,7 +71,7 @@ class BudgetsBudgetsItem:
         from ..models.budget import Budget
 
         d = dict(src_dict)
-        id = d.pop("id")
+        link = d.pop("link")
 
         cap = d.pop("cap")
 
@@ -86,7 +86,7 @@ class BudgetsBudgetsItem:
         left = d.pop("left")
 
         budgets_budgets_item = cls(
-            id=id,
+            link=link,
             cap=cap,
             root=root,
             budget=budget,
