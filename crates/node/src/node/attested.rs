@@ -4,7 +4,7 @@
 //! hash of the presented text and a few comparisons. Bounded: [`CALLERS`] callers, each
 //! with at most `MAX_ATTESTATIONS` credentials (a new caller displaces the oldest).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::BuildHasher;
 
 use talos_attest::Verified;
@@ -14,6 +14,9 @@ use talos_primitives::{Did, Ed25519Public, Hash32};
 
 /// Callers whose credentials are kept.
 const CALLERS: usize = 4096;
+/// Credentials remembered as refused for good (a bad proof, malformed, about someone
+/// else), so presenting one again costs a hash, not a verification.
+const REJECTED: usize = 8192;
 
 /// A credential verified once.
 struct Known {
@@ -38,6 +41,9 @@ pub(crate) struct Attested {
     by_caller: HashMap<Ed25519Public, Vec<Known>>,
     order: VecDeque<Ed25519Public>,
     seed: foldhash::quality::RandomState,
+    /// (caller, tag) of credentials refused for good, oldest first out.
+    rejected: HashSet<(Ed25519Public, (usize, u64))>,
+    rejected_order: VecDeque<(Ed25519Public, (usize, u64))>,
 }
 
 /// The verdict on a call's `att` caveat.
@@ -105,15 +111,19 @@ impl Attested {
             .by_caller
             .get(caller)
             .is_some_and(|ks| ks.iter().any(|k| k.tag == tag))
+            || self.rejected.contains(&(*caller, tag))
         {
             return;
         }
-        let Ok(verified) = talos_attest::verify(text.as_bytes(), now) else {
-            return;
+        let verified = match talos_attest::verify(text.as_bytes(), now) {
+            Ok(v) if v.claims.id == Did::Key(*caller) => v,
+            // Not valid yet, or no longer: its time may come, so it is not remembered.
+            Err(talos_attest::AttestError::NotValidNow { .. }) => return,
+            _ => {
+                self.reject(*caller, tag);
+                return;
+            }
         };
-        if verified.claims.id != Did::Key(*caller) {
-            return;
-        }
         let claims = talos_capability::scope::stateful::ATT_CLAIMS
             .iter()
             .filter_map(|n| verified.claims.claim(n).map(|v| (*n, v)))
@@ -142,8 +152,98 @@ impl Attested {
         ks.push(known);
     }
 
+    /// Remembers a credential refused for good (bounded: the oldest is forgotten).
+    fn reject(&mut self, caller: Ed25519Public, tag: (usize, u64)) {
+        if self.rejected_order.len() >= REJECTED
+            && let Some(old) = self.rejected_order.pop_front()
+        {
+            self.rejected.remove(&old);
+        }
+        if self.rejected.insert((caller, tag)) {
+            self.rejected_order.push_back((caller, tag));
+        }
+    }
+
     /// Callers with credentials kept.
     pub(crate) fn callers(&self) -> usize {
         self.by_caller.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use talos_identity::IdentityKey;
+    use talos_primitives::Hash32;
+
+    use super::*;
+
+    struct NeverRevoked;
+    impl Revoked for NeverRevoked {
+        fn revoked(&self, _: &Verified, _: &Hash32) -> bool {
+            false
+        }
+    }
+
+    fn credential(attester: &IdentityKey, about: &IdentityKey, now: u64) -> String {
+        let h = Hash32([0x11; 32]);
+        let claims = talos_attest::Claims {
+            id: about.did(),
+            binary_sha256: h,
+            config_sha256: h,
+            model: "m".into(),
+            policy_sha256: h,
+            intoto_sha256: None,
+        };
+        talos_attest::issue(attester, claims, now - 60, now + 3600)
+            .unwrap()
+            .to_string()
+    }
+
+    /// A credential about another DID is refused and remembered as refused; one about
+    /// the caller admits, and asks for its issuer to be pinned once.
+    #[test]
+    fn only_the_callers_own_credential_admits_and_pins_once() {
+        let (attester, caller, other) = (
+            IdentityKey::generate().unwrap(),
+            IdentityKey::generate().unwrap(),
+            IdentityKey::generate().unwrap(),
+        );
+        let now = 1_800_000_000;
+        let att = AttCaveat {
+            iss: vec![attester.did()],
+            clm: [("model".to_string(), "m".to_string())].into(),
+        };
+        let mut a = Attested::default();
+        let wrong = vec![credential(&attester, &other, now)];
+        let me = caller.public();
+        assert_eq!(
+            a.check(&me, &wrong, &att, now, &NeverRevoked),
+            AttVerdict::Refused
+        );
+        assert_eq!(a.rejected.len(), 1);
+        let right = vec![credential(&attester, &caller, now)];
+        let pin = Some(attester.did());
+        assert_eq!(
+            a.check(&me, &right, &att, now, &NeverRevoked),
+            AttVerdict::Admitted { pin }
+        );
+        assert_eq!(
+            a.check(&me, &[], &att, now, &NeverRevoked),
+            AttVerdict::Admitted { pin: None }
+        );
+        // Past its validity, and for another model, it admits nothing.
+        assert_eq!(
+            a.check(&me, &[], &att, now + 7200, &NeverRevoked),
+            AttVerdict::Refused
+        );
+        let other_model = AttCaveat {
+            clm: [("model".to_string(), "n".to_string())].into(),
+            ..att
+        };
+        assert_eq!(
+            a.check(&me, &[], &other_model, now, &NeverRevoked),
+            AttVerdict::Refused
+        );
+        assert_eq!(a.callers(), 1);
     }
 }
