@@ -17,79 +17,18 @@
     missing_docs
 )]
 
-use std::fmt::Write as _;
-use std::num::NonZeroU32;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use serde_json::{Map, json};
 use talos_audit::event::{AuditEvent, EventKind, SignedEvent};
+use talos_capability::Caveats;
 use talos_capability::stateful::{AttCaveat, BudgetCaveat, Mode, Window};
-use talos_capability::{ActionSet, Capability, Caveats, Claims, ResourcePattern, Token};
-use talos_identity::keys::{IdentityKey, IdentitySeed};
-use talos_net::invoke::InvokeRequest;
-use talos_node::node::InvokeConfig;
-use talos_node::node::gate::Gate;
-use talos_primitives::{CapabilityId, Commitment, Did, Hash32};
+use talos_primitives::{Commitment, Hash32};
 use talos_store::{AuditLog, LogConfig};
 
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64
-}
-
-fn key(n: u8) -> IdentityKey {
-    IdentityKey::from_seed(&IdentitySeed::from_bytes([n; 32])).unwrap()
-}
-
-/// A gate for B, a call from A under a root carrying `cav`, and A's credential text.
-fn setup(cav: Caveats, credential: Option<String>) -> (Gate, InvokeRequest) {
-    let (b, a) = (key(1), key(2));
-    let now = now_ms() / 1000;
-    let token = Token::issue(
-        &b,
-        Claims {
-            iss: b.did(),
-            aud: Did::Key(a.public()),
-            cap: vec![Capability {
-                res: ResourcePattern::parse("talos://booking/flights/*").unwrap(),
-                act: ActionSet::new(["book".to_string()]).unwrap(),
-                cav,
-            }],
-            nbf: now,
-            exp: now + 3600,
-            jti: CapabilityId([7; 16]),
-            prf: None,
-        },
-    )
-    .unwrap();
-    let unlimited = NonZeroU32::new(u32::MAX).unwrap();
-    let config = InvokeConfig {
-        rate: unlimited,
-        burst: unlimited,
-        answer_within: Duration::from_secs(20),
-        trusted_txn: Vec::new(),
-        agent_url: None,
-    };
-    let gate = Gate::new(b.public(), &config, std::iter::empty());
-    let mut args = Map::new();
-    args.insert("amount".into(), json!(3));
-    let req = InvokeRequest {
-        chain: vec![token.as_str().to_string()],
-        txn: Vec::new(),
-        nonce: String::with_capacity(32),
-        at_ms: 0,
-        invocation: None,
-        resource: "talos://booking/flights/LH123".into(),
-        action: "book".into(),
-        args,
-        traceparent: None,
-        att: credential.into_iter().collect(),
-    };
-    (gate, req)
-}
+// Shared with the other gate bench; each uses part of it.
+#[allow(dead_code)]
+#[path = "warm_gate.rs"]
+mod warm;
+use warm::{key, now_ms, warm_gate};
 
 fn gate_warm(c: &mut Criterion) {
     let attester = key(9);
@@ -133,21 +72,12 @@ fn gate_warm(c: &mut Criterion) {
         ("bud", with(None, Some(bud.clone())), None),
         ("att_bud", with(Some(att), Some(bud)), Some(credential)),
     ];
-    let caller = key(2).public();
     let mut g = c.benchmark_group("caveats");
     g.throughput(Throughput::Elements(1));
     for (name, cav, cred) in cases {
-        let (mut gate, mut req) = setup(cav, cred);
-        let mut n: u128 = 0;
+        let mut warm = warm_gate(cav, 3, cred.into_iter().collect());
         g.bench_function(format!("gate_warm/{name}"), |bench| {
-            bench.iter(|| {
-                n += 1;
-                req.nonce.clear();
-                write!(req.nonce, "{n:032x}").unwrap();
-                let t = now_ms();
-                req.at_ms = t;
-                gate.check(&caller, &req, t).unwrap()
-            })
+            bench.iter(|| warm.call())
         });
     }
     g.finish();
