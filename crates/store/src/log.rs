@@ -23,6 +23,9 @@ use talos_primitives::{Hash32, TreeHead};
 
 use crate::db::{CF_LEAVES, CF_META, CF_NODES, Store, StoreError};
 
+mod commit;
+use commit::commit_loop;
+
 const META_HEAD: &[u8] = b"head";
 /// The latest checkpoint the log's owner published (a signed note, cosigned when
 /// witnesses answered): what the public read API serves.
@@ -422,98 +425,4 @@ impl Drop for AuditLog {
             let _ = h.join();
         }
     }
-}
-
-fn commit_loop(store: &Store, mut frontier: Frontier, shared: &Shared, max_batch: usize) {
-    loop {
-        let (group, side): (Vec<Vec<u8>>, SideRecords) = {
-            let Ok(mut p) = shared.pending.lock() else {
-                return;
-            };
-            while p.leaves.is_empty() && !p.closed {
-                p = match shared.work.wait(p) {
-                    Ok(p) => p,
-                    Err(_) => return,
-                };
-            }
-            if p.leaves.is_empty() {
-                return; // closed and drained
-            }
-            let first = p.next_index - p.leaves.len() as u64;
-            let mut take = p.leaves.len().min(max_batch);
-            // An append carrying side records is never cut: its records must be durable
-            // exactly with all its leaves (it may take the batch past `max_batch`).
-            let cut = first + take as u64;
-            if let Some((_, e, _)) = p.side.iter().find(|(s, e, _)| *s < cut && cut < *e) {
-                take = usize::try_from(e - first)
-                    .unwrap_or(take)
-                    .min(p.leaves.len());
-            }
-            // The indices this group writes end at `end`: side records of appends that
-            // end there or before go with it.
-            let end = first + take as u64;
-            let mut side = SideRecords::new();
-            while p.side.front().is_some_and(|(_, e, _)| *e <= end) {
-                if let Some((_, _, records)) = p.side.pop_front() {
-                    side.extend(records);
-                }
-            }
-            (p.leaves.drain(..take).collect(), side)
-        };
-        shared.space.notify_all();
-        let result = write_group(store, &mut frontier, &group, side);
-        let Ok(mut d) = shared.durable.lock() else {
-            return;
-        };
-        match result {
-            Ok(head) => {
-                d.head = head;
-                shared.size.store(head.size, Ordering::Release);
-            }
-            Err(e) => {
-                // Nothing of this group is durable, and later indices were promised on top
-                // of it: stop here. Reopening recovers the last durable state.
-                tracing::error!(error = %e, "audit log group commit failed; log closed");
-                d.failed = Some(e.to_string());
-                if let Ok(mut p) = shared.pending.lock() {
-                    p.closed = true;
-                    p.leaves.clear();
-                    p.side.clear();
-                }
-                shared.done.notify_all();
-                shared.space.notify_all();
-                return;
-            }
-        }
-        drop(d);
-        shared.done.notify_all();
-    }
-}
-
-fn write_group(
-    store: &Store,
-    frontier: &mut Frontier,
-    group: &[Vec<u8>],
-    side: SideRecords,
-) -> Result<TreeHead, StoreError> {
-    let leaves_cf = store.cf(CF_LEAVES)?;
-    let nodes_cf = store.cf(CF_NODES)?;
-    let meta_cf = store.cf(CF_META)?;
-    let mut batch = WriteBatch::default();
-    for leaf in group {
-        let index = frontier.append(leaf_hash(leaf), |level, index, hash| {
-            batch.put_cf(nodes_cf, node_key(level, index), hash.as_bytes());
-        });
-        batch.put_cf(leaves_cf, index.to_be_bytes(), leaf);
-    }
-    let head = TreeHead {
-        size: frontier.size(),
-        root: frontier.root(),
-    };
-    batch.put_cf(meta_cf, META_HEAD, encode_head(&head));
-    for (k, v) in side {
-        batch.put_cf(meta_cf, [SIDE_PREFIX, &k].concat(), v);
-    }
-    store.write(batch, true)?;
-    Ok(head)
 }
