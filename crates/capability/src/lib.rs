@@ -8,6 +8,8 @@
 //!   bounded per publisher.
 //! - [`cache`] and [`authorize`]: the sidecar decision, warm path without signature work.
 //! - [`txn`]: transaction tokens, replaced hop by hop.
+//! - [`statement`]: other signed statements (revocation [`notice`]s, reports) under the
+//!   same strict JWS rules.
 //! - [`stateful`] and [`budget`]: the caveats the callee's node decides with state of its
 //!   own (`att`: the caller is attested; `bud`: budgets, in bounded counters).
 //!
@@ -53,6 +55,7 @@ pub mod published;
 pub mod revocation;
 pub mod scope;
 pub mod stateful;
+pub mod statement;
 pub mod token;
 pub mod txn;
 

@@ -5,11 +5,11 @@
 //! ([`crate::Revocations`]), since token ids are chosen by their issuers.
 
 use serde::{Deserialize, Serialize};
-use talos_identity::{IdentityKey, keys};
+use talos_identity::IdentityKey;
 use talos_primitives::{CapabilityId, Did};
 
 use crate::error::CapError;
-use crate::jws;
+use crate::statement;
 
 /// The JWS `typ` of a revocation notice.
 pub const NOTICE_TYP: &str = "talos-rev+jwt";
@@ -34,19 +34,11 @@ impl RevocationNotice {
             jti,
             iat: now,
         };
-        jws::sign(key, NOTICE_TYP, &n)
+        statement::sign(key, NOTICE_TYP, &n)
     }
 
     /// Parses a notice and checks its signature by its `iss`.
     pub fn verify(compact: &str) -> Result<RevocationNotice, CapError> {
-        let parsed = jws::parse(compact, NOTICE_TYP)?;
-        let n: RevocationNotice = jws::canonical_payload(&parsed.payload)?;
-        let key = n.iss.as_key().ok_or(CapError::UnknownKid)?;
-        if !jws::kid_matches(&parsed.kid, &n.iss.to_string()) {
-            return Err(CapError::UnknownKid);
-        }
-        keys::verify(key, parsed.signing_input.as_bytes(), &parsed.signature)
-            .map_err(|_| CapError::BadSignature)?;
-        Ok(n)
+        statement::verify(compact, NOTICE_TYP, |n: &RevocationNotice| &n.iss)
     }
 }

@@ -1,0 +1,278 @@
+//! The reports a node holds (FORMAT.md §3), bounded: each reporter keeps its 64 newest,
+//! all strangers (reporters outside the seeds) together their 16,384 newest, so a flood
+//! of fresh keys displaces only strangers' reports and never a seed's. Scores are cached
+//! per subject for the hour they hold (a score changes only when an hour turns or a
+//! report comes or goes).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use talos_primitives::{CapabilityId, Commitment, Did};
+
+use crate::report::{Kind, SignedReport};
+use crate::score::{self, Score};
+
+/// Reports kept per reporter.
+pub const MAX_PER_REPORTER: usize = 64;
+/// Reports kept by all strangers together.
+pub const MAX_STRANGER_REPORTS: usize = 16_384;
+/// Seeds a book may have (so at most 4,096 seed reports).
+pub const MAX_SEEDS: usize = 64;
+/// Subjects whose score is cached.
+const CACHE: usize = 4096;
+
+/// Why a report is not kept. None of these blames the sender: a report past a bound is
+/// valid, just not needed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum BookError {
+    /// Dated more than 5 minutes ahead of now.
+    #[error("report dated in the future")]
+    NotYetValid,
+    /// 90 days old or more: it would weigh nothing.
+    #[error("report too old to count")]
+    TooOld,
+    /// Older than every report its reporter (or, for a stranger, all strangers) keeps at
+    /// the bound.
+    #[error("report past its reporter's bound")]
+    Quota,
+    /// More than [`MAX_SEEDS`] seeds.
+    #[error("more than 64 reputation seeds")]
+    TooManySeeds,
+}
+
+/// A report kept.
+#[derive(Debug, Clone)]
+struct Entry {
+    reporter: Did,
+    subject: Did,
+    kind: Kind,
+    iat: u64,
+    jti: CapabilityId,
+}
+
+/// What [`Book::insert`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inserted {
+    /// Kept; `evicted` are the commitments it displaced (to delete from disk).
+    Added {
+        /// Reports dropped to make room (or a same-id report it replaced).
+        evicted: Vec<Commitment>,
+    },
+    /// Already held (the same report, or one with the same reporter and id and a smaller
+    /// commitment, which wins wherever it arrives first).
+    Known,
+}
+
+/// The reports a node holds and the seeds it weighs them by.
+#[derive(Debug)]
+pub struct Book {
+    seeds: BTreeSet<Did>,
+    entries: HashMap<Commitment, Entry>,
+    by_id: HashMap<(Did, CapabilityId), Commitment>,
+    by_reporter: HashMap<Did, BTreeSet<(u64, Commitment)>>,
+    strangers: BTreeSet<(u64, Commitment)>,
+    about: HashMap<Did, BTreeSet<Commitment>>,
+    cache: HashMap<Did, (u64, Score)>,
+}
+
+impl Book {
+    /// An empty book weighing reports by `seeds` (at most [`MAX_SEEDS`]).
+    pub fn new(seeds: BTreeSet<Did>) -> Result<Book, BookError> {
+        if seeds.len() > MAX_SEEDS {
+            return Err(BookError::TooManySeeds);
+        }
+        Ok(Book {
+            seeds,
+            entries: HashMap::new(),
+            by_id: HashMap::new(),
+            by_reporter: HashMap::new(),
+            strangers: BTreeSet::new(),
+            about: HashMap::new(),
+            cache: HashMap::new(),
+        })
+    }
+
+    /// The seeds.
+    pub fn seeds(&self) -> &BTreeSet<Did> {
+        &self.seeds
+    }
+
+    /// Reports held.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether no report is held.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Keeps a verified report, within the bounds, at `now` (Unix seconds).
+    pub fn insert(&mut self, signed: SignedReport, now: u64) -> Result<Inserted, BookError> {
+        let r = &signed.report;
+        if r.iat > now.saturating_add(score::FUTURE_SKEW) {
+            return Err(BookError::NotYetValid);
+        }
+        if score::age_hours(r.iat, now).is_none() {
+            return Err(BookError::TooOld);
+        }
+        let c = signed.commitment;
+        if self.entries.contains_key(&c) {
+            return Ok(Inserted::Known);
+        }
+        let mut evicted = Vec::new();
+        if let Some(&old) = self.by_id.get(&(r.iss, r.jti)) {
+            if old <= c {
+                return Ok(Inserted::Known);
+            }
+            self.remove(&old);
+            evicted.push(old);
+        }
+        let key = (r.iat, c);
+        let stranger = !self.seeds.contains(&r.iss);
+        let full = |set: Option<&BTreeSet<(u64, Commitment)>>, max: usize| {
+            set.filter(|s| s.len() >= max).and_then(|s| s.first().copied())
+        };
+        if let Some(oldest) = full(self.by_reporter.get(&r.iss), MAX_PER_REPORTER) {
+            if key < oldest {
+                return Err(BookError::Quota);
+            }
+            self.remove(&oldest.1);
+            evicted.push(oldest.1);
+        }
+        if stranger && let Some(oldest) = full(Some(&self.strangers), MAX_STRANGER_REPORTS) {
+            if key < oldest {
+                return Err(BookError::Quota);
+            }
+            self.remove(&oldest.1);
+            evicted.push(oldest.1);
+        }
+        let entry = Entry {
+            reporter: r.iss,
+            subject: r.sub,
+            kind: r.knd,
+            iat: r.iat,
+            jti: r.jti,
+        };
+        self.add(c, entry, stranger);
+        Ok(Inserted::Added { evicted })
+    }
+
+    fn add(&mut self, c: Commitment, e: Entry, stranger: bool) {
+        self.by_id.insert((e.reporter, e.jti), c);
+        self.by_reporter
+            .entry(e.reporter)
+            .or_default()
+            .insert((e.iat, c));
+        if stranger {
+            self.strangers.insert((e.iat, c));
+        }
+        self.about.entry(e.subject).or_default().insert(c);
+        self.entries.insert(c, e);
+        self.cache.clear();
+    }
+
+    fn remove(&mut self, c: &Commitment) {
+        let Some(e) = self.entries.remove(c) else {
+            return;
+        };
+        self.by_id.remove(&(e.reporter, e.jti));
+        if let Some(set) = self.by_reporter.get_mut(&e.reporter) {
+            set.remove(&(e.iat, *c));
+            if set.is_empty() {
+                self.by_reporter.remove(&e.reporter);
+            }
+        }
+        self.strangers.remove(&(e.iat, *c));
+        if let Some(set) = self.about.get_mut(&e.subject) {
+            set.remove(c);
+            if set.is_empty() {
+                self.about.remove(&e.subject);
+            }
+        }
+        self.cache.clear();
+    }
+
+    /// Drops the reports 90 days old at `now`; their commitments, to delete from disk.
+    pub fn sweep(&mut self, now: u64) -> Vec<Commitment> {
+        let old: Vec<Commitment> = self
+            .entries
+            .iter()
+            .filter(|(_, e)| score::age_hours(e.iat, now).is_none() && e.iat <= now)
+            .map(|(c, _)| *c)
+            .collect();
+        for c in &old {
+            self.remove(c);
+        }
+        old
+    }
+
+    /// Each reporter's summed report weights about `subject` at `now`, and how many
+    /// reports count.
+    fn sums(&self, subject: &Did, now: u64) -> (BTreeMap<Did, u64>, usize) {
+        let mut sums = BTreeMap::new();
+        let mut n = 0;
+        for c in self.about.get(subject).into_iter().flatten() {
+            let Some(e) = self.entries.get(c) else {
+                continue;
+            };
+            if let Some(age) = score::age_hours(e.iat, now) {
+                let w = sums.entry(e.reporter).or_insert(0u64);
+                *w = w.saturating_add(score::weight(e.kind, age));
+                n += 1;
+            }
+        }
+        (sums, n)
+    }
+
+    /// What the seeds' reports take from `subject`'s score.
+    fn seeds_take(&self, sums: &BTreeMap<Did, u64>) -> u64 {
+        score::seed_penalty(
+            sums.iter()
+                .filter(|(r, _)| self.seeds.contains(*r))
+                .map(|(_, s)| *s),
+        )
+    }
+
+    /// `subject`'s score at `now` (FORMAT.md §2.2), from the cache when its hour holds.
+    pub fn score(&mut self, subject: &Did, now: u64) -> Score {
+        let h = score::hour(now);
+        if let Some((at, s)) = self.cache.get(subject)
+            && *at == h
+        {
+            return *s;
+        }
+        let s = self.compute(subject, now);
+        if self.cache.len() >= CACHE {
+            self.cache.clear();
+        }
+        self.cache.insert(*subject, (h, s));
+        s
+    }
+
+    /// The score without the cache.
+    pub fn compute(&self, subject: &Did, now: u64) -> Score {
+        let (sums, reports) = self.sums(subject, now);
+        let from_seeds = self
+            .about
+            .get(subject)
+            .into_iter()
+            .flatten()
+            .filter_map(|c| self.entries.get(c))
+            .filter(|e| self.seeds.contains(&e.reporter) && score::age_hours(e.iat, now).is_some())
+            .count();
+        let seed = self.seeds_take(&sums);
+        let strangers = sums
+            .iter()
+            .filter(|(r, _)| !self.seeds.contains(*r))
+            .map(|(r, sum)| {
+                let standing = score::MAX_POINTS - self.seeds_take(&self.sums(r, now).0);
+                (*sum, standing)
+            });
+        let stranger = score::stranger_penalty(strangers);
+        Score {
+            points: score::points(seed, stranger),
+            reports,
+            from_seeds,
+        }
+    }
+}
