@@ -195,6 +195,17 @@ pub enum EventKind {
         /// The budget's limit.
         limit: u64,
     },
+    /// This agent filed a misbehaviour report (`talos-reputation`): recorded so the
+    /// report's commitment is anchored with the log and an auditor can prove when it was
+    /// filed.
+    ReportFiled {
+        /// SHA-256 of the report's compact JWS.
+        report: Commitment,
+        /// Whom it is about.
+        subject: Did,
+        /// Its kind (`bad_answer`, `operator_report`, ...).
+        kind: DenyKind,
+    },
     /// A capability was revoked.
     CapabilityRevoked {
         /// Token id.

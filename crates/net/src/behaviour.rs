@@ -27,6 +27,8 @@ pub const MAX_RECORD_BYTES: usize = 8 * 1024;
 pub const MAX_RECORDS: usize = 4096;
 /// The gossip topic revocation notices travel on.
 pub const REVOCATIONS_TOPIC: &str = "/talos/revocations/1";
+/// The gossip topic misbehaviour reports travel on (`talos-reputation`).
+pub const REPORTS_TOPIC: &str = "/talos/reports/1";
 /// The largest gossip message (a revocation notice is a few hundred bytes).
 pub const MAX_GOSSIP_BYTES: usize = 4096;
 
@@ -128,6 +130,9 @@ impl Behaviour {
         .map_err(|e| NetError::Transport(format!("gossipsub: {e}")))?;
         gossip
             .subscribe(&gossipsub::IdentTopic::new(REVOCATIONS_TOPIC))
+            .map_err(|e| NetError::Transport(format!("gossipsub: {e}")))?;
+        gossip
+            .subscribe(&gossipsub::IdentTopic::new(REPORTS_TOPIC))
             .map_err(|e| NetError::Transport(format!("gossipsub: {e}")))?;
 
         Ok(Behaviour {

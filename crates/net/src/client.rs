@@ -60,6 +60,7 @@ pub(crate) enum Command {
         response: Box<InvokeResponse>,
     },
     Publish {
+        topic: Topic,
         data: Vec<u8>,
         reply: oneshot::Sender<Result<(), NetError>>,
     },
@@ -81,11 +82,32 @@ pub enum GossipVerdict {
     Ignore,
 }
 
-/// A revocation notice from the gossip topic, not yet validated: the node checks it and
-/// says [`Client::validated`], and only accepted ones are forwarded to other peers.
+/// The gossip topics a node subscribes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Topic {
+    /// Revocation notices ([`crate::behaviour::REVOCATIONS_TOPIC`]).
+    Revocations,
+    /// Misbehaviour reports ([`crate::behaviour::REPORTS_TOPIC`]).
+    Reports,
+}
+
+impl Topic {
+    /// The topic's gossipsub name.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Topic::Revocations => crate::behaviour::REVOCATIONS_TOPIC,
+            Topic::Reports => crate::behaviour::REPORTS_TOPIC,
+        }
+    }
+}
+
+/// A message from a gossip topic, not yet validated: the node checks it and says
+/// [`Client::validated`], and only accepted ones are forwarded to other peers.
 #[derive(Debug)]
 pub struct GossipMessage {
-    /// The notice's bytes (at most [`crate::behaviour::MAX_GOSSIP_BYTES`]).
+    /// The topic it came on.
+    pub topic: Topic,
+    /// The message's bytes (at most [`crate::behaviour::MAX_GOSSIP_BYTES`]).
     pub data: Vec<u8>,
     /// The message's author (its libp2p signature was checked).
     pub author: Option<PeerId>,
@@ -359,10 +381,11 @@ impl Client {
         }
     }
 
-    /// Publishes a revocation notice on the gossip topic. Fails with no peer to send it
-    /// to (the caller has applied it locally; the chain carries it later).
-    pub async fn publish(&self, data: Vec<u8>) -> Result<(), NetError> {
-        self.ask(|reply| Command::Publish { data, reply }).await?
+    /// Publishes a signed statement on a gossip topic. Fails with no peer to send it to
+    /// (the caller has applied it locally; for a revocation the chain carries it later).
+    pub async fn publish(&self, topic: Topic, data: Vec<u8>) -> Result<(), NetError> {
+        self.ask(|reply| Command::Publish { topic, data, reply })
+            .await?
     }
 
     /// The node's verdict on a gossip message: accepted ones are forwarded, rejected

@@ -214,7 +214,7 @@ impl EventLoop {
                 request,
                 reply,
             } => self.invoke(peer, *request, reply),
-            Command::Publish { data, reply } => self.publish(data, reply),
+            Command::Publish { topic, data, reply } => self.publish(topic, data, reply),
             Command::Validated {
                 id,
                 source,

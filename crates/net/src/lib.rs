@@ -50,6 +50,7 @@ pub mod invoke;
 #[cfg(feature = "swarm")]
 pub use client::{
     Client, GossipMessage, GossipVerdict, InboundFrame, InboundInvoke, InvokeResponder, Responder,
+    Topic,
 };
 #[cfg(feature = "swarm")]
 pub use config::NetConfig;

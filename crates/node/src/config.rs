@@ -111,6 +111,13 @@ pub struct FileConfig {
     /// Agents (did:key) whose transactions this agent accepts: they may mint the first
     /// hop of a transaction token that reaches it.
     pub trust_txn: Vec<String>,
+    /// Reporters (did:key, at most 64) whose misbehaviour reports count fully in the
+    /// reputation score (`crates/reputation/FORMAT.md` §2.2); others count at most 50 of
+    /// 1000 points together.
+    pub reputation_seeds: Vec<String>,
+    /// Callers whose reputation score (0..=1000) is below this are refused
+    /// `low_reputation`; 0 turns the check off.
+    pub min_reputation: u16,
     /// Where allowed calls are forwarded, an `http://` URL of the agent (the node POSTs
     /// each call there and returns the agent's answer); empty: the agent long-polls
     /// `GET /v1/calls` instead.
@@ -191,6 +198,8 @@ impl Default for FileConfig {
             invoke_burst: node.invoke.burst.get(),
             answer_within_ms: millis(node.invoke.answer_within),
             trust_txn: Vec::new(),
+            reputation_seeds: Vec::new(),
+            min_reputation: 0,
             agent_url: String::new(),
             chain: "embedded".into(),
             contract: String::new(),
@@ -212,6 +221,39 @@ impl Default for FileConfig {
             peer_inbox_max_bytes: node.limits.peer_inbox_max_bytes,
             max_idle_peers: node.limits.max_idle_peers,
         }
+    }
+}
+
+/// Parses a list of did:key DIDs from the field `what`.
+fn did_keys<C: FromIterator<talos_primitives::Did>>(
+    what: &str,
+    list: &[String],
+) -> Result<C, ConfigError> {
+    list.iter()
+        .map(|d| {
+            talos_identity::did_key::decode(d)
+                .map(talos_primitives::Did::Key)
+                .map_err(|e| ConfigError::Invalid(format!("{what} {d:?} is not a did:key: {e}")))
+        })
+        .collect()
+}
+
+impl FileConfig {
+    fn reputation_seeds(
+        &self,
+    ) -> Result<std::collections::BTreeSet<talos_primitives::Did>, ConfigError> {
+        let seeds: std::collections::BTreeSet<_> =
+            did_keys("reputation_seeds", &self.reputation_seeds)?;
+        if seeds.len() > talos_reputation::book::MAX_SEEDS {
+            invalid!(
+                "at most {} reputation_seeds",
+                talos_reputation::book::MAX_SEEDS
+            );
+        }
+        if self.min_reputation > 1000 {
+            invalid!("min_reputation is a score, 0..=1000");
+        }
+        Ok(seeds)
     }
 }
 
@@ -401,20 +443,10 @@ impl FileConfig {
                     rate,
                     burst,
                     answer_within,
-                    trusted_txn: self
-                        .trust_txn
-                        .iter()
-                        .map(|d| {
-                            talos_identity::did_key::decode(d)
-                                .map(talos_primitives::Did::Key)
-                                .map_err(|e| {
-                                    ConfigError::Invalid(format!(
-                                        "trust_txn {d:?} is not a did:key: {e}"
-                                    ))
-                                })
-                        })
-                        .collect::<Result<_, ConfigError>>()?,
+                    trusted_txn: did_keys("trust_txn", &self.trust_txn)?,
                     agent_url: self.agent_url()?,
+                    reputation_seeds: self.reputation_seeds()?,
+                    min_reputation: self.min_reputation,
                 },
                 ..defaults
             },

@@ -74,6 +74,21 @@ pub struct Book {
     cache: HashMap<Did, (u64, Score)>,
 }
 
+impl Default for Book {
+    /// A book with no seeds.
+    fn default() -> Self {
+        Book {
+            seeds: BTreeSet::new(),
+            entries: HashMap::new(),
+            by_id: HashMap::new(),
+            by_reporter: HashMap::new(),
+            strangers: BTreeSet::new(),
+            about: HashMap::new(),
+            cache: HashMap::new(),
+        }
+    }
+}
+
 impl Book {
     /// An empty book weighing reports by `seeds` (at most [`MAX_SEEDS`]).
     pub fn new(seeds: BTreeSet<Did>) -> Result<Book, BookError> {
@@ -82,12 +97,7 @@ impl Book {
         }
         Ok(Book {
             seeds,
-            entries: HashMap::new(),
-            by_id: HashMap::new(),
-            by_reporter: HashMap::new(),
-            strangers: BTreeSet::new(),
-            about: HashMap::new(),
-            cache: HashMap::new(),
+            ..Book::default()
         })
     }
 
@@ -130,7 +140,8 @@ impl Book {
         let key = (r.iat, c);
         let stranger = !self.seeds.contains(&r.iss);
         let full = |set: Option<&BTreeSet<(u64, Commitment)>>, max: usize| {
-            set.filter(|s| s.len() >= max).and_then(|s| s.first().copied())
+            set.filter(|s| s.len() >= max)
+                .and_then(|s| s.first().copied())
         };
         if let Some(oldest) = full(self.by_reporter.get(&r.iss), MAX_PER_REPORTER) {
             if key < oldest {

@@ -159,13 +159,22 @@ impl Report {
             return Err(ReportError::Claims("iss and sub must be did:key DIDs"));
         }
         if self.iss == self.sub {
-            return Err(ReportError::Claims("a report may not be about its reporter"));
+            return Err(ReportError::Claims(
+                "a report may not be about its reporter",
+            ));
         }
         if self.evd.len() > MAX_EVIDENCE {
             return Err(ReportError::Claims("more than 8 evidence digests"));
         }
-        if self.evd.iter().zip(self.evd.iter().skip(1)).any(|(a, b)| a >= b) {
-            return Err(ReportError::Claims("evidence digests not ascending and distinct"));
+        if self
+            .evd
+            .iter()
+            .zip(self.evd.iter().skip(1))
+            .any(|(a, b)| a >= b)
+        {
+            return Err(ReportError::Claims(
+                "evidence digests not ascending and distinct",
+            ));
         }
         if self.iat > MAX_INTEGER {
             return Err(ReportError::Claims("iat above 2^53-1"));

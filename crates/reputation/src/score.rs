@@ -83,7 +83,10 @@ pub fn seed_penalty(seed_sums: impl IntoIterator<Item = u64>) -> u64 {
 pub fn stranger_penalty(sums_and_standing: impl IntoIterator<Item = (u64, u64)>) -> u64 {
     let weighted = sums_and_standing
         .into_iter()
-        .map(|(sum, standing)| sum.min(REPORTER_CAP).saturating_mul(standing.min(MAX_POINTS)))
+        .map(|(sum, standing)| {
+            sum.min(REPORTER_CAP)
+                .saturating_mul(standing.min(MAX_POINTS))
+        })
         .fold(0u64, u64::saturating_add);
     (weighted / MAX_POINTS).min(STRANGER_CAP)
 }

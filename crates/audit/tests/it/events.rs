@@ -30,6 +30,11 @@ fn samples(agent: &IdentityKey) -> Vec<AuditEvent> {
         EventKind::CapabilityRevoked {
             id: CapabilityId([1; 16]),
         },
+        EventKind::ReportFiled {
+            report: Commitment(Hash32([4; 32])),
+            subject: peer,
+            kind: DenyKind::new("bad_answer").unwrap(),
+        },
         EventKind::CapabilityDenied {
             caller: peer,
             kind: DenyKind::new("not_authorized").unwrap(),

@@ -8,13 +8,18 @@ use tokio::sync::oneshot;
 use tracing::debug;
 
 use super::EventLoop;
-use crate::behaviour::REVOCATIONS_TOPIC;
-use crate::client::{GossipMessage, GossipVerdict};
+use crate::behaviour::{REPORTS_TOPIC, REVOCATIONS_TOPIC};
+use crate::client::{GossipMessage, GossipVerdict, Topic};
 use crate::error::NetError;
 
 impl EventLoop {
-    pub(super) fn publish(&mut self, data: Vec<u8>, reply: oneshot::Sender<Result<(), NetError>>) {
-        let topic = IdentTopic::new(REVOCATIONS_TOPIC);
+    pub(super) fn publish(
+        &mut self,
+        topic: Topic,
+        data: Vec<u8>,
+        reply: oneshot::Sender<Result<(), NetError>>,
+    ) {
+        let topic = IdentTopic::new(topic.name());
         let result = self
             .swarm
             .behaviour_mut()
@@ -44,7 +49,24 @@ impl EventLoop {
             message,
         } = event
         {
+            // Only the topics we subscribed to reach us; anything else is dropped unjudged.
+            let topic = match message.topic.as_str() {
+                t if t == REVOCATIONS_TOPIC => Topic::Revocations,
+                t if t == REPORTS_TOPIC => Topic::Reports,
+                _ => {
+                    self.swarm
+                        .behaviour_mut()
+                        .gossip
+                        .report_message_validation_result(
+                            &message_id,
+                            &propagation_source,
+                            MessageAcceptance::Ignore,
+                        );
+                    return;
+                }
+            };
             let m = GossipMessage {
+                topic,
                 data: message.data,
                 author: message.source,
                 id: message_id,

@@ -21,6 +21,7 @@ use talos_capability::{
 };
 use talos_net::invoke::InvokeRequest;
 use talos_primitives::{CapabilityId, Commitment, Did, Ed25519Public, Hash32};
+use talos_reputation::{Book, Inserted, Score, SignedReport};
 
 use super::attested::AttVerdict;
 use super::sidecar::InvokeConfig;
@@ -82,6 +83,10 @@ pub struct Gate {
     attested: super::attested::Attested,
     /// Budget counters (the `bud` caveat), durable ones plus admitted calls' spends.
     ledger: Ledger,
+    /// Misbehaviour reports held, and the score they give (`talos-reputation`).
+    reports: Book,
+    /// Callers scoring below this are refused; 0: no check.
+    min_reputation: u16,
 }
 
 impl core::fmt::Debug for Gate {
@@ -133,6 +138,9 @@ impl Gate {
             per_capability: RateLimiter::keyed(quota),
             attested: super::attested::Attested::default(),
             ledger: Ledger::new(),
+            // The configuration refuses more than 64 seeds, so this is never the fallback.
+            reports: Book::new(config.reputation_seeds.clone()).unwrap_or_default(),
+            min_reputation: config.min_reputation,
         }
     }
 
@@ -149,6 +157,12 @@ impl Gate {
             return Err("rate_limited");
         }
         let caller_did = Did::Key(*caller);
+        // Before the chain: a caller below the threshold costs no signature check.
+        if self.min_reputation > 0
+            && self.reports.score(&caller_did, now).points < self.min_reputation
+        {
+            return Err("low_reputation");
+        }
         let (mut leaf, stateful) = if req.txn.is_empty() {
             self.check_chain(&caller_did, req, now)?
         } else {
@@ -221,6 +235,30 @@ impl Gate {
     /// The budget counters.
     pub fn budgets(&self) -> &Ledger {
         &self.ledger
+    }
+
+    /// Keeps a verified misbehaviour report within the book's bounds.
+    pub fn keep_report(
+        &mut self,
+        report: SignedReport,
+        now: u64,
+    ) -> Result<Inserted, talos_reputation::BookError> {
+        self.reports.insert(report, now)
+    }
+
+    /// `did`'s reputation score at `now` (cached for the hour).
+    pub fn reputation(&mut self, did: &Did, now: u64) -> Score {
+        self.reports.score(did, now)
+    }
+
+    /// Reports held.
+    pub fn reports_held(&self) -> usize {
+        self.reports.len()
+    }
+
+    /// Drops the reports too old to count; their commitments.
+    pub fn sweep_reports(&mut self, now: u64) -> Vec<Commitment> {
+        self.reports.sweep(now)
     }
 
     /// Callers whose attestation credentials are kept.

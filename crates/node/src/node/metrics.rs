@@ -60,6 +60,8 @@ pub(crate) struct Metrics {
     /// Calls admitted over a warn-mode budget.
     pub(crate) budget_exceeded: Counter,
     budget_counters: Gauge,
+    /// Misbehaviour reports this agent filed.
+    pub(crate) reports_filed: Counter,
 }
 
 impl Metrics {
@@ -86,6 +88,7 @@ impl Metrics {
             budget_spent: Counter::default(),
             budget_exceeded: Counter::default(),
             budget_counters: Gauge::default(),
+            reports_filed: Counter::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -139,6 +142,11 @@ impl Metrics {
             "budget_counters",
             "Budget counters kept",
             m.budget_counters.clone(),
+        );
+        registry.register(
+            "reports_filed",
+            "Misbehaviour reports this agent filed",
+            m.reports_filed.clone(),
         );
         Metrics { registry, ..m }
     }

@@ -23,6 +23,7 @@ mod metrics;
 mod outbound;
 pub mod publish;
 mod receipts;
+mod reputation;
 mod revocations;
 mod sender;
 mod sidecar;

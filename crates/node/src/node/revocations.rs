@@ -23,7 +23,7 @@ use std::sync::Arc;
 use talos_audit::event::EventKind;
 use talos_capability::notice::RevocationNotice;
 use talos_capability::published::Publication;
-use talos_net::{Client, GossipMessage, GossipVerdict};
+use talos_net::{Client, GossipMessage, GossipVerdict, Topic};
 use talos_primitives::{CapabilityId, Did, Ed25519Public, Hash32};
 use talos_store::Store;
 use talos_store::db::CF_REVOCATIONS;
@@ -290,7 +290,11 @@ impl Sidecar {
                 .await;
         }
         let notice = RevocationNotice::sign(&self.identity, id, super::directory::now())?;
-        if let Err(e) = self.client.publish(notice.into_bytes()).await {
+        if let Err(e) = self
+            .client
+            .publish(Topic::Revocations, notice.into_bytes())
+            .await
+        {
             // Alone on the network: the revocation holds here, and the chain carries it.
             debug!(%e, "revocation notice not gossiped");
         }
@@ -341,16 +345,28 @@ impl Sidecar {
     }
 }
 
-/// The gossip task: validates every notice, then tells gossipsub whether to forward it.
+/// The gossip task: validates every message (revocation notices here, reports in
+/// `reputation`), then tells gossipsub whether to forward it; hourly, it drops the
+/// reports too old to count.
 pub(crate) async fn gossip(
     sidecar: Arc<Sidecar>,
     client: Client,
     mut rx: mpsc::Receiver<GossipMessage>,
 ) {
-    while let Some(m) = rx.recv().await {
-        let verdict = sidecar.apply_notice(&m.data).await;
-        if client.validated(&m, verdict).await.is_err() {
-            return;
+    let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        tokio::select! {
+            m = rx.recv() => {
+                let Some(m) = m else { return };
+                let verdict = match m.topic {
+                    Topic::Revocations => sidecar.apply_notice(&m.data).await,
+                    Topic::Reports => sidecar.apply_report(&m.data).await,
+                };
+                if client.validated(&m, verdict).await.is_err() {
+                    return;
+                }
+            }
+            _ = hourly.tick() => sidecar.sweep_reports().await,
         }
     }
 }

@@ -56,6 +56,7 @@ fn gate() -> Gate {
         answer_within: Duration::from_secs(20),
         trusted_txn: Vec::new(),
         agent_url: None,
+        ..InvokeConfig::default()
     };
     Gate::new(booking().public(), &config, std::iter::empty())
 }

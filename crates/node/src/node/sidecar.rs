@@ -54,6 +54,10 @@ pub struct InvokeConfig {
     /// The agent's URL: allowed calls are POSTed there (`sidecar::forward`) instead of
     /// waiting for a long-poll.
     pub agent_url: Option<reqwest::Url>,
+    /// Reporters whose misbehaviour reports count fully (at most 64).
+    pub reputation_seeds: std::collections::BTreeSet<Did>,
+    /// Callers scoring below this are refused `low_reputation`; 0: no check.
+    pub min_reputation: u16,
 }
 
 impl Default for InvokeConfig {
@@ -64,6 +68,8 @@ impl Default for InvokeConfig {
             answer_within: Duration::from_secs(20),
             trusted_txn: Vec::new(),
             agent_url: None,
+            reputation_seeds: std::collections::BTreeSet::new(),
+            min_reputation: 0,
         }
     }
 }
@@ -180,6 +186,7 @@ impl Sidecar {
         let mut gate = Gate::new(identity.public(), &config, std::iter::empty());
         // Within the per-publisher bounds, deleting what they leave out.
         super::revocations::restore(&store, &mut gate)?;
+        super::reputation::restore(&store, &mut gate)?;
         for (key, counter) in budgets {
             gate.restore_budget(key, counter);
         }
@@ -415,6 +422,11 @@ impl Sidecar {
     /// True once the node has begun to stop.
     pub(crate) fn is_stopping(&self) -> bool {
         self.stopping.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// The reputation threshold below which callers are refused (0: none).
+    pub(crate) fn min_reputation(&self) -> u16 {
+        self.config.min_reputation
     }
 
     /// Budget counters kept.

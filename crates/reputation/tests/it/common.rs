@@ -16,7 +16,14 @@ pub(crate) fn key(tag: u8, i: u32) -> IdentityKey {
 
 /// A signed, verified report by `by` about `sub`.
 pub(crate) fn report(by: &IdentityKey, sub: Did, kind: Kind, iat: u64, jti: u8) -> SignedReport {
-    let compact = Report::sign(by, sub, kind, vec![Hash32([jti; 32])], iat, CapabilityId([jti; 16]))
-        .expect("sign");
+    let compact = Report::sign(
+        by,
+        sub,
+        kind,
+        vec![Hash32([jti; 32])],
+        iat,
+        CapabilityId([jti; 16]),
+    )
+    .expect("sign");
     Report::verify(&compact).expect("verify")
 }

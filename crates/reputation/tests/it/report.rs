@@ -1,8 +1,8 @@
 //! Reports: the JWS and claim rules of FORMAT.md §1, and the decoder never panics.
 
 use proptest::prelude::*;
-use talos_capability::statement;
 use talos_capability::notice::RevocationNotice;
+use talos_capability::statement;
 use talos_primitives::{CapabilityId, Hash32};
 use talos_reputation::report::REPORT_TYP;
 use talos_reputation::{Kind, Report, ReportError};
@@ -27,14 +27,24 @@ fn a_signed_report_verifies_with_its_claims_and_commitment() {
     assert_eq!(r.report.knd, Kind::BadAnswer);
     // Sorted and deduplicated when signed.
     assert_eq!(r.report.evd, vec![Hash32([3; 32]), Hash32([9; 32])]);
-    assert_eq!(r.commitment, talos_capability::token::commitment_of(&compact));
+    assert_eq!(
+        r.commitment,
+        talos_capability::token::commitment_of(&compact)
+    );
     assert_eq!(r.compact, compact);
 }
 
 #[test]
 fn a_report_about_its_reporter_is_refused_when_signed_and_when_verified() {
     let by = key(1, 0);
-    let e = Report::sign(&by, by.did(), Kind::BadAnswer, vec![], NOW, CapabilityId([1; 16]));
+    let e = Report::sign(
+        &by,
+        by.did(),
+        Kind::BadAnswer,
+        vec![],
+        NOW,
+        CapabilityId([1; 16]),
+    );
     assert_eq!(e.unwrap_err().kind(), "malformed_claims");
     // Signed by hand, past `Report::sign`'s check.
     let r = Report {
@@ -46,7 +56,10 @@ fn a_report_about_its_reporter_is_refused_when_signed_and_when_verified() {
         jti: CapabilityId([1; 16]),
     };
     let compact = statement::sign(&by, REPORT_TYP, &r).unwrap();
-    assert!(matches!(Report::verify(&compact), Err(ReportError::Claims(_))));
+    assert!(matches!(
+        Report::verify(&compact),
+        Err(ReportError::Claims(_))
+    ));
 }
 
 #[test]
@@ -61,10 +74,16 @@ fn evidence_must_be_ascending_distinct_and_at_most_eight() {
         jti: CapabilityId([1; 16]),
     };
     let compact = statement::sign(&by, REPORT_TYP, &r).unwrap();
-    assert_eq!(Report::verify(&compact).unwrap_err().kind(), "malformed_claims");
+    assert_eq!(
+        Report::verify(&compact).unwrap_err().kind(),
+        "malformed_claims"
+    );
     r.evd = (0..9u8).map(|i| Hash32([i; 32])).collect();
     let compact = statement::sign(&by, REPORT_TYP, &r).unwrap();
-    assert_eq!(Report::verify(&compact).unwrap_err().kind(), "malformed_claims");
+    assert_eq!(
+        Report::verify(&compact).unwrap_err().kind(),
+        "malformed_claims"
+    );
     r.evd.truncate(8);
     let compact = statement::sign(&by, REPORT_TYP, &r).unwrap();
     assert!(Report::verify(&compact).is_ok());
@@ -75,12 +94,22 @@ fn another_statement_type_or_a_changed_byte_is_refused() {
     let (by, sub) = (key(1, 0), key(2, 0));
     let notice = RevocationNotice::sign(&by, CapabilityId([1; 16]), NOW).unwrap();
     assert_eq!(Report::verify(&notice).unwrap_err().kind(), "bad_typ");
-    let compact =
-        Report::sign(&by, sub.did(), Kind::BadAnswer, vec![], NOW, CapabilityId([1; 16])).unwrap();
+    let compact = Report::sign(
+        &by,
+        sub.did(),
+        Kind::BadAnswer,
+        vec![],
+        NOW,
+        CapabilityId([1; 16]),
+    )
+    .unwrap();
     // Signed by someone else than `iss`: the signature fails.
     let (h, rest) = compact.split_once('.').unwrap();
     let (p, _) = rest.split_once('.').unwrap();
-    let forged = format!("{h}.{p}.{}", key(3, 0).sign(format!("{h}.{p}").as_bytes()).to_base64url());
+    let forged = format!(
+        "{h}.{p}.{}",
+        key(3, 0).sign(format!("{h}.{p}").as_bytes()).to_base64url()
+    );
     assert_eq!(Report::verify(&forged).unwrap_err().kind(), "bad_signature");
 }
 

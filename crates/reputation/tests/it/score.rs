@@ -3,9 +3,9 @@
 use std::collections::BTreeSet;
 
 use proptest::prelude::*;
+use talos_primitives::CapabilityId;
 use talos_reputation::book::{MAX_PER_REPORTER, MAX_STRANGER_REPORTS};
 use talos_reputation::score::{self, HALF_LIFE_HOURS, MAX_AGE_HOURS, STRANGER_CAP, weight};
-use talos_primitives::CapabilityId;
 use talos_reputation::{Book, BookError, Inserted, Kind, Report};
 
 use crate::common::*;
@@ -33,37 +33,66 @@ fn a_seed_takes_at_most_its_cap_and_seeds_add_up() {
     let mut b = book(&[&s1, &s2]);
     assert_eq!(b.score(&agent.did(), NOW).points, 1000);
     for j in 0..3 {
-        b.insert(report(&s1, agent.did(), Kind::OperatorReport, NOW, j), NOW).unwrap();
+        b.insert(report(&s1, agent.did(), Kind::OperatorReport, NOW, j), NOW)
+            .unwrap();
     }
     // Three reports of 400 by one seed: capped at 400.
     let s = b.score(&agent.did(), NOW);
     assert_eq!((s.points, s.reports, s.from_seeds), (600, 3, 3));
-    b.insert(report(&s2, agent.did(), Kind::BadAnswer, NOW, 9), NOW).unwrap();
+    b.insert(report(&s2, agent.did(), Kind::BadAnswer, NOW, 9), NOW)
+        .unwrap();
     assert_eq!(b.score(&agent.did(), NOW).points, 450);
     // A week later each weighs half: the first seed's three still reach its cap (600
     // → 400), the second's drops to 75.
-    assert_eq!(b.score(&agent.did(), NOW + 168 * 3600).points, 1000 - 400 - 75);
+    assert_eq!(
+        b.score(&agent.did(), NOW + 168 * 3600).points,
+        1000 - 400 - 75
+    );
 }
 
 #[test]
 fn strangers_count_by_their_standing_and_together_at_most_the_cap() {
     let (seed, agent, stranger, shady) = (key(1, 0), key(2, 0), key(3, 0), key(3, 1));
     let mut b = book(&[&seed]);
-    b.insert(report(&stranger, agent.did(), Kind::RefusedStorm, NOW, 1), NOW).unwrap();
+    b.insert(
+        report(&stranger, agent.did(), Kind::RefusedStorm, NOW, 1),
+        NOW,
+    )
+    .unwrap();
     // 100 points × standing 1000 / 1000, capped at 50.
-    assert_eq!(b.score(&agent.did(), NOW).points, 1000 - STRANGER_CAP as u16);
+    assert_eq!(
+        b.score(&agent.did(), NOW).points,
+        1000 - STRANGER_CAP as u16
+    );
     // A stranger the seed reported counts by its remaining standing (600 → 100 × 0.6).
     let mut b = book(&[&seed]);
-    b.insert(report(&seed, shady.did(), Kind::OperatorReport, NOW, 1), NOW).unwrap();
-    b.insert(report(&shady, agent.did(), Kind::ProtocolViolation, NOW, 2), NOW).unwrap();
+    b.insert(
+        report(&seed, shady.did(), Kind::OperatorReport, NOW, 1),
+        NOW,
+    )
+    .unwrap();
+    b.insert(
+        report(&shady, agent.did(), Kind::ProtocolViolation, NOW, 2),
+        NOW,
+    )
+    .unwrap();
     // 200 × 600 / 1000 = 120, capped at 50; a lighter report below shows the weighting.
     assert_eq!(b.score(&agent.did(), NOW).points, 950);
     let s2 = key(1, 1);
     let mut b2 = book(&[&seed, &s2]);
-    b2.insert(report(&seed, shady.did(), Kind::OperatorReport, NOW, 1), NOW).unwrap();
-    b2.insert(report(&s2, shady.did(), Kind::BrokenAttestation, NOW, 2), NOW).unwrap();
+    b2.insert(
+        report(&seed, shady.did(), Kind::OperatorReport, NOW, 1),
+        NOW,
+    )
+    .unwrap();
+    b2.insert(
+        report(&s2, shady.did(), Kind::BrokenAttestation, NOW, 2),
+        NOW,
+    )
+    .unwrap();
     // shady's standing: 1000 - 400 - 300 = 300; its 100-point report counts 30.
-    b2.insert(report(&shady, agent.did(), Kind::RefusedStorm, NOW, 3), NOW).unwrap();
+    b2.insert(report(&shady, agent.did(), Kind::RefusedStorm, NOW, 3), NOW)
+        .unwrap();
     assert_eq!(b2.score(&agent.did(), NOW).points, 970);
 }
 
@@ -78,17 +107,26 @@ fn a_thousand_fresh_keys_move_an_honest_agent_by_at_most_the_bound() {
     for i in 0..1000 {
         let sybil = key(7, i);
         for j in 0..2 {
-            b.insert(report(&sybil, honest.did(), Kind::OperatorReport, NOW, j), NOW).unwrap();
+            b.insert(
+                report(&sybil, honest.did(), Kind::OperatorReport, NOW, j),
+                NOW,
+            )
+            .unwrap();
         }
     }
     assert_eq!(b.len(), 2000);
     let after = b.score(&honest.did(), NOW);
     assert_eq!(after.reports, 2000);
     assert_eq!(after.from_seeds, 0);
-    assert!(u64::from(before - after.points) <= STRANGER_CAP, "{before} -> {}", after.points);
+    assert!(
+        u64::from(before - after.points) <= STRANGER_CAP,
+        "{before} -> {}",
+        after.points
+    );
     assert_eq!(after.points, 950);
     // A seed's one report still counts in full beside them.
-    b.insert(report(&seed, honest.did(), Kind::BadAnswer, NOW, 1), NOW).unwrap();
+    b.insert(report(&seed, honest.did(), Kind::BadAnswer, NOW, 1), NOW)
+        .unwrap();
     assert_eq!(b.score(&honest.did(), NOW).points, 800);
 }
 
@@ -96,10 +134,20 @@ fn a_thousand_fresh_keys_move_an_honest_agent_by_at_most_the_bound() {
 fn a_flood_of_strangers_never_displaces_a_seeds_report() {
     let (seed, agent) = (key(1, 0), key(2, 0));
     let mut b = book(&[&seed]);
-    b.insert(report(&seed, agent.did(), Kind::OperatorReport, NOW - 3600, 1), NOW).unwrap();
+    b.insert(
+        report(&seed, agent.did(), Kind::OperatorReport, NOW - 3600, 1),
+        NOW,
+    )
+    .unwrap();
     let mut evicted = 0;
     for i in 0..(MAX_STRANGER_REPORTS as u32 + 100) {
-        match b.insert(report(&key(8, i), agent.did(), Kind::BadAnswer, NOW, 1), NOW).unwrap() {
+        match b
+            .insert(
+                report(&key(8, i), agent.did(), Kind::BadAnswer, NOW, 1),
+                NOW,
+            )
+            .unwrap()
+        {
             Inserted::Added { evicted: e } => evicted += e.len(),
             Inserted::Known => panic!("distinct"),
         }
@@ -116,7 +164,17 @@ fn each_reporter_keeps_its_newest_reports_and_refuses_older_ones_at_the_bound() 
     let (by, agent) = (key(3, 0), key(2, 0));
     let mut b = book(&[]);
     for j in 0..MAX_PER_REPORTER as u8 {
-        b.insert(report(&by, agent.did(), Kind::BadAnswer, NOW - 100 + u64::from(j), j), NOW).unwrap();
+        b.insert(
+            report(
+                &by,
+                agent.did(),
+                Kind::BadAnswer,
+                NOW - 100 + u64::from(j),
+                j,
+            ),
+            NOW,
+        )
+        .unwrap();
     }
     let older = report(&by, agent.did(), Kind::BadAnswer, NOW - 1000, 200);
     assert_eq!(b.insert(older, NOW), Err(BookError::Quota));
@@ -131,9 +189,16 @@ fn future_and_stale_reports_are_not_kept_and_the_sweep_drops_expired_ones() {
     let mut b = book(&[]);
     let future = report(&by, agent.did(), Kind::BadAnswer, NOW + 301, 1);
     assert_eq!(b.insert(future, NOW), Err(BookError::NotYetValid));
-    let stale = report(&by, agent.did(), Kind::BadAnswer, NOW - MAX_AGE_HOURS * 3600, 2);
+    let stale = report(
+        &by,
+        agent.did(),
+        Kind::BadAnswer,
+        NOW - MAX_AGE_HOURS * 3600,
+        2,
+    );
     assert_eq!(b.insert(stale, NOW), Err(BookError::TooOld));
-    b.insert(report(&by, agent.did(), Kind::BadAnswer, NOW, 3), NOW).unwrap();
+    b.insert(report(&by, agent.did(), Kind::BadAnswer, NOW, 3), NOW)
+        .unwrap();
     assert!(b.sweep(NOW + 3600).is_empty());
     assert_eq!(b.sweep(NOW + MAX_AGE_HOURS * 3600).len(), 1);
     assert!(b.is_empty());
@@ -147,7 +212,11 @@ fn the_same_reporter_and_id_keeps_the_smaller_commitment_whatever_the_order() {
         Report::verify(&c).unwrap()
     };
     let (a, b) = (signed(Kind::BadAnswer), signed(Kind::OperatorReport));
-    let (small, large) = if a.commitment < b.commitment { (a, b) } else { (b, a) };
+    let (small, large) = if a.commitment < b.commitment {
+        (a, b)
+    } else {
+        (b, a)
+    };
     let mut x = book(&[]);
     x.insert(small.clone(), NOW).unwrap();
     assert_eq!(x.insert(large.clone(), NOW), Ok(Inserted::Known));
@@ -155,7 +224,9 @@ fn the_same_reporter_and_id_keeps_the_smaller_commitment_whatever_the_order() {
     y.insert(large.clone(), NOW).unwrap();
     assert_eq!(
         y.insert(small, NOW),
-        Ok(Inserted::Added { evicted: vec![large.commitment] })
+        Ok(Inserted::Added {
+            evicted: vec![large.commitment]
+        })
     );
     assert_eq!(x.len(), 1);
     assert_eq!(x.compute(&agent.did(), NOW), y.compute(&agent.did(), NOW));
@@ -164,7 +235,10 @@ fn the_same_reporter_and_id_keeps_the_smaller_commitment_whatever_the_order() {
 #[test]
 fn too_many_seeds_are_refused() {
     let seeds: BTreeSet<_> = (0..65).map(|i| key(1, i).did()).collect();
-    assert_eq!(talos_reputation::Book::new(seeds).unwrap_err(), BookError::TooManySeeds);
+    assert_eq!(
+        talos_reputation::Book::new(seeds).unwrap_err(),
+        BookError::TooManySeeds
+    );
 }
 
 proptest! {

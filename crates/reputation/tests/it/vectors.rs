@@ -20,7 +20,14 @@ fn generate() -> Value {
     let mut reports = Vec::new();
     let mut sign = |by: &talos_identity::IdentityKey, sub: Did, kind, hours_ago: u64, j: u8| {
         let evd = vec![Hash32([j; 32])];
-        let c = Report::sign(by, sub, kind, evd, NOW - hours_ago * 3600 - u64::from(j), CapabilityId([j; 16]));
+        let c = Report::sign(
+            by,
+            sub,
+            kind,
+            evd,
+            NOW - hours_ago * 3600 - u64::from(j),
+            CapabilityId([j; 16]),
+        );
         reports.push(c.expect("sign"));
     };
     // agents[0]: one operator report by a seed, two by the other (capped), aging.
@@ -30,7 +37,13 @@ fn generate() -> Value {
     // agents[1]: strangers only (capped in all), one of whom a seed reported.
     sign(&seeds[0], strangers[0].did(), Kind::ProtocolViolation, 5, 4);
     for (i, s) in strangers.iter().enumerate() {
-        sign(s, agents[1].did(), Kind::ALL[i], 10 * i as u64, 10 + i as u8);
+        sign(
+            s,
+            agents[1].did(),
+            Kind::ALL[i],
+            10 * i as u64,
+            10 + i as u8,
+        );
     }
     // agents[2]: one light stranger report: weighted by a reduced standing.
     sign(&seeds[0], strangers[3].did(), Kind::OperatorReport, 0, 20);
@@ -39,7 +52,8 @@ fn generate() -> Value {
     let seed_dids: BTreeSet<Did> = seeds.iter().map(|k| k.did()).collect();
     let mut book = Book::new(seed_dids.clone()).expect("seeds");
     for r in &reports {
-        book.insert(Report::verify(r).expect("verify"), NOW).expect("insert");
+        book.insert(Report::verify(r).expect("verify"), NOW)
+            .expect("insert");
     }
     let mut cases = Vec::new();
     let subjects: Vec<Did> = agents.iter().chain(&strangers).map(|k| k.did()).collect();
@@ -67,14 +81,19 @@ fn the_known_answer_file_is_current_and_every_case_holds() {
     if std::env::var_os("TALOS_REGEN_VECTORS").is_some() {
         std::fs::write(PATH, &text).unwrap();
     }
-    let on_disk = std::fs::read_to_string(PATH).expect("run with TALOS_REGEN_VECTORS=1 to create the file");
-    assert_eq!(on_disk, text, "test-vectors/scores.json is stale: TALOS_REGEN_VECTORS=1");
+    let on_disk =
+        std::fs::read_to_string(PATH).expect("run with TALOS_REGEN_VECTORS=1 to create the file");
+    assert_eq!(
+        on_disk, text,
+        "test-vectors/scores.json is stale: TALOS_REGEN_VECTORS=1"
+    );
     // And replay the file as an implementation reading it would.
     let v: Value = serde_json::from_str(&on_disk).unwrap();
     let seeds: BTreeSet<Did> = serde_json::from_value(v["seeds"].clone()).unwrap();
     let mut book = Book::new(seeds).unwrap();
     for r in v["reports"].as_array().unwrap() {
-        book.insert(Report::verify(r.as_str().unwrap()).unwrap(), NOW).unwrap();
+        book.insert(Report::verify(r.as_str().unwrap()).unwrap(), NOW)
+            .unwrap();
     }
     let cases = v["cases"].as_array().unwrap();
     assert!(cases.len() >= 28);

@@ -50,6 +50,7 @@ const NODE_KINDS: &[&str] = &[
     "not_holder",
     "not_attested",
     "over_budget",
+    "low_reputation",
     "denied",
     "unavailable",
     "agent_timeout",
@@ -72,6 +73,7 @@ const OWN_REFUSALS: &[&str] = &[
     "not_holder",
     "not_attested",
     "over_budget",
+    "low_reputation",
     "denied",
     "unavailable",
 ];

@@ -1,0 +1,293 @@
+//! Reputation at the node (`crates/reputation/FORMAT.md` §4): the reports it holds
+//! (in the gate's bounded book, durable under `report/<commitment>` in `CF_META`), the
+//! reports its agent files (signed, kept, audited as `report_filed` so the log anchors
+//! their commitments, and gossiped), and the reports peers gossip (verified, kept within
+//! the book's bounds, made durable, and only then forwarded).
+
+use std::sync::Arc;
+
+use talos_audit::event::{DenyKind, EventKind};
+use talos_net::{GossipVerdict, Topic};
+use talos_primitives::{CapabilityId, Commitment, Did, Hash32};
+use talos_reputation::book::{MAX_PER_REPORTER, MAX_SEEDS, MAX_STRANGER_REPORTS};
+use talos_reputation::{Inserted, Kind, Report, Score, SignedReport};
+use talos_store::Store;
+use talos_store::db::CF_META;
+use tracing::debug;
+
+use super::gate::Gate;
+use super::sidecar::{Sidecar, now_ms};
+use crate::error::NodeError;
+
+const PREFIX: &[u8] = b"report/";
+/// More than the book can hold, so a restart scan sees every stored report.
+const SCAN: usize = MAX_SEEDS * MAX_PER_REPORTER + MAX_STRANGER_REPORTS + 1024;
+
+fn key(c: &Commitment) -> Vec<u8> {
+    let mut k = PREFIX.to_vec();
+    k.extend_from_slice(c.to_string().as_bytes());
+    k
+}
+
+fn now() -> u64 {
+    now_ms() / 1000
+}
+
+/// Loads the stored reports into `gate`'s book, re-verifying each; deletes those it no
+/// longer keeps (unreadable, expired, or displaced within the bounds).
+pub(super) fn restore(store: &Store, gate: &mut Gate) -> Result<(), NodeError> {
+    let cf = store.cf(CF_META)?;
+    let mode = rocksdb::IteratorMode::From(PREFIX, rocksdb::Direction::Forward);
+    let (now, mut stale) = (now(), Vec::new());
+    for item in store.db().iterator_cf(cf, mode).take(SCAN) {
+        let (k, v) = item.map_err(|e| NodeError::Internal(e.to_string()))?;
+        if !k.starts_with(PREFIX) {
+            break;
+        }
+        let verified = std::str::from_utf8(&v)
+            .ok()
+            .and_then(|t| Report::verify(t).ok());
+        match verified.map(|r| gate.keep_report(r, now)) {
+            Some(Ok(Inserted::Added { evicted })) => stale.extend(evicted.iter().map(key)),
+            Some(Ok(Inserted::Known)) | Some(Err(_)) | None => stale.push(k.to_vec()),
+        }
+    }
+    if !stale.is_empty() {
+        let mut batch = rocksdb::WriteBatch::default();
+        for k in stale {
+            batch.delete_cf(cf, k);
+        }
+        store.write(batch, true)?;
+    }
+    Ok(())
+}
+
+/// Stores a kept report and deletes what it displaced, in one synced write.
+async fn persist(
+    store: &Arc<Store>,
+    kept: Option<&SignedReport>,
+    evicted: Vec<Commitment>,
+) -> Result<(), NodeError> {
+    let store = store.clone();
+    let kept = kept.map(|r| (key(&r.commitment), r.compact.clone()));
+    tokio::task::spawn_blocking(move || {
+        let cf = store.cf(CF_META)?;
+        let mut batch = rocksdb::WriteBatch::default();
+        for c in &evicted {
+            batch.delete_cf(cf, key(c));
+        }
+        if let Some((k, v)) = kept {
+            batch.put_cf(cf, k, v.as_bytes());
+        }
+        store.write(batch, true)
+    })
+    .await??;
+    Ok(())
+}
+
+impl Sidecar {
+    /// Files a report by this agent about `subject`: signed, kept and durable, audited
+    /// (`report_filed`, synced) before this returns, then gossiped.
+    pub(crate) async fn file_report(
+        &self,
+        subject: Did,
+        kind: Kind,
+        evidence: Vec<Hash32>,
+    ) -> Result<SignedReport, NodeError> {
+        let bad = |e: String| NodeError::BadRequest(format!("report: {e}"));
+        let jti = CapabilityId(rand::random());
+        let compact = Report::sign(&self.identity, subject, kind, evidence, now(), jti)
+            .map_err(|e| bad(e.to_string()))?;
+        let signed = Report::verify(&compact).map_err(|e| bad(e.to_string()))?;
+        let evicted = match self.lock_gate()?.keep_report(signed.clone(), now()) {
+            Ok(Inserted::Added { evicted }) => evicted,
+            Ok(Inserted::Known) => Vec::new(),
+            Err(e) => return Err(bad(e.to_string())),
+        };
+        persist(&self.store, Some(&signed), evicted).await?;
+        let event = EventKind::ReportFiled {
+            report: signed.commitment,
+            subject,
+            kind: DenyKind::new(kind.as_str())
+                .ok_or_else(|| NodeError::Internal("report kind name".into()))?,
+        };
+        if !self.auditor.record(vec![event]).await {
+            return Err(NodeError::Internal(
+                "the report's audit event was not written".into(),
+            ));
+        }
+        self.metrics.reports_filed.inc();
+        if let Err(e) = self
+            .client
+            .publish(Topic::Reports, compact.into_bytes())
+            .await
+        {
+            // Alone on the network: it holds here, and peers get it when they ask again.
+            debug!(%e, "report not gossiped");
+        }
+        Ok(signed)
+    }
+
+    /// Checks a gossiped report and keeps it: an invalid one is rejected (its sender
+    /// penalized), a valid one already held or past the bounds ignored, a kept one made
+    /// durable and then forwarded.
+    pub(super) async fn apply_report(&self, data: &[u8]) -> GossipVerdict {
+        let Some(signed) = std::str::from_utf8(data)
+            .ok()
+            .and_then(|t| Report::verify(t).ok())
+        else {
+            return GossipVerdict::Reject;
+        };
+        let evicted = match self.gate.lock() {
+            Ok(mut gate) => match gate.keep_report(signed.clone(), now()) {
+                Ok(Inserted::Added { evicted }) => evicted,
+                Ok(Inserted::Known) | Err(_) => return GossipVerdict::Ignore,
+            },
+            Err(_) => return GossipVerdict::Ignore,
+        };
+        if let Err(e) = persist(&self.store, Some(&signed), evicted).await {
+            debug!(%e, "gossiped report not stored");
+            return GossipVerdict::Ignore;
+        }
+        GossipVerdict::Accept
+    }
+
+    /// Drops the reports too old to count, from the book and the disk.
+    pub(super) async fn sweep_reports(&self) {
+        let old = match self.gate.lock() {
+            Ok(mut gate) => gate.sweep_reports(now()),
+            Err(_) => return,
+        };
+        if !old.is_empty()
+            && let Err(e) = persist(&self.store, None, old).await
+        {
+            debug!(%e, "expired reports not deleted");
+        }
+    }
+
+    /// `did`'s score now, and the number of reports held.
+    pub(crate) fn reputation(&self, did: &Did) -> Result<(Score, usize), NodeError> {
+        let mut gate = self.lock_gate()?;
+        Ok((gate.reputation(did, now()), gate.reports_held()))
+    }
+
+    fn lock_gate(&self) -> Result<std::sync::MutexGuard<'_, Gate>, NodeError> {
+        self.gate
+            .lock()
+            .map_err(|_| NodeError::Internal("the gate is poisoned".into()))
+    }
+}
+
+impl super::Node {
+    /// Files a misbehaviour report by this agent about `subject` (see
+    /// `Sidecar::file_report`).
+    pub async fn file_report(
+        &self,
+        subject: Did,
+        kind: Kind,
+        evidence: Vec<Hash32>,
+    ) -> Result<SignedReport, NodeError> {
+        self.sidecar.file_report(subject, kind, evidence).await
+    }
+
+    /// `did`'s reputation score as this node computes it now, and the reports it holds.
+    pub fn reputation(&self, did: &Did) -> Result<(Score, usize), NodeError> {
+        self.sidecar.reputation(did)
+    }
+
+    /// The threshold below which callers are refused (0: none).
+    pub fn min_reputation(&self) -> u16 {
+        self.sidecar.min_reputation()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use talos_identity::{IdentityKey, IdentitySeed};
+    use talos_net::invoke::InvokeRequest;
+    use talos_primitives::{CapabilityId, Did};
+    use talos_reputation::{Kind, Report};
+
+    use super::Gate;
+    use crate::node::sidecar::InvokeConfig;
+
+    const T: u64 = 1_796_342_400;
+
+    fn key(b: u8) -> IdentityKey {
+        IdentityKey::from_seed(&IdentitySeed::from_bytes([b; 32])).unwrap()
+    }
+
+    fn request() -> InvokeRequest {
+        InvokeRequest {
+            chain: Vec::new(),
+            txn: Vec::new(),
+            nonce: format!("{:032x}", 1),
+            at_ms: T * 1000,
+            invocation: None,
+            resource: "talos://x/y".into(),
+            action: "read".into(),
+            args: serde_json::Map::new(),
+            traceparent: None,
+            att: Vec::new(),
+        }
+    }
+
+    /// A caller below `min_reputation` is refused before its chain is looked at; one at
+    /// or above it goes on to the chain (here an empty one, refused for that).
+    #[test]
+    fn a_caller_below_the_threshold_is_refused_before_its_chain() {
+        let (me, seed, caller) = (key(1), key(2), key(3));
+        let config = InvokeConfig {
+            reputation_seeds: [seed.did()].into(),
+            min_reputation: 700,
+            ..InvokeConfig::default()
+        };
+        let mut gate = Gate::new(me.public(), &config, std::iter::empty());
+        let chain_kind = gate
+            .check(&caller.public(), &request(), T * 1000)
+            .unwrap_err();
+        assert_ne!(chain_kind, "low_reputation");
+        let report = |kind, j| {
+            let c = Report::sign(
+                &seed,
+                Did::Key(caller.public()),
+                kind,
+                vec![],
+                T,
+                CapabilityId([j; 16]),
+            );
+            Report::verify(&c.unwrap()).unwrap()
+        };
+        // 150 points off: 850, still admitted to the chain check.
+        gate.keep_report(report(Kind::BadAnswer, 1), T).unwrap();
+        assert_eq!(
+            gate.check(&caller.public(), &request(), T * 1000).err(),
+            Some(chain_kind)
+        );
+        // 400 more (capped per reporter at 400 in all): 600 < 700.
+        gate.keep_report(report(Kind::OperatorReport, 2), T)
+            .unwrap();
+        assert_eq!(gate.reputation(&caller.did(), T).points, 600);
+        assert_eq!(
+            gate.check(&caller.public(), &request(), T * 1000).err(),
+            Some("low_reputation")
+        );
+        // A stranger's reports cannot do it: another caller, reported by a fresh key.
+        let other = key(4);
+        let c = Report::sign(
+            &key(5),
+            other.did(),
+            Kind::OperatorReport,
+            vec![],
+            T,
+            CapabilityId([3; 16]),
+        );
+        gate.keep_report(Report::verify(&c.unwrap()).unwrap(), T)
+            .unwrap();
+        assert_eq!(gate.reputation(&other.did(), T).points, 950);
+        assert_eq!(
+            gate.check(&other.public(), &request(), T * 1000).err(),
+            Some(chain_kind)
+        );
+    }
+}
