@@ -14,6 +14,7 @@ mod mcp;
 mod monitor;
 mod node;
 pub mod outcome;
+mod reputation;
 mod transparency;
 mod witness;
 
@@ -64,6 +65,9 @@ pub enum Command {
     /// Attestation credentials: measure an agent, issue one (as an attester), verify one.
     #[command(subcommand)]
     Attest(attest::AttestCommand),
+    /// Reputation: report an agent's misbehaviour, read a DID's score.
+    #[command(subcommand)]
+    Reputation(reputation::ReputationCommand),
     /// Create this node's home: identity keystore, config.toml, API token.
     Init {
         /// Network and API settings to write into config.toml.
@@ -113,6 +117,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Mcp(cmd) => mcp::run(cmd, cli.home),
         Command::Card(cmd) => card::run(cmd, cli.home, cli.passphrase_file.as_deref()),
         Command::Attest(cmd) => attest::run(cmd, cli.home, cli.passphrase_file.as_deref()),
+        Command::Reputation(cmd) => reputation::run(cmd, cli.home),
         Command::Init { net, force, json } => {
             node::init(&net, force, json, cli.home, cli.passphrase_file.as_deref())
         }

@@ -28,6 +28,7 @@ mod monitor;
 mod processes;
 mod public_log;
 mod refused;
+mod reputation;
 mod substrate;
 mod trust;
 mod txn;

@@ -57,7 +57,7 @@ fn kind(v: &Value) -> &str {
 }
 
 /// The bodies of `node`'s audit events of type `ty` (every page).
-async fn bodies(node: &NodeProc, ty: &str) -> Vec<Value> {
+pub(crate) async fn bodies(node: &NodeProc, ty: &str) -> Vec<Value> {
     let mut out = Vec::new();
     let mut from = 0;
     loop {
