@@ -100,7 +100,8 @@ const KIND = /^[a-z_]{1,32}$/;
  * never takes an agent's failure for a refusal; such a kind is sent as `agent_error`.
  */
 export const NODE_KINDS: ReadonlySet<string> = new Set([
-  "ok", "rate_limited", "busy", "not_holder", "not_attested", "over_budget", "denied", "unavailable",
+  "ok", "rate_limited", "busy", "not_holder", "not_attested", "over_budget", "low_reputation", "denied",
+  "unavailable",
   "agent_timeout", "unanswered",
   "bad_alg", "bad_header", "bad_signature", "bad_typ", "broken_chain", "empty_chain", "expired",
   "invocation_mismatch", "malformed_claims", "malformed_jws", "not_authorized", "not_yet_valid",

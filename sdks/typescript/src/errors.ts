@@ -74,6 +74,8 @@ export class RateLimitedError extends Refused {}
 export class NotAttestedError extends Refused {}
 /** 403: the call would take the capability's hard budget over its limit. */
 export class OverBudgetError extends Refused {}
+/** 403: the callee's node scores the caller below its min_reputation. */
+export class LowReputationError extends Refused {}
 /** 500: a fault of the node or its host. */
 export class InternalError extends TalosError {}
 /** 502: the peer's agent or node failed the call. An agent's own kinds land here. */
@@ -116,6 +118,7 @@ export const BY_KIND: Readonly<Record<string, ErrorClass>> = Object.freeze(
   rate_limited: RateLimitedError,
   not_attested: NotAttestedError,
   over_budget: OverBudgetError,
+  low_reputation: LowReputationError,
   internal: InternalError,
   agent_error: AgentError,
   peer_unreachable: PeerUnreachableError,

@@ -98,8 +98,8 @@ _KIND = re.compile(r"[a-z_]{1,32}")
 # caller must never take an agent's failure for a refusal, so such a kind (a Revoked
 # re-raised from a nested call, say) is answered as `agent_error`.
 NODE_KINDS = frozenset({
-    "ok", "rate_limited", "busy", "not_holder", "not_attested", "over_budget", "denied",
-    "unavailable", "agent_timeout", "unanswered", "bad_alg", "bad_header", "bad_signature", "bad_typ", "broken_chain",
+    "ok", "rate_limited", "busy", "not_holder", "not_attested", "over_budget", "low_reputation",
+    "denied", "unavailable", "agent_timeout", "unanswered", "bad_alg", "bad_header", "bad_signature", "bad_typ", "broken_chain",
     "empty_chain", "expired", "invocation_mismatch", "malformed_claims", "malformed_jws",
     "not_authorized", "not_yet_valid", "replay", "revoked", "too_deep", "too_large",
     "unknown_kid", "untrusted_root", "widening", "wrong_audience",

@@ -89,6 +89,10 @@ class OverBudget(Refused):
     """403: the call would take the capability's hard budget over its limit."""
 
 
+class LowReputation(Refused):
+    """403: the callee's node scores the caller below its min_reputation."""
+
+
 class InternalError(TalosError):
     """500: a fault of the node or its host."""
 
@@ -128,6 +132,7 @@ _BY_KIND: dict[str, type[TalosError]] = {
     "rate_limited": RateLimited,
     "not_attested": NotAttested,
     "over_budget": OverBudget,
+    "low_reputation": LowReputation,
     "internal": InternalError,
     "agent_error": AgentError,
     "peer_unreachable": PeerUnreachable,

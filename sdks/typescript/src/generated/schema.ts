@@ -698,6 +698,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** File a misbehaviour report about another agent: signed by this agent, kept, audited (`report_filed`) and gossiped (crates/reputation/FORMAT.md) */
+        post: operations["fileReport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reputation/{did}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A DID's reputation score (0..=1000) from the reports this node holds */
+        get: operations["getReputation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -989,6 +1023,37 @@ export interface components {
         };
         Attestations: {
             attestations: components["schemas"]["Attestation"][];
+        };
+        /** @description a misbehaviour report to sign (crates/reputation/FORMAT.md §1) */
+        FileReport: {
+            subject: components["schemas"]["Did"];
+            /** @enum {string} */
+            kind: "refused_storm" | "bad_answer" | "broken_attestation" | "protocol_violation" | "operator_report";
+            /** @description leaf hashes of audit events in this agent's log that show it */
+            evidence?: string[];
+        };
+        ReportFiled: {
+            /** @description the compact JWS (`typ: talos-report+jwt`) */
+            report: string;
+            /** @description SHA-256 of the compact JWS, as the `report_filed` audit event records it */
+            commitment: string;
+            subject: components["schemas"]["Did"];
+            /** @enum {string} */
+            kind: "refused_storm" | "bad_answer" | "broken_attestation" | "protocol_violation" | "operator_report";
+            iat: number;
+        };
+        Reputation: {
+            did: components["schemas"]["Did"];
+            /** @description 1000 is spotless */
+            score: number;
+            /** @description reports about the DID that count now */
+            reports: number;
+            /** @description of them, those by this node's reputation seeds */
+            from_seeds: number;
+            /** @description reports this node holds in all */
+            held: number;
+            /** @description this node's min_reputation (0: no check) */
+            min: number;
         };
     };
     responses: never;
@@ -2791,6 +2856,88 @@ export interface operations {
             };
             /** @description Over 16 KiB */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    fileReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FileReport"];
+            };
+        };
+        responses: {
+            /** @description the signed report and its commitment */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportFiled"];
+                };
+            };
+            /** @description Not a did:key subject, this agent itself, an unknown kind, or malformed evidence */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getReputation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                did: components["schemas"]["Did"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the score */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Reputation"];
+                };
+            };
+            /** @description Not a DID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or wrong API token */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

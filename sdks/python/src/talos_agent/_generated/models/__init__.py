@@ -34,6 +34,8 @@ from .deleted import Deleted
 from .event import Event
 from .event_event import EventEvent
 from .events import Events
+from .file_report import FileReport
+from .file_report_kind import FileReportKind
 from .head import Head
 from .inbox import Inbox
 from .inclusion_proof import InclusionProof
@@ -54,6 +56,9 @@ from .peer_invoke_txn import PeerInvokeTxn
 from .peers import Peers
 from .problem import Problem
 from .published import Published
+from .report_filed import ReportFiled
+from .report_filed_kind import ReportFiledKind
+from .reputation import Reputation
 from .revoke_capability_body import RevokeCapabilityBody
 from .revoked import Revoked
 from .send import Send
@@ -101,6 +106,8 @@ __all__ = (
     "Event",
     "EventEvent",
     "Events",
+    "FileReport",
+    "FileReportKind",
     "Head",
     "Inbox",
     "InclusionProof",
@@ -121,6 +128,9 @@ __all__ = (
     "Peers",
     "Problem",
     "Published",
+    "ReportFiled",
+    "ReportFiledKind",
+    "Reputation",
     "RevokeCapabilityBody",
     "Revoked",
     "Send",
