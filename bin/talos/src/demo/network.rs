@@ -11,7 +11,7 @@ use talos_capability::{ActionSet, Capability, Caveats, Claims, ResourcePattern, 
 use talos_identity::IdentityKey;
 use talos_net::invoke::InvokeResponse;
 use talos_net::{Multiaddr, Protocol};
-use talos_primitives::{CapabilityId, Did};
+use talos_primitives::CapabilityId;
 
 use super::step;
 use talos_node::home::{Home, storage_key};
@@ -22,7 +22,7 @@ async fn start(
     key: &IdentityKey,
     dir: &std::path::Path,
     boot: Option<(talos_net::PeerId, Multiaddr)>,
-    trusted_txn: Vec<Did>,
+    invoke: InvokeConfig,
     on: &super::DemoChain,
 ) -> anyhow::Result<Node> {
     let home = Home::resolve(Some(dir.to_path_buf()))?;
@@ -35,10 +35,7 @@ async fn start(
     let mut config = NodeConfig::default();
     config.net.listen = vec!["/ip4/127.0.0.1/tcp/0".parse()?];
     config.net.bootstrap = boot.into_iter().collect();
-    config.invoke = InvokeConfig {
-        trusted_txn,
-        ..InvokeConfig::default()
-    };
+    config.invoke = invoke;
     let mut node = Node::start(key.clone(), storage_key(key)?, store, log, config.clone()).await?;
     for (peer, addr) in &config.net.bootstrap {
         node.client().dial(*peer, vec![addr.clone()]).await?;
@@ -149,7 +146,7 @@ pub(super) struct Trio {
     payment: IdentityKey,
     pub(super) p: Arc<Node>,
     pub(super) b: Arc<Node>,
-    y: Arc<Node>,
+    pub(super) y: Arc<Node>,
 }
 
 pub(super) async fn run(dir: &std::path::Path, on: &super::DemoChain) -> anyhow::Result<()> {
@@ -183,13 +180,24 @@ async fn start_three(dir: &std::path::Path, on: &super::DemoChain) -> anyhow::Re
         IdentityKey::generate()?,
         IdentityKey::generate()?,
     );
-    let trust = vec![planner.did()];
-    let b = Arc::new(start(&booking, &dir.join("n-booking"), None, trust.clone(), on).await?);
+    let trusting = || InvokeConfig {
+        trusted_txn: vec![planner.did()],
+        ..InvokeConfig::default()
+    };
+    // Booking weighs misbehaviour reports by payment (its monitor) and refuses callers
+    // scoring under 700 (the trust chapter).
+    let booking_config = InvokeConfig {
+        reputation_seeds: [payment.did()].into(),
+        min_reputation: 700,
+        ..trusting()
+    };
+    let b = Arc::new(start(&booking, &dir.join("n-booking"), None, booking_config, on).await?);
     let boot = addr(&b).await?;
     let planner_dir = dir.join("n-planner");
-    let p = Arc::new(start(&planner, &planner_dir, Some(boot.clone()), vec![], on).await?);
+    let (boot2, none) = (Some(boot.clone()), InvokeConfig::default());
+    let p = Arc::new(start(&planner, &planner_dir, boot2, none, on).await?);
     let payment_dir = dir.join("n-payment");
-    let y = Arc::new(start(&payment, &payment_dir, Some(boot.clone()), trust, on).await?);
+    let y = Arc::new(start(&payment, &payment_dir, Some(boot.clone()), trusting(), on).await?);
     println!("    planner  {}", planner.did());
     println!("    booking  {} listening on {}", booking.did(), boot.1);
     println!("    payment  {}", payment.did());

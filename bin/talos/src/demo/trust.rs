@@ -1,6 +1,7 @@
 //! The demo's trust chapter (FORMAT.md §3.5): capabilities whose caveats booking's node
 //! decides with state of its own. An unattested planner is refused, then admitted once an
-//! attester's credential is installed on its node; a budget runs out over three calls.
+//! attester's credential is installed on its node; a budget runs out over three calls; a
+//! monitor's misbehaviour report gets the planner refused (`talos-reputation`).
 
 use anyhow::ensure;
 use talos_capability::stateful::{AttCaveat, BudgetCaveat, Mode, Window};
@@ -36,7 +37,7 @@ fn root(t: &Trio, att: Option<AttCaveat>, bud: Option<BudgetCaveat>) -> anyhow::
 pub(super) async fn run(t: &Trio) -> anyhow::Result<()> {
     step(
         18,
-        "Caveats booking's node decides with state of its own: an attestation it requires, a budget it counts durably",
+        "Caveats booking's node decides with state of its own: an attestation it requires, a budget it counts durably, a reputation threshold",
     );
     // The consortium's operator attests what planner runs.
     let attester = IdentityKey::generate()?;
@@ -116,6 +117,48 @@ pub(super) async fn run(t: &Trio) -> anyhow::Result<()> {
         left.map(|(_, l)| l).unwrap_or_default()
     );
     ensure!(left.is_some(), "the budget counter is missing");
+    reputation(t).await
+}
+
+/// A reputation-gated refusal: payment (booking's monitor, one of its reputation seeds)
+/// reports planner; the report crosses the gossip topic and booking refuses planner.
+async fn reputation(t: &Trio) -> anyhow::Result<()> {
+    use talos_reputation::Kind;
+    let planner = t.planner.did();
+    let before = t.b.reputation(&planner)?.0.points;
+    let token = root(t, None, None)?;
+    let (ok, _) = t.p.invoke(call(t, 100, chain(&token))).await?;
+    let filed =
+        t.y.file_report(planner, Kind::OperatorReport, vec![])
+            .await?;
+    // Gossip is quick but not instant: wait for the report to arrive (progress), filing
+    // again if the first found no subscriber yet.
+    let mut after = before;
+    for i in 0..200 {
+        after = t.b.reputation(&planner)?.0.points;
+        if after < before {
+            break;
+        }
+        if i % 50 == 49 {
+            t.y.file_report(planner, Kind::OperatorReport, vec![])
+                .await?;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let (refused, _) = t.p.invoke(call(t, 100, chain(&token))).await?;
+    println!(
+        "    booking refuses callers scoring under 700 of 1000 by its seeds' reports; planner ({before}) books: {}",
+        outcome(&ok)
+    );
+    println!(
+        "    payment, booking's monitor, files a signed operator report about planner (commitment {}…, audited in payment's log) and gossips it; planner now scores {after}: {}",
+        &filed.commitment.to_string()[..16],
+        outcome(&refused)
+    );
+    ensure!(
+        matches!(&refused, InvokeResponse::Refused { kind } if kind == "low_reputation"),
+        "a caller under the reputation threshold was admitted"
+    );
     Ok(())
 }
 
