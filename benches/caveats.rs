@@ -4,7 +4,9 @@
 //!   ([`talos_node::node::gate::Gate`]) on a call whose chain is cached, with no stateful
 //!   caveat, with `att` (the caller's credential presented with every call and cached
 //!   after the first), with a `bud` budget (planned and counted in memory), and with both.
-//!   The goal: `att` adds ≤ 1 µs.
+//!   The goal: `att` adds ≤ 1 µs. `rep`: B refuses callers scoring under 700
+//!   (`min_reputation`) and holds 1,000 reports, one by its seed about A (A scores 850,
+//!   cached for the hour); `all`: `att`, `bud` and `rep` together.
 //! - `caveats/audit_write/{used,used_spent}`: the synced write that makes an admitted call
 //!   durable, without and with its budget spend (one `budget_spent` event and the
 //!   counter's side record in the same batch). The goal: a budget costs no second synced
@@ -28,7 +30,7 @@ use talos_store::{AuditLog, LogConfig};
 #[allow(dead_code)]
 #[path = "warm_gate.rs"]
 mod warm;
-use warm::{key, now_ms, warm_gate};
+use warm::{key, now_ms, warm_gate, warm_gate_with};
 
 fn gate_warm(c: &mut Criterion) {
     let attester = key(9);
@@ -63,24 +65,67 @@ fn gate_warm(c: &mut Criterion) {
         ..max.clone()
     };
     let cases = [
-        ("none", with(None, None), None),
+        ("none", with(None, None), None, false),
         (
             "att",
             with(Some(att.clone()), None),
             Some(credential.clone()),
+            false,
         ),
-        ("bud", with(None, Some(bud.clone())), None),
-        ("att_bud", with(Some(att), Some(bud)), Some(credential)),
+        ("bud", with(None, Some(bud.clone())), None, false),
+        (
+            "att_bud",
+            with(Some(att.clone()), Some(bud.clone())),
+            Some(credential.clone()),
+            false,
+        ),
+        ("rep", with(None, None), None, true),
+        ("all", with(Some(att), Some(bud)), Some(credential), true),
     ];
     let mut g = c.benchmark_group("caveats");
     g.throughput(Throughput::Elements(1));
-    for (name, cav, cred) in cases {
-        let mut warm = warm_gate(cav, 3, cred.into_iter().collect());
+    for (name, cav, cred, rep) in cases {
+        let creds = cred.into_iter().collect();
+        let mut warm = if rep {
+            reputation_gate(cav, creds, now)
+        } else {
+            warm_gate(cav, 3, creds)
+        };
         g.bench_function(format!("gate_warm/{name}"), |bench| {
             bench.iter(|| warm.call())
         });
     }
     g.finish();
+}
+
+/// A warm gate refusing callers under 700 holding 1,000 reports: its seed (key 9) and a
+/// stranger each reported A once (`bad_answer`: A scores 1000 − 150 − 50 = 800), and 998
+/// other strangers reported one DID each.
+fn reputation_gate(cav: Caveats, att: Vec<String>, now: u64) -> warm::WarmGate {
+    use talos_identity::{IdentityKey, IdentitySeed};
+    use talos_reputation::{Kind, Report};
+    let seed = key(9);
+    let mut warm = warm_gate_with(cav, 3, att, |c| {
+        c.reputation_seeds = [seed.did()].into();
+        c.min_reputation = 700;
+    });
+    let caller = warm.caller();
+    let fresh = |tag: u8, i: u32| {
+        let mut s = [tag; 32];
+        s[..4].copy_from_slice(&i.to_le_bytes());
+        IdentityKey::from_seed(&IdentitySeed::from_bytes(s)).unwrap()
+    };
+    for i in 0..1000u32 {
+        let by = if i == 0 { seed.clone() } else { fresh(0x5a, i) };
+        let about = if i < 2 { caller } else { fresh(0x6b, i).did() };
+        let jti = talos_primitives::CapabilityId(u128::from(i).to_le_bytes());
+        let r = Report::sign(&by, about, Kind::BadAnswer, vec![], now, jti).unwrap();
+        warm.gate()
+            .keep_report(Report::verify(&r).unwrap(), now)
+            .unwrap();
+    }
+    assert_eq!(warm.gate().reputation(&caller, now).points, 800);
+    warm
 }
 
 fn audit_write(c: &mut Criterion) {

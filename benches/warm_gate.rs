@@ -38,6 +38,16 @@ pub(crate) struct WarmGate {
 /// A gate for B and a call from A for `amount`, under a root whose capability carries
 /// `cav`, presenting the credentials `att`.
 pub(crate) fn warm_gate(cav: Caveats, amount: u64, att: Vec<String>) -> WarmGate {
+    warm_gate_with(cav, amount, att, |_| {})
+}
+
+/// [`warm_gate`], with B's sidecar configuration changed by `edit` first.
+pub(crate) fn warm_gate_with(
+    cav: Caveats,
+    amount: u64,
+    att: Vec<String>,
+    edit: impl FnOnce(&mut InvokeConfig),
+) -> WarmGate {
     let (b, a) = (key(1), key(2));
     let now = now_ms() / 1000;
     let token = Token::issue(
@@ -58,13 +68,13 @@ pub(crate) fn warm_gate(cav: Caveats, amount: u64, att: Vec<String>) -> WarmGate
     )
     .unwrap();
     let unlimited = NonZeroU32::new(u32::MAX).unwrap();
-    let config = InvokeConfig {
+    let mut config = InvokeConfig {
         rate: unlimited,
         burst: unlimited,
         answer_within: Duration::from_secs(20),
-        trusted_txn: Vec::new(),
-        agent_url: None,
+        ..InvokeConfig::default()
     };
+    edit(&mut config);
     let mut args = Map::new();
     args.insert("amount".into(), json!(amount));
     WarmGate {
@@ -87,6 +97,16 @@ pub(crate) fn warm_gate(cav: Caveats, amount: u64, att: Vec<String>) -> WarmGate
 }
 
 impl WarmGate {
+    /// B's gate, to give it state before the loop (reports, revocations).
+    pub(crate) fn gate(&mut self) -> &mut Gate {
+        &mut self.gate
+    }
+
+    /// A's DID.
+    pub(crate) fn caller(&self) -> Did {
+        Did::Key(self.caller)
+    }
+
     /// Decides the call once more, with a fresh nonce (hex-formatted here, as the node
     /// parses it) and the clock read.
     pub(crate) fn call(&mut self) -> Admitted {
