@@ -17,6 +17,9 @@ use crate::stateful::{BudgetCaveat, CounterKey, Mode, Stateful};
 pub const MAX_COUNTERS: usize = 65_536;
 /// Most counters under one root capability.
 pub const MAX_PER_ROOT: usize = 1_024;
+/// How long after its link's `exp` a counter is kept (s): no call under the link is
+/// valid then, and a call admitted just before has long been written.
+pub const SWEEP_GRACE: u64 = 300;
 
 /// One counter's state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,6 +32,10 @@ pub struct Counter {
     pub window: u64,
     /// Spent in it.
     pub spent: u64,
+    /// The link's `exp`; the counter is dropped [`SWEEP_GRACE`] after it. 0 (records
+    /// written before this field): kept.
+    #[serde(default)]
+    pub exp: u64,
 }
 
 /// One budget a planned call spends from.
@@ -44,6 +51,8 @@ pub struct Item {
     pub amount: u64,
     /// Spent in the window once the call is counted.
     pub total: u64,
+    /// The link's `exp`.
+    pub exp: u64,
 }
 
 impl Item {
@@ -128,6 +137,7 @@ impl Ledger {
                 window,
                 amount,
                 total,
+                exp: charge.exp,
             });
         }
         let under_root = self.per_root.get(&st.root).copied().unwrap_or(0);
@@ -152,6 +162,7 @@ impl Ledger {
                     budget: item.budget.clone(),
                     window: item.window,
                     spent: item.total,
+                    exp: item.exp,
                 },
             );
         }
@@ -176,6 +187,7 @@ impl Ledger {
                     budget: item.budget.clone(),
                     window: item.window,
                     spent: total,
+                    exp: item.exp,
                 };
                 self.set(item.key, counter);
             }
@@ -198,6 +210,28 @@ impl Ledger {
         }
         self.counters.insert(key, counter);
         true
+    }
+
+    /// Drops the counters whose link expired [`SWEEP_GRACE`] before `now`, freeing their
+    /// room (and their root's share); their keys, for the durable copies.
+    pub fn sweep(&mut self, now: u64) -> Vec<CounterKey> {
+        let dead: Vec<CounterKey> = self
+            .counters
+            .iter()
+            .filter(|(_, c)| c.exp != 0 && now >= c.exp.saturating_add(SWEEP_GRACE))
+            .map(|(k, _)| *k)
+            .collect();
+        for k in &dead {
+            if let Some(c) = self.counters.remove(k)
+                && let Some(n) = self.per_root.get_mut(&c.root)
+            {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    self.per_root.remove(&c.root);
+                }
+            }
+        }
+        dead
     }
 
     /// A counter.

@@ -125,7 +125,11 @@ pub fn verify_chain(
     let links = stateful.then(|| {
         tokens
             .iter()
-            .map(|t| (t.commitment(), t.claims().cap.clone()))
+            .map(|t| crate::stateful::Link {
+                commitment: t.commitment(),
+                exp: t.claims().exp,
+                caps: t.claims().cap.clone(),
+            })
             .collect()
     });
     Ok(VerifiedChain {

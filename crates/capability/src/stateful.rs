@@ -26,6 +26,9 @@ pub struct Charge {
     pub key: CounterKey,
     /// The caveat.
     pub budget: BudgetCaveat,
+    /// The link's `exp`: no chain through the link is valid from then on (a delegation
+    /// never outlives its parent), so its counter may be dropped.
+    pub exp: u64,
 }
 
 /// The stateful caveats a call must satisfy.
@@ -40,7 +43,15 @@ pub struct Stateful {
 }
 
 /// A chain's links with their capabilities, kept only for chains with a stateful caveat.
-pub(crate) type Links = std::sync::Arc<[(Commitment, Vec<Capability>)]>;
+pub(crate) type Links = std::sync::Arc<[Link]>;
+
+/// One link of a chain with a stateful caveat.
+#[derive(Debug)]
+pub(crate) struct Link {
+    pub(crate) commitment: Commitment,
+    pub(crate) exp: u64,
+    pub(crate) caps: Vec<Capability>,
+}
 
 /// The stateful caveats of a request under `links` (root first): at each link the
 /// *governing* capability is the first, in `cap` order, that allows the request
@@ -51,11 +62,12 @@ pub(crate) fn of(
     action: &str,
     args: &serde_json::Map<String, serde_json::Value>,
 ) -> Option<Stateful> {
-    let root = links.first()?.0;
+    let root = links.first()?.commitment;
     let last = links.len().saturating_sub(1);
     let (mut att, mut charges) = (None, Vec::new());
-    for (i, (link, caps)) in links.iter().enumerate() {
-        let governing = caps
+    for (i, link) in links.iter().enumerate() {
+        let governing = link
+            .caps
             .iter()
             .enumerate()
             .find(|(_, c)| c.allows(resource, action, args));
@@ -63,10 +75,14 @@ pub(crate) fn of(
             continue;
         };
         if let (Some(budget), Ok(cap)) = (&cap.cav.bud, u8::try_from(index)) {
-            let key = CounterKey { link: *link, cap };
+            let key = CounterKey {
+                link: link.commitment,
+                cap,
+            };
             charges.push(Charge {
                 key,
                 budget: budget.clone(),
+                exp: link.exp,
             });
         }
         if i == last {

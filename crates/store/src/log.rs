@@ -291,6 +291,22 @@ impl AuditLog {
         }
     }
 
+    /// Deletes side records (keys without [`SIDE_PREFIX`]) in one synced write: state
+    /// that no longer matters, such as an expired link's budget counter. Only the writer
+    /// that puts them should delete them, after its puts are durable, so no pending
+    /// append brings one back.
+    pub fn delete_side_records(&self, keys: &[Vec<u8>]) -> Result<(), StoreError> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let cf = self.store.cf(CF_META)?;
+        let mut batch = rocksdb::WriteBatch::default();
+        for k in keys {
+            batch.delete_cf(cf, [SIDE_PREFIX, k].concat());
+        }
+        self.store.write(batch, true)
+    }
+
     /// The durable side records whose keys start with `prefix` (without
     /// [`SIDE_PREFIX`]), keys returned without it, at most `max`.
     pub fn side_records(&self, prefix: &[u8], max: usize) -> Result<SideRecords, StoreError> {

@@ -217,11 +217,15 @@ fn every_links_governing_budget_is_charged_and_att_comes_from_the_leaf() {
     let keys: Vec<_> = st
         .charges
         .iter()
-        .map(|c| (c.key.link, c.key.cap, c.budget.limit))
+        .map(|c| (c.key.link, c.key.cap, c.budget.limit, c.exp))
         .collect();
+    // Each counter lives as long as its own link.
     assert_eq!(
         keys,
-        [(parent.commitment(), 1, 1000), (child.commitment(), 0, 300)]
+        [
+            (parent.commitment(), 1, 1000, parent.claims().exp),
+            (child.commitment(), 0, 300, T0 + 60)
+        ]
     );
     // The root alone: hotels are governed by its first capability, with no budget.
     let ok = authorize(&[&parent], "talos://booking/hotels/h1", &a);
@@ -276,6 +280,7 @@ fn warn_mode_admits_over_the_limit_and_hard_mode_does_not() {
         root: Commitment(Hash32([1; 32])),
         att: None,
         charges: vec![talos_capability::stateful::Charge {
+            exp: 0,
             key: talos_capability::stateful::CounterKey {
                 link: Commitment(Hash32([1; 32])),
                 cap: 0,
@@ -296,6 +301,7 @@ fn warn_mode_admits_over_the_limit_and_hard_mode_does_not() {
     // The clock steps back a day: the spend in the newer window still counts.
     let daily = |mode| talos_capability::stateful::Stateful {
         charges: vec![talos_capability::stateful::Charge {
+            exp: 0,
             budget: bud(2, "24h", mode, None),
             ..st(mode).charges[0].clone()
         }],
@@ -325,6 +331,7 @@ fn counters_are_bounded_per_root() {
         root: Commitment(Hash32([1; 32])),
         att: None,
         charges: vec![talos_capability::stateful::Charge {
+            exp: 0,
             key: talos_capability::stateful::CounterKey { link, cap: 0 },
             budget: bud(5, "total", Mode::Hard, None),
         }],
@@ -346,6 +353,48 @@ fn counters_are_bounded_per_root() {
             .is_ok()
     );
     assert_eq!(BudgetError::Full.kind(), "over_budget");
+}
+
+/// Counters live as long as their link: once the link has expired (plus the grace), the
+/// sweep drops them and their root's share is free again.
+#[test]
+fn counters_are_dropped_after_their_link_expires() {
+    use talos_capability::budget::SWEEP_GRACE;
+    let mut ledger = Ledger::new();
+    let none = Map::new();
+    let exp = T0 + 60;
+    let st = |i: u32, exp: u64| {
+        let mut b = [0u8; 32];
+        b[..4].copy_from_slice(&i.to_be_bytes());
+        talos_capability::stateful::Stateful {
+            root: Commitment(Hash32([1; 32])),
+            att: None,
+            charges: vec![talos_capability::stateful::Charge {
+                exp,
+                key: talos_capability::stateful::CounterKey {
+                    link: Commitment(Hash32(b)),
+                    cap: 0,
+                },
+                budget: bud(5, "total", Mode::Hard, None),
+            }],
+        }
+    };
+    for i in 0..MAX_PER_ROOT as u32 {
+        // One counter of a link that never expires (a record from before `exp`).
+        let s = ledger
+            .plan(&st(i, if i == 0 { 0 } else { exp }), &none, T0)
+            .unwrap();
+        ledger.commit(&s);
+    }
+    let fresh = st(u32::MAX, T0 + 86_400);
+    assert_eq!(ledger.plan(&fresh, &none, T0), Err(BudgetError::Full));
+    assert!(ledger.sweep(exp + SWEEP_GRACE - 1).is_empty());
+    let dropped = ledger.sweep(exp + SWEEP_GRACE);
+    assert_eq!(dropped.len(), MAX_PER_ROOT - 1);
+    assert_eq!(ledger.len(), 1);
+    let s = ledger.plan(&fresh, &none, exp + SWEEP_GRACE).unwrap();
+    ledger.commit(&s);
+    assert_eq!(ledger.get(&fresh.charges[0].key).unwrap().exp, T0 + 86_400);
 }
 
 proptest! {

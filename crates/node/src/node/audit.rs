@@ -28,7 +28,7 @@ use talos_identity::keys::IdentityKey;
 use talos_primitives::{Did, Ed25519Public, Hash32};
 use talos_store::AuditLog;
 use tokio::sync::{mpsc, oneshot};
-use tracing::warn;
+use tracing::{debug, warn};
 
 /// Event groups waiting for the writer.
 const QUEUE: usize = 1024;
@@ -170,6 +170,21 @@ async fn next_group(
     Some(group)
 }
 
+/// Drops expired links' counters from the writer's ledger (in memory, a scan of at most
+/// 65,536), then their side records from the disk off the async runtime.
+async fn sweep_budgets(budgets: &mut Ledger, log: &Arc<AuditLog>) {
+    let dead = super::budgets::expire(budgets, super::sidecar::now_ms() / 1000);
+    if dead.is_empty() {
+        return;
+    }
+    let (n, log) = (dead.len(), log.clone());
+    match tokio::task::spawn_blocking(move || log.delete_side_records(&dead)).await {
+        Ok(Ok(())) => debug!(n, "expired budget counters deleted"),
+        Ok(Err(e)) => warn!(%e, "expired budget counters not deleted"),
+        Err(e) => warn!(%e, "budget sweep failed"),
+    }
+}
+
 /// The group's events, each request's budget spend (its `budget_spent` events and the
 /// counters' side records, `budgets.rs`) counted into `ledger` behind its own events.
 fn take_events(
@@ -199,7 +214,15 @@ async fn writer(
     let agent = identity.did();
     // The durable budget counters: only this task counts into them, in log order.
     let mut budgets = budgets;
+    let mut swept = std::time::Instant::now();
     while let Some(mut group) = next_group(&mut rx, &mut refusals).await {
+        // Expired links' counters go once a minute, between groups (every earlier append
+        // is durable by now, so none brings a deleted record back). With no calls
+        // nothing grows, so waiting for a group is enough.
+        if swept.elapsed() >= std::time::Duration::from_secs(60) {
+            swept = std::time::Instant::now();
+            sweep_budgets(&mut budgets, &log).await;
+        }
         let (log2, id, agent2) = (log.clone(), identity.clone(), agent);
         let mut side = talos_store::SideRecords::new();
         let kinds = take_events(&mut group, &mut budgets, &mut side);

@@ -77,6 +77,14 @@ pub(crate) fn record(
     }
 }
 
+/// Drops the counters whose link expired (`Ledger::sweep`) from the writer's `ledger`:
+/// their side-record keys, for [`AuditLog::delete_side_records`]. Run by the audit
+/// writer, the only task that writes them, once its earlier appends are durable. (If the
+/// deletion fails, the records are read back at the next start and dropped again.)
+pub(crate) fn expire(ledger: &mut Ledger, now: u64) -> Vec<Vec<u8>> {
+    ledger.sweep(now).iter().map(key_of).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use talos_primitives::{Commitment, Hash32};
@@ -89,6 +97,51 @@ mod tests {
         };
         assert_eq!(super::parse_key(&super::key_of(&key)), Some(key));
         assert_eq!(super::parse_key(b"budget/zz/1"), None);
+    }
+
+    /// A counter's side record outlives its link by the grace only: the writer's sweep
+    /// deletes it from the disk, and a restart does not bring it back.
+    #[test]
+    fn an_expired_links_counter_is_deleted_from_disk() {
+        use talos_capability::budget::{Counter, SWEEP_GRACE};
+        use talos_capability::stateful::{BudgetCaveat, Mode, Window};
+        let dir = tempfile::tempdir().unwrap();
+        let log =
+            talos_store::AuditLog::open(dir.path(), talos_store::LogConfig::default()).unwrap();
+        let mut ledger = super::Ledger::new();
+        let budget = BudgetCaveat {
+            arg: None,
+            limit: 10,
+            window: Window::Total,
+            mode: Mode::Hard,
+        };
+        let (t, exp) = (1_796_342_400, 1_796_346_000);
+        for (i, exp) in [(1u8, exp), (2, exp + 86_400)] {
+            let key = super::CounterKey {
+                link: Commitment(Hash32([i; 32])),
+                cap: 0,
+            };
+            let c = Counter {
+                root: Commitment(Hash32([9; 32])),
+                budget: budget.clone(),
+                window: 0,
+                spent: 1,
+                exp,
+            };
+            assert!(ledger.set(key, c.clone()));
+            let leaf = vec![i; 40];
+            let side = vec![(super::key_of(&key), serde_json::to_vec(&c).unwrap())];
+            log.append_many_with(vec![leaf], side).unwrap();
+        }
+        assert_eq!(super::load(&log).unwrap().len(), 2);
+        assert!(super::expire(&mut ledger, t).is_empty());
+        let dead = super::expire(&mut ledger, exp + SWEEP_GRACE);
+        assert_eq!(dead.len(), 1);
+        log.delete_side_records(&dead).unwrap();
+        let left = super::load(&log).unwrap();
+        assert_eq!(left.len(), 1);
+        assert_eq!(left[0].1.exp, exp + 86_400);
+        assert_eq!(ledger.len(), 1);
     }
 }
 

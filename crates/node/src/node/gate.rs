@@ -232,6 +232,11 @@ impl Gate {
         self.ledger.set(key, counter)
     }
 
+    /// Drops the budget counters of links expired at `now` (plus the grace); how many.
+    pub fn sweep_budgets(&mut self, now: u64) -> usize {
+        self.ledger.sweep(now).len()
+    }
+
     /// The budget counters.
     pub fn budgets(&self) -> &Ledger {
         &self.ledger

@@ -448,6 +448,8 @@ impl Sidecar {
 /// The inbound task: decides each call in arrival order; the sweeper runs beside it.
 pub(crate) async fn serve(sidecar: Arc<Sidecar>, mut calls: mpsc::Receiver<InboundInvoke>) {
     let mut tick = tokio::time::interval(Duration::from_millis(250));
+    // Expired links' budget counters (the audit writer drops the durable copies).
+    let mut minute = tokio::time::interval(Duration::from_secs(60));
     loop {
         tokio::select! {
             call = calls.recv() => match call {
@@ -455,6 +457,11 @@ pub(crate) async fn serve(sidecar: Arc<Sidecar>, mut calls: mpsc::Receiver<Inbou
                 None => return,
             },
             _ = tick.tick() => sidecar.sweep().await,
+            _ = minute.tick() => {
+                if let Ok(mut gate) = sidecar.gate.lock() {
+                    gate.sweep_budgets(now_ms() / 1000);
+                }
+            }
         }
     }
 }
