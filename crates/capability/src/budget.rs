@@ -180,7 +180,14 @@ impl Ledger {
                 Some(c) => (0, c.window > item.window),
                 None => (0, false),
             };
-            let total = prev.saturating_add(item.amount);
+            // A spend planned in a window the counter has since left (calls reach the
+            // writer a little out of order around a window's turn) counted in that older
+            // window: its total is the one the gate planned, not this counter's.
+            let total = if stale {
+                item.total
+            } else {
+                prev.saturating_add(item.amount)
+            };
             if !stale {
                 let counter = Counter {
                     root: spend.root,

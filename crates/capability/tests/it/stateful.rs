@@ -299,7 +299,7 @@ fn warn_mode_admits_over_the_limit_and_hard_mode_does_not() {
         Err(BudgetError::OverBudget)
     );
     // The clock steps back a day: the spend in the newer window still counts.
-    let daily = |mode| talos_capability::stateful::Stateful {
+    let daily_st = |mode| talos_capability::stateful::Stateful {
         charges: vec![talos_capability::stateful::Charge {
             exp: 0,
             budget: bud(2, "24h", mode, None),
@@ -309,11 +309,11 @@ fn warn_mode_admits_over_the_limit_and_hard_mode_does_not() {
     };
     let mut clock = Ledger::new();
     for _ in 0..2 {
-        let s = clock.plan(&daily(Mode::Hard), &none, T0 + 86_400).unwrap();
+        let s = clock.plan(&daily_st(Mode::Hard), &none, T0 + 86_400).unwrap();
         clock.commit(&s);
     }
     assert_eq!(
-        clock.plan(&daily(Mode::Hard), &none, T0),
+        clock.plan(&daily_st(Mode::Hard), &none, T0),
         Err(BudgetError::OverBudget)
     );
     // The writer's replay: the same spends counted again from nothing give the same totals.
@@ -321,6 +321,21 @@ fn warn_mode_admits_over_the_limit_and_hard_mode_does_not() {
     let s = ledger.plan(&st(Mode::Warn), &none, T0).unwrap();
     let totals: Vec<u64> = (0..3).map(|_| durable.record(&s)[0].total).collect();
     assert_eq!(totals, [1, 2, 3]);
+    // Around a window's turn, a spend planned in the old window may reach the writer
+    // after one from the new: it is not counted in the new window, and its logged total
+    // is the old window's, as the gate planned it.
+    let mut daily = Ledger::new();
+    let old = daily.plan(&daily_st(Mode::Hard), &none, T0).unwrap();
+    daily.commit(&old);
+    let old2 = daily.plan(&daily_st(Mode::Hard), &none, T0).unwrap();
+    let new = daily.plan(&daily_st(Mode::Hard), &none, T0 + 86_400).unwrap();
+    let mut writer = Ledger::new();
+    assert_eq!(writer.record(&old)[0].total, 1);
+    assert_eq!(writer.record(&new)[0].total, 1);
+    assert_eq!(writer.record(&old2)[0].total, 2);
+    let key = old.items[0].key;
+    assert_eq!(writer.get(&key).unwrap().spent, 1);
+    assert_eq!(writer.get(&key).unwrap().window, new.items[0].window);
 }
 
 #[test]
