@@ -303,3 +303,39 @@ def test_generated_operations_through_api(pair: Pair) -> None:
     size = b.head().tree_size
     r = audit_consistency.sync_detailed(client=b.api, old=1, new=size)
     assert isinstance(r.parsed, ConsistencyProof) and r.parsed.size2 == size
+
+
+def test_reputation_report_and_score(pair: Pair) -> None:
+    a, b = (n.client() for n in pair)
+    did_a, did_b = pair[0].did, pair[1].did
+    # A's report about B: signed, audited, gossiped; a stranger's report (neither node
+    # lists A as a seed) takes at most 50 points.
+    filed = a.report(did_b, "bad_answer", ["ab" * 32])
+    assert filed.subject == did_b and len(filed.commitment) == 64
+    assert a.reputation(did_b).score == 950
+    # Gossip reaches B once the two have exchanged subscriptions: file again (another
+    # report, same cap) until one arrives.
+    tries = [0]
+
+    def arrived() -> bool:
+        if b.reputation(did_b).reports >= 1:
+            return True
+        tries[0] += 1
+        if tries[0] % 40 == 0:
+            a.report(did_b, "bad_answer")
+        return False
+
+    poll("B to hold A's report", arrived)
+    assert b.reputation(did_b).score == 950
+    assert b.reputation(did_a).score == 1000
+    with pytest.raises(t.BadRequest):
+        a.report(did_a, "bad_answer")  # about itself
+    with pytest.raises(ValueError):
+        a.report(did_b, "spam")
+
+    async def run() -> int:
+        async with t.AsyncTalos.connect(pair[0].home) as x:
+            await x.report(did_b, "refused_storm")
+            return (await x.reputation(did_b)).reports
+
+    assert asyncio.run(run()) >= 2

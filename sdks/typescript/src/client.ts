@@ -29,6 +29,10 @@ export type InclusionProof = Schemas["InclusionProof"];
 export type AuditEvent = Schemas["Event"];
 export type WireMessage = Schemas["Message"];
 export type Answer = Schemas["Answer"];
+export type ReportFiled = Schemas["ReportFiled"];
+export type Reputation = Schemas["Reputation"];
+/** What a misbehaviour report says happened (crates/reputation/FORMAT.md). */
+export type ReportKind = Schemas["FileReport"]["kind"];
 
 /** A message from the inbox, its body decoded. */
 export interface Message {
@@ -386,6 +390,20 @@ export class Talos {
   revoke(jti: string | Pick<Issued, "jti">): Promise<RevokeResult> {
     const id = typeof jti === "string" ? jti : jti.jti;
     return ok(this.where, this.api.POST("/v1/capabilities/revoke", { body: { id } }));
+  }
+
+  // --- reputation -----------------------------------------------------------------
+  /**
+   * Signs a misbehaviour report about `subject`: kept, audited (`report_filed`) and
+   * gossiped. `evidence`: leaf hashes (hex) of this agent's audit events that show it.
+   */
+  report(subject: string, kind: ReportKind, evidence: readonly string[] = []): Promise<ReportFiled> {
+    return ok(this.where, this.api.POST("/v1/reports", { body: { subject, kind, evidence: [...evidence] } }));
+  }
+
+  /** `did`'s score (0..=1000) from the reports this node holds. */
+  reputation(did: string): Promise<Reputation> {
+    return ok(this.where, this.api.GET("/v1/reputation/{did}", { params: { path: { did } } }));
   }
 
   // --- audit ----------------------------------------------------------------------

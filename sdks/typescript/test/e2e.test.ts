@@ -191,6 +191,24 @@ describe("two real nodes", { skip }, () => {
     });
   });
 
+  test("a misbehaviour report, gossiped, and the score", async () => {
+    const filed = await a.report(B.did, "bad_answer", ["ab".repeat(32)]);
+    assert.equal(filed.subject, B.did);
+    assert.match(filed.commitment, /^[0-9a-f]{64}$/);
+    // Neither node lists A as a seed: a stranger's report takes at most 50 points.
+    assert.equal((await a.reputation(B.did)).score, 950);
+    // Gossip reaches B once the two have exchanged subscriptions (file again until then).
+    const deadline = Date.now() + 60_000;
+    for (let i = 1; (await b.reputation(B.did)).reports < 1; i++) {
+      assert.ok(Date.now() < deadline, "A's report never reached B");
+      if (i % 40 === 0) await a.report(B.did, "bad_answer");
+      await new Promise((r) => setTimeout(r, 50)); // the pace of polling
+    }
+    assert.equal((await b.reputation(B.did)).score, 950);
+    assert.equal((await b.reputation(A.did)).score, 1000);
+    await assert.rejects(a.report(A.did, "bad_answer"), BadRequestError);
+  });
+
   test("a delegated capability", async () => {
     const root = await b.issue(A.did, [capability("talos://deleg/**", "get", "put")]);
     // A narrows what it holds to itself: the chain grows by one and still works.

@@ -14,6 +14,8 @@ from ._generated.models import (
     InvokeResult,
     Issued,
     NodeInfo,
+    ReportFiled,
+    Reputation,
 )
 from ._generated.models import Revoked as RevokedAnswer
 from ._home import Endpoint, endpoint
@@ -77,6 +79,8 @@ __all__ = [
     "OverBudget",
     "Refused",
     "Replay",
+    "ReportFiled",
+    "Reputation",
     "Revoked",
     "RevokedAnswer",
     "Talos",

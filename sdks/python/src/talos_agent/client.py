@@ -41,6 +41,8 @@ from ._generated.api.audit import (
 from ._generated.api.calls import answer_call, invoke, list_calls
 from ._generated.api.capabilities import (
     delegate_capability,
+    file_report,
+    get_reputation,
     issue_capability,
     revoke_capability,
 )
@@ -54,6 +56,8 @@ from ._generated.models import (
     Checkpoint,
     DelegateCapabilityBody,
     Deleted,
+    FileReport,
+    FileReportKind,
     Events,
     Head,
     InclusionProof,
@@ -64,6 +68,8 @@ from ._generated.models import (
     Issued,
     NodeInfo,
     Peers,
+    ReportFiled,
+    Reputation,
     RevokeCapabilityBody,
     Send,
     Sent,
@@ -447,6 +453,21 @@ class Talos(_Handlers):
             r = revoke_capability.sync_detailed(client=self._client, body=body)
             return _ok(r, RevokedAnswer)
 
+    # --- reputation ----------------------------------------------------------------
+    def report(self, subject: str, kind: str, evidence: Sequence[str] = ()) -> ReportFiled:
+        """Signs a misbehaviour report about `subject` (kind: `refused_storm`, `bad_answer`,
+        `broken_attestation`, `protocol_violation` or `operator_report`; evidence: leaf
+        hashes of this agent's audit events): kept, audited and gossiped."""
+        body = _report_body(subject, kind, evidence)
+        with _reaching(self.endpoint):
+            return _ok(file_report.sync_detailed(client=self._client, body=body), ReportFiled)
+
+    def reputation(self, did: str) -> Reputation:
+        """`did`'s score (0..=1000) from the reports this node holds."""
+        with _reaching(self.endpoint):
+            r = get_reputation.sync_detailed(did, client=self._client)
+            return _ok(r, Reputation)
+
     # --- audit --------------------------------------------------------------------
     def head(self) -> Head:
         with _reaching(self.endpoint):
@@ -642,6 +663,19 @@ class AsyncTalos(_Handlers):
             r = await revoke_capability.asyncio_detailed(client=self._client, body=body)
             return _ok(r, RevokedAnswer)
 
+    async def report(
+        self, subject: str, kind: str, evidence: Sequence[str] = ()
+    ) -> ReportFiled:
+        body = _report_body(subject, kind, evidence)
+        with _reaching(self.endpoint):
+            r = await file_report.asyncio_detailed(client=self._client, body=body)
+            return _ok(r, ReportFiled)
+
+    async def reputation(self, did: str) -> Reputation:
+        with _reaching(self.endpoint):
+            r = await get_reputation.asyncio_detailed(did, client=self._client)
+            return _ok(r, Reputation)
+
     async def head(self) -> Head:
         with _reaching(self.endpoint):
             return _ok(await audit_head.asyncio_detailed(client=self._client), Head)
@@ -659,6 +693,14 @@ class AsyncTalos(_Handlers):
         with _reaching(self.endpoint):
             r = await audit_events.asyncio_detailed(client=self._client, from_=from_, max_=_u(max))
             return _ok(r, Events)
+
+
+def _report_body(subject: str, kind: str, evidence: Sequence[str]) -> FileReport:
+    try:
+        k = FileReportKind(kind)
+    except ValueError as e:
+        raise ValueError(f"unknown report kind {kind!r}") from e
+    return FileReport(subject=subject, kind=k, evidence=list(evidence))
 
 
 def _wire_message(frame: str | bytes) -> WireMessage:
