@@ -38,6 +38,8 @@ pub struct Stateful {
     pub root: Commitment,
     /// The leaf's governing capability's `att`.
     pub att: Option<AttCaveat>,
+    /// The leaf's governing capability's `rep`.
+    pub rep: Option<crate::scope::stateful::RepCaveat>,
     /// The budgets, root first: one per link whose governing capability has a `bud`.
     pub charges: Vec<Charge>,
 }
@@ -64,7 +66,7 @@ pub(crate) fn of(
 ) -> Option<Stateful> {
     let root = links.first()?.commitment;
     let last = links.len().saturating_sub(1);
-    let (mut att, mut charges) = (None, Vec::new());
+    let (mut att, mut rep, mut charges) = (None, None, Vec::new());
     for (i, link) in links.iter().enumerate() {
         let governing = link
             .caps
@@ -87,7 +89,13 @@ pub(crate) fn of(
         }
         if i == last {
             att = cap.cav.att.clone();
+            rep = cap.cav.rep;
         }
     }
-    (att.is_some() || !charges.is_empty()).then_some(Stateful { root, att, charges })
+    (att.is_some() || rep.is_some() || !charges.is_empty()).then_some(Stateful {
+        root,
+        att,
+        rep,
+        charges,
+    })
 }

@@ -205,6 +205,46 @@ impl BudgetCaveat {
 }
 
 /// `parent` ⊇ `child` for an optional caveat: nothing required, or required and tightened.
+/// `rep` (§3.5): the caller's reputation score, as the callee's node computes it from the
+/// misbehaviour reports it holds (`talos-reputation`), must be at least this, 1..=1000.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct RepCaveat(u16);
+
+impl RepCaveat {
+    /// The highest score, and so the highest minimum.
+    pub const MAX: u16 = 1000;
+
+    /// A minimum score of `min` (1..=1000).
+    pub const fn new(min: u16) -> Option<RepCaveat> {
+        if min >= 1 && min <= Self::MAX {
+            Some(RepCaveat(min))
+        } else {
+            None
+        }
+    }
+
+    /// The minimum score.
+    pub const fn min(self) -> u16 {
+        self.0
+    }
+
+    /// True when `child` asks at least as much.
+    pub fn contains(&self, child: &RepCaveat) -> bool {
+        child.0 >= self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for RepCaveat {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let n = u64::deserialize(d)?;
+        u16::try_from(n)
+            .ok()
+            .and_then(RepCaveat::new)
+            .ok_or_else(|| serde::de::Error::custom("rep must be an integer 1..=1000"))
+    }
+}
+
 pub(crate) fn opt_contains<T>(
     parent: &Option<T>,
     child: &Option<T>,

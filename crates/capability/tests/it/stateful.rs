@@ -95,6 +95,11 @@ fn malformed_stateful_caveats_are_refused_at_parse() {
         json!({"att": {"iss": [attester.clone()], "clm": {"colour": "red"}}}),
         json!({"att": {"iss": [attester.clone()], "clm": {"binarySha256": "AB".repeat(32)}}}),
         json!({"att": {"iss": [attester.clone()], "clm": {"model": ""}}}),
+        json!({"rep": 0}),
+        json!({"rep": 1001}),
+        json!({"rep": "700"}),
+        json!({"rep": 700.5}),
+        json!({"rep": -1}),
     ];
     for cav in bad {
         let claims = json!({"iss": booking().did(), "aud": planner().did(), "nbf": T0,
@@ -107,7 +112,8 @@ fn malformed_stateful_caveats_are_refused_at_parse() {
         );
     }
     let good = json!({"att": {"iss": [lo, hi], "clm": {"model": "m", "configSha256": "ab".repeat(32)}},
-                      "bud": {"limit": 10, "window": "8784h", "mode": "warn", "arg": "amount"}});
+                      "bud": {"limit": 10, "window": "8784h", "mode": "warn", "arg": "amount"},
+                      "rep": 1000});
     let claims = json!({"iss": booking().did(), "aud": planner().did(), "nbf": T0,
         "exp": T0 + HOUR, "jti": id(9), "cap": [{"res": "talos://b/**", "act": ["book"], "cav": good}]});
     Token::parse(&raw_jws(&booking(), &h, &claims)).unwrap();
@@ -178,6 +184,49 @@ fn a_delegation_may_only_tighten_a_budget_or_an_attestation() {
     assert!(!att(vec![iss[0]], None).contains(&parent_att));
     assert!(!att(iss.clone(), Some("m")).contains(&att(iss.clone(), None)));
     assert!(!att(iss.clone(), Some("m")).contains(&att(iss, Some("n"))));
+}
+
+/// `rep` (a minimum reputation score): a delegation may keep or raise it, never lower or
+/// drop it; the leaf's governing capability's `rep` is the call's.
+#[test]
+fn a_delegation_may_only_raise_a_reputation_minimum() {
+    use talos_capability::scope::stateful::RepCaveat;
+    let with_rep = |res: &str, min: u16| {
+        let mut c = cap(res, &["book"]);
+        c.cav.rep = RepCaveat::new(min);
+        c
+    };
+    let parent = root_with(vec![with_rep("talos://booking/**", 600)]);
+    let delegate = |c: Capability| {
+        parent.delegate(
+            &planner(),
+            assistant().did(),
+            vec![c],
+            T0 - 60,
+            T0 + 60,
+            id(2),
+        )
+    };
+    for min in [600, 601, 1000] {
+        delegate(with_rep("talos://booking/x", min)).unwrap();
+    }
+    for c in [
+        with_rep("talos://booking/x", 599),
+        cap("talos://booking/x", &["book"]),
+    ] {
+        assert!(matches!(delegate(c), Err(CapError::Widening(_))));
+    }
+    let child = delegate(with_rep("talos://booking/flights/**", 800)).unwrap();
+    let ok = authorize(
+        &[&parent, &child],
+        "talos://booking/flights/LH1",
+        &args(json!({})),
+    );
+    let st = ok.stateful.unwrap();
+    assert_eq!(st.rep.map(RepCaveat::min), Some(800));
+    assert!(st.att.is_none() && st.charges.is_empty());
+    assert_eq!(RepCaveat::new(0), None);
+    assert_eq!(RepCaveat::new(1001), None);
 }
 
 #[test]
@@ -279,6 +328,7 @@ fn warn_mode_admits_over_the_limit_and_hard_mode_does_not() {
     let st = |mode| talos_capability::stateful::Stateful {
         root: Commitment(Hash32([1; 32])),
         att: None,
+        rep: None,
         charges: vec![talos_capability::stateful::Charge {
             exp: 0,
             key: talos_capability::stateful::CounterKey {
@@ -309,7 +359,9 @@ fn warn_mode_admits_over_the_limit_and_hard_mode_does_not() {
     };
     let mut clock = Ledger::new();
     for _ in 0..2 {
-        let s = clock.plan(&daily_st(Mode::Hard), &none, T0 + 86_400).unwrap();
+        let s = clock
+            .plan(&daily_st(Mode::Hard), &none, T0 + 86_400)
+            .unwrap();
         clock.commit(&s);
     }
     assert_eq!(
@@ -328,7 +380,9 @@ fn warn_mode_admits_over_the_limit_and_hard_mode_does_not() {
     let old = daily.plan(&daily_st(Mode::Hard), &none, T0).unwrap();
     daily.commit(&old);
     let old2 = daily.plan(&daily_st(Mode::Hard), &none, T0).unwrap();
-    let new = daily.plan(&daily_st(Mode::Hard), &none, T0 + 86_400).unwrap();
+    let new = daily
+        .plan(&daily_st(Mode::Hard), &none, T0 + 86_400)
+        .unwrap();
     let mut writer = Ledger::new();
     assert_eq!(writer.record(&old)[0].total, 1);
     assert_eq!(writer.record(&new)[0].total, 1);
@@ -345,6 +399,7 @@ fn counters_are_bounded_per_root() {
     let st = |link: Commitment| talos_capability::stateful::Stateful {
         root: Commitment(Hash32([1; 32])),
         att: None,
+        rep: None,
         charges: vec![talos_capability::stateful::Charge {
             exp: 0,
             key: talos_capability::stateful::CounterKey { link, cap: 0 },
@@ -384,6 +439,7 @@ fn counters_are_dropped_after_their_link_expires() {
         talos_capability::stateful::Stateful {
             root: Commitment(Hash32([1; 32])),
             att: None,
+            rep: None,
             charges: vec![talos_capability::stateful::Charge {
                 exp,
                 key: talos_capability::stateful::CounterKey {

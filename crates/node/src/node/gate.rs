@@ -197,7 +197,7 @@ impl Gate {
     }
 
     /// The stateful caveats (FORMAT.md §3.5) of a call the chain allows: the caller's
-    /// attestation, then the budgets' room (planned, not yet counted).
+    /// reputation, its attestation, then the budgets' room (planned, not yet counted).
     fn check_stateful(
         &mut self,
         caller: &Ed25519Public,
@@ -205,6 +205,11 @@ impl Gate {
         st: &Stateful,
         now: u64,
     ) -> Result<Option<Spend>, Refusal> {
+        if let Some(rep) = st.rep
+            && self.reports.score(&Did::Key(*caller), now).points < rep.min()
+        {
+            return Err("low_reputation");
+        }
         if let Some(att) = &st.att {
             let revoked = CredentialRevocations {
                 own: &self.revocations,

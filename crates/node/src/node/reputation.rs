@@ -290,4 +290,62 @@ mod tests {
             Some(chain_kind)
         );
     }
+
+    /// The `rep` caveat: the capability asks for a minimum score, checked after the chain
+    /// (with no node-wide threshold): admitted at 850, refused at 450.
+    #[test]
+    fn a_capabilitys_minimum_reputation_is_checked_after_its_chain() {
+        use talos_capability::scope::stateful::RepCaveat;
+        use talos_capability::{ActionSet, Capability, Caveats, Claims, ResourcePattern, Token};
+        let (me, seed, caller) = (key(1), key(2), key(3));
+        let config = InvokeConfig {
+            reputation_seeds: [seed.did()].into(),
+            ..InvokeConfig::default()
+        };
+        let mut gate = Gate::new(me.public(), &config, std::iter::empty());
+        let root = Token::issue(
+            &me,
+            Claims {
+                iss: me.did(),
+                aud: caller.did(),
+                cap: vec![Capability {
+                    res: ResourcePattern::parse("talos://x/**").unwrap(),
+                    act: ActionSet::new(["read".to_string()]).unwrap(),
+                    cav: Caveats {
+                        rep: RepCaveat::new(700),
+                        ..Caveats::default()
+                    },
+                }],
+                nbf: T - 60,
+                exp: T + 3600,
+                jti: CapabilityId([9; 16]),
+                prf: None,
+            },
+        )
+        .unwrap();
+        let call = |gate: &mut Gate, n: u32| {
+            let mut req = request();
+            req.chain = vec![root.as_str().to_string()];
+            req.nonce = format!("{n:032x}");
+            gate.check(&caller.public(), &req, T * 1000).err()
+        };
+        assert_eq!(call(&mut gate, 1), None);
+        let report = |kind, j| {
+            let c = Report::sign(&seed, caller.did(), kind, vec![], T, CapabilityId([j; 16]));
+            Report::verify(&c.unwrap()).unwrap()
+        };
+        gate.keep_report(report(Kind::BadAnswer, 1), T).unwrap();
+        assert_eq!(call(&mut gate, 2), None);
+        gate.keep_report(report(Kind::OperatorReport, 2), T)
+            .unwrap();
+        // 1000 − min(400, 150 + 400) = 600 < 700.
+        assert_eq!(gate.reputation(&caller.did(), T).points, 600);
+        assert_eq!(call(&mut gate, 3), Some("low_reputation"));
+        // With no node-wide threshold, the same caller without the capability is refused
+        // for its chain, not its score.
+        assert_eq!(
+            gate.check(&caller.public(), &request(), T * 1000).err(),
+            Some("empty_chain")
+        );
+    }
 }

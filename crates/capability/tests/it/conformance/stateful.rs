@@ -1,5 +1,5 @@
-//! FORMAT.md §3.5's cases of the conformance suite: the stateless half of `att` and
-//! `bud` (parsing, containment, the budget's argument).
+//! FORMAT.md §3.5's cases of the conformance suite: the stateless half of `att`, `bud`
+//! and `rep` (parsing, containment, the budget's argument).
 
 use serde_json::{Value, json};
 
@@ -162,6 +162,38 @@ pub(super) fn cases() -> Vec<Case> {
             "only the credential's five claims may be named",
             json!({}),
             att(vec![&a1], json!({"colour": "red"})),
+            json!({}),
+            Some("malformed_claims"),
+        ),
+        (
+            "allow_reputation_raised",
+            "a child may raise its parent's minimum reputation",
+            json!({"rep": 600}),
+            json!({"rep": 800}),
+            json!({}),
+            None,
+        ),
+        (
+            "deny_reputation_lowered",
+            "a child may not lower its parent's minimum reputation",
+            json!({"rep": 600}),
+            json!({"rep": 599}),
+            json!({}),
+            Some("widening"),
+        ),
+        (
+            "deny_reputation_dropped",
+            "a child may not drop its parent's minimum reputation",
+            json!({"rep": 600}),
+            json!({}),
+            json!({}),
+            Some("widening"),
+        ),
+        (
+            "deny_reputation_out_of_range",
+            "a minimum reputation is an integer 1..=1000",
+            json!({}),
+            json!({"rep": 1001}),
             json!({}),
             Some("malformed_claims"),
         ),
