@@ -763,6 +763,8 @@ export interface components {
                     };
                 };
                 bud?: components["schemas"]["Budget"];
+                /** @description the lowest reputation score the caller may have, as the callee's node computes it (FORMAT.md §3.5) */
+                rep?: number;
             };
         };
         Send: {

@@ -29,6 +29,8 @@ class CapabilityCav:
         att (CapabilityCavAtt | Unset): the caller must present an attestation credential by one of `iss` (FORMAT.md
             §3.5)
         bud (Budget | Unset): a spending budget the callee's node counts (FORMAT.md §3.5)
+        rep (int | Unset): the lowest reputation score the caller may have, as the callee's node computes it (FORMAT.md
+            §3.5)
     """
 
     max_: CapabilityCavMax | Unset = UNSET
@@ -36,6 +38,7 @@ class CapabilityCav:
     pfx: CapabilityCavPfx | Unset = UNSET
     att: CapabilityCavAtt | Unset = UNSET
     bud: Budget | Unset = UNSET
+    rep: int | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -59,6 +62,8 @@ class CapabilityCav:
         if not isinstance(self.bud, Unset):
             bud = self.bud.to_dict()
 
+        rep = self.rep
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
@@ -72,6 +77,8 @@ class CapabilityCav:
             field_dict["att"] = att
         if bud is not UNSET:
             field_dict["bud"] = bud
+        if rep is not UNSET:
+            field_dict["rep"] = rep
 
         return field_dict
 
@@ -119,12 +126,15 @@ class CapabilityCav:
         else:
             bud = Budget.from_dict(_bud)
 
+        rep = d.pop("rep", UNSET)
+
         capability_cav = cls(
             max_=max_,
             eq=eq,
             pfx=pfx,
             att=att,
             bud=bud,
+            rep=rep,
         )
 
         capability_cav.additional_properties = d
