@@ -1,4 +1,5 @@
 //! The reports a node holds (FORMAT.md §3), bounded: each reporter keeps its 64 newest,
+//! strangers their 256 newest about any one subject,
 //! all strangers (reporters outside the seeds) together their 16,384 newest, so a flood
 //! of fresh keys displaces only strangers' reports and never a seed's. Scores are cached
 //! per subject for the hour they hold (a score changes only when an hour turns or a
@@ -15,6 +16,9 @@ use crate::score::{self, Score};
 pub const MAX_PER_REPORTER: usize = 64;
 /// Reports kept by all strangers together.
 pub const MAX_STRANGER_REPORTS: usize = 16_384;
+/// Strangers' reports kept about one subject: together they take at most 50 points, so
+/// more would only make its score dearer to compute.
+pub const MAX_STRANGERS_PER_SUBJECT: usize = 256;
 /// Seeds a book may have (so at most 4,096 seed reports).
 pub const MAX_SEEDS: usize = 64;
 /// Subjects whose score is cached.
@@ -49,6 +53,19 @@ struct Entry {
     jti: CapabilityId,
 }
 
+/// The reports about one subject, by seeds and by strangers, oldest first.
+#[derive(Debug, Default)]
+struct About {
+    seeds: BTreeSet<(u64, Commitment)>,
+    strangers: BTreeSet<(u64, Commitment)>,
+}
+
+impl About {
+    fn all(&self) -> impl Iterator<Item = &(u64, Commitment)> {
+        self.seeds.iter().chain(&self.strangers)
+    }
+}
+
 /// What [`Book::insert`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Inserted {
@@ -70,7 +87,7 @@ pub struct Book {
     by_id: HashMap<(Did, CapabilityId), Commitment>,
     by_reporter: HashMap<Did, BTreeSet<(u64, Commitment)>>,
     strangers: BTreeSet<(u64, Commitment)>,
-    about: HashMap<Did, BTreeSet<Commitment>>,
+    about: HashMap<Did, About>,
     cache: HashMap<Did, (u64, Score)>,
 }
 
@@ -150,6 +167,14 @@ impl Book {
             self.remove(&oldest.1);
             evicted.push(oldest.1);
         }
+        let about = self.about.get(&r.sub).map(|a| &a.strangers);
+        if stranger && let Some(oldest) = full(about, MAX_STRANGERS_PER_SUBJECT) {
+            if key < oldest {
+                return Err(BookError::Quota);
+            }
+            self.remove(&oldest.1);
+            evicted.push(oldest.1);
+        }
         if stranger && let Some(oldest) = full(Some(&self.strangers), MAX_STRANGER_REPORTS) {
             if key < oldest {
                 return Err(BookError::Quota);
@@ -174,12 +199,30 @@ impl Book {
             .entry(e.reporter)
             .or_default()
             .insert((e.iat, c));
+        let about = self.about.entry(e.subject).or_default();
         if stranger {
             self.strangers.insert((e.iat, c));
+            about.strangers.insert((e.iat, c));
+        } else {
+            about.seeds.insert((e.iat, c));
         }
-        self.about.entry(e.subject).or_default().insert(c);
+        self.forget_scores(&e, stranger);
         self.entries.insert(c, e);
-        self.cache.clear();
+    }
+
+    /// Drops the cached scores a report coming or going changes: its subject's, and, for
+    /// a seed's report, the scores of everyone its subject reported (its standing as a
+    /// reporter moved).
+    fn forget_scores(&mut self, e: &Entry, stranger: bool) {
+        self.cache.remove(&e.subject);
+        if stranger {
+            return;
+        }
+        for (_, c) in self.by_reporter.get(&e.subject).into_iter().flatten() {
+            if let Some(x) = self.entries.get(c) {
+                self.cache.remove(&x.subject);
+            }
+        }
     }
 
     fn remove(&mut self, c: &Commitment) {
@@ -194,13 +237,15 @@ impl Book {
             }
         }
         self.strangers.remove(&(e.iat, *c));
-        if let Some(set) = self.about.get_mut(&e.subject) {
-            set.remove(c);
-            if set.is_empty() {
+        if let Some(a) = self.about.get_mut(&e.subject) {
+            a.seeds.remove(&(e.iat, *c));
+            a.strangers.remove(&(e.iat, *c));
+            if a.seeds.is_empty() && a.strangers.is_empty() {
                 self.about.remove(&e.subject);
             }
         }
-        self.cache.clear();
+        let stranger = !self.seeds.contains(&e.reporter);
+        self.forget_scores(&e, stranger);
     }
 
     /// Drops the reports 90 days old at `now`; their commitments, to delete from disk.
@@ -217,12 +262,20 @@ impl Book {
         old
     }
 
-    /// Each reporter's summed report weights about `subject` at `now`, and how many
-    /// reports count.
-    fn sums(&self, subject: &Did, now: u64) -> (BTreeMap<Did, u64>, usize) {
+    /// Each reporter's summed report weights about `subject` at `now` (of the seeds only,
+    /// or of everyone), and how many reports count.
+    fn sums(&self, subject: &Did, now: u64, seeds_only: bool) -> (BTreeMap<Did, u64>, usize) {
         let mut sums = BTreeMap::new();
         let mut n = 0;
-        for c in self.about.get(subject).into_iter().flatten() {
+        let Some(about) = self.about.get(subject) else {
+            return (sums, 0);
+        };
+        let held: Box<dyn Iterator<Item = &(u64, Commitment)>> = if seeds_only {
+            Box::new(about.seeds.iter())
+        } else {
+            Box::new(about.all())
+        };
+        for (_, c) in held {
             let Some(e) = self.entries.get(c) else {
                 continue;
             };
@@ -260,23 +313,18 @@ impl Book {
         s
     }
 
-    /// The score without the cache.
+    /// The score without the cache. Its cost is bounded by the book's bounds: the
+    /// subject's reports (the seeds' and at most 256 strangers'), and for each of those
+    /// strangers the seeds' reports about it.
     pub fn compute(&self, subject: &Did, now: u64) -> Score {
-        let (sums, reports) = self.sums(subject, now);
-        let from_seeds = self
-            .about
-            .get(subject)
-            .into_iter()
-            .flatten()
-            .filter_map(|c| self.entries.get(c))
-            .filter(|e| self.seeds.contains(&e.reporter) && score::age_hours(e.iat, now).is_some())
-            .count();
+        let (sums, reports) = self.sums(subject, now, false);
+        let (_, from_seeds) = self.sums(subject, now, true);
         let seed = self.seeds_take(&sums);
         let strangers = sums
             .iter()
             .filter(|(r, _)| !self.seeds.contains(*r))
             .map(|(r, sum)| {
-                let standing = score::MAX_POINTS - self.seeds_take(&self.sums(r, now).0);
+                let standing = score::MAX_POINTS - self.seeds_take(&self.sums(r, now, true).0);
                 (*sum, standing)
             });
         let stranger = score::stranger_penalty(strangers);

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use proptest::prelude::*;
 use talos_primitives::CapabilityId;
-use talos_reputation::book::{MAX_PER_REPORTER, MAX_STRANGER_REPORTS};
+use talos_reputation::book::{MAX_PER_REPORTER, MAX_STRANGER_REPORTS, MAX_STRANGERS_PER_SUBJECT};
 use talos_reputation::score::{self, HALF_LIFE_HOURS, MAX_AGE_HOURS, STRANGER_CAP, weight};
 use talos_reputation::{Book, BookError, Inserted, Kind, Report};
 
@@ -104,19 +104,26 @@ fn a_thousand_fresh_keys_move_an_honest_agent_by_at_most_the_bound() {
     let (seed, honest) = (key(1, 0), key(2, 0));
     let mut b = book(&[&seed]);
     let before = b.score(&honest.did(), NOW).points;
+    let (mut kept, mut refused) = (0, 0);
     for i in 0..1000 {
         let sybil = key(7, i);
         for j in 0..2 {
-            b.insert(
+            // Past the 256 strangers' reports kept about one subject, a newer one
+            // displaces the oldest and an older one is refused.
+            match b.insert(
                 report(&sybil, honest.did(), Kind::OperatorReport, NOW, j),
                 NOW,
-            )
-            .unwrap();
+            ) {
+                Ok(Inserted::Added { .. }) => kept += 1,
+                Err(BookError::Quota) => refused += 1,
+                other => panic!("{other:?}"),
+            }
         }
     }
-    assert_eq!(b.len(), 2000);
+    assert_eq!(kept + refused, 2000);
+    assert_eq!(b.len(), MAX_STRANGERS_PER_SUBJECT);
     let after = b.score(&honest.did(), NOW);
-    assert_eq!(after.reports, 2000);
+    assert_eq!(after.reports, MAX_STRANGERS_PER_SUBJECT);
     assert_eq!(after.from_seeds, 0);
     assert!(
         u64::from(before - after.points) <= STRANGER_CAP,
@@ -139,24 +146,33 @@ fn a_flood_of_strangers_never_displaces_a_seeds_report() {
         NOW,
     )
     .unwrap();
+    // Each stranger reports another subject, each a second later than the one before:
+    // the global bound fills, and each newer report displaces the oldest.
     let mut evicted = 0;
     for i in 0..(MAX_STRANGER_REPORTS as u32 + 100) {
-        match b
-            .insert(
-                report(&key(8, i), agent.did(), Kind::BadAnswer, NOW, 1),
-                NOW,
-            )
-            .unwrap()
-        {
-            Inserted::Added { evicted: e } => evicted += e.len(),
-            Inserted::Known => panic!("distinct"),
+        let (about, at) = (key(9, i).did(), NOW - 20_000 + u64::from(i));
+        match b.insert(report(&key(8, i), about, Kind::BadAnswer, at, 1), NOW) {
+            Ok(Inserted::Added { evicted: e }) => evicted += e.len(),
+            other => panic!("{other:?}"),
         }
     }
     assert_eq!(evicted, 100);
     assert_eq!(b.len(), MAX_STRANGER_REPORTS + 1);
+    // About the seed's subject, strangers fill only their own 256.
+    for i in 0..300u32 {
+        let _ = b.insert(
+            report(&key(10, i), agent.did(), Kind::BadAnswer, NOW, 1),
+            NOW,
+        );
+    }
+    let s = b.score(&agent.did(), NOW);
+    assert_eq!(
+        (s.reports, s.from_seeds),
+        (MAX_STRANGERS_PER_SUBJECT + 1, 1)
+    );
     // The seed's report, an hour old and older than every stranger's, is still there.
     let seed_w = weight(Kind::OperatorReport, 1) as u16;
-    assert_eq!(b.score(&agent.did(), NOW).points, 1000 - seed_w - 50);
+    assert_eq!(s.points, 1000 - seed_w - 50);
 }
 
 #[test]
@@ -269,7 +285,15 @@ proptest! {
         }
         let mut a = Book::new(seeds.clone()).unwrap();
         let mut b = Book::new(seeds).unwrap();
-        for r in signed { let _ = a.insert(r, NOW); }
+        // Scores read between inserts come from the cache where it holds: each must
+        // equal a fresh computation (the cache forgets exactly what a report changes).
+        for r in signed {
+            let _ = a.insert(r, NOW);
+            for i in 0..6 {
+                let d = who(i).did();
+                prop_assert_eq!(a.score(&d, NOW), a.compute(&d, NOW));
+            }
+        }
         for r in shuffled { let _ = b.insert(r, NOW); }
         let t = NOW + later * 3600;
         for i in 0..6 {
