@@ -8,8 +8,8 @@
 //!   with a 7-day half-life, each reporter's sum about a subject is capped, and reporters
 //!   outside the configured seeds count only by their own standing, all of them together
 //!   at most [`score::STRANGER_CAP`] points: a flock of fresh keys moves nothing more.
-//! - [`book`]: the reports a node holds, bounded per reporter, per subject and in all (strangers'
-//!   reports never displace the seeds'), with a per-hour score cache.
+//! - [`book`]: the reports a node holds, bounded per reporter, per subject and in all
+//!   (strangers' reports never displace the seeds'), with a per-hour score cache.
 //!
 //! `FORMAT.md` beside this crate specifies every rule; `test-vectors/scores.json` holds
 //! known answers.
