@@ -66,6 +66,14 @@ impl About {
     }
 }
 
+/// The bounds a stranger's report must fit (a seed's, only the first).
+#[derive(Clone, Copy)]
+enum Bound {
+    Reporter,
+    Subject,
+    Strangers,
+}
+
 /// What [`Book::insert`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Inserted {
@@ -146,42 +154,43 @@ impl Book {
         if self.entries.contains_key(&c) {
             return Ok(Inserted::Known);
         }
-        let mut evicted = Vec::new();
+        // Evictions happen one bound at a time; if a later bound refuses the report, the
+        // ones already made are put back, so a refused report changes nothing.
+        let mut evicted: Vec<(Commitment, Entry)> = Vec::new();
         if let Some(&old) = self.by_id.get(&(r.iss, r.jti)) {
             if old <= c {
                 return Ok(Inserted::Known);
             }
-            self.remove(&old);
-            evicted.push(old);
+            evicted.extend(self.remove(&old).map(|e| (old, e)));
         }
         let key = (r.iat, c);
         let stranger = !self.seeds.contains(&r.iss);
-        let full = |set: Option<&BTreeSet<(u64, Commitment)>>, max: usize| {
-            set.filter(|s| s.len() >= max)
+        for bound in [Bound::Reporter, Bound::Subject, Bound::Strangers] {
+            let (set, max) = match bound {
+                Bound::Reporter => (self.by_reporter.get(&r.iss), MAX_PER_REPORTER),
+                _ if !stranger => continue,
+                Bound::Subject => (
+                    self.about.get(&r.sub).map(|a| &a.strangers),
+                    MAX_STRANGERS_PER_SUBJECT,
+                ),
+                Bound::Strangers => (Some(&self.strangers), MAX_STRANGER_REPORTS),
+            };
+            let Some(oldest) = set
+                .filter(|s| s.len() >= max)
                 .and_then(|s| s.first().copied())
-        };
-        if let Some(oldest) = full(self.by_reporter.get(&r.iss), MAX_PER_REPORTER) {
+            else {
+                continue;
+            };
             if key < oldest {
+                for (c, e) in evicted {
+                    let stranger = !self.seeds.contains(&e.reporter);
+                    self.add(c, e, stranger);
+                }
                 return Err(BookError::Quota);
             }
-            self.remove(&oldest.1);
-            evicted.push(oldest.1);
+            evicted.extend(self.remove(&oldest.1).map(|e| (oldest.1, e)));
         }
-        let about = self.about.get(&r.sub).map(|a| &a.strangers);
-        if stranger && let Some(oldest) = full(about, MAX_STRANGERS_PER_SUBJECT) {
-            if key < oldest {
-                return Err(BookError::Quota);
-            }
-            self.remove(&oldest.1);
-            evicted.push(oldest.1);
-        }
-        if stranger && let Some(oldest) = full(Some(&self.strangers), MAX_STRANGER_REPORTS) {
-            if key < oldest {
-                return Err(BookError::Quota);
-            }
-            self.remove(&oldest.1);
-            evicted.push(oldest.1);
-        }
+        let evicted = evicted.into_iter().map(|(c, _)| c).collect();
         let entry = Entry {
             reporter: r.iss,
             subject: r.sub,
@@ -225,10 +234,8 @@ impl Book {
         }
     }
 
-    fn remove(&mut self, c: &Commitment) {
-        let Some(e) = self.entries.remove(c) else {
-            return;
-        };
+    fn remove(&mut self, c: &Commitment) -> Option<Entry> {
+        let e = self.entries.remove(c)?;
         self.by_id.remove(&(e.reporter, e.jti));
         if let Some(set) = self.by_reporter.get_mut(&e.reporter) {
             set.remove(&(e.iat, *c));
@@ -246,6 +253,7 @@ impl Book {
         }
         let stranger = !self.seeds.contains(&e.reporter);
         self.forget_scores(&e, stranger);
+        Some(e)
     }
 
     /// Drops the reports 90 days old at `now`; their commitments, to delete from disk.
@@ -257,7 +265,7 @@ impl Book {
             .map(|(c, _)| *c)
             .collect();
         for c in &old {
-            self.remove(c);
+            let _ = self.remove(c);
         }
         old
     }

@@ -317,3 +317,35 @@ proptest! {
         prop_assert!(score::stranger_penalty(sums) <= STRANGER_CAP);
     }
 }
+
+/// A report refused by a later bound changes nothing: the reporter's oldest report, which
+/// the per-reporter bound would have displaced, is still held (review finding).
+#[test]
+fn a_refused_report_displaces_nothing() {
+    let (by, target) = (key(3, 0), key(2, 0));
+    let mut b = book(&[]);
+    for j in 0..MAX_PER_REPORTER as u32 {
+        let about = key(11, j).did();
+        let r = report(
+            &by,
+            about,
+            Kind::BadAnswer,
+            NOW - 100 + u64::from(j),
+            j as u8,
+        );
+        b.insert(r, NOW).unwrap();
+    }
+    for i in 0..MAX_STRANGERS_PER_SUBJECT as u32 {
+        b.insert(
+            report(&key(12, i), target.did(), Kind::BadAnswer, NOW, 1),
+            NOW,
+        )
+        .unwrap();
+    }
+    let before = b.len();
+    let late = report(&by, target.did(), Kind::BadAnswer, NOW - 1, 200);
+    assert_eq!(b.insert(late, NOW), Err(BookError::Quota));
+    assert_eq!(b.len(), before);
+    // The reporter's oldest report (about key(11, 0)) is still there.
+    assert_eq!(b.compute(&key(11, 0).did(), NOW).reports, 1);
+}
