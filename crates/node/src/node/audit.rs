@@ -214,13 +214,15 @@ async fn writer(
     let agent = identity.did();
     // The durable budget counters: only this task counts into them, in log order.
     let mut budgets = budgets;
-    let mut swept = std::time::Instant::now();
+    let mut swept: Option<std::time::Instant> = None;
     while let Some(mut group) = next_group(&mut rx, &mut refusals).await {
-        // Expired links' counters go once a minute, between groups (every earlier append
-        // is durable by now, so none brings a deleted record back). With no calls
-        // nothing grows, so waiting for a group is enough.
-        if swept.elapsed() >= std::time::Duration::from_secs(60) {
-            swept = std::time::Instant::now();
+        // Expired links' counters go at the first group and then at most once a minute,
+        // between groups (every earlier append is durable by now, so none brings a
+        // deleted record back). With no calls nothing grows, so waiting for a group is
+        // enough. The gate sweeps two minutes later than this (`sidecar::serve`), so a
+        // counter's room is free here before the gate can give it to a new counter.
+        if swept.is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(60)) {
+            swept = Some(std::time::Instant::now());
             sweep_budgets(&mut budgets, &log).await;
         }
         let (log2, id, agent2) = (log.clone(), identity.clone(), agent);

@@ -458,8 +458,12 @@ pub(crate) async fn serve(sidecar: Arc<Sidecar>, mut calls: mpsc::Receiver<Inbou
             },
             _ = tick.tick() => sidecar.sweep().await,
             _ = minute.tick() => {
+                // Two minutes behind the audit writer's sweep (at most a minute apart, and
+                // at a group's start): the writer's ledger must have dropped a counter
+                // before the gate admits a new one in its room, or the new counter's
+                // spend would find no room there and not be written.
                 if let Ok(mut gate) = sidecar.gate.lock() {
-                    gate.sweep_budgets(now_ms() / 1000);
+                    gate.sweep_budgets((now_ms() / 1000).saturating_sub(120));
                 }
             }
         }
