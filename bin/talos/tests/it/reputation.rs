@@ -43,6 +43,12 @@ async fn until(node: &NodeProc, did: &str, want: impl Fn(&Value) -> bool) -> Val
     }
 }
 
+/// `a` books flight `flight` for 100 at `b` under `chain`: (status, body).
+async fn book(a: &NodeProc, b: &NodeProc, chain: &[String], flight: &str) -> (u16, Value) {
+    let body = call(&b.did, chain, flight, 100);
+    a.call(Method::POST, "/v1/invoke", Some(body)).await
+}
+
 async fn report(node: &NodeProc, subject: &str, kind: &str) -> Value {
     let body = json!({"subject": subject, "kind": kind, "evidence": ["ab".repeat(32)]});
     let (s, v) = node.call(Method::POST, "/v1/reports", Some(body)).await;
@@ -88,13 +94,7 @@ async fn a_seeds_report_gets_a_caller_refused_everywhere_alike_and_strangers_bar
     let seen = Arc::new(Mutex::new(Vec::new()));
     let worker = agent(b.api.clone(), stop.clone(), seen.clone());
     let (chain, _) = issue(&b, &a.did, "book", 600);
-    let (s, v) = a
-        .call(
-            Method::POST,
-            "/v1/invoke",
-            Some(call(&b.did, &chain, "LH1", 100)),
-        )
-        .await;
+    let (s, v) = book(&a, &b, &chain, "LH1").await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(score(&b, &a.did).await["score"], 1000);
 
@@ -137,13 +137,7 @@ async fn a_seeds_report_gets_a_caller_refused_everywhere_alike_and_strangers_bar
     let at_o = score(&o, &a.did).await;
     let at_b = until(&b, &a.did, |v| v["reports"] == at_o["reports"]).await;
     assert_eq!(at_b["from_seeds"], at_b["reports"]);
-    let (s, v) = a
-        .call(
-            Method::POST,
-            "/v1/invoke",
-            Some(call(&b.did, &chain, "LH2", 100)),
-        )
-        .await;
+    let (s, v) = book(&a, &b, &chain, "LH2").await;
     assert_eq!(
         (s, v["kind"].as_str()),
         (403, Some("low_reputation")),
@@ -193,13 +187,7 @@ async fn a_seeds_report_gets_a_caller_refused_everywhere_alike_and_strangers_bar
     // A redials B (same address); until it has, the call is `peer_unreachable`.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     let (s, v) = loop {
-        let (s, v) = a
-            .call(
-                Method::POST,
-                "/v1/invoke",
-                Some(call(&b.did, &chain, "LH3", 100)),
-            )
-            .await;
+        let (s, v) = book(&a, &b, &chain, "LH3").await;
         if s != 502 || tokio::time::Instant::now() > deadline {
             break (s, v);
         }
