@@ -15,6 +15,7 @@ mod card;
 mod commit;
 mod directory;
 pub mod gate;
+mod gossip;
 mod groups;
 mod held;
 mod inbox;

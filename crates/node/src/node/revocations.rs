@@ -23,11 +23,10 @@ use std::sync::Arc;
 use talos_audit::event::EventKind;
 use talos_capability::notice::RevocationNotice;
 use talos_capability::published::Publication;
-use talos_net::{Client, GossipMessage, GossipVerdict, Topic};
+use talos_net::{GossipVerdict, Topic};
 use talos_primitives::{CapabilityId, Did, Ed25519Public, Hash32};
 use talos_store::Store;
 use talos_store::db::CF_REVOCATIONS;
-use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
 use super::gate::Gate;
@@ -309,7 +308,7 @@ impl Sidecar {
     /// Applied before it is durable, unlike our own: the bounds decide under the gate's
     /// lock what a publication displaces, and that decision is what gets written. If the
     /// write fails the notice is in force here until a restart but not forwarded.
-    async fn apply_notice(&self, data: &[u8]) -> GossipVerdict {
+    pub(super) async fn apply_notice(&self, data: &[u8]) -> GossipVerdict {
         let Ok(text) = std::str::from_utf8(data) else {
             return GossipVerdict::Reject;
         };
@@ -342,32 +341,6 @@ impl Sidecar {
             return GossipVerdict::Ignore;
         }
         GossipVerdict::Accept
-    }
-}
-
-/// The gossip task: validates every message (revocation notices here, reports in
-/// `reputation`), then tells gossipsub whether to forward it; hourly, it drops the
-/// reports too old to count.
-pub(crate) async fn gossip(
-    sidecar: Arc<Sidecar>,
-    client: Client,
-    mut rx: mpsc::Receiver<GossipMessage>,
-) {
-    let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
-    loop {
-        tokio::select! {
-            m = rx.recv() => {
-                let Some(m) = m else { return };
-                let verdict = match m.topic {
-                    Topic::Revocations => sidecar.apply_notice(&m.data).await,
-                    Topic::Reports => sidecar.apply_report(&m.data).await,
-                };
-                if client.validated(&m, verdict).await.is_err() {
-                    return;
-                }
-            }
-            _ = hourly.tick() => sidecar.sweep_reports().await,
-        }
     }
 }
 

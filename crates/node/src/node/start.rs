@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 
 use super::{
     Node, NodeConfig, audit, commit, directory, fresh_prekeys, groups, inbox, mailbox, metrics,
-    publish, revocations, sender, sidecar,
+    publish, sender, sidecar,
 };
 use crate::error::NodeError;
 
@@ -76,7 +76,7 @@ impl Node {
         let sidecar =
             open_sidecar(&identity, &client, &auditor, &store, &config, &w, budgets).await?;
         tasks.push(tokio::spawn(sidecar::serve(sidecar.clone(), invokes)));
-        tasks.push(tokio::spawn(revocations::gossip(
+        tasks.push(tokio::spawn(super::gossip::gossip(
             sidecar.clone(),
             client.clone(),
             gossip,
