@@ -110,17 +110,17 @@ impl Behaviour {
             server
         });
 
-        // Messages signed by their author's libp2p key (the agent's identity), identified
-        // by content (a notice gossiped twice is one message), validated by the node
-        // before they are forwarded (an invalid notice goes no further than us).
+        // Messages signed by their author's libp2p key (the agent's identity), validated
+        // by the node before they are forwarded (an invalid notice goes no further than
+        // us). A message is identified by its author and sequence number (gossipsub's
+        // default), not by its content: a node republishes its own reports for peers that
+        // join later, and gossipsub refuses to publish content it still remembers, which
+        // it forgets only as new messages arrive, so on a quiet network never. The node
+        // deduplicates by content itself (a report or notice already held is ignored).
         let gossip_config = gossipsub::ConfigBuilder::default()
             .validation_mode(gossipsub::ValidationMode::Strict)
             .validate_messages()
             .max_transmit_size(MAX_GOSSIP_BYTES)
-            .message_id_fn(|m: &gossipsub::Message| {
-                use sha2::Digest;
-                gossipsub::MessageId::from(sha2::Sha256::digest(&m.data).to_vec())
-            })
             .build()
             .map_err(|e| NetError::Transport(format!("gossipsub: {e}")))?;
         let mut gossip = gossipsub::Behaviour::new(

@@ -115,6 +115,14 @@ pub struct GossipMessage {
     pub(crate) source: PeerId,
 }
 
+impl GossipMessage {
+    /// The peer that forwarded it to us (not necessarily its author): the key for
+    /// per-peer quotas.
+    pub fn source(&self) -> PeerId {
+        self.source
+    }
+}
+
 /// A call from a peer agent, waiting for the node's decision (and its agent's answer).
 #[derive(Debug)]
 pub struct InboundInvoke {

@@ -56,7 +56,11 @@ pub struct EventLoop {
     invokes_in: mpsc::Sender<InboundInvoke>,
     /// Calls to peer agents waiting for their answer.
     invokes_out: HashMap<OutboundRequestId, Reply<InvokeResponse>>,
-    gossip_in: mpsc::Sender<GossipMessage>,
+    /// One bounded queue per topic, so a flood on one never crowds out the other.
+    revocations_in: mpsc::Sender<GossipMessage>,
+    reports_in: mpsc::Sender<GossipMessage>,
+    /// Rung when a peer subscribes to the reports topic (coalescing, so unbounded-safe).
+    report_subscribers: Arc<tokio::sync::Notify>,
     validator: RecordValidator,
     max_in_flight: usize,
     /// A relay with no configured external address announces what it listens on.
@@ -122,7 +126,9 @@ pub(crate) fn build(
     let (tx, commands) = mpsc::channel(config.channel_capacity);
     let (inbound, inbound_rx) = mpsc::channel(config.inbound_capacity.max(1));
     let (invokes_in, invokes_rx) = mpsc::channel(config.invoke_capacity.max(1));
-    let (gossip_in, gossip_rx) = mpsc::channel(config.gossip_capacity.max(1));
+    let (revocations_in, revocations_rx) = mpsc::channel(config.gossip_capacity.max(1));
+    let (reports_in, reports_rx) = mpsc::channel(config.gossip_capacity.max(1));
+    let report_subscribers = Arc::new(tokio::sync::Notify::new());
     let mut event_loop = EventLoop {
         swarm,
         commands,
@@ -130,7 +136,9 @@ pub(crate) fn build(
         inbound,
         invokes_in,
         invokes_out: HashMap::new(),
-        gossip_in,
+        revocations_in,
+        reports_in,
+        report_subscribers: report_subscribers.clone(),
         validator: Arc::new(|_, _| false),
         max_in_flight: config.max_in_flight,
         announce_listen_addrs: config.relay_server && config.external.is_empty(),
@@ -160,7 +168,11 @@ pub(crate) fn build(
         event_loop,
         inbound: inbound_rx,
         invokes: invokes_rx,
-        gossip: gossip_rx,
+        gossip: crate::GossipStreams {
+            revocations: revocations_rx,
+            reports: reports_rx,
+            report_subscribers,
+        },
     })
 }
 

@@ -86,8 +86,21 @@ pub struct Network {
     pub inbound: tokio::sync::mpsc::Receiver<InboundFrame>,
     /// Inbound calls from peers' sidecars.
     pub invokes: tokio::sync::mpsc::Receiver<InboundInvoke>,
-    /// Gossip messages awaiting validation.
-    pub gossip: tokio::sync::mpsc::Receiver<GossipMessage>,
+    /// Gossip messages awaiting validation, one queue per topic.
+    pub gossip: GossipStreams,
+}
+
+/// The gossip a node validates: one bounded queue per topic (a flood of reports, which
+/// anyone can sign, never delays a revocation notice), and a signal for republishing.
+#[cfg(feature = "swarm")]
+pub struct GossipStreams {
+    /// Revocation notices.
+    pub revocations: tokio::sync::mpsc::Receiver<GossipMessage>,
+    /// Misbehaviour reports.
+    pub reports: tokio::sync::mpsc::Receiver<GossipMessage>,
+    /// Notified (coalescing) when a peer subscribes to the reports topic, so the node can
+    /// republish its own reports to it: gossip has no history for late joiners.
+    pub report_subscribers: std::sync::Arc<tokio::sync::Notify>,
 }
 
 /// Builds the node's network half.

@@ -53,17 +53,36 @@ struct Entry {
     jti: CapabilityId,
 }
 
-/// The reports about one subject, by seeds and by strangers, oldest first.
+/// The reports about one subject, by seeds, by the book's owner and by strangers,
+/// oldest first.
 #[derive(Debug, Default)]
 struct About {
     seeds: BTreeSet<(u64, Commitment)>,
+    own: BTreeSet<(u64, Commitment)>,
     strangers: BTreeSet<(u64, Commitment)>,
 }
 
 impl About {
     fn all(&self) -> impl Iterator<Item = &(u64, Commitment)> {
-        self.seeds.iter().chain(&self.strangers)
+        self.seeds.iter().chain(&self.own).chain(&self.strangers)
     }
+
+    fn is_empty(&self) -> bool {
+        self.seeds.is_empty() && self.own.is_empty() && self.strangers.is_empty()
+    }
+}
+
+/// Whose report it is, for the bounds and the weight.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Class {
+    /// A seed's: weighs fully; bounded per reporter only.
+    Seed,
+    /// The book owner's (the node's own agent), when not a seed: weighs as a stranger's,
+    /// so every node computes the same score, but is bounded per reporter only, so a
+    /// flood of strangers' reports cannot displace what the node itself filed.
+    Own,
+    /// Anyone else's.
+    Stranger,
 }
 
 /// The bounds a stranger's report must fit (a seed's, only the first).
@@ -91,6 +110,7 @@ pub enum Inserted {
 #[derive(Debug)]
 pub struct Book {
     seeds: BTreeSet<Did>,
+    own: Option<Did>,
     entries: HashMap<Commitment, Entry>,
     by_id: HashMap<(Did, CapabilityId), Commitment>,
     by_reporter: HashMap<Did, BTreeSet<(u64, Commitment)>>,
@@ -104,6 +124,7 @@ impl Default for Book {
     fn default() -> Self {
         Book {
             seeds: BTreeSet::new(),
+            own: None,
             entries: HashMap::new(),
             by_id: HashMap::new(),
             by_reporter: HashMap::new(),
@@ -124,6 +145,32 @@ impl Book {
             seeds,
             ..Book::default()
         })
+    }
+
+    /// The same book, owned by `did`: its reports weigh as a stranger's (scores do not
+    /// depend on whose book it is) but are bounded only per reporter, so strangers'
+    /// reports never displace them.
+    pub fn owned_by(mut self, did: Did) -> Book {
+        self.own = Some(did);
+        self
+    }
+
+    /// The commitments of `reporter`'s reports held, oldest first.
+    pub fn reports_by(&self, reporter: &Did) -> Vec<Commitment> {
+        self.by_reporter
+            .get(reporter)
+            .map(|s| s.iter().map(|(_, c)| *c).collect())
+            .unwrap_or_default()
+    }
+
+    fn class(&self, reporter: &Did) -> Class {
+        if self.seeds.contains(reporter) {
+            Class::Seed
+        } else if self.own.as_ref() == Some(reporter) {
+            Class::Own
+        } else {
+            Class::Stranger
+        }
     }
 
     /// The seeds.
@@ -164,11 +211,11 @@ impl Book {
             evicted.extend(self.remove(&old).map(|e| (old, e)));
         }
         let key = (r.iat, c);
-        let stranger = !self.seeds.contains(&r.iss);
+        let class = self.class(&r.iss);
         for bound in [Bound::Reporter, Bound::Subject, Bound::Strangers] {
             let (set, max) = match bound {
                 Bound::Reporter => (self.by_reporter.get(&r.iss), MAX_PER_REPORTER),
-                _ if !stranger => continue,
+                _ if class != Class::Stranger => continue,
                 Bound::Subject => (
                     self.about.get(&r.sub).map(|a| &a.strangers),
                     MAX_STRANGERS_PER_SUBJECT,
@@ -183,8 +230,8 @@ impl Book {
             };
             if key < oldest {
                 for (c, e) in evicted {
-                    let stranger = !self.seeds.contains(&e.reporter);
-                    self.add(c, e, stranger);
+                    let class = self.class(&e.reporter);
+                    self.add(c, e, class);
                 }
                 return Err(BookError::Quota);
             }
@@ -198,33 +245,39 @@ impl Book {
             iat: r.iat,
             jti: r.jti,
         };
-        self.add(c, entry, stranger);
+        self.add(c, entry, class);
         Ok(Inserted::Added { evicted })
     }
 
-    fn add(&mut self, c: Commitment, e: Entry, stranger: bool) {
+    fn add(&mut self, c: Commitment, e: Entry, class: Class) {
         self.by_id.insert((e.reporter, e.jti), c);
         self.by_reporter
             .entry(e.reporter)
             .or_default()
             .insert((e.iat, c));
         let about = self.about.entry(e.subject).or_default();
-        if stranger {
-            self.strangers.insert((e.iat, c));
-            about.strangers.insert((e.iat, c));
-        } else {
-            about.seeds.insert((e.iat, c));
+        match class {
+            Class::Stranger => {
+                self.strangers.insert((e.iat, c));
+                about.strangers.insert((e.iat, c));
+            }
+            Class::Own => {
+                about.own.insert((e.iat, c));
+            }
+            Class::Seed => {
+                about.seeds.insert((e.iat, c));
+            }
         }
-        self.forget_scores(&e, stranger);
+        self.forget_scores(&e, class);
         self.entries.insert(c, e);
     }
 
     /// Drops the cached scores a report coming or going changes: its subject's, and, for
     /// a seed's report, the scores of everyone its subject reported (its standing as a
     /// reporter moved).
-    fn forget_scores(&mut self, e: &Entry, stranger: bool) {
+    fn forget_scores(&mut self, e: &Entry, class: Class) {
         self.cache.remove(&e.subject);
-        if stranger {
+        if class != Class::Seed {
             return;
         }
         for (_, c) in self.by_reporter.get(&e.subject).into_iter().flatten() {
@@ -246,13 +299,14 @@ impl Book {
         self.strangers.remove(&(e.iat, *c));
         if let Some(a) = self.about.get_mut(&e.subject) {
             a.seeds.remove(&(e.iat, *c));
+            a.own.remove(&(e.iat, *c));
             a.strangers.remove(&(e.iat, *c));
-            if a.seeds.is_empty() && a.strangers.is_empty() {
+            if a.is_empty() {
                 self.about.remove(&e.subject);
             }
         }
-        let stranger = !self.seeds.contains(&e.reporter);
-        self.forget_scores(&e, stranger);
+        let class = self.class(&e.reporter);
+        self.forget_scores(&e, class);
         Some(e)
     }
 

@@ -1,8 +1,8 @@
 //! Reputation between real `talos up` processes (`crates/reputation/FORMAT.md`): a
 //! seed's report crosses the gossip topic, the callee's node refuses the reported
 //! caller (`low_reputation`) and keeps refusing it after a restart, a stranger's report
-//! moves a score by at most the bound, and every node holding the same reports computes
-//! the same scores.
+//! moves a score by at most the bound, every node holding the same reports computes
+//! the same scores, and a node that joins later gets the reports filed before it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -32,7 +32,9 @@ async fn until_score(node: &NodeProc, did: &str, points: u64) -> Value {
 }
 
 async fn until(node: &NodeProc, did: &str, want: impl Fn(&Value) -> bool) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    // Long enough for a republication that gossipsub defers (it refuses to send a
+    // message again within a minute of the last time, and the node retries every 30 s).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(150);
     loop {
         let v = score(node, did).await;
         if want(&v) {
@@ -116,23 +118,13 @@ async fn a_seeds_report_gets_a_caller_refused_everywhere_alike_and_strangers_bar
         .await;
     assert_eq!(s, 400);
 
-    // O files an operator report about A: 400 points. It reaches B by gossip (retried
-    // while the mesh forms: a report filed before anyone subscribed is only kept at O).
+    // O files an operator report about A: 400 points. It reaches B by gossip, or, if B
+    // has not subscribed yet, when O republishes its reports to the new subscriber.
     // Two of them: O's 400-point cap then holds even if the run crosses an hour (one
     // report an hour old weighs 399), so the score is exactly 600 throughout.
     let filed = report(&o, &a.did, "operator_report").await;
     report(&o, &a.did, "operator_report").await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    while score(&b, &a.did).await["score"] != 600 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the report never reached B"
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        if score(&b, &a.did).await["score"] == 1000 {
-            report(&o, &a.did, "operator_report").await;
-        }
-    }
+    until_score(&b, &a.did, 600).await;
     // Every report O filed reaches B (one, or more if the first found no subscriber).
     let at_o = score(&o, &a.did).await;
     let at_b = until(&b, &a.did, |v| v["reports"] == at_o["reports"]).await;
@@ -198,4 +190,17 @@ async fn a_seeds_report_gets_a_caller_refused_everywhere_alike_and_strangers_bar
         (403, Some("low_reputation")),
         "{v}"
     );
+
+    // C joins after every report was filed and nothing is filed again: gossip keeps no
+    // history, so C learns them only because O and A republish their own reports when
+    // a peer subscribes.
+    let c_home = home("c", TCP0);
+    set_config(&c_home, &[("reputation_seeds", &seeds)]);
+    let c = NodeProc::up(&c_home, &[]).await;
+    let at_c = until(&c, &a.did, |v| v["reports"] == at_o["reports"]).await;
+    assert_eq!(
+        (&at_c["score"], &at_c["from_seeds"]),
+        (&at_b["score"], &at_b["from_seeds"])
+    );
+    until_score(&c, &o.did, 950).await;
 }

@@ -1,6 +1,6 @@
-//! The event loop's side of gossip: publishing, handing messages to the node over a
-//! bounded queue (full: the message is ignored, neither forwarded nor penalized), and
-//! reporting the node's verdicts back to gossipsub.
+//! The event loop's side of gossip: publishing, handing messages to the node over one
+//! bounded queue per topic (full: the message is ignored, neither forwarded nor
+//! penalized), and reporting the node's verdicts back to gossipsub.
 
 use libp2p::PeerId;
 use libp2p::gossipsub::{self, IdentTopic, MessageAcceptance, MessageId};
@@ -26,7 +26,10 @@ impl EventLoop {
             .gossip
             .publish(topic, data)
             .map(|_| ())
-            .map_err(|e| NetError::Gossip(e.to_string()));
+            .map_err(|e| match e {
+                gossipsub::PublishError::Duplicate => NetError::GossipDuplicate,
+                e => NetError::Gossip(e.to_string()),
+            });
         let _ = reply.send(result);
     }
 
@@ -43,6 +46,11 @@ impl EventLoop {
     }
 
     pub(super) fn on_gossip(&mut self, event: gossipsub::Event) {
+        if let gossipsub::Event::Subscribed { topic, .. } = &event
+            && topic.as_str() == REPORTS_TOPIC
+        {
+            self.report_subscribers.notify_one();
+        }
         if let gossipsub::Event::Message {
             propagation_source,
             message_id,
@@ -72,7 +80,11 @@ impl EventLoop {
                 id: message_id,
                 source: propagation_source,
             };
-            if let Err(e) = self.gossip_in.try_send(m) {
+            let queue = match topic {
+                Topic::Revocations => &self.revocations_in,
+                Topic::Reports => &self.reports_in,
+            };
+            if let Err(e) = queue.try_send(m) {
                 let m = e.into_inner();
                 debug!(peer = %propagation_source, "gossip queue full; message ignored");
                 self.swarm

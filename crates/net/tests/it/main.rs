@@ -9,5 +9,6 @@
 
 mod budget;
 mod directory;
+mod gossip;
 mod invoke;
 mod net;

@@ -139,7 +139,9 @@ impl Gate {
             attested: super::attested::Attested::default(),
             ledger: Ledger::new(),
             // The configuration refuses more than 64 seeds, so this is never the fallback.
-            reports: Book::new(config.reputation_seeds.clone()).unwrap_or_default(),
+            reports: Book::new(config.reputation_seeds.clone())
+                .unwrap_or_default()
+                .owned_by(me),
             min_reputation: config.min_reputation,
         }
     }
@@ -264,6 +266,11 @@ impl Gate {
     /// Reports held.
     pub fn reports_held(&self) -> usize {
         self.reports.len()
+    }
+
+    /// The commitments of `reporter`'s reports held, oldest first.
+    pub fn reports_by(&self, reporter: &Did) -> Vec<Commitment> {
+        self.reports.reports_by(reporter)
     }
 
     /// Drops the reports too old to count; their commitments.

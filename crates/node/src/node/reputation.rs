@@ -62,21 +62,24 @@ pub(super) fn restore(store: &Store, gate: &mut Gate) -> Result<(), NodeError> {
     Ok(())
 }
 
-/// Stores a kept report and deletes what it displaced, in one synced write.
+/// Stores the kept reports and deletes what they displaced, in one synced write.
 async fn persist(
     store: &Arc<Store>,
-    kept: Option<&SignedReport>,
+    kept: Vec<&SignedReport>,
     evicted: Vec<Commitment>,
 ) -> Result<(), NodeError> {
     let store = store.clone();
-    let kept = kept.map(|r| (key(&r.commitment), r.compact.clone()));
+    let kept: Vec<_> = kept
+        .into_iter()
+        .map(|r| (key(&r.commitment), r.compact.clone()))
+        .collect();
     tokio::task::spawn_blocking(move || {
         let cf = store.cf(CF_META)?;
         let mut batch = rocksdb::WriteBatch::default();
         for c in &evicted {
             batch.delete_cf(cf, key(c));
         }
-        if let Some((k, v)) = kept {
+        for (k, v) in kept {
             batch.put_cf(cf, k, v.as_bytes());
         }
         store.write(batch, true)
@@ -99,12 +102,15 @@ impl Sidecar {
         let compact = Report::sign(&self.identity, subject, kind, evidence, now(), jti)
             .map_err(|e| bad(e.to_string()))?;
         let signed = Report::verify(&compact).map_err(|e| bad(e.to_string()))?;
-        let evicted = match self.lock_gate()?.keep_report(signed.clone(), now()) {
-            Ok(Inserted::Added { evicted }) => evicted,
-            Ok(Inserted::Known) => Vec::new(),
-            Err(e) => return Err(bad(e.to_string())),
-        };
-        persist(&self.store, Some(&signed), evicted).await?;
+        {
+            let _order = self.reports_write.lock().await;
+            let evicted = match self.lock_gate()?.keep_report(signed.clone(), now()) {
+                Ok(Inserted::Added { evicted }) => evicted,
+                Ok(Inserted::Known) => Vec::new(),
+                Err(e) => return Err(bad(e.to_string())),
+            };
+            persist(&self.store, vec![&signed], evicted).await?;
+        }
         let event = EventKind::ReportFiled {
             report: signed.commitment,
             subject,
@@ -122,44 +128,97 @@ impl Sidecar {
             .publish(Topic::Reports, compact.into_bytes())
             .await
         {
-            // Alone on the network: it holds here, and peers get it when they ask again.
+            // Alone on the network: it holds here, and the reports task republishes it
+            // when a peer subscribes.
             debug!(%e, "report not gossiped");
         }
         Ok(signed)
     }
 
-    /// Checks a gossiped report and keeps it: an invalid one is rejected (its sender
-    /// penalized), a valid one already held or past the bounds ignored, a kept one made
-    /// durable and then forwarded.
-    pub(super) async fn apply_report(&self, data: &[u8]) -> GossipVerdict {
-        let Some(signed) = std::str::from_utf8(data)
-            .ok()
-            .and_then(|t| Report::verify(t).ok())
-        else {
-            return GossipVerdict::Reject;
-        };
-        let evicted = match self.gate.lock() {
-            Ok(mut gate) => match gate.keep_report(signed.clone(), now()) {
-                Ok(Inserted::Added { evicted }) => evicted,
-                Ok(Inserted::Known) | Err(_) => return GossipVerdict::Ignore,
-            },
-            Err(_) => return GossipVerdict::Ignore,
-        };
-        if let Err(e) = persist(&self.store, Some(&signed), evicted).await {
-            debug!(%e, "gossiped report not stored");
-            return GossipVerdict::Ignore;
+    /// Checks a batch of gossiped reports and keeps them, with one synced write for all:
+    /// an invalid one is rejected (its sender penalized), a valid one already held, past
+    /// the bounds, or displaced within the batch ignored, a kept one forwarded once it is
+    /// durable. One verdict per report, in order.
+    pub(super) async fn apply_reports(&self, batch: &[&[u8]]) -> Vec<GossipVerdict> {
+        let verified: Vec<Option<SignedReport>> = batch
+            .iter()
+            .map(|d| {
+                std::str::from_utf8(d)
+                    .ok()
+                    .and_then(|t| Report::verify(t).ok())
+            })
+            .collect();
+        let _order = self.reports_write.lock().await;
+        let (mut verdicts, mut evicted) = (Vec::with_capacity(batch.len()), Vec::new());
+        match self.gate.lock() {
+            Ok(mut gate) => {
+                for r in &verified {
+                    verdicts.push(match r {
+                        None => GossipVerdict::Reject,
+                        Some(r) => match gate.keep_report(r.clone(), now()) {
+                            Ok(Inserted::Added { evicted: e }) => {
+                                evicted.extend(e);
+                                GossipVerdict::Accept
+                            }
+                            Ok(Inserted::Known) | Err(_) => GossipVerdict::Ignore,
+                        },
+                    });
+                }
+            }
+            Err(_) => return vec![GossipVerdict::Ignore; batch.len()],
         }
-        GossipVerdict::Accept
+        let mut kept = Vec::new();
+        for (v, r) in verdicts.iter_mut().zip(&verified) {
+            match r {
+                Some(r) if *v == GossipVerdict::Accept && evicted.contains(&r.commitment) => {
+                    *v = GossipVerdict::Ignore;
+                }
+                Some(r) if *v == GossipVerdict::Accept => kept.push(r),
+                _ => {}
+            }
+        }
+        if kept.is_empty() && evicted.is_empty() {
+            return verdicts;
+        }
+        if let Err(e) = persist(&self.store, kept, evicted).await {
+            debug!(%e, "gossiped reports not stored");
+            for v in &mut verdicts {
+                if *v == GossipVerdict::Accept {
+                    *v = GossipVerdict::Ignore;
+                }
+            }
+        }
+        verdicts
+    }
+
+    /// The reports this agent filed that still count, as signed, for republishing.
+    pub(super) async fn own_reports(&self) -> Result<Vec<String>, NodeError> {
+        let mine = self.lock_gate()?.reports_by(&self.identity.did());
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || {
+            let cf = store.cf(CF_META)?;
+            let mut out = Vec::with_capacity(mine.len());
+            for c in &mine {
+                let v = store
+                    .db()
+                    .get_cf(cf, key(c))
+                    .map_err(|e| NodeError::Internal(e.to_string()))?;
+                out.extend(v.and_then(|v| String::from_utf8(v).ok()));
+            }
+            Ok(out)
+        })
+        .await?
     }
 
     /// Drops the reports too old to count, from the book and the disk.
     pub(super) async fn sweep_reports(&self) {
+        let _order = self.reports_write.lock().await;
         let old = match self.gate.lock() {
             Ok(mut gate) => gate.sweep_reports(now()),
             Err(_) => return,
         };
         if !old.is_empty()
-            && let Err(e) = persist(&self.store, None, old).await
+            && let Err(e) = persist(&self.store, Vec::new(), old).await
         {
             debug!(%e, "expired reports not deleted");
         }

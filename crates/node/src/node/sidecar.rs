@@ -144,6 +144,9 @@ pub(crate) struct Sidecar {
     pub(super) store: Arc<Store>,
     config: InvokeConfig,
     pub(super) gate: Mutex<Gate>,
+    /// Held from a change to the book of reports until it is on disk, so the disk
+    /// follows the book's changes in their order.
+    pub(super) reports_write: tokio::sync::Mutex<()>,
     pub(super) metrics: Arc<super::metrics::Metrics>,
     waiting: Mutex<(u64, BTreeMap<u64, Waiting>)>,
     arrived: Notify,
@@ -199,6 +202,7 @@ impl Sidecar {
         Ok(Sidecar {
             forward,
             gate: Mutex::new(gate),
+            reports_write: tokio::sync::Mutex::new(()),
             metrics,
             identity,
             client,

@@ -76,10 +76,16 @@ impl Node {
         let sidecar =
             open_sidecar(&identity, &client, &auditor, &store, &config, &w, budgets).await?;
         tasks.push(tokio::spawn(sidecar::serve(sidecar.clone(), invokes)));
-        tasks.push(tokio::spawn(super::gossip::gossip(
+        tasks.push(tokio::spawn(super::gossip::revocations(
             sidecar.clone(),
             client.clone(),
-            gossip,
+            gossip.revocations,
+        )));
+        tasks.push(tokio::spawn(super::gossip::reports(
+            sidecar.clone(),
+            client.clone(),
+            gossip.reports,
+            gossip.report_subscribers,
         )));
         let inbound_task = spawn_inbound(
             &mailroom, &auditor, &client, &store, &config, &w, inbound, &mut tasks,

@@ -7,6 +7,7 @@
     clippy::indexing_slicing
 )]
 
+mod book;
 mod common;
 mod report;
 mod score;
