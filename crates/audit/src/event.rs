@@ -206,6 +206,40 @@ pub enum EventKind {
         /// Its kind (`bad_answer`, `operator_report`, ...).
         kind: DenyKind,
     },
+    /// A call under an `apv` caveat was held and its approvers asked (capability
+    /// FORMAT.md §3.5); `request` is the call digest approvals sign.
+    ApprovalRequested {
+        /// The call digest.
+        request: Hash32,
+        /// Who called.
+        caller: Did,
+    },
+    /// This agent approved a call another node holds: the approval's commitment, so an
+    /// auditor can match it to the holder's `approval_received`.
+    ApprovalGranted {
+        /// SHA-256 of the approval's compact JWS.
+        approval: Commitment,
+        /// The node holding the call (its agent's DID).
+        holder: Did,
+        /// The call digest.
+        request: Hash32,
+    },
+    /// An approver's approval of a held call arrived, verified.
+    ApprovalReceived {
+        /// SHA-256 of the approval's compact JWS.
+        approval: Commitment,
+        /// Who approved.
+        approver: Did,
+        /// The call digest.
+        request: Hash32,
+    },
+    /// A held call was admitted by these approvals (it follows its `capability_used`).
+    Approved {
+        /// The call digest.
+        request: Hash32,
+        /// The approvals' commitments (k of them, at most 8).
+        approvals: Vec<Commitment>,
+    },
     /// A capability was revoked.
     CapabilityRevoked {
         /// Token id.

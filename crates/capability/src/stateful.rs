@@ -6,7 +6,7 @@
 use talos_primitives::Commitment;
 
 use crate::scope::Capability;
-pub use crate::scope::stateful::{AttCaveat, BudgetCaveat, Mode, Window};
+pub use crate::scope::stateful::{ApvCaveat, AttCaveat, BudgetCaveat, Mode, Window};
 
 /// One budget counter: a link's commitment and the index of its governing capability.
 /// The commitment, not the `jti`: ids are chosen by issuers, so a holder could mint a
@@ -40,6 +40,8 @@ pub struct Stateful {
     pub att: Option<AttCaveat>,
     /// The leaf's governing capability's `rep`.
     pub rep: Option<crate::scope::stateful::RepCaveat>,
+    /// The leaf's governing capability's `apv`.
+    pub apv: Option<crate::scope::stateful::ApvCaveat>,
     /// The budgets, root first: one per link whose governing capability has a `bud`.
     pub charges: Vec<Charge>,
 }
@@ -66,7 +68,7 @@ pub(crate) fn of(
 ) -> Option<Stateful> {
     let root = links.first()?.commitment;
     let last = links.len().saturating_sub(1);
-    let (mut att, mut rep, mut charges) = (None, None, Vec::new());
+    let (mut att, mut rep, mut apv, mut charges) = (None, None, None, Vec::new());
     for (i, link) in links.iter().enumerate() {
         let governing = link
             .caps
@@ -90,12 +92,14 @@ pub(crate) fn of(
         if i == last {
             att = cap.cav.att.clone();
             rep = cap.cav.rep;
+            apv = cap.cav.apv.clone();
         }
     }
-    (att.is_some() || rep.is_some() || !charges.is_empty()).then_some(Stateful {
+    (att.is_some() || rep.is_some() || apv.is_some() || !charges.is_empty()).then_some(Stateful {
         root,
         att,
         rep,
+        apv,
         charges,
     })
 }

@@ -54,6 +54,7 @@ impl Claims {
             }
             let stateful = c.cav.att.as_ref().map(|a| a.check()).transpose();
             let stateful = stateful.and(c.cav.bud.as_ref().map(|b| b.check()).transpose());
+            let stateful = stateful.and(c.cav.apv.as_ref().map(|a| a.check()).transpose());
             stateful.map_err(|e| CapError::MalformedClaims(e.into()))?;
         }
         if self.nbf >= self.exp {

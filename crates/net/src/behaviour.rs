@@ -60,6 +60,8 @@ pub struct Behaviour {
     pub a2a: request_response::Behaviour<A2aCodec>,
     /// `/talos/invoke/1.0.0`: calls to peer agents under a capability.
     pub invoke: request_response::Behaviour<InvokeCodec>,
+    /// `/talos/approval/1.0.0`: approval requests and grants between nodes.
+    pub approval: request_response::Behaviour<crate::codec::ApprovalCodec>,
     /// Gossip: revocation notices, so they reach verifiers before any chain confirms.
     pub gossip: gossipsub::Behaviour,
 }
@@ -174,6 +176,16 @@ impl Behaviour {
                 )],
                 request_response::Config::default()
                     .with_request_timeout(config.invoke_timeout)
+                    .with_max_concurrent_streams(config.max_streams_per_connection),
+            ),
+            approval: request_response::Behaviour::with_codec(
+                crate::codec::ApprovalCodec,
+                [(
+                    StreamProtocol::new(crate::approval::APPROVAL_PROTOCOL),
+                    request_response::ProtocolSupport::Full,
+                )],
+                request_response::Config::default()
+                    .with_request_timeout(config.request_timeout)
                     .with_max_concurrent_streams(config.max_streams_per_connection),
             ),
         })

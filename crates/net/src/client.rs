@@ -59,6 +59,15 @@ pub(crate) enum Command {
         channel: ResponseChannel<InvokeResponse>,
         response: Box<InvokeResponse>,
     },
+    Approval {
+        peer: PeerId,
+        message: Box<crate::approval::ApprovalMessage>,
+        reply: oneshot::Sender<Result<crate::approval::ApprovalAck, NetError>>,
+    },
+    AnswerApproval {
+        channel: ResponseChannel<crate::approval::ApprovalAck>,
+        ack: crate::approval::ApprovalAck,
+    },
     Publish {
         topic: Topic,
         data: Vec<u8>,
@@ -120,6 +129,42 @@ impl GossipMessage {
     /// per-peer quotas.
     pub fn source(&self) -> PeerId {
         self.source
+    }
+}
+
+/// An approval request or grant from a peer's node, to be acknowledged once durable.
+#[derive(Debug)]
+pub struct InboundApproval {
+    /// The authenticated sender.
+    pub peer: PeerId,
+    /// The message, parsed and bounds-checked.
+    pub message: crate::approval::ApprovalMessage,
+    /// Where the acknowledgement goes.
+    pub responder: ApprovalResponder,
+}
+
+/// The way back to one approval message. Dropping it unanswered refuses the message
+/// (`unanswered`), so the sender knows to try again.
+#[derive(Debug)]
+pub struct ApprovalResponder {
+    pub(crate) channel: Option<ResponseChannel<crate::approval::ApprovalAck>>,
+    pub(crate) tx: mpsc::WeakSender<Command>,
+}
+
+impl ApprovalResponder {
+    fn answer(&mut self, ack: crate::approval::ApprovalAck) -> Option<Command> {
+        self.channel
+            .take()
+            .map(|channel| Command::AnswerApproval { channel, ack })
+    }
+}
+
+impl Drop for ApprovalResponder {
+    fn drop(&mut self) {
+        let refused = crate::approval::ApprovalAck::refused("unanswered");
+        if let (Some(cmd), Some(tx)) = (self.answer(refused), self.tx.upgrade()) {
+            let _ = tx.try_send(cmd);
+        }
     }
 }
 
@@ -384,6 +429,32 @@ impl Client {
         response: InvokeResponse,
     ) -> Result<(), NetError> {
         match responder.answer(response) {
+            Some(cmd) => self.tx.send(cmd).await.map_err(|_| NetError::Stopped),
+            None => Ok(()),
+        }
+    }
+
+    /// Sends an approval request or grant to `peer`'s node; its acknowledgement.
+    pub async fn send_approval(
+        &self,
+        peer: PeerId,
+        message: crate::approval::ApprovalMessage,
+    ) -> Result<crate::approval::ApprovalAck, NetError> {
+        self.ask(|reply| Command::Approval {
+            peer,
+            message: Box::new(message),
+            reply,
+        })
+        .await?
+    }
+
+    /// Acknowledges an approval message.
+    pub async fn answer_approval(
+        &self,
+        mut responder: ApprovalResponder,
+        ack: crate::approval::ApprovalAck,
+    ) -> Result<(), NetError> {
+        match responder.answer(ack) {
             Some(cmd) => self.tx.send(cmd).await.map_err(|_| NetError::Stopped),
             None => Ok(()),
         }

@@ -25,7 +25,9 @@ use crate::frame::{
     Ack, Frame, MAX_REQUEST, MAX_RESPONSE, encode_acks, encode_batch, parse_acks, parse_batch,
 };
 
+mod approval;
 mod invoke;
+pub use approval::ApprovalCodec;
 pub use invoke::InvokeCodec;
 
 /// Bytes of inbound frame bodies being read at once, across all streams.

@@ -26,6 +26,7 @@ use crate::invoke::InvokeResponse;
 // One module per protocol, each with its commands and its events; `swarm` has the
 // listeners, dials and connections, which are the swarm's own.
 mod a2a;
+mod approval;
 mod dht;
 mod gossip;
 mod invoke;
@@ -56,6 +57,8 @@ pub struct EventLoop {
     invokes_in: mpsc::Sender<InboundInvoke>,
     /// Calls to peer agents waiting for their answer.
     invokes_out: HashMap<OutboundRequestId, Reply<InvokeResponse>>,
+    approvals_in: mpsc::Sender<crate::client::InboundApproval>,
+    approvals_out: HashMap<OutboundRequestId, Reply<crate::approval::ApprovalAck>>,
     /// One bounded queue per topic, so a flood on one never crowds out the other.
     revocations_in: mpsc::Sender<GossipMessage>,
     reports_in: mpsc::Sender<GossipMessage>,
@@ -126,6 +129,7 @@ pub(crate) fn build(
     let (tx, commands) = mpsc::channel(config.channel_capacity);
     let (inbound, inbound_rx) = mpsc::channel(config.inbound_capacity.max(1));
     let (invokes_in, invokes_rx) = mpsc::channel(config.invoke_capacity.max(1));
+    let (approvals_in, approvals_rx) = mpsc::channel(config.invoke_capacity.max(1));
     let (revocations_in, revocations_rx) = mpsc::channel(config.gossip_capacity.max(1));
     let (reports_in, reports_rx) = mpsc::channel(config.gossip_capacity.max(1));
     let report_subscribers = Arc::new(tokio::sync::Notify::new());
@@ -136,6 +140,8 @@ pub(crate) fn build(
         inbound,
         invokes_in,
         invokes_out: HashMap::new(),
+        approvals_in,
+        approvals_out: HashMap::new(),
         revocations_in,
         reports_in,
         report_subscribers: report_subscribers.clone(),
@@ -168,6 +174,7 @@ pub(crate) fn build(
         event_loop,
         inbound: inbound_rx,
         invokes: invokes_rx,
+        approvals: approvals_rx,
         gossip: crate::GossipStreams {
             revocations: revocations_rx,
             reports: reports_rx,
@@ -233,6 +240,12 @@ impl EventLoop {
                 verdict,
             } => self.validated(&id, &source, verdict),
             Command::AnswerInvoke { channel, response } => self.answer_invoke(channel, *response),
+            Command::Approval {
+                peer,
+                message,
+                reply,
+            } => self.approval(peer, *message, reply),
+            Command::AnswerApproval { channel, ack } => self.answer_approval(channel, ack),
         }
     }
 
@@ -242,6 +255,7 @@ impl EventLoop {
         match event {
             BehaviourEvent::A2a(event) => self.on_a2a(event),
             BehaviourEvent::Invoke(event) => self.on_invoke(event),
+            BehaviourEvent::Approval(event) => self.on_approval(event),
             BehaviourEvent::Gossip(event) => self.on_gossip(event),
             BehaviourEvent::Kad(event) => self.on_kad(event),
             // Only peers that speak our DHT go into its routing table.

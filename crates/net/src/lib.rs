@@ -32,6 +32,7 @@
 //! ```
 
 #[cfg(feature = "swarm")]
+pub mod approval;
 pub mod behaviour;
 #[cfg(feature = "swarm")]
 pub mod client;
@@ -49,8 +50,8 @@ pub mod invoke;
 
 #[cfg(feature = "swarm")]
 pub use client::{
-    Client, GossipMessage, GossipVerdict, InboundFrame, InboundInvoke, InvokeResponder, Responder,
-    Topic,
+    ApprovalResponder, Client, GossipMessage, GossipVerdict, InboundApproval, InboundFrame,
+    InboundInvoke, InvokeResponder, Responder, Topic,
 };
 #[cfg(feature = "swarm")]
 pub use config::NetConfig;
@@ -88,6 +89,8 @@ pub struct Network {
     pub invokes: tokio::sync::mpsc::Receiver<InboundInvoke>,
     /// Gossip messages awaiting validation, one queue per topic.
     pub gossip: GossipStreams,
+    /// Approval requests and grants from peers' nodes, each to be acknowledged.
+    pub approvals: tokio::sync::mpsc::Receiver<InboundApproval>,
 }
 
 /// The gossip a node validates: one bounded queue per topic (a flood of reports, which

@@ -16,6 +16,7 @@
 //! - `GET /v1/peers`: connected peers;
 //! - `/v1/groups...`: sender-key groups (see [`groups`]).
 
+mod approvals;
 mod audit;
 mod calls;
 mod caps;
@@ -112,6 +113,7 @@ pub fn router(node: Arc<Node>, token: &str) -> Router {
         .merge(audit::routes())
         .merge(caps::routes())
         .merge(trust::routes())
+        .merge(approvals::routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), authorize));
     Router::new()
         .route("/health/live", get(|| async { "ok" }))

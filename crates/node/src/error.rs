@@ -126,6 +126,8 @@ impl NodeError {
             NodeError::NoChain => 409,
             NodeError::TooLarge(_) => 413,
             NodeError::Refused { kind } if kind == "rate_limited" => 429,
+            // Held for approval: accepted, not refused; sent again once approved.
+            NodeError::Refused { kind } if kind == "pending" => 202,
             NodeError::Refused { .. } => 403,
             NodeError::PeerFailed { kind, .. } if kind == "agent_timeout" => 504,
             NodeError::PeerFailed { .. } | NodeError::PeerUnreachable(_) => 502,
@@ -143,6 +145,7 @@ impl NodeError {
         match self.status() {
             400 => "Bad request",
             401 => "Unauthorized",
+            202 => "Held for approval",
             403 => "Refused",
             404 => "Not found",
             409 => "Conflict",

@@ -226,7 +226,16 @@ pub(crate) fn run(cmd: AgentCommand, home: Option<std::path::PathBuf>) -> anyhow
                     "action": action, "args": args,
                 });
                 let (s, v) = api.call(Method::POST, "/v1/invoke", Some(&body)).await?;
-                finish(s, &v, json, |v| v["result"].to_string())
+                finish(s, &v, json, |v| {
+                    if v["kind"] == "pending" {
+                        format!(
+                            "held for approval: request {}; send the same call again once approved",
+                            v["approval"].as_str().unwrap_or_default()
+                        )
+                    } else {
+                        v["result"].to_string()
+                    }
+                })
             }
             AgentCommand::Calls {
                 after,

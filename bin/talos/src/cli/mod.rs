@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 mod agent;
+mod approvals;
 mod attest;
 mod audit;
 mod cap;
@@ -65,6 +66,9 @@ pub enum Command {
     /// Attestation credentials: measure an agent, issue one (as an attester), verify one.
     #[command(subcommand)]
     Attest(attest::AttestCommand),
+    /// Approvals: the calls other nodes hold until this agent approves them.
+    #[command(subcommand)]
+    Approvals(approvals::ApprovalsCommand),
     /// Reputation: report an agent's misbehaviour, read a DID's score.
     #[command(subcommand)]
     Reputation(reputation::ReputationCommand),
@@ -117,6 +121,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Mcp(cmd) => mcp::run(cmd, cli.home),
         Command::Card(cmd) => card::run(cmd, cli.home, cli.passphrase_file.as_deref()),
         Command::Attest(cmd) => attest::run(cmd, cli.home, cli.passphrase_file.as_deref()),
+        Command::Approvals(cmd) => approvals::run(cmd, cli.home),
         Command::Reputation(cmd) => reputation::run(cmd, cli.home),
         Command::Init { net, force, json } => {
             node::init(&net, force, json, cli.home, cli.passphrase_file.as_deref())

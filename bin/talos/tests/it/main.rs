@@ -8,6 +8,7 @@
 
 mod anchoring;
 mod api;
+mod approvals;
 mod attest;
 mod cap_verify;
 mod card;

@@ -14,7 +14,7 @@ use crate::invoke::{agent, pair};
 use crate::mcp_proxy::event_where;
 
 /// `cap` issued by `callee` to `to` over the API: the chain.
-async fn grant(callee: &NodeProc, to: &str, cap: Value) -> Vec<String> {
+pub(crate) async fn grant(callee: &NodeProc, to: &str, cap: Value) -> Vec<String> {
     let (s, v) = callee
         .call(
             Method::POST,
@@ -27,7 +27,12 @@ async fn grant(callee: &NodeProc, to: &str, cap: Value) -> Vec<String> {
 }
 
 /// `caller` calls `callee`'s booking under `chain`: (status, body).
-async fn book(caller: &NodeProc, callee: &NodeProc, chain: &[String], args: Value) -> (u16, Value) {
+pub(crate) async fn book(
+    caller: &NodeProc,
+    callee: &NodeProc,
+    chain: &[String],
+    args: Value,
+) -> (u16, Value) {
     let body = json!({
         "to": callee.did, "chain": chain, "resource": "talos://booking/flights/LH1",
         "action": "book", "args": args,
@@ -37,7 +42,7 @@ async fn book(caller: &NodeProc, callee: &NodeProc, chain: &[String], args: Valu
 
 /// Waits until the agent has recorded `n` calls: it records a call after answering it,
 /// so the caller may hold the answer first (progress, not time).
-async fn saw(seen: &Mutex<Vec<Value>>, n: usize) {
+pub(crate) async fn saw(seen: &Mutex<Vec<Value>>, n: usize) {
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
         let got = seen.lock().await.len();
@@ -52,7 +57,7 @@ async fn saw(seen: &Mutex<Vec<Value>>, n: usize) {
     }
 }
 
-fn kind(v: &Value) -> &str {
+pub(crate) fn kind(v: &Value) -> &str {
     v["kind"].as_str().unwrap_or("")
 }
 

@@ -35,6 +35,24 @@ fn samples(agent: &IdentityKey) -> Vec<AuditEvent> {
             subject: peer,
             kind: DenyKind::new("bad_answer").unwrap(),
         },
+        EventKind::ApprovalRequested {
+            request: Hash32([5; 32]),
+            caller: peer,
+        },
+        EventKind::ApprovalGranted {
+            approval: Commitment(Hash32([6; 32])),
+            holder: peer,
+            request: Hash32([5; 32]),
+        },
+        EventKind::ApprovalReceived {
+            approval: Commitment(Hash32([6; 32])),
+            approver: peer,
+            request: Hash32([5; 32]),
+        },
+        EventKind::Approved {
+            request: Hash32([5; 32]),
+            approvals: vec![Commitment(Hash32([6; 32]))],
+        },
         EventKind::CapabilityDenied {
             caller: peer,
             kind: DenyKind::new("not_authorized").unwrap(),

@@ -1,5 +1,5 @@
 //! Caveats: conditions on a request's arguments (`max`, `eq`, `pfx`; FORMAT.md §3.3),
-//! the caveats the callee's node decides with state (`att`, `bud`, `rep`; §3.5), and their
+//! the caveats the callee's node decides with state (`att`, `bud`, `rep`, `apv`; §3.5), and their
 //! containment (a delegation may only add or tighten them).
 
 use std::collections::BTreeMap;
@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::PathPrefix;
-use super::stateful::{AttCaveat, BudgetCaveat, RepCaveat, opt_contains};
+use super::stateful::{ApvCaveat, AttCaveat, BudgetCaveat, RepCaveat, opt_contains};
 
 /// Conditions on a request's arguments. Each caveat can only narrow what is allowed.
 ///
@@ -36,6 +36,9 @@ pub struct Caveats {
     /// The caller's reputation score must be at least this (§3.5).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rep: Option<RepCaveat>,
+    /// Calls wait for approvals (§3.5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub apv: Option<ApvCaveat>,
 }
 
 impl Caveats {
@@ -47,11 +50,12 @@ impl Caveats {
             && self.att.is_none()
             && self.bud.is_none()
             && self.rep.is_none()
+            && self.apv.is_none()
     }
 
     /// True when the callee's node must decide with state of its own (§3.5).
     pub const fn is_stateful(&self) -> bool {
-        self.att.is_some() || self.bud.is_some() || self.rep.is_some()
+        self.att.is_some() || self.bud.is_some() || self.rep.is_some() || self.apv.is_some()
     }
 
     /// True when `other` is at least as strict: every bound of ours is present in
@@ -69,6 +73,7 @@ impl Caveats {
             && opt_contains(&self.att, &other.att, AttCaveat::contains)
             && opt_contains(&self.bud, &other.bud, BudgetCaveat::contains)
             && opt_contains(&self.rep, &other.rep, RepCaveat::contains)
+            && opt_contains(&self.apv, &other.apv, ApvCaveat::contains)
     }
 
     /// True when the arguments satisfy every caveat.

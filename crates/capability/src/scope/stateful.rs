@@ -204,7 +204,45 @@ impl BudgetCaveat {
     }
 }
 
-/// `parent` ⊇ `child` for an optional caveat: nothing required, or required and tightened.
+/// Most approvers one `apv` caveat may list.
+pub const MAX_APPROVERS: usize = 8;
+
+/// `apv` (§3.5): a call is held until `k` of the approvers `by` sign an approval of it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApvCaveat {
+    /// The approvers: 1 to 8 did:keys, ascending, each once.
+    pub by: Vec<Did>,
+    /// How many of them must approve: 1..=`by.len()`.
+    pub k: u8,
+}
+
+impl ApvCaveat {
+    /// The rules of FORMAT.md §3.5 the types do not enforce.
+    pub(crate) fn check(&self) -> Result<(), &'static str> {
+        if self.by.is_empty() || self.by.len() > MAX_APPROVERS {
+            return Err("apv.by must list 1..=8 approvers");
+        }
+        let strings: Vec<String> = self.by.iter().map(Did::to_string).collect();
+        if !strings.windows(2).all(|w| matches!(w, [a, b] if a < b)) {
+            return Err("apv.by must be ascending, each once");
+        }
+        if self.by.iter().any(|d| d.as_key().is_none()) {
+            return Err("apv.by must list did:keys");
+        }
+        if self.k == 0 || usize::from(self.k) > self.by.len() {
+            return Err("apv.k must be 1..=the number of approvers");
+        }
+        Ok(())
+    }
+
+    /// True when `child` is at least as strict: its approvers are among ours and it asks
+    /// for at least as many (any `k'` of a subset are `k` of ours when `k'` ≥ `k`).
+    pub fn contains(&self, child: &ApvCaveat) -> bool {
+        child.by.iter().all(|d| self.by.contains(d)) && child.k >= self.k
+    }
+}
+
 /// `rep` (§3.5): the caller's reputation score, as the callee's node computes it from the
 /// misbehaviour reports it holds (`talos-reputation`), must be at least this, 1..=1000.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -245,6 +283,7 @@ impl<'de> Deserialize<'de> for RepCaveat {
     }
 }
 
+/// `parent` ⊇ `child` for an optional caveat: nothing required, or required and tightened.
 pub(crate) fn opt_contains<T>(
     parent: &Option<T>,
     child: &Option<T>,

@@ -329,6 +329,7 @@ fn warn_mode_admits_over_the_limit_and_hard_mode_does_not() {
         root: Commitment(Hash32([1; 32])),
         att: None,
         rep: None,
+        apv: None,
         charges: vec![talos_capability::stateful::Charge {
             exp: 0,
             key: talos_capability::stateful::CounterKey {
@@ -400,6 +401,7 @@ fn counters_are_bounded_per_root() {
         root: Commitment(Hash32([1; 32])),
         att: None,
         rep: None,
+        apv: None,
         charges: vec![talos_capability::stateful::Charge {
             exp: 0,
             key: talos_capability::stateful::CounterKey { link, cap: 0 },
@@ -440,6 +442,7 @@ fn counters_are_dropped_after_their_link_expires() {
             root: Commitment(Hash32([1; 32])),
             att: None,
             rep: None,
+            apv: None,
             charges: vec![talos_capability::stateful::Charge {
                 exp,
                 key: talos_capability::stateful::CounterKey {

@@ -109,6 +109,12 @@ fn with_call(e: NodeError, sent: &Sent) -> Response {
     extra.insert("nonce".into(), json!(hex::encode(sent.nonce)));
     extra.insert("atMs".into(), json!(sent.at_ms));
     extra.insert("txn".into(), json!(sent.txn));
+    if e.kind() == "pending" || e.kind() == "not_approved" {
+        extra.insert(
+            "approval".into(),
+            json!(sent.approval.map(|a| a.to_string())),
+        );
+    }
     super::problem::respond(&e, extra)
 }
 

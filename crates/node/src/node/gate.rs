@@ -10,11 +10,12 @@
 use std::cell::RefCell;
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use talos_capability::approval::call_digest;
 use talos_capability::budget::{Counter, Ledger, Spend};
 use talos_capability::invocation::Request;
 use talos_capability::nonce::ReplayCache;
 use talos_capability::published::{Publication, Published};
-use talos_capability::stateful::{CounterKey, Stateful};
+use talos_capability::stateful::{ApvCaveat, CounterKey, Stateful};
 use talos_capability::txn::{TxnToken, verify_hops};
 use talos_capability::{
     Authorizer, Capability, Possession, RevocationSet, Revocations, VerifierConfig,
@@ -23,6 +24,7 @@ use talos_net::invoke::InvokeRequest;
 use talos_primitives::{CapabilityId, Commitment, Did, Ed25519Public, Hash32};
 use talos_reputation::{Book, Inserted, Score, SignedReport};
 
+use super::approvals::Decision;
 use super::attested::AttVerdict;
 use super::sidecar::InvokeConfig;
 
@@ -63,6 +65,21 @@ pub struct Admitted {
     /// What the call spends from budgets (`bud` caveats), counted here already: the
     /// sidecar makes it durable with the call's audit event.
     pub spend: Option<Spend>,
+    /// For a call under `apv`: the call digest, its request and the approvals that
+    /// admitted it (the request is already forgotten here; the sidecar deletes it from
+    /// disk before the agent sees the call).
+    pub approved: Option<Approved>,
+}
+
+/// The approvals that admitted a held call.
+#[derive(Debug, Clone)]
+pub struct Approved {
+    /// The call digest.
+    pub dig: talos_primitives::Hash32,
+    /// The request's id.
+    pub id: CapabilityId,
+    /// The approvals' commitments.
+    pub approvals: Vec<Commitment>,
 }
 
 /// Decides calls to one agent.
@@ -87,6 +104,10 @@ pub struct Gate {
     reports: Book,
     /// Callers scoring below this are refused; 0: no check.
     min_reputation: u16,
+    /// Calls held for approval (`apv`).
+    requests: super::approvals::Requests,
+    /// The request the last call was held under (see [`Gate::take_held`]).
+    held: Option<(CapabilityId, Option<Box<super::approvals::Request>>)>,
 }
 
 impl core::fmt::Debug for Gate {
@@ -143,6 +164,8 @@ impl Gate {
                 .unwrap_or_default()
                 .owned_by(me),
             min_reputation: config.min_reputation,
+            requests: super::approvals::Requests::default(),
+            held: None,
         }
     }
 
@@ -170,9 +193,9 @@ impl Gate {
         } else {
             (self.check_txn(&caller_did, req, now)?, None)
         };
-        let spend = match &stateful {
-            Some(st) => self.check_stateful(caller, req, st, now)?,
-            None => None,
+        let (spend, approved) = match &stateful {
+            Some(st) => self.check_stateful(caller, req, st, now, &leaf.leaf)?,
+            None => (None, None),
         };
         // Rate limit before the nonce is spent, so a call refused here can be retried
         // with the same nonce; and a call from the future (past a small skew) is refused
@@ -194,19 +217,26 @@ impl Gate {
         if let Some(spend) = &spend {
             self.ledger.commit(spend);
         }
+        // One set of approvals admits one call: its request is forgotten now.
+        if let Some(a) = &approved {
+            self.requests.remove(&a.id);
+        }
         leaf.spend = spend;
+        leaf.approved = approved;
         Ok(leaf)
     }
 
     /// The stateful caveats (FORMAT.md §3.5) of a call the chain allows: the caller's
-    /// reputation, its attestation, then the budgets' room (planned, not yet counted).
+    /// reputation, its attestation, its approvals, then the budgets' room (planned, not
+    /// yet counted).
     fn check_stateful(
         &mut self,
         caller: &Ed25519Public,
         req: &InvokeRequest,
         st: &Stateful,
         now: u64,
-    ) -> Result<Option<Spend>, Refusal> {
+        leaf: &Commitment,
+    ) -> Result<(Option<Spend>, Option<Approved>), Refusal> {
         if let Some(rep) = st.rep
             && self.reports.score(&Did::Key(*caller), now).points < rep.min()
         {
@@ -225,13 +255,75 @@ impl Gate {
                 AttVerdict::Admitted { pin: None } => {}
             }
         }
+        let approved = match &st.apv {
+            Some(apv) => Some(self.check_approvals(caller, req, apv, now, leaf)?),
+            None => None,
+        };
         if st.charges.is_empty() {
-            return Ok(None);
+            return Ok((None, approved));
         }
-        self.ledger
-            .plan(st, &req.args, now)
-            .map(Some)
-            .map_err(|e| e.kind())
+        let spend = self.ledger.plan(st, &req.args, now).map_err(|e| e.kind())?;
+        Ok((Some(spend), approved))
+    }
+
+    /// `apv`: admitted with `k` approvals of this very call; else held (`pending`, and a
+    /// new request left in [`Gate::take_held`] for the sidecar to persist and send), or
+    /// refused once its request lapsed (`not_approved`) or with no room (`busy`).
+    fn check_approvals(
+        &mut self,
+        caller: &Ed25519Public,
+        req: &InvokeRequest,
+        apv: &ApvCaveat,
+        now: u64,
+        leaf: &Commitment,
+    ) -> Result<Approved, Refusal> {
+        let caller = Did::Key(*caller);
+        let dig = call_digest(
+            &caller,
+            &self.me,
+            leaf,
+            &req.resource,
+            &req.action,
+            &req.args,
+        )
+        .map_err(|e| e.kind())?;
+        let args = talos_identity::jcs::digest(&serde_json::Value::Object(req.args.clone()))
+            .map_err(|_| "malformed_claims")?;
+        let request = super::approvals::Request {
+            dig,
+            caller,
+            apv: apv.clone(),
+            exp: now.saturating_add(super::approvals::HOLD_SECS),
+            resource: req.resource.clone(),
+            action: req.action.clone(),
+            args,
+            grants: Vec::new(),
+        };
+        match self.requests.decide(&self.me, request, now) {
+            Decision::Approved(id, approvals) => Ok(Approved { dig, id, approvals }),
+            Decision::Pending(id, new) => {
+                self.held = Some((id, new));
+                Err("pending")
+            }
+            Decision::Lapsed(id) => {
+                self.held = Some((id, None));
+                Err("not_approved")
+            }
+            Decision::Full => Err("busy"),
+        }
+    }
+
+    /// The request a call just refused `pending` or `not_approved` was held under: its
+    /// id, and the request itself when the call opened it.
+    pub(crate) fn take_held(
+        &mut self,
+    ) -> Option<(CapabilityId, Option<Box<super::approvals::Request>>)> {
+        self.held.take()
+    }
+
+    /// The held calls.
+    pub(crate) fn requests(&mut self) -> &mut super::approvals::Requests {
+        &mut self.requests
     }
 
     /// Restores a durable budget counter (at start); false when there is no room.
@@ -327,6 +419,7 @@ impl Gate {
             scope: ok.scope,
             txn: None,
             spend: None,
+            approved: None,
         };
         Ok((admitted, ok.stateful))
     }
@@ -373,6 +466,7 @@ impl Gate {
             scope: last.claims().azd.clone().into(),
             txn: Some(view),
             spend: None,
+            approved: None,
         })
     }
 

@@ -8,6 +8,8 @@
 //! blocking pool.
 
 mod anchoring;
+mod approvals;
+mod approver;
 mod attested;
 mod audit;
 mod budgets;

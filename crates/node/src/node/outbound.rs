@@ -73,6 +73,8 @@ pub struct Sent {
     pub at_ms: u64,
     /// The transaction id, for calls under a transaction token.
     pub txn: Option<String>,
+    /// The id of the approval request the callee would hold this call under (`apv`).
+    pub approval: Option<CapabilityId>,
 }
 
 /// Why a call got no answer from the peer's node.
@@ -122,6 +124,7 @@ impl Node {
         } else {
             None
         };
+        let approval = self.approval_id(&chain, &call);
         let att = self.held.for_chain(&chain);
         let request = InvokeRequest {
             att,
@@ -151,11 +154,28 @@ impl Node {
                 nonce,
                 at_ms,
                 txn: txn_id,
+                approval,
             },
         ))
     }
 
     /// The chain or transaction hops a call carries.
+    /// The id an `apv` hold of this call would have (FORMAT.md §3.5): what a `pending`
+    /// answer refers to. `None` under a transaction token.
+    fn approval_id(&self, chain: &[String], call: &Invoke) -> Option<CapabilityId> {
+        let leaf = Token::parse(chain.last()?).ok()?.commitment();
+        let dig = talos_capability::approval::call_digest(
+            &self.identity.did(),
+            &Did::Key(call.to),
+            &leaf,
+            &call.resource,
+            &call.action,
+            &call.args,
+        )
+        .ok()?;
+        Some(talos_capability::approval::request_id(&dig))
+    }
+
     fn authority(
         &self,
         call: &Invoke,

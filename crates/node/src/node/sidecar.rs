@@ -147,6 +147,8 @@ pub(crate) struct Sidecar {
     /// Held from a change to the book of reports until it is on disk, so the disk
     /// follows the book's changes in their order.
     pub(super) reports_write: tokio::sync::Mutex<()>,
+    /// What holders asked this agent to approve (`apv`).
+    pub(super) asked: Mutex<super::approver::AskBook>,
     pub(super) metrics: Arc<super::metrics::Metrics>,
     waiting: Mutex<(u64, BTreeMap<u64, Waiting>)>,
     arrived: Notify,
@@ -190,6 +192,8 @@ impl Sidecar {
         // Within the per-publisher bounds, deleting what they leave out.
         super::revocations::restore(&store, &mut gate)?;
         super::reputation::restore(&store, &mut gate)?;
+        super::approvals::restore(&store, gate.requests(), now_ms() / 1000)?;
+        let asked = super::approver::AskBook::load(&store)?;
         for (key, counter) in budgets {
             gate.restore_budget(key, counter);
         }
@@ -203,6 +207,7 @@ impl Sidecar {
             forward,
             gate: Mutex::new(gate),
             reports_write: tokio::sync::Mutex::new(()),
+            asked: Mutex::new(asked),
             metrics,
             identity,
             client,
@@ -236,13 +241,23 @@ impl Sidecar {
             self.refuse(responder, "busy").await;
             return;
         }
-        let verdict = match self.gate.lock() {
-            Ok(mut gate) => gate.check(&caller_key, &request, now_ms()),
-            Err(_) => Err("unavailable"),
+        let (verdict, held) = match self.gate.lock() {
+            Ok(mut gate) => {
+                let verdict = gate.check(&caller_key, &request, now_ms());
+                (verdict, gate.take_held())
+            }
+            Err(_) => (Err("unavailable"), None),
         };
         let digest = request_digest(&request);
         match verdict {
-            Ok(admitted) if admitted.spend.is_some() => {
+            Err("pending") => {
+                if let Some((id, new)) = held {
+                    self.hold_for_approval(responder, id, new);
+                } else {
+                    self.refuse(responder, "unavailable").await;
+                }
+            }
+            Ok(admitted) if admitted.spend.is_some() || admitted.approved.is_some() => {
                 // A call that spends from a budget reaches the agent only once its spend
                 // is durable: a crash in between could otherwise forget a spend whose
                 // effect the agent carried out. Waited for beside the decision loop, so
@@ -267,6 +282,9 @@ impl Sidecar {
             }
             Err(kind) if kind == "rate_limited" => self.refuse(responder, kind).await,
             Err(kind) => {
+                if let (Some((id, _)), "not_approved") = (held, kind) {
+                    self.forget_request(id);
+                }
                 // Every capability error kind is a valid deny kind (a test checks it).
                 // Queued beside the refusal, not waited for: the decision loop must not
                 // wait for an fsync per refused call. The queue is bounded (a flood of
@@ -301,13 +319,31 @@ impl Sidecar {
             request: digest,
         };
         let spend = admitted.spend;
+        let approved = admitted.approved;
+        let mut events = vec![used];
+        if let Some(a) = &approved {
+            events.push(EventKind::Approved {
+                request: a.dig,
+                approvals: a.approvals.clone(),
+            });
+        }
+        let store = self.store.clone();
         for item in spend.iter().flat_map(|s| &s.items) {
             self.metrics.budget_spent.inc_by(item.amount);
             if item.over() {
                 self.metrics.budget_exceeded.inc();
             }
         }
-        let audited = tokio::spawn(async move { auditor.record_spend(vec![used], spend).await });
+        // An approved call's request is deleted before the agent sees the call, so a
+        // restart cannot admit a second call with the same approvals.
+        let audited = tokio::spawn(async move {
+            if let Some(a) = approved
+                && super::approvals::persist(&store, a.id, None).await.is_err()
+            {
+                return false;
+            }
+            auditor.record_spend(events, spend).await
+        });
         let txn = admitted.txn;
         if let Some(view) = &txn {
             self.recent.push(recent::TxnCall {
@@ -466,8 +502,15 @@ pub(crate) async fn serve(sidecar: Arc<Sidecar>, mut calls: mpsc::Receiver<Inbou
                 // at a group's start): the writer's ledger must have dropped a counter
                 // before the gate admits a new one in its room, or the new counter's
                 // spend would find no room there and not be written.
-                if let Ok(mut gate) = sidecar.gate.lock() {
-                    gate.sweep_budgets((now_ms() / 1000).saturating_sub(120));
+                let lapsed = match sidecar.gate.lock() {
+                    Ok(mut gate) => {
+                        gate.sweep_budgets((now_ms() / 1000).saturating_sub(120));
+                        gate.requests().sweep(now_ms() / 1000)
+                    }
+                    Err(_) => Vec::new(),
+                };
+                for id in lapsed {
+                    sidecar.forget_request(id);
                 }
             }
         }

@@ -44,6 +44,7 @@ impl Node {
             inbound,
             invokes,
             gossip,
+            approvals,
         } = talos_net::new(&identity, config.net.clone())?;
         event_loop.set_record_validator(directory::validator());
         let mailroom = open_mailroom(&identity, storage_key, &store, &config).await?;
@@ -76,6 +77,11 @@ impl Node {
         let sidecar =
             open_sidecar(&identity, &client, &auditor, &store, &config, &w, budgets).await?;
         tasks.push(tokio::spawn(sidecar::serve(sidecar.clone(), invokes)));
+        tasks.push(tokio::spawn(super::approver::serve(
+            sidecar.clone(),
+            client.clone(),
+            approvals,
+        )));
         tasks.push(tokio::spawn(super::gossip::revocations(
             sidecar.clone(),
             client.clone(),

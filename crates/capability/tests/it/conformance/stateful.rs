@@ -1,5 +1,5 @@
-//! FORMAT.md §3.5's cases of the conformance suite: the stateless half of `att`, `bud`
-//! and `rep` (parsing, containment, the budget's argument).
+//! FORMAT.md §3.5's cases of the conformance suite: the stateless half of `att`, `bud`,
+//! `rep` and `apv` (parsing, containment, the budget's argument).
 
 use serde_json::{Value, json};
 
@@ -52,6 +52,7 @@ pub(super) fn cases() -> Vec<Case> {
         }
         json!({ "att": a })
     };
+    let apv = |by: Vec<&String>, k: u8| json!({"apv": {"by": by, "k": k}});
     let table: Vec<StatefulCase> = vec![
         (
             "allow_budget_narrowed",
@@ -188,6 +189,54 @@ pub(super) fn cases() -> Vec<Case> {
             json!({}),
             json!({}),
             Some("widening"),
+        ),
+        (
+            "allow_approval_narrowed",
+            "a child may keep fewer of its parent's approvers and ask more of them",
+            apv(vec![&a1, &a2], 1),
+            apv(vec![&a2], 1),
+            json!({}),
+            None,
+        ),
+        (
+            "deny_approval_threshold_lowered",
+            "a child may not ask fewer approvals than its parent",
+            apv(vec![&a1, &a2], 2),
+            apv(vec![&a1, &a2], 1),
+            json!({}),
+            Some("widening"),
+        ),
+        (
+            "deny_approval_approver_added",
+            "a child may not name an approver its parent does not",
+            apv(vec![&a1], 1),
+            apv(vec![&a1, &a2], 1),
+            json!({}),
+            Some("widening"),
+        ),
+        (
+            "deny_approval_dropped",
+            "a child may not drop its parent's approvals",
+            apv(vec![&a1], 1),
+            json!({}),
+            json!({}),
+            Some("widening"),
+        ),
+        (
+            "deny_approval_threshold_above_approvers",
+            "k is 1..=the number of approvers",
+            json!({}),
+            apv(vec![&a1], 2),
+            json!({}),
+            Some("malformed_claims"),
+        ),
+        (
+            "deny_approval_approvers_unsorted",
+            "approvers are ascending, each once",
+            json!({}),
+            apv(vec![&a2, &a1], 1),
+            json!({}),
+            Some("malformed_claims"),
         ),
         (
             "deny_reputation_out_of_range",

@@ -51,6 +51,8 @@ const NODE_KINDS: &[&str] = &[
     "not_attested",
     "over_budget",
     "low_reputation",
+    "pending",
+    "not_approved",
     "denied",
     "unavailable",
     "agent_timeout",
@@ -74,6 +76,8 @@ const OWN_REFUSALS: &[&str] = &[
     "not_attested",
     "over_budget",
     "low_reputation",
+    "pending",
+    "not_approved",
     "denied",
     "unavailable",
 ];

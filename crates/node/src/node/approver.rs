@@ -1,0 +1,422 @@
+//! Approvals between nodes (capability FORMAT.md §3.5, `apv`; `/talos/approval/1.0.0`).
+//!
+//! As the callee's node (the holder): a call held for approval is persisted and audited
+//! (`approval_requested`) before its caller is told `pending`, then each approver's node
+//! is asked; an approval that arrives is verified, persisted and audited
+//! (`approval_received`) before its sender is acknowledged.
+//!
+//! As an approver's node: what holders ask is kept (bounded per holder and in all,
+//! durable under `asked/<request id>`) for this agent to list, approve or decline. An
+//! approval is signed, audited (`approval_granted`) and sent to the holder; the ask is
+//! forgotten once the holder acknowledged it.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use talos_audit::event::EventKind;
+use talos_capability::approval;
+use talos_net::approval::{ApprovalAck, ApprovalMessage, Ask};
+use talos_net::invoke::InvokeResponse;
+use talos_net::{Client, InboundApproval, InvokeResponder};
+use talos_primitives::{CapabilityId, Did, Ed25519Public, Hash32};
+use talos_store::Store;
+use talos_store::db::CF_META;
+use tokio::sync::mpsc;
+use tracing::debug;
+
+use super::approvals::{self, Request};
+use super::sidecar::{Sidecar, now_ms};
+use crate::error::NodeError;
+
+/// Asks kept from one holder, and in all.
+const MAX_ASKED_PER_HOLDER: usize = 32;
+const MAX_ASKED: usize = 256;
+const ASKED: &[u8] = b"asked/";
+/// Attempts to reach an approver's node, this far apart.
+const ASK_TRIES: u32 = 5;
+const ASK_GAP: Duration = Duration::from_secs(2);
+
+fn now() -> u64 {
+    now_ms() / 1000
+}
+
+/// One request this agent was asked to approve.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Asked {
+    /// The node holding the call (its agent's DID).
+    pub(crate) holder: Did,
+    /// What it asked.
+    pub(crate) ask: Ask,
+}
+
+/// The asks this node holds, by request id.
+#[derive(Default)]
+pub(crate) struct AskBook {
+    asks: BTreeMap<CapabilityId, Asked>,
+}
+
+fn asked_key(id: &CapabilityId) -> Vec<u8> {
+    let mut k = ASKED.to_vec();
+    k.extend_from_slice(id.to_string().as_bytes());
+    k
+}
+
+impl AskBook {
+    /// Loads the stored asks still open; deletes the others.
+    pub(crate) fn load(store: &Store) -> Result<AskBook, NodeError> {
+        let cf = store.cf(CF_META)?;
+        let mode = rocksdb::IteratorMode::From(ASKED, rocksdb::Direction::Forward);
+        let (mut book, mut stale, now) = (AskBook::default(), Vec::new(), now());
+        for item in store.db().iterator_cf(cf, mode).take(MAX_ASKED * 2) {
+            let (k, v) = item.map_err(|e| NodeError::Internal(e.to_string()))?;
+            if !k.starts_with(ASKED) {
+                break;
+            }
+            match serde_json::from_slice::<Asked>(&v) {
+                Ok(a) if a.ask.exp > now && book.room_for(&a.holder) => {
+                    if let Ok(id) = a.ask.id.parse() {
+                        book.asks.insert(id, a);
+                    }
+                }
+                _ => stale.push(k.to_vec()),
+            }
+        }
+        if !stale.is_empty() {
+            let mut batch = rocksdb::WriteBatch::default();
+            for k in stale {
+                batch.delete_cf(cf, k);
+            }
+            store.write(batch, true)?;
+        }
+        Ok(book)
+    }
+
+    fn room_for(&self, holder: &Did) -> bool {
+        self.asks.len() < MAX_ASKED
+            && self.asks.values().filter(|a| a.holder == *holder).count() < MAX_ASKED_PER_HOLDER
+    }
+
+    /// The open asks, lapsed ones dropped.
+    pub(crate) fn list(&mut self, now: u64) -> Vec<Asked> {
+        self.asks.retain(|_, a| a.ask.exp > now);
+        self.asks.values().cloned().collect()
+    }
+}
+
+async fn write(store: &Arc<Store>, key: Vec<u8>, value: Option<Vec<u8>>) -> Result<(), NodeError> {
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || {
+        let cf = store.cf(CF_META)?;
+        let mut batch = rocksdb::WriteBatch::default();
+        match value {
+            Some(v) => batch.put_cf(cf, key, v),
+            None => batch.delete_cf(cf, key),
+        }
+        store.write(batch, true)
+    })
+    .await??;
+    Ok(())
+}
+
+/// Sends `message` to `to`'s node, looking it up when not connected, a few times.
+async fn deliver(
+    client: &Client,
+    to: &Ed25519Public,
+    message: ApprovalMessage,
+) -> Result<ApprovalAck, NodeError> {
+    let peer = super::Node::peer_id(to)?;
+    let mut last = NodeError::PeerUnreachable("no attempt".into());
+    for attempt in 0..ASK_TRIES {
+        if attempt > 0 {
+            tokio::time::sleep(ASK_GAP).await;
+        }
+        if client.dial(peer, Vec::new()).await.is_err() {
+            let lookup = super::directory::lookup(client, to);
+            let _ = tokio::time::timeout(Duration::from_secs(10), lookup).await;
+        }
+        match client.send_approval(peer, message.clone()).await {
+            Ok(ack) if ack.kind.as_deref() == Some("busy") => {
+                last = NodeError::Refused {
+                    kind: "busy".into(),
+                }
+            }
+            Ok(ack) => return Ok(ack),
+            Err(e) => last = NodeError::PeerUnreachable(e.to_string()),
+        }
+    }
+    Err(last)
+}
+
+impl Sidecar {
+    /// A call held under request `id`: when it opened the request, persist and audit it,
+    /// then answer `pending` and ask the approvers; else just answer `pending`.
+    pub(super) fn hold_for_approval(
+        self: &Arc<Self>,
+        responder: InvokeResponder,
+        id: CapabilityId,
+        new: Option<Box<Request>>,
+    ) {
+        let me = self.clone();
+        tokio::spawn(async move {
+            let Some(req) = new else {
+                me.refuse_pending(responder).await;
+                return;
+            };
+            let event = EventKind::ApprovalRequested {
+                request: req.dig,
+                caller: req.caller,
+            };
+            let durable = approvals::persist(&me.store, id, Some((*req).clone()))
+                .await
+                .is_ok()
+                && me.auditor.record(vec![event]).await;
+            if !durable {
+                if let Ok(mut gate) = me.gate.lock() {
+                    gate.requests().remove(&id);
+                }
+                me.refuse_pending_failed(responder).await;
+                return;
+            }
+            me.refuse_pending(responder).await;
+            let ask = Ask {
+                id: id.to_string(),
+                dig: req.dig.to_string(),
+                caller: req.caller.to_string(),
+                resource: req.resource.clone(),
+                action: req.action.clone(),
+                args: req.args.to_string(),
+                exp: req.exp,
+            };
+            for approver in req.apv.by.iter().filter_map(Did::as_key) {
+                let (client, ask, approver) = (me.client.clone(), ask.clone(), *approver);
+                tokio::spawn(async move {
+                    if let Err(e) = deliver(&client, &approver, ApprovalMessage::Ask(ask)).await {
+                        debug!(%e, "an approver was not reached");
+                    }
+                });
+            }
+        });
+    }
+
+    async fn refuse_pending(&self, responder: InvokeResponder) {
+        self.metrics.call(Some("pending"));
+        let _ = self
+            .client
+            .answer_invoke(responder, InvokeResponse::refused("pending"))
+            .await;
+    }
+
+    async fn refuse_pending_failed(&self, responder: InvokeResponder) {
+        self.metrics.call(Some("unavailable"));
+        let _ = self
+            .client
+            .answer_invoke(responder, InvokeResponse::refused("unavailable"))
+            .await;
+    }
+
+    /// Forgets a lapsed request on disk too.
+    pub(super) fn forget_request(self: &Arc<Self>, id: CapabilityId) {
+        let store = self.store.clone();
+        tokio::spawn(async move {
+            if let Err(e) = approvals::persist(&store, id, None).await {
+                debug!(%e, "a lapsed approval request was not deleted");
+            }
+        });
+    }
+
+    /// An approval from `from`'s node for a call this node holds.
+    async fn take_grant(&self, from: &Did, compact: &str) -> ApprovalAck {
+        let Ok(a) = approval::verify(compact) else {
+            return ApprovalAck::refused("bad_approval");
+        };
+        // Sent by its approver's own node: a relayed approval is valid too, but then the
+        // approver's node did not hear the ack; keep the protocol one hop.
+        if a.claims.iss != *from {
+            return ApprovalAck::refused("not_approver");
+        }
+        let (id, commitment, dig) = (a.claims.req, a.commitment, a.claims.dig);
+        let me = self.identity.did();
+        let taken = match self.gate.lock() {
+            Ok(mut gate) => gate.requests().grant(&me, a, compact, now()),
+            Err(_) => return ApprovalAck::refused("unavailable"),
+        };
+        let req = match taken {
+            Ok(req) => req,
+            Err(kind) => return ApprovalAck::refused(kind),
+        };
+        let event = EventKind::ApprovalReceived {
+            approval: commitment,
+            approver: *from,
+            request: dig,
+        };
+        if approvals::persist(&self.store, id, Some(req))
+            .await
+            .is_err()
+            || !self.auditor.record(vec![event]).await
+        {
+            return ApprovalAck::refused("unavailable");
+        }
+        ApprovalAck::taken()
+    }
+
+    /// A holder's ask: kept (durable) within the bounds, or refused `busy`.
+    async fn take_ask(&self, holder: Did, ask: Ask) -> ApprovalAck {
+        let Ok(id) = ask.id.parse::<CapabilityId>() else {
+            return ApprovalAck::refused("malformed");
+        };
+        if ask.exp <= now() || ask.exp > now().saturating_add(approvals::HOLD_SECS + 300) {
+            return ApprovalAck::refused("stale_request");
+        }
+        let asked = Asked { holder, ask };
+        let Ok(value) = serde_json::to_vec(&asked) else {
+            return ApprovalAck::refused("malformed");
+        };
+        {
+            let Ok(mut book) = self.asked.lock() else {
+                return ApprovalAck::refused("unavailable");
+            };
+            book.list(now());
+            if !book.asks.contains_key(&id) && !book.room_for(&holder) {
+                return ApprovalAck::refused("busy");
+            }
+            book.asks.insert(id, asked);
+        }
+        if write(&self.store, asked_key(&id), Some(value))
+            .await
+            .is_err()
+        {
+            return ApprovalAck::refused("unavailable");
+        }
+        ApprovalAck::taken()
+    }
+
+    /// What holders asked this agent to approve.
+    pub(crate) fn asked(&self) -> Result<Vec<Asked>, NodeError> {
+        let mut book = self
+            .asked
+            .lock()
+            .map_err(|_| NodeError::Internal("asks poisoned".into()))?;
+        Ok(book.list(now()))
+    }
+
+    /// Approves request `id`: signed, audited, sent to its holder; forgotten once the
+    /// holder took it. The approval's commitment.
+    pub(crate) async fn approve(
+        &self,
+        id: CapabilityId,
+    ) -> Result<(Asked, talos_primitives::Commitment), NodeError> {
+        let asked = self
+            .asked()?
+            .into_iter()
+            .find(|a| a.ask.id == id.to_string())
+            .ok_or_else(|| NodeError::NotFound(format!("approval request {id}")))?;
+        let dig: Hash32 = asked
+            .ask
+            .dig
+            .parse()
+            .map_err(|_| NodeError::Internal("stored ask".into()))?;
+        let compact = approval::sign(&self.identity, asked.holder, dig, now())
+            .map_err(|e| NodeError::Internal(e.to_string()))?;
+        let commitment = talos_capability::token::commitment_of(&compact);
+        let event = EventKind::ApprovalGranted {
+            approval: commitment,
+            holder: asked.holder,
+            request: dig,
+        };
+        if !self.auditor.record(vec![event]).await {
+            return Err(NodeError::AuditFailing);
+        }
+        let holder = *asked
+            .holder
+            .as_key()
+            .ok_or_else(|| NodeError::Internal("a holder without a key".into()))?;
+        let ack = deliver(&self.client, &holder, ApprovalMessage::Grant(compact)).await?;
+        if !ack.ok {
+            let kind = ack.kind.unwrap_or_else(|| "denied".into());
+            return Err(NodeError::Refused { kind });
+        }
+        self.decline(id).await?;
+        Ok((asked, commitment))
+    }
+
+    /// Forgets request `id` unapproved (its holder refuses the call when it lapses).
+    pub(crate) async fn decline(&self, id: CapabilityId) -> Result<(), NodeError> {
+        let known = self
+            .asked
+            .lock()
+            .map_err(|_| NodeError::Internal("asks poisoned".into()))?
+            .asks
+            .remove(&id)
+            .is_some();
+        if !known {
+            return Err(NodeError::NotFound(format!("approval request {id}")));
+        }
+        write(&self.store, asked_key(&id), None).await
+    }
+}
+
+/// The approval task: asks and grants from peers' nodes, each acknowledged once durable.
+pub(crate) async fn serve(
+    sidecar: Arc<Sidecar>,
+    client: Client,
+    mut rx: mpsc::Receiver<InboundApproval>,
+) {
+    while let Some(InboundApproval {
+        peer,
+        message,
+        responder,
+    }) = rx.recv().await
+    {
+        let Ok(from) = talos_identity::peer_id::key_of(&peer) else {
+            let _ = client
+                .answer_approval(responder, ApprovalAck::refused("not_approver"))
+                .await;
+            continue;
+        };
+        let from = Did::Key(from);
+        let ack = match message {
+            ApprovalMessage::Ask(ask) => sidecar.take_ask(from, ask).await,
+            ApprovalMessage::Grant(compact) => sidecar.take_grant(&from, &compact).await,
+        };
+        if client.answer_approval(responder, ack).await.is_err() {
+            return;
+        }
+    }
+}
+
+impl super::Node {
+    /// What holders asked this agent to approve: `(request id, holder, ask)`.
+    pub fn approvals_asked(&self) -> Result<Vec<serde_json::Value>, NodeError> {
+        Ok(self
+            .sidecar
+            .asked()?
+            .into_iter()
+            .map(|a| {
+                serde_json::json!({
+                    "id": a.ask.id,
+                    "holder": a.holder,
+                    "caller": a.ask.caller,
+                    "resource": a.ask.resource,
+                    "action": a.ask.action,
+                    "args": a.ask.args,
+                    "request": a.ask.dig,
+                    "exp": a.ask.exp,
+                })
+            })
+            .collect())
+    }
+
+    /// Approves request `id` (see `Sidecar::approve`): `(holder, call digest, approval
+    /// commitment)`.
+    pub async fn approve(&self, id: CapabilityId) -> Result<(Did, String, String), NodeError> {
+        let (asked, commitment) = self.sidecar.approve(id).await?;
+        Ok((asked.holder, asked.ask.dig, commitment.to_string()))
+    }
+
+    /// Declines request `id`: forgotten here; its holder refuses the call when it lapses.
+    pub async fn decline(&self, id: CapabilityId) -> Result<(), NodeError> {
+        self.sidecar.decline(id).await
+    }
+}
