@@ -31,8 +31,8 @@
 //! # Ok::<(), talos_net::FrameError>(())
 //! ```
 
-#[cfg(feature = "swarm")]
 pub mod approval;
+#[cfg(feature = "swarm")]
 pub mod behaviour;
 #[cfg(feature = "swarm")]
 pub mod client;

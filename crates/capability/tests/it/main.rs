@@ -6,6 +6,7 @@
     clippy::indexing_slicing
 )]
 
+mod approval;
 mod censorship;
 mod common;
 mod conformance;

@@ -7,6 +7,7 @@
     clippy::indexing_slicing
 )]
 
+mod approval;
 mod budget;
 mod directory;
 mod gossip;

@@ -13,7 +13,11 @@ use talos_primitives::{CapabilityId, Commitment, Did, Hash32};
 use talos_store::Store;
 use talos_store::db::CF_META;
 
+use super::gate::{Approved, Gate, Refusal};
 use crate::error::NodeError;
+use talos_capability::approval::call_digest;
+use talos_net::invoke::InvokeRequest;
+use talos_primitives::Ed25519Public;
 
 /// Open requests a node holds at once.
 pub(crate) const MAX_OPEN: usize = 1024;
@@ -203,6 +207,66 @@ impl Requests {
     }
 }
 
+impl Gate {
+    /// `apv`: admitted with `k` approvals of this very call; else held (`pending`, and a
+    /// new request left in [`Gate::take_held`] for the sidecar to persist and send), or
+    /// refused once its request lapsed (`not_approved`) or with no room (`busy`).
+    pub(super) fn check_approvals(
+        &mut self,
+        caller: &Ed25519Public,
+        req: &InvokeRequest,
+        apv: &ApvCaveat,
+        now: u64,
+        leaf: &Commitment,
+    ) -> Result<Approved, Refusal> {
+        let caller = Did::Key(*caller);
+        let dig = call_digest(
+            &caller,
+            &self.me,
+            leaf,
+            &req.resource,
+            &req.action,
+            &req.args,
+        )
+        .map_err(|e| e.kind())?;
+        let args = talos_identity::jcs::digest(&serde_json::Value::Object(req.args.clone()))
+            .map_err(|_| "malformed_claims")?;
+        let request = Request {
+            dig,
+            caller,
+            apv: apv.clone(),
+            exp: now.saturating_add(HOLD_SECS),
+            resource: req.resource.clone(),
+            action: req.action.clone(),
+            args,
+            grants: Vec::new(),
+        };
+        match self.requests.decide(&self.me, request, now) {
+            Decision::Approved(id, approvals) => Ok(Approved { dig, id, approvals }),
+            Decision::Pending(id, new) => {
+                self.held = Some((id, new));
+                Err("pending")
+            }
+            Decision::Lapsed(id) => {
+                self.held = Some((id, None));
+                Err("not_approved")
+            }
+            Decision::Full => Err("busy"),
+        }
+    }
+
+    /// The request a call just refused `pending` or `not_approved` was held under: its
+    /// id, and the request itself when the call opened it.
+    pub(crate) fn take_held(&mut self) -> Option<(CapabilityId, Option<Box<Request>>)> {
+        self.held.take()
+    }
+
+    /// The held calls.
+    pub(crate) fn requests(&mut self) -> &mut Requests {
+        &mut self.requests
+    }
+}
+
 fn key(id: &CapabilityId) -> Vec<u8> {
     let mut k = PREFIX.to_vec();
     k.extend_from_slice(id.to_string().as_bytes());
@@ -257,3 +321,7 @@ pub(crate) async fn persist(
     .await??;
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "approvals_tests.rs"]
+mod tests;

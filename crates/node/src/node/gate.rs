@@ -10,21 +10,19 @@
 use std::cell::RefCell;
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use talos_capability::approval::call_digest;
 use talos_capability::budget::{Counter, Ledger, Spend};
 use talos_capability::invocation::Request;
 use talos_capability::nonce::ReplayCache;
 use talos_capability::published::{Publication, Published};
-use talos_capability::stateful::{ApvCaveat, CounterKey, Stateful};
+use talos_capability::stateful::{CounterKey, Stateful};
 use talos_capability::txn::{TxnToken, verify_hops};
 use talos_capability::{
     Authorizer, Capability, Possession, RevocationSet, Revocations, VerifierConfig,
 };
 use talos_net::invoke::InvokeRequest;
 use talos_primitives::{CapabilityId, Commitment, Did, Ed25519Public, Hash32};
-use talos_reputation::{Book, Inserted, Score, SignedReport};
+use talos_reputation::Book;
 
-use super::approvals::Decision;
 use super::attested::AttVerdict;
 use super::sidecar::InvokeConfig;
 
@@ -84,7 +82,7 @@ pub struct Approved {
 
 /// Decides calls to one agent.
 pub struct Gate {
-    me: Did,
+    pub(super) me: Did,
     trusted_txn: Vec<Did>,
     authorizer: Authorizer,
     /// Call nonces, per caller (the connection's authenticated key).
@@ -101,13 +99,13 @@ pub struct Gate {
     /// Budget counters (the `bud` caveat), durable ones plus admitted calls' spends.
     ledger: Ledger,
     /// Misbehaviour reports held, and the score they give (`talos-reputation`).
-    reports: Book,
+    pub(super) reports: Book,
     /// Callers scoring below this are refused; 0: no check.
     min_reputation: u16,
     /// Calls held for approval (`apv`).
-    requests: super::approvals::Requests,
+    pub(super) requests: super::approvals::Requests,
     /// The request the last call was held under (see [`Gate::take_held`]).
-    held: Option<(CapabilityId, Option<Box<super::approvals::Request>>)>,
+    pub(super) held: Option<(CapabilityId, Option<Box<super::approvals::Request>>)>,
 }
 
 impl core::fmt::Debug for Gate {
@@ -266,66 +264,6 @@ impl Gate {
         Ok((Some(spend), approved))
     }
 
-    /// `apv`: admitted with `k` approvals of this very call; else held (`pending`, and a
-    /// new request left in [`Gate::take_held`] for the sidecar to persist and send), or
-    /// refused once its request lapsed (`not_approved`) or with no room (`busy`).
-    fn check_approvals(
-        &mut self,
-        caller: &Ed25519Public,
-        req: &InvokeRequest,
-        apv: &ApvCaveat,
-        now: u64,
-        leaf: &Commitment,
-    ) -> Result<Approved, Refusal> {
-        let caller = Did::Key(*caller);
-        let dig = call_digest(
-            &caller,
-            &self.me,
-            leaf,
-            &req.resource,
-            &req.action,
-            &req.args,
-        )
-        .map_err(|e| e.kind())?;
-        let args = talos_identity::jcs::digest(&serde_json::Value::Object(req.args.clone()))
-            .map_err(|_| "malformed_claims")?;
-        let request = super::approvals::Request {
-            dig,
-            caller,
-            apv: apv.clone(),
-            exp: now.saturating_add(super::approvals::HOLD_SECS),
-            resource: req.resource.clone(),
-            action: req.action.clone(),
-            args,
-            grants: Vec::new(),
-        };
-        match self.requests.decide(&self.me, request, now) {
-            Decision::Approved(id, approvals) => Ok(Approved { dig, id, approvals }),
-            Decision::Pending(id, new) => {
-                self.held = Some((id, new));
-                Err("pending")
-            }
-            Decision::Lapsed(id) => {
-                self.held = Some((id, None));
-                Err("not_approved")
-            }
-            Decision::Full => Err("busy"),
-        }
-    }
-
-    /// The request a call just refused `pending` or `not_approved` was held under: its
-    /// id, and the request itself when the call opened it.
-    pub(crate) fn take_held(
-        &mut self,
-    ) -> Option<(CapabilityId, Option<Box<super::approvals::Request>>)> {
-        self.held.take()
-    }
-
-    /// The held calls.
-    pub(crate) fn requests(&mut self) -> &mut super::approvals::Requests {
-        &mut self.requests
-    }
-
     /// Restores a durable budget counter (at start); false when there is no room.
     pub fn restore_budget(&mut self, key: CounterKey, counter: Counter) -> bool {
         self.ledger.set(key, counter)
@@ -339,35 +277,6 @@ impl Gate {
     /// The budget counters.
     pub fn budgets(&self) -> &Ledger {
         &self.ledger
-    }
-
-    /// Keeps a verified misbehaviour report within the book's bounds.
-    pub fn keep_report(
-        &mut self,
-        report: SignedReport,
-        now: u64,
-    ) -> Result<Inserted, talos_reputation::BookError> {
-        self.reports.insert(report, now)
-    }
-
-    /// `did`'s reputation score at `now` (cached for the hour).
-    pub fn reputation(&mut self, did: &Did, now: u64) -> Score {
-        self.reports.score(did, now)
-    }
-
-    /// Reports held.
-    pub fn reports_held(&self) -> usize {
-        self.reports.len()
-    }
-
-    /// The commitments of `reporter`'s reports held, oldest first.
-    pub fn reports_by(&self, reporter: &Did) -> Vec<Commitment> {
-        self.reports.reports_by(reporter)
-    }
-
-    /// Drops the reports too old to count; their commitments.
-    pub fn sweep_reports(&mut self, now: u64) -> Vec<Commitment> {
-        self.reports.sweep(now)
     }
 
     /// Callers whose attestation credentials are kept.

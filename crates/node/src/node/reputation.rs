@@ -88,6 +88,37 @@ async fn persist(
     Ok(())
 }
 
+impl Gate {
+    /// Keeps a verified misbehaviour report within the book's bounds.
+    pub fn keep_report(
+        &mut self,
+        report: SignedReport,
+        now: u64,
+    ) -> Result<Inserted, talos_reputation::BookError> {
+        self.reports.insert(report, now)
+    }
+
+    /// `did`'s reputation score at `now` (cached for the hour).
+    pub fn reputation(&mut self, did: &Did, now: u64) -> Score {
+        self.reports.score(did, now)
+    }
+
+    /// Reports held.
+    pub fn reports_held(&self) -> usize {
+        self.reports.len()
+    }
+
+    /// The commitments of `reporter`'s reports held, oldest first.
+    pub fn reports_by(&self, reporter: &Did) -> Vec<Commitment> {
+        self.reports.reports_by(reporter)
+    }
+
+    /// Drops the reports too old to count; their commitments.
+    pub fn sweep_reports(&mut self, now: u64) -> Vec<Commitment> {
+        self.reports.sweep(now)
+    }
+}
+
 impl Sidecar {
     /// Files a report by this agent about `subject`: signed, kept and durable, audited
     /// (`report_filed`, synced) before this returns, then gossiped.
