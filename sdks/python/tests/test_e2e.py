@@ -339,3 +339,48 @@ def test_reputation_report_and_score(pair: Pair) -> None:
             return (await x.reputation(did_b)).reports
 
     assert asyncio.run(run()) >= 2
+
+
+def test_a_held_call_goes_through_once_approved(pair: Pair) -> None:
+    a, b = (n.client() for n in pair)
+    # B holds each call under this capability until A approves it (here the caller is
+    # its own approver, which only a test would do: it needs no third node).
+    cap = {"res": "talos://approvals/**", "act": ["pay"], "cav": {"apv": {"by": [pair[0].did], "k": 1}}}
+    issued = b.issue(pair[0].did, [cap], ttl=600)
+
+    @b.handles("talos://approvals/**")
+    def pay(call: t.Call) -> dict[str, Any]:
+        return {"paid": call.args["amount"]}
+
+    with serving(b):
+        with pytest.raises(t.Pending) as held:
+            a.invoke(pair[1].did, "talos://approvals/x", "pay", {"amount": 5}, chain=issued)
+        request = held.value.approval
+        assert held.value.status == 202 and request is not None and len(request) == 32
+
+        def asked() -> bool:
+            return any(x.id == request for x in a.approvals())
+
+        poll("A to be asked", asked)
+        ask = next(x for x in a.approvals() if x.id == request)
+        assert (ask.holder, ask.caller, ask.action) == (pair[1].did, pair[0].did, "pay")
+        given = a.approve(request)
+        assert given.holder == pair[1].did and len(given.approval) == 64
+        with pytest.raises(t.NotFound):
+            a.approve(request)
+
+        def paid() -> bool:
+            try:
+                r = a.invoke(pair[1].did, "talos://approvals/x", "pay", {"amount": 5}, chain=issued)
+            except t.Pending:
+                return False
+            assert r.result == {"paid": 5}
+            return True
+
+        poll("the approved call to go through", paid)
+        # Declining: the request is forgotten at the approver.
+        with pytest.raises(t.Pending):
+            a.invoke(pair[1].did, "talos://approvals/x", "pay", {"amount": 6}, chain=issued)
+        poll("A to be asked again", lambda: len(a.approvals()) == 1)
+        a.decline(a.approvals()[0].id)
+        assert a.approvals() == []

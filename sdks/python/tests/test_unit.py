@@ -43,6 +43,8 @@ def problem(kind: str, status: int, **extra: Any) -> bytes:
         ("too_large", 413, t.TooLarge),
         ("no_chain", 409, t.Conflict),
         ("internal", 500, t.InternalError),
+        ("pending", 202, t.Pending),
+        ("not_approved", 403, t.NotApproved),
     ],
 )
 def test_error_table(kind: str, status: int, cls: type[t.TalosError]) -> None:

@@ -31,6 +31,9 @@ export type WireMessage = Schemas["Message"];
 export type Answer = Schemas["Answer"];
 export type ReportFiled = Schemas["ReportFiled"];
 export type Reputation = Schemas["Reputation"];
+type Problem = Schemas["Problem"];
+export type ApprovalAsk = Schemas["ApprovalAsk"];
+export type ApprovalGiven = Schemas["ApprovalGiven"];
 /** What a misbehaviour report says happened (crates/reputation/FORMAT.md). */
 export type ReportKind = Schemas["FileReport"]["kind"];
 
@@ -105,6 +108,7 @@ const KIND = /^[a-z_]{1,32}$/;
  */
 export const NODE_KINDS: ReadonlySet<string> = new Set([
   "ok", "rate_limited", "busy", "not_holder", "not_attested", "over_budget", "low_reputation", "denied",
+  "pending", "not_approved",
   "unavailable",
   "agent_timeout", "unanswered",
   "bad_alg", "bad_header", "bad_signature", "bad_typ", "broken_chain", "empty_chain", "expired",
@@ -176,6 +180,8 @@ async function ok<T>(
     });
   }
   if (!r.response.ok) throw errorFor(r.response.status, r.error);
+  // 202 is a call held for approval (`pending`): its body is a problem document.
+  if (r.response.status === 202) throw errorFor(202, r.data);
   return r.data as T;
 }
 
@@ -250,7 +256,9 @@ export class Talos {
    * or failure (`NotAuthorizedError`, `RevokedError`, `AgentError`, ...) when it fails.
    */
   invoke(o: InvokeOptions): Promise<InvokeResult> {
-    return ok(
+    // `ok` throws a PendingError for the 202 (a call held for approval), so what is
+    // left is the 200's result.
+    return ok<InvokeResult | Problem>(
       this.where,
       this.api.POST("/v1/invoke", {
         body: {
@@ -265,7 +273,7 @@ export class Talos {
         },
         signal: o.signal,
       }),
-    );
+    ) as Promise<InvokeResult>;
   }
 
   /** Calls waiting for this agent with an id past `after`, and the next cursor. */
@@ -404,6 +412,22 @@ export class Talos {
   /** `did`'s score (0..=1000) from the reports this node holds. */
   reputation(did: string): Promise<Reputation> {
     return ok(this.where, this.api.GET("/v1/reputation/{did}", { params: { path: { did } } }));
+  }
+
+  // --- approvals (apv) --------------------------------------------------------------
+  /** The calls other nodes hold until this agent approves them. */
+  async approvals(): Promise<ApprovalAsk[]> {
+    return (await ok(this.where, this.api.GET("/v1/approvals"))).approvals;
+  }
+
+  /** Approves a held call: signed, audited (`approval_granted`) and handed to its holder. */
+  approve(id: string): Promise<ApprovalGiven> {
+    return ok(this.where, this.api.POST("/v1/approvals/{id}", { params: { path: { id } } }));
+  }
+
+  /** Declines a held call (its holder refuses it `not_approved` when it lapses). */
+  async decline(id: string): Promise<void> {
+    await ok(this.where, this.api.DELETE("/v1/approvals/{id}", { params: { path: { id } } }));
   }
 
   // --- audit ----------------------------------------------------------------------

@@ -76,6 +76,20 @@ export class NotAttestedError extends Refused {}
 export class OverBudgetError extends Refused {}
 /** 403: the callee's node scores the caller below its min_reputation. */
 export class LowReputationError extends Refused {}
+
+/**
+ * 202: the callee's node holds the call until its approvers approve it (`apv`);
+ * `approval` is the request id. Send the same call again once it is approved.
+ */
+export class PendingError extends TalosError {
+  get approval(): string | undefined {
+    const a = this.problem["approval"];
+    return typeof a === "string" ? a : undefined;
+  }
+}
+
+/** 403: the call's approval request lapsed before enough approvers approved it. */
+export class NotApprovedError extends Refused {}
 /** 500: a fault of the node or its host. */
 export class InternalError extends TalosError {}
 /** 502: the peer's agent or node failed the call. An agent's own kinds land here. */
@@ -119,6 +133,8 @@ export const BY_KIND: Readonly<Record<string, ErrorClass>> = Object.freeze(
   not_attested: NotAttestedError,
   over_budget: OverBudgetError,
   low_reputation: LowReputationError,
+  pending: PendingError,
+  not_approved: NotApprovedError,
   internal: InternalError,
   agent_error: AgentError,
   peer_unreachable: PeerUnreachableError,

@@ -30,6 +30,8 @@ export {
   type Issued,
   type Message,
   type NodeInfo,
+  type ApprovalAsk,
+  type ApprovalGiven,
   type ReportFiled,
   type ReportKind,
   type Reputation,

@@ -16,7 +16,9 @@ import {
   CallFailedError,
   NodeUnreachableError,
   NotAuthorizedError,
+  NotFoundError,
   PeerUnreachableError,
+  PendingError,
   Refused,
   RevokedError,
   Talos,
@@ -207,6 +209,46 @@ describe("two real nodes", { skip }, () => {
     assert.equal((await b.reputation(B.did)).score, 950);
     assert.equal((await b.reputation(A.did)).score, 1000);
     await assert.rejects(a.report(A.did, "bad_answer"), BadRequestError);
+  });
+
+  test("a held call goes through once approved", async () => {
+    // B holds each call until A approves it (the caller as its own approver: only a test
+    // would, and it needs no third node).
+    const cap = await b.issue(A.did, [
+      { res: "talos://approvals/**", act: ["pay"], cav: { apv: { by: [A.did], k: 1 } } },
+    ]);
+    b.handles("talos://approvals/**", (call) => ({ paid: call.args["amount"] }));
+    await serving(b, async () => {
+      const pay = () => a.invoke({ to: B.did, resource: "talos://approvals/x", action: "pay", args: { amount: 5 }, chain: cap });
+      const held = await pay().then(
+        () => assert.fail("not held"),
+        (e: unknown) => e,
+      );
+      assert.ok(held instanceof PendingError, String(held));
+      assert.equal(held.status, 202);
+      const id = held.approval;
+      assert.match(id ?? "", /^[0-9a-f]{32}$/);
+      const ask = await poll("A to be asked", async () => (await a.approvals()).find((x) => x.id === id));
+      assert.equal(ask.holder, B.did);
+      assert.equal(ask.caller, A.did);
+      const given = await a.approve(id!);
+      assert.match(given.approval, /^[0-9a-f]{64}$/);
+      await assert.rejects(a.approve(id!), NotFoundError);
+      const r = await poll("the approved call to go through", async () => {
+        try {
+          return await pay();
+        } catch (e) {
+          if (e instanceof PendingError) return undefined;
+          throw e;
+        }
+      });
+      assert.deepEqual(r.result, { paid: 5 });
+      // Declined: forgotten at the approver.
+      await assert.rejects(pay(), PendingError);
+      const again = await poll("A to be asked again", async () => (await a.approvals())[0]);
+      await a.decline(again.id);
+      assert.deepEqual(await a.approvals(), []);
+    });
   });
 
   test("a delegated capability", async () => {

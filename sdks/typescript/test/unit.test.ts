@@ -12,9 +12,11 @@ import {
   BY_KIND,
   CallFailedError,
   NodeUnreachableError,
+  NotApprovedError,
   NotAuthorizedError,
   NotFoundError,
   PeerNotFoundError,
+  PendingError,
   Refused,
   RevokedError,
   TalosError,
@@ -51,6 +53,10 @@ test("errors are chosen by kind, then by status", () => {
   assert.ok(own instanceof CallFailedError && !(own instanceof AgentError));
   assert.equal(own.kind, "sold_out");
   assert.equal(own.detail, "no seats");
+  const held = errorFor(202, { kind: "pending", detail: "", approval: "ab".repeat(16) });
+  assert.ok(held instanceof PendingError && !(held instanceof Refused));
+  assert.equal(held.approval, "ab".repeat(16));
+  assert.ok(errorFor(403, { kind: "not_approved", detail: "" }) instanceof NotApprovedError);
   // A new refusal kind is still a Refused.
   assert.ok(errorFor(403, { kind: "brand_new", detail: "" }) instanceof Refused);
   assert.ok(errorFor(503, { kind: "stopping", detail: "" }) instanceof UnavailableError);

@@ -40,10 +40,13 @@ from ._generated.api.audit import (
 )
 from ._generated.api.calls import answer_call, invoke, list_calls
 from ._generated.api.capabilities import (
+    approve,
+    decline_approval,
     delegate_capability,
     file_report,
     get_reputation,
     issue_capability,
+    list_approvals,
     revoke_capability,
 )
 from ._generated.api.messages import ack_messages, read_messages, send_message
@@ -52,6 +55,9 @@ from ._generated.client import AuthenticatedClient
 from ._generated.models import (
     AckMessagesBody,
     Answer,
+    ApprovalAsk,
+    ApprovalGiven,
+    ApprovalList,
     Calls,
     Checkpoint,
     DelegateCapabilityBody,
@@ -105,6 +111,7 @@ _KIND = re.compile(r"[a-z_]{1,32}")
 # re-raised from a nested call, say) is answered as `agent_error`.
 NODE_KINDS = frozenset({
     "ok", "rate_limited", "busy", "not_holder", "not_attested", "over_budget", "low_reputation",
+    "pending", "not_approved",
     "denied", "unavailable", "agent_timeout", "unanswered", "bad_alg", "bad_header", "bad_signature", "bad_typ", "broken_chain",
     "empty_chain", "expired", "invocation_mismatch", "malformed_claims", "malformed_jws",
     "not_authorized", "not_yet_valid", "replay", "revoked", "too_deep", "too_large",
@@ -468,6 +475,22 @@ class Talos(_Handlers):
             r = get_reputation.sync_detailed(did, client=self._client)
             return _ok(r, Reputation)
 
+    # --- approvals (apv) ------------------------------------------------------------
+    def approvals(self) -> list[ApprovalAsk]:
+        """The calls other nodes hold until this agent approves them."""
+        with _reaching(self.endpoint):
+            return _ok(list_approvals.sync_detailed(client=self._client), ApprovalList).approvals
+
+    def approve(self, request_id: str) -> ApprovalGiven:
+        """Approves a held call: signed, audited and handed to the holder's node."""
+        with _reaching(self.endpoint):
+            return _ok(approve.sync_detailed(request_id, client=self._client), ApprovalGiven)
+
+    def decline(self, request_id: str) -> None:
+        """Declines a held call (the holder refuses it `not_approved` when it lapses)."""
+        with _reaching(self.endpoint):
+            _done(decline_approval.sync_detailed(request_id, client=self._client))
+
     # --- audit --------------------------------------------------------------------
     def head(self) -> Head:
         with _reaching(self.endpoint):
@@ -675,6 +698,20 @@ class AsyncTalos(_Handlers):
         with _reaching(self.endpoint):
             r = await get_reputation.asyncio_detailed(did, client=self._client)
             return _ok(r, Reputation)
+
+    async def approvals(self) -> list[ApprovalAsk]:
+        with _reaching(self.endpoint):
+            r = await list_approvals.asyncio_detailed(client=self._client)
+            return _ok(r, ApprovalList).approvals
+
+    async def approve(self, request_id: str) -> ApprovalGiven:
+        with _reaching(self.endpoint):
+            r = await approve.asyncio_detailed(request_id, client=self._client)
+            return _ok(r, ApprovalGiven)
+
+    async def decline(self, request_id: str) -> None:
+        with _reaching(self.endpoint):
+            _done(await decline_approval.asyncio_detailed(request_id, client=self._client))
 
     async def head(self) -> Head:
         with _reaching(self.endpoint):

@@ -61,6 +61,20 @@ class Refused(TalosError):
     """403/429: the callee's node refused the call (see `kind`, `nonce`, `at_ms`)."""
 
 
+class Pending(TalosError):
+    """202: the callee's node holds the call until its approvers approve it (`apv`);
+    `approval` is the request id. Send the same call again once it is approved."""
+
+    @property
+    def approval(self) -> str | None:
+        a = self.problem.get("approval")
+        return a if isinstance(a, str) else None
+
+
+class NotApproved(Refused):
+    """403: the call's approval request lapsed before enough approvers approved it."""
+
+
 class NotAuthorized(Refused):
     """The capability does not cover this resource and action."""
 
@@ -133,6 +147,8 @@ _BY_KIND: dict[str, type[TalosError]] = {
     "not_attested": NotAttested,
     "over_budget": OverBudget,
     "low_reputation": LowReputation,
+    "pending": Pending,
+    "not_approved": NotApproved,
     "internal": InternalError,
     "agent_error": AgentError,
     "peer_unreachable": PeerUnreachable,

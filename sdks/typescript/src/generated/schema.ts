@@ -732,6 +732,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/approvals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The calls other nodes hold until this agent approves them (`apv`) */
+        get: operations["listApprovals"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/approvals/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve a held call: signed, audited (`approval_granted`) and handed to the holder's node */
+        post: operations["approve"];
+        /** Decline a held call: forgotten here; the holder refuses it `not_approved` when it lapses */
+        delete: operations["declineApproval"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -765,6 +800,12 @@ export interface components {
                 bud?: components["schemas"]["Budget"];
                 /** @description the lowest reputation score the caller may have, as the callee's node computes it (FORMAT.md §3.5) */
                 rep?: number;
+                /** @description each call is held until `k` of the approvers `by` approve it (FORMAT.md §3.5-§3.6) */
+                apv?: {
+                    /** @description approver did:keys, ascending, 1 to 8 */
+                    by: string[];
+                    k: number;
+                };
             };
         };
         Send: {
@@ -853,6 +894,8 @@ export interface components {
             atMs?: number;
             /** @description a refused or failed call: its transaction id, if any */
             txn?: unknown;
+            /** @description a call held for approval (`pending`) or refused `not_approved`: the approval request's id, 32 hex */
+            approval?: string;
         };
         NodeInfo: {
             did: components["schemas"]["Did"];
@@ -1056,6 +1099,33 @@ export interface components {
             held: number;
             /** @description this node's min_reputation (0: no check) */
             min: number;
+        };
+        /** @description A call another node holds until this agent approves it (crates/capability/FORMAT.md §3.5-§3.6) */
+        ApprovalAsk: {
+            /** @description the request id, 32 hex */
+            id: string;
+            holder: components["schemas"]["Did"];
+            /** @description the caller's DID */
+            caller: string;
+            resource: string;
+            action: string;
+            /** @description SHA-256 of the arguments' JCS form, hex */
+            args: string;
+            /** @description the call digest the approval signs, hex */
+            request: string;
+            /** @description when the request lapses (Unix seconds) */
+            exp: number;
+        };
+        ApprovalList: {
+            approvals: components["schemas"]["ApprovalAsk"][];
+        };
+        /** @description An approval signed, audited (`approval_granted`) and taken by the holder's node */
+        ApprovalGiven: {
+            id: string;
+            holder: components["schemas"]["Did"];
+            request: string;
+            /** @description SHA-256 of the approval's compact JWS, hex */
+            approval: string;
         };
     };
     responses: never;
@@ -1583,6 +1653,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["InvokeResult"];
+                };
+            };
+            /** @description Held for approval by the peer's node (`apv`): kind `pending`, with `approval`, the request id; send the same call again once approved */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Malformed input */
@@ -2940,6 +3019,149 @@ export interface operations {
             };
             /** @description Missing or wrong API token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listApprovals: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the open requests */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApprovalList"];
+                };
+            };
+            /** @description Missing or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    approve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the approval's commitment */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApprovalGiven"];
+                };
+            };
+            /** @description Not a request id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The holder's node refused the approval (its kind) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such request */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The holder's node could not be reached: try again */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    declineApproval: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description declined */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not a request id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such request */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

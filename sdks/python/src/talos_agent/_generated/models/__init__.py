@@ -6,6 +6,9 @@ from .agent_card_response_200 import AgentCardResponse200
 from .answer import Answer
 from .answer_calls_body import AnswerCallsBody
 from .answer_calls_body_answers_item import AnswerCallsBodyAnswersItem
+from .approval_ask import ApprovalAsk
+from .approval_given import ApprovalGiven
+from .approval_list import ApprovalList
 from .attestation import Attestation
 from .attestation_claims import AttestationClaims
 from .attestations import Attestations
@@ -22,6 +25,7 @@ from .call_txn_chain_item import CallTxnChainItem
 from .calls import Calls
 from .capability import Capability
 from .capability_cav import CapabilityCav
+from .capability_cav_apv import CapabilityCavApv
 from .capability_cav_att import CapabilityCavAtt
 from .capability_cav_att_clm import CapabilityCavAttClm
 from .capability_cav_eq import CapabilityCavEq
@@ -78,6 +82,9 @@ __all__ = (
     "Answer",
     "AnswerCallsBody",
     "AnswerCallsBodyAnswersItem",
+    "ApprovalAsk",
+    "ApprovalGiven",
+    "ApprovalList",
     "Attestation",
     "AttestationClaims",
     "Attestations",
@@ -94,6 +101,7 @@ __all__ = (
     "Calls",
     "Capability",
     "CapabilityCav",
+    "CapabilityCavApv",
     "CapabilityCavAtt",
     "CapabilityCavAttClm",
     "CapabilityCavEq",

@@ -10,6 +10,7 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.budget import Budget
+    from ..models.capability_cav_apv import CapabilityCavApv
     from ..models.capability_cav_att import CapabilityCavAtt
     from ..models.capability_cav_eq import CapabilityCavEq
     from ..models.capability_cav_max import CapabilityCavMax
@@ -31,6 +32,8 @@ class CapabilityCav:
         bud (Budget | Unset): a spending budget the callee's node counts (FORMAT.md §3.5)
         rep (int | Unset): the lowest reputation score the caller may have, as the callee's node computes it (FORMAT.md
             §3.5)
+        apv (CapabilityCavApv | Unset): each call is held until `k` of the approvers `by` approve it (FORMAT.md
+            §3.5-§3.6)
     """
 
     max_: CapabilityCavMax | Unset = UNSET
@@ -39,6 +42,7 @@ class CapabilityCav:
     att: CapabilityCavAtt | Unset = UNSET
     bud: Budget | Unset = UNSET
     rep: int | Unset = UNSET
+    apv: CapabilityCavApv | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -64,6 +68,10 @@ class CapabilityCav:
 
         rep = self.rep
 
+        apv: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.apv, Unset):
+            apv = self.apv.to_dict()
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({})
@@ -79,12 +87,15 @@ class CapabilityCav:
             field_dict["bud"] = bud
         if rep is not UNSET:
             field_dict["rep"] = rep
+        if apv is not UNSET:
+            field_dict["apv"] = apv
 
         return field_dict
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         from ..models.budget import Budget
+        from ..models.capability_cav_apv import CapabilityCavApv
         from ..models.capability_cav_att import CapabilityCavAtt
         from ..models.capability_cav_eq import CapabilityCavEq
         from ..models.capability_cav_max import CapabilityCavMax
@@ -128,6 +139,13 @@ class CapabilityCav:
 
         rep = d.pop("rep", UNSET)
 
+        _apv = d.pop("apv", UNSET)
+        apv: CapabilityCavApv | Unset
+        if isinstance(_apv, Unset):
+            apv = UNSET
+        else:
+            apv = CapabilityCavApv.from_dict(_apv)
+
         capability_cav = cls(
             max_=max_,
             eq=eq,
@@ -135,6 +153,7 @@ class CapabilityCav:
             att=att,
             bud=bud,
             rep=rep,
+            apv=apv,
         )
 
         capability_cav.additional_properties = d

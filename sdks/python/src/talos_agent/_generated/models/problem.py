@@ -24,6 +24,8 @@ class Problem:
         nonce (str | Unset): a refused or failed call: its nonce, to retry it as the same call
         at_ms (int | Unset): a refused or failed call: its time
         txn (Any | Unset): a refused or failed call: its transaction id, if any
+        approval (str | Unset): a call held for approval (`pending`) or refused `not_approved`: the approval request's
+            id, 32 hex
     """
 
     type_: str
@@ -34,6 +36,7 @@ class Problem:
     nonce: str | Unset = UNSET
     at_ms: int | Unset = UNSET
     txn: Any | Unset = UNSET
+    approval: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -53,6 +56,8 @@ class Problem:
 
         txn = self.txn
 
+        approval = self.approval
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -70,6 +75,8 @@ class Problem:
             field_dict["atMs"] = at_ms
         if txn is not UNSET:
             field_dict["txn"] = txn
+        if approval is not UNSET:
+            field_dict["approval"] = approval
 
         return field_dict
 
@@ -92,6 +99,8 @@ class Problem:
 
         txn = d.pop("txn", UNSET)
 
+        approval = d.pop("approval", UNSET)
+
         problem = cls(
             type_=type_,
             title=title,
@@ -101,6 +110,7 @@ class Problem:
             nonce=nonce,
             at_ms=at_ms,
             txn=txn,
+            approval=approval,
         )
 
         problem.additional_properties = d
