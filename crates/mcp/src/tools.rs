@@ -167,6 +167,44 @@ pub fn all() -> Vec<ToolDef> {
             ),
         ),
         t(
+            "list_approvals",
+            "List the calls other agents' nodes hold until this agent approves them (capabilities with an `apv` caveat): each has an `id`, the holder, the caller, the resource and action, and the SHA-256 of the arguments.",
+            object(json!({}), &[]),
+        ),
+        t(
+            "approve_call",
+            "Approve a held call by its request `id` (32 hex digits): this agent signs the approval, it is audited and sent to the node holding the call, which runs the call when the caller sends it again.",
+            object(
+                json!({ "id": { "type": "string", "pattern": "^[0-9a-f]{32}$" } }),
+                &["id"],
+            ),
+        ),
+        t(
+            "decline_call",
+            "Decline a held call by its request `id`: forgotten here; the node holding it refuses it (`not_approved`) when its request lapses.",
+            object(
+                json!({ "id": { "type": "string", "pattern": "^[0-9a-f]{32}$" } }),
+                &["id"],
+            ),
+        ),
+        t(
+            "report_agent",
+            "Sign a misbehaviour report about another agent (`kind`: refused_storm, bad_answer, broken_attestation, protocol_violation or operator_report; `evidence`: up to 8 leaf hashes of this agent's audit events). It is audited and gossiped; nodes that trust this agent lower the subject's reputation.",
+            object(
+                json!({
+                    "subject": did(),
+                    "kind": { "type": "string", "enum": ["refused_storm", "bad_answer", "broken_attestation", "protocol_violation", "operator_report"] },
+                    "evidence": { "type": "array", "items": { "type": "string", "pattern": "^[0-9a-f]{64}$" }, "maxItems": 8 }
+                }),
+                &["subject", "kind"],
+            ),
+        ),
+        t(
+            "get_reputation",
+            "A DID's reputation score (0..=1000) as this node computes it from the misbehaviour reports it holds.",
+            object(json!({ "did": did() }), &["did"]),
+        ),
+        t(
             "audit_checkpoint",
             "This agent's latest signed audit checkpoint (a C2SP signed note) and its verifier key.",
             object(json!({}), &[]),
@@ -243,6 +281,20 @@ fn did_segment(args: &Map<String, Value>) -> Result<String, ArgError> {
     }
 }
 
+/// A request id for a path segment: exactly 32 lowercase hex digits.
+fn request_id(args: &Map<String, Value>) -> Result<String, ArgError> {
+    let id = string(args, "id")?;
+    if id.len() == 32
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        Ok(id)
+    } else {
+        Err(ArgError::Invalid("id", "32 lowercase hex digits"))
+    }
+}
+
 fn post(path: impl Into<String>, body: Value) -> ApiRequest {
     ApiRequest {
         method: Method::POST,
@@ -305,6 +357,20 @@ pub fn request(name: &str, args: &Map<String, Value>) -> Result<ApiRequest, ArgE
             "/v1/capabilities/revoke",
             json!({ "id": string(args, "id")? }),
         ),
+        "list_approvals" => get_req("/v1/approvals"),
+        "approve_call" => post(format!("/v1/approvals/{}", request_id(args)?), json!({})),
+        "decline_call" => ApiRequest {
+            method: Method::DELETE,
+            path: format!("/v1/approvals/{}", request_id(args)?),
+            body: None,
+        },
+        "report_agent" => {
+            for k in ["subject", "kind"] {
+                string(args, k)?;
+            }
+            post("/v1/reports", pick(args, &["subject", "kind", "evidence"]))
+        }
+        "get_reputation" => get_req(format!("/v1/reputation/{}", did_segment(args)?)),
         "audit_checkpoint" => get_req("/v1/audit/checkpoint"),
         "audit_proof" => {
             uint(args, "index")?.ok_or(ArgError::Missing("index", "an integer"))?;
@@ -346,7 +412,7 @@ mod tests {
     #[test]
     fn every_listed_tool_has_a_request_and_an_object_schema() {
         let tools = all();
-        assert_eq!(tools.len(), 12);
+        assert_eq!(tools.len(), 17);
         for t in &tools {
             assert_eq!(t.schema["type"], "object", "{}", t.name);
             // Unknown-tool is the only error that names no argument.
@@ -387,6 +453,14 @@ mod tests {
         assert!(request("read_messages", &args(json!({"from": "1&max=9"}))).is_err());
         let r = request("read_messages", &args(json!({"from": 3, "waitMs": 10}))).unwrap();
         assert_eq!(r.path, "/v1/messages?from=3&waitMs=10");
+        assert!(request("approve_call", &args(json!({"id": "../x"}))).is_err());
+        assert!(request("decline_call", &args(json!({"id": "AB".repeat(16)}))).is_err());
+        let r = request("decline_call", &args(json!({"id": "ab".repeat(16)}))).unwrap();
+        assert_eq!(
+            (r.method, r.path),
+            (Method::DELETE, format!("/v1/approvals/{}", "ab".repeat(16)))
+        );
+        assert!(request("get_reputation", &args(json!({"did": "did:key:a/b"}))).is_err());
     }
 
     #[test]

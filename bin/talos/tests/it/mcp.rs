@@ -77,9 +77,24 @@ async fn an_mcp_host_sends_reads_and_is_refused_with_a_kind() {
         "revoke_capability",
         "audit_checkpoint",
         "audit_proof",
+        "list_approvals",
+        "approve_call",
+        "decline_call",
+        "report_agent",
+        "get_reputation",
     ] {
         assert!(names.contains(&want), "{want} missing from {names:?}");
     }
+
+    // The trust tools: a score, and no approvals asked yet; a malformed id is the
+    // tool's own error, sent nowhere.
+    let rep = call(&client, "get_reputation", json!({ "did": b.did })).await;
+    assert_eq!(rep.is_error, Some(false), "{rep:?}");
+    assert_eq!(structured(&rep)["score"], 1000);
+    let asked = call(&client, "list_approvals", json!({})).await;
+    assert_eq!(structured(&asked)["approvals"], json!([]), "{asked:?}");
+    let bad = call(&client, "approve_call", json!({ "id": "nope" })).await;
+    assert_eq!(bad.is_error, Some(true), "{bad:?}");
 
     // Send through the tool; b's agent reads it through the API.
     let sent = call(
