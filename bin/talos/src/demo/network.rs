@@ -143,7 +143,7 @@ async fn booking_agent(node: Arc<Node>, payment: talos_primitives::Ed25519Public
 pub(super) struct Trio {
     pub(super) planner: IdentityKey,
     pub(super) booking: IdentityKey,
-    payment: IdentityKey,
+    pub(super) payment: IdentityKey,
     pub(super) p: Arc<Node>,
     pub(super) b: Arc<Node>,
     pub(super) y: Arc<Node>,

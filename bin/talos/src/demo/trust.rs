@@ -1,10 +1,11 @@
 //! The demo's trust chapter (FORMAT.md §3.5): capabilities whose caveats booking's node
 //! decides with state of its own. An unattested planner is refused, then admitted once an
 //! attester's credential is installed on its node; a budget runs out over three calls; a
-//! monitor's misbehaviour report gets the planner refused (`talos-reputation`).
+//! booking waits for payment's approval, then goes through once; a monitor's misbehaviour
+//! report gets the planner refused (`talos-reputation`).
 
 use anyhow::ensure;
-use talos_capability::stateful::{AttCaveat, BudgetCaveat, Mode, Window};
+use talos_capability::stateful::{ApvCaveat, AttCaveat, BudgetCaveat, Mode, Window};
 use talos_capability::{Claims, Token};
 use talos_identity::IdentityKey;
 use talos_net::invoke::InvokeResponse;
@@ -15,10 +16,17 @@ use super::step;
 
 /// A root capability from booking to planner: flights, `book`, ≤ 1000, with `cav` added.
 fn root(t: &Trio, att: Option<AttCaveat>, bud: Option<BudgetCaveat>) -> anyhow::Result<Token> {
+    root_with(t, |cav| {
+        cav.att = att;
+        cav.bud = bud;
+    })
+}
+
+/// The same, its caveats set by `set`.
+fn root_with(t: &Trio, set: impl FnOnce(&mut talos_capability::Caveats)) -> anyhow::Result<Token> {
     let now = super::now_ms() / 1000;
     let mut cap = grant("talos://booking/flights/*", "book", 1000)?;
-    cap.cav.att = att;
-    cap.cav.bud = bud;
+    set(&mut cap.cav);
     Ok(Token::issue(
         &t.booking,
         Claims {
@@ -37,7 +45,7 @@ fn root(t: &Trio, att: Option<AttCaveat>, bud: Option<BudgetCaveat>) -> anyhow::
 pub(super) async fn run(t: &Trio) -> anyhow::Result<()> {
     step(
         18,
-        "Caveats booking's node decides with state of its own: an attestation it requires, a budget it counts durably, a reputation threshold",
+        "Caveats booking's node decides with state of its own: an attestation it requires, a budget it counts durably, an approval it waits for, a reputation threshold",
     );
     // The consortium's operator attests what planner runs.
     let attester = IdentityKey::generate()?;
@@ -117,7 +125,63 @@ pub(super) async fn run(t: &Trio) -> anyhow::Result<()> {
         left.map(|(_, l)| l).unwrap_or_default()
     );
     ensure!(left.is_some(), "the budget counter is missing");
+    approval(t).await?;
     reputation(t).await
+}
+
+/// A booking that waits for payment's approval (`apv`), then goes through once.
+async fn approval(t: &Trio) -> anyhow::Result<()> {
+    let payment = t.payment.did();
+    let token = root_with(t, |cav| {
+        cav.apv = Some(ApvCaveat {
+            by: vec![payment],
+            k: 1,
+        });
+    })?;
+    let (held, sent) = t.p.invoke(call(t, 900, chain(&token))).await?;
+    ensure!(
+        matches!(&held, InvokeResponse::Refused { kind } if kind == "pending"),
+        "a call needing an approval was not held: {}",
+        outcome(&held)
+    );
+    let id = sent
+        .approval
+        .ok_or_else(|| anyhow::anyhow!("a held call without a request id"))?;
+    println!(
+        "    a capability whose calls payment must approve (apv, 1 of 1); planner books 900: held, pending request {}…",
+        &id.to_string()[..12]
+    );
+    // The ask travels beside planner's answer: wait for it at payment's node (progress).
+    let mut asked = false;
+    for _ in 0..400 {
+        asked =
+            t.y.approvals_asked()?
+                .iter()
+                .any(|a| a["id"] == id.to_string());
+        if asked {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    ensure!(asked, "payment was never asked to approve");
+    let (_, _, approval) = t.y.approve(id).await?;
+    let (done, _) = t.p.invoke(call(t, 900, chain(&token))).await?;
+    println!(
+        "    payment's node is asked, payment approves (a signed approval, commitment {}…, in both audit logs); planner sends the same booking again: {}",
+        &approval[..16],
+        outcome(&done)
+    );
+    ensure!(
+        matches!(done, InvokeResponse::Ok { .. }),
+        "an approved call was refused"
+    );
+    let (again, _) = t.p.invoke(call(t, 900, chain(&token))).await?;
+    ensure!(
+        matches!(&again, InvokeResponse::Refused { kind } if kind == "pending"),
+        "an approval admitted two calls"
+    );
+    println!("    one approval admits one call: the same booking once more is held again, pending");
+    Ok(())
 }
 
 /// A reputation-gated refusal: payment (booking's monitor, one of its reputation seeds)
