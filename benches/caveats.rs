@@ -6,7 +6,9 @@
 //!   after the first), with a `bud` budget (planned and counted in memory), and with both.
 //!   The goal: `att` adds ≤ 1 µs. `rep`: B refuses callers scoring under 700
 //!   (`min_reputation`) and holds 1,000 reports, one by its seed about A (A scores 850,
-//!   cached for the hour); `all`: `att`, `bud` and `rep` together.
+//!   cached for the hour); `all`: `att`, `bud` and `rep` together; `apv`: a call held for
+//!   approval, approved (the approval verified on arrival, outside the timing), then
+//!   decided: the call digest, the request's lookup and its approvals counted.
 //! - `caveats/audit_write/{used,used_spent}`: the synced write that makes an admitted call
 //!   durable, without and with its budget spend (one `budget_spent` event and the
 //!   counter's side record in the same batch). The goal: a budget costs no second synced
@@ -19,7 +21,7 @@
     missing_docs
 )]
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use talos_audit::event::{AuditEvent, EventKind, SignedEvent};
 use talos_capability::Caveats;
 use talos_capability::stateful::{AttCaveat, BudgetCaveat, Mode, Window};
@@ -95,6 +97,51 @@ fn gate_warm(c: &mut Criterion) {
             bench.iter(|| warm.call())
         });
     }
+    // `apv`: each call is held, then approved once; measured is the approved call's
+    // decision (the call digest, the request's lookup, its approvals counted), not the
+    // approval's signature, checked when it arrives (outside the timing).
+    let approver = key(9);
+    let apv = talos_capability::stateful::ApvCaveat {
+        by: vec![approver.did()],
+        k: 1,
+    };
+    // Shared by the setup and the timed routine (a RefCell: a borrow flag, a few ns).
+    let warm = std::cell::RefCell::new(warm_gate(
+        Caveats {
+            apv: Some(apv),
+            ..max.clone()
+        },
+        3,
+        Vec::new(),
+    ));
+    let callee = key(1).did();
+    g.bench_function("gate_warm/apv", |bench| {
+        bench.iter_batched(
+            || {
+                let mut warm = warm.borrow_mut();
+                assert_eq!(warm.try_call().err(), Some("pending"));
+                let req = warm.request();
+                let leaf = talos_capability::Token::parse(&req.chain[0])
+                    .unwrap()
+                    .commitment();
+                let dig = talos_capability::approval::call_digest(
+                    &warm.caller(),
+                    &callee,
+                    &leaf,
+                    &req.resource,
+                    &req.action,
+                    &req.args,
+                )
+                .unwrap();
+                let compact =
+                    talos_capability::approval::sign(&approver, callee, dig, now).unwrap();
+                let a = talos_capability::approval::verify(&compact).unwrap();
+                warm.gate().take_approval(a, &compact, now).unwrap();
+            },
+            |()| warm.borrow_mut().call(),
+            BatchSize::PerIteration,
+        )
+    });
     g.finish();
 }
 

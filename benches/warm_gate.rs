@@ -110,11 +110,21 @@ impl WarmGate {
     /// Decides the call once more, with a fresh nonce (hex-formatted here, as the node
     /// parses it) and the clock read.
     pub(crate) fn call(&mut self) -> Admitted {
+        self.try_call().unwrap()
+    }
+
+    /// A call, refused or not.
+    pub(crate) fn try_call(&mut self) -> Result<Admitted, &'static str> {
         self.n += 1;
         self.req.nonce.clear();
         write!(self.req.nonce, "{:032x}", self.n).unwrap();
         let t = now_ms();
         self.req.at_ms = t;
-        self.gate.check(&self.caller, &self.req, t).unwrap()
+        self.gate.check(&self.caller, &self.req, t)
+    }
+
+    /// The call's request as sent (resource, action, arguments, chain).
+    pub(crate) fn request(&self) -> &InvokeRequest {
+        &self.req
     }
 }

@@ -53,14 +53,24 @@ pub fn call_digest(
     action: &str,
     args: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<Hash32, CapError> {
-    let v = serde_json::json!({
-        "action": action,
-        "args": args,
-        "callee": callee.to_string(),
-        "caller": caller.to_string(),
-        "leaf": leaf.to_string(),
-        "resource": resource,
-    });
+    // Borrowed, in the members' canonical (sorted) order: no copy of the arguments.
+    #[derive(Serialize)]
+    struct Input<'a> {
+        action: &'a str,
+        args: &'a serde_json::Map<String, serde_json::Value>,
+        callee: &'a Did,
+        caller: &'a Did,
+        leaf: &'a Commitment,
+        resource: &'a str,
+    }
+    let v = Input {
+        action,
+        args,
+        callee,
+        caller,
+        leaf,
+        resource,
+    };
     talos_identity::jcs::digest(&v).map_err(|e| CapError::MalformedClaims(e.to_string()))
 }
 

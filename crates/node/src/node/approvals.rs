@@ -101,29 +101,38 @@ fn counted(
 }
 
 impl Requests {
-    /// Decides a call whose digest is `dig` under the leaf's `apv` at `now`.
-    pub(crate) fn decide(&mut self, me: &Did, req: Request, now: u64) -> Decision {
-        let id = approval::request_id(&req.dig);
-        if let Some((open, grants)) = self.open.get(&id) {
-            if now >= open.exp {
+    /// Decides a call by `caller` whose digest is `dig` under the leaf's `apv` at `now`;
+    /// `open` builds its request when there is none yet (only then: it costs copies and a
+    /// digest of the arguments).
+    pub(crate) fn decide(
+        &mut self,
+        me: &Did,
+        (dig, caller): (Hash32, &Did),
+        apv: &ApvCaveat,
+        now: u64,
+        open: impl FnOnce() -> Option<Request>,
+    ) -> Decision {
+        let id = approval::request_id(&dig);
+        if let Some((held, grants)) = self.open.get(&id) {
+            if now >= held.exp {
                 self.remove(&id);
                 return Decision::Lapsed(id);
             }
             // The caveat of this call decides (a re-sent call under another chain may
             // name other approvers; approvals from approvers it does not name do not count).
-            let ok = counted(grants, &req.apv, me, &req.dig, now);
-            if ok.len() >= usize::from(req.apv.k) {
-                return Decision::Approved(
-                    id,
-                    ok.into_iter().take(usize::from(req.apv.k)).collect(),
-                );
+            let ok = counted(grants, apv, me, &dig, now);
+            if ok.len() >= usize::from(apv.k) {
+                return Decision::Approved(id, ok.into_iter().take(usize::from(apv.k)).collect());
             }
             return Decision::Pending(id, None);
         }
-        let mine = self.per_caller.get(&req.caller).copied().unwrap_or(0);
+        let mine = self.per_caller.get(caller).copied().unwrap_or(0);
         if self.open.len() >= MAX_OPEN || mine >= MAX_OPEN_PER_CALLER {
             return Decision::Full;
         }
+        let Some(req) = open() else {
+            return Decision::Full;
+        };
         *self.per_caller.entry(req.caller).or_insert(0) += 1;
         self.open.insert(id, (req.clone(), Vec::new()));
         Decision::Pending(id, Some(Box::new(req)))
@@ -229,19 +238,24 @@ impl Gate {
             &req.args,
         )
         .map_err(|e| e.kind())?;
-        let args = talos_identity::jcs::digest(&serde_json::Value::Object(req.args.clone()))
-            .map_err(|_| "malformed_claims")?;
-        let request = Request {
-            dig,
-            caller,
-            apv: apv.clone(),
-            exp: now.saturating_add(HOLD_SECS),
-            resource: req.resource.clone(),
-            action: req.action.clone(),
-            args,
-            grants: Vec::new(),
+        let open = || {
+            let args =
+                talos_identity::jcs::digest(&serde_json::Value::Object(req.args.clone())).ok()?;
+            Some(Request {
+                dig,
+                caller,
+                apv: apv.clone(),
+                exp: now.saturating_add(HOLD_SECS),
+                resource: req.resource.clone(),
+                action: req.action.clone(),
+                args,
+                grants: Vec::new(),
+            })
         };
-        match self.requests.decide(&self.me, request, now) {
+        match self
+            .requests
+            .decide(&self.me, (dig, &caller), apv, now, open)
+        {
             Decision::Approved(id, approvals) => Ok(Approved { dig, id, approvals }),
             Decision::Pending(id, new) => {
                 self.held = Some((id, new));
@@ -259,6 +273,18 @@ impl Gate {
     /// id, and the request itself when the call opened it.
     pub(crate) fn take_held(&mut self) -> Option<(CapabilityId, Option<Box<Request>>)> {
         self.held.take()
+    }
+
+    /// Takes a verified approval for a held call, as the approval protocol does (for
+    /// tests and benchmarks driving a gate directly); the refusal kind otherwise.
+    pub fn take_approval(
+        &mut self,
+        a: Approval,
+        compact: &str,
+        now: u64,
+    ) -> Result<(), GrantError> {
+        let me = self.me;
+        self.requests.grant(&me, a, compact, now).map(|_| ())
     }
 
     /// The held calls.

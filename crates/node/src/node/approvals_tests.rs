@@ -44,6 +44,12 @@ fn request(caller: &IdentityKey, me: &Did, apv: ApvCaveat, amount: u64, now: u64
     }
 }
 
+/// Decides `req`'s call as the gate does (building the request only to open it).
+fn decide(r: &mut Requests, me: &Did, req: Request, now: u64) -> Decision {
+    let (dig, caller, apv) = (req.dig, req.caller, req.apv.clone());
+    r.decide(me, (dig, &caller), &apv, now, || Some(req))
+}
+
 fn grant(
     r: &mut Requests,
     me: &Did,
@@ -66,13 +72,15 @@ fn two_of_three_distinct_approvers_admit_one_call() {
     let mut r = Requests::default();
     let req = request(&caller, &me, apv, 10, T);
     let dig = req.dig;
-    let Decision::Pending(id, Some(_)) = r.decide(&me, req.clone(), T) else {
+    let Decision::Pending(id, Some(_)) = decide(&mut r, &me, req.clone(), T) else {
         panic!()
     };
     // The same approver twice counts once.
     grant(&mut r, &me, &p1, &me, dig, T, T).unwrap();
     grant(&mut r, &me, &p1, &me, dig, T + 1, T + 1).unwrap();
-    assert!(matches!(r.decide(&me, req.clone(), T + 2), Decision::Pending(i, None) if i == id));
+    assert!(
+        matches!(decide(&mut r, &me, req.clone(), T + 2), Decision::Pending(i, None) if i == id)
+    );
     // Not an approver, another callee, another call: refused, and nothing counts.
     assert_eq!(
         grant(&mut r, &me, &key(9), &me, dig, T, T),
@@ -92,18 +100,18 @@ fn two_of_three_distinct_approvers_admit_one_call() {
         Err("stale_approval")
     );
     assert!(matches!(
-        r.decide(&me, req.clone(), T + 2),
+        decide(&mut r, &me, req.clone(), T + 2),
         Decision::Pending(..)
     ));
     grant(&mut r, &me, &p2, &me, dig, T + 3, T + 3).unwrap();
-    let Decision::Approved(got, approvals) = r.decide(&me, req.clone(), T + 4) else {
+    let Decision::Approved(got, approvals) = decide(&mut r, &me, req.clone(), T + 4) else {
         panic!()
     };
     assert_eq!((got, approvals.len()), (id, 2));
     // Admitted: the gate forgets it, and the same call opens a new request.
     r.remove(&id);
     assert!(matches!(
-        r.decide(&me, req, T + 5),
+        decide(&mut r, &me, req, T + 5),
         Decision::Pending(_, Some(_))
     ));
 }
@@ -114,27 +122,34 @@ fn a_request_lapses_unapproved_and_a_caller_has_bounded_room() {
     let me = me_key.did();
     let mut r = Requests::default();
     let req = request(&caller, &me, caveat(&[&p1], 1), 1, T);
-    let Decision::Pending(id, _) = r.decide(&me, req.clone(), T) else {
+    let Decision::Pending(id, _) = decide(&mut r, &me, req.clone(), T) else {
         panic!()
     };
-    assert!(matches!(r.decide(&me, req.clone(), T + HOLD_SECS), Decision::Lapsed(i) if i == id));
+    assert!(
+        matches!(decide(&mut r, &me, req.clone(), T + HOLD_SECS), Decision::Lapsed(i) if i == id)
+    );
     // Lapsed is said once; the next call opens a new request.
     assert!(matches!(
-        r.decide(&me, req, T + HOLD_SECS),
+        decide(&mut r, &me, req, T + HOLD_SECS),
         Decision::Pending(_, Some(_))
     ));
     // A caller's room is bounded; another caller is not crowded out.
     for n in 2..(MAX_OPEN_PER_CALLER as u64 + 1) {
         assert!(matches!(
-            r.decide(&me, request(&caller, &me, caveat(&[&p1], 1), n, T), T),
+            decide(
+                &mut r,
+                &me,
+                request(&caller, &me, caveat(&[&p1], 1), n, T),
+                T
+            ),
             Decision::Pending(_, Some(_))
         ));
     }
     let over = request(&caller, &me, caveat(&[&p1], 1), 999, T);
-    assert!(matches!(r.decide(&me, over, T), Decision::Full));
+    assert!(matches!(decide(&mut r, &me, over, T), Decision::Full));
     let other = request(&key(6), &me, caveat(&[&p1], 1), 999, T);
     assert!(matches!(
-        r.decide(&me, other, T),
+        decide(&mut r, &me, other, T),
         Decision::Pending(_, Some(_))
     ));
     // The sweep drops what lapsed.
@@ -148,14 +163,17 @@ fn approvals_count_only_for_the_approvers_of_the_call_that_asks() {
     let mut r = Requests::default();
     let req = request(&caller, &me, caveat(&[&p1, &p2], 1), 5, T);
     let dig = req.dig;
-    r.decide(&me, req.clone(), T);
+    decide(&mut r, &me, req.clone(), T);
     grant(&mut r, &me, &p1, &me, dig, T, T).unwrap();
     // The same call under a chain that names only p2 is not admitted by p1's approval.
     let mut narrower = req.clone();
     narrower.apv = caveat(&[&p2], 1);
     assert!(matches!(
-        r.decide(&me, narrower, T + 1),
+        decide(&mut r, &me, narrower, T + 1),
         Decision::Pending(..)
     ));
-    assert!(matches!(r.decide(&me, req, T + 1), Decision::Approved(..)));
+    assert!(matches!(
+        decide(&mut r, &me, req, T + 1),
+        Decision::Approved(..)
+    ));
 }
