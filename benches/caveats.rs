@@ -133,8 +133,14 @@ fn gate_warm(c: &mut Criterion) {
                     &req.args,
                 )
                 .unwrap();
-                let compact =
-                    talos_capability::approval::sign(&approver, callee, dig, now).unwrap();
+                let compact = talos_capability::approval::sign(
+                    &approver,
+                    callee,
+                    dig,
+                    now,
+                    talos_primitives::CapabilityId(rand::random()),
+                )
+                .unwrap();
                 let a = talos_capability::approval::verify(&compact).unwrap();
                 warm.gate().take_approval(a, &compact, now).unwrap();
             },

@@ -30,6 +30,9 @@ pub struct ApprovalClaims {
     pub dig: Hash32,
     /// When it was signed (Unix seconds).
     pub iat: u64,
+    /// 16 random bytes, hex: two approvals of identical calls differ, so a spent one is
+    /// told apart from a new one.
+    pub jti: CapabilityId,
 }
 
 /// A verified approval and its commitment.
@@ -84,8 +87,15 @@ pub fn request_id(dig: &Hash32) -> CapabilityId {
     CapabilityId(id)
 }
 
-/// Signs an approval of the call `dig` held at `aud`'s node, at `iat`.
-pub fn sign(key: &IdentityKey, aud: Did, dig: Hash32, iat: u64) -> Result<String, CapError> {
+/// Signs an approval of the call `dig` held at `aud`'s node, at `iat`, with id `jti`
+/// (random in use; fixed only for known answers).
+pub fn sign(
+    key: &IdentityKey,
+    aud: Did,
+    dig: Hash32,
+    iat: u64,
+    jti: CapabilityId,
+) -> Result<String, CapError> {
     jws::check_integer("iat", iat)?;
     let claims = ApprovalClaims {
         iss: key.did(),
@@ -93,6 +103,7 @@ pub fn sign(key: &IdentityKey, aud: Did, dig: Hash32, iat: u64) -> Result<String
         req: request_id(&dig),
         dig,
         iat,
+        jti,
     };
     statement::sign(key, APPROVAL_TYP, &claims)
 }

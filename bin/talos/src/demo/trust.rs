@@ -155,7 +155,8 @@ async fn approval(t: &Trio) -> anyhow::Result<()> {
     let mut asked = false;
     for _ in 0..400 {
         asked =
-            t.y.approvals_asked()?
+            t.y.approvals_asked()
+                .await?
                 .iter()
                 .any(|a| a["id"] == id.to_string());
         if asked {

@@ -30,7 +30,7 @@ fn digest(amount: u64) -> Hash32 {
 #[test]
 fn an_approval_round_trips_and_names_its_request() {
     let dig = digest(300);
-    let a = approval::sign(&assistant(), booking().did(), dig, T0).unwrap();
+    let a = approval::sign(&assistant(), booking().did(), dig, T0, id(5)).unwrap();
     let v = approval::verify(&a).unwrap();
     assert_eq!(
         (
@@ -38,14 +38,16 @@ fn an_approval_round_trips_and_names_its_request() {
             v.claims.aud,
             v.claims.dig,
             v.claims.iat,
-            v.claims.req
+            v.claims.req,
+            v.claims.jti
         ),
         (
             assistant().did(),
             booking().did(),
             dig,
             T0,
-            request_id(&dig)
+            request_id(&dig),
+            id(5)
         )
     );
     assert_eq!(v.commitment, talos_capability::token::commitment_of(&a));
@@ -63,7 +65,7 @@ fn an_approval_round_trips_and_names_its_request() {
     let header = |k: &talos_identity::IdentityKey| json!({"alg": "EdDSA", "kid": format!("{}#{}", k.did(), k.public().to_multikey()), "typ": APPROVAL_TYP});
     let claims = |req: String| {
         json!({"aud": booking().did().to_string(), "dig": dig.to_string(), "iat": T0,
-               "iss": assistant().did().to_string(), "req": req})
+               "iss": assistant().did().to_string(), "jti": hex::encode([5u8; 16]), "req": req})
     };
     let forged = raw_jws(
         &mallory(),
@@ -95,7 +97,7 @@ fn an_approval_round_trips_and_names_its_request() {
 }
 
 /// Each case: the call's parts, its digest, and an approval of it by `assistant()` (seed
-/// 0x03…) for `booking()` at `T0`. Ed25519 signatures are deterministic, so the file
+/// 0x03…) for `booking()` at `T0`, `jti` 05…. Ed25519 signatures are deterministic, so the file
 /// pins the digest's JCS form and the approval's bytes.
 fn cases() -> Value {
     let mut out = Vec::new();
@@ -105,7 +107,7 @@ fn cases() -> Value {
         let (caller, callee) = (planner().did(), booking().did());
         let (res, act) = ("talos://booking/flights/LHR-JFK", "book");
         let dig = call_digest(&caller, &callee, &leaf, res, act, &a).unwrap();
-        let compact = approval::sign(&assistant(), callee, dig, T0).unwrap();
+        let compact = approval::sign(&assistant(), callee, dig, T0, id(5)).unwrap();
         out.push(json!({
             "caller": caller.to_string(), "callee": callee.to_string(), "leaf": leaf.to_string(),
             "resource": res, "action": act, "args": a, "digest": dig.to_string(),

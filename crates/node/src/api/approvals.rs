@@ -39,7 +39,7 @@ fn id_of(id: &str) -> Result<CapabilityId, NodeError> {
 
 async fn list(State(s): State<Arc<ApiState>>) -> Result<impl IntoResponse, NodeError> {
     Ok(axum::Json(
-        json!({ "approvals": s.node.approvals_asked()? }),
+        json!({ "approvals": s.node.approvals_asked().await? }),
     ))
 }
 

@@ -26,7 +26,7 @@ use talos_store::db::CF_META;
 use tokio::sync::mpsc;
 use tracing::debug;
 
-use super::approvals::{self, Request};
+use super::approvals::{self, Held, Request};
 use super::sidecar::{Sidecar, now_ms};
 use crate::error::NodeError;
 
@@ -34,6 +34,12 @@ use crate::error::NodeError;
 const MAX_ASKED_PER_HOLDER: usize = 32;
 const MAX_ASKED: usize = 256;
 const ASKED: &[u8] = b"asked/";
+/// The least time an ask must have left to be kept (seconds): asks about to lapse would
+/// only cost a synced write each.
+const MIN_ASK_LIFE: u64 = 60;
+/// Asks one peer may send a second, and in a burst.
+const ASKS_PER_PEER: u32 = 2;
+const ASK_BURST: u32 = 16;
 /// Attempts to reach an approver's node, this far apart.
 const ASK_TRIES: u32 = 5;
 const ASK_GAP: Duration = Duration::from_secs(2);
@@ -69,7 +75,9 @@ impl AskBook {
         let cf = store.cf(CF_META)?;
         let mode = rocksdb::IteratorMode::From(ASKED, rocksdb::Direction::Forward);
         let (mut book, mut stale, now) = (AskBook::default(), Vec::new(), now());
-        for item in store.db().iterator_cf(cf, mode).take(MAX_ASKED * 2) {
+        // Lapsed asks are deleted as they are found; more than the book holds can only be
+        // ones that lapsed since, so a scan this long sees every live one.
+        for item in store.db().iterator_cf(cf, mode).take(MAX_ASKED * 64) {
             let (k, v) = item.map_err(|e| NodeError::Internal(e.to_string()))?;
             if !k.starts_with(ASKED) {
                 break;
@@ -98,21 +106,36 @@ impl AskBook {
             && self.asks.values().filter(|a| a.holder == *holder).count() < MAX_ASKED_PER_HOLDER
     }
 
-    /// The open asks, lapsed ones dropped.
-    pub(crate) fn list(&mut self, now: u64) -> Vec<Asked> {
-        self.asks.retain(|_, a| a.ask.exp > now);
-        self.asks.values().cloned().collect()
+    /// The open asks; the lapsed ones are dropped and their ids returned (to delete from
+    /// disk: an ask book must not grow there either).
+    pub(crate) fn list(&mut self, now: u64) -> (Vec<Asked>, Vec<CapabilityId>) {
+        let lapsed: Vec<CapabilityId> = self
+            .asks
+            .iter()
+            .filter(|(_, a)| a.ask.exp <= now)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in &lapsed {
+            self.asks.remove(id);
+        }
+        (self.asks.values().cloned().collect(), lapsed)
     }
 }
 
-async fn write(store: &Arc<Store>, key: Vec<u8>, value: Option<Vec<u8>>) -> Result<(), NodeError> {
+/// Puts (`Some`) or deletes each key, in one synced write.
+async fn write_all(
+    store: &Arc<Store>,
+    items: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+) -> Result<(), NodeError> {
     let store = store.clone();
     tokio::task::spawn_blocking(move || {
         let cf = store.cf(CF_META)?;
         let mut batch = rocksdb::WriteBatch::default();
-        match value {
-            Some(v) => batch.put_cf(cf, key, v),
-            None => batch.delete_cf(cf, key),
+        for (key, value) in items {
+            match value {
+                Some(v) => batch.put_cf(cf, key, v),
+                None => batch.delete_cf(cf, key),
+            }
         }
         store.write(batch, true)
     })
@@ -150,99 +173,108 @@ async fn deliver(
 }
 
 impl Sidecar {
-    /// A call held under request `id`: when it opened the request, persist and audit it,
-    /// then answer `pending` and ask the approvers; else just answer `pending`.
+    /// A call held under request `id`: when it opened the request, persist and audit it
+    /// before answering `pending`, then ask the approvers; when its approvers were last
+    /// asked long ago (one was down, or this node restarted), answer and ask again.
     pub(super) fn hold_for_approval(
         self: &Arc<Self>,
         responder: InvokeResponder,
         id: CapabilityId,
-        new: Option<Box<Request>>,
+        then: Held,
     ) {
         let me = self.clone();
         tokio::spawn(async move {
-            let Some(req) = new else {
-                me.refuse_pending(responder).await;
-                return;
-            };
-            let event = EventKind::ApprovalRequested {
-                request: req.dig,
-                caller: req.caller,
-            };
-            let durable = approvals::persist(&me.store, id, Some((*req).clone()))
-                .await
-                .is_ok()
-                && me.auditor.record(vec![event]).await;
-            if !durable {
-                if let Ok(mut gate) = me.gate.lock() {
-                    gate.requests().remove(&id);
+            let req = match then {
+                Held::Waiting => return me.refuse_pending(responder, "pending").await,
+                Held::Reask(req) => {
+                    me.refuse_pending(responder, "pending").await;
+                    req
                 }
-                me.refuse_pending_failed(responder).await;
-                return;
-            }
-            me.refuse_pending(responder).await;
-            let ask = Ask {
-                id: id.to_string(),
-                dig: req.dig.to_string(),
-                caller: req.caller.to_string(),
-                resource: req.resource.clone(),
-                action: req.action.clone(),
-                args: req.args.to_string(),
-                exp: req.exp,
-            };
-            for approver in req.apv.by.iter().filter_map(Did::as_key) {
-                let (client, ask, approver) = (me.client.clone(), ask.clone(), *approver);
-                tokio::spawn(async move {
-                    if let Err(e) = deliver(&client, &approver, ApprovalMessage::Ask(ask)).await {
-                        debug!(%e, "an approver was not reached");
+                Held::Opened(req) => {
+                    let event = EventKind::ApprovalRequested {
+                        request: req.dig,
+                        caller: req.caller,
+                    };
+                    let durable = {
+                        let _order = me.approvals_write.lock().await;
+                        approvals::persist(&me.store, id, Some((*req).clone()))
+                            .await
+                            .is_ok()
+                    } && me.auditor.record(vec![event]).await;
+                    if !durable {
+                        if let Ok(mut gate) = me.gate.lock() {
+                            gate.requests().remove(&id);
+                        }
+                        me.forget_request(id);
+                        return me.refuse_pending(responder, "unavailable").await;
                     }
-                });
-            }
+                    me.refuse_pending(responder, "pending").await;
+                    req
+                }
+            };
+            me.ask_approvers(id, &req);
         });
     }
 
-    async fn refuse_pending(&self, responder: InvokeResponder) {
-        self.metrics.call(Some("pending"));
+    /// Sends request `id` to each of its approvers' nodes (each in its own task).
+    fn ask_approvers(&self, id: CapabilityId, req: &Request) {
+        let ask = Ask {
+            id: id.to_string(),
+            dig: req.dig.to_string(),
+            caller: req.caller.to_string(),
+            resource: req.resource.clone(),
+            action: req.action.clone(),
+            args: req.args.to_string(),
+            exp: req.exp,
+        };
+        for approver in req.apv.by.iter().filter_map(Did::as_key) {
+            let (client, ask, approver) = (self.client.clone(), ask.clone(), *approver);
+            tokio::spawn(async move {
+                if let Err(e) = deliver(&client, &approver, ApprovalMessage::Ask(ask)).await {
+                    debug!(%e, "an approver was not reached");
+                }
+            });
+        }
+    }
+
+    async fn refuse_pending(&self, responder: InvokeResponder, kind: &str) {
+        self.metrics.call(Some(kind));
         let _ = self
             .client
-            .answer_invoke(responder, InvokeResponse::refused("pending"))
+            .answer_invoke(responder, InvokeResponse::refused(kind))
             .await;
     }
 
-    async fn refuse_pending_failed(&self, responder: InvokeResponder) {
-        self.metrics.call(Some("unavailable"));
-        let _ = self
-            .client
-            .answer_invoke(responder, InvokeResponse::refused("unavailable"))
-            .await;
-    }
-
-    /// Forgets a lapsed request on disk too.
+    /// Forgets a request on disk too (lapsed, or not made durable).
     pub(super) fn forget_request(self: &Arc<Self>, id: CapabilityId) {
-        let store = self.store.clone();
+        let (store, order) = (self.store.clone(), self.approvals_write.clone());
         tokio::spawn(async move {
+            let _order = order.lock().await;
             if let Err(e) = approvals::persist(&store, id, None).await {
                 debug!(%e, "a lapsed approval request was not deleted");
             }
         });
     }
 
-    /// An approval from `from`'s node for a call this node holds.
+    /// An approval from `from`'s node for a call this node holds: audited and durable
+    /// before it counts (a call decided meanwhile does not see it) and before its sender
+    /// is acknowledged.
     async fn take_grant(&self, from: &Did, compact: &str) -> ApprovalAck {
         let Ok(a) = approval::verify(compact) else {
             return ApprovalAck::refused("bad_approval");
         };
-        // Sent by its approver's own node: a relayed approval is valid too, but then the
-        // approver's node did not hear the ack; keep the protocol one hop.
+        // From its approver's own node, so the approver hears the acknowledgement.
         if a.claims.iss != *from {
             return ApprovalAck::refused("not_approver");
         }
         let (id, commitment, dig) = (a.claims.req, a.commitment, a.claims.dig);
         let me = self.identity.did();
-        let taken = match self.gate.lock() {
-            Ok(mut gate) => gate.requests().grant(&me, a, compact, now()),
+        let _order = self.approvals_write.lock().await;
+        let staged = match self.gate.lock() {
+            Ok(mut gate) => gate.requests().with_grant(&me, &a, compact, now()),
             Err(_) => return ApprovalAck::refused("unavailable"),
         };
-        let req = match taken {
+        let req = match staged {
             Ok(req) => req,
             Err(kind) => return ApprovalAck::refused(kind),
         };
@@ -251,54 +283,86 @@ impl Sidecar {
             approver: *from,
             request: dig,
         };
-        if approvals::persist(&self.store, id, Some(req))
-            .await
-            .is_err()
-            || !self.auditor.record(vec![event]).await
+        if !self.auditor.record(vec![event]).await
+            || approvals::persist(&self.store, id, Some(req))
+                .await
+                .is_err()
         {
             return ApprovalAck::refused("unavailable");
         }
-        ApprovalAck::taken()
+        let taken = match self.gate.lock() {
+            Ok(mut gate) => gate.requests().grant(&me, a, compact, now()),
+            Err(_) => Err("unavailable"),
+        };
+        match taken {
+            Ok(()) => ApprovalAck::taken(),
+            Err(kind) => {
+                // The request closed or lapsed meanwhile: what was just written goes too.
+                if let Err(e) = approvals::persist(&self.store, id, None).await {
+                    debug!(%e, "a closed approval request was not deleted");
+                }
+                ApprovalAck::refused(kind)
+            }
+        }
     }
 
-    /// A holder's ask: kept (durable) within the bounds, or refused `busy`.
+    /// A holder's ask: kept (durable) within the bounds, or refused.
     async fn take_ask(&self, holder: Did, ask: Ask) -> ApprovalAck {
-        let Ok(id) = ask.id.parse::<CapabilityId>() else {
+        let (Ok(id), Ok(dig)) = (ask.id.parse::<CapabilityId>(), ask.dig.parse::<Hash32>()) else {
             return ApprovalAck::refused("malformed");
         };
-        if ask.exp <= now() || ask.exp > now().saturating_add(approvals::HOLD_SECS + 300) {
+        if id != approval::request_id(&dig) {
+            return ApprovalAck::refused("malformed");
+        }
+        let now = now();
+        if ask.exp < now.saturating_add(MIN_ASK_LIFE)
+            || ask.exp > now.saturating_add(approvals::HOLD_SECS + 300)
+        {
             return ApprovalAck::refused("stale_request");
         }
         let asked = Asked { holder, ask };
         let Ok(value) = serde_json::to_vec(&asked) else {
             return ApprovalAck::refused("malformed");
         };
-        {
+        let lapsed = {
             let Ok(mut book) = self.asked.lock() else {
                 return ApprovalAck::refused("unavailable");
             };
-            book.list(now());
-            if !book.asks.contains_key(&id) && !book.room_for(&holder) {
-                return ApprovalAck::refused("busy");
+            let (_, lapsed) = book.list(now);
+            match book.asks.get(&id) {
+                // One holder's request; another peer cannot take it over.
+                Some(held) if held.holder != holder => return ApprovalAck::refused("busy"),
+                Some(_) => {}
+                None if !book.room_for(&holder) => return ApprovalAck::refused("busy"),
+                None => {}
             }
             book.asks.insert(id, asked);
-        }
-        if write(&self.store, asked_key(&id), Some(value))
-            .await
-            .is_err()
-        {
+            lapsed
+        };
+        let mut batch: Vec<(Vec<u8>, Option<Vec<u8>>)> =
+            lapsed.iter().map(|l| (asked_key(l), None)).collect();
+        batch.push((asked_key(&id), Some(value)));
+        if write_all(&self.store, batch).await.is_err() {
             return ApprovalAck::refused("unavailable");
         }
         ApprovalAck::taken()
     }
 
-    /// What holders asked this agent to approve.
-    pub(crate) fn asked(&self) -> Result<Vec<Asked>, NodeError> {
-        let mut book = self
+    /// What holders asked this agent to approve (lapsed asks dropped, on disk too).
+    pub(crate) async fn asked(&self) -> Result<Vec<Asked>, NodeError> {
+        let (open, lapsed) = self
             .asked
             .lock()
-            .map_err(|_| NodeError::Internal("asks poisoned".into()))?;
-        Ok(book.list(now()))
+            .map_err(|_| NodeError::Internal("asks poisoned".into()))?
+            .list(now());
+        if !lapsed.is_empty() {
+            write_all(
+                &self.store,
+                lapsed.iter().map(|l| (asked_key(l), None)).collect(),
+            )
+            .await?;
+        }
+        Ok(open)
     }
 
     /// Approves request `id`: signed, audited, sent to its holder; forgotten once the
@@ -308,7 +372,8 @@ impl Sidecar {
         id: CapabilityId,
     ) -> Result<(Asked, talos_primitives::Commitment), NodeError> {
         let asked = self
-            .asked()?
+            .asked()
+            .await?
             .into_iter()
             .find(|a| a.ask.id == id.to_string())
             .ok_or_else(|| NodeError::NotFound(format!("approval request {id}")))?;
@@ -317,8 +382,14 @@ impl Sidecar {
             .dig
             .parse()
             .map_err(|_| NodeError::Internal("stored ask".into()))?;
-        let compact = approval::sign(&self.identity, asked.holder, dig, now())
-            .map_err(|e| NodeError::Internal(e.to_string()))?;
+        let compact = approval::sign(
+            &self.identity,
+            asked.holder,
+            dig,
+            now(),
+            CapabilityId(rand::random()),
+        )
+        .map_err(|e| NodeError::Internal(e.to_string()))?;
         let commitment = talos_capability::token::commitment_of(&compact);
         let event = EventKind::ApprovalGranted {
             approval: commitment,
@@ -353,7 +424,7 @@ impl Sidecar {
         if !known {
             return Err(NodeError::NotFound(format!("approval request {id}")));
         }
-        write(&self.store, asked_key(&id), None).await
+        write_all(&self.store, vec![(asked_key(&id), None)]).await
     }
 }
 
@@ -363,12 +434,29 @@ pub(crate) async fn serve(
     client: Client,
     mut rx: mpsc::Receiver<InboundApproval>,
 ) {
-    while let Some(InboundApproval {
-        peer,
-        message,
-        responder,
-    }) = rx.recv().await
-    {
+    use std::num::NonZeroU32;
+    let per_peer =
+        governor::Quota::per_second(NonZeroU32::new(ASKS_PER_PEER).unwrap_or(NonZeroU32::MIN))
+            .allow_burst(NonZeroU32::new(ASK_BURST).unwrap_or(NonZeroU32::MIN));
+    let asks: governor::DefaultKeyedRateLimiter<talos_net::PeerId> =
+        governor::RateLimiter::keyed(per_peer);
+    let mut tidy = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        let inbound = tokio::select! {
+            m = rx.recv() => m,
+            _ = tidy.tick() => {
+                asks.retain_recent();
+                continue;
+            }
+        };
+        let Some(InboundApproval {
+            peer,
+            message,
+            responder,
+        }) = inbound
+        else {
+            return;
+        };
         let Ok(from) = talos_identity::peer_id::key_of(&peer) else {
             let _ = client
                 .answer_approval(responder, ApprovalAck::refused("not_approver"))
@@ -377,6 +465,10 @@ pub(crate) async fn serve(
         };
         let from = Did::Key(from);
         let ack = match message {
+            // Each ask costs a synced write: a peer asking faster is told `busy`.
+            ApprovalMessage::Ask(_) if asks.check_key(&peer).is_err() => {
+                ApprovalAck::refused("busy")
+            }
             ApprovalMessage::Ask(ask) => sidecar.take_ask(from, ask).await,
             ApprovalMessage::Grant(compact) => sidecar.take_grant(&from, &compact).await,
         };
@@ -388,10 +480,11 @@ pub(crate) async fn serve(
 
 impl super::Node {
     /// What holders asked this agent to approve: `(request id, holder, ask)`.
-    pub fn approvals_asked(&self) -> Result<Vec<serde_json::Value>, NodeError> {
+    pub async fn approvals_asked(&self) -> Result<Vec<serde_json::Value>, NodeError> {
         Ok(self
             .sidecar
-            .asked()?
+            .asked()
+            .await?
             .into_iter()
             .map(|a| {
                 serde_json::json!({

@@ -76,8 +76,8 @@ pub struct Approved {
     pub dig: talos_primitives::Hash32,
     /// The request's id.
     pub id: CapabilityId,
-    /// The approvals' commitments.
-    pub approvals: Vec<Commitment>,
+    /// The approvals spent: commitments and when each was signed.
+    pub used: Vec<(Commitment, u64)>,
 }
 
 /// Decides calls to one agent.
@@ -105,7 +105,7 @@ pub struct Gate {
     /// Calls held for approval (`apv`).
     pub(super) requests: super::approvals::Requests,
     /// The request the last call was held under (see [`Gate::take_held`]).
-    pub(super) held: Option<(CapabilityId, Option<Box<super::approvals::Request>>)>,
+    pub(super) held: Option<(CapabilityId, super::requests::Held)>,
 }
 
 impl core::fmt::Debug for Gate {
@@ -217,7 +217,7 @@ impl Gate {
         }
         // One set of approvals admits one call: its request is forgotten now.
         if let Some(a) = &approved {
-            self.requests.remove(&a.id);
+            self.requests.consume(&a.id, &a.used, now);
         }
         leaf.spend = spend;
         leaf.approved = approved;

@@ -27,6 +27,7 @@ mod outbound;
 pub mod publish;
 mod receipts;
 mod reputation;
+mod requests;
 mod revocations;
 mod sender;
 mod sidecar;

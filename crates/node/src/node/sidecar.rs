@@ -147,6 +147,9 @@ pub(crate) struct Sidecar {
     /// Held from a change to the book of reports until it is on disk, so the disk
     /// follows the book's changes in their order.
     pub(super) reports_write: tokio::sync::Mutex<()>,
+    /// Held from a change to a held call's request until it is on disk (an approval
+    /// taken, a request opened, admitted or lapsed), so the disk follows memory in order.
+    pub(super) approvals_write: Arc<tokio::sync::Mutex<()>>,
     /// What holders asked this agent to approve (`apv`).
     pub(super) asked: Mutex<super::approver::AskBook>,
     pub(super) metrics: Arc<super::metrics::Metrics>,
@@ -208,6 +211,7 @@ impl Sidecar {
             gate: Mutex::new(gate),
             reports_write: tokio::sync::Mutex::new(()),
             asked: Mutex::new(asked),
+            approvals_write: Arc::new(tokio::sync::Mutex::new(())),
             metrics,
             identity,
             client,
@@ -251,8 +255,8 @@ impl Sidecar {
         let digest = request_digest(&request);
         match verdict {
             Err("pending") => {
-                if let Some((id, new)) = held {
-                    self.hold_for_approval(responder, id, new);
+                if let Some((id, then)) = held {
+                    self.hold_for_approval(responder, id, then);
                 } else {
                     self.refuse(responder, "unavailable").await;
                 }
@@ -324,10 +328,10 @@ impl Sidecar {
         if let Some(a) = &approved {
             events.push(EventKind::Approved {
                 request: a.dig,
-                approvals: a.approvals.clone(),
+                approvals: a.used.iter().map(|(c, _)| *c).collect(),
             });
         }
-        let store = self.store.clone();
+        let (store, order) = (self.store.clone(), self.approvals_write.clone());
         for item in spend.iter().flat_map(|s| &s.items) {
             self.metrics.budget_spent.inc_by(item.amount);
             if item.over() {
@@ -337,10 +341,11 @@ impl Sidecar {
         // An approved call's request is deleted before the agent sees the call, so a
         // restart cannot admit a second call with the same approvals.
         let audited = tokio::spawn(async move {
-            if let Some(a) = approved
-                && super::approvals::persist(&store, a.id, None).await.is_err()
-            {
-                return false;
+            if let Some(a) = approved {
+                let _order = order.lock().await;
+                if super::approvals::persist(&store, a.id, None).await.is_err() {
+                    return false;
+                }
             }
             auditor.record_spend(events, spend).await
         });
