@@ -246,7 +246,7 @@ async fn mcp_over_http_needs_the_token_and_a_loopback_host() {
         .auth_header(token),
     );
     let client = ().serve(transport).await.unwrap();
-    assert_eq!(client.list_all_tools().await.unwrap().len(), 12);
+    assert_eq!(client.list_all_tools().await.unwrap().len(), 17);
     let cp = call(&client, "audit_checkpoint", json!({})).await;
     assert_eq!(cp.is_error, Some(false));
     assert!(structured(&cp)["note"].as_str().is_some());
