@@ -8,7 +8,8 @@
 //! "TLDR" ‖ version 1 ‖ identity (32) ‖ seq u64 ‖ issued_at u64 ‖ expires_at u64
 //!   ‖ n_addrs u8 ‖ (len u16 ‖ multiaddr bytes)* ‖ n_mailboxes u8 ‖ (mailbox key 32)*
 //!   ‖ bundle_len u16 ‖ bundle
-//!   [‖ card_len u16 ‖ card]                       (version 2 only)
+//!   [‖ card_len u16 ‖ card]                       (version 2; version 3: len 0 = none)
+//!   [‖ n_att u8 ‖ (len u16 ‖ credential)*]        (version 3 only, 1 to 2)
 //!   ‖ signature (64) over "talos/directory-record/v1" ‖ every byte before it
 //! ```
 //!
@@ -16,6 +17,13 @@
 //! record without a card is still version 1, so a node that reads only version 1 keeps
 //! reading it. The card is carried, not checked, here: a reader verifies it with
 //! `talos-card`, which also requires it to name the record's identity.
+//!
+//! Version 3 adds the agent's attestation credentials (docs/attestation.md: the JSON text
+//! of each, 1 to [`MAX_ATTESTATION`] bytes, at most [`MAX_RECORD_ATTESTATIONS`]), so peers
+//! can see what it is attested to before they call it; its card field may then be empty
+//! (no card). A record is version 3 only when it carries credentials. They too are carried,
+//! not checked: a reader verifies each with `talos-attest` and keeps only those about the
+//! record's identity, valid now.
 //!
 //! The DHT key is `"/talos/did/" ‖ identity`. A record is only ever handled parsed:
 //! [`DirectoryRecord::parse`] checks structure, bounds, the key, the signature and the
@@ -36,6 +44,8 @@ const MAGIC: &[u8; 4] = b"TLDR";
 const VERSION: u8 = 1;
 /// The version whose records carry a card.
 const VERSION_CARD: u8 = 2;
+/// The version whose records carry attestation credentials (and maybe a card).
+const VERSION_ATT: u8 = 3;
 const SIGNING_CONTEXT: &[u8] = b"talos/directory-record/v1";
 /// The DHT key prefix; the identity key follows.
 pub const DHT_PREFIX: &[u8] = b"/talos/did/";
@@ -45,10 +55,15 @@ pub const MAX_ADDRS: usize = 16;
 pub const MAX_ADDR_LEN: usize = 256;
 /// Mailboxes one record may name.
 pub const MAX_MAILBOXES: usize = 4;
-/// Bytes a whole record may take (the DHT refuses larger values anyway).
-pub const MAX_RECORD: usize = 8 * 1024;
+/// Bytes a whole record may take (the DHT refuses larger values anyway): room for the
+/// bundle, a card and two credentials at their bounds.
+pub const MAX_RECORD: usize = 16 * 1024;
 /// Bytes the agent card in a record may take.
 pub const MAX_CARD: usize = 4 * 1024;
+/// Attestation credentials one record may carry.
+pub const MAX_RECORD_ATTESTATIONS: usize = 2;
+/// Bytes one credential in a record may take.
+pub const MAX_ATTESTATION: usize = 4 * 1024;
 
 /// Why a directory record was refused.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -56,8 +71,8 @@ pub enum RecordError {
     /// Shorter than its fields say.
     #[error("directory record truncated at {0}")]
     Truncated(&'static str),
-    /// Not a directory record, or a version this build does not read (1 and 2).
-    #[error("not a version-1 or version-2 directory record")]
+    /// Not a directory record, or a version this build does not read (1 to 3).
+    #[error("not a version-1, -2 or -3 directory record")]
     Format,
     /// Larger than [`MAX_RECORD`], or a list or field past its bound.
     #[error("directory record too large: {0}")]
@@ -98,6 +113,8 @@ pub struct DirectoryRecord {
     pub bundle: PreKeyBundle,
     /// Its signed A2A agent card (JCS bytes), if it publishes one; unverified here.
     pub card: Option<Vec<u8>>,
+    /// Its attestation credentials (JSON text), at most two; unverified here.
+    pub attestations: Vec<Vec<u8>>,
 }
 
 /// What a node publishes, before it is signed.
@@ -117,6 +134,8 @@ pub struct Unsigned<'a> {
     pub bundle: &'a PreKeyBundle,
     /// The agent card's JCS bytes.
     pub card: Option<&'a [u8]>,
+    /// Attestation credentials (JSON text), at most [`MAX_RECORD_ATTESTATIONS`].
+    pub attestations: &'a [&'a [u8]],
 }
 
 /// The DHT key under which `identity`'s record lives.
@@ -146,14 +165,23 @@ impl DirectoryRecord {
                 mailboxes,
                 bundle,
                 card: None,
+                attestations: &[],
             },
         )
     }
 
-    /// Signs and encodes `u` (version 2 when it has a card, else version 1).
+    /// Signs and encodes `u` (version 3 when it has credentials, else 2 when it has a
+    /// card, else 1).
     pub fn sign_unsigned(identity: &IdentityKey, u: &Unsigned<'_>) -> Result<Vec<u8>, RecordError> {
         if u.card.is_some_and(|c| c.is_empty() || c.len() > MAX_CARD) {
             return Err(RecordError::TooLarge("card"));
+        }
+        if u.attestations.len() > MAX_RECORD_ATTESTATIONS
+            || u.attestations
+                .iter()
+                .any(|a| a.is_empty() || a.len() > MAX_ATTESTATION)
+        {
+            return Err(RecordError::TooLarge("attestations"));
         }
         if u.addrs.len() > MAX_ADDRS {
             return Err(RecordError::TooLarge("addresses"));
@@ -169,11 +197,12 @@ impl DirectoryRecord {
         let bundle = bundle.encode();
         let mut out = Vec::with_capacity(128 + bundle.len());
         out.extend_from_slice(MAGIC);
-        out.push(if u.card.is_some() {
-            VERSION_CARD
-        } else {
-            VERSION
-        });
+        let version = match (u.card.is_some(), u.attestations.is_empty()) {
+            (_, false) => VERSION_ATT,
+            (true, true) => VERSION_CARD,
+            (false, true) => VERSION,
+        };
+        out.push(version);
         out.extend_from_slice(identity.public().as_bytes());
         for n in [u.seq, u.issued_at, u.expires_at] {
             out.extend_from_slice(&n.to_be_bytes());
@@ -190,8 +219,17 @@ impl DirectoryRecord {
             out.extend_from_slice(m.as_bytes());
         }
         put16(&mut out, &bundle, "bundle")?;
-        if let Some(card) = u.card {
-            put16(&mut out, card, "card")?;
+        if version >= VERSION_CARD {
+            put16(&mut out, u.card.unwrap_or_default(), "card")?;
+        }
+        if version == VERSION_ATT {
+            out.push(
+                u8::try_from(u.attestations.len())
+                    .map_err(|_| RecordError::TooLarge("attestations"))?,
+            );
+            for a in u.attestations {
+                put16(&mut out, a, "attestation")?;
+            }
         }
         let sig = identity.sign(&signing_input(&out));
         out.extend_from_slice(&sig.0);
@@ -215,11 +253,10 @@ impl DirectoryRecord {
         if r.take(4, "magic")? != MAGIC {
             return Err(RecordError::Format);
         }
-        let with_card = match r.u8("version")? {
-            VERSION => false,
-            VERSION_CARD => true,
-            _ => return Err(RecordError::Format),
-        };
+        let version = r.u8("version")?;
+        if !(VERSION..=VERSION_ATT).contains(&version) {
+            return Err(RecordError::Format);
+        }
         let identity = Ed25519Public::from_bytes(r.array("identity")?)
             .map_err(|_| RecordError::Invalid("identity key"))?;
         if key != dht_key(&identity).as_slice() {
@@ -231,13 +268,18 @@ impl DirectoryRecord {
         let mailboxes = r.mailboxes()?;
         let bundle = PreKeyBundle::parse(r.bytes16("bundle", usize::from(u16::MAX))?)
             .map_err(|_| RecordError::Invalid("prekey bundle"))?;
-        let card = match with_card {
+        let card = match version >= VERSION_CARD {
             true => Some(r.bytes16("card", MAX_CARD)?.to_vec()).filter(|c| !c.is_empty()),
             false => None,
         };
-        if with_card && card.is_none() {
+        // Version 2 exists to carry a card; version 3 may carry none.
+        if version == VERSION_CARD && card.is_none() {
             return Err(RecordError::TooLarge("card"));
         }
+        let attestations = match version == VERSION_ATT {
+            true => r.attestations()?,
+            false => Vec::new(),
+        };
         if !r.0.is_empty() {
             return Err(RecordError::Trailing);
         }
@@ -263,6 +305,7 @@ impl DirectoryRecord {
             mailboxes,
             bundle,
             card,
+            attestations,
         })
     }
 }
@@ -331,6 +374,23 @@ impl<'a> Reader<'a> {
             .map(|_| {
                 Ed25519Public::from_bytes(self.array("mailbox")?)
                     .map_err(|_| RecordError::Invalid("mailbox key"))
+            })
+            .collect()
+    }
+
+    /// `n_att u8 ‖ (len u16 ‖ credential)*`: 1 to 2, each 1 to 4 KiB.
+    fn attestations(&mut self) -> Result<Vec<Vec<u8>>, RecordError> {
+        let n = usize::from(self.u8("attestation count")?);
+        if n == 0 || n > MAX_RECORD_ATTESTATIONS {
+            return Err(RecordError::TooLarge("attestations"));
+        }
+        (0..n)
+            .map(|_| {
+                let a = self.bytes16("attestation", MAX_ATTESTATION)?;
+                if a.is_empty() {
+                    return Err(RecordError::TooLarge("attestation"));
+                }
+                Ok(a.to_vec())
             })
             .collect()
     }

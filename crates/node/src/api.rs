@@ -107,6 +107,7 @@ pub fn router(node: Arc<Node>, token: &str) -> Router {
         .route("/v1/messages/stream", get(stream_messages))
         .route("/v1/peers", get(peers))
         .route("/v1/peers/{did}/card", get(peer_card))
+        .route("/v1/peers/{did}/attestations", get(peer_attestations))
         .route("/metrics", get(metrics))
         .merge(groups::routes())
         .merge(calls::routes())
@@ -146,6 +147,23 @@ async fn peer_card(
             "the peer's directory record has no card".into(),
         )),
     }
+}
+
+/// `GET /v1/peers/{did}/attestations`: the attestation credentials the peer's DHT record
+/// carries, each verified (about that DID, valid now), as `{"attestations": [summary]}`.
+async fn peer_attestations(
+    State(s): State<Arc<ApiState>>,
+    axum::extract::Path(did): axum::extract::Path<String>,
+) -> Result<impl IntoResponse, NodeError> {
+    let peer = did_key::decode(&did).map_err(|e| bad(format!("not a did:key: {e}")))?;
+    let list: Vec<_> = s
+        .node
+        .peer_attestations(&peer)
+        .await?
+        .iter()
+        .map(talos_attest::credential::describe)
+        .collect();
+    Ok(axum::Json(serde_json::json!({ "attestations": list })))
 }
 
 /// The agent's signed card as an answer (the API's and the public log's).

@@ -156,6 +156,24 @@ async fn an_unattested_caller_is_refused_then_admitted_until_its_credential_is_r
         (200, Some(issuer.as_str())),
         "{v}"
     );
+    // A republished its directory record with the credential: B sees it there, verified
+    // (the DHT answers once A's put reached B; progress, not time).
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let (s, v) = b
+            .call(
+                Method::GET,
+                &format!("/v1/peers/{}/attestations", a.did),
+                None,
+            )
+            .await;
+        if s == 200 && v["attestations"][0]["issuer"] == issuer.as_str() {
+            assert_eq!(v["attestations"][0]["subject"], a.did.as_str(), "{v}");
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{s} {v}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     let (s, v) = book(&a, &b, &chain, json!({})).await;
     assert_eq!(s, 200, "{v}");
     saw(&seen, 1).await;

@@ -4,7 +4,9 @@
 
 use proptest::prelude::*;
 use talos_identity::keys::{IdentityKey, IdentitySeed};
-use talos_net::directory::{DirectoryRecord, MAX_ADDRS, MAX_CARD, RecordError, Unsigned, dht_key};
+use talos_net::directory::{
+    DirectoryRecord, MAX_ADDRS, MAX_ATTESTATION, MAX_CARD, RecordError, Unsigned, dht_key,
+};
 use talos_ratchet::PreKeyStore;
 
 fn identity(seed: u8) -> IdentityKey {
@@ -90,6 +92,7 @@ fn a_record_with_a_card_is_version_2_and_one_without_stays_version_1() {
         mailboxes: &[],
         bundle: &bundle,
         card: Some(card),
+        attestations: &[],
     };
     let v2 = DirectoryRecord::sign_unsigned(&id, &u).unwrap();
     assert_eq!(v2[4], 2);
@@ -119,6 +122,76 @@ fn a_record_with_a_card_is_version_2_and_one_without_stays_version_1() {
             Err(RecordError::TooLarge("card"))
         );
     }
+}
+
+/// Credentials make a record version 3, with or without a card; each is carried as
+/// signed, within its bounds, and the version is signed too.
+#[test]
+fn a_record_with_credentials_is_version_3_with_or_without_a_card() {
+    let id = identity(4);
+    let store = PreKeyStore::new(&mut rand::rng(), &id, true).unwrap();
+    let bundle = store.bundle(&id, None).unwrap();
+    let key = dht_key(&id.public());
+    let (c1, c2) = (br#"{"vc":1}"#.as_slice(), br#"{"vc":2}"#.as_slice());
+    let both = [c1, c2];
+    let u = Unsigned {
+        seq: 1,
+        issued_at: 0,
+        expires_at: 10,
+        addrs: &[],
+        mailboxes: &[],
+        bundle: &bundle,
+        card: None,
+        attestations: &both,
+    };
+    let v3 = DirectoryRecord::sign_unsigned(&id, &u).unwrap();
+    assert_eq!(v3[4], 3);
+    let r = DirectoryRecord::parse(&key, &v3, 5).unwrap();
+    assert_eq!(
+        (r.card, r.attestations),
+        (None, vec![c1.to_vec(), c2.to_vec()])
+    );
+    let card = br#"{"name":"booking"}"#.as_slice();
+    let with_card = DirectoryRecord::sign_unsigned(
+        &id,
+        &Unsigned {
+            card: Some(card),
+            ..u
+        },
+    )
+    .unwrap();
+    let r = DirectoryRecord::parse(&key, &with_card, 5).unwrap();
+    assert_eq!((r.card.as_deref(), r.attestations.len()), (Some(card), 2));
+    let mut relabelled = v3.clone();
+    relabelled[4] = 2;
+    assert!(DirectoryRecord::parse(&key, &relabelled, 5).is_err());
+    // Three, an empty one or an oversized one are refused when signing.
+    let big = vec![b'x'; MAX_ATTESTATION + 1];
+    for bad in [&[c1, c2, c1][..], &[&b""[..]][..], &[&big[..]][..]] {
+        assert_eq!(
+            DirectoryRecord::sign_unsigned(
+                &id,
+                &Unsigned {
+                    attestations: bad,
+                    ..u
+                }
+            ),
+            Err(RecordError::TooLarge("attestations"))
+        );
+    }
+    // At their bounds, a card and two credentials fit in one record.
+    let (card_max, att_max) = (vec![b'c'; MAX_CARD], vec![b'a'; MAX_ATTESTATION]);
+    let full = [att_max.as_slice(), att_max.as_slice()];
+    let r = DirectoryRecord::sign_unsigned(
+        &id,
+        &Unsigned {
+            card: Some(&card_max),
+            attestations: &full,
+            ..u
+        },
+    )
+    .unwrap();
+    assert!(DirectoryRecord::parse(&key, &r, 5).is_ok());
 }
 
 proptest! {
@@ -165,6 +238,24 @@ fn fuzz_seeds_are_valid() {
         let record = record(6, &[b"/ip4/127.0.0.1/tcp/4001".to_vec()], u64::MAX);
         std::fs::create_dir_all(root.join("net_directory")).unwrap();
         std::fs::write(root.join("net_directory/record"), record).unwrap();
+        let id = identity(6);
+        let store = PreKeyStore::new(&mut rand::rng(), &id, true).unwrap();
+        let bundle = store.bundle(&id, None).unwrap();
+        let v3 = DirectoryRecord::sign_unsigned(
+            &id,
+            &Unsigned {
+                seq: 1,
+                issued_at: 0,
+                expires_at: u64::MAX,
+                addrs: &[b"/ip4/127.0.0.1/tcp/4001".to_vec()],
+                mailboxes: &[],
+                bundle: &bundle,
+                card: Some(br#"{"name":"booking"}"#),
+                attestations: &[br#"{"type":["VerifiableCredential"]}"#],
+            },
+        )
+        .unwrap();
+        std::fs::write(root.join("net_directory/record_v3"), v3).unwrap();
         let inner = talos_net::Frame::new(talos_net::FrameKind::Ratchet, 3, vec![1; 64]).unwrap();
         let deposit = talos_net::Deposit::wrap([7; 32], &inner).unwrap();
         std::fs::write(root.join("net_frame/deposit"), deposit.encode()).unwrap();
@@ -174,6 +265,14 @@ fn fuzz_seeds_are_valid() {
     assert_eq!(
         DirectoryRecord::parse(&key, &record, 0).unwrap().identity,
         identity(6).public()
+    );
+    let v3 = std::fs::read(root.join("net_directory/record_v3")).unwrap();
+    assert_eq!(
+        DirectoryRecord::parse(&key, &v3, 0)
+            .unwrap()
+            .attestations
+            .len(),
+        1
     );
     let deposit = std::fs::read(root.join("net_frame/deposit")).unwrap();
     let frame = talos_net::Frame::parse(&deposit).unwrap();

@@ -42,6 +42,7 @@ pub(super) async fn publish(
     identity: &IdentityKey,
     mailroom: &Arc<Mailroom>,
     config: &super::NodeConfig,
+    held: &super::held::Held,
 ) -> Result<(), NodeError> {
     let (external, republish) = (&config.net.external, config.republish);
     let m = mailroom.clone();
@@ -65,6 +66,8 @@ pub(super) async fn publish(
         .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
         .unwrap_or(0);
     let card = card_bytes(identity, config);
+    let texts = held.published();
+    let attestations: Vec<&[u8]> = texts.iter().map(|t| t.as_bytes()).collect();
     let unsigned = Unsigned {
         seq,
         issued_at: issued,
@@ -73,22 +76,38 @@ pub(super) async fn publish(
         mailboxes: &config.mailboxes,
         bundle: &bundle,
         card: card.as_deref(),
+        attestations: &attestations,
     };
-    let record = match DirectoryRecord::sign_unsigned(identity, &unsigned) {
-        // The card and the addresses together are over the record's bound: the node
-        // must stay reachable, so the card is left out (it is still served over HTTP).
-        Err(talos_net::RecordError::TooLarge("record")) if card.is_some() => {
-            warn!("the directory record is too large with the agent card; published without it");
-            DirectoryRecord::sign_unsigned(
-                identity,
-                &Unsigned {
-                    card: None,
-                    ..unsigned
-                },
-            )?
+    // Over the record's bound with everything: the node must stay reachable, so the card
+    // and then the credentials are left out (the card is still served over HTTP, the
+    // credentials presented on calls).
+    let lighter = [
+        unsigned,
+        Unsigned {
+            card: None,
+            ..unsigned
+        },
+        Unsigned {
+            card: None,
+            attestations: &[],
+            ..unsigned
+        },
+    ];
+    let mut record = Err(talos_net::RecordError::TooLarge("record"));
+    for (i, u) in lighter.iter().enumerate() {
+        record = DirectoryRecord::sign_unsigned(identity, u);
+        match &record {
+            Err(talos_net::RecordError::TooLarge("record")) => continue,
+            Ok(_) if i > 0 => warn!(
+                card = u.card.is_some(),
+                attestations = u.attestations.len(),
+                "the directory record is too large with everything; published a lighter one"
+            ),
+            _ => {}
         }
-        other => other?,
-    };
+        break;
+    }
+    let record = record?;
     client
         .put_record(dht_key(&identity.public()), record)
         .await?;

@@ -104,6 +104,29 @@ impl Held {
             .unwrap_or_default()
     }
 
+    /// What the directory record carries: credentials valid now that fit its bound
+    /// (`MAX_ATTESTATION` bytes), latest expiry first, at most two.
+    pub(crate) fn published(&self) -> Vec<Arc<str>> {
+        let now = unix_now();
+        let Ok(list) = self.list.read() else {
+            return Vec::new();
+        };
+        let mut out: Vec<(u64, Arc<str>)> = list
+            .iter()
+            .filter(|(v, t)| {
+                v.valid_from <= now
+                    && now <= v.valid_until
+                    && t.len() <= talos_net::directory::MAX_ATTESTATION
+            })
+            .map(|(v, t)| (v.valid_until, t.clone()))
+            .collect();
+        out.sort_by_key(|(until, _)| std::cmp::Reverse(*until));
+        out.into_iter()
+            .take(talos_net::directory::MAX_RECORD_ATTESTATIONS)
+            .map(|(_, t)| t)
+            .collect()
+    }
+
     /// What to present with a call under `chain`: credentials valid now whose issuer an
     /// `att` caveat of the leaf names, latest expiry first, at most `MAX_ATTESTATIONS`.
     pub(crate) fn for_chain(&self, chain: &[String]) -> Vec<String> {
@@ -151,7 +174,32 @@ impl super::Node {
     /// now on to callees that ask for its issuer.
     pub async fn add_attestation(&self, text: String) -> Result<Verified, NodeError> {
         let (held, store, me) = (self.held.clone(), self.store.clone(), self.identity.did());
-        tokio::task::spawn_blocking(move || held.add(&store, &me, &text)).await?
+        let v = tokio::task::spawn_blocking(move || held.add(&store, &me, &text)).await??;
+        // Peers see it in the directory record from now on (a lone node's put reaches no
+        // one yet; the schedule publishes again).
+        if let Err(e) = self.publish().await {
+            tracing::debug!(%e, "directory record with the new credential not replicated yet");
+        }
+        Ok(v)
+    }
+
+    /// `peer`'s attestation credentials from its directory record, each verified: about
+    /// `peer`, valid now (this agent's own: those it holds).
+    pub async fn peer_attestations(
+        &self,
+        peer: &talos_primitives::Ed25519Public,
+    ) -> Result<Vec<Verified>, NodeError> {
+        if *peer == self.identity.public() {
+            return Ok(self.held.all());
+        }
+        let record = super::directory::lookup(&self.client, peer).await?;
+        let (me, now) = (Did::Key(*peer), unix_now());
+        Ok(record
+            .attestations
+            .iter()
+            .filter_map(|a| talos_attest::verify(a, now).ok())
+            .filter(|v| v.claims.id == me)
+            .collect())
     }
 
     /// The attestation credentials this node holds about itself.

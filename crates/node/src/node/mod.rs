@@ -182,7 +182,7 @@ impl Node {
             self.identity.clone(),
             self.mailroom.clone(),
         );
-        let config = self.config.clone();
+        let (config, held) = (self.config.clone(), self.held.clone());
         self.tasks.push(tokio::spawn(async move {
             // A node that just started may not be connected to anyone yet, so its first
             // put reaches no peer: publish again soon after, then on the period.
@@ -209,7 +209,9 @@ impl Node {
                     Ok(Err(e)) => warn!(%e, "prekey upkeep failed"),
                     Err(e) => warn!(%e, "prekey upkeep task failed"),
                 }
-                if let Err(e) = directory::publish(&client, &identity, &mailroom, &config).await {
+                if let Err(e) =
+                    directory::publish(&client, &identity, &mailroom, &config, &held).await
+                {
                     // Alone on the network the put finds no peer to store at; the record
                     // is still in the local store, and the next tick tries again.
                     debug!(%e, "directory record not replicated yet");
@@ -258,7 +260,14 @@ impl Node {
 
     /// Signs and publishes the directory record now.
     pub async fn publish(&self) -> Result<(), NodeError> {
-        directory::publish(&self.client, &self.identity, &self.mailroom, &self.config).await
+        directory::publish(
+            &self.client,
+            &self.identity,
+            &self.mailroom,
+            &self.config,
+            &self.held,
+        )
+        .await
     }
 
     /// Frames not yet acknowledged by their peers (up to `max` peers counted).

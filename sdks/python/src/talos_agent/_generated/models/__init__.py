@@ -40,6 +40,10 @@ from .event_event import EventEvent
 from .events import Events
 from .file_report import FileReport
 from .file_report_kind import FileReportKind
+from .get_peer_attestations_response_200 import GetPeerAttestationsResponse200
+from .get_peer_attestations_response_200_attestations_item import (
+    GetPeerAttestationsResponse200AttestationsItem,
+)
 from .head import Head
 from .inbox import Inbox
 from .inclusion_proof import InclusionProof
@@ -116,6 +120,8 @@ __all__ = (
     "Events",
     "FileReport",
     "FileReportKind",
+    "GetPeerAttestationsResponse200",
+    "GetPeerAttestationsResponse200AttestationsItem",
     "Head",
     "Inbox",
     "InclusionProof",
