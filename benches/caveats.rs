@@ -8,7 +8,8 @@
 //!   (`min_reputation`) and holds 1,000 reports, one by its seed about A (A scores 850,
 //!   cached for the hour); `all`: `att`, `bud` and `rep` together; `apv`: a call held for
 //!   approval, approved (the approval verified on arrival, outside the timing), then
-//!   decided: the call digest, the request's lookup and its approvals counted.
+//!   decided: the call digest, the request's lookup and its approvals counted; `all4`:
+//!   `att`, `bud`, `rep` and `apv` together.
 //! - `caveats/audit_write/{used,used_spent}`: the synced write that makes an admitted call
 //!   durable, without and with its budget spend (one `budget_spent` event and the
 //!   counter's side record in the same batch). The goal: a budget costs no second synced
@@ -97,58 +98,93 @@ fn gate_warm(c: &mut Criterion) {
             bench.iter(|| warm.call())
         });
     }
-    // `apv`: each call is held, then approved once; measured is the approved call's
-    // decision (the call digest, the request's lookup, its approvals counted), not the
-    // approval's signature, checked when it arrives (outside the timing).
+    g.finish();
+}
+
+/// `apv` alone and all four caveats together (`att`, `bud`, `rep` as in `all`, plus
+/// `apv`): each call is held, then approved once; measured is the approved call's
+/// decision (the call digest, the request's lookup, its approvals counted), not the
+/// approval's signature, checked when it arrives (outside the timing).
+fn gate_warm_approved(c: &mut Criterion) {
+    let now = now_ms() / 1000;
     let approver = key(9);
     let apv = talos_capability::stateful::ApvCaveat {
         by: vec![approver.did()],
         k: 1,
     };
-    // Shared by the setup and the timed routine (a RefCell: a borrow flag, a few ns).
-    let warm = std::cell::RefCell::new(warm_gate(
-        Caveats {
-            apv: Some(apv),
-            ..max.clone()
-        },
-        3,
-        Vec::new(),
-    ));
-    let callee = key(1).did();
-    g.bench_function("gate_warm/apv", |bench| {
-        bench.iter_batched(
-            || {
-                let mut warm = warm.borrow_mut();
-                assert_eq!(warm.try_call().err(), Some("pending"));
-                let req = warm.request();
-                let leaf = talos_capability::Token::parse(&req.chain[0])
-                    .unwrap()
-                    .commitment();
-                let dig = talos_capability::approval::call_digest(
-                    &warm.caller(),
-                    &callee,
-                    &leaf,
-                    &req.resource,
-                    &req.action,
-                    &req.args,
-                )
-                .unwrap();
-                let compact = talos_capability::approval::sign(
-                    &approver,
-                    callee,
-                    dig,
-                    now,
-                    talos_primitives::CapabilityId(rand::random()),
-                )
-                .unwrap();
-                let a = talos_capability::approval::verify(&compact).unwrap();
-                warm.gate().take_approval(a, &compact, now).unwrap();
-            },
-            |()| warm.borrow_mut().call(),
-            BatchSize::PerIteration,
-        )
-    });
+    let mut max = Caveats::default();
+    max.max.insert("amount".into(), 500);
+    let h = Hash32([0x11; 32]);
+    let claims = talos_attest::Claims {
+        id: key(2).did(),
+        binary_sha256: h,
+        config_sha256: h,
+        model: "gpt-x".into(),
+        policy_sha256: h,
+        intoto_sha256: None,
+    };
+    let credential = talos_attest::issue(&approver, claims, now - 60, now + 86_400)
+        .unwrap()
+        .to_string();
+    let all4 = Caveats {
+        att: Some(AttCaveat {
+            iss: vec![approver.did()],
+            clm: [("model".to_string(), "gpt-x".to_string())].into(),
+        }),
+        bud: Some(BudgetCaveat {
+            arg: Some("amount".into()),
+            limit: talos_capability::MAX_INTEGER,
+            window: Window::Hours(24),
+            mode: Mode::Hard,
+        }),
+        apv: Some(apv.clone()),
+        ..max.clone()
+    };
+    let only = Caveats {
+        apv: Some(apv),
+        ..max
+    };
+    let mut g = c.benchmark_group("caveats");
+    g.throughput(Throughput::Elements(1));
+    let cases = [
+        ("apv", warm_gate(only, 3, Vec::new())),
+        ("all4", reputation_gate(all4, vec![credential], now)),
+    ];
+    for (name, warm) in cases {
+        // Shared by the setup and the timed routine (a RefCell: a borrow flag, a few ns).
+        let warm = std::cell::RefCell::new(warm);
+        g.bench_function(format!("gate_warm/{name}"), |bench| {
+            bench.iter_batched(
+                || approve_next(&mut warm.borrow_mut(), &approver, now),
+                |()| warm.borrow_mut().call(),
+                BatchSize::PerIteration,
+            )
+        });
+    }
     g.finish();
+}
+
+/// Sends the call once (held), then hands the gate an approval of it.
+fn approve_next(warm: &mut warm::WarmGate, approver: &talos_identity::IdentityKey, now: u64) {
+    let callee = key(1).did();
+    assert_eq!(warm.try_call().err(), Some("pending"));
+    let req = warm.request();
+    let leaf = talos_capability::Token::parse(&req.chain[0])
+        .unwrap()
+        .commitment();
+    let dig = talos_capability::approval::call_digest(
+        &warm.caller(),
+        &callee,
+        &leaf,
+        &req.resource,
+        &req.action,
+        &req.args,
+    )
+    .unwrap();
+    let jti = talos_primitives::CapabilityId(rand::random());
+    let compact = talos_capability::approval::sign(approver, callee, dig, now, jti).unwrap();
+    let a = talos_capability::approval::verify(&compact).unwrap();
+    warm.gate().take_approval(a, &compact, now).unwrap();
 }
 
 /// A warm gate refusing callers under 700 holding 1,000 reports: its seed (key 9) and a
@@ -228,5 +264,5 @@ fn audit_write(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, gate_warm, audit_write);
+criterion_group!(benches, gate_warm, gate_warm_approved, audit_write);
 criterion_main!(benches);

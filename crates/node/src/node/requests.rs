@@ -21,9 +21,11 @@ pub(crate) const SKEW: u64 = 300;
 /// How often (seconds) a call sent again while its request is open asks the approvers
 /// again (an approver's node was down, or this node restarted).
 pub(crate) const REASK_SECS: u64 = 30;
-/// Request ids whose spent approvals are remembered (each until no approval signed before
-/// the admission could still count).
+/// Request ids whose spent approvals are remembered, and spent approvals remembered per
+/// id. A spent approval matters only while a request opened from now on could count it
+/// (signed less than [`SKEW`] ago), so few are ever held.
 const MAX_SPENT: usize = 16_384;
+const MAX_SPENT_PER_ID: usize = 256;
 
 /// One held call: what approvers were asked, and what they answered.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -79,8 +81,8 @@ pub(crate) struct Requests {
     /// Each request, its verified approvals, and when its approvers were last asked.
     open: HashMap<CapabilityId, (Request, Vec<Approval>, u64)>,
     per_caller: HashMap<Did, usize>,
-    /// Per request id: the approvals an admission spent, and until when to remember them.
-    spent: HashMap<CapabilityId, (Vec<Commitment>, u64)>,
+    /// Per request id: the approvals admissions spent, with when each was signed.
+    spent: HashMap<CapabilityId, HashMap<Commitment, u64>>,
 }
 
 /// Why an approval is not taken (the kind its sender is told).
@@ -93,7 +95,7 @@ fn counted(
     apv: &ApvCaveat,
     me: &Did,
     req: &Request,
-    spent: &[Commitment],
+    spent: Option<&HashMap<Commitment, u64>>,
     now: u64,
 ) -> Vec<(Commitment, u64)> {
     let mut seen: Vec<&Did> = Vec::new();
@@ -107,7 +109,7 @@ fn counted(
             && c.aud == *me
             && c.dig == req.dig
             && fresh
-            && !spent.contains(&a.commitment)
+            && !spent.is_some_and(|s| s.contains_key(&a.commitment))
             && !seen.contains(&&c.iss)
         {
             seen.push(&c.iss);
@@ -130,11 +132,7 @@ impl Requests {
         open: impl FnOnce() -> Option<Request>,
     ) -> Decision {
         let id = approval::request_id(&dig);
-        let spent = self
-            .spent
-            .get(&id)
-            .map(|(s, _)| s.as_slice())
-            .unwrap_or(&[]);
+        let spent = self.spent.get(&id);
         if let Some((held, grants, asked)) = self.open.get_mut(&id) {
             if held.dig != dig {
                 // Two digests with one 128-bit prefix: not a request of this call.
@@ -188,11 +186,7 @@ impl Requests {
         if !req.apv.by.contains(&a.claims.iss) {
             return Err("not_approver");
         }
-        let spent = self
-            .spent
-            .get(&id)
-            .map(|(s, _)| s.as_slice())
-            .unwrap_or(&[]);
+        let spent = self.spent.get(&id);
         if counted(std::slice::from_ref(a), &req.apv, me, req, spent, now).is_empty() {
             return Err("stale_approval");
         }
@@ -225,29 +219,35 @@ impl Requests {
     /// no later call with the same digest.
     pub(crate) fn consume(&mut self, id: &CapabilityId, used: &[(Commitment, u64)], now: u64) {
         self.remove(id);
-        let until = used
-            .iter()
-            .map(|(_, iat)| iat.saturating_add(MAX_APPROVAL_AGE))
-            .max()
-            .unwrap_or(now);
-        if self.spent.len() >= MAX_SPENT {
-            self.spent.retain(|_, (_, until)| *until > now);
-        }
-        if self.spent.len() >= MAX_SPENT {
-            // Still full: forget the one remembered longest ago (the `opened` rule still
-            // keeps its approvals out of requests opened more than 5 minutes after them).
-            if let Some(oldest) = self
-                .spent
-                .iter()
-                .min_by_key(|(_, (_, u))| *u)
-                .map(|(k, _)| *k)
-            {
-                self.spent.remove(&oldest);
+        let live = |iat: &u64| iat.saturating_add(SKEW) >= now;
+        if self.spent.len() >= MAX_SPENT && !self.spent.contains_key(id) {
+            self.spent.retain(|_, set| {
+                set.retain(|_, iat| live(iat));
+                !set.is_empty()
+            });
+            if self.spent.len() >= MAX_SPENT {
+                // Still full: forget the id spent longest ago (the `opened` rule keeps
+                // its approvals out of requests opened more than 5 minutes after them).
+                let oldest = self
+                    .spent
+                    .iter()
+                    .min_by_key(|(_, set)| set.values().max().copied().unwrap_or(0))
+                    .map(|(k, _)| *k);
+                if let Some(oldest) = oldest {
+                    self.spent.remove(&oldest);
+                }
             }
         }
-        let entry = self.spent.entry(*id).or_insert_with(|| (Vec::new(), until));
-        entry.0.extend(used.iter().map(|(c, _)| *c));
-        entry.1 = entry.1.max(until);
+        let set = self.spent.entry(*id).or_default();
+        set.retain(|_, iat| live(iat));
+        for (c, iat) in used {
+            if set.len() >= MAX_SPENT_PER_ID
+                && let Some(old) = set.iter().min_by_key(|(_, i)| **i).map(|(c, _)| *c)
+            {
+                set.remove(&old);
+            }
+            set.insert(*c, *iat);
+        }
     }
 
     /// Forgets a request (lapsed or swept).
@@ -265,7 +265,10 @@ impl Requests {
     /// Drops the requests lapsed at `now` (their ids, to delete from disk) and the spent
     /// approvals that can no longer count.
     pub(crate) fn sweep(&mut self, now: u64) -> Vec<CapabilityId> {
-        self.spent.retain(|_, (_, until)| *until > now);
+        self.spent.retain(|_, set| {
+            set.retain(|_, iat| iat.saturating_add(SKEW) >= now);
+            !set.is_empty()
+        });
         let old: Vec<CapabilityId> = self
             .open
             .iter()
