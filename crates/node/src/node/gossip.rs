@@ -39,14 +39,35 @@ const REPUBLISH_GAP: Duration = Duration::from_secs(30);
 /// Republished this often even with no new subscriber, so reports outlive partitions.
 const REPUBLISH_EVERY: Duration = Duration::from_secs(3600);
 
-/// Revocation notices: each validated, then the verdict told to gossipsub.
+/// Revocation notices one forwarding peer may hand us per second, and in a burst: far
+/// above what honest revokers publish, so only a flood (a valid notice re-sent under new
+/// sequence numbers, or throwaway publishers' notices) is ignored, each costing no
+/// signature check. The chain carries every revocation too, so one ignored here is late,
+/// not lost.
+const NOTICES_PER_PEER: Quota = Quota::per_second(nonzero(50)).allow_burst(nonzero(500));
+
+/// Revocation notices: each validated (within its forwarder's quota), then the verdict
+/// told to gossipsub.
 pub(crate) async fn revocations(
     sidecar: Arc<Sidecar>,
     client: Client,
     mut rx: mpsc::Receiver<GossipMessage>,
 ) {
-    while let Some(m) = rx.recv().await {
-        let verdict = sidecar.apply_notice(&m.data).await;
+    let limiter: DefaultKeyedRateLimiter<PeerId> = RateLimiter::keyed(NOTICES_PER_PEER);
+    let mut tidy = tokio::time::interval(REPUBLISH_EVERY);
+    loop {
+        let m = tokio::select! {
+            m = rx.recv() => m,
+            _ = tidy.tick() => {
+                limiter.retain_recent();
+                continue;
+            }
+        };
+        let Some(m) = m else { return };
+        let verdict = match limiter.check_key(&m.source()) {
+            Ok(()) => sidecar.apply_notice(&m.data).await,
+            Err(_) => GossipVerdict::Ignore,
+        };
         if client.validated(&m, verdict).await.is_err() {
             return;
         }
