@@ -19,7 +19,8 @@
 //! `talos-card`, which also requires it to name the record's identity.
 //!
 //! Version 3 adds the agent's attestation credentials (docs/attestation.md: the JSON text
-//! of each, 1 to [`MAX_ATTESTATION`] bytes, at most [`MAX_RECORD_ATTESTATIONS`]), so peers
+//! of each, 1 to [`MAX_ATTESTATION`] bytes, at most [`MAX_RECORD_ATTESTATIONS`], the whole
+//! record still at most [`MAX_RECORD`]), so peers
 //! can see what it is attested to before they call it; its card field may then be empty
 //! (no card). A record is version 3 only when it carries credentials. They too are carried,
 //! not checked: a reader verifies each with `talos-attest` and keeps only those about the
@@ -55,9 +56,10 @@ pub const MAX_ADDRS: usize = 16;
 pub const MAX_ADDR_LEN: usize = 256;
 /// Mailboxes one record may name.
 pub const MAX_MAILBOXES: usize = 4;
-/// Bytes a whole record may take (the DHT refuses larger values anyway): room for the
-/// bundle, a card and two credentials at their bounds.
-pub const MAX_RECORD: usize = 16 * 1024;
+/// Bytes a whole record may take: what the DHT stores and serves
+/// (`behaviour::MAX_RECORD_BYTES`). A card and two credentials at their bounds do not fit
+/// beside a bundle; a node then publishes without the card, then without the credentials.
+pub const MAX_RECORD: usize = 8 * 1024;
 /// Bytes the agent card in a record may take.
 pub const MAX_CARD: usize = 4 * 1024;
 /// Attestation credentials one record may carry.

@@ -179,14 +179,25 @@ fn a_record_with_credentials_is_version_3_with_or_without_a_card() {
             Err(RecordError::TooLarge("attestations"))
         );
     }
-    // At their bounds, a card and two credentials fit in one record.
+    // At their bounds, a card and two credentials together are over the record's bound
+    // (the DHT's): refused when signing, so the node publishes a lighter record; one
+    // credential at its bound fits.
     let (card_max, att_max) = (vec![b'c'; MAX_CARD], vec![b'a'; MAX_ATTESTATION]);
     let full = [att_max.as_slice(), att_max.as_slice()];
+    let all = Unsigned {
+        card: Some(&card_max),
+        attestations: &full,
+        ..u
+    };
+    assert_eq!(
+        DirectoryRecord::sign_unsigned(&id, &all),
+        Err(RecordError::TooLarge("record"))
+    );
+    let one = [att_max.as_slice()];
     let r = DirectoryRecord::sign_unsigned(
         &id,
         &Unsigned {
-            card: Some(&card_max),
-            attestations: &full,
+            attestations: &one,
             ..u
         },
     )
