@@ -175,11 +175,22 @@ impl super::Node {
     pub async fn add_attestation(&self, text: String) -> Result<Verified, NodeError> {
         let (held, store, me) = (self.held.clone(), self.store.clone(), self.identity.did());
         let v = tokio::task::spawn_blocking(move || held.add(&store, &me, &text)).await??;
-        // Peers see it in the directory record from now on (a lone node's put reaches no
-        // one yet; the schedule publishes again).
-        if let Err(e) = self.publish().await {
-            tracing::debug!(%e, "directory record with the new credential not replicated yet");
-        }
+        // Peers see it in the directory record from now on, published beside the answer
+        // (a DHT put can take its query timeout; a lone node's reaches no one yet, and the
+        // schedule publishes again).
+        let (client, identity, mailroom) = (
+            self.client.clone(),
+            self.identity.clone(),
+            self.mailroom.clone(),
+        );
+        let (config, held) = (self.config.clone(), self.held.clone());
+        tokio::spawn(async move {
+            let published =
+                super::directory::publish(&client, &identity, &mailroom, &config, &held).await;
+            if let Err(e) = published {
+                tracing::debug!(%e, "directory record with the new credential not replicated yet");
+            }
+        });
         Ok(v)
     }
 
