@@ -40,10 +40,6 @@ pub enum NetError {
     /// A gossip message could not be published (no peer subscribed, too large).
     #[error("gossip: {0}")]
     Gossip(String),
-    /// The same message was published within gossipsub's duplicate window (a minute):
-    /// publish it again later.
-    #[error("gossip: published within the last minute")]
-    GossipDuplicate,
     /// A call to a peer agent got no answer (unreachable, stream failed, timed out).
     #[error("invoke to {peer} failed: {reason}")]
     Invoke {

@@ -26,10 +26,7 @@ impl EventLoop {
             .gossip
             .publish(topic, data)
             .map(|_| ())
-            .map_err(|e| match e {
-                gossipsub::PublishError::Duplicate => NetError::GossipDuplicate,
-                e => NetError::Gossip(e.to_string()),
-            });
+            .map_err(|e| NetError::Gossip(e.to_string()));
         let _ = reply.send(result);
     }
 

@@ -140,16 +140,5 @@ pub(crate) async fn persist(
         .map(|r| serde_json::to_vec(&r))
         .transpose()
         .map_err(|e| NodeError::Internal(e.to_string()))?;
-    let store = store.clone();
-    tokio::task::spawn_blocking(move || {
-        let cf = store.cf(CF_META)?;
-        let mut batch = rocksdb::WriteBatch::default();
-        match value {
-            Some(v) => batch.put_cf(cf, key(&id), v),
-            None => batch.delete_cf(cf, key(&id)),
-        }
-        store.write(batch, true)
-    })
-    .await??;
-    Ok(())
+    super::meta::write(store, vec![(key(&id), value)]).await
 }

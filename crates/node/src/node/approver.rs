@@ -10,30 +10,24 @@
 //! approval is signed, audited (`approval_granted`) and sent to the holder; the ask is
 //! forgotten once the holder acknowledged it.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use talos_audit::event::EventKind;
 use talos_capability::approval;
 use talos_net::approval::{ApprovalAck, ApprovalMessage, Ask};
 use talos_net::invoke::InvokeResponse;
 use talos_net::{Client, InboundApproval, InvokeResponder};
 use talos_primitives::{CapabilityId, Did, Ed25519Public, Hash32};
-use talos_store::Store;
-use talos_store::db::CF_META;
 use tokio::sync::mpsc;
 use tracing::debug;
 
 use super::approvals::{self, Held, Request};
+use super::asks::asked_key;
+pub(crate) use super::asks::{AskBook, Asked};
 use super::sidecar::{Sidecar, now_ms};
 use crate::error::NodeError;
 
-/// Asks kept from one holder, and in all.
-const MAX_ASKED_PER_HOLDER: usize = 32;
-const MAX_ASKED: usize = 256;
-const ASKED: &[u8] = b"asked/";
 /// The least time an ask must have left to be kept (seconds): asks about to lapse would
 /// only cost a synced write each.
 const MIN_ASK_LIFE: u64 = 60;
@@ -44,103 +38,8 @@ const ASK_BURST: u32 = 16;
 const ASK_TRIES: u32 = 5;
 const ASK_GAP: Duration = Duration::from_secs(2);
 
-fn now() -> u64 {
+pub(super) fn now() -> u64 {
     now_ms() / 1000
-}
-
-/// One request this agent was asked to approve.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct Asked {
-    /// The node holding the call (its agent's DID).
-    pub(crate) holder: Did,
-    /// What it asked.
-    pub(crate) ask: Ask,
-}
-
-/// The asks this node holds, by request id.
-#[derive(Default)]
-pub(crate) struct AskBook {
-    asks: BTreeMap<CapabilityId, Asked>,
-}
-
-fn asked_key(id: &CapabilityId) -> Vec<u8> {
-    let mut k = ASKED.to_vec();
-    k.extend_from_slice(id.to_string().as_bytes());
-    k
-}
-
-impl AskBook {
-    /// Loads the stored asks still open; deletes the others.
-    pub(crate) fn load(store: &Store) -> Result<AskBook, NodeError> {
-        let cf = store.cf(CF_META)?;
-        let mode = rocksdb::IteratorMode::From(ASKED, rocksdb::Direction::Forward);
-        let (mut book, mut stale, now) = (AskBook::default(), Vec::new(), now());
-        // Lapsed asks are deleted as they are found; more than the book holds can only be
-        // ones that lapsed since, so a scan this long sees every live one.
-        for item in store.db().iterator_cf(cf, mode).take(MAX_ASKED * 64) {
-            let (k, v) = item.map_err(|e| NodeError::Internal(e.to_string()))?;
-            if !k.starts_with(ASKED) {
-                break;
-            }
-            match serde_json::from_slice::<Asked>(&v) {
-                Ok(a) if a.ask.exp > now && book.room_for(&a.holder) => {
-                    if let Ok(id) = a.ask.id.parse() {
-                        book.asks.insert(id, a);
-                    }
-                }
-                _ => stale.push(k.to_vec()),
-            }
-        }
-        if !stale.is_empty() {
-            let mut batch = rocksdb::WriteBatch::default();
-            for k in stale {
-                batch.delete_cf(cf, k);
-            }
-            store.write(batch, true)?;
-        }
-        Ok(book)
-    }
-
-    fn room_for(&self, holder: &Did) -> bool {
-        self.asks.len() < MAX_ASKED
-            && self.asks.values().filter(|a| a.holder == *holder).count() < MAX_ASKED_PER_HOLDER
-    }
-
-    /// The open asks; the lapsed ones are dropped and their ids returned (to delete from
-    /// disk: an ask book must not grow there either).
-    pub(crate) fn list(&mut self, now: u64) -> (Vec<Asked>, Vec<CapabilityId>) {
-        let lapsed: Vec<CapabilityId> = self
-            .asks
-            .iter()
-            .filter(|(_, a)| a.ask.exp <= now)
-            .map(|(id, _)| *id)
-            .collect();
-        for id in &lapsed {
-            self.asks.remove(id);
-        }
-        (self.asks.values().cloned().collect(), lapsed)
-    }
-}
-
-/// Puts (`Some`) or deletes each key, in one synced write.
-async fn write_all(
-    store: &Arc<Store>,
-    items: Vec<(Vec<u8>, Option<Vec<u8>>)>,
-) -> Result<(), NodeError> {
-    let store = store.clone();
-    tokio::task::spawn_blocking(move || {
-        let cf = store.cf(CF_META)?;
-        let mut batch = rocksdb::WriteBatch::default();
-        for (key, value) in items {
-            match value {
-                Some(v) => batch.put_cf(cf, key, v),
-                None => batch.delete_cf(cf, key),
-            }
-        }
-        store.write(batch, true)
-    })
-    .await??;
-    Ok(())
 }
 
 /// Sends `message` to `to`'s node, looking it up when not connected, a few times.
@@ -342,7 +241,7 @@ impl Sidecar {
         let mut batch: Vec<(Vec<u8>, Option<Vec<u8>>)> =
             lapsed.iter().map(|l| (asked_key(l), None)).collect();
         batch.push((asked_key(&id), Some(value)));
-        if write_all(&self.store, batch).await.is_err() {
+        if super::meta::write(&self.store, batch).await.is_err() {
             return ApprovalAck::refused("unavailable");
         }
         ApprovalAck::taken()
@@ -356,7 +255,7 @@ impl Sidecar {
             .map_err(|_| NodeError::Internal("asks poisoned".into()))?
             .list(now());
         if !lapsed.is_empty() {
-            write_all(
+            super::meta::write(
                 &self.store,
                 lapsed.iter().map(|l| (asked_key(l), None)).collect(),
             )
@@ -424,7 +323,7 @@ impl Sidecar {
         if !known {
             return Err(NodeError::NotFound(format!("approval request {id}")));
         }
-        write_all(&self.store, vec![(asked_key(&id), None)]).await
+        super::meta::write(&self.store, vec![(asked_key(&id), None)]).await
     }
 }
 

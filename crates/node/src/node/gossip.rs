@@ -33,8 +33,7 @@ const fn nonzero(n: u32) -> NonZeroU32 {
 }
 
 /// The least time between two republishings of this agent's reports (a stream of new
-/// subscribers costs at most one every 30 s); one deferred by it, or refused by
-/// gossipsub, is retried this often.
+/// subscribers costs at most one every 30 s); one deferred by it is retried this often.
 const REPUBLISH_GAP: Duration = Duration::from_secs(30);
 /// Republished this often even with no new subscriber, so reports outlive partitions.
 const REPUBLISH_EVERY: Duration = Duration::from_secs(3600);
@@ -106,11 +105,13 @@ pub(crate) async fn reports(
             }
         }
         if due && last.is_none_or(|t| t.elapsed() >= REPUBLISH_GAP) {
-            let (sent, done) = republish(&sidecar, &client).await;
-            if sent {
-                last = Some(Instant::now());
+            // Unread (the store failing): due still, retried on the next tick.
+            if let Some(sent) = republish(&sidecar, &client).await {
+                due = false;
+                if sent {
+                    last = Some(Instant::now());
+                }
             }
-            due = !done;
         }
     }
 }
@@ -137,25 +138,23 @@ async fn validate(
     Ok(())
 }
 
-/// Publishes this agent's reports that still count: whether any was read to send, and
-/// whether all went out or were refused for good (not done: gossipsub still remembers
-/// one from the last minute, so try again later).
-async fn republish(sidecar: &Sidecar, client: &Client) -> (bool, bool) {
+/// Publishes this agent's reports that still count: whether there were any, or `None`
+/// when they could not be read. (Message ids are author and sequence number, so gossipsub
+/// never refuses a republication as a duplicate.)
+async fn republish(sidecar: &Sidecar, client: &Client) -> Option<bool> {
     let mine = match sidecar.own_reports().await {
         Ok(m) => m,
         Err(e) => {
             debug!(%e, "own reports not read for republishing");
-            return (false, false);
+            return None;
         }
     };
-    let (sent, mut done) = (!mine.is_empty(), true);
+    let sent = !mine.is_empty();
     for compact in mine {
-        match client.publish(Topic::Reports, compact.into_bytes()).await {
-            Ok(()) => {}
-            Err(talos_net::NetError::GossipDuplicate) => done = false,
-            // No peer subscribed: the next subscriber's arrival brings us back here.
-            Err(e) => debug!(%e, "report not republished"),
+        // No peer subscribed: the next subscriber's arrival brings us back here.
+        if let Err(e) = client.publish(Topic::Reports, compact.into_bytes()).await {
+            debug!(%e, "report not republished");
         }
     }
-    (sent, done)
+    Some(sent)
 }

@@ -10,6 +10,7 @@
 mod anchoring;
 mod approvals;
 mod approver;
+mod asks;
 mod attested;
 mod audit;
 mod budgets;
@@ -22,6 +23,7 @@ mod groups;
 mod held;
 mod inbox;
 mod mailbox;
+mod meta;
 mod metrics;
 mod outbound;
 pub mod publish;

@@ -68,24 +68,16 @@ async fn persist(
     kept: Vec<&SignedReport>,
     evicted: Vec<Commitment>,
 ) -> Result<(), NodeError> {
-    let store = store.clone();
-    let kept: Vec<_> = kept
-        .into_iter()
-        .map(|r| (key(&r.commitment), r.compact.clone()))
+    // Deletions first: a report evicted and kept in one batch is kept.
+    let items = evicted
+        .iter()
+        .map(|c| (key(c), None))
+        .chain(
+            kept.into_iter()
+                .map(|r| (key(&r.commitment), Some(r.compact.as_bytes().to_vec()))),
+        )
         .collect();
-    tokio::task::spawn_blocking(move || {
-        let cf = store.cf(CF_META)?;
-        let mut batch = rocksdb::WriteBatch::default();
-        for c in &evicted {
-            batch.delete_cf(cf, key(c));
-        }
-        for (k, v) in kept {
-            batch.put_cf(cf, k, v.as_bytes());
-        }
-        store.write(batch, true)
-    })
-    .await??;
-    Ok(())
+    super::meta::write(store, items).await
 }
 
 impl Gate {
