@@ -109,6 +109,72 @@ pub enum StoreError {
     },
 }
 
+/// Writes named by column family, for another writer to put in its batch: the audit
+/// log's group commit takes them with an append's leaves, so the state an event describes
+/// and the event are one atomic batch and one fsync (`AuditLog::append_built`).
+#[derive(Default, Clone)]
+pub struct Writes(Vec<Write>);
+
+/// One write: family, key, and the value (none: a delete).
+type Write = (&'static str, Vec<u8>, Option<Vec<u8>>);
+
+impl std::fmt::Debug for Writes {
+    // Values may be sealed state or message bodies: only the count is shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writes")
+            .field("len", &self.0.len())
+            .finish()
+    }
+}
+
+impl Writes {
+    /// Puts `value` under `key` in family `cf`.
+    pub fn put(&mut self, cf: &'static str, key: &[u8], value: Vec<u8>) {
+        self.0.push((cf, key.to_vec(), Some(value)));
+    }
+
+    /// Deletes `key` from family `cf`.
+    pub fn delete(&mut self, cf: &'static str, key: &[u8]) {
+        self.0.push((cf, key.to_vec(), None));
+    }
+
+    /// No writes.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The number of writes.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Appends `other`'s writes after these (a later write to a key wins).
+    pub fn extend(&mut self, other: Writes) {
+        self.0.extend(other.0);
+    }
+
+    /// Every family named exists in `store`: checked before a writer queues them, so a
+    /// bad name fails its caller rather than the writer's whole batch.
+    pub fn check(&self, store: &Store) -> Result<(), StoreError> {
+        for (cf, _, _) in &self.0 {
+            store.cf(cf)?;
+        }
+        Ok(())
+    }
+
+    /// Adds the writes to `batch`, in order.
+    pub fn apply(self, store: &Store, batch: &mut WriteBatch) -> Result<(), StoreError> {
+        for (cf, key, value) in self.0 {
+            let handle = store.cf(cf)?;
+            match value {
+                Some(v) => batch.put_cf(handle, key, v),
+                None => batch.delete_cf(handle, key),
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A RocksDB database with talos's column families.
 #[derive(Debug)]
 pub struct Store {
@@ -148,6 +214,13 @@ impl Store {
         let mut wo = WriteOptions::default();
         wo.set_sync(sync);
         Ok(self.db.write_opt(batch, &wo)?)
+    }
+
+    /// Writes `writes` atomically; with `sync`, returns only once they are on disk.
+    pub fn write_all(&self, writes: Writes, sync: bool) -> Result<(), StoreError> {
+        let mut batch = WriteBatch::default();
+        writes.apply(self, &mut batch)?;
+        self.write(batch, sync)
     }
 
     /// The layout version of the data on disk: 1 when none is recorded (a store from

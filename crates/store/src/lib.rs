@@ -25,5 +25,5 @@
 pub mod db;
 pub mod log;
 
-pub use db::{Store, StoreError};
+pub use db::{Store, StoreError, Writes};
 pub use log::{AuditLog, LogConfig, SIDE_PREFIX, SideRecords};

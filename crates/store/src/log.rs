@@ -21,9 +21,11 @@ use talos_audit::hash::leaf_hash;
 use talos_audit::tree::{self, Frontier, NodeSource, TreeError};
 use talos_primitives::{Hash32, TreeHead};
 
-use crate::db::{CF_LEAVES, CF_META, CF_NODES, Store, StoreError};
+use crate::db::{CF_LEAVES, CF_META, CF_NODES, Store, StoreError, Writes};
 
+mod adopt;
 mod commit;
+pub use adopt::{Adopted, adopt};
 use commit::commit_loop;
 
 const META_HEAD: &[u8] = b"head";
@@ -58,10 +60,10 @@ struct Pending {
     leaves: Vec<Vec<u8>>,
     next_index: u64,
     closed: bool,
-    /// Side records (`append_many_with`), each with its append's first index and the
-    /// index just past its last leaf: written in the batch that writes that leaf, and
-    /// such an append is never split across batches.
-    side: std::collections::VecDeque<(u64, u64, SideRecords)>,
+    /// Writes that go with an append (`append_many_with`, `append_built`), each with
+    /// its append's first index and the index just past its last leaf: written in the
+    /// batch that writes that leaf, and such an append is never split across batches.
+    side: std::collections::VecDeque<(u64, u64, Writes)>,
 }
 
 /// Key-value records written to the log's `meta` family in the same synced batch as an
@@ -180,9 +182,15 @@ impl std::fmt::Debug for AuditLog {
 }
 
 impl AuditLog {
-    /// Opens the log in the store at `path`, recovering and checking its state.
+    /// Opens the log in its own store at `path`, recovering and checking its state.
     pub fn open(path: &Path, config: LogConfig) -> Result<Self, StoreError> {
-        let store = Arc::new(Store::open(path)?);
+        Self::open_in(Arc::new(Store::open(path)?), config)
+    }
+
+    /// Opens the log in `store`, beside whatever else it holds (the log keeps to the
+    /// `leaves` and `nodes` families and its own keys in `meta`): writes of that store
+    /// can then go in the log's batches (`append_built`), one fsync for both.
+    pub fn open_in(store: Arc<Store>, config: LogConfig) -> Result<Self, StoreError> {
         let head = match store.get(CF_META, META_HEAD)? {
             Some(v) => decode_head(&v)?,
             None => TreeHead {
@@ -249,36 +257,76 @@ impl AuditLog {
         if leaves.is_empty() && !side.is_empty() {
             return Err(StoreError::Corrupt("side records need a leaf".into()));
         }
-        if let Some(big) = leaves.iter().find(|l| l.len() > self.config.max_leaf) {
-            return Err(StoreError::Corrupt(format!(
-                "leaf of {} bytes is over the limit",
-                big.len()
-            )));
+        let mut writes = Writes::default();
+        for (k, v) in side {
+            writes.put(CF_META, &[SIDE_PREFIX, &k].concat(), v);
         }
-        let n = leaves.len() as u64;
+        let n = leaves.len();
+        self.append_built(n, move |_| Ok::<_, StoreError>(leaves), writes)
+    }
+
+    /// Appends the leaves `build` makes, given the index the first will get, with
+    /// `writes` (to any family of this log's store) in the same synced batch; returns
+    /// their index range once all are durable. `build` runs while the log holds its
+    /// queue, so indices it writes into its leaves (an event's `seq`) are theirs; it
+    /// must return `count` leaves and be quick. With no leaves, `writes` are written on
+    /// their own, synced.
+    pub fn append_built<E: From<StoreError>>(
+        &self,
+        count: usize,
+        build: impl FnOnce(u64) -> Result<Vec<Vec<u8>>, E>,
+        writes: Writes,
+    ) -> Result<std::ops::Range<u64>, E> {
+        writes.check(&self.store)?;
+        if count == 0 {
+            let here = self.size();
+            if !writes.is_empty() {
+                self.store.write_all(writes, true)?;
+            }
+            return Ok(here..here);
+        }
         let poisoned = || StoreError::Corrupt("audit log lock poisoned".into());
+        let n = count as u64;
         let first = {
             let mut p = self.shared.pending.lock().map_err(|_| poisoned())?;
             // Back-pressure: wait for room (a batch larger than the queue waits for empty).
             while !p.closed
                 && !p.leaves.is_empty()
-                && p.leaves.len() + leaves.len() > self.config.queue.max(1)
+                && p.leaves.len() + count > self.config.queue.max(1)
             {
                 p = self.shared.space.wait(p).map_err(|_| poisoned())?;
             }
             if p.closed {
-                return Err(StoreError::Closed);
+                return Err(StoreError::Closed.into());
             }
             let first = p.next_index;
+            let leaves = build(first)?;
+            if leaves.len() != count {
+                return Err(
+                    StoreError::Corrupt("append built the wrong number of leaves".into()).into(),
+                );
+            }
+            if let Some(big) = leaves.iter().find(|l| l.len() > self.config.max_leaf) {
+                return Err(StoreError::Corrupt(format!(
+                    "leaf of {} bytes is over the limit",
+                    big.len()
+                ))
+                .into());
+            }
             p.next_index += n;
             p.leaves.extend(leaves);
-            if !side.is_empty() {
+            if !writes.is_empty() {
                 let end = p.next_index;
-                p.side.push_back((first, end, side));
+                p.side.push_back((first, end, writes));
             }
             first
         };
         self.shared.work.notify_one();
+        Ok(self.wait_durable(first, n)?)
+    }
+
+    fn wait_durable(&self, first: u64, n: u64) -> Result<std::ops::Range<u64>, StoreError> {
+        let poisoned = || StoreError::Corrupt("audit log lock poisoned".into());
         let mut d = self.shared.durable.lock().map_err(|_| poisoned())?;
         loop {
             if d.head.size >= first + n {
@@ -323,6 +371,11 @@ impl AuditLog {
             out.push((key.to_vec(), v.to_vec()));
         }
         Ok(out)
+    }
+
+    /// The store the log is in.
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
     }
 
     /// Durable size.

@@ -1,6 +1,9 @@
 //! Crash-test child: appends until killed, printing `index leaf` for every append that
 //! was acknowledged (durable), so the parent knows exactly what must survive. It prints
 //! `opening` before it opens (and recovers) the log, so the parent can kill it there too.
+//! Each append carries a write to another family (the leaf again, under its index in
+//! `inbox`), as the node's delivery state goes with its events: the parent checks the
+//! two are durable together.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -35,7 +38,18 @@ fn main() {
             std::thread::spawn(move || {
                 for i in 0u64.. {
                     let leaf = format!("run {run} thread {t} item {i}").into_bytes();
-                    match log.append(leaf.clone()) {
+                    let copy = leaf.clone();
+                    let built = log.append_built(
+                        1,
+                        |_| Ok::<_, talos_store::StoreError>(vec![leaf.clone()]),
+                        {
+                            let mut w = talos_store::Writes::default();
+                            // The index is only known inside `build`: the key is the leaf.
+                            w.put(talos_store::db::CF_INBOX, &copy, copy.clone());
+                            w
+                        },
+                    );
+                    match built.map(|r| r.start) {
                         Ok(index) => {
                             if let Ok(mut o) = out.lock() {
                                 let _ = writeln!(o, "{index} {}", String::from_utf8_lossy(&leaf));

@@ -1,6 +1,6 @@
 //! The committer thread: takes what appenders queued (never cutting an append that
-//! carries side records), extends the tree, and writes leaves, nodes, head and side
-//! records in one synced batch.
+//! carries writes), extends the tree, and writes leaves, nodes, head and the appends'
+//! writes in one synced batch.
 
 use super::*;
 
@@ -11,7 +11,7 @@ pub(super) fn commit_loop(
     max_batch: usize,
 ) {
     loop {
-        let (group, side): (Vec<Vec<u8>>, SideRecords) = {
+        let (group, side): (Vec<Vec<u8>>, Writes) = {
             let Ok(mut p) = shared.pending.lock() else {
                 return;
             };
@@ -37,10 +37,10 @@ pub(super) fn commit_loop(
             // The indices this group writes end at `end`: side records of appends that
             // end there or before go with it.
             let end = first + take as u64;
-            let mut side = SideRecords::new();
+            let mut side = Writes::default();
             while p.side.front().is_some_and(|(_, e, _)| *e <= end) {
-                if let Some((_, _, records)) = p.side.pop_front() {
-                    side.extend(records);
+                if let Some((_, _, writes)) = p.side.pop_front() {
+                    side.extend(writes);
                 }
             }
             (p.leaves.drain(..take).collect(), side)
@@ -79,7 +79,7 @@ fn write_group(
     store: &Store,
     frontier: &mut Frontier,
     group: &[Vec<u8>],
-    side: SideRecords,
+    side: Writes,
 ) -> Result<TreeHead, StoreError> {
     let leaves_cf = store.cf(CF_LEAVES)?;
     let nodes_cf = store.cf(CF_NODES)?;
@@ -96,9 +96,7 @@ fn write_group(
         root: frontier.root(),
     };
     batch.put_cf(meta_cf, META_HEAD, encode_head(&head));
-    for (k, v) in side {
-        batch.put_cf(meta_cf, [SIDE_PREFIX, &k].concat(), v);
-    }
+    side.apply(store, &mut batch)?;
     store.write(batch, true)?;
     Ok(head)
 }

@@ -126,6 +126,16 @@ fn kill_9_loses_and_duplicates_nothing_acknowledged() {
             let leaf = log.leaf(i).unwrap().expect("gap in the log");
             assert!(seen.insert(leaf), "duplicate entry at {i}");
         }
+        // Each append's write to another family is durable exactly with its leaf: every
+        // leaf has its copy in `inbox`, and `inbox` holds nothing else.
+        let store = log.store();
+        let inbox = store.cf(talos_store::db::CF_INBOX).unwrap();
+        let copies = store
+            .db()
+            .iterator_cf(inbox, rocksdb::IteratorMode::Start)
+            .map(|kv| kv.unwrap().0.to_vec())
+            .collect::<HashSet<_>>();
+        assert_eq!(copies, seen, "writes and leaves were not durable together");
         (prev_size, prev_root) = (head.size, head.root);
     }
     // Each run reached its kill point, so this holds by construction unless the child

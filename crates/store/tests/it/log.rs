@@ -186,3 +186,108 @@ fn side_records_land_with_their_append() {
     assert_eq!(log.side_records(b"k/", 1).unwrap(), want[..1]);
     assert_eq!(log.side_records(b"k/", 10).unwrap(), want);
 }
+
+/// `append_built` hands `build` the first index its leaves get, writes its `writes` to
+/// other families in the same batch, refuses a family the store lacks before queueing
+/// anything (the log goes on working), and writes `writes` alone when there is no leaf.
+#[test]
+fn built_appends_carry_their_writes() {
+    use talos_store::db::{CF_INBOX, CF_STREAMS};
+    use talos_store::{StoreError, Writes};
+    let dir = tempfile::tempdir().unwrap();
+    let log = AuditLog::open(dir.path(), LogConfig::default()).unwrap();
+    log.append(b"zero".to_vec()).unwrap();
+    let mut w = Writes::default();
+    w.put(CF_INBOX, b"k", b"v".to_vec());
+    w.put(CF_STREAMS, b"gone", b"x".to_vec());
+    w.delete(CF_STREAMS, b"gone");
+    let range = log
+        .append_built(
+            2,
+            |first| Ok::<_, StoreError>(vec![first.to_be_bytes().to_vec(), b"two".to_vec()]),
+            w,
+        )
+        .unwrap();
+    assert_eq!(range, 1..3);
+    assert_eq!(log.leaf(1).unwrap().unwrap(), 1u64.to_be_bytes());
+    let store = log.store();
+    assert_eq!(
+        store.get(CF_INBOX, b"k").unwrap().as_deref(),
+        Some(&b"v"[..])
+    );
+    assert_eq!(store.get(CF_STREAMS, b"gone").unwrap(), None);
+
+    let mut bad = Writes::default();
+    bad.put("no-such-family", b"k", vec![]);
+    let err = log
+        .append_built(1, |_| Ok::<_, StoreError>(vec![b"x".to_vec()]), bad)
+        .unwrap_err();
+    assert!(matches!(err, StoreError::MissingFamily(_)), "{err}");
+    let wrong = log.append_built(
+        2,
+        |_| Ok::<_, StoreError>(vec![b"x".to_vec()]),
+        Writes::default(),
+    );
+    assert!(wrong.is_err());
+    assert_eq!(log.size(), 3);
+
+    let mut alone = Writes::default();
+    alone.put(CF_INBOX, b"alone", b"1".to_vec());
+    let none = log
+        .append_built(0, |_| Ok::<_, StoreError>(vec![]), alone)
+        .unwrap();
+    assert_eq!(none, 3..3);
+    assert_eq!(log.append(b"three".to_vec()).unwrap(), 3);
+    drop(log);
+    let log = AuditLog::open(dir.path(), LogConfig::default()).unwrap();
+    assert_eq!(log.size(), 4);
+    assert!(log.store().get(CF_INBOX, b"alone").unwrap().is_some());
+}
+
+/// A log kept in its own store (the layout before 3) moves into another store whole:
+/// leaves, nodes, head, published note and side records; the old directory is renamed,
+/// a second call finds nothing to do, and a store that holds a log already is not
+/// overwritten.
+#[test]
+fn a_log_in_its_own_store_is_adopted() {
+    use std::sync::Arc;
+    use talos_store::log::{Adopted, adopt};
+    let dir = tempfile::tempdir().unwrap();
+    let (old, new) = (dir.path().join("store"), dir.path().join("db"));
+    assert_eq!(
+        adopt(&old, &talos_store::Store::open(&new).unwrap()).unwrap(),
+        Adopted::Nothing
+    );
+    let head = {
+        let log = AuditLog::open(&old, LogConfig::default()).unwrap();
+        for i in 0..1000u32 {
+            log.append(i.to_be_bytes().to_vec()).unwrap();
+        }
+        log.append_many_with(vec![b"last".to_vec()], vec![(b"k".to_vec(), b"v".to_vec())])
+            .unwrap();
+        log.set_published("note").unwrap();
+        log.head()
+    };
+    let store = Arc::new(talos_store::Store::open(&new).unwrap());
+    let moved = adopt(&old, &store).unwrap();
+    assert_eq!(moved, Adopted::Moved(dir.path().join("store.moved")));
+    assert!(!old.exists());
+    assert_eq!(adopt(&old, &store).unwrap(), Adopted::Nothing);
+    let log = AuditLog::open_in(store.clone(), LogConfig::default()).unwrap();
+    assert_eq!(log.head(), head);
+    assert_eq!(log.leaf(7).unwrap().unwrap(), 7u32.to_be_bytes());
+    assert_eq!(log.published().unwrap().as_deref(), Some("note"));
+    assert_eq!(log.side_records(b"k", 4).unwrap().len(), 1);
+    let proof = log.inclusion_proof(500, head.size).unwrap();
+    assert!(!proof.is_empty());
+    drop(log);
+    // A second old log (say, restored from a backup) never replaces the adopted one.
+    {
+        let other = AuditLog::open(&old, LogConfig::default()).unwrap();
+        other.append(b"other".to_vec()).unwrap();
+    }
+    let again = adopt(&old, &store).unwrap();
+    assert_eq!(again, Adopted::Moved(dir.path().join("store.moved.1")));
+    let log = AuditLog::open_in(store, LogConfig::default()).unwrap();
+    assert_eq!(log.head(), head);
+}
