@@ -96,9 +96,10 @@ mod mailroom;
 pub use error::DeliveryError;
 pub use mailbox::Mailbox;
 pub use mailroom::{
-    Delivered, Evidence, GroupView, InboxUsage, Invitation, Limits, MAX_EPOCHS_AHEAD, MAX_GROUPS,
-    MAX_HELD_BYTES_PER_PEER, MAX_HELD_BYTES_TOTAL, MAX_HELD_PER_PEER, MAX_INVITATION_EVENTS,
-    MAX_INVITATIONS, MAX_INVITATIONS_PER_INVITER, MAX_QUEUED, MAX_WAITING, MAX_WAITING_PER_SENDER,
-    Mailroom, Outcome, PreKeyUpkeep, Receipt, Refusal, SessionSummary, Touched,
+    Commit, Delivered, Evidence, GroupView, InboxUsage, Invitation, Limits, MAX_EPOCHS_AHEAD,
+    MAX_GROUPS, MAX_HELD_BYTES_PER_PEER, MAX_HELD_BYTES_TOTAL, MAX_HELD_PER_PEER,
+    MAX_INVITATION_EVENTS, MAX_INVITATIONS, MAX_INVITATIONS_PER_INVITER, MAX_QUEUED, MAX_WAITING,
+    MAX_WAITING_PER_SENDER, Mailroom, Outcome, PreKeyUpkeep, Receipt, Refusal, SessionSummary,
+    Touched,
 };
 pub use talos_ratchet::membership::GroupId;

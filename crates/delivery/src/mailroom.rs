@@ -34,6 +34,12 @@ mod send;
 mod staged;
 
 pub use evidence::{Evidence, Outcome};
+
+/// Makes a receive group durable for [`Mailroom::receive_audited`]: given the group's
+/// outcomes and its staged writes, writes both those and what they call for in one
+/// synced batch, and returns once it is durable.
+pub type Commit<'a> =
+    &'a mut dyn FnMut(&[Outcome], talos_store::Writes) -> Result<(), DeliveryError>;
 pub use inbox::{InboxUsage, Limits};
 
 pub use group_store::{
@@ -221,6 +227,11 @@ impl Mailroom {
         Ok(())
     }
 
+    /// The store this mailroom keeps its state in (a [`Commit`] writes there).
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
     /// This node's identity key.
     pub fn identity(&self) -> Ed25519Public {
         self.identity.public()
@@ -339,17 +350,22 @@ impl Mailroom {
     /// The peer acknowledged these frames (accepted, duplicate or refused for good):
     /// forget them, in one write.
     pub fn acknowledged(&self, peer: &Ed25519Public, seqs: &[u64]) -> Result<(), DeliveryError> {
-        let outbox = self.store.cf(CF_OUTBOX)?;
-        let resend = self.store.cf(CF_RESEND)?;
-        let mut batch = WriteBatch::default();
-        for seq in seqs {
-            batch.delete_cf(outbox, frame_key(peer, *seq));
-            batch.delete_cf(resend, frame_key(peer, *seq));
-        }
         // Not synced: losing these deletes in a crash only means resends, which the peer
         // answers with `Duplicate`.
-        self.store.write(batch, false)?;
+        self.store
+            .write_all(Self::acknowledged_writes(peer, seqs), false)?;
         Ok(())
+    }
+
+    /// The writes [`Self::acknowledged`] makes, for a node that puts them in the batch
+    /// that audits the frames as sent.
+    pub fn acknowledged_writes(peer: &Ed25519Public, seqs: &[u64]) -> talos_store::Writes {
+        let mut writes = talos_store::Writes::default();
+        for seq in seqs {
+            writes.delete(CF_OUTBOX, &frame_key(peer, *seq));
+            writes.delete(CF_RESEND, &frame_key(peer, *seq));
+        }
+        writes
     }
 
     /// Up to `max` inbox messages from index `from` on.

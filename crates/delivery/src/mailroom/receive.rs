@@ -10,7 +10,7 @@ use tracing::{debug, warn};
 
 use super::staged::Staged;
 use super::{
-    Evidence, HELD_RELAYED, Mailroom, Outcome, Receipt, SessionRecord, counter_in, next,
+    Commit, Evidence, HELD_RELAYED, Mailroom, Outcome, Receipt, SessionRecord, counter_in, next,
     seal_prekeys, short_id,
 };
 use crate::error::DeliveryError;
@@ -33,7 +33,7 @@ impl Mailroom {
         &self,
         items: &[(Ed25519Public, &Frame)],
     ) -> Result<Vec<Receipt>, DeliveryError> {
-        let outcomes = self.receive_group(items, false, 0, &[])?;
+        let outcomes = self.receive_group(items, false, 0, &[], None)?;
         Ok(outcomes.into_iter().map(|o| o.receipt).collect())
     }
 
@@ -46,7 +46,7 @@ impl Mailroom {
         &self,
         items: &[(Ed25519Public, &Frame)],
     ) -> Result<Vec<Receipt>, DeliveryError> {
-        let outcomes = self.receive_group(items, true, 0, &[])?;
+        let outcomes = self.receive_group(items, true, 0, &[], None)?;
         Ok(outcomes.into_iter().map(|o| o.receipt).collect())
     }
 
@@ -55,14 +55,21 @@ impl Mailroom {
     /// needs of its frame (see [`Evidence`](super::Evidence)). `round` names this call
     /// (nonzero, never reused); `settled` lists earlier rounds whose events are now
     /// durable, per peer, so their markers go in this same write.
+    ///
+    /// `commit` makes the group durable instead of the mailroom's own synced write: it
+    /// gets the outcomes and everything staged, and must write the staged writes, with
+    /// whatever belongs beside them (the events the outcomes call for), in one synced
+    /// batch before it returns. It runs under the mailroom's lock, so nothing reads the
+    /// state it writes before it is durable; on its error nothing of the group counts.
     pub fn receive_audited(
         &self,
         items: &[(Ed25519Public, &Frame)],
         relayed: bool,
         round: u64,
         settled: &[(Ed25519Public, u64)],
+        commit: Commit<'_>,
     ) -> Result<Vec<Outcome>, DeliveryError> {
-        self.receive_group(items, relayed, round, settled)
+        self.receive_group(items, relayed, round, settled, Some(commit))
     }
 
     fn receive_group(
@@ -71,7 +78,9 @@ impl Mailroom {
         relayed: bool,
         round: u64,
         settled: &[(Ed25519Public, u64)],
+        commit: Option<Commit<'_>>,
     ) -> Result<Vec<Outcome>, DeliveryError> {
+        let mut commit = commit;
         let mut prekeys = self.prekeys.lock().map_err(|_| DeliveryError::Poisoned)?;
         let before = (*prekeys).clone();
         // Frames whose own state is unreadable (`Corrupt`): answered `Later` and left out,
@@ -121,7 +130,14 @@ impl Mailroom {
                     seal_prekeys(&self.storage_key, &prekeys),
                 )?;
             }
-            match txn.commit() {
+            let written = match commit.as_mut() {
+                Some(commit) => {
+                    let (writes, touched) = txn.into_writes();
+                    commit(&out, writes).map(|()| touched)
+                }
+                None => txn.commit(),
+            };
+            match written {
                 Ok(touched) => self.note_woken(touched),
                 Err(e) => {
                     // Nothing reached the disk: neither may the in-memory prekeys move on.

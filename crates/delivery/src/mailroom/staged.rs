@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use rocksdb::WriteBatch;
 use talos_primitives::Ed25519Public;
-use talos_store::Store;
+use talos_store::{Store, Writes};
 
 use crate::error::DeliveryError;
 
@@ -157,6 +157,19 @@ impl<'a> Staged<'a> {
     /// synced write makes it durable anyway, RocksDB keeping the order of writes).
     pub(super) fn commit_unsynced(self) -> Result<Touched, DeliveryError> {
         self.write(false)
+    }
+
+    /// Everything staged, for another writer to commit (the node's audit log, which
+    /// writes it in one batch with the events it calls for).
+    pub(super) fn into_writes(self) -> (Writes, Touched) {
+        let mut writes = Writes::default();
+        for ((cf, key), value) in self.overlay {
+            match value {
+                Some(v) => writes.put(cf, &key, v),
+                None => writes.delete(cf, &key),
+            }
+        }
+        (writes, self.touched)
     }
 
     fn write(self, sync: bool) -> Result<Touched, DeliveryError> {

@@ -130,32 +130,45 @@ fn a_duplicate_needs_an_event_only_until_its_round_is_settled() {
     let f1 = ma.send(&b.public(), Some(&bundle), b"one").unwrap();
     let f2 = ma.send(&b.public(), None, b"two").unwrap();
     let peer = a.public();
-    let o = mb.receive_audited(&[(peer, &f1)], false, 7, &[]).unwrap();
+    let store = mb.store().clone();
+    let mut commit =
+        |_: &[talos_delivery::Outcome], w: talos_store::Writes| Ok(store.write_all(w, true)?);
+    let o = mb
+        .receive_audited(&[(peer, &f1)], false, 7, &[], &mut commit)
+        .unwrap();
     assert_eq!(o[0].evidence, Evidence::Required);
     assert!(o[0].opened);
     // Round 7's events never became durable (a crash): its resend is a duplicate that
     // still needs its event, even after a later round settles.
-    let o = mb.receive_audited(&[(peer, &f1)], false, 8, &[]).unwrap();
+    let o = mb
+        .receive_audited(&[(peer, &f1)], false, 8, &[], &mut commit)
+        .unwrap();
     assert_eq!(o[0].receipt, Receipt::Ack(AckStatus::Duplicate));
     assert_eq!(o[0].evidence, Evidence::Required);
     let o = mb
-        .receive_audited(&[(peer, &f2)], false, 9, &[(peer, 9)])
+        .receive_audited(&[(peer, &f2)], false, 9, &[(peer, 9)], &mut commit)
         .unwrap();
     assert_eq!(o[0].evidence, Evidence::Required);
     let o = mb
-        .receive_audited(&[(peer, &f1)], false, 10, &[(peer, 9)])
+        .receive_audited(&[(peer, &f1)], false, 10, &[(peer, 9)], &mut commit)
         .unwrap();
     assert_eq!(o[0].evidence, Evidence::Required, "round 7 is still owed");
     // Round 7 settles: duplicates are only counted from then on.
     let o = mb
-        .receive_audited(&[(peer, &f1), (peer, &f2)], false, 11, &[(peer, 7)])
+        .receive_audited(
+            &[(peer, &f1), (peer, &f2)],
+            false,
+            11,
+            &[(peer, 7)],
+            &mut commit,
+        )
         .unwrap();
     assert_eq!(o[0].evidence, Evidence::NotNeeded);
     assert_eq!(o[1].evidence, Evidence::NotNeeded);
     // Refusals say whether the peer had a session.
     let junk = Frame::new(FrameKind::Ratchet, 3, vec![1; 40]).unwrap();
     let o = mb
-        .receive_audited(&[(peer, &junk)], false, 12, &[])
+        .receive_audited(&[(peer, &junk)], false, 12, &[], &mut commit)
         .unwrap();
     assert_eq!(
         o[0].evidence,
@@ -163,4 +176,39 @@ fn a_duplicate_needs_an_event_only_until_its_round_is_settled() {
             authenticated: true
         }
     );
+}
+
+/// With a commit hook, the group is durable only through it: the hook sees the
+/// outcomes the call returns; when it fails, nothing of the group is written, so the
+/// same frame is new again (not a duplicate) and is delivered once.
+#[test]
+fn a_failing_commit_hook_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (Agent::new(dir.path(), 1), Agent::new(dir.path(), 2));
+    let (ma, mb) = (a.open(), b.open());
+    let bundle = mb.bundle().unwrap();
+    let f1 = ma.send(&b.public(), Some(&bundle), b"one").unwrap();
+    let peer = a.public();
+    let mut fail = |o: &[talos_delivery::Outcome], w: talos_store::Writes| {
+        assert_eq!(o.len(), 1);
+        assert!(!w.is_empty());
+        Err(talos_delivery::DeliveryError::Unavailable("disk".into()))
+    };
+    assert!(
+        mb.receive_audited(&[(peer, &f1)], false, 1, &[], &mut fail)
+            .is_err()
+    );
+    assert!(mb.inbox(0, 10).unwrap().is_empty());
+    let store = mb.store().clone();
+    let mut seen = Vec::new();
+    let mut commit = |o: &[talos_delivery::Outcome], w: talos_store::Writes| {
+        seen.extend(o.iter().map(|o| o.receipt));
+        Ok(store.write_all(w, true)?)
+    };
+    let o = mb
+        .receive_audited(&[(peer, &f1)], false, 2, &[], &mut commit)
+        .unwrap();
+    assert_eq!(o[0].receipt, Receipt::Ack(AckStatus::Accepted));
+    assert_eq!(seen, vec![o[0].receipt]);
+    assert_eq!(mb.inbox(0, 10).unwrap().len(), 1);
 }
