@@ -39,7 +39,9 @@ fn fill(home: &std::path::Path, n: u64) {
         .unwrap()
         .load_identity(&talos_identity::keystore::Passphrase::new(PASS.into()))
         .unwrap();
-    let log = talos_store::AuditLog::open(&home.join("store"), talos_store::LogConfig::default())
+    let (_, log) = Home::resolve(Some(home.to_path_buf()))
+        .unwrap()
+        .open_stores()
         .unwrap();
     let mut at = log.size();
     while at < n {

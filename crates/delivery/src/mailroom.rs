@@ -215,6 +215,9 @@ impl Mailroom {
                 // (mailbox registrations of 16 bytes are read as they are; `resend` is
                 // created empty by the store).
                 1 => self.upgrade_inbox(&mut txn)?,
+                // 2 → 3: nothing of the mailroom's; the audit log was moved into this
+                // store before it opened (`talos_node::home::Home::open_stores`).
+                2 => {}
                 _ => return Err(DeliveryError::Corrupt("no migration from this layout")),
             }
         }

@@ -207,9 +207,29 @@ impl Home {
         self.dir.join(crate::config::DB_DIR)
     }
 
-    /// The audit log's RocksDB directory.
-    pub fn audit_dir(&self) -> PathBuf {
+    /// Where the audit log had its own RocksDB before store layout 3; [`Home::open_stores`]
+    /// moves it into [`Home::db`] and renames this directory `store.moved`.
+    pub fn legacy_audit_dir(&self) -> PathBuf {
         self.dir.join("store")
+    }
+
+    /// Opens the node's RocksDB and the audit log in it, first moving a log kept in its
+    /// own store (a home from before layout 3) into it. A store from a newer talos is
+    /// refused before anything is touched.
+    pub fn open_stores(
+        &self,
+    ) -> Result<
+        (
+            std::sync::Arc<talos_store::Store>,
+            std::sync::Arc<talos_store::AuditLog>,
+        ),
+        talos_store::StoreError,
+    > {
+        let store = std::sync::Arc::new(talos_store::Store::open(&self.db())?);
+        store.layout_version()?;
+        talos_store::log::adopt(&self.legacy_audit_dir(), &store)?;
+        let log = talos_store::AuditLog::open_in(store.clone(), talos_store::LogConfig::default())?;
+        Ok((store, std::sync::Arc::new(log)))
     }
 
     /// A witness's state (`talos witness`), RocksDB.

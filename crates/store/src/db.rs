@@ -52,9 +52,11 @@ pub const CF_RESEND: &str = "resend";
 pub const LAYOUT_VERSION_KEY: &[u8] = b"layout-version";
 /// The layout this build reads and writes. 1: any store written before versions were
 /// recorded. 2: inbox usage counts and time markers, expiring mailbox registrations,
-/// the `resend` family. Each step up is a migration that `talos up` runs at open, in one
-/// synced write with the new version (`talos_delivery::Mailroom::open`).
-pub const LAYOUT_VERSION: u32 = 2;
+/// the `resend` family. 3: the audit log lives in this store (it had its own, which
+/// `talos_node::home::Home::open_stores` moves in before anything else opens). Each step
+/// up is a migration that `talos up` runs at open, in one synced write with the new
+/// version (`talos_delivery::Mailroom::open`).
+pub const LAYOUT_VERSION: u32 = 3;
 
 // Only ever append: RocksDB refuses to open a database without naming every family it has.
 const FAMILIES: [&str; 20] = [

@@ -10,7 +10,7 @@ use serde_json::json;
 use talos_audit::checkpoint::Checkpoint;
 use talos_audit::note::NoteVerifier;
 use talos_audit::wire::{B64, ConsistencyProof, InclusionProof};
-use talos_store::{AuditLog, LogConfig};
+use talos_store::AuditLog;
 
 use crate::cli::outcome::Outcome;
 use talos_node::anchor_target::{self, AnchorTarget};
@@ -123,10 +123,11 @@ pub enum AuditCommand {
     },
 }
 
-pub(crate) fn open_log(home: &Home) -> anyhow::Result<AuditLog> {
-    let dir = home.audit_dir();
-    AuditLog::open(&dir, LogConfig::default())
-        .with_context(|| format!("opening the audit log at {}", dir.display()))
+pub(crate) fn open_log(home: &Home) -> anyhow::Result<std::sync::Arc<AuditLog>> {
+    let (_, log) = home
+        .open_stores()
+        .with_context(|| format!("opening the audit log in {}", home.db().display()))?;
+    Ok(log)
 }
 
 pub(crate) fn stdin_text(limit: u64) -> anyhow::Result<String> {
@@ -177,7 +178,7 @@ pub(crate) fn run(
         AuditCommand::Checkpoint { json } => {
             let home = Home::resolve(home)?;
             let key = crate::cli::unlock(&home, pass_file)?;
-            let (note, vkey) = records::checkpoint(&open_log(&home)?, &key)?;
+            let (note, vkey) = records::checkpoint(&*open_log(&home)?, &key)?;
             if json {
                 println!("{}", json!({"note": note, "verifierKey": vkey}));
             } else {

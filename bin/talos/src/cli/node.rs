@@ -7,7 +7,6 @@ use anyhow::Context;
 use clap::Args;
 use serde_json::json;
 use talos_identity::keystore::KdfParams;
-use talos_store::Store;
 use tracing::info;
 
 use crate::cli::outcome::Outcome;
@@ -252,12 +251,9 @@ pub(crate) fn up(
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let store = Arc::new(Store::open(&home.db()).context("opening the node's RocksDB")?);
-        let audit_dir = home.audit_dir();
-        let audit = Arc::new(
-            talos_store::AuditLog::open(&audit_dir, talos_store::LogConfig::default())
-                .with_context(|| format!("opening the audit log at {}", audit_dir.display()))?,
-        );
+        let (store, audit) = home
+            .open_stores()
+            .with_context(|| format!("opening the node's store at {}", home.db().display()))?;
         let writer = identity.clone();
         let mut node = Node::start(identity, key, store, audit, resolved.node.clone()).await?;
         if let Some(spec) = resolved.chain.clone() {

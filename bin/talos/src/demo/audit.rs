@@ -11,7 +11,7 @@ use talos_identity::IdentityKey;
 use talos_identity::did_key::{self, KeyFormat};
 use talos_identity::jcs;
 use talos_node::home::Home;
-use talos_store::{AuditLog, LogConfig};
+use talos_store::AuditLog;
 
 use super::{Decision, DemoChain, now_ms, step, verdict};
 
@@ -28,7 +28,7 @@ pub(super) fn audit(
         10,
         "Booking records each decision as a signed event in its durable audit log (RocksDB)",
     );
-    let log = AuditLog::open(&home.audit_dir(), LogConfig::default())?;
+    let (_, log) = home.open_stores()?;
     let ts = now_ms();
     for (seq, d) in decisions.iter().enumerate() {
         let event = match &d.outcome {

@@ -27,11 +27,7 @@ async fn start(
 ) -> anyhow::Result<Node> {
     let home = Home::resolve(Some(dir.to_path_buf()))?;
     std::fs::create_dir_all(home.dir())?;
-    let store = Arc::new(talos_store::Store::open(&home.db())?);
-    let log = Arc::new(talos_store::AuditLog::open(
-        &home.audit_dir(),
-        talos_store::LogConfig::default(),
-    )?);
+    let (store, log) = home.open_stores()?;
     let mut config = NodeConfig::default();
     config.net.listen = vec!["/ip4/127.0.0.1/tcp/0".parse()?];
     config.net.bootstrap = boot.into_iter().collect();

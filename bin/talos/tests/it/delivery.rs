@@ -12,14 +12,10 @@ use talos_node::node::{Node, NodeConfig};
 use talos_ratchet::at_rest::StorageKey;
 use talos_store::{AuditLog, LogConfig, Store};
 
-fn audit_dir(dir: &Path) -> std::path::PathBuf {
-    dir.with_extension("audit")
-}
-
-/// Every event in the audit log at `dir`, signature-checked.
+/// Every event in the audit log in the store at `dir`, signature-checked.
 async fn audit_events(dir: &Path) -> Vec<EventKind> {
     for _ in 0..100 {
-        if let Ok(log) = AuditLog::open(&audit_dir(dir), LogConfig::default()) {
+        if let Ok(log) = AuditLog::open(dir, LogConfig::default()) {
             return (0..log.size())
                 .map(|i| {
                     let leaf = log.leaf(i).unwrap().unwrap();
@@ -56,12 +52,11 @@ async fn start(seed: u8, dir: &Path) -> (Node, Multiaddr) {
     // (its tasks are being torn down); wait for it, boundedly.
     let mut opened = None;
     for _ in 0..100 {
-        match (
-            Store::open(dir),
-            AuditLog::open(&audit_dir(dir), LogConfig::default()),
-        ) {
-            (Ok(s), Ok(l)) => {
-                opened = Some((s, l));
+        match Store::open(dir) {
+            Ok(s) => {
+                let s = Arc::new(s);
+                let log = AuditLog::open_in(s.clone(), LogConfig::default()).unwrap();
+                opened = Some((s, log));
                 break;
             }
             _ => tokio::time::sleep(Duration::from_millis(50)).await,
@@ -71,7 +66,7 @@ async fn start(seed: u8, dir: &Path) -> (Node, Multiaddr) {
     let node = Node::start(
         identity(seed),
         StorageKey::from_bytes([seed; 32]),
-        Arc::new(store),
+        store,
         Arc::new(log),
         config(),
     )

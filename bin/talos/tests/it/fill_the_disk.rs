@@ -32,9 +32,9 @@ fn dir_bytes(dir: &Path) -> u64 {
         .sum()
 }
 
-/// The node's stores: delivery state (`db`) and the audit log (`store`).
+/// The node's store (`db`): delivery state and the audit log.
 fn store_bytes(home: &Path) -> u64 {
-    dir_bytes(&home.join("db")) + dir_bytes(&home.join("store"))
+    dir_bytes(&home.join("db"))
 }
 
 /// Resident memory now (VmRSS), KiB.

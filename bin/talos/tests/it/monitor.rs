@@ -91,7 +91,7 @@ async fn a_monitor_follows_the_log_and_flags_a_changed_leaf_and_a_stalled_log() 
     // signed root, whether read by a new monitor or read again.
     assert!(node.term().await.success());
     {
-        let store = talos_store::Store::open(&home.join("store")).unwrap();
+        let store = talos_store::Store::open(&home.join("db")).unwrap();
         let cf = store.cf(talos_store::db::CF_LEAVES).unwrap();
         let key = 7u64.to_be_bytes();
         let mut leaf = store.db().get_cf(cf, key).unwrap().unwrap();

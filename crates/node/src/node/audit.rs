@@ -26,7 +26,7 @@ use talos_audit::event::{AuditEvent, EventKind, SignedEvent};
 use talos_capability::budget::Ledger;
 use talos_identity::keys::IdentityKey;
 use talos_primitives::{Did, Ed25519Public, Hash32};
-use talos_store::AuditLog;
+use talos_store::{AuditLog, Writes};
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, warn};
 
@@ -37,6 +37,9 @@ const REFUSALS: usize = 1024;
 
 struct Request {
     events: Vec<EventKind>,
+    /// Writes of the node's store that go in the same batch as the events (the outbox
+    /// entries of frames audited as sent).
+    writes: Writes,
     /// A call's budget spend: its events and counters are added by the writer, in the
     /// same write (`budgets.rs`).
     spend: Option<talos_capability::budget::Spend>,
@@ -50,6 +53,34 @@ pub(crate) struct Auditor {
     tx: mpsc::Sender<Request>,
     refusals: mpsc::Sender<Request>,
     dropped: prometheus_client::metrics::counter::Counter,
+    /// For appends made on the caller's thread (`append_now`).
+    log: Arc<AuditLog>,
+    identity: IdentityKey,
+}
+
+/// Signs `kinds` as events `first`, `first + 1`, …: the log calls this while it holds
+/// its queue, so each event's `seq` is its leaf index whoever appends.
+fn sign_leaves(
+    identity: &IdentityKey,
+    first: u64,
+    kinds: Vec<EventKind>,
+) -> Result<Vec<Vec<u8>>, crate::error::NodeError> {
+    let ts = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0);
+    let agent = identity.did();
+    let mut leaves = Vec::with_capacity(kinds.len());
+    for (seq, event) in (first..).zip(kinds) {
+        let body = AuditEvent {
+            agent,
+            seq,
+            ts,
+            event,
+        };
+        leaves.push(SignedEvent::sign(identity, body)?.to_leaf()?);
+    }
+    Ok(leaves)
 }
 
 /// The conversation id recorded with frame events: SHA-256 over both identity keys in
@@ -86,6 +117,8 @@ impl Auditor {
             tx,
             refusals,
             dropped,
+            log: log.clone(),
+            identity: identity.clone(),
         };
         let task = tokio::spawn(writer(identity, log, rx, refusals_rx, budgets));
         (auditor, task)
@@ -97,6 +130,7 @@ impl Auditor {
     pub(crate) fn refusal(&self, event: EventKind) {
         let request = Request {
             events: vec![event],
+            writes: Writes::default(),
             spend: None,
             done: None,
         };
@@ -114,6 +148,7 @@ impl Auditor {
         }
         let request = Request {
             events,
+            writes: Writes::default(),
             spend: None,
             done: None,
         };
@@ -133,12 +168,53 @@ impl Auditor {
         events: Vec<EventKind>,
         spend: Option<talos_capability::budget::Spend>,
     ) -> bool {
-        if events.is_empty() {
+        self.request(events, Writes::default(), spend).await
+    }
+
+    /// [`Auditor::record`], with `writes` to the node's store in the same synced batch
+    /// as the events (and nothing of either written if the log fails).
+    pub(crate) async fn record_with(&self, events: Vec<EventKind>, writes: Writes) -> bool {
+        self.request(events, writes, None).await
+    }
+
+    /// Appends `events` with `writes` on this thread (a blocking one), in one synced
+    /// batch, bypassing the writer's queue: for the receive path, which holds the
+    /// mailroom's lock until its state and the events are durable together.
+    pub(crate) fn append_now(
+        &self,
+        events: Vec<EventKind>,
+        writes: Writes,
+    ) -> Result<(), crate::error::NodeError> {
+        let identity = &self.identity;
+        self.log.append_built(
+            events.len(),
+            |first| sign_leaves(identity, first, events),
+            writes,
+        )?;
+        Ok(())
+    }
+
+    async fn request(
+        &self,
+        events: Vec<EventKind>,
+        writes: Writes,
+        spend: Option<talos_capability::budget::Spend>,
+    ) -> bool {
+        if events.is_empty() && writes.is_empty() {
             return true;
+        }
+        if events.is_empty() {
+            // Nothing to sign: the writes alone, synced.
+            let log = self.log.clone();
+            return matches!(
+                tokio::task::spawn_blocking(move || log.store().write_all(writes, true)).await,
+                Ok(Ok(()))
+            );
         }
         let (done, wait) = oneshot::channel();
         let request = Request {
             events,
+            writes,
             spend,
             done: Some(done),
         };
@@ -191,10 +267,12 @@ fn take_events(
     group: &mut [Request],
     ledger: &mut Ledger,
     side: &mut talos_store::SideRecords,
+    writes: &mut Writes,
 ) -> Vec<Vec<EventKind>> {
     group
         .iter_mut()
         .map(|r| {
+            writes.extend(std::mem::take(&mut r.writes));
             let mut events = std::mem::take(&mut r.events);
             if let Some(spend) = r.spend.take() {
                 super::budgets::record(ledger, &spend, &mut events, side);
@@ -211,7 +289,6 @@ async fn writer(
     mut refusals: mpsc::Receiver<Request>,
     budgets: Ledger,
 ) {
-    let agent = identity.did();
     // The durable budget counters: only this task counts into them, in log order.
     let mut budgets = budgets;
     let mut swept: Option<std::time::Instant> = None;
@@ -225,29 +302,22 @@ async fn writer(
             swept = Some(std::time::Instant::now());
             sweep_budgets(&mut budgets, &log).await;
         }
-        let (log2, id, agent2) = (log.clone(), identity.clone(), agent);
-        let mut side = talos_store::SideRecords::new();
-        let kinds = take_events(&mut group, &mut budgets, &mut side);
+        let (log2, id) = (log.clone(), identity.clone());
+        let (mut side, mut writes) = (talos_store::SideRecords::new(), Writes::default());
+        let kinds = take_events(&mut group, &mut budgets, &mut side, &mut writes);
+        for (k, v) in side {
+            writes.put(
+                talos_store::db::CF_META,
+                &[talos_store::SIDE_PREFIX, &k].concat(),
+                v,
+            );
+        }
         let ok = tokio::task::spawn_blocking(move || {
-            let ts = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-                .unwrap_or(0);
-            let mut leaves = Vec::new();
-            // The single writer owns the next index, so seq == leaf index.
-            for (seq, event) in (log2.size()..).zip(kinds.into_iter().flatten()) {
-                let body = AuditEvent {
-                    agent: agent2,
-                    seq,
-                    ts,
-                    event,
-                };
-                leaves.push(SignedEvent::sign(&id, body)?.to_leaf()?);
-            }
-            if leaves.is_empty() {
+            let kinds: Vec<EventKind> = kinds.into_iter().flatten().collect();
+            if kinds.is_empty() {
                 return Err(crate::error::NodeError::AuditFailing);
             }
-            log2.append_many_with(leaves, side)?;
+            log2.append_built(kinds.len(), |first| sign_leaves(&id, first, kinds), writes)?;
             Ok::<_, crate::error::NodeError>(())
         })
         .await;

@@ -17,7 +17,7 @@ use tracing::{debug, warn};
 use zeroize::Zeroizing;
 
 use super::audit::{Auditor, did, session_id};
-use super::receipts::{Rounds, after_store};
+use super::receipts::Rounds;
 
 /// Most messages or frames in one group (one synced write).
 pub(super) const MAX_GROUP: usize = 256;
@@ -270,23 +270,24 @@ async fn deliver(
         return;
     }
     let (responders, items): (Vec<_>, Vec<_>) = group.into_iter().unzip();
-    // Acks go out only once the frames and the events they need are durable: so no
-    // acknowledged frame lacks its event (receipts.rs says which need one, and which
-    // events are written beside the store and which after it).
-    let early = rounds.likely_new(&items);
-    let events = frame_events(me, picked(&items, &early), false);
+    // The mailroom's writes and the events the outcomes call for are one batch and one
+    // fsync (`receipts.rs`); acks go out only once it is durable.
     let (round, settled) = (rounds.next(), rounds.take_settled());
-    let m = ctx.mailroom.clone();
+    let (m, auditor, me2) = (ctx.mailroom.clone(), ctx.auditor.clone(), *me);
     let kept = settled.clone();
     let store = tokio::task::spawn_blocking(move || {
-        let borrowed: Vec<_> = items.iter().map(|(k, f)| (*k, f)).collect();
-        let r = m.receive_audited(&borrowed, relayed, round, &settled);
+        let r = {
+            let borrowed: Vec<_> = items.iter().map(|(k, f)| (*k, f)).collect();
+            let mut commit = |outcomes: &[Outcome], writes: talos_store::Writes| {
+                let events = super::receipts::needed(&me2, &items, outcomes);
+                auditor
+                    .append_now(events, writes)
+                    .map_err(|e| DeliveryError::Unavailable(e.to_string()))
+            };
+            m.receive_audited(&borrowed, relayed, round, &settled, &mut commit)
+        };
         (items, r)
     });
-    // The agent may read the frames as soon as they are durable in the inbox: only the
-    // acks wait for the audit events too.
-    let auditor = ctx.auditor.clone();
-    let audit = tokio::spawn(async move { auditor.record(events).await });
     let (items, result) = match store.await {
         Ok(done) => done,
         Err(e) => {
@@ -295,39 +296,20 @@ async fn deliver(
             return;
         }
     };
-    if result.is_ok() {
-        ctx.delivered.notify_waiters();
-        super::groups::after_commit(&ctx.mailroom, &ctx.wake, &ctx.pump);
-    }
     let outcomes = match result {
         Ok(o) => o,
-        // Our store failed: no acks, so the senders keep the frames.
+        // Our store (or audit log) failed: no acks, so the senders keep the frames.
         Err(e) => {
             rounds.restore(kept);
             warn!(%e, "inbound group not stored; left to the senders' retries");
             return;
         }
     };
-    rounds.learn(&items, &outcomes);
-    let late = after_store(me, &items, &outcomes, &early, &ctx.auditor, &ctx.metrics);
-    if !audit.await.unwrap_or(false) || !ctx.auditor.record(late).await {
-        warn!("audit log failing: inbound frames left unacknowledged");
-        return;
-    }
+    ctx.delivered.notify_waiters();
+    super::groups::after_commit(&ctx.mailroom, &ctx.wake, &ctx.pump);
+    super::receipts::count(me, &items, &outcomes, &ctx.auditor, &ctx.metrics);
     rounds.settle(&items, &outcomes, round);
     respond_all(ctx, responders, outcomes).await;
-}
-
-/// The items whose flag is set.
-fn picked<'a>(
-    items: &'a [(Ed25519Public, Frame)],
-    flags: &'a [bool],
-) -> impl Iterator<Item = (&'a Ed25519Public, &'a Frame)> {
-    items
-        .iter()
-        .zip(flags)
-        .filter(|(_, f)| **f)
-        .map(|((k, f), _)| (k, f))
 }
 
 /// Sends each frame's ack (the frames and their events are durable).

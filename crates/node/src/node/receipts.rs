@@ -8,13 +8,10 @@
 //! can add to the audit log is bounded by what this node accepts from it (a session, and
 //! inbox entries within their quotas), not by what it sends.
 //!
-//! Latency: the store and the audit log are two synced writes. For frames that are
-//! likely new (their peer's last frames were accepted and they are not behind) the
-//! events are written while the store writes the frames, as before; the others wait for
-//! the store's verdict, and their events (if any) are written after it. A guess that
-//! turns out wrong costs one extra event, never a missing one.
-
-use std::collections::HashMap;
+//! Durability: the mailroom's writes for a group and the events its outcomes call for
+//! go to the node's store in one batch (the audit log lives there), with one fsync, under
+//! the mailroom's lock (`commit::deliver`); so no frame is ever durable without its
+//! event, and the ack follows both.
 
 use talos_audit::event::EventKind;
 use talos_delivery::{Evidence, Outcome, Receipt};
@@ -24,13 +21,8 @@ use talos_primitives::Ed25519Public;
 use super::audit::{did, session_id};
 use super::metrics::Metrics;
 
-/// Peers whose next frames are guessed new, at most (cleared when full).
-const KNOWN: usize = 4096;
-
 /// The receive path's memory across groups.
 pub(super) struct Rounds {
-    /// Peers whose last outcome was an acceptance, with the seq after the highest.
-    known: HashMap<Ed25519Public, u64>,
     round: u64,
     /// Rounds whose events are durable, per peer, for the mailroom to settle.
     settled: Vec<(Ed25519Public, u64)>,
@@ -39,7 +31,6 @@ pub(super) struct Rounds {
 impl Rounds {
     pub(super) fn new() -> Self {
         Rounds {
-            known: HashMap::new(),
             // Never reused across restarts (a marker an unsettled round left behind must
             // not be settled by a later round that happens to share its number).
             round: rand::random::<u64>() >> 1,
@@ -63,34 +54,6 @@ impl Rounds {
         self.settled.extend(settled);
     }
 
-    /// Which frames are likely new, so their events are written beside the store.
-    pub(super) fn likely_new(&self, items: &[(Ed25519Public, Frame)]) -> Vec<bool> {
-        items
-            .iter()
-            .map(|(peer, f)| self.known.get(peer).is_some_and(|next| f.seq() >= *next))
-            .collect()
-    }
-
-    /// Learns from the outcomes: accepted frames make their peer known, a refusal or
-    /// a quota answer makes it unknown (its frames then wait for the verdict).
-    pub(super) fn learn(&mut self, items: &[(Ed25519Public, Frame)], outcomes: &[Outcome]) {
-        for ((peer, frame), o) in items.iter().zip(outcomes) {
-            match o.receipt {
-                Receipt::Ack(AckStatus::Accepted) => {
-                    if self.known.len() >= KNOWN && !self.known.contains_key(peer) {
-                        self.known.clear();
-                    }
-                    let next = self.known.entry(*peer).or_default();
-                    *next = (*next).max(frame.seq().saturating_add(1));
-                }
-                Receipt::Ack(AckStatus::Refused(_) | AckStatus::OverQuota) => {
-                    self.known.remove(peer);
-                }
-                _ => {}
-            }
-        }
-    }
-
     /// Every event of round `round` is durable: the peers it accepted frames from are
     /// settled at the next store write.
     pub(super) fn settle(
@@ -108,28 +71,42 @@ impl Rounds {
     }
 }
 
-/// What a group's outcomes still need once the store has spoken: the events to make
-/// durable before the acks (sessions opened, then frames not audited beside the store),
-/// with the counting and the refusal queue done on the way.
-pub(super) fn after_store(
+/// The events a group's outcomes call for, to be durable with the group: sessions
+/// opened, then the frames whose evidence is required (accepted ones, and duplicates
+/// whose first copy's event may be missing).
+pub(super) fn needed(
     me: &Ed25519Public,
     items: &[(Ed25519Public, Frame)],
     outcomes: &[Outcome],
-    early: &[bool],
-    auditor: &super::audit::Auditor,
-    metrics: &Metrics,
 ) -> Vec<EventKind> {
-    let mut opened = Vec::new();
-    let mut late: Vec<(&Ed25519Public, &Frame)> = Vec::new();
-    for (((peer, frame), o), early) in items.iter().zip(outcomes).zip(early) {
+    let mut events = Vec::new();
+    let mut frames: Vec<(&Ed25519Public, &Frame)> = Vec::new();
+    for ((peer, frame), o) in items.iter().zip(outcomes) {
         if o.opened {
-            opened.push(EventKind::SessionOpened {
+            events.push(EventKind::SessionOpened {
                 peer: did(peer),
                 session: session_id(me, peer),
             });
         }
+        if o.evidence == Evidence::Required {
+            frames.push((peer, frame));
+        }
+    }
+    events.extend(super::commit::received_events(me, frames.into_iter()));
+    events
+}
+
+/// Counts a durable group's outcomes, and queues the refusals of peers with a session
+/// for the audit log (shed when its queue is full).
+pub(super) fn count(
+    me: &Ed25519Public,
+    items: &[(Ed25519Public, Frame)],
+    outcomes: &[Outcome],
+    auditor: &super::audit::Auditor,
+    metrics: &Metrics,
+) {
+    for ((peer, frame), o) in items.iter().zip(outcomes) {
         match o.evidence {
-            Evidence::Required if !early => late.push((peer, frame)),
             Evidence::Required => {}
             Evidence::Refusal { authenticated } => {
                 metrics.frame_refused(authenticated);
@@ -151,6 +128,4 @@ pub(super) fn after_store(
             },
         }
     }
-    opened.extend(super::commit::received_events(me, late.into_iter()));
-    opened
 }

@@ -146,9 +146,8 @@ impl Sender {
         }
     }
 
-    /// Audits the acknowledged frames, then forgets them, in the background: an
-    /// acknowledged frame always has its event before the outbox drops it (a crash in
-    /// between means a resend, a Duplicate, and the event again).
+    /// Audits the acknowledged frames and forgets them, in the background, in one synced
+    /// batch: the outbox drops a frame exactly when its event is durable.
     fn forget(
         &self,
         peer: Ed25519Public,
@@ -158,22 +157,16 @@ impl Sender {
         super::commit::sent_events(&self.me, &peer, &frames, &mut events);
         let seqs: Vec<u64> = frames.iter().map(|f| f.seq()).collect();
         let first = seqs.iter().copied().min();
-        let (auditor, mailroom) = (self.auditor.clone(), self.mailroom.clone());
+        let auditor = self.auditor.clone();
         // Returns the first seq it could not forget (those frames stay in the outbox and
         // must be offered again).
         tokio::spawn(async move {
-            if !auditor.record(events).await {
+            let writes = talos_delivery::Mailroom::acknowledged_writes(&peer, &seqs);
+            if !auditor.record_with(events, writes).await {
                 warn!("audit log failing: acknowledged frames kept in the outbox");
                 return first;
             }
-            match tokio::task::spawn_blocking(move || mailroom.acknowledged(&peer, &seqs)).await {
-                Ok(Ok(())) => None,
-                Ok(Err(e)) => {
-                    warn!(%e, "acks not recorded; the frames will be resent");
-                    first
-                }
-                Err(_) => first,
-            }
+            None
         })
     }
 
@@ -244,11 +237,10 @@ impl Sender {
                 .cloned()
                 .collect();
             super::commit::sent_events(&self.me, &peer, &taken_frames, &mut events);
-            if !self.auditor.record(events).await {
+            let writes = talos_delivery::Mailroom::acknowledged_writes(&peer, &taken);
+            if !self.auditor.record_with(events, writes).await {
                 return false;
             }
-            let m = self.mailroom.clone();
-            let _ = tokio::task::spawn_blocking(move || m.acknowledged(&peer, &taken)).await;
             if all {
                 debug!(%mailbox_id, n = frames.len(), "frames left with a mailbox");
                 return true;

@@ -29,8 +29,10 @@ struct Wiring {
 
 impl Node {
     /// Starts the node over `store` (delivery state) and `audit_log` (where every session
-    /// and frame event goes): opens the mailroom, builds the swarm, starts the tasks, and
-    /// resumes sending whatever the outbox holds from before.
+    /// and frame event goes), which must be opened in `store` (`AuditLog::open_in`, as
+    /// `Home::open_stores` does): a message's state and its event are one batch there.
+    /// Opens the mailroom, builds the swarm, starts the tasks, and resumes sending
+    /// whatever the outbox holds from before.
     pub async fn start(
         identity: IdentityKey,
         storage_key: StorageKey,
@@ -38,6 +40,11 @@ impl Node {
         audit_log: Arc<talos_store::AuditLog>,
         config: NodeConfig,
     ) -> Result<Node, NodeError> {
+        if !Arc::ptr_eq(audit_log.store(), &store) {
+            return Err(NodeError::Internal(
+                "the audit log is not in the node's store".into(),
+            ));
+        }
         let talos_net::Network {
             client,
             mut event_loop,

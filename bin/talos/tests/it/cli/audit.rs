@@ -9,6 +9,8 @@ fn run(home: &std::path::Path, args: &[&str], stdin: &str) -> Output {
 #[test]
 fn prove_and_verify_round_trip_with_exit_codes() {
     let home = tempfile::tempdir().unwrap();
+    // Written where a home before store layout 3 kept its log: the first command moves
+    // it into the node's store, and every proof below is over the moved log.
     {
         let log = talos_store::AuditLog::open(
             &home.path().join("store"),
@@ -25,6 +27,8 @@ fn prove_and_verify_round_trip_with_exit_codes() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    assert!(home.path().join("store.moved").exists());
+    assert!(!home.path().join("store").exists());
     let proof = String::from_utf8(out.stdout).unwrap();
     assert_eq!(
         run(home.path(), &["audit", "verify-inclusion"], &proof)
@@ -80,7 +84,9 @@ fn prove_and_verify_round_trip_with_exit_codes() {
 }
 
 fn append(home: &std::path::Path, from: u8, to: u8) {
-    let log = talos_store::AuditLog::open(&home.join("store"), talos_store::LogConfig::default())
+    let (_, log) = talos_node::home::Home::resolve(Some(home.to_path_buf()))
+        .unwrap()
+        .open_stores()
         .unwrap();
     for i in from..to {
         log.append(vec![i; 10]).unwrap();
