@@ -8,8 +8,12 @@
 //! - `node/throughput`: 2,000 messages per iteration, 64 POSTs in flight, until B's
 //!   agent has them all.
 //!
-//! Percentiles of the latency samples and both nodes' peak RSS (VmHWM) are printed at
-//! the end.
+//! - `node/floor`: what no durable message can beat on this machine, measured in the
+//!   same run on the same disk: two `fdatasync`s of a small append in sequence (A's
+//!   outbox, then B's inbox and event) plus one loopback TCP round trip.
+//!
+//! Percentiles of the latency and floor samples, their ratio, and both nodes' peak RSS
+//! (VmHWM) are printed at the end.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -81,6 +85,36 @@ async fn receive(http: &reqwest::Client, b: &Node, mut cursor: u64, n: usize) ->
         cursor = v["next"].as_u64().unwrap();
     }
     cursor
+}
+
+/// One floor sample: two synced appends in sequence and a 1-byte loopback round trip.
+fn floor_once(files: &mut [std::fs::File; 2], echo: &mut std::net::TcpStream) -> Duration {
+    use std::io::{Read, Write};
+    let t = Instant::now();
+    for f in files.iter_mut() {
+        f.write_all(&[0x42; 100]).unwrap();
+        f.sync_data().unwrap();
+    }
+    echo.write_all(&[1]).unwrap();
+    let mut b = [0u8; 1];
+    echo.read_exact(&mut b).unwrap();
+    t.elapsed()
+}
+
+/// A loopback echo server on its own thread; returns a connected client.
+fn echo() -> std::net::TcpStream {
+    use std::io::{Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let (mut s, _) = l.accept().unwrap();
+        s.set_nodelay(true).unwrap();
+        let mut b = [0u8; 1];
+        while s.read_exact(&mut b).is_ok() && s.write_all(&b).is_ok() {}
+    });
+    let c = std::net::TcpStream::connect(addr).unwrap();
+    c.set_nodelay(true).unwrap();
+    c
 }
 
 fn bench(c: &mut Criterion) {
@@ -201,8 +235,32 @@ fn bench(c: &mut Criterion) {
             total
         })
     });
+    // The floor, on the disk the nodes write to.
+    let mut floors: Vec<Duration> = Vec::new();
+    let mut files = [0, 1].map(|i| {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(root.path().join(format!("floor-{i}")))
+            .unwrap()
+    });
+    let mut conn = echo();
+    g.throughput(Throughput::Elements(1));
+    g.sample_size(100);
+    g.bench_function("floor", |bench| {
+        bench.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let d = floor_once(&mut files, &mut conn);
+                floors.push(d);
+                total += d;
+            }
+            total
+        })
+    });
     g.finish();
 
+    floors.sort_unstable();
     samples.sort_unstable();
     posts.sort_unstable();
     if !posts.is_empty() {
@@ -221,6 +279,17 @@ fn bench(c: &mut Criterion) {
             pct(0.9),
             pct(0.99),
             samples[samples.len() - 1]
+        );
+    }
+    if !floors.is_empty() && !samples.is_empty() {
+        let floor = floors[floors.len() / 2];
+        let p50 = samples[samples.len() / 2];
+        println!(
+            "node/floor over {} samples: p50 {:?}, p90 {:?}; latency p50 / floor p50 = {:.2}",
+            floors.len(),
+            floor,
+            floors[floors.len() * 9 / 10],
+            p50.as_secs_f64() / floor.as_secs_f64()
         );
     }
     println!(

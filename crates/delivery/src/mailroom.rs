@@ -383,34 +383,40 @@ impl Mailroom {
             let index = <[u8; 8]>::try_from(&key[..])
                 .map(u64::from_be_bytes)
                 .map_err(|_| DeliveryError::Corrupt("inbox key"))?;
-            let opened = at_rest::open(&self.storage_key, &inbox_context(index), &value)
-                .map_err(|_| DeliveryError::Corrupt("inbox entry does not unseal"))?;
-            let (peer, rest) = opened
-                .split_first_chunk::<32>()
-                .ok_or(DeliveryError::Corrupt("inbox entry"))?;
-            let (seq, rest) = rest
-                .split_first_chunk::<8>()
-                .ok_or(DeliveryError::Corrupt("inbox entry"))?;
-            let (group, body) = match rest.split_first() {
-                Some((0, body)) => (None, body),
-                Some((1, rest)) => {
-                    let (g, body) = rest
-                        .split_first_chunk::<32>()
-                        .ok_or(DeliveryError::Corrupt("inbox group"))?;
-                    (Some(GroupId(*g)), body)
-                }
-                _ => return Err(DeliveryError::Corrupt("inbox entry kind")),
-            };
-            out.push(Delivered {
-                index,
-                // Sealed at rest: this is the key the transport authenticated.
-                peer: Ed25519Public::dangerous_from_checked_bytes(*peer),
-                seq: u64::from_be_bytes(*seq),
-                group,
-                body: Zeroizing::new(body.to_vec()),
-            });
+            out.push(self.unseal_inbox(index, &value)?);
         }
         Ok(out)
+    }
+
+    /// The inbox entry `index` from its sealed value (as stored in `CF_INBOX`): what
+    /// [`Self::inbox`] reads back, for a node that keeps the values it just wrote.
+    pub fn unseal_inbox(&self, index: u64, value: &[u8]) -> Result<Delivered, DeliveryError> {
+        let opened = at_rest::open(&self.storage_key, &inbox_context(index), value)
+            .map_err(|_| DeliveryError::Corrupt("inbox entry does not unseal"))?;
+        let (peer, rest) = opened
+            .split_first_chunk::<32>()
+            .ok_or(DeliveryError::Corrupt("inbox entry"))?;
+        let (seq, rest) = rest
+            .split_first_chunk::<8>()
+            .ok_or(DeliveryError::Corrupt("inbox entry"))?;
+        let (group, body) = match rest.split_first() {
+            Some((0, body)) => (None, body),
+            Some((1, rest)) => {
+                let (g, body) = rest
+                    .split_first_chunk::<32>()
+                    .ok_or(DeliveryError::Corrupt("inbox group"))?;
+                (Some(GroupId(*g)), body)
+            }
+            _ => return Err(DeliveryError::Corrupt("inbox entry kind")),
+        };
+        Ok(Delivered {
+            index,
+            // Sealed at rest: this is the key the transport authenticated.
+            peer: Ed25519Public::dangerous_from_checked_bytes(*peer),
+            seq: u64::from_be_bytes(*seq),
+            group,
+            body: Zeroizing::new(body.to_vec()),
+        })
     }
 
     /// Peers whose outbox grew through group traffic since the last call, and whether

@@ -150,6 +150,14 @@ impl Writes {
         self.0.len()
     }
 
+    /// The puts to family `cf`, in order, as (key, value).
+    pub fn puts_to<'a>(&'a self, cf: &'a str) -> impl Iterator<Item = (&'a [u8], &'a [u8])> {
+        self.0.iter().filter_map(move |(c, k, v)| match v {
+            Some(v) if *c == cf => Some((k.as_slice(), v.as_slice())),
+            _ => None,
+        })
+    }
+
     /// Appends `other`'s writes after these (a later write to a key wins).
     pub fn extend(&mut self, other: Writes) {
         self.0.extend(other.0);

@@ -176,6 +176,8 @@ pub(super) struct Inbound {
     pub(super) auditor: Auditor,
     pub(super) client: Client,
     pub(super) delivered: Arc<Notify>,
+    /// Where the entries just delivered are handed to waiting readers.
+    pub(super) arrived: super::arrived::Arrived,
     /// This node's own mailboxes: their deposits are frames handed on to us.
     pub(super) mailboxes: Vec<Ed25519Public>,
     /// When this node serves as a mailbox: the store and the hand-on queue.
@@ -274,15 +276,22 @@ async fn deliver(
     // fsync (`receipts.rs`); acks go out only once it is durable.
     let (round, settled) = (rounds.next(), rounds.take_settled());
     let (m, auditor, me2) = (ctx.mailroom.clone(), ctx.auditor.clone(), *me);
+    let arrived = ctx.arrived.clone();
     let kept = settled.clone();
     let store = tokio::task::spawn_blocking(move || {
         let r = {
             let borrowed: Vec<_> = items.iter().map(|(k, f)| (*k, f)).collect();
             let mut commit = |outcomes: &[Outcome], writes: talos_store::Writes| {
                 let events = super::receipts::needed(&me2, &items, outcomes);
+                let inbox: Vec<(Vec<u8>, Vec<u8>)> = writes
+                    .puts_to(talos_store::db::CF_INBOX)
+                    .map(|(k, v)| (k.to_vec(), v.to_vec()))
+                    .collect();
                 auditor
                     .append_now(events, writes)
-                    .map_err(|e| DeliveryError::Unavailable(e.to_string()))
+                    .map_err(|e| DeliveryError::Unavailable(e.to_string()))?;
+                arrived.keep(inbox.iter().map(|(k, v)| (k.as_slice(), v.as_slice())));
+                Ok(())
             };
             m.receive_audited(&borrowed, relayed, round, &settled, &mut commit)
         };

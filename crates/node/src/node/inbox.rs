@@ -16,7 +16,12 @@ const EVERY: Duration = Duration::from_secs(60);
 
 /// Deletes expired inbox entries now and then every minute. Returns at once when the
 /// retention is zero (entries are kept until acknowledged).
-pub(super) async fn upkeep(mailroom: Arc<Mailroom>, retention: Duration, metrics: Arc<Metrics>) {
+pub(super) async fn upkeep(
+    mailroom: Arc<Mailroom>,
+    arrived: super::arrived::Arrived,
+    retention: Duration,
+    metrics: Arc<Metrics>,
+) {
     if retention.is_zero() {
         return;
     }
@@ -28,6 +33,7 @@ pub(super) async fn upkeep(mailroom: Arc<Mailroom>, retention: Duration, metrics
         match tokio::task::spawn_blocking(move || m.expire_inbox(now(), secs)).await {
             Ok(Ok(0)) => {}
             Ok(Ok(n)) => {
+                arrived.clear();
                 debug!(n, "expired inbox entries deleted");
                 metrics.inbox_deleted("expired", n);
             }

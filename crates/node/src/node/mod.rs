@@ -10,6 +10,7 @@
 mod anchoring;
 mod approvals;
 mod approver;
+mod arrived;
 mod asks;
 mod attested;
 mod audit;
@@ -145,6 +146,8 @@ pub struct Node {
     mailroom: Arc<Mailroom>,
     sends: mpsc::Sender<commit::SendJob>,
     delivered: Arc<Notify>,
+    /// The inbox entries just delivered, for waiting readers (`arrived.rs`).
+    arrived: arrived::Arrived,
     wake: mpsc::Sender<Ed25519Public>,
     pump: Arc<Notify>,
     sidecar: Arc<sidecar::Sidecar>,
@@ -490,6 +493,7 @@ impl Node {
     pub async fn acknowledge(&self, through: u64) -> Result<u64, NodeError> {
         let m = self.mailroom.clone();
         let n = tokio::task::spawn_blocking(move || m.acknowledge_inbox(through)).await??;
+        self.arrived.forget_through(through);
         self.metrics.inbox_deleted("acknowledged", n);
         Ok(n)
     }
@@ -505,7 +509,12 @@ impl Node {
         loop {
             // Register interest before looking, so a delivery in between is not missed.
             let notified = self.delivered.notified();
-            let got = self.inbox(from, max).await?;
+            // The entries the receive path just wrote, when they start at `from`; the
+            // store otherwise.
+            let got = match self.arrived.serve(&self.mailroom, from, max)? {
+                Some(got) => got,
+                None => self.inbox(from, max).await?,
+            };
             if !got.is_empty() || self.is_stopping() {
                 return Ok(got);
             }

@@ -23,6 +23,7 @@ use crate::error::NodeError;
 struct Wiring {
     wake: mpsc::Sender<Ed25519Public>,
     delivered: Arc<Notify>,
+    arrived: super::arrived::Arrived,
     pump: Arc<Notify>,
     metrics: Arc<metrics::Metrics>,
 }
@@ -59,6 +60,7 @@ impl Node {
         let w = Wiring {
             wake,
             delivered: Arc::new(Notify::new()),
+            arrived: Default::default(),
             pump: Arc::new(Notify::new()),
             metrics: Arc::new(metrics::Metrics::new()),
         };
@@ -78,6 +80,7 @@ impl Node {
         tasks.push(audit_task);
         tasks.push(tokio::spawn(inbox::upkeep(
             mailroom.clone(),
+            w.arrived.clone(),
             config.inbox_retention,
             w.metrics.clone(),
         )));
@@ -146,6 +149,7 @@ impl Node {
             mailroom,
             sends,
             delivered: w.delivered,
+            arrived: w.arrived,
             wake: w.wake,
             pump: w.pump,
             sidecar,
@@ -235,6 +239,7 @@ fn spawn_inbound(
             auditor: auditor.clone(),
             client: client.clone(),
             delivered: w.delivered.clone(),
+            arrived: w.arrived.clone(),
             mailboxes: config.mailboxes.clone(),
             serving,
             wake: w.wake.clone(),
