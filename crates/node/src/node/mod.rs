@@ -45,7 +45,7 @@ pub use publish::Published;
 pub use sidecar::recent::{TxnCall, TxnHop};
 pub use sidecar::{Answer, AnswerError, Call, InvokeConfig, TxnView};
 pub(crate) use sidecar::{from_peer, is_node_kind};
-use talos_delivery::{Delivered, Mailroom};
+use talos_delivery::Mailroom;
 
 use crate::error::NodeError;
 use talos_identity::keys::IdentityKey;
@@ -480,48 +480,6 @@ impl Node {
     /// This agent's identity key (to sign capabilities it issues or delegates).
     pub(crate) fn identity_key(&self) -> &IdentityKey {
         &self.identity
-    }
-
-    /// Inbox messages from index `from` on (at most `max`).
-    pub async fn inbox(&self, from: u64, max: usize) -> Result<Vec<Delivered>, NodeError> {
-        let m = self.mailroom.clone();
-        Ok(tokio::task::spawn_blocking(move || m.inbox(from, max)).await??)
-    }
-
-    /// The agent is done with every inbox entry up to index `through`: deletes them,
-    /// durably. Returns how many were deleted.
-    pub async fn acknowledge(&self, through: u64) -> Result<u64, NodeError> {
-        let m = self.mailroom.clone();
-        let n = tokio::task::spawn_blocking(move || m.acknowledge_inbox(through)).await??;
-        self.arrived.forget_through(through);
-        self.metrics.inbox_deleted("acknowledged", n);
-        Ok(n)
-    }
-
-    /// Waits until the inbox has something at or after `from`, or `timeout` passes.
-    pub async fn wait_inbox(
-        &self,
-        from: u64,
-        max: usize,
-        timeout: Duration,
-    ) -> Result<Vec<Delivered>, NodeError> {
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            // Register interest before looking, so a delivery in between is not missed.
-            let notified = self.delivered.notified();
-            // The entries the receive path just wrote, when they start at `from`; the
-            // store otherwise.
-            let got = match self.arrived.serve(&self.mailroom, from, max)? {
-                Some(got) => got,
-                None => self.inbox(from, max).await?,
-            };
-            if !got.is_empty() || self.is_stopping() {
-                return Ok(got);
-            }
-            if tokio::time::timeout_at(deadline, notified).await.is_err() {
-                return Ok(Vec::new());
-            }
-        }
     }
 }
 
