@@ -17,7 +17,11 @@
 //!   from the POST until the receiver's agent has it (the bundle from the DHT, PQXDH,
 //!   delivery), p50 and p99;
 //! - messages per second across the swarm: every node sends a batch to its first-contact
-//!   peer at once, until every receiver's agent has all of them; then peak RSS.
+//!   peer at once, until every receiver's agent has all of them; then peak RSS;
+//! - recovery: every node sends numbered messages to that peer, one POST each, while
+//!   10 % of the nodes are killed with -9 and restarted; then every acknowledged message
+//!   must reach its receiver's agent, and none may arrive twice. The time from the last
+//!   restart until then is the figure.
 //!
 //! Pairs are drawn from a fixed-seed generator, so every run measures the same pairs.
 #![allow(
@@ -33,7 +37,11 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::json;
-use talos_testkit::node::{NodeProc, start};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use talos_testkit::node::{Api, NodeProc, flags, init};
 
 /// Nodes started at once (each unlocks its keystore with argon2id on 2 cores).
 const START_AT_ONCE: usize = 8;
@@ -41,6 +49,8 @@ const START_AT_ONCE: usize = 8;
 const LOOKUPS: usize = 200;
 /// Messages each node sends in the throughput round.
 const PER_NODE: usize = 250;
+/// Numbered messages each node sends in the recovery round, one POST each.
+const RECOVERY_PER_NODE: u32 = 40;
 
 /// xorshift64*: a fixed, dependency-free sequence (the same pairs on every run).
 struct Pairs(u64);
@@ -92,8 +102,20 @@ fn median_max(mut v: Vec<u64>) -> String {
     format!("{} / {}", v[v.len() / 2] / 1024, v[v.len() - 1] / 1024)
 }
 
+/// `talos init` and `talos up` on a fixed port, so a node restarted after kill -9 is
+/// where its peers last saw it.
+async fn start(root: &std::path::Path, name: &str, bootstrap: Option<&str>) -> NodeProc {
+    let listen = format!("/ip4/127.0.0.1/tcp/{}", talos_testkit::free_port());
+    let mut f = vec![("--listen", listen.as_str())];
+    if let Some(b) = bootstrap {
+        f.push(("--bootstrap", b));
+    }
+    let home = init(root, name, &flags(&f));
+    NodeProc::up(&home, &[]).await
+}
+
 async fn start_all(root: &std::path::Path, n: usize) -> Vec<NodeProc> {
-    let first = start(root, "n0", None, &[]).await;
+    let first = start(root, "n0", None).await;
     let boot = first.addr();
     let mut nodes = vec![first];
     let mut next = 1;
@@ -101,7 +123,7 @@ async fn start_all(root: &std::path::Path, n: usize) -> Vec<NodeProc> {
         let mut set = tokio::task::JoinSet::new();
         for i in next..(next + START_AT_ONCE).min(n) {
             let (root, boot) = (root.to_path_buf(), boot.clone());
-            set.spawn(async move { (i, start(&root, &format!("n{i}"), Some(&boot), &[]).await) });
+            set.spawn(async move { (i, start(&root, &format!("n{i}"), Some(&boot)).await) });
         }
         let mut started: Vec<(usize, NodeProc)> = set.join_all().await;
         started.sort_by_key(|(i, _)| *i);
@@ -190,6 +212,121 @@ async fn drain(node: &NodeProc, mut cursor: u64, n: usize) {
     }
 }
 
+/// Sends `rec {i} {k}` for every k, one POST each, through whatever API `api` holds
+/// now (a restarted node has a new one); a failed POST (the node was just killed) moves
+/// on to the next number. Returns the numbers acknowledged.
+async fn numbered(
+    i: usize,
+    api: Arc<tokio::sync::Mutex<Api>>,
+    to: String,
+    progress: Arc<AtomicUsize>,
+) -> Vec<u32> {
+    let mut acked = Vec::new();
+    for k in 0..RECOVERY_PER_NODE {
+        let current = api.lock().await.clone();
+        match current.send(&to, format!("rec {i} {k}").as_bytes()).await {
+            Ok(_) => {
+                acked.push(k);
+                progress.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+    acked
+}
+
+/// Every `rec` message in `node`'s inbox, counted.
+async fn received(node: &NodeProc) -> HashMap<Vec<u8>, usize> {
+    let mut seen = HashMap::new();
+    let mut from = 0;
+    loop {
+        let got = node.read(from, 0).await;
+        let Some(last) = got.last() else {
+            return seen;
+        };
+        from = last.0 + 1;
+        for (_, _, _, body) in got {
+            if body.starts_with(b"rec ") {
+                *seen.entry(body).or_insert(0) += 1;
+            }
+        }
+    }
+}
+
+/// The recovery round: (nodes killed, messages acknowledged, time from the last restart
+/// until every acknowledged message had arrived).
+async fn recovery(
+    nodes: &mut [NodeProc],
+    peer_of: &[usize],
+    pairs: &mut Pairs,
+) -> (usize, usize, Duration) {
+    let n = nodes.len();
+    let apis: Vec<_> = nodes
+        .iter()
+        .map(|p| Arc::new(tokio::sync::Mutex::new(p.api.clone())))
+        .collect();
+    let progress = Arc::new(AtomicUsize::new(0));
+    let senders: Vec<_> = (0..n)
+        .map(|i| {
+            tokio::spawn(numbered(
+                i,
+                apis[i].clone(),
+                nodes[peer_of[i]].did.clone(),
+                progress.clone(),
+            ))
+        })
+        .collect();
+    let mut victims: Vec<usize> = Vec::new();
+    while victims.len() < n.div_ceil(10) {
+        let v = pairs.below(n);
+        if !victims.contains(&v) {
+            victims.push(v);
+        }
+    }
+    // Kill on progress (a quarter of the messages acknowledged), not on the clock.
+    let quarter = n * RECOVERY_PER_NODE as usize / 4;
+    while progress.load(Ordering::Relaxed) < quarter {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    for &v in &victims {
+        nodes[v].kill9().await;
+    }
+    for &v in &victims {
+        nodes[v].restart().await;
+        *apis[v].lock().await = nodes[v].api.clone();
+    }
+    let restarted = Instant::now();
+    let mut owed: Vec<HashSet<Vec<u8>>> = vec![HashSet::new(); n];
+    let mut acked = 0;
+    for (i, s) in senders.into_iter().enumerate() {
+        for k in s.await.unwrap() {
+            owed[peer_of[i]].insert(format!("rec {i} {k}").into_bytes());
+            acked += 1;
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(300);
+    for (j, owed) in owed.iter().enumerate() {
+        loop {
+            let seen = received(&nodes[j]).await;
+            if let Some((body, times)) = seen.iter().find(|(_, c)| **c > 1) {
+                panic!(
+                    "{} arrived {times} times at node {j}",
+                    String::from_utf8_lossy(body)
+                );
+            }
+            if owed.iter().all(|b| seen.contains_key(b)) {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "acknowledged messages never reached node {j}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    (victims.len(), acked, restarted.elapsed())
+}
+
 #[tokio::main]
 async fn main() {
     let n: usize = std::env::var("SWARM_N")
@@ -201,7 +338,7 @@ async fn main() {
     let mut pairs = Pairs(0x7a1c_05e5_3a11_0001);
 
     let t = Instant::now();
-    let nodes = start_all(root.path(), n).await;
+    let mut nodes = start_all(root.path(), n).await;
     let started = t.elapsed();
     wait_for_directory(&nodes, &mut pairs).await;
     let formed = t.elapsed();
@@ -251,13 +388,14 @@ async fn main() {
     tokio::join!(sends, reads);
     let rate = (n * PER_NODE) as f64 / t.elapsed().as_secs_f64();
     let loaded: Vec<[u64; 4]> = nodes.iter().map(|p| memory(p.pid())).collect();
+    let (killed, acked, recovered) = recovery(&mut nodes, &peer_of, &mut pairs).await;
 
     println!(
-        "| N | started / directory formed | idle RSS (MiB, median / max) | idle anonymous | idle PSS | lookup p50 / p99 (missed) | first contact p50 / p99 | msg/s, all nodes sending | peak RSS under load |"
+        "| N | started / directory formed | idle RSS (MiB, median / max) | idle anonymous | idle PSS | lookup p50 / p99 (missed) | first contact p50 / p99 | msg/s, all nodes sending | peak RSS under load | kill -9 recovery |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     println!(
-        "| {n} | {:.1} s / {:.1} s | {} | {} | {} | {} / {} ({missed} of {LOOKUPS}) | {} / {} | {:.0} | {} |",
+        "| {n} | {:.1} s / {:.1} s | {} | {} | {} | {} / {} ({missed} of {LOOKUPS}) | {} / {} | {:.0} | {} | {killed} killed, all {acked} acknowledged arrived once, {:.1} s after the restarts |",
         started.as_secs_f64(),
         formed.as_secs_f64(),
         median_max(idle.iter().map(|m| m[0]).collect()),
@@ -269,5 +407,6 @@ async fn main() {
         ms(pct(&contacts, 0.99)),
         rate,
         median_max(loaded.iter().map(|m| m[3]).collect()),
+        recovered.as_secs_f64(),
     );
 }
