@@ -39,6 +39,8 @@ pub(crate) struct Metrics {
     pub(crate) messages_sent: Counter,
     pub(crate) frames_received: Counter,
     pub(crate) revocations: Counter,
+    /// Revocations other issuers published that this node applied from gossip.
+    pub(crate) revocations_learned: Counter,
     pub(crate) anchors: Counter,
     /// Duplicate frames whose events were durable already (counted, not audited).
     pub(crate) frames_duplicate: Counter,
@@ -72,6 +74,7 @@ impl Metrics {
             messages_sent: Counter::default(),
             frames_received: Counter::default(),
             revocations: Counter::default(),
+            revocations_learned: Counter::default(),
             anchors: Counter::default(),
             frames_duplicate: Counter::default(),
             frames_refused: Family::default(),
@@ -110,6 +113,11 @@ impl Metrics {
             "revocations",
             "Capabilities this agent revoked",
             m.revocations.clone(),
+        );
+        registry.register(
+            "revocations_learned",
+            "Revocations published by others and applied from gossip (refused from then on)",
+            m.revocations_learned.clone(),
         );
         registry.register(
             "anchors",

@@ -340,6 +340,7 @@ impl Sidecar {
             debug!(%e, "published revocation not stored");
             return GossipVerdict::Ignore;
         }
+        self.metrics.revocations_learned.inc();
         GossipVerdict::Accept
     }
 }
