@@ -12,7 +12,9 @@
 //!   (the executable's pages are shared by every node on the machine, so PSS is what
 //!   one more node costs);
 //! - directory lookups (`GET /v1/peers/{did}/attestations`: a Kademlia `GET_VALUE` of
-//!   the peer's signed record, verified), p50 and p99, from random nodes for random DIDs;
+//!   the peer's signed record, verified), p50 and p99, from random nodes for random DIDs,
+//!   and how many peers a lookup queried on average (the nodes' `talos_dht_lookups` and
+//!   `talos_dht_lookup_requests`);
 //! - first contact: one message from each node to a random node it never talked to,
 //!   from the POST until the receiver's agent has it (the bundle from the DHT, PQXDH,
 //!   delivery), p50 and p99;
@@ -136,6 +138,16 @@ async fn start_all(root: &std::path::Path, n: usize) -> Vec<NodeProc> {
     nodes
 }
 
+/// (lookups, peers queried) summed over the swarm.
+async fn dht_totals(nodes: &[NodeProc]) -> (u64, u64) {
+    let mut t = (0, 0);
+    for node in nodes {
+        t.0 += metric(node, "talos_dht_lookups").await;
+        t.1 += metric(node, "talos_dht_lookup_requests").await;
+    }
+    t
+}
+
 /// Looks `did` up from `node`: the time, if the record was found.
 async fn lookup(node: &NodeProc, did: &str) -> Option<Duration> {
     let t = Instant::now();
@@ -217,6 +229,11 @@ async fn drain(node: &NodeProc, mut cursor: u64, n: usize) {
 
 /// How many revocations `node` has applied from gossip.
 async fn learned(node: &NodeProc) -> u64 {
+    metric(node, "talos_revocations_learned_total").await
+}
+
+/// The value of the metric `name` on `node`'s `/metrics` (0 when absent).
+async fn metric(node: &NodeProc, name: &str) -> u64 {
     let (http, url, token) = node.http();
     let text = http
         .get(format!("{url}/metrics"))
@@ -228,7 +245,7 @@ async fn learned(node: &NodeProc) -> u64 {
         .await
         .unwrap();
     text.lines()
-        .find_map(|l| l.strip_prefix("talos_revocations_learned_total "))
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(0)
 }
@@ -399,6 +416,7 @@ async fn main() {
     tokio::time::sleep(Duration::from_secs(10)).await;
     let idle: Vec<[u64; 4]> = nodes.iter().map(|p| memory(p.pid())).collect();
 
+    let dht_before = dht_totals(&nodes).await;
     let mut lookups = Vec::new();
     let mut missed = 0;
     for _ in 0..LOOKUPS {
@@ -410,6 +428,11 @@ async fn main() {
         }
     }
     lookups.sort_unstable();
+    let dht_after = dht_totals(&nodes).await;
+    // Every lookup in between was one of ours: the nodes look nothing up on their own
+    // while the swarm is idle.
+    let per_lookup =
+        (dht_after.1 - dht_before.1) as f64 / (dht_after.0 - dht_before.0).max(1) as f64;
 
     // First contact, one pair at a time so each is timed alone.
     let peer_of: Vec<usize> = (0..n).map(|i| pairs.other(i, n)).collect();
@@ -445,11 +468,11 @@ async fn main() {
     let (killed, acked, recovered) = recovery(&mut nodes, &peer_of, &mut pairs).await;
 
     println!(
-        "| N | started / directory formed | idle RSS (MiB, median / max) | idle anonymous | idle PSS | lookup p50 / p99 (missed) | first contact p50 / p99 | msg/s, all nodes sending | peak RSS under load | revocation applied by 99 % / 100 % | kill -9 recovery |"
+        "| N | started / directory formed | idle RSS (MiB, median / max) | idle anonymous | idle PSS | lookup p50 / p99 (missed), peers queried per lookup | first contact p50 / p99 | msg/s, all nodes sending | peak RSS under load | revocation applied by 99 % / 100 % | kill -9 recovery |"
     );
     println!("|---|---|---|---|---|---|---|---|---|---|---|");
     println!(
-        "| {n} | {:.1} s / {:.1} s | {} | {} | {} | {} / {} ({missed} of {LOOKUPS}) | {} / {} | {:.0} | {} | {} / {} | {killed} killed, all {acked} acknowledged arrived once, {:.1} s after the restarts |",
+        "| {n} | {:.1} s / {:.1} s | {} | {} | {} | {} / {} ({missed} of {LOOKUPS}), {per_lookup:.1} | {} / {} | {:.0} | {} | {} / {} | {killed} killed, all {acked} acknowledged arrived once, {:.1} s after the restarts |",
         started.as_secs_f64(),
         formed.as_secs_f64(),
         median_max(idle.iter().map(|m| m[0]).collect()),

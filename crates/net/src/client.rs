@@ -50,6 +50,9 @@ pub(crate) enum Command {
     ConnectedPeers {
         reply: oneshot::Sender<Vec<PeerId>>,
     },
+    DhtStats {
+        reply: oneshot::Sender<DhtStats>,
+    },
     Invoke {
         peer: PeerId,
         request: Box<InvokeRequest>,
@@ -488,4 +491,19 @@ impl Client {
     pub async fn connected_peers(&self) -> Result<Vec<PeerId>, NetError> {
         self.ask(|reply| Command::ConnectedPeers { reply }).await
     }
+
+    /// Totals over this node's record lookups so far.
+    pub async fn dht_stats(&self) -> Result<DhtStats, NetError> {
+        self.ask(|reply| Command::DhtStats { reply }).await
+    }
+}
+
+/// Totals over the record lookups (`get_record`) a node has finished.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct DhtStats {
+    /// Lookups finished, found or not.
+    pub lookups: u64,
+    /// Requests to other peers those lookups made in all (Kademlia's query statistics):
+    /// divided by `lookups`, how far a lookup had to go.
+    pub requests: u64,
 }

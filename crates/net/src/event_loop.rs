@@ -73,6 +73,8 @@ pub struct EventLoop {
     listens: HashMap<ListenerId, oneshot::Sender<Result<Multiaddr, NetError>>>,
     puts: HashMap<QueryId, oneshot::Sender<Result<(), NetError>>>,
     gets: HashMap<QueryId, PendingGet>,
+    /// Record lookups finished, and the peers they queried in all (`Client::dht_stats`).
+    dht: crate::client::DhtStats,
 }
 
 impl core::fmt::Debug for EventLoop {
@@ -153,6 +155,7 @@ pub(crate) fn build(
         listens: HashMap::new(),
         puts: HashMap::new(),
         gets: HashMap::new(),
+        dht: Default::default(),
     };
     for (p, addr) in &config.bootstrap {
         event_loop.add_address(*p, addr.clone());
@@ -227,6 +230,9 @@ impl EventLoop {
             Command::GetRecord { key, reply } => self.get_record(&key, reply),
             Command::ConnectedPeers { reply } => {
                 let _ = reply.send(self.swarm.connected_peers().copied().collect());
+            }
+            Command::DhtStats { reply } => {
+                let _ = reply.send(self.dht);
             }
             Command::Invoke {
                 peer,

@@ -50,8 +50,8 @@ pub mod invoke;
 
 #[cfg(feature = "swarm")]
 pub use client::{
-    ApprovalResponder, Client, GossipMessage, GossipVerdict, InboundApproval, InboundFrame,
-    InboundInvoke, InvokeResponder, Responder, Topic,
+    ApprovalResponder, Client, DhtStats, GossipMessage, GossipVerdict, InboundApproval,
+    InboundFrame, InboundInvoke, InvokeResponder, Responder, Topic,
 };
 #[cfg(feature = "swarm")]
 pub use config::NetConfig;

@@ -48,6 +48,15 @@ impl EventLoop {
         self.gets.insert(id, (Vec::new(), reply));
     }
 
+    /// A finished lookup's statistics (cumulative over its steps) into the totals.
+    fn count_lookup(&mut self, stats: &kad::QueryStats) {
+        self.dht.lookups = self.dht.lookups.saturating_add(1);
+        self.dht.requests = self
+            .dht
+            .requests
+            .saturating_add(u64::from(stats.num_requests()));
+    }
+
     pub(super) fn on_kad(&mut self, event: kad::Event) {
         match event {
             kad::Event::InboundRequest {
@@ -69,7 +78,10 @@ impl EventLoop {
                 }
             }
             kad::Event::OutboundQueryProgressed {
-                id, result, step, ..
+                id,
+                result,
+                step,
+                stats,
             } => match result {
                 QueryResult::PutRecord(result) => {
                     if let Some(reply) = self.puts.remove(&id) {
@@ -98,6 +110,7 @@ impl EventLoop {
                             Ok(GetRecordOk::FinishedWithNoAdditionalRecord { .. }) => {}
                             Err(e) => {
                                 if let Some((values, reply)) = self.gets.remove(&id) {
+                                    self.count_lookup(&stats);
                                     let _ = reply.send(if values.is_empty() {
                                         Err(NetError::Dht {
                                             op: "get",
@@ -112,6 +125,7 @@ impl EventLoop {
                         }
                     }
                     if done && let Some((values, reply)) = self.gets.remove(&id) {
+                        self.count_lookup(&stats);
                         let _ = reply.send(Ok(values));
                     }
                 }

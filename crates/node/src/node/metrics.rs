@@ -56,6 +56,8 @@ pub(crate) struct Metrics {
     idle_peers: Gauge,
     audit_size: Gauge,
     peers: Gauge,
+    dht_lookups: Gauge,
+    dht_requests: Gauge,
     calls_waiting: Gauge,
     /// Units spent from `bud` budgets by admitted calls.
     pub(crate) budget_spent: Counter,
@@ -87,6 +89,8 @@ impl Metrics {
             idle_peers: Gauge::default(),
             audit_size: Gauge::default(),
             peers: Gauge::default(),
+            dht_lookups: Gauge::default(),
+            dht_requests: Gauge::default(),
             calls_waiting: Gauge::default(),
             budget_spent: Counter::default(),
             budget_exceeded: Counter::default(),
@@ -131,6 +135,16 @@ impl Metrics {
             m.audit_size.clone(),
         );
         registry.register("peers_connected", "Connected peers", m.peers.clone());
+        registry.register(
+            "dht_lookups",
+            "Directory record lookups finished since start",
+            m.dht_lookups.clone(),
+        );
+        registry.register(
+            "dht_lookup_requests",
+            "Requests to other peers those lookups made in all (per lookup: how far it went)",
+            m.dht_requests.clone(),
+        );
         registry.register(
             "calls_waiting",
             "Allowed calls waiting for the agent's answer",
@@ -267,8 +281,13 @@ impl Metrics {
         peers: usize,
         waiting: usize,
         budgets: usize,
+        dht: talos_net::DhtStats,
     ) -> String {
         let g = |v: usize| i64::try_from(v).unwrap_or(i64::MAX);
+        self.dht_lookups
+            .set(i64::try_from(dht.lookups).unwrap_or(i64::MAX));
+        self.dht_requests
+            .set(i64::try_from(dht.requests).unwrap_or(i64::MAX));
         self.audit_size
             .set(i64::try_from(audit_size).unwrap_or(i64::MAX));
         self.peers.set(g(peers));
@@ -290,6 +309,7 @@ impl super::Node {
             .await
             .map(|p| p.len())
             .unwrap_or(0);
+        let dht = self.client.dht_stats().await.unwrap_or_default();
         let m = self.mailroom.clone();
         let read = tokio::task::spawn_blocking(move || {
             Ok::<_, talos_delivery::DeliveryError>((
@@ -307,6 +327,7 @@ impl super::Node {
             peers,
             self.sidecar.waiting_len(),
             self.sidecar.budget_counters(),
+            dht,
         )
     }
 }
