@@ -6,4 +6,4 @@
 # run keeps feature unification identical for every test, so no crate is built twice
 # (a separate run rebuilt ~260 crates). The runtime's wasm is built by its own nested
 # cargo with the runtime's features, so the chain the tests run is the production wasm.
-TALOS_TEST_FEATURES="pallet-talos-did/runtime-benchmarks,pallet-talos-did/try-runtime,pallet-talos-anchor/runtime-benchmarks,pallet-talos-anchor/try-runtime"
+TALOS_TEST_FEATURES="pallet-talos-members/runtime-benchmarks,pallet-talos-members/try-runtime,pallet-talos-did/runtime-benchmarks,pallet-talos-did/try-runtime,pallet-talos-anchor/runtime-benchmarks,pallet-talos-anchor/try-runtime"

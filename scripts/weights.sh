@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Generates runtime/src/weights/pallet_talos_{did,anchor}.rs by running the pallets'
+# Generates runtime/src/weights/pallet_talos_{members,did,anchor}.rs by running the pallets'
 # frame-benchmarking v2 benchmarks inside the runtime's wasm (`talos-chain benchmark
 # pallet`, feature runtime-benchmarks). The runtime uses these weights; each pallet's own
 # weights.rs stays as the estimate its mock runtime uses.
@@ -21,7 +21,7 @@ cargo build --profile "$profile" -p talos-chain-node --features runtime-benchmar
 dir=$profile; [ "$profile" = dev ] && dir=debug
 bin="$CARGO_TARGET_DIR/$dir/talos-chain"
 mkdir -p runtime/src/weights
-for pallet in pallet_talos_did pallet_talos_anchor; do
+for pallet in pallet_talos_members pallet_talos_did pallet_talos_anchor; do
     "$bin" benchmark pallet --chain dev --pallet "$pallet" --extrinsic '*' \
         --steps "$steps" --repeat "$repeat" --wasm-execution compiled \
         --output "runtime/src/weights/$pallet.rs"

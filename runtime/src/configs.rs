@@ -11,7 +11,7 @@ use frame_support::{
     },
 };
 use frame_system::{
-    EnsureRoot, EnsureSignedBy,
+    EnsureRoot,
     limits::{BlockLength, BlockWeights},
 };
 use pallet_transaction_payment::{ConstFeeMultiplier, FungibleAdapter, Multiplier};
@@ -20,8 +20,8 @@ use sp_runtime::{Perbill, traits::One};
 use sp_version::RuntimeVersion;
 
 use crate::{
-    AccountId, Aura, Balance, Balances, Block, BlockNumber, EXISTENTIAL_DEPOSIT, Hash, Members,
-    Nonce, PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason,
+    AccountId, Aura, Balance, Balances, Block, BlockNumber, EXISTENTIAL_DEPOSIT, Hash, Nonce,
+    PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason,
     RuntimeOrigin, RuntimeTask, SESSION_BLOCKS, SLOT_DURATION, SessionKeys, System, VERSION,
     governance,
 };
@@ -110,7 +110,8 @@ parameter_types! {
 
 impl pallet_transaction_payment::Config for Runtime {
     type RuntimeEvent = RuntimeEvent;
-    type OnChargeTransaction = FungibleAdapter<Balances, ()>;
+    // Zero fees, and only members, validators and the sudo key may sign.
+    type OnChargeTransaction = governance::SignersOnly<FungibleAdapter<Balances, ()>>;
     type OperationalFeeMultiplier = ConstU8<5>;
     // Zero fees: who may sign is decided by membership, not by price.
     type WeightToFee = ConstantMultiplier<Balance, ConstU128<0>>;
@@ -125,18 +126,19 @@ impl pallet_sudo::Config for Runtime {
     type WeightInfo = pallet_sudo::weights::SubstrateWeight<Runtime>;
 }
 
+parameter_types! {
+    /// Agents' keys are members, so the bound is in agents: a million, each check one
+    /// map read whatever the count.
+    pub const MaxMembers: u32 = 1_000_000;
+}
+
 /// Members: who may register DIDs and write anchors.
-impl pallet_membership::Config<pallet_membership::Instance1> for Runtime {
+impl pallet_talos_members::Config for Runtime {
     type RuntimeEvent = RuntimeEvent;
     type AddOrigin = EnsureRoot<AccountId>;
     type RemoveOrigin = EnsureRoot<AccountId>;
-    type SwapOrigin = EnsureRoot<AccountId>;
-    type ResetOrigin = EnsureRoot<AccountId>;
-    type PrimeOrigin = EnsureRoot<AccountId>;
-    type MembershipInitialized = governance::MemberAccounts;
-    type MembershipChanged = governance::MemberAccounts;
-    type MaxMembers = ConstU32<10_000>;
-    type WeightInfo = pallet_membership::weights::SubstrateWeight<Runtime>;
+    type MaxMembers = MaxMembers;
+    type WeightInfo = pallet_talos_members::weights::SubstrateWeight<Runtime>;
 }
 
 /// Validators: the authority set from the next session on.
@@ -182,7 +184,7 @@ parameter_types! {
 
 impl pallet_talos_did::Config for Runtime {
     type RuntimeEvent = RuntimeEvent;
-    type RegisterOrigin = EnsureSignedBy<Members, AccountId>;
+    type RegisterOrigin = pallet_talos_members::EnsureMember<Runtime>;
     type MaxEndpoints = MaxEndpoints;
     type MaxEndpointLen = MaxEndpointLen;
     type WeightInfo = crate::weights::pallet_talos_did::WeightInfo<Runtime>;
@@ -190,7 +192,7 @@ impl pallet_talos_did::Config for Runtime {
 
 impl pallet_talos_anchor::Config for Runtime {
     type RuntimeEvent = RuntimeEvent;
-    type WriteOrigin = EnsureSignedBy<Members, AccountId>;
+    type WriteOrigin = pallet_talos_members::EnsureMember<Runtime>;
     type MaxBatch = MaxBatch;
     type WeightInfo = crate::weights::pallet_talos_anchor::WeightInfo<Runtime>;
 }

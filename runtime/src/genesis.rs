@@ -59,7 +59,7 @@ fn consortium(validators: &[Sr25519Keyring], endowed: &[Sr25519Keyring]) -> Valu
         },
         // The validators' organisations are the first members.
         members: MembersConfig {
-            members: members.clone().try_into().unwrap_or_default(),
+            members: members.clone(),
         },
         validators: ValidatorsConfig {
             members: members.try_into().unwrap_or_default(),

@@ -9,11 +9,14 @@
 //!   validators, runtime upgrades. A collective would put each decision to an on-chain
 //!   vote; that is worth its weight once the consortium has more than a handful of
 //!   members, and can be added by a runtime upgrade without changing the pallets below.
-//! - Membership: `Members` is who may register DIDs and write anchors. Joining gives
-//!   the account a provider reference, so an agent's Ed25519 key becomes a usable chain
-//!   account without holding any balance.
-//! - Fees: zero. Only existing accounts (members, endowed accounts) can sign at all, and
-//!   every talos write is bounded by its pallet's weights.
+//! - Membership: `Members` (`pallet-talos-members`) is who may register DIDs and write
+//!   anchors: a map, so each check reads one entry however many agents join. Joining
+//!   gives the account a provider reference, so an agent's Ed25519 key becomes a usable
+//!   chain account without holding any balance.
+//! - Fees: zero, and no free-riders: the transaction pool refuses a transaction signed by
+//!   anyone but a member, a validator or the sudo key ([`governance::SignersOnly`]), so an
+//!   endowed account cannot fill blocks for free. Every talos write is bounded by its
+//!   pallet's weights.
 //! - talos: `pallet-talos-did` (the DID registry) and `pallet-talos-anchor`
 //!   (commitments, revocations, audit roots), both restricted to members.
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -51,6 +54,7 @@ use sp_version::RuntimeVersion;
 pub use frame_system::Call as SystemCall;
 pub use pallet_talos_anchor;
 pub use pallet_talos_did;
+pub use pallet_talos_members;
 
 /// A block number.
 pub type BlockNumber = u32;
@@ -109,7 +113,9 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
     impl_name: alloc::borrow::Cow::Borrowed("talos"),
     authoring_version: 1,
     // 101: pallet-talos-anchor keeps every revoker of an id (storage version 1).
-    spec_version: 101,
+    // 102: members in a map (pallet-talos-members); only members, validators and the
+    // sudo key may sign.
+    spec_version: 102,
     impl_version: 1,
     apis: apis::RUNTIME_API_VERSIONS,
     transaction_version: 1,
@@ -144,8 +150,10 @@ mod runtime {
     pub type TransactionPayment = pallet_transaction_payment;
     #[runtime::pallet_index(4)]
     pub type Sudo = pallet_sudo;
+    // pallet-membership's first instance until spec 102; the map replaced it in place
+    // (`Migrations`).
     #[runtime::pallet_index(5)]
-    pub type Members = pallet_membership<Instance1>;
+    pub type Members = pallet_talos_members;
     #[runtime::pallet_index(6)]
     pub type Validators = pallet_membership<Instance2>;
     // Session before aura and grandpa: its genesis hands them the first authorities.
@@ -189,7 +197,10 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 /// Storage migrations the next runtime upgrade runs, in order. Each is versioned: it
 /// runs only on the storage version it migrates from (a new chain's genesis is already
 /// at the latest), so one left here after its upgrade is a no-op.
-pub type Migrations = (pallet_talos_anchor::migrations::v1::MigrateV0ToV1<Runtime>,);
+pub type Migrations = (
+    pallet_talos_anchor::migrations::v1::MigrateV0ToV1<Runtime>,
+    pallet_talos_members::migrations::FromMembership<Runtime>,
+);
 
 /// Dispatches blocks to the pallets.
 pub type Executive = frame_executive::Executive<
@@ -206,6 +217,7 @@ mod benches {
     frame_benchmarking::define_benchmarks!(
         [frame_benchmarking, BaselineBench::<Runtime>]
         [frame_system, SystemBench::<Runtime>]
+        [pallet_talos_members, Members]
         [pallet_talos_did, TalosDid]
         [pallet_talos_anchor, TalosAnchor]
     );

@@ -125,30 +125,33 @@ impl Drop for TalosChain {
     }
 }
 
-/// The finalized block number, over JSON-RPC (no subxt: this is also what an operator
+/// One JSON-RPC call over HTTP to the node on `port`: its `result`, or `None` when the
+/// node is unreachable or answers with an error (no subxt: this is also what an operator
 /// would run with curl).
+pub fn rpc(port: u16, method: &str, params: serde_json::Value) -> Option<serde_json::Value> {
+    use std::io::{Read, Write};
+    let body = serde_json::json!({"jsonrpc":"2.0","id":1,"method":method,"params":params});
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    let text = body.to_string();
+    write!(
+        s,
+        "POST / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+        text.len(),
+        text
+    )
+    .ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    let json = out.split("\r\n\r\n").nth(1)?;
+    let v: serde_json::Value = serde_json::from_str(json).ok()?;
+    v.get("result").cloned()
+}
+
+/// The finalized block number, over JSON-RPC.
 pub fn finalized(port: u16) -> Option<u64> {
-    let call = |method: &str, params: serde_json::Value| -> Option<serde_json::Value> {
-        let body = serde_json::json!({"jsonrpc":"2.0","id":1,"method":method,"params":params});
-        let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-        s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-        use std::io::{Read, Write};
-        let text = body.to_string();
-        write!(
-            s,
-            "POST / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
-            text.len(),
-            text
-        )
-        .ok()?;
-        let mut out = String::new();
-        s.read_to_string(&mut out).ok()?;
-        let json = out.split("\r\n\r\n").nth(1)?;
-        let v: serde_json::Value = serde_json::from_str(json).ok()?;
-        v.get("result").cloned()
-    };
-    let hash = call("chain_getFinalizedHead", serde_json::json!([]))?;
-    let header = call("chain_getHeader", serde_json::json!([hash]))?;
+    let hash = rpc(port, "chain_getFinalizedHead", serde_json::json!([]))?;
+    let header = rpc(port, "chain_getHeader", serde_json::json!([hash]))?;
     let n = header.get("number")?.as_str()?;
     u64::from_str_radix(n.trim_start_matches("0x"), 16).ok()
 }

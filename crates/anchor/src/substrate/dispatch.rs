@@ -54,10 +54,28 @@ pub(crate) fn dispatch_error(err: subxt::error::DispatchError, ctx: &WriteCtx) -
                 selector: m.details_string(),
             }),
         },
-        // Not a member: the pallets' origin check (EnsureSignedBy<Members>).
+        // Not a member: the pallets' origin check (`EnsureMember`), for a signer the pool
+        // let through (the sudo key or a validator that is no member).
         D::BadOrigin => AnchorError::Revert(Revert::NotWriter {
             sender: ctx.sender.clone(),
         }),
         other => AnchorError::Rpc(format!("dispatch failed: {other}")),
     }
+}
+
+/// A submission the node refused (when submitted, or later in the watched status), as
+/// an error. The talos runtime's pool refuses signers
+/// that may not sign (`InvalidTransaction::Custom(1)`, "Custom error: 1"), and an account
+/// that does not exist (no member, no balance) fails the nonce check first with
+/// "Inability to pay some fees" (fees are zero, so it means nothing else there): both
+/// are a writer who is not a member.
+pub(crate) fn submit_error(message: &str, ctx: &WriteCtx) -> AnchorError {
+    // The RPC error says "Custom error: 1", the watched status "custom error: 1".
+    let lower = message.to_ascii_lowercase();
+    if lower.contains("custom error: 1") || lower.contains("inability to pay some fees") {
+        return AnchorError::Revert(Revert::NotWriter {
+            sender: ctx.sender.clone(),
+        });
+    }
+    AnchorError::Rpc(crate::endpoint::scrub(message))
 }

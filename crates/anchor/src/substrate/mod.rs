@@ -183,13 +183,13 @@ impl SubstrateAnchor {
             let mut txc = self.api.transactions().await.map_err(rpc_err)?;
             txc.sign_and_submit_then_watch(&call, &self.signer, params)
                 .await
-                .map_err(rpc_err)?
+                .map_err(|e| dispatch::submit_error(&e.to_string(), &ctx))?
         };
         let tx = Hash32(progress.extrinsic_hash().0);
         let in_block =
             match tokio::time::timeout(FINALITY_TIMEOUT, progress.wait_for_finalized()).await {
                 Err(_) => return Err(AnchorError::NotConfirmed { tx }),
-                Ok(r) => r.map_err(rpc_err)?,
+                Ok(r) => r.map_err(|e| dispatch::submit_error(&e.to_string(), &ctx))?,
             };
         let block = in_block.at().await.map_err(rpc_err)?.block_number();
         match in_block.wait_for_success().await {
