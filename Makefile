@@ -46,6 +46,7 @@ fuzz-smoke:
 
 bench:
 	cargo build --release -p talos --bin talos
+	cargo build --release -p talos-chain-node
 	cargo bench -p talos-benches --features peers
 
 ci: test lint deny nostd fuzz-smoke

@@ -1,7 +1,7 @@
 //! The consortium chain's capacity at agent scale: how many member additions, DID
-//! registrations, audit-root anchors and revocations one `talos-chain --dev` (one
-//! validator, 2-second blocks) includes per block and per second once its blocks are
-//! full. Needs the release node:
+//! registrations, audit-root anchors and revocations one `talos-chain` on
+//! `chain-spec/dev.json` (one validator, Alice; 2-second blocks) includes per block and
+//! per second once its blocks are full. Needs the release node:
 //!
 //! ```sh
 //! cargo build --release -p talos-chain-node
@@ -173,8 +173,18 @@ fn main() {
         .unwrap_or(3000);
     let anchors_per_agent = 4usize;
     let dir = tempfile::tempdir().unwrap();
+    // The committed dev spec, so the chain runs the production runtime's wasm whatever
+    // features the node binary was built with (`scripts/weights.sh` builds it with
+    // `runtime-benchmarks`).
+    let spec = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../chain-spec/dev.json");
     let chain = TalosChain::start(vec![
-        "--dev".into(),
+        "--chain".into(),
+        spec.display().to_string(),
+        "--alice".into(),
+        "--force-authoring".into(),
+        // A validator outside `--dev` needs a network key; any fixed one does alone.
+        "--node-key".into(),
+        "01".repeat(32),
         "--base-path".into(),
         dir.path().display().to_string(),
         // Room for a whole burst in the pool (the defaults are 8,192 and 20 MiB).

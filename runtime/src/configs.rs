@@ -138,7 +138,7 @@ impl pallet_talos_members::Config for Runtime {
     type AddOrigin = EnsureRoot<AccountId>;
     type RemoveOrigin = EnsureRoot<AccountId>;
     type MaxMembers = MaxMembers;
-    type WeightInfo = pallet_talos_members::weights::SubstrateWeight<Runtime>;
+    type WeightInfo = crate::weights::pallet_talos_members::WeightInfo<Runtime>;
 }
 
 /// Validators: the authority set from the next session on.

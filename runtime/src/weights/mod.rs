@@ -5,3 +5,4 @@
 
 pub mod pallet_talos_anchor;
 pub mod pallet_talos_did;
+pub mod pallet_talos_members;
