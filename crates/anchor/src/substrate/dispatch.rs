@@ -77,5 +77,5 @@ pub(crate) fn submit_error(message: &str, ctx: &WriteCtx) -> AnchorError {
             sender: ctx.sender.clone(),
         });
     }
-    AnchorError::Rpc(crate::endpoint::scrub(message))
+    super::rpc_err(message)
 }

@@ -54,11 +54,16 @@ fn unhex(v: &serde_json::Value) -> Option<Vec<u8>> {
     hex::decode(v.as_str()?.trim_start_matches("0x")).ok()
 }
 
-/// A runtime API's SCALE answer at the best block: a compact length (one byte, as
-/// authority sets here are under 64) and that many `width`-byte items, of which the
-/// first 32 bytes are each authority's public key.
-fn authorities(port: u16, api: &str, width: usize) -> Option<Vec<[u8; 32]>> {
-    let out = unhex(&rpc(port, "state_call", json!([api, "0x"]))?)?;
+/// A runtime API's SCALE answer at block `at` (the best block if `None`): a compact
+/// length (one byte, as authority sets here are under 64) and that many `width`-byte
+/// items, of which the first 32 bytes are each authority's public key.
+fn authorities(
+    port: u16,
+    api: &str,
+    width: usize,
+    at: Option<&serde_json::Value>,
+) -> Option<Vec<[u8; 32]>> {
+    let out = unhex(&rpc(port, "state_call", json!([api, "0x", at]))?)?;
     let (&len, items) = out.split_first()?;
     let n = usize::from(len >> 2);
     (items.len() == n * width).then(|| {
@@ -83,15 +88,9 @@ fn author(port: u16, hash: &serde_json::Value) -> Option<[u8; 32]> {
             (b.len() == 14 && b[..6] == *b"\x06aura\x20")
                 .then(|| u64::from_le_bytes(b[6..].try_into().unwrap()))
         })?;
-    let parent = &header["parentHash"];
-    let out = unhex(&rpc(
-        port,
-        "state_call",
-        json!(["AuraApi_authorities", "0x", parent]),
-    )?)?;
-    let n = u64::from(out[0] >> 2);
-    let i = usize::try_from(slot % n).ok()?;
-    out[1 + 32 * i..1 + 32 * (i + 1)].try_into().ok()
+    let set = authorities(port, "AuraApi_authorities", 32, Some(&header["parentHash"]))?;
+    let i = usize::try_from(slot % u64::try_from(set.len()).ok()?).ok()?;
+    set.get(i).copied()
 }
 
 #[test]
@@ -133,11 +132,11 @@ fn five_validators_by_governance_finalize_with_one_down() {
 
     // Two session changes (30 blocks each) later, both authority sets name her keys.
     wait_for("Eve in the aura set", Duration::from_secs(420), || {
-        authorities(alice.rpc_port, "AuraApi_authorities", 32)
+        authorities(alice.rpc_port, "AuraApi_authorities", 32, None)
             .filter(|set| set.len() == 5 && set.contains(&aura))
     });
     wait_for("Eve in the grandpa set", Duration::from_secs(60), || {
-        authorities(alice.rpc_port, "GrandpaApi_grandpa_authorities", 40)
+        authorities(alice.rpc_port, "GrandpaApi_grandpa_authorities", 40, None)
             .filter(|set| set.len() == 5 && set.contains(&grandpa))
     });
 
