@@ -4,6 +4,7 @@
 //! EVM chain anyone may register any DID first, and such a registration is ignored.
 
 use talos_audit::ProofError;
+use talos_audit::aggregate::{AggregateError, AggregateProof, Aggregated};
 use talos_audit::wire::{ConsistencyProof, InclusionProof};
 use talos_primitives::{Did, Hash32};
 
@@ -45,6 +46,18 @@ pub enum VerifyError {
     /// The proof itself does not verify.
     #[error("the proof does not verify: {0}")]
     Proof(#[from] ProofError),
+    /// The aggregate proof is malformed, or does not show this agent's checkpoint in the
+    /// aggregator's signed tree.
+    #[error("the aggregate proof does not verify: {0}")]
+    Aggregate(#[from] AggregateError),
+    /// The aggregate proof is about another agent.
+    #[error("the aggregate proof is for {proof_agent}, not {did}")]
+    OtherAgent {
+        /// The DID asked about.
+        did: String,
+        /// The agent the aggregate proof shows.
+        proof_agent: String,
+    },
     /// The chain could not be read.
     #[error(transparent)]
     Anchor(#[from] AnchorError),
@@ -117,4 +130,45 @@ pub async fn verify_consistency(
     let new = anchored(anchor, did, proof.size2, proof.root2.0).await?;
     proof.verify()?;
     Ok((old, new))
+}
+
+/// Checks an inclusion proof from `did`'s log against a checkpoint of `did`'s that an
+/// aggregator recorded and anchored: the aggregate proof offline
+/// ([`AggregateProof::verify`]), then that the aggregator's DID anchored the aggregator's
+/// head it shows, then that `proof` is against the agent's head the aggregate shows.
+pub async fn verify_aggregated_inclusion(
+    anchor: &dyn Anchor,
+    did: &Did,
+    aggregate: &AggregateProof,
+    proof: &InclusionProof,
+) -> Result<(Aggregated, AnchoredRoot), VerifyError> {
+    let agg = aggregate.verify()?;
+    if agg.agent != *did {
+        return Err(VerifyError::OtherAgent {
+            did: did.to_string(),
+            proof_agent: agg.agent.to_string(),
+        });
+    }
+    let root = anchored(
+        anchor,
+        &agg.aggregator,
+        agg.aggregator_head.size,
+        agg.aggregator_head.root,
+    )
+    .await?;
+    if proof.tree_size != agg.head.size {
+        return Err(VerifyError::NotAnchored {
+            did: did.to_string(),
+            size: proof.tree_size,
+        });
+    }
+    if proof.root.0 != agg.head.root {
+        return Err(VerifyError::RootMismatch {
+            size: proof.tree_size,
+            claimed: proof.root.0,
+            anchored: agg.head.root,
+        });
+    }
+    proof.verify()?;
+    Ok((agg, root))
 }

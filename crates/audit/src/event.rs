@@ -274,6 +274,18 @@ pub enum EventKind {
         /// Block number.
         block: u64,
     },
+    /// An aggregator accepted an agent's signed checkpoint into its own log, so the
+    /// aggregator's anchored root commits to that agent's head (`aggregate.rs`).
+    CheckpointAggregated {
+        /// The agent whose checkpoint it is.
+        agent: Did,
+        /// The agent's tree size.
+        size: u64,
+        /// The agent's root at that size.
+        root: Hash32,
+        /// SHA-256 of the agent's signed checkpoint note, as submitted.
+        note: Hash32,
+    },
     /// A checkpoint was published with fewer witness cosignatures than the policy asks
     /// (it is published and anchored anyway: a log must not stop because witnesses are
     /// down, but the shortfall is on record).

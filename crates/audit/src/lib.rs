@@ -5,6 +5,7 @@
 //! - [`note`], [`checkpoint`]: C2SP signed notes and `tlog-checkpoint`s.
 //! - [`tiles`]: C2SP `tlog-tiles` paths, hash tiles from stored nodes, entry bundles.
 //! - [`tlog_proof`]: C2SP `tlog-proof@v1` files an auditor keeps and checks offline.
+//! - [`aggregate`]: an agent's checkpoint proven in an aggregator's anchored log.
 //! - [`witness`]: cosigning only consistent checkpoints; split-view evidence.
 //! - [`event`]: typed, canonical, signed events that carry digests and ids only.
 //!
@@ -23,6 +24,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod aggregate;
 pub mod checkpoint;
 pub mod event;
 pub mod hash;

@@ -138,6 +138,11 @@ pub struct FileConfig {
     pub public_log_rate: u32,
     /// Public log requests a client address may make in a burst above the rate.
     pub public_log_burst: u32,
+    /// Agents whose signed checkpoints this node aggregates into its own anchored log
+    /// (served on `public_log`, which must be set); empty: none.
+    pub aggregate_for: Vec<String>,
+    /// At most one new checkpoint per aggregated agent per this period, s.
+    pub aggregate_secs: u64,
     /// How often a checkpoint is published while the log is public, s (anchoring also
     /// publishes, before each anchor).
     pub publish_secs: u64,
@@ -208,6 +213,8 @@ impl Default for FileConfig {
             public_log_dir: String::new(),
             public_log_rate: 50,
             public_log_burst: 200,
+            aggregate_for: Vec::new(),
+            aggregate_secs: 10,
             publish_secs: 10,
             dashboard: false,
             witnesses: Vec::new(),
@@ -460,6 +467,11 @@ impl FileConfig {
             contract: (!self.contract.is_empty()).then(|| self.contract.clone()),
             anchor_every: (self.anchor_secs > 0).then(|| Duration::from_secs(self.anchor_secs)),
             public_log: match self.public_log.as_str() {
+                "" if !self.aggregate_for.is_empty() => {
+                    return Err(ConfigError::Invalid(
+                        "aggregate_for needs public_log: agents submit there".into(),
+                    ));
+                }
                 "" => None,
                 a => Some((
                     a.parse().map_err(|e| {
@@ -498,9 +510,25 @@ impl FileConfig {
             std::num::NonZeroU32::new(v)
                 .ok_or_else(|| ConfigError::Invalid(format!("{what} must be positive")))
         };
+        let aggregate = match self.aggregate_for.as_slice() {
+            [] => None,
+            dids => Some(crate::aggregator::AggregateConfig {
+                agents: std::sync::Arc::new(
+                    dids.iter()
+                        .map(|d| {
+                            d.parse().map_err(|e| {
+                                ConfigError::Invalid(format!("aggregate_for: {d:?}: {e}"))
+                            })
+                        })
+                        .collect::<Result<_, _>>()?,
+                ),
+                every: Duration::from_secs(self.aggregate_secs),
+            }),
+        };
         Ok(crate::public_log::PublicLogConfig {
             rate: positive("public_log_rate", self.public_log_rate)?,
             burst: positive("public_log_burst", self.public_log_burst)?,
+            aggregate,
             ..Default::default()
         })
     }

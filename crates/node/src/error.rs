@@ -128,6 +128,8 @@ impl NodeError {
             NodeError::Refused { kind } if kind == "rate_limited" => 429,
             // Held for approval: accepted, not refused; sent again once approved.
             NodeError::Refused { kind } if kind == "pending" => 202,
+            // An aggregator's answer to a checkpoint that contradicts one it logged.
+            NodeError::Refused { kind } if kind == "stale" || kind == "fork" => 409,
             NodeError::Refused { .. } => 403,
             NodeError::PeerFailed { kind, .. } if kind == "agent_timeout" => 504,
             NodeError::PeerFailed { .. } | NodeError::PeerUnreachable(_) => 502,

@@ -8,6 +8,7 @@
 //!   `substrate:URL`) and opening that backend;
 //! - [`error`]: `NodeError`, every failure at the edge with its `kind` and HTTP status;
 //! - [`records`]: proofs, checkpoints and anchoring shared by the CLI and the node;
+//! - [`aggregator`]: aggregated anchoring, taking agents' checkpoints into this log;
 //! - [`public_log`]: the opt-in public read API (C2SP tlog-tiles) and its static copy;
 //! - [`api`]: the local agent API (axum) and its OpenAPI document; [`client`]: the one
 //!   typed client of it, used by `talos agent` and the test kit.
@@ -29,5 +30,6 @@ pub mod config;
 pub mod error;
 pub mod home;
 pub mod node;
+pub mod aggregator;
 pub mod public_log;
 pub mod records;

@@ -15,6 +15,9 @@
 //! flight (past it, 503 at once), and responses of at most one tile (8 KiB of hashes or
 //! 256 entries of at most 64 KiB each).
 //!
+//! With `aggregate_for` set, it also takes agents' checkpoints and serves their aggregate
+//! proofs (`aggregator.rs`), under the same bounds.
+//!
 //! [`write_static`] writes the same tree as files for a CDN or an object store.
 
 use std::net::{IpAddr, SocketAddr};
@@ -26,17 +29,20 @@ use axum::Router;
 use axum::extract::{ConnectInfo, Path as UrlPath, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use talos_audit::tiles::{self, Tile, TileError, TileKind};
+use talos_audit::note::MAX_NOTE_BYTES;
 use talos_store::AuditLog;
 use tokio::sync::Semaphore;
 
+use crate::aggregator::Aggregator;
 use crate::error::NodeError;
 use crate::node::Node;
 
 /// Bounds of the public read API.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct PublicLogConfig {
     /// Requests per second per client address.
     pub rate: NonZeroU32,
@@ -44,6 +50,8 @@ pub struct PublicLogConfig {
     pub burst: NonZeroU32,
     /// Requests in flight at once, over all clients.
     pub in_flight: usize,
+    /// Aggregate these agents' checkpoints (`aggregator.rs`); `None`: not an aggregator.
+    pub aggregate: Option<crate::aggregator::AggregateConfig>,
 }
 
 impl Default for PublicLogConfig {
@@ -52,6 +60,7 @@ impl Default for PublicLogConfig {
             rate: NonZeroU32::new(50).unwrap_or(NonZeroU32::MIN),
             burst: NonZeroU32::new(200).unwrap_or(NonZeroU32::MIN),
             in_flight: 64,
+            aggregate: None,
         }
     }
 }
@@ -60,6 +69,7 @@ struct PublicState {
     node: Arc<Node>,
     per_ip: DefaultKeyedRateLimiter<IpAddr>,
     in_flight: Semaphore,
+    aggregator: Option<Aggregator>,
 }
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -83,6 +93,7 @@ pub fn router(node: Arc<Node>, config: PublicLogConfig) -> Router {
         node,
         per_ip: RateLimiter::keyed(Quota::per_second(config.rate).allow_burst(config.burst)),
         in_flight: Semaphore::new(config.in_flight.max(1)),
+        aggregator: config.aggregate.map(Aggregator::new),
     });
     let sweeper = Arc::downgrade(&state);
     // Forget idle addresses, so a scan from many addresses cannot grow the limiter.
@@ -93,12 +104,20 @@ pub fn router(node: Arc<Node>, config: PublicLogConfig) -> Router {
             let Some(s) = sweeper.upgrade() else { return };
             s.per_ip.retain_recent();
             s.per_ip.shrink_to_fit();
+            if let Some(a) = &s.aggregator {
+                a.sweep();
+            }
         }
     });
     Router::new()
         .route("/checkpoint", get(checkpoint))
         .route("/tile/{*path}", get(tile))
         .route("/.well-known/agent-card.json", get(agent_card))
+        .route(
+            "/aggregate/add-checkpoint",
+            post(add_checkpoint).layer(DefaultBodyLimit::max(MAX_NOTE_BYTES)),
+        )
+        .route("/aggregate/proof/{did}", get(aggregate_proof))
         .with_state(state)
 }
 
@@ -141,6 +160,54 @@ async fn agent_card(
 ) -> Result<Response, NodeError> {
     let _permit = admit(&s, from)?;
     Ok(crate::api::card_response(&s.node)?.into_response())
+}
+
+fn aggregator(s: &Arc<PublicState>) -> Result<(), NodeError> {
+    match s.aggregator {
+        Some(_) => Ok(()),
+        None => Err(NodeError::NotFound("this node aggregates no checkpoints".into())),
+    }
+}
+
+async fn add_checkpoint(
+    State(s): State<Arc<PublicState>>,
+    ConnectInfo(from): ConnectInfo<SocketAddr>,
+    body: String,
+) -> Result<Response, NodeError> {
+    let _permit = admit(&s, from)?;
+    aggregator(&s)?;
+    let state = s.clone();
+    let receipt = tokio::task::spawn_blocking(move || match &state.aggregator {
+        Some(a) => a.submit(&state.node, &body),
+        None => Err(NodeError::Internal("no aggregator".into())),
+    })
+    .await
+    .map_err(|e| NodeError::Internal(e.to_string()))??;
+    Ok(axum::Json(receipt).into_response())
+}
+
+async fn aggregate_proof(
+    State(s): State<Arc<PublicState>>,
+    ConnectInfo(from): ConnectInfo<SocketAddr>,
+    UrlPath(did): UrlPath<String>,
+) -> Result<Response, NodeError> {
+    let _permit = admit(&s, from)?;
+    aggregator(&s)?;
+    let did: talos_primitives::Did = did
+        .parse()
+        .map_err(|_| NodeError::BadRequest("not a DID".into()))?;
+    let state = s.clone();
+    let proof = tokio::task::spawn_blocking(move || match &state.aggregator {
+        Some(a) => a.proof(&state.node, &did),
+        None => Err(NodeError::Internal("no aggregator".into())),
+    })
+    .await
+    .map_err(|e| NodeError::Internal(e.to_string()))??;
+    Ok((
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        proof.to_text(),
+    )
+        .into_response())
 }
 
 async fn tile(

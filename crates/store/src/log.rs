@@ -285,6 +285,20 @@ impl AuditLog {
             }
             return Ok(here..here);
         }
+        self.append_built_with(count, move |first| Ok((build(first)?, writes)))
+    }
+
+    /// [`AuditLog::append_built`], where `build` also makes the writes, so they may name
+    /// the indices the leaves get (an aggregator's record of where it logged a
+    /// checkpoint). `count` must be positive.
+    pub fn append_built_with<E: From<StoreError>>(
+        &self,
+        count: usize,
+        build: impl FnOnce(u64) -> Result<(Vec<Vec<u8>>, Writes), E>,
+    ) -> Result<std::ops::Range<u64>, E> {
+        if count == 0 {
+            return Err(StoreError::Corrupt("an indexed append needs a leaf".into()).into());
+        }
         let poisoned = || StoreError::Corrupt("audit log lock poisoned".into());
         let n = count as u64;
         let first = {
@@ -300,7 +314,8 @@ impl AuditLog {
                 return Err(StoreError::Closed.into());
             }
             let first = p.next_index;
-            let leaves = build(first)?;
+            let (leaves, writes) = build(first)?;
+            writes.check(&self.store)?;
             if leaves.len() != count {
                 return Err(
                     StoreError::Corrupt("append built the wrong number of leaves".into()).into(),

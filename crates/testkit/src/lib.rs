@@ -8,6 +8,7 @@
 //!   probes;
 //! - [`anvil`]: a real anvil from `contracts/node_modules`, optionally with persisted state;
 //! - [`keys`]: deterministic identity fixtures;
+//! - `aggregate` (feature `audit`): an aggregator's log and an agent's aggregate proof;
 //! - [`free_port`]: a free loopback TCP port.
 //!
 //! Test code: a harness that cannot do its job panics with what went wrong, so the
@@ -19,6 +20,8 @@
     clippy::indexing_slicing
 )]
 
+#[cfg(feature = "audit")]
+pub mod aggregate;
 pub mod anvil;
 pub mod chain;
 pub mod keys;

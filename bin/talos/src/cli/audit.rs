@@ -88,6 +88,19 @@ pub enum AuditCommand {
         /// A consistency proof (JSON, as `prove-consistency` prints it), or - for stdin.
         #[arg(long)]
         consistency: Option<String>,
+        /// With `--inclusion`: an aggregate proof (`talos/aggregate-proof@v1`, as an
+        /// aggregator's `/aggregate/proof/{did}` serves it) showing DID's head in an
+        /// aggregator's log, whose root the aggregator anchored; the inclusion proof is
+        /// then checked against that head.
+        #[arg(long, requires = "inclusion")]
+        aggregate: Option<PathBuf>,
+    },
+    /// Submit the running node's signed checkpoint to an aggregator (`--to URL`, its
+    /// public log): exit 0 logged, 1 refused, 2 malformed, 3 unreachable.
+    Aggregate {
+        /// The aggregator's public log URL.
+        #[arg(long)]
+        to: String,
     },
     /// Write the C2SP tlog-proof (or the JSON proof) of entry INDEX against the published
     /// checkpoint: from a public log (`--log URL|DIR`, no cooperation needed), or from
@@ -121,6 +134,14 @@ pub enum AuditCommand {
         #[arg(long, default_value = "-")]
         note: String,
     },
+}
+
+/// A proof file's text (at most 1 MiB), or stdin's for `-`.
+pub(crate) fn proof_text(path: &str) -> anyhow::Result<String> {
+    if path == "-" {
+        return stdin_text(1 << 20);
+    }
+    std::fs::read_to_string(path).with_context(|| format!("reading {path}"))
 }
 
 pub(crate) fn open_log(home: &Home) -> anyhow::Result<std::sync::Arc<AuditLog>> {
@@ -241,8 +262,12 @@ pub(crate) fn run(
             contract,
             inclusion,
             consistency,
+            aggregate,
         } => {
             let home = Home::resolve(home)?;
+            if let (Some(agg), Some(inc)) = (aggregate, &inclusion) {
+                return crate::cli::aggregate::verify(&home, &spec, contract.as_deref(), &did, &agg, inc);
+            }
             let (path, is_inclusion) = match (inclusion, consistency) {
                 (Some(p), _) => (p, true),
                 (None, Some(p)) => (p, false),
@@ -253,11 +278,7 @@ pub(crate) fn run(
                     ));
                 }
             };
-            let text = if path == "-" {
-                stdin_text(1 << 20)?
-            } else {
-                std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?
-            };
+            let text = proof_text(&path)?;
             let rt = crate::cli::runtime()?;
             return rt.block_on(verify_anchored(
                 &home,
@@ -283,6 +304,9 @@ pub(crate) fn run(
             );
         }
         AuditCommand::Monitor(args) => return crate::cli::monitor::run(home, &args),
+        AuditCommand::Aggregate { to } => {
+            return crate::cli::aggregate::submit(&Home::resolve(home)?, &to);
+        }
         AuditCommand::VerifyProof(args) => {
             return crate::cli::transparency::verify_proof(home, &args);
         }

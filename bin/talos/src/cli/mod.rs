@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 mod agent;
+mod aggregate;
 mod approvals;
 mod attest;
 mod audit;

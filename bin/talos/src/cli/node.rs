@@ -72,6 +72,13 @@ pub struct NetFlags {
     /// Public log requests per client address in a burst above the rate.
     #[arg(long, env = "TALOS_PUBLIC_LOG_BURST")]
     pub public_log_burst: Option<u32>,
+    /// Aggregate these agents' signed checkpoints into this node's anchored log, on the
+    /// public log's listener (repeatable, or comma-separated).
+    #[arg(long = "aggregate-for", env = "TALOS_AGGREGATE_FOR", value_delimiter = ',')]
+    pub aggregate_for: Vec<String>,
+    /// At most one new checkpoint per aggregated agent per this many seconds.
+    #[arg(long, env = "TALOS_AGGREGATE_SECS")]
+    pub aggregate_secs: Option<u64>,
     /// Serve the dashboard on the API listener (loopback TCP only), at /dashboard.
     #[arg(long, env = "TALOS_DASHBOARD")]
     pub dashboard: Option<bool>,
@@ -151,6 +158,12 @@ impl NetFlags {
         }
         if let Some(d) = self.dashboard {
             c.dashboard = d;
+        }
+        if !self.aggregate_for.is_empty() {
+            c.aggregate_for.clone_from(&self.aggregate_for);
+        }
+        if let Some(v) = self.aggregate_secs {
+            c.aggregate_secs = v;
         }
         if !self.witnesses.is_empty() {
             c.witnesses.clone_from(&self.witnesses);

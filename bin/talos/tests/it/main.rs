@@ -6,6 +6,7 @@
     clippy::indexing_slicing
 )]
 
+mod aggregation;
 mod anchoring;
 mod api;
 mod approvals;

@@ -8,6 +8,7 @@
     clippy::indexing_slicing
 )]
 
+mod aggregated;
 mod common;
 mod embedded;
 mod evm;

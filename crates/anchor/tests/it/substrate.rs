@@ -198,6 +198,9 @@ async fn talos_chain_dev_suite() {
         Err(VerifyError::Proof(_))
     ));
 
+    // Aggregated anchoring: one member's root proves another agent's checkpoint.
+    crate::aggregated::scenario(&a, 60).await;
+
     // Deactivation is final.
     a.deactivate_did(&da).await.unwrap();
     assert!(a.resolve_did(&da).await.unwrap().unwrap().deactivated);

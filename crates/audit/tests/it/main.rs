@@ -6,6 +6,7 @@
     clippy::indexing_slicing
 )]
 
+mod aggregate;
 mod events;
 mod notes;
 mod proofs;

@@ -194,6 +194,25 @@ impl Auditor {
         Ok(())
     }
 
+    /// Appends `event` on this thread (a blocking one), bypassing the writer's queue, in
+    /// one synced batch with the writes `writes` makes from the index the event gets;
+    /// returns that index once both are durable (the aggregator's record of where it
+    /// logged a checkpoint).
+    pub(crate) fn append_indexed(
+        &self,
+        event: EventKind,
+        writes: impl FnOnce(u64) -> Result<Writes, crate::error::NodeError>,
+    ) -> Result<u64, crate::error::NodeError> {
+        let identity = &self.identity;
+        let range = self.log.append_built_with(1, |first| {
+            Ok::<_, crate::error::NodeError>((
+                sign_leaves(identity, first, vec![event])?,
+                writes(first)?,
+            ))
+        })?;
+        Ok(range.start)
+    }
+
     async fn request(
         &self,
         events: Vec<EventKind>,
@@ -344,6 +363,16 @@ impl super::Node {
     /// This node's audit log (read-only use: proofs and checkpoints).
     pub fn audit_log(&self) -> &Arc<talos_store::AuditLog> {
         &self.audit_log
+    }
+
+    /// The audit trail's writer.
+    pub(crate) fn auditor(&self) -> &Auditor {
+        &self.auditor
+    }
+
+    /// The node's store.
+    pub(crate) fn store(&self) -> &Arc<talos_store::Store> {
+        &self.store
     }
 
     /// A signed checkpoint of the audit log's head: (note, verifier key).
