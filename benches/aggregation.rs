@@ -66,7 +66,10 @@ async fn main() {
             (key.did(), sign_talos(&key, head).unwrap().to_text())
         })
         .collect();
-    println!("signed {n} checkpoints in {:.1} s", t.elapsed().as_secs_f64());
+    println!(
+        "signed {n} checkpoints in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
 
     let root = tempfile::tempdir().unwrap();
     let home = init(
@@ -83,8 +86,14 @@ async fn main() {
         ]),
     );
     // Too long for one command-line argument (128 KiB): straight into config.toml.
-    let list: Vec<String> = agents.iter().map(|(d, _)| format!("{:?}", d.to_string())).collect();
-    set_config(&home, &[("aggregate_for", &format!("[{}]", list.join(", ")))]);
+    let list: Vec<String> = agents
+        .iter()
+        .map(|(d, _)| format!("{:?}", d.to_string()))
+        .collect();
+    set_config(
+        &home,
+        &[("aggregate_for", &format!("[{}]", list.join(", ")))],
+    );
     let node = NodeProc::up(&home, &[]).await;
     let base = format!("http://{}", node.ready["publicLog"].as_str().unwrap());
     let http = reqwest::Client::builder()
@@ -122,23 +131,28 @@ async fn main() {
     let (s, a) = node.call(Method::POST, "/v1/audit/anchor", None).await;
     assert_eq!(s, 200, "{a}");
     let anchor = t.elapsed();
-    println!("anchor: tree size {} in {:.0} ms", a["treeSize"], anchor.as_secs_f64() * 1e3);
+    println!(
+        "anchor: tree size {} in {:.0} ms",
+        a["treeSize"],
+        anchor.as_secs_f64() * 1e3
+    );
 
     // Proofs, served and verified.
     let sample = n.min(1_000);
     let t = Instant::now();
-    let texts: Vec<String> = futures::stream::iter(agents.iter().step_by((n / sample).max(1)).take(sample))
-        .map(|(did, _)| {
-            let (http, url) = (http.clone(), format!("{base}/aggregate/proof/{did}"));
-            async move {
-                let r = http.get(url).send().await.unwrap();
-                assert_eq!(r.status().as_u16(), 200);
-                r.text().await.unwrap()
-            }
-        })
-        .buffer_unordered(concurrency)
-        .collect()
-        .await;
+    let texts: Vec<String> =
+        futures::stream::iter(agents.iter().step_by((n / sample).max(1)).take(sample))
+            .map(|(did, _)| {
+                let (http, url) = (http.clone(), format!("{base}/aggregate/proof/{did}"));
+                async move {
+                    let r = http.get(url).send().await.unwrap();
+                    assert_eq!(r.status().as_u16(), 200);
+                    r.text().await.unwrap()
+                }
+            })
+            .buffer_unordered(concurrency)
+            .collect()
+            .await;
     let serve = t.elapsed();
     let t = Instant::now();
     for text in &texts {

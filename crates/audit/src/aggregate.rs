@@ -40,8 +40,8 @@ use crate::tlog_proof::{MAX_PROOF_BYTES, TlogProof, TlogProofError};
 /// The first line.
 pub const HEADER: &str = "talos/aggregate-proof@v1";
 /// Largest aggregate proof accepted: a base64 note line and a `tlog-proof@v1`.
-pub const MAX_AGGREGATE_PROOF_BYTES: usize = HEADER.len() + 12 + MAX_NOTE_BYTES * 4 / 3 + 8
-    + MAX_PROOF_BYTES;
+pub const MAX_AGGREGATE_PROOF_BYTES: usize =
+    HEADER.len() + 12 + MAX_NOTE_BYTES * 4 / 3 + 8 + MAX_PROOF_BYTES;
 
 /// Why an aggregate proof was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -98,9 +98,8 @@ pub struct Aggregated {
 /// A talos log's checkpoint note verified by the DID its origin names.
 fn talos_checkpoint(note: &Note) -> Result<(Did, Checkpoint), CheckpointError> {
     let cp = Checkpoint::parse_text(&note.text)?;
-    let (did, verifier) = talos_log(&cp.origin).ok_or(CheckpointError::Body(
-        "the origin is not talos/<did:key>",
-    ))?;
+    let (did, verifier) =
+        talos_log(&cp.origin).ok_or(CheckpointError::Body("the origin is not talos/<did:key>"))?;
     note.verify(&verifier)?;
     Ok((did, cp))
 }
@@ -148,13 +147,16 @@ impl AggregateProof {
         let (agent, cp) = talos_checkpoint(&self.checkpoint).map_err(AggregateError::Agent)?;
         let agg_cp = Checkpoint::parse_text(&self.proof.checkpoint.text)
             .map_err(TlogProofError::Checkpoint)?;
-        let (aggregator, verifier) = talos_log(&agg_cp.origin)
-            .ok_or(AggregateError::Malformed("the aggregator's origin is not talos/<did:key>"))?;
+        let (aggregator, verifier) = talos_log(&agg_cp.origin).ok_or(AggregateError::Malformed(
+            "the aggregator's origin is not talos/<did:key>",
+        ))?;
         let agg_cp = self.proof.verify(&verifier, None)?;
         let entry = self.proof.extra.as_deref().ok_or(TlogProofError::NoEntry)?;
         let event = SignedEvent::from_leaf(entry)?;
         if event.body.agent != aggregator {
-            return Err(AggregateError::Mismatch("the entry is not the aggregator's own"));
+            return Err(AggregateError::Mismatch(
+                "the entry is not the aggregator's own",
+            ));
         }
         if event.body.seq != self.proof.index {
             return Err(AggregateError::Mismatch("the entry's seq is not its index"));
@@ -166,7 +168,9 @@ impl AggregateProof {
             note,
         } = event.body.event
         else {
-            return Err(AggregateError::Mismatch("the entry is not checkpoint_aggregated"));
+            return Err(AggregateError::Mismatch(
+                "the entry is not checkpoint_aggregated",
+            ));
         };
         if a != agent {
             return Err(AggregateError::Mismatch("the entry names another agent"));

@@ -33,7 +33,8 @@ use talos_audit::event::{EventKind, digest};
 use talos_audit::note::Note;
 use talos_audit::tlog_proof::TlogProof;
 use talos_primitives::{Did, Hash32};
-use talos_store::{CF_META, Writes};
+use talos_store::Writes;
+use talos_store::db::CF_META;
 
 use crate::error::NodeError;
 use crate::node::Node;
@@ -109,8 +110,8 @@ impl Aggregator {
         let bad = |e: String| NodeError::BadRequest(e);
         let note = Note::parse(body).map_err(|e| bad(e.to_string()))?;
         let cp = Checkpoint::parse_text(&note.text).map_err(|e| bad(e.to_string()))?;
-        let (agent, verifier) = talos_log(&cp.origin)
-            .ok_or_else(|| bad("the origin is not talos/<did:key>".into()))?;
+        let (agent, verifier) =
+            talos_log(&cp.origin).ok_or_else(|| bad("the origin is not talos/<did:key>".into()))?;
         if !self.config.agents.contains(&agent) {
             return Err(refused("not_served"));
         }
@@ -180,15 +181,11 @@ impl Aggregator {
             .ok_or_else(|| NodeError::NotFound("no checkpoint is published yet".into()))?;
         let size = published.head.size;
         let kept = records(node, agent)?;
-        let record = kept
-            .iter()
-            .rev()
-            .find(|r| r.index < size)
-            .ok_or_else(|| {
-                NodeError::NotFound(format!(
-                    "no checkpoint of {agent} is in the published tree yet"
-                ))
-            })?;
+        let record = kept.iter().rev().find(|r| r.index < size).ok_or_else(|| {
+            NodeError::NotFound(format!(
+                "no checkpoint of {agent} is in the published tree yet"
+            ))
+        })?;
         let log = node.audit_log();
         let entry = log
             .leaf(record.index)?

@@ -23,6 +23,7 @@
 //! assert_eq!(doc["type"], "urn:talos:problem:peer_not_found");
 //! ```
 
+pub mod aggregator;
 pub mod anchor_target;
 pub mod api;
 pub mod client;
@@ -30,6 +31,5 @@ pub mod config;
 pub mod error;
 pub mod home;
 pub mod node;
-pub mod aggregator;
 pub mod public_log;
 pub mod records;

@@ -26,14 +26,14 @@ use std::path::Path;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{ConnectInfo, Path as UrlPath, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use talos_audit::tiles::{self, Tile, TileError, TileKind};
 use talos_audit::note::MAX_NOTE_BYTES;
+use talos_audit::tiles::{self, Tile, TileError, TileKind};
 use talos_store::AuditLog;
 use tokio::sync::Semaphore;
 
@@ -165,7 +165,9 @@ async fn agent_card(
 fn aggregator(s: &Arc<PublicState>) -> Result<(), NodeError> {
     match s.aggregator {
         Some(_) => Ok(()),
-        None => Err(NodeError::NotFound("this node aggregates no checkpoints".into())),
+        None => Err(NodeError::NotFound(
+            "this node aggregates no checkpoints".into(),
+        )),
     }
 }
 

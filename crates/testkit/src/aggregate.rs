@@ -49,7 +49,10 @@ pub fn build(
             ts: 1_764_892_800_000,
             event,
         };
-        let leaf = SignedEvent::sign(aggregator, body).unwrap().to_leaf().unwrap();
+        let leaf = SignedEvent::sign(aggregator, body)
+            .unwrap()
+            .to_leaf()
+            .unwrap();
         tree.append(leaf_hash(&leaf));
         if seq == AT {
             entry = leaf;

@@ -22,7 +22,11 @@ pub(crate) fn submit(home: &Home, to: &str) -> anyhow::Result<Outcome> {
     let api = ApiClient::open(home)?;
     crate::cli::runtime()?.block_on(async move {
         let (s, v) = api.call(Method::GET, "/v1/audit/checkpoint", None).await?;
-        let Some(note) = v["note"].as_str().filter(|_| s == 200) else {
+        let Some(note) = v
+            .get("note")
+            .and_then(serde_json::Value::as_str)
+            .filter(|_| s == 200)
+        else {
             println!("{v}");
             return Ok(Outcome::of_status(s));
         };
@@ -30,7 +34,10 @@ pub(crate) fn submit(home: &Home, to: &str) -> anyhow::Result<Outcome> {
         let resp = match api.http().post(&url).body(note.to_owned()).send().await {
             Ok(r) => r,
             Err(e) => {
-                println!("{}", json!({"error": "unreachable", "message": e.without_url().to_string()}));
+                println!(
+                    "{}",
+                    json!({"error": "unreachable", "message": e.without_url().to_string()})
+                );
                 return Ok(Outcome::Unavailable);
             }
         };
@@ -51,8 +58,8 @@ pub(crate) fn verify(
     inclusion: &str,
 ) -> anyhow::Result<Outcome> {
     use talos_anchor::verify::{VerifyError, verify_aggregated_inclusion};
-    let meta = std::fs::metadata(aggregate)
-        .with_context(|| format!("reading {}", aggregate.display()))?;
+    let meta =
+        std::fs::metadata(aggregate).with_context(|| format!("reading {}", aggregate.display()))?;
     if meta.len() > MAX_AGGREGATE_PROOF_BYTES as u64 {
         return Ok(verdict(
             Err("larger than an aggregate proof can be".into()),

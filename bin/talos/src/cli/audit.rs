@@ -266,7 +266,14 @@ pub(crate) fn run(
         } => {
             let home = Home::resolve(home)?;
             if let (Some(agg), Some(inc)) = (aggregate, &inclusion) {
-                return crate::cli::aggregate::verify(&home, &spec, contract.as_deref(), &did, &agg, inc);
+                return crate::cli::aggregate::verify(
+                    &home,
+                    &spec,
+                    contract.as_deref(),
+                    &did,
+                    &agg,
+                    inc,
+                );
             }
             let (path, is_inclusion) = match (inclusion, consistency) {
                 (Some(p), _) => (p, true),

@@ -74,7 +74,11 @@ pub struct NetFlags {
     pub public_log_burst: Option<u32>,
     /// Aggregate these agents' signed checkpoints into this node's anchored log, on the
     /// public log's listener (repeatable, or comma-separated).
-    #[arg(long = "aggregate-for", env = "TALOS_AGGREGATE_FOR", value_delimiter = ',')]
+    #[arg(
+        long = "aggregate-for",
+        env = "TALOS_AGGREGATE_FOR",
+        value_delimiter = ','
+    )]
     pub aggregate_for: Vec<String>,
     /// At most one new checkpoint per aggregated agent per this many seconds.
     #[arg(long, env = "TALOS_AGGREGATE_SECS")]
@@ -371,12 +375,12 @@ async fn start_public_log(
     if let Some(dir) = resolved.public_log_dir.clone() {
         node.start_static_log(dir);
     }
-    Ok(match resolved.public_log {
+    Ok(match &resolved.public_log {
         Some((addr, bounds)) => Some((
             tokio::net::TcpListener::bind(addr)
                 .await
                 .with_context(|| format!("binding the public log on {addr}"))?,
-            bounds,
+            bounds.clone(),
         )),
         None => None,
     })

@@ -80,12 +80,16 @@ async fn an_agent_is_anchored_through_an_aggregator() {
     assert!(size >= 5, "{first}");
     let (code, out) = audit(&a_home, &["aggregate", "--to", &base(&g)], "");
     let again: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!((code, &again["index"], &again["new"]), (0, &first["index"], &Value::Bool(false)));
+    assert_eq!(
+        (code, &again["index"], &again["new"]),
+        (0, &first["index"], &Value::Bool(false))
+    );
 
     // Refusals, each typed: not served, signed by another key, malformed, a smaller
     // size (stale), another root at a logged size (fork), a new head too soon.
     let b = base(&g);
-    let note = |key: &talos_identity::IdentityKey, h: TreeHead| sign_talos(key, h).unwrap().to_text();
+    let note =
+        |key: &talos_identity::IdentityKey, h: TreeHead| sign_talos(key, h).unwrap().to_text();
     let (s, v) = submit(&b, &note(&stranger, head(3, 1))).await;
     assert_eq!((s, v["kind"].as_str()), (403, Some("not_served")), "{v}");
     let forged = Checkpoint {
@@ -111,25 +115,29 @@ async fn an_agent_is_anchored_through_an_aggregator() {
     assert_eq!((s, v["kind"].as_str()), (429, Some("rate_limited")), "{v}");
 
     // Not yet published: no proof.
-    let proof_of = |did: String| {
-        let url = format!("{}/aggregate/proof/{did}", base(&g));
+    let proof_of = |g: &NodeProc, did: String| {
+        let url = format!("{}/aggregate/proof/{did}", base(g));
         async move {
             let r = reqwest::get(url).await.unwrap();
             (r.status().as_u16(), r.text().await.unwrap())
         }
     };
-    assert_eq!(proof_of(agent.did.clone()).await.0, 404);
+    assert_eq!(proof_of(&g, agent.did.clone()).await.0, 404);
 
     // Acknowledged means durable: kill -9, restart, then anchor.
     g.kill9().await;
     g.restart().await;
     let (s, anchored) = g.call(Method::POST, "/v1/audit/anchor", None).await;
-    assert_eq!((s, anchored["anchored"].as_bool()), (200, Some(true)), "{anchored}");
-    let (s, text) = proof_of(other.did().to_string()).await;
+    assert_eq!(
+        (s, anchored["anchored"].as_bool()),
+        (200, Some(true)),
+        "{anchored}"
+    );
+    let (s, text) = proof_of(&g, other.did().to_string()).await;
     assert_eq!(s, 200, "{text}");
     let got = AggregateProof::parse(&text).unwrap().verify().unwrap();
     assert_eq!((got.head, got.index), (head(10, 1), other_index));
-    let (s, text) = proof_of(agent.did.clone()).await;
+    let (s, text) = proof_of(&g, agent.did.clone()).await;
     assert_eq!(s, 200, "{text}");
     let dir = root.path().join("auditor");
     std::fs::create_dir_all(&dir).unwrap();
@@ -139,7 +147,11 @@ async fn an_agent_is_anchored_through_an_aggregator() {
     // The auditor: an event of the agent's, proven at the aggregated size, against the
     // aggregator's anchored root.
     let (s, inclusion) = agent
-        .call(Method::GET, &format!("/v1/audit/proof?index=2&size={size}"), None)
+        .call(
+            Method::GET,
+            &format!("/v1/audit/proof?index=2&size={size}"),
+            None,
+        )
         .await;
     assert_eq!(s, 200, "{inclusion}");
     let verify = |did: &str, proof: &Value| {
@@ -164,14 +176,22 @@ async fn an_agent_is_anchored_through_an_aggregator() {
     let (code, out) = verify(&agent.did, &inclusion);
     assert_eq!(code, 0, "{out}");
     let v: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!((v["valid"].as_bool(), v["aggregator"].as_str()), (Some(true), Some(g.did.as_str())), "{v}");
+    assert_eq!(
+        (v["valid"].as_bool(), v["aggregator"].as_str()),
+        (Some(true), Some(g.did.as_str())),
+        "{v}"
+    );
 
     // Another DID, or a proof at a size the aggregator never logged, is refused.
     let (code, out) = verify(&g.did, &inclusion);
     assert_eq!(code, 1, "{out}");
     grow(&agent, 1).await;
     let (_, later) = agent
-        .call(Method::GET, &format!("/v1/audit/proof?index=2&size={}", size + 1), None)
+        .call(
+            Method::GET,
+            &format!("/v1/audit/proof?index=2&size={}", size + 1),
+            None,
+        )
         .await;
     let (code, out) = verify(&agent.did, &later);
     assert_eq!(code, 1, "{out}");

@@ -5,25 +5,25 @@ use talos_anchor::Anchor;
 use talos_anchor::verify::{VerifyError, verify_aggregated_inclusion};
 use talos_audit::aggregate::AggregateError;
 
-use crate::common::{Log, h, identity};
+use talos_identity::IdentityKey;
 
-/// Uses identity seeds `seed` (the agent) and `seed + 1` (the aggregator).
-pub(crate) async fn scenario(anchor: &dyn Anchor, seed: u8) {
-    let (agent, aggregator) = (identity(seed), identity(seed + 1));
+use crate::common::{Log, h};
+
+/// `anchor` signs as `aggregator` (on the talos chain a DID registers itself), which is
+/// not registered yet; `agent` never registers.
+pub(crate) async fn scenario(anchor: &dyn Anchor, agent: IdentityKey, aggregator: IdentityKey) {
     let log = Log::new(20);
     let (aggregate, agg_head) =
         talos_testkit::aggregate::build(&agent, &aggregator, log.head(20), |k| k);
 
     // Before the aggregator anchors, nothing counts.
     assert!(matches!(
-        verify_aggregated_inclusion(anchor, &agent.did(), &aggregate, &log.inclusion(5, 20))
-            .await,
+        verify_aggregated_inclusion(anchor, &agent.did(), &aggregate, &log.inclusion(5, 20)).await,
         Err(VerifyError::NotRegistered { .. })
     ));
     anchor.register_did(&aggregator, h(1)).await.unwrap();
     assert!(matches!(
-        verify_aggregated_inclusion(anchor, &agent.did(), &aggregate, &log.inclusion(5, 20))
-            .await,
+        verify_aggregated_inclusion(anchor, &agent.did(), &aggregate, &log.inclusion(5, 20)).await,
         Err(VerifyError::NotAnchored { .. })
     ));
     anchor
@@ -48,8 +48,7 @@ pub(crate) async fn scenario(anchor: &dyn Anchor, seed: u8) {
         Err(VerifyError::OtherAgent { .. })
     ));
     assert!(matches!(
-        verify_aggregated_inclusion(anchor, &agent.did(), &aggregate, &log.inclusion(5, 19))
-            .await,
+        verify_aggregated_inclusion(anchor, &agent.did(), &aggregate, &log.inclusion(5, 19)).await,
         Err(VerifyError::NotAnchored { size: 19, .. })
     ));
     let mut forged = log.inclusion(5, 20);
@@ -78,8 +77,7 @@ pub(crate) async fn scenario(anchor: &dyn Anchor, seed: u8) {
             k => k,
         });
     assert!(matches!(
-        verify_aggregated_inclusion(anchor, &agent.did(), &unanchored, &log.inclusion(5, 20))
-            .await,
+        verify_aggregated_inclusion(anchor, &agent.did(), &unanchored, &log.inclusion(5, 20)).await,
         Err(VerifyError::Aggregate(AggregateError::Mismatch(_)))
     ));
 }

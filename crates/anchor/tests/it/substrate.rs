@@ -198,8 +198,9 @@ async fn talos_chain_dev_suite() {
         Err(VerifyError::Proof(_))
     ));
 
-    // Aggregated anchoring: one member's root proves another agent's checkpoint.
-    crate::aggregated::scenario(&a, 60).await;
+    // Aggregated anchoring: member B's root proves the checkpoint of an agent with no
+    // account.
+    crate::aggregated::scenario(&b, identity(60), identity(22)).await;
 
     // Deactivation is final.
     a.deactivate_did(&da).await.unwrap();

@@ -329,5 +329,5 @@ pub(crate) async fn all<E: Executor>(a: &ContractAnchor<E>, b: &ContractAnchor<E
     commit_and_revoke(a, b).await;
     anchor_and_audit(a).await;
     meta_transactions(a).await;
-    crate::aggregated::scenario(a, 60).await;
+    crate::aggregated::scenario(a, identity(60), identity(61)).await;
 }

@@ -149,8 +149,8 @@ fn the_known_answer_file_is_current() {
     if std::env::var_os("TALOS_REGEN_VECTORS").is_some() {
         std::fs::write(PATH, &text).unwrap();
     }
-    let on_disk = std::fs::read_to_string(PATH)
-        .expect("run with TALOS_REGEN_VECTORS=1 to create the file");
+    let on_disk =
+        std::fs::read_to_string(PATH).expect("run with TALOS_REGEN_VECTORS=1 to create the file");
     assert_eq!(on_disk, text, "the file is stale: TALOS_REGEN_VECTORS=1");
     let got = AggregateProof::parse(&on_disk).unwrap().verify().unwrap();
     assert_eq!(got.agent, agent.did());
