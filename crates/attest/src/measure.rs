@@ -18,7 +18,7 @@ use thiserror::Error;
 /// Settings left out of the configuration's digest: URLs that may carry credentials
 /// (user info, API keys in paths or queries). They are not secrets of the agent's
 /// behaviour, and an attester must not need them to recompute the digest.
-pub const SECRET_SETTINGS: &[&str] = &["agent_url", "chain"];
+pub const SECRET_SETTINGS: &[&str] = &["agent_url", "aggregator", "chain"];
 
 /// Why a measurement failed.
 #[derive(Debug, Error)]

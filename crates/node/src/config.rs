@@ -143,6 +143,11 @@ pub struct FileConfig {
     pub aggregate_for: Vec<String>,
     /// At most one new checkpoint per aggregated agent per this period, s.
     pub aggregate_secs: u64,
+    /// An aggregator's public log URL this node submits its checkpoints to (aggregated
+    /// anchoring, the agent's side); empty: none.
+    pub aggregator: String,
+    /// How often the checkpoint is submitted to `aggregator` while the log grows, s.
+    pub aggregator_secs: u64,
     /// How often a checkpoint is published while the log is public, s (anchoring also
     /// publishes, before each anchor).
     pub publish_secs: u64,
@@ -215,6 +220,8 @@ impl Default for FileConfig {
             public_log_burst: 200,
             aggregate_for: Vec::new(),
             aggregate_secs: 10,
+            aggregator: String::new(),
+            aggregator_secs: 60,
             publish_secs: 10,
             dashboard: false,
             witnesses: Vec::new(),
@@ -323,6 +330,8 @@ pub struct Resolved {
     pub public_log_dir: Option<std::path::PathBuf>,
     /// The publication period while the log is public.
     pub publish_every: Duration,
+    /// The aggregator this node submits its checkpoints to, and how often.
+    pub aggregator: Option<(reqwest::Url, Duration)>,
     /// Whether the dashboard is served.
     pub dashboard: bool,
 }
@@ -483,6 +492,7 @@ impl FileConfig {
             public_log_dir: (!self.public_log_dir.is_empty())
                 .then(|| std::path::PathBuf::from(&self.public_log_dir)),
             publish_every: Duration::from_secs(self.publish_secs.max(1)),
+            aggregator: self.aggregator()?,
             dashboard: self.dashboard,
         })
     }
@@ -503,6 +513,30 @@ impl FileConfig {
             ));
         }
         Ok(Some(url))
+    }
+
+    /// `aggregator`, parsed: an `http://` or `https://` URL (a trailing `/` is added, so
+    /// paths join under it), or none when empty.
+    fn aggregator(&self) -> Result<Option<(reqwest::Url, Duration)>, ConfigError> {
+        if self.aggregator.is_empty() {
+            return Ok(None);
+        }
+        let mut text = self.aggregator.clone();
+        if !text.ends_with('/') {
+            text.push('/');
+        }
+        // The URL is not repeated in the error: it may carry credentials.
+        let url = reqwest::Url::parse(&text)
+            .map_err(|e| ConfigError::Invalid(format!("aggregator is not a URL: {e}")))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(ConfigError::Invalid(
+                "aggregator is not an http:// or https:// URL".into(),
+            ));
+        }
+        Ok(Some((
+            url,
+            Duration::from_secs(self.aggregator_secs.max(1)),
+        )))
     }
 
     fn public_log_bounds(&self) -> Result<crate::public_log::PublicLogConfig, ConfigError> {

@@ -83,6 +83,13 @@ pub struct NetFlags {
     /// At most one new checkpoint per aggregated agent per this many seconds.
     #[arg(long, env = "TALOS_AGGREGATE_SECS")]
     pub aggregate_secs: Option<u64>,
+    /// Submit this node's checkpoints to the aggregator at this URL (its public log),
+    /// which anchors them for it.
+    #[arg(long, env = "TALOS_AGGREGATOR")]
+    pub aggregator: Option<String>,
+    /// How often the checkpoint goes to the aggregator while the log grows, seconds.
+    #[arg(long, env = "TALOS_AGGREGATOR_SECS")]
+    pub aggregator_secs: Option<u64>,
     /// Serve the dashboard on the API listener (loopback TCP only), at /dashboard.
     #[arg(long, env = "TALOS_DASHBOARD")]
     pub dashboard: Option<bool>,
@@ -168,6 +175,12 @@ impl NetFlags {
         }
         if let Some(v) = self.aggregate_secs {
             c.aggregate_secs = v;
+        }
+        if let Some(v) = &self.aggregator {
+            c.aggregator.clone_from(v);
+        }
+        if let Some(v) = self.aggregator_secs {
+            c.aggregator_secs = v;
         }
         if !self.witnesses.is_empty() {
             c.witnesses.clone_from(&self.witnesses);
@@ -289,6 +302,9 @@ pub(crate) fn up(
                 })
             });
             node.start_anchoring(opener, resolved.anchor_every);
+        }
+        if let Some((to, every)) = resolved.aggregator.clone() {
+            node.start_submitting(to, every);
         }
         let public_listener = start_public_log(&mut node, &resolved).await?;
         let listener = ApiListener::bind(&resolved.api, &home).await?;

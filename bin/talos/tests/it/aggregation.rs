@@ -196,3 +196,57 @@ async fn an_agent_is_anchored_through_an_aggregator() {
     let (code, out) = verify(&agent.did, &later);
     assert_eq!(code, 1, "{out}");
 }
+
+/// `talos up --aggregator URL`: the node submits its head by itself, retrying while the
+/// aggregator is not up yet, and the aggregator's proof shows that head.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_submits_its_checkpoints_to_its_aggregator_by_itself() {
+    let root = tempfile::tempdir().unwrap();
+    let port = talos_testkit::free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let a_home = init(
+        root.path(),
+        "agent",
+        &flags(&[
+            ("--listen", TCP0),
+            ("--chain", "none"),
+            ("--aggregator", &base),
+            ("--aggregator-secs", "1"),
+        ]),
+    );
+    let agent = NodeProc::up(&a_home, &[]).await;
+    grow(&agent, 3).await;
+    let (_, head) = agent.call(Method::GET, "/v1/audit/head", None).await;
+    let g_home = init(
+        root.path(),
+        "aggregator",
+        &flags(&[
+            ("--listen", TCP0),
+            ("--anchor-secs", "0"),
+            ("--public-log", &format!("127.0.0.1:{port}")),
+            ("--publish-secs", "100000"),
+            ("--aggregate-for", &agent.did),
+        ]),
+    );
+    let g = NodeProc::up(&g_home, &[]).await;
+    let url = format!("{base}/aggregate/proof/{}", agent.did);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    let got = loop {
+        let (s, a) = g.call(Method::POST, "/v1/audit/anchor", None).await;
+        assert_eq!(s, 200, "{a}");
+        let r = reqwest::get(&url).await.unwrap();
+        if r.status().as_u16() == 200 {
+            break AggregateProof::parse(&r.text().await.unwrap())
+                .unwrap()
+                .verify()
+                .unwrap();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the agent's checkpoint never reached the aggregator"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert_eq!(Some(got.head.size), head["treeSize"].as_u64(), "{head}");
+    assert_eq!(got.aggregator.to_string(), g.did);
+}

@@ -35,6 +35,7 @@ mod revocations;
 mod sender;
 mod sidecar;
 mod start;
+mod submitting;
 
 use std::sync::Arc;
 use std::time::Duration;
