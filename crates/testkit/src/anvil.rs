@@ -48,7 +48,14 @@ impl Anvil {
 
     /// A fresh anvil on `port` (a restart takes the same port).
     pub fn start_on(port: u16, state: Option<&Path>) -> Self {
+        Self::start_with(port, state, &[])
+    }
+
+    /// A fresh anvil on `port` with `extra` arguments (`--block-time 2` for interval
+    /// mining, say).
+    pub fn start_with(port: u16, state: Option<&Path>, extra: &[&str]) -> Self {
         let mut cmd = Command::new(binary());
+        cmd.args(extra);
         cmd.args([
             "--host",
             "127.0.0.1",
