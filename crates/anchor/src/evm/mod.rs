@@ -53,11 +53,14 @@ pub struct EvmConfig {
     pub retries: usize,
     /// First backoff delay (doubling, capped at 2 s).
     pub retry_delay: Duration,
+    /// Blocks a broadcast transaction may stay unmined before it is replaced at the same
+    /// nonce with higher fees (at least 12.5 % more, at most 15 times).
+    pub bump_after_blocks: u64,
 }
 
 impl EvmConfig {
     /// Defaults for `url` and `contract`: 1 confirmation, 250 ms polling, 60 s to
-    /// confirm, 5 retries from 100 ms.
+    /// confirm, 5 retries from 100 ms, a fee bump after 3 blocks unmined.
     pub fn new(url: impl Into<String>, contract: Address) -> Self {
         Self {
             url: url.into(),
@@ -67,6 +70,7 @@ impl EvmConfig {
             confirm_timeout: Duration::from_secs(60),
             retries: 5,
             retry_delay: Duration::from_millis(100),
+            bump_after_blocks: 3,
         }
     }
 }
@@ -259,14 +263,14 @@ impl Executor for EvmExecutor {
                     .await
             })
             .await?;
-        let p = self.sign(data.clone(), nonce).await?;
+        let mut p = self.sign(data.clone(), nonce).await?;
         self.pending.put(&self.store, &p)?;
-        tracing::debug!(tx = %p.hash, nonce, "submitting");
-        self.broadcast(&p).await?;
-        let result = self.confirm(&p, Some(&data)).await;
+        tracing::debug!(tx = %p.latest()?.hash, nonce, "submitting");
+        self.broadcast(p.latest()?).await?;
+        let result = self.confirm(&mut p, Some(&data)).await;
         match &result {
             Ok(_) | Err(AnchorError::Revert(_) | AnchorError::Failed { .. }) => {
-                self.pending.remove(&self.store, p.nonce)?;
+                self.pending.remove(&self.store, &p)?;
             }
             Err(_) => {} // stays pending; resubmitted by the next send or by resume
         }

@@ -1,18 +1,24 @@
 //! Submitting a transaction: signing it at a nonce, broadcasting it, waiting for its
 //! confirmations, and resubmitting whatever a crash or an outage left pending. A
 //! transaction is persisted between signing and broadcast, so a retry rebroadcasts the
-//! same signed bytes (same nonce) rather than signing a second transaction.
+//! same signed bytes (same nonce) rather than signing a second transaction. A transaction
+//! left unmined for `bump_after_blocks` blocks is replaced at the same nonce with higher
+//! fees, so a base fee that climbs through a run of full blocks cannot strand it.
 
-use alloy::consensus::TxEnvelope;
+use alloy::consensus::{TxEnvelope, TypedTransaction};
 use alloy::eips::BlockId;
-use alloy::eips::eip2718::Encodable2718;
-use alloy::network::{NetworkTransactionBuilder, ReceiptResponse, TransactionBuilder};
-use alloy::primitives::Bytes;
+use alloy::eips::eip1559::Eip1559Estimation;
+use alloy::eips::eip2718::{Decodable2718, Encodable2718};
+use alloy::network::{
+    Ethereum, NetworkTransactionBuilder, NetworkWallet, ReceiptResponse, TransactionBuilder,
+};
+use alloy::primitives::{B256, Bytes};
 use alloy::providers::Provider;
+use alloy::rpc::types::TransactionReceipt;
 use talos_primitives::Hash32;
 
 use super::EvmExecutor;
-use super::pending::Pending;
+use super::pending::{MAX_VERSIONS, Pending, Signed};
 use crate::contract::Executor;
 use crate::error::AnchorError;
 use crate::types::Inclusion;
@@ -30,9 +36,7 @@ impl EvmExecutor {
                     .await
             })
             .await?;
-        let fees = self
-            .rpc(|| async { self.provider.estimate_eip1559_fees().await })
-            .await?;
+        let fees = self.fees().await?;
         let tx = req
             .with_nonce(nonce)
             .with_chain_id(self.chain_id)
@@ -46,15 +50,58 @@ impl EvmExecutor {
             .map_err(|e| AnchorError::Config(format!("signing a transaction: {e}")))?;
         Ok(Pending {
             nonce,
-            hash: *envelope.tx_hash(),
-            raw: Bytes::from(envelope.encoded_2718()),
+            versions: vec![signed(&envelope)],
         })
     }
 
-    /// Broadcasts `p`; "already known" and similar answers mean it is in a mempool.
-    pub(super) async fn broadcast(&self, p: &Pending) -> Result<(), AnchorError> {
+    async fn fees(&self) -> Result<Eip1559Estimation, AnchorError> {
+        self.rpc(|| async { self.provider.estimate_eip1559_fees().await })
+            .await
+    }
+
+    /// Replaces `p` in the mempool: its newest version signed again at the same nonce,
+    /// gas and call, with both fees raised to the market's estimate or by 12.5 %,
+    /// whichever is higher (nodes take a replacement only if both rise by ≥ 10 %). The
+    /// new version is persisted before it is broadcast. Returns false, changing nothing,
+    /// once [`MAX_VERSIONS`] are signed: that bounds what a congested chain can cost.
+    pub(super) async fn replace(&self, p: &mut Pending) -> Result<bool, AnchorError> {
+        if p.versions.len() >= MAX_VERSIONS {
+            return Ok(false);
+        }
+        let bad = || AnchorError::Malformed("pending transaction envelope".into());
+        let mut raw = p.latest()?.raw.as_ref();
+        let TxEnvelope::Eip1559(old) = TxEnvelope::decode_2718(&mut raw).map_err(|_| bad())? else {
+            return Err(bad());
+        };
+        let market = self.fees().await?;
+        let mut tx = old.tx().clone();
+        tx.max_priority_fee_per_gas =
+            bump(tx.max_priority_fee_per_gas, market.max_priority_fee_per_gas);
+        tx.max_fee_per_gas =
+            bump(tx.max_fee_per_gas, market.max_fee_per_gas).max(tx.max_priority_fee_per_gas);
+        let envelope = NetworkWallet::<Ethereum>::sign_transaction_from(
+            &self.wallet,
+            self.sender,
+            TypedTransaction::Eip1559(tx),
+        )
+        .await
+        .map_err(|e| AnchorError::Config(format!("signing a transaction: {e}")))?;
+        p.versions.push(signed(&envelope));
+        self.pending.put(&self.store, p)?;
+        tracing::info!(
+            tx = %envelope.tx_hash(),
+            nonce = p.nonce,
+            version = p.versions.len(),
+            "replacing a pending transaction with higher fees"
+        );
+        self.broadcast(p.latest()?).await?;
+        Ok(true)
+    }
+
+    /// Broadcasts `s`; "already known" and similar answers mean it is in a mempool.
+    pub(super) async fn broadcast(&self, s: &Signed) -> Result<(), AnchorError> {
         match self
-            .rpc(|| async { self.provider.send_raw_transaction(&p.raw).await })
+            .rpc(|| async { self.provider.send_raw_transaction(&s.raw).await })
             .await
         {
             Ok(_) => Ok(()),
@@ -63,56 +110,91 @@ impl EvmExecutor {
         }
     }
 
-    /// Waits for `p`'s receipt and confirmations; on a failed receipt, finds the reason
-    /// by replaying the call.
-    pub(super) async fn confirm(
+    /// The receipt of whichever version of `p` was mined, newest first.
+    async fn receipt(
         &self,
         p: &Pending,
+    ) -> Result<Option<(TransactionReceipt, B256)>, AnchorError> {
+        for v in p.versions.iter().rev() {
+            let r = self
+                .rpc(|| async { self.provider.get_transaction_receipt(v.hash).await })
+                .await?;
+            if let Some(r) = r {
+                return Ok(Some((r, v.hash)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Waits for `p`'s receipt and confirmations, replacing it with higher fees after
+    /// every `bump_after_blocks` blocks it is not mined in; on a failed receipt, finds
+    /// the reason by replaying the call.
+    pub(super) async fn confirm(
+        &self,
+        p: &mut Pending,
         data: Option<&Bytes>,
     ) -> Result<Inclusion, AnchorError> {
         let deadline = tokio::time::Instant::now() + self.cfg.confirm_timeout;
+        let mut waiting_since = self.latest().await?;
         loop {
-            let receipt = self
-                .rpc(|| async { self.provider.get_transaction_receipt(p.hash).await })
-                .await?;
-            if let Some(r) = receipt
-                && let Some(block) = r.block_number()
-                && self.latest().await?
-                    >= block.saturating_add(self.cfg.confirmations.saturating_sub(1))
-            {
-                let at = Inclusion {
-                    block,
-                    tx: Hash32(p.hash.0),
-                };
-                if r.status() {
-                    return Ok(at);
+            let latest = self.latest().await?;
+            match self.receipt(p).await? {
+                Some((r, hash)) => {
+                    if let Some(block) = r.block_number()
+                        && latest >= block.saturating_add(self.cfg.confirmations.saturating_sub(1))
+                    {
+                        return self.settled(&r, block, hash, data).await;
+                    }
                 }
-                if let Some(data) = data
-                    && let Err(e @ AnchorError::Revert(_)) = self.call(data.clone()).await
+                None if latest
+                    >= waiting_since.saturating_add(self.cfg.bump_after_blocks.max(1)) =>
                 {
-                    return Err(e);
+                    // Not mined for that many blocks: its fee fell behind the base fee
+                    // (which rises 12.5 % per full block) or others outbid it.
+                    self.replace(p).await?;
+                    waiting_since = latest;
                 }
-                return Err(AnchorError::Failed { tx: at.tx });
+                None => {}
             }
             if tokio::time::Instant::now() >= deadline {
                 return Err(AnchorError::NotConfirmed {
-                    tx: Hash32(p.hash.0),
+                    tx: Hash32(p.latest()?.hash.0),
                 });
             }
             tokio::time::sleep(self.cfg.poll_interval).await;
         }
     }
 
+    /// The outcome of a mined, confirmed receipt.
+    async fn settled(
+        &self,
+        r: &TransactionReceipt,
+        block: u64,
+        hash: B256,
+        data: Option<&Bytes>,
+    ) -> Result<Inclusion, AnchorError> {
+        let at = Inclusion {
+            block,
+            tx: Hash32(hash.0),
+        };
+        if r.status() {
+            return Ok(at);
+        }
+        if let Some(data) = data
+            && let Err(e @ AnchorError::Revert(_)) = self.call(data.clone()).await
+        {
+            return Err(e);
+        }
+        Err(AnchorError::Failed { tx: at.tx })
+    }
+
     /// Rebroadcasts and confirms everything pending, lowest nonce first. Callers hold
     /// `submit`, or are the constructor.
     pub(super) async fn flush_pending(&self) -> Result<usize, AnchorError> {
         let all = self.pending.all(&self.store)?;
-        for p in &all {
-            let mined = self
-                .rpc(|| async { self.provider.get_transaction_receipt(p.hash).await })
-                .await?
-                .is_some();
-            if !mined {
+        let n = all.len();
+        for mut p in all {
+            if self.receipt(&p).await?.is_none() {
                 let chain_nonce = self
                     .rpc(|| async {
                         self.provider
@@ -123,26 +205,50 @@ impl EvmExecutor {
                     .await?;
                 if chain_nonce > p.nonce {
                     // Our nonce went to another transaction of this account (another
-                    // process with the same key): this one can never land.
-                    tracing::warn!(tx = %p.hash, nonce = p.nonce, "pending transaction superseded");
-                    self.pending.remove(&self.store, p.nonce)?;
+                    // process with the same key): none of ours can land.
+                    tracing::warn!(tx = %p.latest()?.hash, nonce = p.nonce, "pending transaction superseded");
+                    self.pending.remove(&self.store, &p)?;
                     continue;
                 }
-                self.broadcast(p).await?;
+                match self.broadcast(p.latest()?).await {
+                    Ok(()) => {}
+                    // Refused now, most often because the base fee rose past its fee cap
+                    // while we were down: sign it again above the market.
+                    Err(AnchorError::Rpc(reason)) if self.replace(&mut p).await? => {
+                        tracing::info!(nonce = p.nonce, %reason, "rebroadcast refused; replaced");
+                    }
+                    Err(e) => return Err(e),
+                }
             }
-            match self.confirm(p, None).await {
+            match self.confirm(&mut p, None).await {
                 Ok(at) => {
-                    tracing::info!(tx = %p.hash, block = at.block, "pending transaction confirmed")
+                    tracing::info!(tx = %at.tx, block = at.block, "pending transaction confirmed")
                 }
                 Err(AnchorError::Revert(_) | AnchorError::Failed { .. }) => {
-                    tracing::warn!(tx = %p.hash, "pending transaction failed on chain");
+                    tracing::warn!(nonce = p.nonce, "pending transaction failed on chain");
                 }
                 Err(e) => return Err(e),
             }
-            self.pending.remove(&self.store, p.nonce)?;
+            self.pending.remove(&self.store, &p)?;
         }
-        Ok(all.len())
+        Ok(n)
     }
+}
+
+fn signed(envelope: &TxEnvelope) -> Signed {
+    Signed {
+        hash: *envelope.tx_hash(),
+        raw: Bytes::from(envelope.encoded_2718()),
+    }
+}
+
+/// The replacement fee: `old` raised by 12.5 % (rounded up, at least 1 wei), or the
+/// market's `estimate` if that is higher.
+fn bump(old: u128, estimate: u128) -> u128 {
+    let raised = old
+        .saturating_add(old.div_ceil(8))
+        .max(old.saturating_add(1));
+    raised.max(estimate)
 }
 
 /// Node answers meaning "this exact transaction is already in the pool".

@@ -17,7 +17,7 @@ use crate::common::{Log, account, did, h, identity};
 use crate::suite;
 use talos_testkit::anvil::Anvil;
 
-fn config(url: &str, contract: Address) -> EvmConfig {
+pub(crate) fn config(url: &str, contract: Address) -> EvmConfig {
     let mut cfg = EvmConfig::new(url, contract);
     cfg.poll_interval = Duration::from_millis(50);
     cfg.confirm_timeout = Duration::from_secs(20);
@@ -26,7 +26,7 @@ fn config(url: &str, contract: Address) -> EvmConfig {
     cfg
 }
 
-fn pending_count(store: &Store) -> usize {
+pub(crate) fn pending_count(store: &Store) -> usize {
     let cf = store.cf(CF_ANCHOR_PENDING).unwrap();
     store
         .db()
@@ -61,7 +61,7 @@ async fn anvil_suite_ws() {
 }
 
 /// How many `RootAnchored` events `did` has at `size`.
-async fn anchored_at(a: &EvmAnchor, d: &Did, size: u64) -> usize {
+pub(crate) async fn anchored_at(a: &EvmAnchor, d: &Did, size: u64) -> usize {
     // root_at returns the first; count them all through the executor's log query.
     use talos_anchor::contract::{Executor, LogQuery};
     let logs = a
@@ -216,7 +216,7 @@ async fn wait_for_dumps(state: &std::path::Path, n: usize) {
     }
 }
 
-async fn pending_nonce(url: &str) -> u64 {
+pub(crate) async fn pending_nonce(url: &str) -> u64 {
     ProviderBuilder::new()
         .connect_http(url.parse().unwrap())
         .get_transaction_count(account(0).address())
@@ -226,7 +226,7 @@ async fn pending_nonce(url: &str) -> u64 {
 }
 
 /// Turns anvil's automatic mining on or off.
-async fn automine(url: &str, on: bool) {
+pub(crate) async fn automine(url: &str, on: bool) {
     let p = ProviderBuilder::new().connect_http(url.parse().unwrap());
     let () = p
         .raw_request("evm_setAutomine".into(), (on,))
@@ -235,12 +235,12 @@ async fn automine(url: &str, on: bool) {
 }
 
 /// Mines one block (whatever is in anvil's mempool).
-async fn mine(url: &str) {
+pub(crate) async fn mine(url: &str) {
     let p = ProviderBuilder::new().connect_http(url.parse().unwrap());
     let _: serde_json::Value = p.raw_request("evm_mine".into(), ()).await.unwrap();
 }
 
-async fn raw_nonce(url: &str) -> u64 {
+pub(crate) async fn raw_nonce(url: &str) -> u64 {
     ProviderBuilder::new()
         .connect_http(url.parse().unwrap())
         .get_transaction_count(account(0).address())

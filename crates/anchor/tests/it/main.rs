@@ -12,6 +12,7 @@ mod aggregated;
 mod common;
 mod embedded;
 mod evm;
+mod evm_fees;
 mod squatting;
 mod substrate;
 mod suite;

@@ -1,0 +1,162 @@
+//! Fee replacement on a real anvil: a transaction whose fee cap the base fee jumped past
+//! is signed again at the same nonce with higher fees and lands once, and every version
+//! survives a crash, so a restarted client recognises whichever one was mined.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use alloy::primitives::B256;
+use alloy::providers::{Provider, ProviderBuilder};
+use talos_anchor::Anchor;
+use talos_anchor::evm::{EvmAnchor, EvmConfig, deploy};
+use talos_store::Store;
+use talos_store::db::CF_ANCHOR_PENDING;
+use talos_testkit::anvil::Anvil;
+
+use crate::common::{Log, account, did, h, identity};
+use crate::evm::{anchored_at, automine, config, mine, pending_count, pending_nonce, raw_nonce};
+
+/// 1,000 gwei: hundreds of times what the first signature offered (anvil starts at 1 gwei
+/// and the estimate doubles the base fee).
+const SPIKE: u128 = 1_000_000_000_000;
+
+fn bumping(url: &str, contract: alloy::primitives::Address) -> EvmConfig {
+    let mut cfg = config(url, contract);
+    cfg.bump_after_blocks = 2;
+    cfg
+}
+
+/// The hashes of every signed version in the pending table, in key order.
+fn versions(store: &Store) -> Vec<B256> {
+    let cf = store.cf(CF_ANCHOR_PENDING).unwrap();
+    store
+        .db()
+        .iterator_cf(cf, rocksdb::IteratorMode::Start)
+        .map(|kv| B256::from_slice(&kv.unwrap().1[..32]))
+        .collect()
+}
+
+/// The next block's base fee becomes `fee` (then falls 12.5 % per empty block).
+async fn spike(url: &str, fee: u128) {
+    let p = ProviderBuilder::new().connect_http(url.parse().unwrap());
+    let () = p
+        .raw_request(
+            "anvil_setNextBlockBaseFeePerGas".into(),
+            (format!("{fee:#x}"),),
+        )
+        .await
+        .unwrap();
+}
+
+/// Waits (on the table, not the clock) until `n` versions are pending; the submission
+/// ending first (a confirmation timeout, say) fails the test.
+async fn until_versions<T>(store: &Store, n: usize, submit: &tokio::task::JoinHandle<T>) {
+    while versions(store).len() < n {
+        assert!(
+            !submit.is_finished(),
+            "the submission ended with {} version(s)",
+            versions(store).len()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_base_fee_spike_is_outbid_at_the_same_nonce() {
+    let anvil = Anvil::start(None);
+    let url = anvil.http();
+    let contract = deploy(&url, account(0)).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(dir.path()).unwrap());
+    let a = EvmAnchor::connect(bumping(&url, contract), account(0), store.clone())
+        .await
+        .unwrap();
+    let d = did(23);
+    let log = Log::new(5);
+    a.register_did(&identity(23), h(1)).await.unwrap();
+    let nonce_before = raw_nonce(&url).await;
+
+    automine(&url, false).await;
+    let writer = a.clone();
+    let head = log.head(5);
+    let submit = tokio::spawn(async move { writer.anchor_root(&d, head).await });
+    until_versions(&store, 1, &submit).await;
+    let first = versions(&store)[0];
+    while pending_nonce(&url).await == nonce_before {
+        tokio::time::sleep(Duration::from_millis(10)).await; // broadcast, in the mempool
+    }
+    // The base fee jumps past the first version's fee cap: blocks go by without it.
+    spike(&url, SPIKE).await;
+    mine(&url).await;
+    mine(&url).await;
+    until_versions(&store, 2, &submit).await;
+    mine(&url).await;
+
+    let at = submit.await.unwrap().unwrap();
+    assert_ne!(
+        at.tx.0, first.0,
+        "the replacement landed, not the first version"
+    );
+    assert_eq!(B256::from(at.tx.0), versions_landed(&url, at.block).await);
+    assert_eq!(pending_count(&store), 0);
+    assert_eq!(raw_nonce(&url).await, nonce_before + 1);
+    assert_eq!(a.latest_root(&d).await.unwrap(), Some(head));
+    assert_eq!(anchored_at(&a, &d, 5).await, 1);
+}
+
+/// The single transaction of `block`, by hash.
+async fn versions_landed(url: &str, block: u64) -> B256 {
+    let p = ProviderBuilder::new().connect_http(url.parse().unwrap());
+    let b = p.get_block_by_number(block.into()).await.unwrap().unwrap();
+    let hashes: Vec<B256> = b.transactions.hashes().collect();
+    assert_eq!(hashes.len(), 1, "one transaction at that nonce, no double");
+    hashes[0]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_restarted_after_a_replacement_settles_the_nonce_once() {
+    let anvil = Anvil::start(None);
+    let url = anvil.http();
+    let contract = deploy(&url, account(0)).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(dir.path()).unwrap());
+    let a = EvmAnchor::connect(bumping(&url, contract), account(0), store.clone())
+        .await
+        .unwrap();
+    let d = did(24);
+    let log = Log::new(7);
+    a.register_did(&identity(24), h(1)).await.unwrap();
+    let nonce_before = raw_nonce(&url).await;
+
+    automine(&url, false).await;
+    let writer = a.clone();
+    let head = log.head(7);
+    let submit = tokio::spawn(async move { writer.anchor_root(&d, head).await });
+    until_versions(&store, 1, &submit).await;
+    spike(&url, SPIKE).await;
+    mine(&url).await;
+    mine(&url).await;
+    until_versions(&store, 2, &submit).await;
+    // The client dies with two versions signed; then the base fee climbs past the second
+    // one too, and blocks come every second.
+    submit.abort();
+    let _ = submit.await;
+    drop(a);
+    spike(&url, SPIKE * 100).await;
+    mine(&url).await;
+    let p = ProviderBuilder::new().connect_http(url.parse().unwrap());
+    let () = p
+        .raw_request("evm_setIntervalMining".into(), (1u64,))
+        .await
+        .unwrap();
+
+    // The restart rebroadcasts the newest version, outbids the market again when it
+    // does not land, and settles the nonce exactly once.
+    let a = EvmAnchor::connect(bumping(&url, contract), account(0), store.clone())
+        .await
+        .unwrap();
+    assert_eq!(pending_count(&store), 0);
+    assert_eq!(raw_nonce(&url).await, nonce_before + 1);
+    assert_eq!(a.latest_root(&d).await.unwrap(), Some(head));
+    assert_eq!(anchored_at(&a, &d, 7).await, 1);
+}
