@@ -102,9 +102,12 @@ fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1e3)
 }
 
+/// Median and maximum of KiB figures, in MiB with one decimal (an idle node's RSS is
+/// compared with a bound of 40 MiB, where flooring would hide a 0.9 MiB overshoot).
 fn median_max(mut v: Vec<u64>) -> String {
     v.sort_unstable();
-    format!("{} / {}", v[v.len() / 2] / 1024, v[v.len() - 1] / 1024)
+    let mib = |k: u64| k as f64 / 1024.0;
+    format!("{:.1} / {:.1}", mib(v[v.len() / 2]), mib(v[v.len() - 1]))
 }
 
 /// `talos init` and `talos up` on a fixed port, so a node restarted after kill -9 is
