@@ -1,5 +1,6 @@
 //! Aggregated anchoring from the agent's and the auditor's side: `talos audit aggregate`
-//! submits the running node's signed checkpoint to an aggregator;
+//! submits the running node's signed checkpoint to an aggregator; `talos audit
+//! aggregate-proof` prints the proof the node keeps of its own log;
 //! `talos audit verify-anchored --aggregate` checks an inclusion proof through an
 //! aggregator's anchored root (`talos_anchor::verify::verify_aggregated_inclusion`).
 
@@ -44,6 +45,27 @@ pub(crate) fn submit(home: &Home, to: &str) -> anyhow::Result<Outcome> {
         let status = resp.status().as_u16();
         let body: serde_json::Value = resp.json().await.unwrap_or_default();
         println!("{body}");
+        Ok(Outcome::of_status(status))
+    })
+}
+
+/// Prints the aggregate proof the running node keeps (`GET /v1/audit/aggregate-proof`).
+pub(crate) fn own_proof(home: &Home) -> anyhow::Result<Outcome> {
+    let api = ApiClient::open(home)?;
+    crate::cli::runtime()?.block_on(async move {
+        let resp = api
+            .http()
+            .get(format!("{}/v1/audit/aggregate-proof", api.url()))
+            .bearer_auth(api.token())
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!("the node is unreachable: {}", e.without_url()))?;
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap_or_default();
+        print!("{text}");
+        if status != 200 {
+            println!();
+        }
         Ok(Outcome::of_status(status))
     })
 }

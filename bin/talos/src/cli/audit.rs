@@ -102,6 +102,9 @@ pub enum AuditCommand {
         #[arg(long)]
         to: String,
     },
+    /// Print the aggregate proof the running node keeps of its own log (`talos up
+    /// --aggregator`), for `verify-anchored --aggregate`: exit 0 printed, 1 none kept yet.
+    AggregateProof,
     /// Write the C2SP tlog-proof (or the JSON proof) of entry INDEX against the published
     /// checkpoint: from a public log (`--log URL|DIR`, no cooperation needed), or from
     /// this home's log while its node is stopped.
@@ -313,6 +316,9 @@ pub(crate) fn run(
         AuditCommand::Monitor(args) => return crate::cli::monitor::run(home, &args),
         AuditCommand::Aggregate { to } => {
             return crate::cli::aggregate::submit(&Home::resolve(home)?, &to);
+        }
+        AuditCommand::AggregateProof => {
+            return crate::cli::aggregate::own_proof(&Home::resolve(home)?);
         }
         AuditCommand::VerifyProof(args) => {
             return crate::cli::transparency::verify_proof(home, &args);

@@ -198,7 +198,8 @@ async fn an_agent_is_anchored_through_an_aggregator() {
 }
 
 /// `talos up --aggregator URL`: the node submits its head by itself, retrying while the
-/// aggregator is not up yet, and the aggregator's proof shows that head.
+/// aggregator is not up yet, and the aggregator's proof shows that head; the node then
+/// keeps that proof itself, past the aggregator's end and its own kill -9.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_submits_its_checkpoints_to_its_aggregator_by_itself() {
     let root = tempfile::tempdir().unwrap();
@@ -249,4 +250,28 @@ async fn a_node_submits_its_checkpoints_to_its_aggregator_by_itself() {
     };
     assert_eq!(Some(got.head.size), head["treeSize"].as_u64(), "{head}");
     assert_eq!(got.aggregator.to_string(), g.did);
+
+    // The agent fetches that proof by itself, checks it and keeps it.
+    let kept = loop {
+        let (code, out) = audit(&a_home, &["aggregate-proof"], "");
+        if code == 0 {
+            break out;
+        }
+        assert_eq!(code, 1, "{out}"); // none kept yet
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the agent never kept its aggregate proof"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    let mine = AggregateProof::parse(&kept).unwrap().verify().unwrap();
+    assert_eq!(mine, got);
+    // It outlives the aggregator and a kill -9 of the agent: the agent can hand an
+    // auditor the proof with its aggregator gone.
+    drop(g);
+    let mut agent = agent;
+    agent.kill9().await;
+    agent.restart().await;
+    let (code, again) = audit(&a_home, &["aggregate-proof"], "");
+    assert_eq!((code, again.as_str()), (0, kept.as_str()));
 }

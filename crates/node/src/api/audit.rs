@@ -13,7 +13,9 @@
 //! - `POST /v1/audit/publish` → `{"treeSize", "root", "note"}`: publish a checkpoint now
 //!   (cosigned by the configured witnesses), as the public log serves it;
 //! - `GET /v1/audit/anchored` → the latest head anchored on the chain for this agent,
-//!   with its block and transaction.
+//!   with its block and transaction;
+//! - `GET /v1/audit/aggregate-proof` → the `talos/aggregate-proof@v1` this node keeps of
+//!   its own log (`talos up --aggregator`), 404 until its aggregator has published one.
 
 use std::sync::Arc;
 
@@ -39,12 +41,19 @@ pub(super) fn routes() -> Router<Arc<ApiState>> {
         .route("/v1/audit/anchor", post(anchor))
         .route("/v1/audit/publish", post(publish))
         .route("/v1/audit/anchored", get(anchored))
+        .route("/v1/audit/aggregate-proof", get(aggregate_proof))
         .route("/v1/did/publish", post(publish_did))
         .route("/v1/dids/{did}", get(resolve_did))
 }
 
 fn record_error(e: RecordError) -> NodeError {
     e.into()
+}
+
+async fn aggregate_proof(State(s): State<Arc<ApiState>>) -> Result<String, NodeError> {
+    s.node.own_aggregate_proof()?.ok_or_else(|| {
+        NodeError::NotFound("no aggregate proof is kept yet (talos up --aggregator)".into())
+    })
 }
 
 async fn head(State(s): State<Arc<ApiState>>) -> impl IntoResponse {

@@ -561,6 +561,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/audit/aggregate-proof": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The aggregate proof this node keeps of its own log
+         * @description The `talos/aggregate-proof@v1` text (docs/aggregation.md) that the node fetched from its aggregator (`talos up --aggregator`), checked, and stored: the agent's signed checkpoint and the aggregator's inclusion proof of it against the aggregator's published checkpoint. For `talos audit verify-anchored --aggregate`.
+         */
+        get: operations["auditAggregateProof"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/did/publish": {
         parameters: {
             query?: never;
@@ -2583,6 +2603,44 @@ export interface operations {
                 };
             };
             /** @description Nothing anchored yet */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    auditAggregateProof: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The proof */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Missing or wrong API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No proof kept yet */
             404: {
                 headers: {
                     [name: string]: unknown;
