@@ -115,7 +115,8 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
     // 101: pallet-talos-anchor keeps every revoker of an id (storage version 1).
     // 102: members in a map (pallet-talos-members); only members, validators and the
     // sudo key may sign.
-    spec_version: 102,
+    // 103: the base block and extrinsic weights measured (`benchmark overhead`).
+    spec_version: 103,
     impl_version: 1,
     apis: apis::RUNTIME_API_VERSIONS,
     transaction_version: 1,

@@ -109,7 +109,22 @@ pub(crate) fn run() -> sc_cli::Result<()> {
                         config.chain_spec,
                     ))
                 }
-                _ => Err("only `benchmark pallet` is supported".into()),
+                // The runtime's DbWeight: reads and writes of this chain's own state in
+                // this node's RocksDB (`scripts/weights.sh`).
+                frame_benchmarking_cli::BenchmarkCmd::Storage(cmd) => {
+                    let parts = service::new_partial(&config)?;
+                    let db = parts.backend.expose_db();
+                    let storage = parts.backend.expose_storage();
+                    let shared_cache = parts.backend.expose_shared_trie_cache();
+                    cmd.run(config, parts.client, db, storage, shared_cache)
+                }
+                // The runtime's ExtrinsicBaseWeight and BlockExecutionWeight: empty blocks
+                // and blocks of `System.remark` signed by a dev account, executed in the
+                // runtime's wasm.
+                frame_benchmarking_cli::BenchmarkCmd::Overhead(cmd) => {
+                    cmd.run_with_default_builder_and_spec::<Block, ()>(Some(config.chain_spec))
+                }
+                _ => Err("`benchmark pallet`, `storage` and `overhead` are supported".into()),
             })
         }
         None => {
