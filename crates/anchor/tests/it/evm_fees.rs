@@ -5,13 +5,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use alloy::primitives::B256;
+use alloy::primitives::{Address, B256};
 use alloy::providers::{Provider, ProviderBuilder};
-use talos_anchor::Anchor;
 use talos_anchor::evm::{EvmAnchor, EvmConfig, deploy};
+use talos_anchor::{Anchor, AnchorError, Inclusion};
+use talos_primitives::{Did, TreeHead};
 use talos_store::Store;
 use talos_store::db::CF_ANCHOR_PENDING;
 use talos_testkit::anvil::Anvil;
+use tokio::task::JoinHandle;
 
 use crate::common::{Log, account, did, h, identity};
 use crate::evm::{anchored_at, automine, config, mine, pending_count, pending_nonce, raw_nonce};
@@ -20,7 +22,7 @@ use crate::evm::{anchored_at, automine, config, mine, pending_count, pending_non
 /// and the estimate doubles the base fee).
 const SPIKE: u128 = 1_000_000_000_000;
 
-fn bumping(url: &str, contract: alloy::primitives::Address) -> EvmConfig {
+fn bumping(url: &str, contract: Address) -> EvmConfig {
     let mut cfg = config(url, contract);
     cfg.bump_after_blocks = 2;
     cfg
@@ -61,8 +63,25 @@ async fn until_versions<T>(store: &Store, n: usize, submit: &tokio::task::JoinHa
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_base_fee_spike_is_outbid_at_the_same_nonce() {
+/// A write the base fee stranded: an anchor of `head` broadcast at the first fee (in
+/// anvil's mempool, automining off), then a base-fee spike and two empty blocks, until
+/// the client has signed and persisted a second version.
+struct Stranded {
+    _anvil: Anvil,
+    _dir: tempfile::TempDir,
+    url: String,
+    contract: Address,
+    store: Arc<Store>,
+    a: EvmAnchor,
+    d: Did,
+    head: TreeHead,
+    nonce_before: u64,
+    /// The first version's hash.
+    first: B256,
+    submit: JoinHandle<Result<Inclusion, AnchorError>>,
+}
+
+async fn stranded(seed: u8, size: usize) -> Stranded {
     let anvil = Anvil::start(None);
     let url = anvil.http();
     let contract = deploy(&url, account(0)).await.unwrap();
@@ -71,14 +90,12 @@ async fn a_base_fee_spike_is_outbid_at_the_same_nonce() {
     let a = EvmAnchor::connect(bumping(&url, contract), account(0), store.clone())
         .await
         .unwrap();
-    let d = did(23);
-    let log = Log::new(5);
-    a.register_did(&identity(23), h(1)).await.unwrap();
+    let d = did(seed);
+    a.register_did(&identity(seed), h(1)).await.unwrap();
     let nonce_before = raw_nonce(&url).await;
 
     automine(&url, false).await;
-    let writer = a.clone();
-    let head = log.head(5);
+    let (writer, head) = (a.clone(), Log::new(size).head(size as u64));
     let submit = tokio::spawn(async move { writer.anchor_root(&d, head).await });
     until_versions(&store, 1, &submit).await;
     let first = versions(&store)[0];
@@ -90,18 +107,36 @@ async fn a_base_fee_spike_is_outbid_at_the_same_nonce() {
     mine(&url).await;
     mine(&url).await;
     until_versions(&store, 2, &submit).await;
-    mine(&url).await;
+    Stranded {
+        _anvil: anvil,
+        _dir: dir,
+        url,
+        contract,
+        store,
+        a,
+        d,
+        head,
+        nonce_before,
+        first,
+        submit,
+    }
+}
 
-    let at = submit.await.unwrap().unwrap();
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_base_fee_spike_is_outbid_at_the_same_nonce() {
+    let s = stranded(23, 5).await;
+    mine(&s.url).await;
+
+    let at = s.submit.await.unwrap().unwrap();
     assert_ne!(
-        at.tx.0, first.0,
+        at.tx.0, s.first.0,
         "the replacement landed, not the first version"
     );
-    assert_eq!(B256::from(at.tx.0), versions_landed(&url, at.block).await);
-    assert_eq!(pending_count(&store), 0);
-    assert_eq!(raw_nonce(&url).await, nonce_before + 1);
-    assert_eq!(a.latest_root(&d).await.unwrap(), Some(head));
-    assert_eq!(anchored_at(&a, &d, 5).await, 1);
+    assert_eq!(B256::from(at.tx.0), versions_landed(&s.url, at.block).await);
+    assert_eq!(pending_count(&s.store), 0);
+    assert_eq!(raw_nonce(&s.url).await, s.nonce_before + 1);
+    assert_eq!(s.a.latest_root(&s.d).await.unwrap(), Some(s.head));
+    assert_eq!(anchored_at(&s.a, &s.d, 5).await, 1);
 }
 
 /// The single transaction of `block`, by hash.
@@ -115,36 +150,15 @@ async fn versions_landed(url: &str, block: u64) -> B256 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_restarted_after_a_replacement_settles_the_nonce_once() {
-    let anvil = Anvil::start(None);
-    let url = anvil.http();
-    let contract = deploy(&url, account(0)).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open(dir.path()).unwrap());
-    let a = EvmAnchor::connect(bumping(&url, contract), account(0), store.clone())
-        .await
-        .unwrap();
-    let d = did(24);
-    let log = Log::new(7);
-    a.register_did(&identity(24), h(1)).await.unwrap();
-    let nonce_before = raw_nonce(&url).await;
-
-    automine(&url, false).await;
-    let writer = a.clone();
-    let head = log.head(7);
-    let submit = tokio::spawn(async move { writer.anchor_root(&d, head).await });
-    until_versions(&store, 1, &submit).await;
-    spike(&url, SPIKE).await;
-    mine(&url).await;
-    mine(&url).await;
-    until_versions(&store, 2, &submit).await;
+    let s = stranded(24, 7).await;
     // The client dies with two versions signed; then the base fee climbs past the second
     // one too, and blocks come every second.
-    submit.abort();
-    let _ = submit.await;
-    drop(a);
-    spike(&url, SPIKE * 100).await;
-    mine(&url).await;
-    let p = ProviderBuilder::new().connect_http(url.parse().unwrap());
+    s.submit.abort();
+    let _ = s.submit.await;
+    drop(s.a);
+    spike(&s.url, SPIKE * 100).await;
+    mine(&s.url).await;
+    let p = ProviderBuilder::new().connect_http(s.url.parse().unwrap());
     let () = p
         .raw_request("evm_setIntervalMining".into(), (1u64,))
         .await
@@ -152,11 +166,11 @@ async fn a_client_restarted_after_a_replacement_settles_the_nonce_once() {
 
     // The restart rebroadcasts the newest version, outbids the market again when it
     // does not land, and settles the nonce exactly once.
-    let a = EvmAnchor::connect(bumping(&url, contract), account(0), store.clone())
+    let a = EvmAnchor::connect(bumping(&s.url, s.contract), account(0), s.store.clone())
         .await
         .unwrap();
-    assert_eq!(pending_count(&store), 0);
-    assert_eq!(raw_nonce(&url).await, nonce_before + 1);
-    assert_eq!(a.latest_root(&d).await.unwrap(), Some(head));
-    assert_eq!(anchored_at(&a, &d, 7).await, 1);
+    assert_eq!(pending_count(&s.store), 0);
+    assert_eq!(raw_nonce(&s.url).await, s.nonce_before + 1);
+    assert_eq!(a.latest_root(&s.d).await.unwrap(), Some(s.head));
+    assert_eq!(anchored_at(&a, &s.d, 7).await, 1);
 }

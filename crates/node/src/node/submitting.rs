@@ -79,7 +79,7 @@ impl super::Node {
                     acknowledged = size;
                 }
                 if kept < acknowledged {
-                    match keep(&http, &proof, &log, &did).await {
+                    match keep(&http, &proof, &log, &did, kept).await {
                         Ok(Some(size)) => kept = size,
                         Ok(None) => {}
                         Err(e) => warn!("not keeping the aggregate proof: {e}"),
@@ -147,13 +147,14 @@ fn kept_size(log: &AuditLog) -> u64 {
         .map_or(0, |a| a.head.size)
 }
 
-/// Fetches, checks and stores the aggregator's proof; the head size it covers, or None
-/// while the aggregator has published nothing that covers this agent.
+/// Fetches, checks and stores the aggregator's proof if it covers more than `kept`; the
+/// head size it covers, or None while the aggregator has published nothing newer.
 async fn keep(
     http: &reqwest::Client,
     url: &reqwest::Url,
     log: &Arc<AuditLog>,
     did: &Did,
+    kept: u64,
 ) -> Result<Option<u64>, KeepError> {
     let unreachable = |e: reqwest::Error| KeepError::Unreachable(e.without_url().to_string());
     let mut r = http.get(url.clone()).send().await.map_err(unreachable)?;
@@ -181,7 +182,7 @@ async fn keep(
         if !ours {
             return Err(KeepError::NotOurs);
         }
-        if got.head.size <= kept_size(&log) {
+        if got.head.size <= kept {
             return Ok(None);
         }
         let mut w = Writes::default();
