@@ -14,10 +14,8 @@ pub(crate) struct FifoMap<V> {
 impl<V> FifoMap<V> {
     pub(crate) fn new(capacity: usize) -> Self {
         Self {
-            map: HashMap::with_capacity_and_hasher(
-                capacity.min(4096),
-                foldhash::fast::RandomState::default(),
-            ),
+            // Grown on demand: an idle node should not hold a full cache's table.
+            map: HashMap::with_hasher(foldhash::fast::RandomState::default()),
             order: VecDeque::new(),
             capacity: capacity.max(1),
         }

@@ -150,10 +150,8 @@ impl<K: Hash + Eq + Clone> ReplayCache<K> {
             capacity,
             per_caller: per_caller.clamp(1, capacity),
             callers: callers.max(1),
-            slots: HashMap::with_capacity_and_hasher(
-                callers.clamp(1, DEFAULT_CALLERS),
-                foldhash::fast::RandomState::default(),
-            ),
+            // Grown on demand, bounded by `callers`.
+            slots: HashMap::with_hasher(foldhash::fast::RandomState::default()),
             total: 0,
             tombs: vec![0; TOMBS].into_boxed_slice(),
             tomb_hash: foldhash::fast::RandomState::default(),

@@ -45,8 +45,8 @@ pub enum OpenError {
     Key(#[from] talos_identity::KeyError),
 }
 
-fn open_store(dir: PathBuf) -> Result<Arc<Store>, OpenError> {
-    match Store::open(&dir) {
+fn open_store(dir: PathBuf, families: &[&'static str]) -> Result<Arc<Store>, OpenError> {
+    match Store::open_families(&dir, families) {
         Ok(s) => Ok(Arc::new(s)),
         Err(source) => Err(OpenError::Store { path: dir, source }),
     }
@@ -107,7 +107,11 @@ pub async fn open(
                 return Err(OpenError::NoEmbeddedChain(dir));
             }
             let signer = evm_signer(writer)?;
-            let chain = EmbeddedChain::open(open_store(dir)?, Clock::System, signer.address())?;
+            let chain = EmbeddedChain::open(
+                open_store(dir, &talos_store::db::CHAIN_FAMILIES)?,
+                Clock::System,
+                signer.address(),
+            )?;
             Ok(Box::new(EmbeddedAnchor::embedded(chain, signer.address())))
         }
         AnchorTarget::Evm(url) => {
@@ -115,7 +119,10 @@ pub async fn open(
             let contract = contract
                 .parse()
                 .map_err(|_| OpenError::BadContract(contract.to_string()))?;
-            let store = open_store(home.anchor_pending_dir())?;
+            let store = open_store(
+                home.anchor_pending_dir(),
+                &talos_store::db::PENDING_FAMILIES,
+            )?;
             let cfg = EvmConfig::new(url.clone(), contract);
             Ok(Box::new(
                 EvmAnchor::connect(cfg, evm_signer(writer)?, store).await?,

@@ -225,7 +225,10 @@ impl Home {
         ),
         talos_store::StoreError,
     > {
-        let store = std::sync::Arc::new(talos_store::Store::open(&self.db())?);
+        let store = std::sync::Arc::new(talos_store::Store::open_families(
+            &self.db(),
+            &talos_store::db::NODE_FAMILIES,
+        )?);
         store.layout_version()?;
         talos_store::log::adopt(&self.legacy_audit_dir(), &store)?;
         let log = talos_store::AuditLog::open_in(store.clone(), talos_store::LogConfig::default())?;

@@ -2,7 +2,12 @@
 
 use std::path::Path;
 
-use rocksdb::{ColumnFamilyDescriptor, DB, Options, WriteBatch, WriteOptions};
+use std::sync::OnceLock;
+
+use rocksdb::{
+    BlockBasedOptions, Cache, ColumnFamilyDescriptor, DB, LruCacheOptions, Options, WriteBatch,
+    WriteOptions,
+};
 
 /// Column family: log metadata (size, root).
 pub const CF_META: &str = "meta";
@@ -81,6 +86,89 @@ const FAMILIES: [&str; 20] = [
     CF_REVOCATIONS,
     CF_RESEND,
 ];
+
+/// The families of a node's own database (`<home>/db`).
+pub const NODE_FAMILIES: [&str; 12] = [
+    CF_META,
+    CF_LEAVES,
+    CF_NODES,
+    CF_SESSIONS,
+    CF_OUTBOX,
+    CF_INBOX,
+    CF_HELD,
+    CF_STREAMS,
+    CF_MAILBOX,
+    CF_GROUPS,
+    CF_REVOCATIONS,
+    CF_RESEND,
+];
+
+/// The families of the embedded EVM chain's database (`<home>/chain`).
+pub const CHAIN_FAMILIES: [&str; 8] = [
+    CF_META,
+    CF_EVM_ACCOUNTS,
+    CF_EVM_CODE,
+    CF_EVM_STORAGE,
+    CF_EVM_BLOCKS,
+    CF_EVM_LOGS,
+    CF_EVM_LOG_TOPICS,
+    CF_EVM_META,
+];
+
+/// The families of an EVM client's pending transactions (`<home>/anchor-pending`).
+pub const PENDING_FAMILIES: [&str; 2] = [CF_META, CF_ANCHOR_PENDING];
+
+/// Memtable size per family: RocksDB's default (64 MiB) times every family would let
+/// a busy node hold gigabytes in memtables.
+const FAMILY_WRITE_BUFFER: usize = 8 << 20;
+/// All memtables of one database together; past this RocksDB flushes the largest.
+const DB_WRITE_BUFFER: usize = 64 << 20;
+/// The one block cache every family of every database in the process shares (RocksDB
+/// otherwise gives each family its own 32 MiB cache and its shard array, ~25 KB each
+/// even when empty).
+const BLOCK_CACHE: usize = 32 << 20;
+/// RocksDB's info log: rolled at this size, and only this many old ones are kept
+/// (its default keeps 1,000, one more at every start).
+const INFO_LOG_SIZE: usize = 4 << 20;
+const INFO_LOGS_KEPT: usize = 3;
+
+fn is_empty(db: &DB, name: &str) -> Result<bool, StoreError> {
+    let Some(cf) = db.cf_handle(name) else {
+        return Ok(true);
+    };
+    let mut it = db.raw_iterator_cf(cf);
+    it.seek_to_first();
+    it.status()?;
+    Ok(!it.valid())
+}
+
+fn db_options() -> Options {
+    let mut opts = family_options();
+    opts.create_if_missing(true);
+    opts.create_missing_column_families(true);
+    opts.set_db_write_buffer_size(DB_WRITE_BUFFER);
+    opts.set_max_open_files(512);
+    opts.set_max_log_file_size(INFO_LOG_SIZE);
+    opts.set_keep_log_file_num(INFO_LOGS_KEPT);
+    opts
+}
+
+fn family_options() -> Options {
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| {
+        let mut lru = LruCacheOptions::default();
+        lru.set_capacity(BLOCK_CACHE);
+        // Four shards: two cores contend little, and each shard costs memory up front.
+        lru.set_num_shard_bits(2);
+        Cache::new_lru_cache_opts(&lru)
+    });
+    let mut table = BlockBasedOptions::default();
+    table.set_block_cache(cache);
+    let mut opts = Options::default();
+    opts.set_block_based_table_factory(&table);
+    opts.set_write_buffer_size(FAMILY_WRITE_BUFFER);
+    opts
+}
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -192,18 +280,41 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `path`.
+    /// Opens (creating if needed) the database at `path` with every family talos has.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let mut opts = Options::default();
-        opts.create_if_missing(true);
-        opts.create_missing_column_families(true);
-        // Bound memory: small write buffers, and a bounded number of open files.
-        opts.set_write_buffer_size(16 << 20);
-        opts.set_max_open_files(512);
-        let cfs = FAMILIES
+        Self::open_families(path, &FAMILIES)
+    }
+
+    /// Opens (creating if needed) the database at `path` with the families `wanted`
+    /// (one of [`NODE_FAMILIES`], [`CHAIN_FAMILIES`], [`PENDING_FAMILIES`]), plus
+    /// [`CF_META`] and any family the database already has (RocksDB refuses to open
+    /// without naming them all). Each family costs memory even when empty (~50 KB of
+    /// caches and bookkeeping), so a database opens only those its owner uses; a family
+    /// not opened is [`StoreError::MissingFamily`].
+    pub fn open_families(path: &Path, wanted: &[&'static str]) -> Result<Self, StoreError> {
+        let opts = db_options();
+        // A database that does not exist yet has no families to list.
+        let existing = DB::list_cf(&opts, path).unwrap_or_default();
+        let mut names: Vec<String> = existing;
+        for name in std::iter::once(&CF_META).chain(wanted) {
+            if !names.iter().any(|n| n == name) {
+                names.push((*name).to_string());
+            }
+        }
+        let cfs = names
             .iter()
-            .map(|n| ColumnFamilyDescriptor::new(*n, Options::default()));
-        let db = DB::open_cf_descriptors(&opts, path, cfs)?;
+            .map(|n| ColumnFamilyDescriptor::new(n, family_options()));
+        let mut db = DB::open_cf_descriptors(&opts, path, cfs)?;
+        // Families this owner never uses that an older build created (every database
+        // had all of them) are dropped while empty, so old homes shrink too.
+        for name in &names {
+            let unused = name != rocksdb::DEFAULT_COLUMN_FAMILY_NAME
+                && name != CF_META
+                && !wanted.contains(&name.as_str());
+            if unused && is_empty(&db, name)? {
+                db.drop_cf(name)?;
+            }
+        }
         Ok(Self { db })
     }
 
