@@ -11,6 +11,14 @@
 //! atomic batch. The store carries a layout version (`LAYOUT_VERSION`); a newer store is
 //! refused rather than misread.
 //!
+//! Each database opens only the families its owner uses ([`db::NODE_FAMILIES`] for a
+//! node's `db`, [`db::CHAIN_FAMILIES`] for the embedded chain, [`db::PENDING_FAMILIES`]
+//! for an EVM client's pending writes; [`Store::open`] opens them all), because every
+//! family costs memory even when empty. Memory is bounded the same way in every
+//! database: 8 MiB memtables per family and 64 MiB per database, one 32 MiB block cache
+//! shared by the whole process, at most 512 open files, and an info log rolled at 4 MiB
+//! with three old ones kept.
+//!
 //! ```
 //! use talos_store::{Store, db::CF_META};
 //! let dir = tempfile::tempdir()?;
