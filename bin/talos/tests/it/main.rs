@@ -21,6 +21,7 @@ mod fill_the_disk;
 mod flood;
 mod forward;
 mod groups;
+mod hostile_aggregator;
 mod invoke;
 mod mcp;
 mod mcp_conformance;
