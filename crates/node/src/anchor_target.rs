@@ -88,6 +88,18 @@ pub async fn open(
     contract: Option<&str>,
     writer: Option<&IdentityKey>,
 ) -> Result<Box<dyn Anchor>, OpenError> {
+    open_capped(home, target, contract, writer, None).await
+}
+
+/// [`open`], with a cap on what an `evm:URL` writer signs for a unit of gas
+/// (`EvmConfig::max_fee_per_gas`, wei); other backends ignore it.
+pub async fn open_capped(
+    home: &Home,
+    target: &AnchorTarget,
+    contract: Option<&str>,
+    writer: Option<&IdentityKey>,
+    max_fee_per_gas: Option<u128>,
+) -> Result<Box<dyn Anchor>, OpenError> {
     match target {
         AnchorTarget::Substrate(url) => {
             // The identity key is the chain account; a reader signs nothing, so any key
@@ -123,7 +135,8 @@ pub async fn open(
                 home.anchor_pending_dir(),
                 &talos_store::db::PENDING_FAMILIES,
             )?;
-            let cfg = EvmConfig::new(url.clone(), contract);
+            let mut cfg = EvmConfig::new(url.clone(), contract);
+            cfg.max_fee_per_gas = max_fee_per_gas;
             Ok(Box::new(
                 EvmAnchor::connect(cfg, evm_signer(writer)?, store).await?,
             ))

@@ -127,6 +127,9 @@ pub struct FileConfig {
     pub chain: String,
     /// The TalosAnchor contract address, for `evm:URL`.
     pub contract: String,
+    /// For `evm:URL`: the most the node signs for a unit of gas (`maxFeePerGas`), in
+    /// gwei; a write waits for the base fee to fall under it. 0: no cap.
+    pub evm_max_fee_gwei: u64,
     /// Anchoring period, s (0: only on request).
     pub anchor_secs: u64,
     /// Where the public read API (C2SP tlog-tiles, no token) listens, `host:port`;
@@ -213,6 +216,7 @@ impl Default for FileConfig {
             agent_url: String::new(),
             chain: "embedded".into(),
             contract: String::new(),
+            evm_max_fee_gwei: 0,
             anchor_secs: 60,
             public_log: String::new(),
             public_log_dir: String::new(),
@@ -322,6 +326,8 @@ pub struct Resolved {
     pub chain: Option<crate::anchor_target::AnchorTarget>,
     /// The contract, for an EVM chain.
     pub contract: Option<String>,
+    /// The fee cap for an EVM chain, wei per gas.
+    pub evm_max_fee: Option<u128>,
     /// The anchoring period (`None`: only on request).
     pub anchor_every: Option<Duration>,
     /// Where the public read API listens, and its bounds.
@@ -474,6 +480,8 @@ impl FileConfig {
                 s => Some(s.parse().map_err(ConfigError::Invalid)?),
             },
             contract: (!self.contract.is_empty()).then(|| self.contract.clone()),
+            evm_max_fee: (self.evm_max_fee_gwei > 0)
+                .then(|| u128::from(self.evm_max_fee_gwei).saturating_mul(1_000_000_000)),
             anchor_every: (self.anchor_secs > 0).then(|| Duration::from_secs(self.anchor_secs)),
             public_log: match self.public_log.as_str() {
                 "" if !self.aggregate_for.is_empty() => {
@@ -597,3 +605,7 @@ impl FileConfig {
 pub fn bootstrap_addr(addr: &Multiaddr, peer: PeerId) -> String {
     addr.clone().with(Protocol::P2p(peer)).to_string()
 }
+
+#[cfg(test)]
+#[path = "config_tests.rs"]
+mod tests;

@@ -57,6 +57,10 @@ pub struct NetFlags {
     /// The TalosAnchor contract address (for evm:URL).
     #[arg(long, env = "TALOS_CONTRACT")]
     pub contract: Option<String>,
+    /// For evm:URL, the most the node signs per unit of gas (maxFeePerGas), in gwei
+    /// (0: no cap).
+    #[arg(long, env = "TALOS_EVM_MAX_FEE_GWEI")]
+    pub evm_max_fee_gwei: Option<u64>,
     /// Anchoring period in seconds (0: only on request).
     #[arg(long, env = "TALOS_ANCHOR_SECS")]
     pub anchor_secs: Option<u64>,
@@ -151,6 +155,9 @@ impl NetFlags {
         }
         if let Some(ct) = &self.contract {
             c.contract.clone_from(ct);
+        }
+        if let Some(g) = self.evm_max_fee_gwei {
+            c.evm_max_fee_gwei = g;
         }
         if let Some(s) = self.anchor_secs {
             c.anchor_secs = s;
@@ -287,16 +294,21 @@ pub(crate) fn up(
         let writer = identity.clone();
         let mut node = Node::start(identity, key, store, audit, resolved.node.clone()).await?;
         if let Some(spec) = resolved.chain.clone() {
-            let (home, contract) = (home.clone(), resolved.contract.clone());
+            let (home, contract, cap) = (
+                home.clone(),
+                resolved.contract.clone(),
+                resolved.evm_max_fee,
+            );
             let opener: talos_node::node::Opener = Arc::new(move || {
                 let (home, spec, contract, writer) =
                     (home.clone(), spec.clone(), contract.clone(), writer.clone());
                 Box::pin(async move {
-                    talos_node::anchor_target::open(
+                    talos_node::anchor_target::open_capped(
                         &home,
                         &spec,
                         contract.as_deref(),
                         Some(&writer),
+                        cap,
                     )
                     .await
                 })

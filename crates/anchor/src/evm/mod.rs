@@ -56,11 +56,16 @@ pub struct EvmConfig {
     /// Blocks a broadcast transaction may stay unmined before it is replaced at the same
     /// nonce with higher fees (at least 12.5 % more, at most 15 times).
     pub bump_after_blocks: u64,
+    /// The most this client signs for a unit of gas (EIP-1559 `maxFeePerGas`), in wei.
+    /// A replacement the cap leaves less than 10 % above the version before is not
+    /// signed: the transaction waits, still pending and rebroadcast, for the base fee to
+    /// fall under the cap. `None`: no cap but the bound of 16 versions.
+    pub max_fee_per_gas: Option<u128>,
 }
 
 impl EvmConfig {
     /// Defaults for `url` and `contract`: 1 confirmation, 250 ms polling, 60 s to
-    /// confirm, 5 retries from 100 ms, a fee bump after 3 blocks unmined.
+    /// confirm, 5 retries from 100 ms, a fee bump after 3 blocks unmined, no fee cap.
     pub fn new(url: impl Into<String>, contract: Address) -> Self {
         Self {
             url: url.into(),
@@ -71,6 +76,7 @@ impl EvmConfig {
             retries: 5,
             retry_delay: Duration::from_millis(100),
             bump_after_blocks: 3,
+            max_fee_per_gas: None,
         }
     }
 }

@@ -54,9 +54,16 @@ impl EvmExecutor {
         })
     }
 
+    /// The market's fees, held under the configured cap.
     async fn fees(&self) -> Result<Eip1559Estimation, AnchorError> {
-        self.rpc(|| async { self.provider.estimate_eip1559_fees().await })
-            .await
+        let mut f = self
+            .rpc(|| async { self.provider.estimate_eip1559_fees().await })
+            .await?;
+        if let Some(cap) = self.cfg.max_fee_per_gas {
+            f.max_fee_per_gas = f.max_fee_per_gas.min(cap);
+            f.max_priority_fee_per_gas = f.max_priority_fee_per_gas.min(f.max_fee_per_gas);
+        }
+        Ok(f)
     }
 
     /// Replaces `p` in the mempool: its newest version signed again at the same nonce,
@@ -75,10 +82,21 @@ impl EvmExecutor {
         };
         let market = self.fees().await?;
         let mut tx = old.tx().clone();
-        tx.max_priority_fee_per_gas =
-            bump(tx.max_priority_fee_per_gas, market.max_priority_fee_per_gas);
-        tx.max_fee_per_gas =
-            bump(tx.max_fee_per_gas, market.max_fee_per_gas).max(tx.max_priority_fee_per_gas);
+        let Some((max_fee, tip)) = replacement_fees(
+            (tx.max_fee_per_gas, tx.max_priority_fee_per_gas),
+            (market.max_fee_per_gas, market.max_priority_fee_per_gas),
+            self.cfg.max_fee_per_gas,
+        ) else {
+            tracing::warn!(
+                nonce = p.nonce,
+                "a pending transaction is at the fee cap: it waits for the base fee to fall"
+            );
+            // Offered again: a node may refuse it while the base fee is above it, and
+            // take it once the base fee falls.
+            self.offer(p.latest()?).await?;
+            return Ok(false);
+        };
+        (tx.max_fee_per_gas, tx.max_priority_fee_per_gas) = (max_fee, tip);
         let envelope = NetworkWallet::<Ethereum>::sign_transaction_from(
             &self.wallet,
             self.sender,
@@ -94,8 +112,20 @@ impl EvmExecutor {
             version = p.versions.len(),
             "replacing a pending transaction with higher fees"
         );
-        self.broadcast(p.latest()?).await?;
+        self.offer(p.latest()?).await?;
         Ok(true)
+    }
+
+    /// Broadcasts `s`, taking a refusal for a fee under the base fee as "not yet": the
+    /// version is persisted and is offered again, or replaced, while it waits.
+    async fn offer(&self, s: &Signed) -> Result<(), AnchorError> {
+        match self.broadcast(s).await {
+            Err(AnchorError::Rpc(reason)) if is_fee_too_low(&reason) => {
+                tracing::debug!(tx = %s.hash, %reason, "broadcast refused for now");
+                Ok(())
+            }
+            other => other,
+        }
     }
 
     /// Broadcasts `s`; "already known" and similar answers mean it is in a mempool.
@@ -217,6 +247,8 @@ impl EvmExecutor {
                     Err(AnchorError::Rpc(reason)) if self.replace(&mut p).await? => {
                         tracing::info!(nonce = p.nonce, %reason, "rebroadcast refused; replaced");
                     }
+                    // At the fee cap: it waits (offered again) for the base fee to fall.
+                    Err(AnchorError::Rpc(reason)) if is_fee_too_low(&reason) => {}
                     Err(e) => return Err(e),
                 }
             }
@@ -251,8 +283,82 @@ fn bump(old: u128, estimate: u128) -> u128 {
     raised.max(estimate)
 }
 
+/// The fees `(max fee, tip)` of a replacement for a transaction signed at `old`, given
+/// the market's estimate: each raised by [`bump`], the max fee at least the tip, both
+/// held under `cap`. `None` when the cap leaves either less than 10 % above the old one,
+/// which nodes refuse as a replacement ("replacement transaction underpriced").
+pub(crate) fn replacement_fees(
+    old: (u128, u128),
+    market: (u128, u128),
+    cap: Option<u128>,
+) -> Option<(u128, u128)> {
+    let cap = cap.unwrap_or(u128::MAX);
+    let tip = bump(old.1, market.1).min(cap);
+    let max_fee = bump(old.0, market.0).max(tip).min(cap);
+    let enough = |new: u128, old: u128| new >= old.saturating_add(old.div_ceil(10));
+    (enough(max_fee, old.0) && enough(tip, old.1)).then_some((max_fee, tip))
+}
+
+/// Node answers meaning "this fee is under the current base fee" (geth's and anvil's
+/// `ErrFeeCapTooLow`, and pools that call it underpriced).
+fn is_fee_too_low(msg: &str) -> bool {
+    let m = msg.to_ascii_lowercase();
+    m.contains("less than block base fee")
+        || m.contains("fee cap too low")
+        || m.contains("underpriced")
+}
+
 /// Node answers meaning "this exact transaction is already in the pool".
 fn is_known(msg: &str) -> bool {
     let m = msg.to_ascii_lowercase();
     m.contains("already known") || m.contains("already imported") || m.contains("known transaction")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::replacement_fees;
+    use proptest::prelude::*;
+
+    const GWEI: u128 = 1_000_000_000;
+
+    #[test]
+    fn the_cap_holds_a_replacement_then_stops_it() {
+        // The market far above the cap: the first replacement is signed at the cap...
+        let first = replacement_fees((2 * GWEI, GWEI), (2_000 * GWEI, GWEI), Some(20 * GWEI));
+        assert_eq!(first, Some((20 * GWEI, GWEI + GWEI / 8)));
+        // ...and none after it, since the cap leaves no 10 % raise.
+        let (max, tip) = first.unwrap();
+        assert_eq!(
+            replacement_fees((max, tip), (2_000 * GWEI, GWEI), Some(20 * GWEI)),
+            None
+        );
+        // Without a cap the market wins.
+        assert_eq!(
+            replacement_fees((2 * GWEI, GWEI), (2_000 * GWEI, GWEI), None),
+            Some((2_000 * GWEI, GWEI + GWEI / 8))
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn a_replacement_is_never_above_the_cap_and_always_replaceable(
+            old_max in 0u128..1 << 80,
+            old_tip in 0u128..1 << 80,
+            market_max in 0u128..1 << 80,
+            market_tip in 0u128..1 << 80,
+            cap in proptest::option::of(0u128..1 << 80),
+        ) {
+            let old_tip = old_tip.min(old_max);
+            match replacement_fees((old_max, old_tip), (market_max, market_tip), cap) {
+                Some((max, tip)) => {
+                    prop_assert!(tip <= max);
+                    prop_assert!(cap.is_none_or(|c| max <= c));
+                    prop_assert!(max >= old_max + old_max.div_ceil(10));
+                    prop_assert!(tip >= old_tip + old_tip.div_ceil(10));
+                }
+                // Only a cap can stop a replacement.
+                None => prop_assert!(cap.is_some()),
+            }
+        }
+    }
 }

@@ -5,6 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use alloy::consensus::TxEnvelope;
+use alloy::eips::eip2718::Decodable2718;
 use alloy::primitives::{Address, B256};
 use alloy::providers::{Provider, ProviderBuilder};
 use talos_anchor::evm::{EvmAnchor, EvmConfig, deploy};
@@ -22,9 +24,22 @@ use crate::evm::{anchored_at, automine, config, mine, pending_count, pending_non
 /// and the estimate doubles the base fee).
 const SPIKE: u128 = 1_000_000_000_000;
 
+/// 20 gwei: above what the first signature offers (anvil's 1 gwei base fee, doubled by
+/// the estimate), far under the spike.
+const CAP: u128 = 20_000_000_000;
+
 fn bumping(url: &str, contract: Address) -> EvmConfig {
     let mut cfg = config(url, contract);
     cfg.bump_after_blocks = 2;
+    cfg
+}
+
+fn capped(url: &str, contract: Address) -> EvmConfig {
+    let mut cfg = bumping(url, contract);
+    cfg.max_fee_per_gas = Some(CAP);
+    // The base fee needs ~30 blocks to fall back under the cap; on a busy machine the
+    // write must not give up meanwhile.
+    cfg.confirm_timeout = Duration::from_secs(300);
     cfg
 }
 
@@ -35,6 +50,22 @@ fn versions(store: &Store) -> Vec<B256> {
         .db()
         .iterator_cf(cf, rocksdb::IteratorMode::Start)
         .map(|kv| B256::from_slice(&kv.unwrap().1[..32]))
+        .collect()
+}
+
+/// The `maxFeePerGas` of every signed version in the pending table, in key order.
+fn max_fees(store: &Store) -> Vec<u128> {
+    let cf = store.cf(CF_ANCHOR_PENDING).unwrap();
+    store
+        .db()
+        .iterator_cf(cf, rocksdb::IteratorMode::Start)
+        .map(|kv| {
+            let raw = kv.unwrap().1;
+            match TxEnvelope::decode_2718(&mut &raw[32..]).unwrap() {
+                TxEnvelope::Eip1559(t) => t.tx().max_fee_per_gas,
+                other => panic!("not an EIP-1559 transaction: {other:?}"),
+            }
+        })
         .collect()
 }
 
@@ -81,13 +112,13 @@ struct Stranded {
     submit: JoinHandle<Result<Inclusion, AnchorError>>,
 }
 
-async fn stranded(seed: u8, size: usize) -> Stranded {
+async fn stranded(seed: u8, size: usize, cfg: fn(&str, Address) -> EvmConfig) -> Stranded {
     let anvil = Anvil::start(None);
     let url = anvil.http();
     let contract = deploy(&url, account(0)).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(Store::open(dir.path()).unwrap());
-    let a = EvmAnchor::connect(bumping(&url, contract), account(0), store.clone())
+    let a = EvmAnchor::connect(cfg(&url, contract), account(0), store.clone())
         .await
         .unwrap();
     let d = did(seed);
@@ -124,7 +155,7 @@ async fn stranded(seed: u8, size: usize) -> Stranded {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_base_fee_spike_is_outbid_at_the_same_nonce() {
-    let s = stranded(23, 5).await;
+    let s = stranded(23, 5, bumping).await;
     mine(&s.url).await;
 
     let at = s.submit.await.unwrap().unwrap();
@@ -150,7 +181,7 @@ async fn versions_landed(url: &str, block: u64) -> B256 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_restarted_after_a_replacement_settles_the_nonce_once() {
-    let s = stranded(24, 7).await;
+    let s = stranded(24, 7, bumping).await;
     // The client dies with two versions signed; then the base fee climbs past the second
     // one too, and blocks come every second.
     s.submit.abort();
@@ -173,4 +204,33 @@ async fn a_client_restarted_after_a_replacement_settles_the_nonce_once() {
     assert_eq!(raw_nonce(&s.url).await, s.nonce_before + 1);
     assert_eq!(a.latest_root(&s.d).await.unwrap(), Some(s.head));
     assert_eq!(anchored_at(&a, &s.d, 7).await, 1);
+}
+
+/// With `max_fee_per_gas` set, the replacement is signed at the cap instead of the market
+/// (~2,000 gwei after the spike), no version above it is ever signed while the base fee
+/// stays over it, and the capped version lands once the base fee falls back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fee_cap_holds_until_the_base_fee_falls_back() {
+    let s = stranded(25, 6, capped).await;
+    let fees = max_fees(&s.store);
+    assert!(fees[0] < CAP, "{fees:?}");
+    assert_eq!(fees[1], CAP, "the replacement is signed at the cap");
+    let capped_version = versions(&s.store)[1];
+
+    // Empty blocks one by one: the base fee falls 12.5 % a block, from 1,000 gwei under
+    // the cap in ~30. The client tries to replace every 2 blocks and may not go higher.
+    let mut blocks = 0;
+    while !s.submit.is_finished() {
+        assert!(max_fees(&s.store).iter().all(|f| *f <= CAP));
+        assert!(blocks < 200, "the capped version never landed");
+        mine(&s.url).await;
+        blocks += 1;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let at = s.submit.await.unwrap().unwrap();
+    assert_eq!(B256::from(at.tx.0), capped_version);
+    assert_eq!(versions_landed(&s.url, at.block).await, capped_version);
+    assert_eq!(pending_count(&s.store), 0);
+    assert_eq!(raw_nonce(&s.url).await, s.nonce_before + 1);
+    assert_eq!(anchored_at(&s.a, &s.d, 6).await, 1);
 }
