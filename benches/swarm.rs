@@ -7,10 +7,11 @@
 //! for n in 10 50 100; do SWARM_N=$n cargo bench -p talos-benches --bench swarm; done
 //! ```
 //!
-//! Figures, printed as one Markdown table row at the end:
+//! Figures, printed as Markdown table rows at the end:
 //! - memory of each idle node after the swarm settled: RSS, its anonymous part, and PSS
 //!   (the executable's pages are shared by every node on the machine, so PSS is what
-//!   one more node costs);
+//!   one more node costs); again `SWARM_SETTLE_SECS` (135) later, once idle connections
+//!   closed, with the peers each node is still connected to (a second table);
 //! - directory lookups (`GET /v1/peers/{did}/attestations`: a Kademlia `GET_VALUE` of
 //!   the peer's signed record, verified), p50 and p99, from random nodes for random DIDs,
 //!   and how many peers a lookup queried on average (the nodes' `talos_dht_lookups` and
@@ -418,6 +419,16 @@ async fn main() {
     // Idle: nothing is sent for a while, so only the swarm's own upkeep runs.
     tokio::time::sleep(Duration::from_secs(10)).await;
     let idle: Vec<[u64; 4]> = nodes.iter().map(|p| memory(p.pid())).collect();
+    let idle_peers = peers(&nodes).await;
+    // Settled: a connection nothing keeps alive (no gossipsub mesh, no exchange under
+    // way) closes after the idle timeout (60 s), so a node idle for longer holds fewer.
+    let settle: u64 = std::env::var("SWARM_SETTLE_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(135);
+    tokio::time::sleep(Duration::from_secs(settle)).await;
+    let settled: Vec<[u64; 4]> = nodes.iter().map(|p| memory(p.pid())).collect();
+    let settled_peers = peers(&nodes).await;
 
     let dht_before = dht_totals(&nodes).await;
     let mut lookups = Vec::new();
@@ -491,4 +502,24 @@ async fn main() {
         ms(revoked[revoked.len() - 1]),
         recovered.as_secs_f64(),
     );
+    println!();
+    println!(
+        "| N | connected peers, median (idle → {settle} s later) | RSS {settle} s later (MiB, median / max) | anonymous {settle} s later |"
+    );
+    println!("|---|---|---|---|");
+    println!(
+        "| {n} | {idle_peers} → {settled_peers} | {} | {} |",
+        median_max(settled.iter().map(|m| m[0]).collect()),
+        median_max(settled.iter().map(|m| m[1]).collect()),
+    );
+}
+
+/// The median of the nodes' connected peers (`talos_peers_connected`).
+async fn peers(nodes: &[NodeProc]) -> u64 {
+    let mut v = Vec::with_capacity(nodes.len());
+    for n in nodes {
+        v.push(metric(n, "talos_peers_connected").await);
+    }
+    v.sort_unstable();
+    v[v.len() / 2]
 }

@@ -30,6 +30,7 @@ mod approval;
 mod dht;
 mod gossip;
 mod invoke;
+mod prune;
 mod swarm;
 
 /// Pending dials, listens or DHT queries, each.
@@ -75,6 +76,16 @@ pub struct EventLoop {
     gets: HashMap<QueryId, PendingGet>,
     /// Record lookups finished, and the peers they queried in all (`Client::dht_stats`).
     dht: crate::client::DhtStats,
+    /// When each connected peer was last heard from or addressed (`prune`).
+    activity: HashMap<PeerId, std::time::Instant>,
+    /// How long a connection may go unused before `prune` closes it.
+    quiet: std::time::Duration,
+    /// How often `prune` runs.
+    idle_timeout: std::time::Duration,
+    /// A relay server keeps its clients' connections.
+    relay_server: bool,
+    /// Bootstrap peers, whose connections are kept.
+    bootstrap: Vec<PeerId>,
 }
 
 impl core::fmt::Debug for EventLoop {
@@ -156,6 +167,15 @@ pub(crate) fn build(
         puts: HashMap::new(),
         gets: HashMap::new(),
         dht: Default::default(),
+        activity: HashMap::new(),
+        // An answer may take up to the longest request timeout to come: never cut one.
+        quiet: config
+            .idle_timeout
+            .max(config.invoke_timeout)
+            .max(config.request_timeout),
+        idle_timeout: config.idle_timeout,
+        relay_server: config.relay_server,
+        bootstrap: config.bootstrap.iter().map(|(p, _)| *p).collect(),
     };
     for (p, addr) in &config.bootstrap {
         event_loop.add_address(*p, addr.clone());
@@ -194,6 +214,9 @@ impl EventLoop {
 
     /// Runs until every [`Client`] is dropped.
     pub async fn run(mut self) {
+        let period = self.idle_timeout.max(std::time::Duration::from_secs(1));
+        let mut prune = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        prune.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 event = self.swarm.select_next_some() => self.on_event(event),
@@ -201,6 +224,7 @@ impl EventLoop {
                     Some(c) => self.on_command(c),
                     None => break,
                 },
+                _ = prune.tick() => self.prune(),
             }
         }
         info!(peer = %self.swarm.local_peer_id(), "network event loop stopped");
@@ -213,6 +237,13 @@ impl EventLoop {
 
     /// Hands each command to the module of the protocol it concerns.
     fn on_command(&mut self, command: Command) {
+        match &command {
+            Command::Dial { peer, .. }
+            | Command::Send { peer, .. }
+            | Command::Invoke { peer, .. }
+            | Command::Approval { peer, .. } => self.touch(*peer),
+            _ => {}
+        }
         match command {
             Command::Listen { addr, reply } => self.listen(addr, reply),
             Command::ListenAddrs { reply } => {
@@ -258,6 +289,17 @@ impl EventLoop {
     /// Hands each behaviour's event to its module; identify and mDNS only feed the
     /// address book, so they are handled here.
     fn on_behaviour(&mut self, event: BehaviourEvent) {
+        use libp2p::{gossipsub, request_response};
+        match &event {
+            BehaviourEvent::A2a(request_response::Event::Message { peer, .. })
+            | BehaviourEvent::Invoke(request_response::Event::Message { peer, .. })
+            | BehaviourEvent::Approval(request_response::Event::Message { peer, .. })
+            | BehaviourEvent::Gossip(gossipsub::Event::Message {
+                propagation_source: peer,
+                ..
+            }) => self.touch(*peer),
+            _ => {}
+        }
         match event {
             BehaviourEvent::A2a(event) => self.on_a2a(event),
             BehaviourEvent::Invoke(event) => self.on_invoke(event),

@@ -13,3 +13,4 @@ mod directory;
 mod gossip;
 mod invoke;
 mod net;
+mod prune;

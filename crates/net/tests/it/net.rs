@@ -10,10 +10,10 @@ fn identity(seed: u8) -> IdentityKey {
 }
 
 /// A node whose inbound frames are all accepted, and counted into `seen`.
-struct Node {
-    client: Client,
-    addr: Multiaddr,
-    seen: Arc<std::sync::Mutex<Vec<(PeerId, u64, Vec<u8>)>>>,
+pub(crate) struct Node {
+    pub(crate) client: Client,
+    pub(crate) addr: Multiaddr,
+    pub(crate) seen: Arc<std::sync::Mutex<Vec<(PeerId, u64, Vec<u8>)>>>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -25,7 +25,7 @@ impl Drop for Node {
     }
 }
 
-async fn node(seed: u8, listen: &str, config: NetConfig) -> anyhow::Result<Node> {
+pub(crate) async fn node(seed: u8, listen: &str, config: NetConfig) -> anyhow::Result<Node> {
     let talos_net::Network {
         client,
         mut event_loop,
