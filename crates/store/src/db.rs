@@ -63,30 +63,6 @@ pub const LAYOUT_VERSION_KEY: &[u8] = b"layout-version";
 /// version (`talos_delivery::Mailroom::open`).
 pub const LAYOUT_VERSION: u32 = 3;
 
-// Only ever append: RocksDB refuses to open a database without naming every family it has.
-const FAMILIES: [&str; 20] = [
-    CF_META,
-    CF_LEAVES,
-    CF_NODES,
-    CF_EVM_ACCOUNTS,
-    CF_EVM_CODE,
-    CF_EVM_STORAGE,
-    CF_EVM_BLOCKS,
-    CF_EVM_LOGS,
-    CF_EVM_LOG_TOPICS,
-    CF_EVM_META,
-    CF_ANCHOR_PENDING,
-    CF_SESSIONS,
-    CF_OUTBOX,
-    CF_INBOX,
-    CF_HELD,
-    CF_STREAMS,
-    CF_MAILBOX,
-    CF_GROUPS,
-    CF_REVOCATIONS,
-    CF_RESEND,
-];
-
 /// The families of a node's own database (`<home>/db`).
 pub const NODE_FAMILIES: [&str; 12] = [
     CF_META,
@@ -282,7 +258,10 @@ pub struct Store {
 impl Store {
     /// Opens (creating if needed) the database at `path` with every family talos has.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        Self::open_families(path, &FAMILIES)
+        Self::open_families(
+            path,
+            &[&NODE_FAMILIES[..], &CHAIN_FAMILIES, &PENDING_FAMILIES].concat(),
+        )
     }
 
     /// Opens (creating if needed) the database at `path` with the families `wanted`

@@ -5,7 +5,7 @@
 //!   fsync) and acknowledged only once durable; on open the root is recomputed from the
 //!   stored nodes and checked against the stored one.
 //!
-//! The column families (`db::FAMILIES`) hold the audit log, the embedded EVM, pending
+//! The column families hold the audit log, the embedded EVM, pending
 //! anchors, delivery state (sessions, outbox, inbox, held frames, stream counters, resend
 //! copies), the mailbox, groups and revocations; writes that belong together go in one
 //! atomic batch. The store carries a layout version (`LAYOUT_VERSION`); a newer store is
