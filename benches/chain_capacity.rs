@@ -172,7 +172,16 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(3000);
     let anchors_per_agent = 4usize;
+    // `CAP_BASE`: keep the chain's database there (it must not exist yet), a populated
+    // state for `WEIGHTS_DB=<it> scripts/weights.sh` to measure storage on.
     let dir = tempfile::tempdir().unwrap();
+    let base = match std::env::var("CAP_BASE") {
+        Ok(b) => {
+            assert!(!std::path::Path::new(&b).exists(), "CAP_BASE {b} exists");
+            std::path::PathBuf::from(b)
+        }
+        Err(_) => dir.path().to_path_buf(),
+    };
     // The committed dev spec, so the chain runs the production runtime's wasm whatever
     // features the node binary was built with (`scripts/weights.sh` builds it with
     // `runtime-benchmarks`).
@@ -186,7 +195,7 @@ fn main() {
         "--node-key".into(),
         "01".repeat(32),
         "--base-path".into(),
-        dir.path().display().to_string(),
+        base.display().to_string(),
         // Room for a whole burst in the pool (the defaults are 8,192 and 20 MiB).
         "--pool-limit".into(),
         "100000".into(),

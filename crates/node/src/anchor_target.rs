@@ -91,6 +91,12 @@ pub async fn open(
     open_capped(home, target, contract, writer, None).await
 }
 
+/// The fee cap `gwei` names, in wei per unit of gas; 0 is no cap. One place for the
+/// node's `evm_max_fee_gwei` and `talos audit anchor --evm-max-fee-gwei`.
+pub fn gwei_cap(gwei: u64) -> Option<u128> {
+    (gwei > 0).then(|| u128::from(gwei).saturating_mul(1_000_000_000))
+}
+
 /// [`open`], with a cap on what an `evm:URL` writer signs for a unit of gas
 /// (`EvmConfig::max_fee_per_gas`, wei); other backends ignore it.
 pub async fn open_capped(

@@ -480,8 +480,7 @@ impl FileConfig {
                 s => Some(s.parse().map_err(ConfigError::Invalid)?),
             },
             contract: (!self.contract.is_empty()).then(|| self.contract.clone()),
-            evm_max_fee: (self.evm_max_fee_gwei > 0)
-                .then(|| u128::from(self.evm_max_fee_gwei).saturating_mul(1_000_000_000)),
+            evm_max_fee: crate::anchor_target::gwei_cap(self.evm_max_fee_gwei),
             anchor_every: (self.anchor_secs > 0).then(|| Duration::from_secs(self.anchor_secs)),
             public_log: match self.public_log.as_str() {
                 "" if !self.aggregate_for.is_empty() => {

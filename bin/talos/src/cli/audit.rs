@@ -60,6 +60,10 @@ pub enum AuditCommand {
         /// The TalosAnchor contract address (with `evm:URL`).
         #[arg(long)]
         contract: Option<String>,
+        /// For evm:URL, the most this write signs per unit of gas (maxFeePerGas), in gwei
+        /// (0: no cap). Above it, the write waits for the base fee to fall under the cap.
+        #[arg(long, env = "TALOS_EVM_MAX_FEE_GWEI", default_value_t = 0)]
+        evm_max_fee_gwei: u64,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -236,6 +240,7 @@ pub(crate) fn run(
         AuditCommand::Anchor {
             chain: spec,
             contract,
+            evm_max_fee_gwei,
             json,
         } => {
             let home = Home::resolve(home)?;
@@ -243,8 +248,14 @@ pub(crate) fn run(
             let head = open_log(&home)?.head();
             let rt = crate::cli::runtime()?;
             let (did, at) = rt.block_on(async {
-                let backend =
-                    anchor_target::open(&home, &spec, contract.as_deref(), Some(&key)).await?;
+                let backend = anchor_target::open_capped(
+                    &home,
+                    &spec,
+                    contract.as_deref(),
+                    Some(&key),
+                    anchor_target::gwei_cap(evm_max_fee_gwei),
+                )
+                .await?;
                 records::anchor_head(&*backend, &key, head).await
             })?;
             if json {

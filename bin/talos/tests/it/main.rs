@@ -17,6 +17,7 @@ mod chain_revocations;
 mod cli;
 mod dashboard;
 mod delivery;
+mod fee_cap;
 mod fill_the_disk;
 mod flood;
 mod forward;

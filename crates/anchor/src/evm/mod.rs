@@ -272,7 +272,9 @@ impl Executor for EvmExecutor {
         let mut p = self.sign(data.clone(), nonce).await?;
         self.pending.put(&self.store, &p)?;
         tracing::debug!(tx = %p.latest()?.hash, nonce, "submitting");
-        self.broadcast(p.latest()?).await?;
+        // Under a fee cap, the first version may already be below the base fee: it is
+        // kept and offered again until the base fee falls, not an error.
+        self.offer(p.latest()?).await?;
         let result = self.confirm(&mut p, Some(&data)).await;
         match &result {
             Ok(_) | Err(AnchorError::Revert(_) | AnchorError::Failed { .. }) => {

@@ -118,7 +118,7 @@ impl EvmExecutor {
 
     /// Broadcasts `s`, taking a refusal for a fee under the base fee as "not yet": the
     /// version is persisted and is offered again, or replaced, while it waits.
-    async fn offer(&self, s: &Signed) -> Result<(), AnchorError> {
+    pub(super) async fn offer(&self, s: &Signed) -> Result<(), AnchorError> {
         match self.broadcast(s).await {
             Err(AnchorError::Rpc(reason)) if is_fee_too_low(&reason) => {
                 tracing::debug!(tx = %s.hash, %reason, "broadcast refused for now");
@@ -129,7 +129,7 @@ impl EvmExecutor {
     }
 
     /// Broadcasts `s`; "already known" and similar answers mean it is in a mempool.
-    pub(super) async fn broadcast(&self, s: &Signed) -> Result<(), AnchorError> {
+    async fn broadcast(&self, s: &Signed) -> Result<(), AnchorError> {
         match self
             .rpc(|| async { self.provider.send_raw_transaction(&s.raw).await })
             .await
