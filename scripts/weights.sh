@@ -36,13 +36,22 @@ sed -i 's/^use sp_core::parameter_types;/use frame_support::parameter_types;/;
         s/^\tuse sp_weights::constants;/\tuse frame_support::weights::constants;/' \
     runtime/src/weights/block_weights.rs runtime/src/weights/extrinsic_weights.rs
 
-# The database weights need a chain state the size of the consortium's, which a genesis
-# state is not: its 37 keys include the 4.7 MB runtime, whose read and write dominate the
-# averages (89 µs a read, 639 µs a write on this VM; medians 2.8 µs and 14.7 µs). So the
-# runtime keeps frame's RocksDbWeight until this is run on a populated node's database:
-#   WEIGHTS_DB=/var/lib/talos-chain/alice scripts/weights.sh
-# writes runtime/src/weights/rocksdb_weights.rs (then use it as `DbWeight`).
+# The database weights, measured on a populated node's database: a genesis state cannot
+# (its 37 keys include the 4.7 MB runtime, whose read and write dominate the averages: 89 µs
+# a read, 639 µs a write on one VM). `benches/chain_capacity.rs` leaves one:
+#   CAP_BASE=/tmp/chain-state CAP_AGENTS=20000 TALOS_CHAIN=... cargo bench -p talos-benches --bench chain_capacity
+#   WEIGHTS_DB=/tmp/chain-state scripts/weights.sh
+# Writes are committed in batches of 2,000 keys, the size of one full block's commit
+# (hundreds of extrinsics, a few keys each); the default batch (100,000) amortizes a
+# commit over more keys than any block writes and measured writes 2.7× cheaper.
 if [ -n "${WEIGHTS_DB:-}" ]; then
     "$bin" benchmark storage --chain dev --base-path "$WEIGHTS_DB" --state-version 1 \
-        --weight-path runtime/src/weights
+        --batch-size 2000 --weight-path runtime/src/weights
+    sed -i 's/^\tuse sp_core::parameter_types;/\tuse frame_support::parameter_types;/;
+            s/^\tuse sp_weights::RuntimeDbWeight;/\tuse frame_support::weights::RuntimeDbWeight;/;
+            s/^\t\tuse sp_weights::constants;/\t\tuse frame_support::weights::constants;/;
+            s/^\t\tuse super::constants::RocksDbWeight as W;/\t\tuse super::RocksDbWeight as W;/' \
+        runtime/src/weights/rocksdb_weights.rs
+    # Doc comments on a struct literal's fields document nothing (rustc warns): comments.
+    sed -i '/RuntimeDbWeight {$/,/};$/ s#^\(\s*\)///#\1//#' runtime/src/weights/rocksdb_weights.rs
 fi

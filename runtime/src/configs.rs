@@ -5,10 +5,7 @@ use frame_support::{
     dispatch::DispatchClass,
     parameter_types,
     traits::{ConstBool, ConstU8, ConstU32, ConstU64, ConstU128, VariantCountOf},
-    weights::{
-        ConstantMultiplier, Weight,
-        constants::{RocksDbWeight, WEIGHT_REF_TIME_PER_SECOND},
-    },
+    weights::{ConstantMultiplier, Weight, constants::WEIGHT_REF_TIME_PER_SECOND},
 };
 use frame_system::{
     EnsureRoot,
@@ -71,7 +68,7 @@ impl frame_system::Config for Runtime {
     type Nonce = Nonce;
     type Hash = Hash;
     type BlockHashCount = BlockHashCount;
-    type DbWeight = RocksDbWeight;
+    type DbWeight = crate::weights::rocksdb_weights::constants::RocksDbWeight;
     type Version = Version;
     type AccountData = pallet_balances::AccountData<Balance>;
     type SS58Prefix = SS58Prefix;

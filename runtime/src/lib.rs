@@ -116,7 +116,8 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
     // 102: members in a map (pallet-talos-members); only members, validators and the
     // sudo key may sign.
     // 103: the base block and extrinsic weights measured (`benchmark overhead`).
-    spec_version: 103,
+    // 104: the database weights measured (`benchmark storage`, a populated state).
+    spec_version: 104,
     impl_version: 1,
     apis: apis::RUNTIME_API_VERSIONS,
     transaction_version: 1,
