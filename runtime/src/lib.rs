@@ -117,7 +117,8 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
     // sudo key may sign.
     // 103: the base block and extrinsic weights measured (`benchmark overhead`).
     // 104: the database weights measured (`benchmark storage`, a populated state).
-    spec_version: 104,
+    // 105: frame_system's extension and call weights and pallet_timestamp's use them.
+    spec_version: 105,
     impl_version: 1,
     apis: apis::RUNTIME_API_VERSIONS,
     transaction_version: 1,

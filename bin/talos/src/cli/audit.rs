@@ -243,6 +243,7 @@ pub(crate) fn run(
             evm_max_fee_gwei,
             json,
         } => {
+            crate::cli::log_to_stderr();
             let home = Home::resolve(home)?;
             let key = crate::cli::unlock(&home, pass_file)?;
             let head = open_log(&home)?.head();

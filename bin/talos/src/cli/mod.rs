@@ -157,6 +157,19 @@ pub(crate) fn unlock(
     Ok(home.load_identity(&pass)?)
 }
 
+/// Logs to stderr, filtered by `RUST_LOG` (default: warnings), for a one-shot command
+/// that may wait on a chain for a while, so what it waits for is visible. Does nothing
+/// if a subscriber is already set.
+pub(crate) fn log_to_stderr() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}
+
 /// A file's bytes, or stdin's for `-`: at most `max` + 1 bytes, so input over `max` is
 /// refused by its parser as too large rather than read whole.
 pub(crate) fn read_bounded(source: &str, max: usize) -> anyhow::Result<Vec<u8>> {

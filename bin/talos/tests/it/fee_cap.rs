@@ -1,6 +1,6 @@
 //! `talos audit anchor --evm-max-fee-gwei` on a real anvil: with the base fee far above
-//! the cap, the one-shot anchor signs nothing above the cap and lands once the base fee
-//! has fallen under it.
+//! the cap, the one-shot anchor signs at the cap, is refused, waits, and lands once the
+//! base fee has fallen under it; nothing is signed above the cap.
 
 use std::time::Duration;
 
@@ -13,6 +13,16 @@ use crate::anchoring::{anvil, deploy, fund_node};
 const SPIKE_WEI: u128 = 1_000_000_000_000;
 /// The cap, 20 gwei: without it the client would offer twice the 1,000 gwei base fee.
 const CAP_GWEI: u64 = 20;
+
+/// The child process, killed if the test fails before it ends.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
 
 async fn rpc(url: &str, method: &str, params: Value) -> Value {
     let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
@@ -50,52 +60,83 @@ async fn a_capped_one_shot_anchor_waits_for_the_base_fee() {
             log.append(vec![i; 10]).unwrap();
         }
     }
-    // The base fee jumps to 1,000 gwei in a block of its own; from there it falls by
-    // 12.5 % per empty block, so ~30 blocks bring it under 20 gwei.
-    rpc(
-        &url,
-        "anvil_setNextBlockBaseFeePerGas",
-        json!([format!("{SPIKE_WEI:#x}")]),
-    )
-    .await;
+    // The base fee is held at 1,000 gwei, block after block, until the client has signed
+    // its first write at the cap and been refused for it (its debug log says so); then
+    // it falls by 12.5 % per empty block, so ~30 blocks bring it under 20 gwei.
+    let spike = || async {
+        rpc(
+            &url,
+            "anvil_setNextBlockBaseFeePerGas",
+            json!([format!("{SPIKE_WEI:#x}")]),
+        )
+        .await;
+    };
+    spike().await;
     rpc(&url, "evm_mine", json!([])).await;
 
     let spec = format!("evm:{url}");
     let cap = CAP_GWEI.to_string();
-    let mut child = talos()
-        .arg("--home")
-        .arg(&home)
-        .args([
-            "audit",
-            "anchor",
-            "--json",
-            "--chain",
-            &spec,
-            "--contract",
-            &contract,
-        ])
-        .args(["--evm-max-fee-gwei", &cap])
-        .env("TALOS_PASSPHRASE", PASS)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Blocks go by, as on a live chain, until the anchor ends: progress, not the clock,
-    // bounds the wait (the client offers again every few blocks).
+    let mut child = Killed(
+        talos()
+            .arg("--home")
+            .arg(&home)
+            .args([
+                "audit",
+                "anchor",
+                "--json",
+                "--chain",
+                &spec,
+                "--contract",
+                &contract,
+            ])
+            .args(["--evm-max-fee-gwei", &cap])
+            .env("TALOS_PASSPHRASE", PASS)
+            .env("RUST_LOG", "talos_anchor=debug")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let (lines, seen) = std::sync::mpsc::channel::<String>();
+    let stderr = child.0.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead;
+        let mut all = String::new();
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = lines.send(line.clone());
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    // Blocks go by, as on a live chain, until the anchor ends; the client offers again
+    // every few blocks. Progress, not the clock, moves the test on: first the refusal,
+    // then the client's exit.
+    let mut refused = false;
     let mut blocks = 0;
-    while child.try_wait().unwrap().is_none() {
-        assert!(blocks < 2_000, "the capped anchor never landed");
+    while child.0.try_wait().unwrap().is_none() {
+        assert!(blocks < 10_000, "the capped anchor never landed");
+        refused |= seen
+            .try_iter()
+            .any(|l| l.contains("broadcast refused for now"));
+        if !refused {
+            spike().await;
+        }
         rpc(&url, "evm_mine", json!([])).await;
         blocks += 1;
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let anchored: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let status = child.0.wait().unwrap();
+    let mut stdout = Vec::new();
+    std::io::Read::read_to_end(&mut child.0.stdout.take().unwrap(), &mut stdout).unwrap();
+    let log = reader.join().unwrap();
+    refused |= log.contains("broadcast refused for now");
+    assert!(status.success(), "{log}");
+    assert!(refused, "no write was refused under the spike: {log}");
+    let anchored: Value = serde_json::from_slice(&stdout).unwrap();
     assert_eq!(anchored["treeSize"], 5, "{anchored}");
 
     // Every transaction the agent's account sent (the DID registration, then the
@@ -133,6 +174,9 @@ async fn a_capped_one_shot_anchor_waits_for_the_base_fee() {
     }
     assert_eq!(sent.len(), 2, "registration and anchor: {sent:?}");
     assert!(sent.iter().all(|(_, fee)| *fee <= cap_wei), "{sent:?}");
+    // The registration was signed under the spike, where the market asked ~2,000 gwei:
+    // at exactly the cap.
+    assert_eq!(sent[0].1, cap_wei, "{sent:?}");
     assert!(
         sent.iter()
             .any(|(hash, _)| hash[2..].eq_ignore_ascii_case(anchored["tx"].as_str().unwrap())),

@@ -69,10 +69,14 @@ impl EvmExecutor {
     /// Replaces `p` in the mempool: its newest version signed again at the same nonce,
     /// gas and call, with both fees raised to the market's estimate or by 12.5 %,
     /// whichever is higher (nodes take a replacement only if both rise by ≥ 10 %). The
-    /// new version is persisted before it is broadcast. Returns false, changing nothing,
-    /// once [`MAX_VERSIONS`] are signed: that bounds what a congested chain can cost.
+    /// new version is persisted before it is broadcast. Returns false, signing nothing
+    /// and offering the newest version again, once [`MAX_VERSIONS`] are signed: that
+    /// bounds what a congested chain can cost.
     pub(super) async fn replace(&self, p: &mut Pending) -> Result<bool, AnchorError> {
         if p.versions.len() >= MAX_VERSIONS {
+            // Offered again, as at the cap: a version refused while the base fee was
+            // above it must reach the pool once the base fee falls.
+            self.offer(p.latest()?).await?;
             return Ok(false);
         }
         let bad = || AnchorError::Malformed("pending transaction envelope".into());

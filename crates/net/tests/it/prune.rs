@@ -48,6 +48,16 @@ async fn idle_connections_outside_the_mesh_close_and_the_next_send_redials() -> 
         .iter()
         .find(|s| !connected.contains(&s.client.local_peer_id()))
         .expect("some spoke was disconnected");
+    // Once the spoke has seen the close too: until then its next stream would go on the
+    // closing connection and end with it (a send that fails there is retried by the
+    // delivery layer; this test is about the redial).
+    while gone.client.connected_peers().await?.contains(&hub_peer) {
+        assert!(
+            Instant::now() < deadline,
+            "the spoke never saw the hub close"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let ack = gone
         .client
         .send(hub_peer, Frame::new(FrameKind::Ratchet, 1, vec![7; 35])?)
