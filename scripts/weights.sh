@@ -55,3 +55,6 @@ if [ -n "${WEIGHTS_DB:-}" ]; then
     # Doc comments on a struct literal's fields document nothing (rustc warns): comments.
     sed -i '/RuntimeDbWeight {$/,/};$/ s#^\(\s*\)///#\1//#' runtime/src/weights/rocksdb_weights.rs
 fi
+
+# The benchmark CLI writes tab-indented files; `make lint` checks rustfmt's layout.
+cargo fmt -p talos-runtime

@@ -8,7 +8,9 @@
 //! `rocksdb_weights` comes from `talos-chain benchmark storage` on a chain state of
 //! 282,836 keys (20,000 members and DIDs, 80,000 anchors, 122,400 revoked ids) left by
 //! `benches/chain_capacity.rs`: 16.9 µs a read, 55.8 µs a write, where frame's reference
-//! `RocksDbWeight` says 25 and 100 (`scripts/weights.sh` says how).
+//! `RocksDbWeight` says 25 and 100 (`scripts/weights.sh` says how). Every weight of a
+//! frame pallet this runtime uses must be its `SubstrateWeight<Runtime>`, not `()`:
+//! `()` prices storage at frame's reference `RocksDbWeight`, not at this `DbWeight`.
 
 pub mod block_weights;
 pub mod extrinsic_weights;
