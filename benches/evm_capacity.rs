@@ -30,26 +30,12 @@ use talos_anchor::evm::{EvmAnchor, EvmConfig, deploy};
 use talos_identity::IdentityKey;
 use talos_primitives::{CapabilityId, Hash32, TreeHead};
 use talos_store::Store;
-use talos_testkit::anvil::Anvil;
+use talos_testkit::anvil::{Anvil, rpc};
 
 const BLOCK_SECS: f64 = 2.0;
 const GAS_LIMIT: u64 = 30_000_000;
 /// anvil's first dev account (its default mnemonic): the deployer.
 const DEPLOYER: &str = "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
-
-async fn rpc(url: &str, method: &str, params: Value) -> Value {
-    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
-    let r: Value = reqwest::Client::new()
-        .post(url)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    r["result"].clone()
-}
 
 fn hex_u64(v: &Value) -> u64 {
     u64::from_str_radix(v.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
