@@ -177,17 +177,12 @@ pub(crate) async fn fund_node(chain: &anvil::Anvil, home: &std::path::Path) {
         .output()
         .unwrap();
     let id: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let rpc = serde_json::json!({
-        "jsonrpc": "2.0", "id": 1, "method": "anvil_setBalance",
-        "params": [id["evmAccount"], "0x56BC75E2D63100000"],
-    });
-    let funded = reqwest::Client::new()
-        .post(chain.http())
-        .json(&rpc)
-        .send()
-        .await
-        .unwrap();
-    assert!(funded.status().is_success());
+    anvil::rpc(
+        &chain.http(),
+        "anvil_setBalance",
+        serde_json::json!([id["evmAccount"], "0x56BC75E2D63100000"]),
+    )
+    .await;
 }
 
 /// Revokes capability ids 1 and 2 on `a` (two audit events, two revocations queued for
