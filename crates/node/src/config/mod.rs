@@ -1,12 +1,11 @@
 //! The node's configuration file (`config.toml` in the home directory), written by
 //! `talos init` and read by `talos up`, whose flags and environment variables override it.
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use talos_net::{Multiaddr, NetConfig, PeerId, Protocol};
+use talos_net::{Multiaddr, PeerId, Protocol};
 
 use crate::home::HomeError;
 use crate::node::NodeConfig;
@@ -57,7 +56,6 @@ pub const CONFIG_FILE: &str = "config.toml";
 pub const TOKEN_FILE: &str = "api-token";
 /// Name of the RocksDB directory inside the home directory.
 pub const DB_DIR: &str = "db";
-
 
 /// Parsing every field into what `talos up` runs with.
 mod resolve;
@@ -247,7 +245,6 @@ impl Default for FileConfig {
     }
 }
 
-
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
@@ -270,7 +267,6 @@ impl FileConfig {
         let text = toml::to_string_pretty(self)?;
         Ok(crate::home::write_private(path, text.as_bytes())?)
     }
-
 }
 
 /// A bootstrap address for `peer` at `addr` (`addr/p2p/peer`).
