@@ -101,18 +101,14 @@ impl LogSource {
                 if !r.status().is_success() {
                     return Err(unreachable(format!("HTTP {}", r.status())));
                 }
-                let mut body = Vec::new();
-                while let Some(chunk) = r
-                    .chunk()
+                crate::body::read_bounded(&mut r, max)
                     .await
-                    .map_err(|e| unreachable(e.without_url().to_string()))?
-                {
-                    if body.len() + chunk.len() > max {
-                        return Err(SourceError::TooLarge(path.to_string()));
-                    }
-                    body.extend_from_slice(&chunk);
-                }
-                Ok(body)
+                    .map_err(|e| match e {
+                        crate::body::BodyError::TooLarge { .. } => {
+                            SourceError::TooLarge(path.to_string())
+                        }
+                        crate::body::BodyError::Read(why) => unreachable(why),
+                    })
             }
             LogSource::Dir(dir) => {
                 use std::io::Read;

@@ -24,6 +24,7 @@ use talos_audit::checkpoint::sign_talos;
 use talos_primitives::Did;
 use talos_store::db::CF_META;
 use talos_store::{AuditLog, StoreError, Writes};
+use talos_transparency::body::{BodyError, read_bounded};
 
 use crate::error::NodeError;
 
@@ -164,13 +165,12 @@ async fn keep(
         s => return Err(KeepError::Status(s)),
     }
     // Read at most one proof's worth: the aggregator is a stranger's server.
-    let mut body = Vec::new();
-    while let Some(chunk) = r.chunk().await.map_err(unreachable)? {
-        if body.len() + chunk.len() > MAX_AGGREGATE_PROOF_BYTES {
-            return Err(KeepError::TooLarge);
-        }
-        body.extend_from_slice(&chunk);
-    }
+    let body = read_bounded(&mut r, MAX_AGGREGATE_PROOF_BYTES)
+        .await
+        .map_err(|e| match e {
+            BodyError::TooLarge { .. } => KeepError::TooLarge,
+            BodyError::Read(why) => KeepError::Unreachable(why),
+        })?;
     let text = String::from_utf8(body).map_err(|_| AggregateError::Malformed("not UTF-8"))?;
     let (log, did) = (Arc::clone(log), *did);
     tokio::task::spawn_blocking(move || {

@@ -16,13 +16,7 @@ async fn get(client: &reqwest::Client, url: &str) -> Option<String> {
     if !r.status().is_success() {
         return None;
     }
-    let mut body = Vec::new();
-    while let Some(chunk) = r.chunk().await.ok()? {
-        if body.len() + chunk.len() > MAX_ANSWER {
-            return None;
-        }
-        body.extend_from_slice(&chunk);
-    }
+    let body = crate::body::read_bounded(&mut r, MAX_ANSWER).await.ok()?;
     String::from_utf8(body).ok()
 }
 

@@ -220,12 +220,11 @@ impl Witnesses {
 }
 
 async fn read_bounded(mut r: reqwest::Response, max: usize) -> Result<String, String> {
-    let mut body = Vec::new();
-    while let Some(chunk) = r.chunk().await.map_err(|e| e.without_url().to_string())? {
-        if body.len() + chunk.len() > max {
-            return Err("an answer larger than a cosignature".into());
-        }
-        body.extend_from_slice(&chunk);
-    }
+    let body = crate::body::read_bounded(&mut r, max)
+        .await
+        .map_err(|e| match e {
+            crate::body::BodyError::TooLarge { .. } => "an answer larger than a cosignature".into(),
+            e => e.to_string(),
+        })?;
     String::from_utf8(body).map_err(|_| "an answer that is not UTF-8".into())
 }
