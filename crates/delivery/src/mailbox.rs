@@ -262,7 +262,10 @@ impl Mailbox {
         let Ok(recipient) = Ed25519Public::from_bytes(deposit.party) else {
             return refuse(RefuseReason::Malformed);
         };
-        match (deposit.inner.kind(), Envelope::parse(deposit.inner.body())) {
+        match (
+            deposit.inner.kind(),
+            Envelope::parse_from(deposit.inner.body(), Some(writer)),
+        ) {
             (FrameKind::Initial, Ok(Envelope::Initial(initial))) => {
                 if &initial.identity != writer {
                     return refuse(RefuseReason::Unauthorized);

@@ -65,7 +65,8 @@ impl Mailroom {
         prekeys: &mut PreKeyStore,
         prekeys_changed: &mut bool,
     ) -> Result<Zeroizing<Vec<u8>>, RefuseReason> {
-        let envelope = Envelope::parse(frame.body()).map_err(|_| RefuseReason::Malformed)?;
+        let envelope =
+            Envelope::parse_from(frame.body(), Some(peer)).map_err(|_| RefuseReason::Malformed)?;
         match (frame.kind(), envelope) {
             (FrameKind::Initial, Envelope::Initial(initial)) => {
                 // The handshake must come from the key the transport authenticated.

@@ -57,3 +57,40 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Parsing with the sender's key known gives exactly what parsing alone gives, for an
+    /// initial message mutated at any byte (its identity key included, into a non-point
+    /// or into another key): the shortcut only skips re-checking the known key's bytes.
+    #[test]
+    fn parse_from_a_known_sender_agrees_with_parse(pos in any::<prop::sample::Index>(), val in any::<u8>()) {
+        let alice = Party::new(false);
+        let bob = Party::new(false);
+        let bundle = bob.store.bundle(&bob.identity, None).unwrap();
+        let mut a = talos_ratchet::x3dh::initiate(
+            &mut rand::rng(), &alice.identity, &bundle, talos_ratchet::SessionConfig::default(),
+        ).unwrap();
+        let bytes = a.encrypt(b"first").unwrap().encode();
+        let mut m = bytes.clone();
+        let i = pos.index(m.len());
+        m[i] = val;
+        let sender = alice.identity.public();
+        for known in [Some(&sender), Some(&bob.identity.public()), None] {
+            let shortcut = Envelope::parse_from(&m, known);
+            let full = Envelope::parse(&m);
+            prop_assert_eq!(shortcut.is_ok(), full.is_ok());
+            if let (Ok(s), Ok(f)) = (shortcut, full) {
+                prop_assert_eq!(s, f);
+            }
+        }
+        // An identity key that is a small-order point (the neutral element) is refused
+        // whoever is known.
+        let mut bad = bytes.clone();
+        let mut neutral = [0u8; 32];
+        neutral[0] = 1;
+        bad[3..35].copy_from_slice(&neutral);
+        prop_assert!(Envelope::parse_from(&bad, Some(&sender)).is_err());
+    }
+}
