@@ -23,6 +23,7 @@ mod caps;
 pub mod dashboard;
 mod groups;
 mod problem;
+mod recipients;
 mod trust;
 
 use std::sync::Arc;
@@ -62,6 +63,7 @@ pub const MAX_READ: usize = 1024;
 struct ApiState {
     node: Arc<Node>,
     token_digest: [u8; 32],
+    recipients: recipients::Recipients,
 }
 
 fn bad(msg: impl Into<String>) -> NodeError {
@@ -90,6 +92,7 @@ pub fn router(node: Arc<Node>, token: &str) -> Router {
     let state = Arc::new(ApiState {
         node,
         token_digest: Sha256::digest(token.as_bytes()).into(),
+        recipients: recipients::Recipients::default(),
     });
     let v1 = Router::new()
         .route("/v1/node", get(node_info))
@@ -253,7 +256,10 @@ async fn send_message(
     body: Bytes,
 ) -> Result<impl IntoResponse, NodeError> {
     let req: SendRequest = parse_json(&body)?;
-    let to = did_key::decode(&req.to).map_err(|e| bad(format!("`to` is not a did:key: {e}")))?;
+    let to = s
+        .recipients
+        .decode(&req.to)
+        .map_err(|e| bad(format!("`to` is not a did:key: {e}")))?;
     not_self(&s, &to)?;
     let data = B64
         .decode(req.data.as_bytes())
@@ -293,7 +299,9 @@ async fn send_batch(
     // Every message is checked before any is stored: a malformed batch stores nothing.
     let mut items = Vec::with_capacity(req.messages.len());
     for (i, m) in req.messages.iter().enumerate() {
-        let to = did_key::decode(&m.to)
+        let to = s
+            .recipients
+            .decode(&m.to)
             .map_err(|e| bad(format!("message {i}: `to` is not a did:key: {e}")))?;
         not_self(&s, &to).map_err(|e| bad(format!("message {i}: {e}")))?;
         let data = B64

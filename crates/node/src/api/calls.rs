@@ -26,7 +26,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use talos_identity::did_key;
 use talos_net::invoke::InvokeResponse;
 use talos_primitives::CapabilityId;
 
@@ -178,7 +177,10 @@ async fn call_peer(
     s: &ApiState,
     b: InvokeBody,
 ) -> Result<Result<(Value, Sent), Response>, NodeError> {
-    let to = did_key::decode(&b.to).map_err(|e| bad(format!("`to` is not a did:key: {e}")))?;
+    let to = s
+        .recipients
+        .decode(&b.to)
+        .map_err(|e| bad(format!("`to` is not a did:key: {e}")))?;
     super::not_self(s, &to)?;
     let under = authority(b.chain, b.txn, b.within, b.azd)?;
     let nonce = match (b.nonce, b.at_ms) {
