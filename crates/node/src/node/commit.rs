@@ -149,13 +149,22 @@ pub(super) async fn sends(
         .await;
         match result {
             Ok(Ok(results)) => {
+                let mut woken: Vec<Ed25519Public> = Vec::new();
                 for ((peer, reply), r) in replies.into_iter().zip(results) {
                     if let Ok(frame) = &r {
                         fresh.push(peer, frame.clone());
-                        // A full wake queue only delays the send to the next retry pass.
-                        let _ = wake.try_send(peer);
+                        if !woken.contains(&peer) {
+                            woken.push(peer);
+                        }
                     }
                     let _ = reply.send(r);
+                }
+                // One wake per peer per group: each wake is a flush, and one flush sends
+                // all of a peer's new frames (a wake per message made ~250 empty flushes
+                // per group, each a blocking-pool hop). A full wake queue only delays the
+                // send to the next retry pass.
+                for peer in woken {
+                    let _ = wake.try_send(peer);
                 }
             }
             Ok(Err(e)) => {
@@ -256,6 +265,14 @@ pub(super) async fn inbound(ctx: Inbound, mut frames: mpsc::Receiver<InboundFram
                 }
             }
         }
+        // In each peer's stream order: the requests of one window travel on separate
+        // streams and arrive in any order, and a frame ahead of a gap is written to the
+        // held frames, read back and opened again once the gap fills. Within a group the
+        // order is free (every frame keeps its own responder).
+        direct
+            .sort_by(|x, y| (x.1.0.as_bytes(), x.1.1.seq()).cmp(&(y.1.0.as_bytes(), y.1.1.seq())));
+        relayed
+            .sort_by(|x, y| (x.1.0.as_bytes(), x.1.1.seq()).cmp(&(y.1.0.as_bytes(), y.1.1.seq())));
         deliver(&ctx, &mut rounds, &me, direct, false).await;
         deliver(&ctx, &mut rounds, &me, relayed, true).await;
     }
