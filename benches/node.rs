@@ -204,17 +204,9 @@ fn bench(c: &mut Criterion) {
             for _ in 0..iters {
                 let t = Instant::now();
                 rt.block_on(async {
-                    let inflight: usize = std::env::var("TB_INFLIGHT")
-                        .ok()
-                        .and_then(|v| v.parse().ok())
-                        .unwrap_or(4);
-                    let total_n: usize = std::env::var("TB_TOTAL")
-                        .ok()
-                        .and_then(|v| v.parse().ok())
-                        .unwrap_or(BATCH);
-                    let permits = Arc::new(Semaphore::new(inflight));
+                    let permits = Arc::new(Semaphore::new(4));
                     let mut tasks = Vec::new();
-                    for _ in 0..total_n / 250 {
+                    for _ in 0..BATCH / 250 {
                         let p = permits.clone().acquire_owned().await.unwrap();
                         let (http, a, to) = (http.clone(), a.clone(), b.did.clone());
                         tasks.push(tokio::spawn(async move {
@@ -232,7 +224,7 @@ fn bench(c: &mut Criterion) {
                             drop(p);
                         }));
                     }
-                    cursor = receive(&http, &b, cursor, total_n).await;
+                    cursor = receive(&http, &b, cursor, BATCH).await;
                     for t in tasks {
                         t.await.unwrap();
                     }
