@@ -136,7 +136,17 @@ pub(crate) fn build(
             }
         })
         .map_err(|e| behaviour_err.take().unwrap_or_else(|| transport_err(&e)))?
-        .with_swarm_config(|c| c.with_idle_connection_timeout(config.idle_timeout))
+        .with_swarm_config(|c| {
+            // 0-RTT stream negotiation: a dialer that offers one protocol (every a2a
+            // request, each on a new stream) sends its request with the
+            // multistream-select header instead of waiting a round trip for the
+            // listener's confirmation. The wire is V1's; a listener without the
+            // protocol answers `na` and the request fails as it would have. Safe here
+            // because no stream nests a second negotiation (multistream-select's
+            // `V1Lazy` caveat).
+            c.with_idle_connection_timeout(config.idle_timeout)
+                .with_substream_upgrade_protocol_override(libp2p::core::upgrade::Version::V1Lazy)
+        })
         .build();
 
     let (tx, commands) = mpsc::channel(config.channel_capacity);
