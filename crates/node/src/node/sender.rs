@@ -27,6 +27,19 @@ struct Due {
     failures: u32,
 }
 
+/// How long acknowledged frames may wait to be audited and forgotten together with
+/// later ones. Each forget is a synced write: one per message in a one-at-a-time stream
+/// made the sender's disk sync twice per message, and the second sync delayed the next
+/// message's. A window's worth is forgotten at once, whatever the time; frames left
+/// unforgotten by a crash are offered again and the peer answers `Duplicate`.
+const FORGET_AFTER: Duration = Duration::from_millis(10);
+
+/// Acknowledged frames waiting for [`FORGET_AFTER`].
+pub(super) struct Carried {
+    frames: Vec<talos_net::Frame>,
+    due: Instant,
+}
+
 /// Peers' mailboxes as their directory records name them (filled by lookups).
 pub(super) type MailboxCache = Arc<std::sync::Mutex<HashMap<Ed25519Public, Vec<Ed25519Public>>>>;
 
@@ -48,6 +61,12 @@ pub(super) struct Sender {
     cursors: HashMap<Ed25519Public, u64>,
     /// Frames the send path just stored, so a woken flush need not read them back.
     fresh: super::commit::Fresh,
+    /// Per peer, the audit write of the last flush's acknowledged frames, if it had not
+    /// ended when the flush did (bounded by `max_peers`).
+    forgetting: HashMap<Ed25519Public, flush::Forgetting>,
+    /// Per peer, acknowledged frames not yet handed to `forget`, and when they must be
+    /// (bounded by `max_peers`).
+    carried: HashMap<Ed25519Public, Carried>,
     /// Wakes the pump that starts sessions for queued sends (refused frames go there).
     pump: Arc<tokio::sync::Notify>,
 }
@@ -75,6 +94,8 @@ impl Sender {
             due: HashMap::new(),
             cursors: HashMap::new(),
             fresh,
+            forgetting: HashMap::new(),
+            carried: HashMap::new(),
             pump,
         }
     }
@@ -124,7 +145,13 @@ impl Sender {
             for peer in ready {
                 self.flush(peer).await;
             }
-            let next = self.due.values().map(|d| d.at).min();
+            self.forget_due(now).await;
+            let next = self
+                .due
+                .values()
+                .map(|d| d.at)
+                .chain(self.carried.values().map(|c| c.due))
+                .min();
             tokio::select! {
                 peer = wake.recv() => match peer {
                     Some(p) => self.schedule_now(p),
@@ -147,27 +174,100 @@ impl Sender {
     }
 
     /// Audits the acknowledged frames and forgets them, in the background, in one synced
-    /// batch: the outbox drops a frame exactly when its event is durable.
+    /// batch: the outbox drops a frame exactly when its event is durable. After `prev`
+    /// (the peer's previous forget, one at a time), whose outcome it carries on.
     fn forget(
         &self,
         peer: Ed25519Public,
         frames: Vec<talos_net::Frame>,
-    ) -> tokio::task::JoinHandle<Option<u64>> {
+        prev: Option<flush::Forgetting>,
+    ) -> flush::Forgetting {
         let mut events = Vec::new();
         super::commit::sent_events(&self.me, &peer, &frames, &mut events);
         let seqs: Vec<u64> = frames.iter().map(|f| f.seq()).collect();
         let first = seqs.iter().copied().min();
         let auditor = self.auditor.clone();
-        // Returns the first seq it could not forget (those frames stay in the outbox and
-        // must be offered again).
+        // Returns the first seq it (or `prev`) could not forget: those frames stay in the
+        // outbox and must be offered again.
         tokio::spawn(async move {
+            let before = match prev {
+                Some(h) => flush::outcome(h).await,
+                None => None,
+            };
             let writes = talos_delivery::Mailroom::acknowledged_writes(&peer, &seqs);
             if !auditor.record_with(events, writes).await {
                 warn!("audit log failing: acknowledged frames kept in the outbox");
-                return first;
+                return [before, first].into_iter().flatten().min();
             }
-            None
+            before
         })
+    }
+
+    /// Keeps `frames` (acknowledged) to be forgotten with later ones, by `due` at the
+    /// latest; with the table full, they are forgotten now.
+    async fn carry(&mut self, peer: Ed25519Public, frames: Vec<talos_net::Frame>, due: Instant) {
+        if frames.is_empty() {
+            return;
+        }
+        if self.carried.len() >= self.max_peers.max(1) && !self.carried.contains_key(&peer) {
+            let prev = self.forgetting.remove(&peer);
+            let h = self.forget(peer, frames, prev);
+            self.keep_forgetting(peer, h).await;
+            return;
+        }
+        let c = self.carried.entry(peer).or_insert(Carried {
+            frames: Vec::new(),
+            due,
+        });
+        c.frames.extend(frames);
+        c.due = c.due.min(due);
+    }
+
+    /// The carried frames whose time has come: handed to `forget`, without waiting.
+    async fn forget_due(&mut self, now: Instant) {
+        let due: Vec<Ed25519Public> = self
+            .carried
+            .iter()
+            .filter(|(_, c)| c.due <= now)
+            .map(|(p, _)| *p)
+            .collect();
+        for peer in due {
+            if let Some(c) = self.carried.remove(&peer) {
+                let prev = self.forgetting.remove(&peer);
+                let h = self.forget(peer, c.frames, prev);
+                self.keep_forgetting(peer, h).await;
+            }
+        }
+    }
+
+    /// Keeps `h` (the audit write a flush of `peer` left running) for the peer's next
+    /// flush. The table is bounded: when full, the writes that have ended are taken, and
+    /// failures move their peer's cursor back; if none has ended, this waits for one.
+    async fn keep_forgetting(&mut self, peer: Ed25519Public, h: flush::Forgetting) {
+        while self.forgetting.len() >= self.max_peers.max(1) {
+            let ended: Vec<Ed25519Public> = self
+                .forgetting
+                .iter()
+                .filter(|(_, h)| h.is_finished())
+                .map(|(p, _)| *p)
+                .collect();
+            let taken = if ended.is_empty() {
+                // `max_peers` writes still running: wait for any one of them.
+                self.forgetting.keys().next().copied().into_iter().collect()
+            } else {
+                ended
+            };
+            for p in taken {
+                if let Some(h) = self.forgetting.remove(&p)
+                    && let Some(kept) = flush::outcome(h).await
+                {
+                    let cursor = self.cursors.get(&p).copied().unwrap_or(kept);
+                    self.cursors.insert(p, kept.min(cursor));
+                    self.back_off(p);
+                }
+            }
+        }
+        self.forgetting.insert(peer, h);
     }
 
     /// Frames the peer could not open: their messages (and every later one) wait for a

@@ -11,7 +11,7 @@ use talos_primitives::Ed25519Public;
 use tokio::time::Instant;
 use tracing::{debug, warn};
 
-use super::{Due, Sender};
+use super::{Due, FORGET_AFTER, Sender};
 
 /// What one flush saw, frame by frame.
 #[derive(Default)]
@@ -141,6 +141,26 @@ fn batches(frames: Vec<Frame>, cursor: &mut u64) -> Vec<Vec<Frame>> {
     out
 }
 
+/// An audit write of acknowledged frames in the background; it returns the first seq it
+/// could not forget.
+pub(super) type Forgetting = tokio::task::JoinHandle<Option<u64>>;
+
+/// Takes `h`'s outcome if it has ended (the first seq left unforgotten, if any); leaves
+/// it in place otherwise.
+async fn reap(h: &mut Option<Forgetting>) -> Option<u64> {
+    if !h.as_ref().is_some_and(tokio::task::JoinHandle::is_finished) {
+        return None;
+    }
+    outcome(h.take()?).await
+}
+
+/// Waits for `h`: the first seq it left unforgotten, if any.
+pub(super) async fn outcome(h: Forgetting) -> Option<u64> {
+    // A task that panicked or was cancelled may have forgotten nothing: the outbox is
+    // read again from its start (the peer answers `Duplicate` to what it already has).
+    h.await.unwrap_or(Some(0))
+}
+
 impl Sender {
     /// Offers `peer` its pending frames until the outbox is empty or a send fails. Up to
     /// `window` frames are in flight at once, refilled as acks come back; acknowledged
@@ -150,20 +170,56 @@ impl Sender {
             self.due.remove(&peer);
             return;
         };
+        let carried = self.carried.remove(&peer);
         let mut x = Exchange {
             cursor: self.cursors.get(&peer).copied().unwrap_or(0),
             ..Exchange::default()
         };
-        self.exchange(peer, peer_id, &mut x).await;
+        // Acknowledged frames still waiting to be forgotten join this flush's.
+        let carry_due = carried.as_ref().map(|c| c.due);
+        if let Some(c) = carried {
+            x.acked = c.frames;
+        }
+        // The previous flush's last audit write may still be running: it is awaited
+        // before this flush hands over its own (one at a time, in order), or now if it
+        // has already ended, so a failure moves the cursor back before anything is read.
+        let mut forgetting = self.forgetting.remove(&peer);
+        if let Some(kept) = reap(&mut forgetting).await {
+            self.cursors
+                .insert(peer, kept.min(x.cursor));
+            let due = carry_due.unwrap_or_else(|| Instant::now() + FORGET_AFTER);
+            self.carry(peer, std::mem::take(&mut x.acked), due).await;
+            self.back_off(peer);
+            return;
+        }
+        self.exchange(peer, peer_id, &mut x, &mut forgetting).await;
         self.fresh.prune(&peer, x.cursor);
         self.refused_again(peer, std::mem::take(&mut x.refused))
             .await;
+        // The last batch's audit write is not waited for: the next message's frame must
+        // not queue behind it (a latency of one fsync). Its outcome is taken at the next
+        // flush of this peer, which the periodic rescan starts if the frames stay.
+        if let Some(kept) = reap(&mut forgetting).await {
+            x.keep_unforgotten(kept);
+        }
+        if let Some(h) = forgetting {
+            self.keep_forgetting(peer, h).await;
+        }
+        // What was acknowledged since the last full window waits to be forgotten with
+        // later frames (`FORGET_AFTER`).
+        let due = carry_due.unwrap_or_else(|| Instant::now() + FORGET_AFTER);
+        self.carry(peer, std::mem::take(&mut x.acked), due).await;
         self.settle(peer, &x).await;
     }
 
-    async fn exchange(&mut self, peer: Ed25519Public, peer_id: PeerId, x: &mut Exchange) {
+    async fn exchange(
+        &mut self,
+        peer: Ed25519Public,
+        peer_id: PeerId,
+        x: &mut Exchange,
+        forgetting: &mut Option<Forgetting>,
+    ) {
         let mut inflight = FuturesUnordered::new();
-        let mut forgetting: Option<tokio::task::JoinHandle<Option<u64>>> = None;
         loop {
             if x.wants_more(self.window) {
                 let want = self.window - x.in_frames;
@@ -205,20 +261,16 @@ impl Sender {
                     x.failed = true;
                 }
             }
-            if x.acked.len() >= self.window || (inflight.is_empty() && !x.acked.is_empty()) {
-                // One batch being forgotten at a time: wait for the previous one.
+            if x.acked.len() >= self.window {
+                // One batch being forgotten at a time: wait for the previous one (which
+                // also holds back a sender whose audit writes fall behind its acks).
                 if let Some(h) = forgetting.take()
-                    && let Ok(Some(kept)) = h.await
+                    && let Some(kept) = outcome(h).await
                 {
                     x.keep_unforgotten(kept);
                 }
-                forgetting = Some(self.forget(peer, std::mem::take(&mut x.acked)));
+                *forgetting = Some(self.forget(peer, std::mem::take(&mut x.acked), None));
             }
-        }
-        if let Some(h) = forgetting.take()
-            && let Ok(Some(kept)) = h.await
-        {
-            x.keep_unforgotten(kept);
         }
     }
 
