@@ -58,21 +58,35 @@ fn appends_prove_and_survive_reopen() {
 #[test]
 fn concurrent_appends_get_unique_contiguous_indices() {
     let dir = tempfile::tempdir().unwrap();
-    let log = Arc::new(AuditLog::open(dir.path(), LogConfig::default()).unwrap());
+    // Small groups, so appenders that commit on their own thread and the committer
+    // thread take turns many times.
+    let config = LogConfig {
+        max_batch: 7,
+        ..LogConfig::default()
+    };
+    let log = Arc::new(AuditLog::open(dir.path(), config).unwrap());
     let handles: Vec<_> = (0..8)
         .map(|t| {
             let log = log.clone();
             std::thread::spawn(move || {
                 (0..200)
-                    .map(|i| log.append(format!("{t}/{i}").into_bytes()).unwrap())
+                    .map(|i| {
+                        let leaf = format!("{t}/{i}").into_bytes();
+                        (log.append(leaf.clone()).unwrap(), leaf)
+                    })
                     .collect::<Vec<_>>()
             })
         })
         .collect();
-    let mut all: Vec<u64> = handles
+    let got: Vec<(u64, Vec<u8>)> = handles
         .into_iter()
         .flat_map(|h| h.join().unwrap())
         .collect();
+    // Each append's leaf is at the index it was given, and is durable once it returned.
+    for (index, leaf) in &got {
+        assert_eq!(log.leaf(*index).unwrap().as_ref(), Some(leaf));
+    }
+    let mut all: Vec<u64> = got.iter().map(|(i, _)| *i).collect();
     all.sort_unstable();
     assert_eq!(all, (0..1600).collect::<Vec<_>>());
     let mut mem = MemoryTree::new();
