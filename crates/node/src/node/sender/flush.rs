@@ -185,8 +185,7 @@ impl Sender {
         // has already ended, so a failure moves the cursor back before anything is read.
         let mut forgetting = self.forgetting.remove(&peer);
         if let Some(kept) = reap(&mut forgetting).await {
-            self.cursors
-                .insert(peer, kept.min(x.cursor));
+            self.cursors.insert(peer, kept.min(x.cursor));
             let due = carry_due.unwrap_or_else(|| Instant::now() + FORGET_AFTER);
             self.carry(peer, std::mem::take(&mut x.acked), due).await;
             self.back_off(peer);
