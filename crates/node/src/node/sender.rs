@@ -55,9 +55,10 @@ pub(super) struct Sender {
     deposit_after: u32,
     mailboxes: MailboxCache,
     due: HashMap<Ed25519Public, Due>,
-    /// Per peer, the seq below which every frame is acknowledged and forgotten: reading
-    /// the outbox from there skips the deleted frames' tombstones, which RocksDB would
-    /// otherwise walk on every pass until compaction.
+    /// Per peer, the seq below which every frame is acknowledged (forgotten, or carried
+    /// or being forgotten: `carried`, `forgetting`): reading the outbox from there skips
+    /// the deleted frames' tombstones, which RocksDB would otherwise walk on every pass
+    /// until compaction.
     cursors: HashMap<Ed25519Public, u64>,
     /// Frames the send path just stored, so a woken flush need not read them back.
     fresh: super::commit::Fresh,
@@ -186,10 +187,16 @@ impl Sender {
         super::commit::sent_events(&self.me, &peer, &frames, &mut events);
         let seqs: Vec<u64> = frames.iter().map(|f| f.seq()).collect();
         let first = seqs.iter().copied().min();
+        let upto = seqs
+            .iter()
+            .copied()
+            .chain(prev.as_ref().map(|p| p.upto))
+            .max()
+            .unwrap_or(0);
         let auditor = self.auditor.clone();
         // Returns the first seq it (or `prev`) could not forget: those frames stay in the
         // outbox and must be offered again.
-        tokio::spawn(async move {
+        let handle = tokio::spawn(async move {
             let before = match prev {
                 Some(h) => flush::outcome(h).await,
                 None => None,
@@ -200,7 +207,44 @@ impl Sender {
                 return [before, first].into_iter().flatten().min();
             }
             before
-        })
+        });
+        flush::Forgetting::new(handle, upto)
+    }
+
+    /// The highest seq of `peer` acknowledged and perhaps still in the outbox (carried,
+    /// or in an audit write not known to have ended).
+    fn unforgotten_upto(&self, peer: &Ed25519Public) -> Option<u64> {
+        let carried = self
+            .carried
+            .get(peer)
+            .and_then(|c| c.frames.iter().map(talos_net::Frame::seq).max());
+        let forgetting = self.forgetting.get(peer).map(|f| f.upto);
+        carried.max(forgetting)
+    }
+
+    /// Forgets `peer`'s carried frames and `more` now, and waits until every audit write
+    /// of the peer has ended: the first seq left unforgotten, if any.
+    async fn forget_all(
+        &mut self,
+        peer: Ed25519Public,
+        more: Vec<talos_net::Frame>,
+    ) -> Option<u64> {
+        let mut frames = self
+            .carried
+            .remove(&peer)
+            .map(|c| c.frames)
+            .unwrap_or_default();
+        frames.extend(more);
+        let prev = self.forgetting.remove(&peer);
+        let last = if frames.is_empty() {
+            prev
+        } else {
+            Some(self.forget(peer, frames, prev))
+        };
+        match last {
+            Some(h) => flush::outcome(h).await,
+            None => None,
+        }
     }
 
     /// Keeps `frames` (acknowledged) to be forgotten with later ones, by `due` at the

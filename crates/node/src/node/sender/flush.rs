@@ -143,12 +143,26 @@ fn batches(frames: Vec<Frame>, cursor: &mut u64) -> Vec<Vec<Frame>> {
 
 /// An audit write of acknowledged frames in the background; it returns the first seq it
 /// could not forget.
-pub(super) type Forgetting = tokio::task::JoinHandle<Option<u64>>;
+pub(super) struct Forgetting {
+    handle: tokio::task::JoinHandle<Option<u64>>,
+    /// The highest seq it (or an earlier write it waits for) covers.
+    pub(super) upto: u64,
+}
+
+impl Forgetting {
+    pub(super) fn new(handle: tokio::task::JoinHandle<Option<u64>>, upto: u64) -> Self {
+        Self { handle, upto }
+    }
+
+    pub(super) fn is_finished(&self) -> bool {
+        self.handle.is_finished()
+    }
+}
 
 /// Takes `h`'s outcome if it has ended (the first seq left unforgotten, if any); leaves
 /// it in place otherwise.
 async fn reap(h: &mut Option<Forgetting>) -> Option<u64> {
-    if !h.as_ref().is_some_and(tokio::task::JoinHandle::is_finished) {
+    if !h.as_ref().is_some_and(Forgetting::is_finished) {
         return None;
     }
     outcome(h.take()?).await
@@ -158,7 +172,7 @@ async fn reap(h: &mut Option<Forgetting>) -> Option<u64> {
 pub(super) async fn outcome(h: Forgetting) -> Option<u64> {
     // A task that panicked or was cancelled may have forgotten nothing: the outbox is
     // read again from its start (the peer answers `Duplicate` to what it already has).
-    h.await.unwrap_or(Some(0))
+    h.handle.await.unwrap_or(Some(0))
 }
 
 impl Sender {
@@ -170,9 +184,21 @@ impl Sender {
             self.due.remove(&peer);
             return;
         };
+        let cursor = self.cursors.get(&peer).copied().unwrap_or(0);
+        // Acknowledged frames stay in the outbox until forgotten: a cursor that went back
+        // below them (a deferral, a failure) would offer them again and audit them twice,
+        // so they are forgotten first, and waited for. On the usual path the cursor is
+        // past them and nothing waits.
+        if self.unforgotten_upto(&peer).is_some_and(|u| u >= cursor)
+            && let Some(kept) = self.forget_all(peer, Vec::new()).await
+        {
+            self.cursors.insert(peer, kept.min(cursor));
+            self.back_off(peer);
+            return;
+        }
         let carried = self.carried.remove(&peer);
         let mut x = Exchange {
-            cursor: self.cursors.get(&peer).copied().unwrap_or(0),
+            cursor,
             ..Exchange::default()
         };
         // Acknowledged frames still waiting to be forgotten join this flush's.
@@ -193,6 +219,16 @@ impl Sender {
         }
         self.exchange(peer, peer_id, &mut x, &mut forgetting).await;
         self.fresh.prune(&peer, x.cursor);
+        if !x.refused.is_empty() {
+            // Refused frames re-queue the messages of every outbox frame after them: the
+            // acknowledged ones must be gone first, or their messages would go twice.
+            if let Some(h) = forgetting.take() {
+                self.forgetting.insert(peer, h);
+            }
+            if let Some(kept) = self.forget_all(peer, std::mem::take(&mut x.acked)).await {
+                x.keep_unforgotten(kept);
+            }
+        }
         self.refused_again(peer, std::mem::take(&mut x.refused))
             .await;
         // The last batch's audit write is not waited for: the next message's frame must
@@ -345,7 +381,8 @@ impl Sender {
             d.delay = self.retry_min;
             d.at = Instant::now();
         }
-        // Everything below the cursor is acknowledged and forgotten.
+        // Everything below the cursor is acknowledged (forgotten, carried, or being
+        // forgotten).
         if self.cursors.len() >= self.max_peers && !self.cursors.contains_key(&peer) {
             self.cursors.clear();
         }
@@ -381,6 +418,16 @@ impl Sender {
             .get(&peer)
             .map_or(0, |d| d.failures)
             .saturating_add(1);
+        // A deposit audits its frames at once: the acknowledged ones before them go
+        // first, so one peer's events stay in stream order.
+        if failures >= self.deposit_after
+            && let Some(kept) = self.forget_all(peer, Vec::new()).await
+        {
+            let cursor = self.cursors.get(&peer).copied().unwrap_or(kept);
+            self.cursors.insert(peer, kept.min(cursor));
+            self.back_off(peer);
+            return;
+        }
         if failures >= self.deposit_after && self.deposit(peer, unsent).await {
             // The mailbox took custody of what failed; the run loop comes back at once
             // for whatever else is queued (and finds the peer still down).
