@@ -184,39 +184,9 @@ impl Sender {
             self.due.remove(&peer);
             return;
         };
-        let cursor = self.cursors.get(&peer).copied().unwrap_or(0);
-        // Acknowledged frames stay in the outbox until forgotten: a cursor that went back
-        // below them (a deferral, a failure) would offer them again and audit them twice,
-        // so they are forgotten first, and waited for. On the usual path the cursor is
-        // past them and nothing waits.
-        if self.unforgotten_upto(&peer).is_some_and(|u| u >= cursor)
-            && let Some(kept) = self.forget_all(peer, Vec::new()).await
-        {
-            self.cursors.insert(peer, kept.min(cursor));
-            self.back_off(peer);
+        let Some((mut x, mut forgetting, carry_due)) = self.begin(peer).await else {
             return;
-        }
-        let carried = self.carried.remove(&peer);
-        let mut x = Exchange {
-            cursor,
-            ..Exchange::default()
         };
-        // Acknowledged frames still waiting to be forgotten join this flush's.
-        let carry_due = carried.as_ref().map(|c| c.due);
-        if let Some(c) = carried {
-            x.acked = c.frames;
-        }
-        // The previous flush's last audit write may still be running: it is awaited
-        // before this flush hands over its own (one at a time, in order), or now if it
-        // has already ended, so a failure moves the cursor back before anything is read.
-        let mut forgetting = self.forgetting.remove(&peer);
-        if let Some(kept) = reap(&mut forgetting).await {
-            self.cursors.insert(peer, kept.min(x.cursor));
-            let due = carry_due.unwrap_or_else(|| Instant::now() + FORGET_AFTER);
-            self.carry(peer, std::mem::take(&mut x.acked), due).await;
-            self.back_off(peer);
-            return;
-        }
         self.exchange(peer, peer_id, &mut x, &mut forgetting).await;
         self.fresh.prune(&peer, x.cursor);
         if !x.refused.is_empty() {
@@ -245,6 +215,49 @@ impl Sender {
         let due = carry_due.unwrap_or_else(|| Instant::now() + FORGET_AFTER);
         self.carry(peer, std::mem::take(&mut x.acked), due).await;
         self.settle(peer, &x).await;
+    }
+
+    /// A flush's start: the peer's cursor, its carried frames and its running audit
+    /// write. `None` when an earlier audit write failed (the cursor moved back and the
+    /// peer backs off).
+    async fn begin(
+        &mut self,
+        peer: Ed25519Public,
+    ) -> Option<(Exchange, Option<Forgetting>, Option<Instant>)> {
+        let cursor = self.cursors.get(&peer).copied().unwrap_or(0);
+        // Acknowledged frames stay in the outbox until forgotten: a cursor that went back
+        // below them (a deferral, a failure) would offer them again and audit them twice,
+        // so they are forgotten first, and waited for. On the usual path the cursor is
+        // past them and nothing waits.
+        if self.unforgotten_upto(&peer).is_some_and(|u| u >= cursor)
+            && let Some(kept) = self.forget_all(peer, Vec::new()).await
+        {
+            self.cursors.insert(peer, kept.min(cursor));
+            self.back_off(peer);
+            return None;
+        }
+        let carried = self.carried.remove(&peer);
+        let mut x = Exchange {
+            cursor,
+            ..Exchange::default()
+        };
+        // Acknowledged frames still waiting to be forgotten join this flush's.
+        let carry_due = carried.as_ref().map(|c| c.due);
+        if let Some(c) = carried {
+            x.acked = c.frames;
+        }
+        // The previous flush's last audit write may still be running: it is awaited
+        // before this flush hands over its own (one at a time, in order), or now if it
+        // has already ended, so a failure moves the cursor back before anything is read.
+        let mut forgetting = self.forgetting.remove(&peer);
+        if let Some(kept) = reap(&mut forgetting).await {
+            self.cursors.insert(peer, kept.min(x.cursor));
+            let due = carry_due.unwrap_or_else(|| Instant::now() + FORGET_AFTER);
+            self.carry(peer, std::mem::take(&mut x.acked), due).await;
+            self.back_off(peer);
+            return None;
+        }
+        Some((x, forgetting, carry_due))
     }
 
     async fn exchange(
