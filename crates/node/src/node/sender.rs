@@ -254,9 +254,7 @@ impl Sender {
             return;
         }
         if self.carried.len() >= self.max_peers.max(1) && !self.carried.contains_key(&peer) {
-            let prev = self.forgetting.remove(&peer);
-            let h = self.forget(peer, frames, prev);
-            self.keep_forgetting(peer, h).await;
+            self.forget_in_background(peer, frames).await;
             return;
         }
         let c = self.carried.entry(peer).or_insert(Carried {
@@ -277,11 +275,25 @@ impl Sender {
             .collect();
         for peer in due {
             if let Some(c) = self.carried.remove(&peer) {
-                let prev = self.forgetting.remove(&peer);
-                let h = self.forget(peer, c.frames, prev);
-                self.keep_forgetting(peer, h).await;
+                self.forget_in_background(peer, c.frames).await;
             }
         }
+    }
+
+    /// Hands `frames` to `forget`, after the peer's running audit write, and keeps the
+    /// new write for the peer's next flush.
+    async fn forget_in_background(&mut self, peer: Ed25519Public, frames: Vec<talos_net::Frame>) {
+        let prev = self.forgetting.remove(&peer);
+        let h = self.forget(peer, frames, prev);
+        self.keep_forgetting(peer, h).await;
+    }
+
+    /// An audit write of `peer` left `kept` and later seqs in the outbox: the cursor
+    /// moves back to them and the peer backs off before they are offered again.
+    fn unforgotten(&mut self, peer: Ed25519Public, kept: u64) {
+        let cursor = self.cursors.get(&peer).copied().unwrap_or(kept);
+        self.cursors.insert(peer, kept.min(cursor));
+        self.back_off(peer);
     }
 
     /// Keeps `h` (the audit write a flush of `peer` left running) for the peer's next
@@ -305,9 +317,7 @@ impl Sender {
                 if let Some(h) = self.forgetting.remove(&p)
                     && let Some(kept) = flush::outcome(h).await
                 {
-                    let cursor = self.cursors.get(&p).copied().unwrap_or(kept);
-                    self.cursors.insert(p, kept.min(cursor));
-                    self.back_off(p);
+                    self.unforgotten(p, kept);
                 }
             }
         }

@@ -436,9 +436,7 @@ impl Sender {
         if failures >= self.deposit_after
             && let Some(kept) = self.forget_all(peer, Vec::new()).await
         {
-            let cursor = self.cursors.get(&peer).copied().unwrap_or(kept);
-            self.cursors.insert(peer, kept.min(cursor));
-            self.back_off(peer);
+            self.unforgotten(peer, kept);
             return;
         }
         if failures >= self.deposit_after && self.deposit(peer, unsent).await {
