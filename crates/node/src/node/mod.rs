@@ -24,6 +24,7 @@ mod groups;
 mod held;
 mod inbox;
 mod mailbox;
+mod memory;
 mod meta;
 mod metrics;
 mod outbound;
