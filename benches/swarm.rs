@@ -7,6 +7,10 @@
 //! for n in 10 50 100; do SWARM_N=$n cargo bench -p talos-benches --bench swarm; done
 //! ```
 //!
+//! Drop the page cache before each run (`sync; echo 3 > /proc/sys/vm/drop_caches`, as
+//! root): a binary just linked or copied maps ~5 MiB more of its code per process than
+//! the same binary read back from disk, so RSS figures are only comparable that way.
+//!
 //! Figures, printed as Markdown table rows at the end:
 //! - memory of each idle node after the swarm settled: RSS, its anonymous part, and PSS
 //!   (the executable's pages are shared by every node on the machine, so PSS is what
