@@ -13,6 +13,14 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/talos-target}"
 # shellcheck source=scripts/test-features.sh
 . scripts/test-features.sh
 cargo fmt --all -- --check
+# `unsafe_code` is `deny`, not `forbid`, for one FFI call (glibc's `malloc_trim`); any
+# other place that allows it fails here.
+allowed="$(grep -rlE --include='*.rs' '(allow|expect)\(unsafe_code' crates bin pallets runtime node benches fuzz 2>/dev/null || true)"
+if [ "$allowed" != "crates/node/src/node/memory.rs" ]; then
+    echo "lint: allow(unsafe_code) belongs only in crates/node/src/node/memory.rs; found in:" >&2
+    echo "${allowed:-nowhere}" >&2
+    exit 1
+fi
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 cargo test --workspace --all-targets --no-run --locked --features "$TALOS_TEST_FEATURES" 2>&1 | tee "$log" >&2

@@ -184,6 +184,23 @@ async fn messages_both_ways_exactly_once_in_order() {
     assert!(opened_a >= 1 && opened_b >= 1);
 }
 
+/// The frames of the sent (or received) frame events, single or batched, in log order.
+fn frames(events: &[EventKind], sent: bool) -> Vec<talos_primitives::Hash32> {
+    let mut all = Vec::new();
+    for e in events {
+        match (e, sent) {
+            (EventKind::FrameSent { frame, .. }, true)
+            | (EventKind::FrameReceived { frame, .. }, false) => all.push(*frame),
+            (EventKind::FramesSent { frames, .. }, true)
+            | (EventKind::FramesReceived { frames, .. }, false) => {
+                all.extend(frames.iter().map(|f| f.frame))
+            }
+            _ => {}
+        }
+    }
+    all
+}
+
 /// A receiver whose agent reads slowly answers `OverQuota` to most of a burst. The sender
 /// offers those frames again as the agent acknowledges, while frames it had acknowledged
 /// before still wait to be forgotten: every message arrives once, in order, and each
@@ -207,7 +224,7 @@ async fn a_burst_over_the_receivers_quota_arrives_once_and_is_audited_once() {
     }
     // The agent reads three at a time and acknowledges what it read.
     let mut got = Vec::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
     while got.len() < N as usize {
         assert!(
             tokio::time::Instant::now() < deadline,
@@ -233,33 +250,16 @@ async fn a_burst_over_the_receivers_quota_arrives_once_and_is_audited_once() {
     assert!(over > 0, "the burst never went over the quota");
     assert_eq!(a.drain(Duration::from_secs(10)).await.unwrap(), 0);
     drop((a, b));
-    let frames = |events: &[EventKind], sent: bool| -> Vec<talos_primitives::Hash32> {
-        let mut all = Vec::new();
-        for e in events {
-            match (e, sent) {
-                (EventKind::FrameSent { frame, .. }, true)
-                | (EventKind::FrameReceived { frame, .. }, false) => all.push(*frame),
-                (EventKind::FramesSent { frames, .. }, true)
-                | (EventKind::FramesReceived { frames, .. }, false) => {
-                    all.extend(frames.iter().map(|f| f.frame))
-                }
-                _ => {}
-            }
-        }
-        all
-    };
-    let sent = frames(&audit_events(&dir.path().join("a")).await, true);
-    let received = frames(&audit_events(&dir.path().join("b")).await, false);
+    let mut sent = frames(&audit_events(&dir.path().join("a")).await, true);
+    let mut received = frames(&audit_events(&dir.path().join("b")).await, false);
     assert_eq!(sent.len(), N as usize, "frames audited as sent");
     // A frame sent again after a lost ack (a request timing out on a loaded machine) is
-    // audited again by the receiver, so its log is compared by first appearance.
-    let mut first = Vec::new();
-    for f in received {
-        if !first.contains(&f) {
-            first.push(f);
-        }
-    }
-    assert_eq!(first, sent, "the receiver audits the same frames, in order");
+    // audited again by the receiver, and by the sender after frames acknowledged later:
+    // the logs are compared as sets (the agent's order is checked above).
+    sent.sort_unstable();
+    received.sort_unstable();
+    received.dedup();
+    assert_eq!(received, sent, "both sides audit the same frames");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

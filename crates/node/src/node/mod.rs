@@ -24,6 +24,7 @@ mod groups;
 mod held;
 mod inbox;
 mod mailbox;
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
 mod memory;
 mod meta;
 mod metrics;

@@ -14,8 +14,8 @@ use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 
 use super::{
-    Node, NodeConfig, audit, commit, directory, fresh_prekeys, groups, inbox, mailbox, memory,
-    metrics, publish, sender, sidecar,
+    Node, NodeConfig, audit, commit, directory, fresh_prekeys, groups, inbox, mailbox, metrics,
+    publish, sender, sidecar,
 };
 use crate::error::NodeError;
 
@@ -79,7 +79,8 @@ impl Node {
         );
         tasks.push(audit_task);
         // At the pace of the network's own upkeep: connections close at most that often.
-        tasks.push(tokio::spawn(memory::upkeep(config.net.idle_timeout)));
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        tasks.push(tokio::spawn(super::memory::upkeep(config.net.idle_timeout)));
         tasks.push(tokio::spawn(inbox::upkeep(
             mailroom.clone(),
             w.arrived.clone(),
