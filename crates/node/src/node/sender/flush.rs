@@ -431,22 +431,22 @@ impl Sender {
             .get(&peer)
             .map_or(0, |d| d.failures)
             .saturating_add(1);
-        // A deposit audits its frames at once: the acknowledged ones before them go
-        // first, so one peer's events stay in stream order.
-        if failures >= self.deposit_after
-            && let Some(kept) = self.forget_all(peer, Vec::new()).await
-        {
-            self.unforgotten(peer, kept);
-            return;
-        }
-        if failures >= self.deposit_after && self.deposit(peer, unsent).await {
-            // The mailbox took custody of what failed; the run loop comes back at once
-            // for whatever else is queued (and finds the peer still down).
-            if let Some(d) = self.due.get_mut(&peer) {
-                d.at = Instant::now();
-                d.failures = failures;
+        if failures >= self.deposit_after {
+            // A deposit audits its frames at once: the acknowledged ones before them go
+            // first, so one peer's events stay in stream order.
+            if let Some(kept) = self.forget_all(peer, Vec::new()).await {
+                self.unforgotten(peer, kept);
+                return;
             }
-            return;
+            if self.deposit(peer, unsent).await {
+                // The mailbox took custody of what failed; the run loop comes back at
+                // once for whatever else is queued (and finds the peer still down).
+                if let Some(d) = self.due.get_mut(&peer) {
+                    d.at = Instant::now();
+                    d.failures = failures;
+                }
+                return;
+            }
         }
         self.back_off(peer);
     }
