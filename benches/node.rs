@@ -144,15 +144,26 @@ fn bench(c: &mut Criterion) {
     let mut posts: Vec<Duration> = Vec::new();
     let mut g = c.benchmark_group("node");
     g.throughput(Throughput::Elements(1));
+    // One thread for the agents' side of a message: both HTTP calls and their connections
+    // run on the thread that times them, so the bench adds no hand-offs between threads
+    // of its own to what it measures (a multi-thread runtime put each response on a
+    // worker and woke the timing thread for it: two thread switches per call).
+    let local = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    // A client whose pooled connections belong to that runtime.
+    let local_http = reqwest::Client::new();
+    let before = (a.threads_usage(), b.threads_usage());
     g.bench_function("latency", |bench| {
         bench.iter_custom(|iters| {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
                 let t = Instant::now();
-                rt.block_on(async {
-                    let recv = receive(&http, &b, cursor, 1);
+                local.block_on(async {
+                    let recv = receive(&local_http, &b, cursor, 1);
                     let sent = async {
-                        send(&http, &a, &b.did, &msg).await;
+                        send(&local_http, &a, &b.did, &msg).await;
                         t.elapsed()
                     };
                     let (c, posted) = tokio::join!(recv, sent);
@@ -167,6 +178,8 @@ fn bench(c: &mut Criterion) {
             total
         })
     });
+    // Counted before the throughput runs: what one message at a time costs each node.
+    let used = (a.threads_usage() - before.0, b.threads_usage() - before.1);
     g.throughput(Throughput::Elements(BATCH as u64));
     g.sample_size(10);
     let a = Arc::new(a);
@@ -300,6 +313,20 @@ fn bench(c: &mut Criterion) {
             pct(0.99),
             samples[samples.len() - 1]
         );
+    }
+    // What one message cost each node's threads: CPU, waiting for a CPU, and switches.
+    if !samples.is_empty() {
+        let n = samples.len() as u32;
+        for (name, u) in [("sender", used.0), ("receiver", used.1)] {
+            println!(
+                "node/latency per message, {name} node: on CPU {:?}, runnable but waiting {:?}, \
+                 {:.1} voluntary + {:.1} involuntary thread switches",
+                u.on_cpu / n,
+                u.runnable / n,
+                u.voluntary as f64 / f64::from(n),
+                u.involuntary as f64 / f64::from(n),
+            );
+        }
     }
     // Each floor beside the latency: its p50, p90 and the ratio of the two p50s.
     let report = |name: &str, floors: &[Duration]| {

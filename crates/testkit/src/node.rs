@@ -18,6 +18,31 @@ pub const PASS: &str = "process-test-passphrase";
 /// A loopback TCP listen address on any free port.
 pub const TCP0: &str = "/ip4/127.0.0.1/tcp/0";
 
+/// CPU use summed over a process's threads (see [`NodeProc::threads_usage`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ThreadsUsage {
+    /// Time on a CPU.
+    pub on_cpu: Duration,
+    /// Time runnable but waiting for a CPU.
+    pub runnable: Duration,
+    /// Switches away because the thread waited (a futex, `epoll_wait`, the disk).
+    pub voluntary: u64,
+    /// Switches away because another thread took the CPU.
+    pub involuntary: u64,
+}
+
+impl std::ops::Sub for ThreadsUsage {
+    type Output = ThreadsUsage;
+    fn sub(self, o: ThreadsUsage) -> ThreadsUsage {
+        ThreadsUsage {
+            on_cpu: self.on_cpu.saturating_sub(o.on_cpu),
+            runnable: self.runnable.saturating_sub(o.runnable),
+            voluntary: self.voluntary.saturating_sub(o.voluntary),
+            involuntary: self.involuntary.saturating_sub(o.involuntary),
+        }
+    }
+}
+
 /// `--flag value` pairs as arguments.
 pub fn flags(pairs: &[(&str, &str)]) -> Vec<String> {
     pairs
@@ -174,6 +199,39 @@ impl NodeProc {
             .find_map(|l| l.strip_prefix("VmHWM:"))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
             .unwrap()
+    }
+
+    /// What the process's live threads have used so far (Linux `schedstat` and
+    /// `status` of each thread; threads that have exited are not counted).
+    pub fn threads_usage(&self) -> ThreadsUsage {
+        let mut u = ThreadsUsage::default();
+        let dir = format!("/proc/{}/task", self.pid());
+        for task in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = task.path();
+            // A thread may exit between the listing and the read.
+            let (Ok(sched), Ok(status)) = (
+                std::fs::read_to_string(path.join("schedstat")),
+                std::fs::read_to_string(path.join("status")),
+            ) else {
+                continue;
+            };
+            let f: Vec<u64> = sched
+                .split_whitespace()
+                .filter_map(|x| x.parse().ok())
+                .collect();
+            u.on_cpu += Duration::from_nanos(f[0]);
+            u.runnable += Duration::from_nanos(f[1]);
+            let field = |name: &str| -> u64 {
+                status
+                    .lines()
+                    .find_map(|l| l.strip_prefix(name))
+                    .and_then(|v| v.trim().parse().ok())
+                    .unwrap_or(0)
+            };
+            u.voluntary += field("voluntary_ctxt_switches:");
+            u.involuntary += field("nonvoluntary_ctxt_switches:");
+        }
+        u
     }
 
     /// kill -9: no chance to flush or drain.
