@@ -143,6 +143,8 @@ pub struct Mailroom {
     limits: Limits,
     /// Idle peers evicted since open (see `idle.rs`).
     evicted: std::sync::atomic::AtomicU64,
+    /// The highest seq given to a frame for each peer since open (see `send.rs`).
+    outbox_high: send::OutboxHigh,
 }
 
 /// Peers kept for the node to wake; past it the sender's periodic outbox rescan finds them.
@@ -196,6 +198,7 @@ impl Mailroom {
             woken: Mutex::new(Touched::default()),
             limits: Limits::default(),
             evicted: std::sync::atomic::AtomicU64::new(0),
+            outbox_high: send::OutboxHigh::default(),
         };
         mailroom.migrate(found)?;
         Ok(mailroom)
@@ -276,6 +279,14 @@ impl Mailroom {
             out.push(Frame::parse(&value).map_err(|_| DeliveryError::Corrupt("outbox frame"))?);
         }
         Ok(out)
+    }
+
+    /// Whether `peer`'s outbox may hold a frame with seq ≥ `from`, known without a read:
+    /// `Some(false)` when no frame since open was given a seq that high (seqs only
+    /// grow, so neither was one before), `None` when no frame to `peer` was made since
+    /// open (or the record was cleared at its bound): read the outbox then.
+    pub fn outbox_may_hold(&self, peer: &Ed25519Public, from: u64) -> Option<bool> {
+        self.outbox_high.highest(peer).map(|high| high >= from)
     }
 
     /// Peers with a session, from `after` on in key order (at most `max`), with how many

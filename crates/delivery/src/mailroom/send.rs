@@ -161,8 +161,39 @@ impl Mailroom {
         // on a new session (`resend.rs`).
         self.put_resend(txn, peer, seq, sealed.get(8..).unwrap_or_default())?;
         txn.put(CF_OUTBOX, &frame_key(peer, seq), frame.encode())?;
+        // Noted before the write commits: a write that then fails leaves the mark too
+        // high, which only costs the sender a read; never too low.
+        self.outbox_high.note(peer, seq);
         txn.put(CF_STREAMS, &next_out(peer), after.to_be_bytes().to_vec())?;
         record.session = staged;
         Ok(frame)
+    }
+}
+
+/// Peers whose highest frame seq is remembered; past it the record is cleared and the
+/// sender reads the outbox (a `HashMap` entry is ~48 bytes: ~3 MiB at the bound).
+const MAX_HIGH: usize = 65_536;
+
+/// The highest seq given to a frame for each peer since the mailroom opened. The only
+/// place frames are made is [`Mailroom::encrypt_into`], and a peer's stream counter never
+/// goes back, so this bounds every seq in that peer's outbox: a sender whose cursor is
+/// past it knows, without a blocking read, that nothing is queued.
+#[derive(Default)]
+pub(super) struct OutboxHigh(std::sync::Mutex<std::collections::HashMap<Ed25519Public, u64>>);
+
+impl OutboxHigh {
+    fn note(&self, peer: &Ed25519Public, seq: u64) {
+        let Ok(mut m) = self.0.lock() else {
+            return;
+        };
+        if m.len() >= MAX_HIGH && !m.contains_key(peer) {
+            m.clear();
+        }
+        let high = m.entry(*peer).or_insert(seq);
+        *high = (*high).max(seq);
+    }
+
+    pub(super) fn highest(&self, peer: &Ed25519Public) -> Option<u64> {
+        self.0.lock().ok()?.get(peer).copied()
     }
 }

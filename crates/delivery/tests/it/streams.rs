@@ -146,3 +146,39 @@ fn one_unreadable_session_does_not_hold_back_the_group() {
     assert_eq!(got.len(), 2);
     assert_eq!(got[1], (1, b"from c".to_vec()));
 }
+
+/// What a sender knows without reading the outbox: nothing before the first frame made
+/// since open; afterwards whether a frame at or past a cursor can be queued. A reopen
+/// forgets it, and the first new frame bounds the ones queued before it.
+#[test]
+fn the_outbox_mark_bounds_every_queued_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (Agent::new(dir.path(), 1), Agent::new(dir.path(), 2));
+    let bundle = b.open().bundle().unwrap();
+    let ma = a.open();
+    let peer = b.public();
+    assert_eq!(ma.outbox_may_hold(&peer, 1), None);
+    for i in 0..3u8 {
+        ma.send(&peer, Some(&bundle), &[i; 35]).unwrap();
+    }
+    assert_eq!(ma.outbox_may_hold(&peer, 3), Some(true));
+    assert_eq!(ma.outbox_may_hold(&peer, 4), Some(false));
+    assert_eq!(ma.outbox_may_hold(&a.public(), 1), None, "another peer");
+    assert_eq!(ma.pending_from(&peer, 3, 10).unwrap().len(), 1);
+    assert!(ma.pending_from(&peer, 4, 10).unwrap().is_empty());
+
+    drop(ma);
+    let ma = a.open();
+    assert_eq!(
+        ma.outbox_may_hold(&peer, 1),
+        None,
+        "frames 1 to 3 are queued, unknown"
+    );
+    let later = ma.send(&peer, None, b"later").unwrap();
+    assert_eq!(later.seq(), 4);
+    assert_eq!(ma.outbox_may_hold(&peer, 1), Some(true));
+    assert_eq!(ma.outbox_may_hold(&peer, 5), Some(false));
+    let queued = ma.pending_from(&peer, 0, 100).unwrap();
+    assert_eq!(queued.len(), 4);
+    assert!(queued.iter().all(|f| f.seq() <= 4));
+}

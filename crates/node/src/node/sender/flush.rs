@@ -400,9 +400,17 @@ impl Sender {
             self.cursors.clear();
         }
         self.cursors.insert(peer, cursor);
-        let m = self.mailroom.clone();
-        let more = tokio::task::spawn_blocking(move || m.pending_from(&peer, cursor, 1)).await;
-        if matches!(more, Ok(Ok(f)) if f.is_empty()) {
+        // Known in memory on the usual path (a blocking-pool hop and an outbox read per
+        // message otherwise); a frame stored after this look wakes the sender anyway.
+        let more = match self.mailroom.outbox_may_hold(&peer, cursor) {
+            Some(may) => may,
+            None => {
+                let m = self.mailroom.clone();
+                let read = tokio::task::spawn_blocking(move || m.pending_from(&peer, cursor, 1));
+                !matches!(read.await, Ok(Ok(f)) if f.is_empty())
+            }
+        };
+        if !more {
             self.due.remove(&peer);
         }
     }
