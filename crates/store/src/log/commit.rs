@@ -1,21 +1,18 @@
-//! The committer thread: takes what appenders queued (never cutting an append that
+//! Writing a group (by the committer thread, or by an appender that found the log idle):
+//! takes what appenders queued (never cutting an append that
 //! carries writes), extends the tree, and writes leaves, nodes, head and the appends'
 //! writes in one synced batch.
 
 use super::*;
 
-pub(super) fn commit_loop(
-    store: &Store,
-    mut frontier: Frontier,
-    shared: &Shared,
-    max_batch: usize,
-) {
+pub(super) fn commit_loop(store: &Store, shared: &Shared, max_batch: usize) {
     loop {
-        let (group, side): (Vec<Vec<u8>>, Writes) = {
+        let (group, side) = {
             let Ok(mut p) = shared.pending.lock() else {
                 return;
             };
-            while p.leaves.is_empty() && !p.closed {
+            // An appender committing on its own thread owns the tree until it is done.
+            while p.committing || (p.leaves.is_empty() && !p.closed) {
                 p = match shared.work.wait(p) {
                     Ok(p) => p,
                     Err(_) => return,
@@ -24,55 +21,85 @@ pub(super) fn commit_loop(
             if p.leaves.is_empty() {
                 return; // closed and drained
             }
-            let first = p.next_index - p.leaves.len() as u64;
-            let mut take = p.leaves.len().min(max_batch);
-            // An append carrying side records is never cut: its records must be durable
-            // exactly with all its leaves (it may take the batch past `max_batch`).
-            let cut = first + take as u64;
-            if let Some((_, e, _)) = p.side.iter().find(|(s, e, _)| *s < cut && cut < *e) {
-                take = usize::try_from(e - first)
-                    .unwrap_or(take)
-                    .min(p.leaves.len());
-            }
-            // The indices this group writes end at `end`: side records of appends that
-            // end there or before go with it.
-            let end = first + take as u64;
-            let mut side = Writes::default();
-            while p.side.front().is_some_and(|(_, e, _)| *e <= end) {
-                if let Some((_, _, writes)) = p.side.pop_front() {
-                    side.extend(writes);
-                }
-            }
-            (p.leaves.drain(..take).collect(), side)
+            p.committing = true;
+            take_group(&mut p, max_batch)
         };
         shared.space.notify_all();
-        let result = write_group(store, &mut frontier, &group, side);
-        let Ok(mut d) = shared.durable.lock() else {
+        if !commit_group(store, shared, &group, side) {
             return;
-        };
+        }
+    }
+}
+
+/// The next group from the front of the queue, with the side records that go with it.
+/// The caller holds the queue's lock and has set `committing`.
+pub(super) fn take_group(p: &mut Pending, max_batch: usize) -> (Vec<Vec<u8>>, Writes) {
+    let first = p.next_index - p.leaves.len() as u64;
+    let mut take = p.leaves.len().min(max_batch);
+    // An append carrying side records is never cut: its records must be durable
+    // exactly with all its leaves (it may take the batch past `max_batch`).
+    let cut = first + take as u64;
+    if let Some((_, e, _)) = p.side.iter().find(|(s, e, _)| *s < cut && cut < *e) {
+        take = usize::try_from(e - first)
+            .unwrap_or(take)
+            .min(p.leaves.len());
+    }
+    // The indices this group writes end at `end`: side records of appends that
+    // end there or before go with it.
+    let end = first + take as u64;
+    let mut side = Writes::default();
+    while p.side.front().is_some_and(|(_, e, _)| *e <= end) {
+        if let Some((_, _, writes)) = p.side.pop_front() {
+            side.extend(writes);
+        }
+    }
+    (p.leaves.drain(..take).collect(), side)
+}
+
+/// Writes a group taken with [`take_group`], makes it visible to the waiters, and
+/// hands the tree back (`committing` off; the committer is woken if more is queued).
+/// `false` when the write failed: the log is then closed.
+pub(super) fn commit_group(
+    store: &Store,
+    shared: &Shared,
+    group: &[Vec<u8>],
+    side: Writes,
+) -> bool {
+    let result = match shared.frontier.lock() {
+        Ok(mut frontier) => write_group(store, &mut frontier, group, side),
+        Err(_) => Err(StoreError::Corrupt("audit log tree lock poisoned".into())),
+    };
+    let ok = result.is_ok();
+    if let Ok(mut d) = shared.durable.lock() {
         match result {
             Ok(head) => {
                 d.head = head;
                 shared.size.store(head.size, Ordering::Release);
             }
             Err(e) => {
-                // Nothing of this group is durable, and later indices were promised on top
-                // of it: stop here. Reopening recovers the last durable state.
+                // Nothing of this group is durable, and later indices were promised on
+                // top of it: stop here. Reopening recovers the last durable state.
                 tracing::error!(error = %e, "audit log group commit failed; log closed");
                 d.failed = Some(e.to_string());
-                if let Ok(mut p) = shared.pending.lock() {
-                    p.closed = true;
-                    p.leaves.clear();
-                    p.side.clear();
-                }
-                shared.done.notify_all();
-                shared.space.notify_all();
-                return;
             }
         }
-        drop(d);
-        shared.done.notify_all();
     }
+    if let Ok(mut p) = shared.pending.lock() {
+        p.committing = false;
+        if !ok {
+            p.closed = true;
+            p.leaves.clear();
+            p.side.clear();
+        }
+        if !p.leaves.is_empty() || p.closed {
+            shared.work.notify_one();
+        }
+    }
+    shared.done.notify_all();
+    if !ok {
+        shared.space.notify_all();
+    }
+    ok
 }
 
 fn write_group(
