@@ -14,8 +14,8 @@
 //! - `node/floor_paced`: the same after 1 ms of idle before each sample, as a message
 //!   sent one at a time finds the machine (on a VM, halted vCPUs wake up slower).
 //!
-//! Percentiles of the latency and floor samples, their ratio, and both nodes' peak RSS
-//! (VmHWM) are printed at the end.
+//! Percentiles of the latency and floor samples, their ratio, what one message cost each
+//! node's threads, and both nodes' peak RSS (VmHWM) are printed at the end.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -125,9 +125,17 @@ fn bench(c: &mut Criterion) {
         .build()
         .unwrap();
     let root = tempfile::tempdir().unwrap();
+    // Two nodes share this machine: each gets half its cores as runtime workers, as
+    // docs/node.md advises (`NODE_WORKERS` overrides; 0 is tokio's one per core).
+    let workers = std::env::var("NODE_WORKERS").unwrap_or_else(|_| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        (cores / 2).max(1).to_string()
+    });
+    println!("node: each node runs {workers} runtime worker(s) (0: one per core)");
+    let extra = ["--workers", workers.as_str()];
     let (a, b) = rt.block_on(async {
-        let a = start(root.path(), "a", None, &[]).await;
-        let b = start(root.path(), "b", Some(&a.addr()), &[]).await;
+        let a = start(root.path(), "a", None, &extra).await;
+        let b = start(root.path(), "b", Some(&a.addr()), &extra).await;
         tokio::time::sleep(Duration::from_millis(300)).await;
         (a, b)
     });

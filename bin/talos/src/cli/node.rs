@@ -97,6 +97,10 @@ pub struct NetFlags {
     /// Serve the dashboard on the API listener (loopback TCP only), at /dashboard.
     #[arg(long, env = "TALOS_DASHBOARD")]
     pub dashboard: Option<bool>,
+    /// Async runtime threads (0: one per CPU core); nodes sharing a machine do best
+    /// with as many in all as it has cores.
+    #[arg(long, env = "TALOS_WORKERS")]
+    pub workers: Option<usize>,
     /// A witness, `<cosignature verifier key>@<URL>` (repeatable).
     #[arg(long = "witness", env = "TALOS_WITNESSES", value_delimiter = ',')]
     pub witnesses: Vec<String>,
@@ -188,6 +192,9 @@ impl NetFlags {
         }
         if let Some(v) = self.aggregator_secs {
             c.aggregator_secs = v;
+        }
+        if let Some(v) = self.workers {
+            c.workers = v;
         }
         if !self.witnesses.is_empty() {
             c.witnesses.clone_from(&self.witnesses);
@@ -284,9 +291,11 @@ pub(crate) fn up(
     }
     let token = home.load_token()?;
     let key = storage_key(&identity)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = resolved.workers {
+        runtime.worker_threads(n.get());
+    }
+    let runtime = runtime.enable_all().build()?;
     runtime.block_on(async move {
         let (store, audit) = home
             .open_stores()

@@ -183,6 +183,10 @@ pub struct FileConfig {
     pub peer_inbox_max_bytes: u64,
     /// Peers kept with state here that never had a frame take effect (oldest dropped).
     pub max_idle_peers: u64,
+    /// Threads of the async runtime (networking, the API); 0: one per CPU core. Disk
+    /// writes and cryptography run on a separate blocking pool either way. Nodes that
+    /// share a machine do best with as many in all as it has cores (`docs/node.md`).
+    pub workers: usize,
 }
 
 impl Default for FileConfig {
@@ -241,6 +245,7 @@ impl Default for FileConfig {
             peer_inbox_max_entries: node.limits.peer_inbox_max_entries,
             peer_inbox_max_bytes: node.limits.peer_inbox_max_bytes,
             max_idle_peers: node.limits.max_idle_peers,
+            workers: 0,
         }
     }
 }

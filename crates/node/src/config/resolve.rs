@@ -103,7 +103,12 @@ pub struct Resolved {
     pub aggregator: Option<(reqwest::Url, Duration)>,
     /// Whether the dashboard is served.
     pub dashboard: bool,
+    /// The async runtime's worker threads (`None`: one per CPU core).
+    pub workers: Option<std::num::NonZeroUsize>,
 }
+
+/// Most async runtime threads a node starts (each one is a thread with its own stack).
+const MAX_WORKERS: usize = 1024;
 
 impl FileConfig {
     /// Parses every field into the node's configuration.
@@ -246,6 +251,13 @@ impl FileConfig {
             publish_every: Duration::from_secs(self.publish_secs.max(1)),
             aggregator: self.aggregator()?,
             dashboard: self.dashboard,
+            workers: match self.workers {
+                0 => None,
+                n if n > MAX_WORKERS => {
+                    invalid!("workers must be 0 (one per core) to {MAX_WORKERS}, not {n}")
+                }
+                n => std::num::NonZeroUsize::new(n),
+            },
         })
     }
 }

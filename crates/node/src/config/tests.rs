@@ -15,3 +15,14 @@ fn the_evm_fee_cap_is_read_in_gwei_and_zero_is_none() {
     );
     assert!(toml::from_str::<FileConfig>("evm_max_fee_gwei = -1").is_err());
 }
+
+#[test]
+fn workers_zero_is_one_per_core_and_the_count_is_bounded() {
+    assert_eq!(resolved("").workers, None);
+    assert_eq!(resolved("workers = 0").workers, None);
+    assert_eq!(resolved("workers = 1").workers.map(|n| n.get()), Some(1));
+    let c: FileConfig = toml::from_str("workers = 1025").unwrap();
+    let e = c.resolve().unwrap_err().to_string();
+    assert!(e.contains("workers must be 0"), "{e}");
+    assert!(toml::from_str::<FileConfig>("workers = -1").is_err());
+}
