@@ -145,6 +145,9 @@ pub struct Mailroom {
     evicted: std::sync::atomic::AtomicU64,
     /// The highest seq given to a frame for each peer since open (see `send.rs`).
     outbox_high: send::OutboxHigh,
+    /// One past the highest inbox index written or staged: an upper bound of the
+    /// inbox's indices (see [`Mailroom::inbox_may_hold`]).
+    inbox_end: std::sync::atomic::AtomicU64,
 }
 
 /// Peers kept for the node to wake; past it the sender's periodic outbox rescan finds them.
@@ -199,8 +202,13 @@ impl Mailroom {
             limits: Limits::default(),
             evicted: std::sync::atomic::AtomicU64::new(0),
             outbox_high: send::OutboxHigh::default(),
+            inbox_end: std::sync::atomic::AtomicU64::new(0),
         };
         mailroom.migrate(found)?;
+        let end = counter_in(&Staged::new(&mailroom.store), crate::layout::INBOX_NEXT)?;
+        mailroom
+            .inbox_end
+            .store(end, std::sync::atomic::Ordering::SeqCst);
         Ok(mailroom)
     }
 
@@ -287,6 +295,15 @@ impl Mailroom {
     /// open (or the record was cleared at its bound): read the outbox then.
     pub fn outbox_may_hold(&self, peer: &Ed25519Public, from: u64) -> Option<bool> {
         self.outbox_high.highest(peer).map(|high| high >= from)
+    }
+
+    /// Whether the inbox may hold an entry at index `from` or later, known without a
+    /// read: `false` only when no entry that high was ever written or staged (indices
+    /// only grow; one staged by a write that then failed only makes this `true`). A
+    /// waiting reader that registered for the arrival notice first misses nothing.
+    pub fn inbox_may_hold(&self, from: u64) -> bool {
+        // Indices start at 1 (`layout::counter`).
+        self.inbox_end.load(std::sync::atomic::Ordering::SeqCst) > from.max(1)
     }
 
     /// Peers with a session, from `after` on in key order (at most `max`), with how many

@@ -108,6 +108,9 @@ impl Mailroom {
         self.count_entry(txn, peer, index, sealed.len() as u64)?;
         txn.put(CF_INBOX, &index.to_be_bytes(), sealed)?;
         *inbox_next = next(index)?;
+        // Raised before the write commits (see `Mailroom::inbox_may_hold`).
+        self.inbox_end
+            .fetch_max(*inbox_next, std::sync::atomic::Ordering::SeqCst);
         Ok(())
     }
 }

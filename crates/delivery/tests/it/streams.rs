@@ -182,3 +182,34 @@ fn the_outbox_mark_bounds_every_queued_frame() {
     assert_eq!(queued.len(), 4);
     assert!(queued.iter().all(|f| f.seq() <= 4));
 }
+
+/// A reader asking for entries past the inbox's end is answered without a read only when
+/// none can be there: the mark covers every entry written, and a reopen starts it from
+/// the stored counter.
+#[test]
+fn the_inbox_mark_covers_every_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (Agent::new(dir.path(), 1), Agent::new(dir.path(), 2));
+    let ma = a.open();
+    let mb = b.open();
+    assert!(!mb.inbox_may_hold(0), "an empty inbox");
+    assert!(!mb.inbox_may_hold(1));
+    let bundle = mb.bundle().unwrap();
+    for i in 0..3u8 {
+        let f = ma.send(&b.public(), Some(&bundle), &[i; 35]).unwrap();
+        mb.receive(&a.public(), &f).unwrap();
+    }
+    let entries = mb.inbox(0, 100).unwrap();
+    assert_eq!(entries.len(), 3);
+    let end = entries.last().unwrap().index + 1;
+    assert!(mb.inbox_may_hold(end - 1));
+    assert!(!mb.inbox_may_hold(end));
+    assert!(mb.inbox(end, 100).unwrap().is_empty());
+    drop(mb);
+    let mb = b.open();
+    assert!(
+        mb.inbox_may_hold(end - 1),
+        "after a reopen, from the stored counter"
+    );
+    assert!(!mb.inbox_may_hold(end));
+}

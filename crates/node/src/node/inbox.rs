@@ -74,10 +74,12 @@ impl Node {
         loop {
             // Register interest before looking, so a delivery in between is not missed.
             let notified = self.delivered.notified();
-            // The entries the receive path just wrote, when they start at `from`; the
-            // store otherwise.
+            // The entries the receive path just wrote, when they start at `from`; nothing,
+            // when no entry that far was ever written (a blocking-pool hop per long-poll
+            // otherwise); the store else.
             let got = match self.arrived.serve(&self.mailroom, from, max)? {
                 Some(got) => got,
+                None if !self.mailroom.inbox_may_hold(from) => Vec::new(),
                 None => self.inbox(from, max).await?,
             };
             if !got.is_empty() || self.is_stopping() {
