@@ -113,11 +113,21 @@ fn median_max(mut v: Vec<u64>) -> String {
     format!("{:.1} / {:.1}", mib(v[v.len() / 2]), mib(v[v.len() - 1]))
 }
 
+/// Runtime workers per node: N nodes share this machine's cores, so one each, as
+/// docs/node.md advises (`SWARM_WORKERS` overrides; 0 is one per core).
+fn workers() -> String {
+    std::env::var("SWARM_WORKERS").unwrap_or_else(|_| "1".into())
+}
+
 /// `talos init` and `talos up` on a fixed port, so a node restarted after kill -9 is
 /// where its peers last saw it.
 async fn start(root: &std::path::Path, name: &str, bootstrap: Option<&str>) -> NodeProc {
     let listen = format!("/ip4/127.0.0.1/tcp/{}", talos_testkit::free_port());
-    let mut f = vec![("--listen", listen.as_str())];
+    let workers = workers();
+    let mut f = vec![
+        ("--listen", listen.as_str()),
+        ("--workers", workers.as_str()),
+    ];
     if let Some(b) = bootstrap {
         f.push(("--bootstrap", b));
     }
@@ -126,6 +136,7 @@ async fn start(root: &std::path::Path, name: &str, bootstrap: Option<&str>) -> N
 }
 
 async fn start_all(root: &std::path::Path, n: usize) -> Vec<NodeProc> {
+    println!("swarm: {n} nodes, {} runtime worker(s) each", workers());
     let first = start(root, "n0", None).await;
     let boot = first.addr();
     let mut nodes = vec![first];
