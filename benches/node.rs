@@ -162,7 +162,7 @@ fn bench(c: &mut Criterion) {
         .unwrap();
     // A client whose pooled connections belong to that runtime.
     let local_http = reqwest::Client::new();
-    let before = (a.threads_usage(), b.threads_usage());
+    let before = (a.threads(), b.threads());
     g.bench_function("latency", |bench| {
         bench.iter_custom(|iters| {
             let mut total = Duration::ZERO;
@@ -187,7 +187,7 @@ fn bench(c: &mut Criterion) {
         })
     });
     // Counted before the throughput runs: what one message at a time costs each node.
-    let used = (a.threads_usage() - before.0, b.threads_usage() - before.1);
+    let used = (a.threads().since(&before.0), b.threads().since(&before.1));
     g.throughput(Throughput::Elements(BATCH as u64));
     g.sample_size(10);
     let a = Arc::new(a);
@@ -334,6 +334,12 @@ fn bench(c: &mut Criterion) {
                 u.voluntary as f64 / f64::from(n),
                 u.involuntary as f64 / f64::from(n),
             );
+            if u.exited > 0 {
+                println!(
+                    "  ({} of its threads exited meanwhile: a lower bound)",
+                    u.exited
+                );
+            }
         }
     }
     // Each floor beside the latency: its p50, p90 and the ratio of the two p50s.

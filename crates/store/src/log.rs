@@ -38,7 +38,7 @@ const META_PUBLISHED: &[u8] = b"published";
 /// Log settings.
 #[derive(Debug, Clone, Copy)]
 pub struct LogConfig {
-    /// Appends waiting for the committer, at most (back-pressure beyond that).
+    /// Appends waiting to be written, at most (back-pressure beyond that).
     pub queue: usize,
     /// Most appends written in one batch.
     pub max_batch: usize,
@@ -353,12 +353,12 @@ impl AuditLog {
             });
             (first, inline)
         };
-        match inline {
-            Some((group, side)) => {
-                self.shared.space.notify_all();
-                commit::commit_group(&self.store, &self.shared, &group, side);
-            }
-            None => self.shared.work.notify_one(),
+        // Not ours to write: a group is being written, and whoever writes it wakes the
+        // committer for what queued meanwhile (waking it now would only put it back to
+        // sleep, a thread switch per append).
+        if let Some((group, side)) = inline {
+            self.shared.space.notify_all();
+            commit::commit_group(&self.store, &self.shared, &group, side);
         }
         Ok(self.wait_durable(first, n)?)
     }

@@ -122,6 +122,11 @@ impl TalosChain {
 impl Drop for TalosChain {
     fn drop(&mut self) {
         self.kill();
+        // The log stays for a test that failed (its tail is in the panic message, the
+        // rest is here); otherwise every run left one in the temp directory.
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_file(&self.log);
+        }
     }
 }
 

@@ -18,7 +18,7 @@ pub const PASS: &str = "process-test-passphrase";
 /// A loopback TCP listen address on any free port.
 pub const TCP0: &str = "/ip4/127.0.0.1/tcp/0";
 
-/// CPU use summed over a process's threads (see [`NodeProc::threads_usage`]).
+/// CPU use summed over a process's threads (see [`Threads::since`]).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ThreadsUsage {
     /// Time on a CPU.
@@ -29,17 +29,29 @@ pub struct ThreadsUsage {
     pub voluntary: u64,
     /// Switches away because another thread took the CPU.
     pub involuntary: u64,
+    /// Threads of the earlier snapshot that have exited since: what they used after it
+    /// is not counted, so the figures are a lower bound when this is not 0.
+    pub exited: usize,
 }
 
-impl std::ops::Sub for ThreadsUsage {
-    type Output = ThreadsUsage;
-    fn sub(self, o: ThreadsUsage) -> ThreadsUsage {
-        ThreadsUsage {
-            on_cpu: self.on_cpu.saturating_sub(o.on_cpu),
-            runnable: self.runnable.saturating_sub(o.runnable),
-            voluntary: self.voluntary.saturating_sub(o.voluntary),
-            involuntary: self.involuntary.saturating_sub(o.involuntary),
+/// One snapshot of a process's live threads, by thread id (see [`NodeProc::threads`]).
+#[derive(Clone, Debug, Default)]
+pub struct Threads(std::collections::HashMap<String, ThreadsUsage>);
+
+impl Threads {
+    /// What the threads used since `before`: each thread's growth, and threads started
+    /// since in full.
+    pub fn since(&self, before: &Threads) -> ThreadsUsage {
+        let mut u = ThreadsUsage::default();
+        for (tid, now) in &self.0 {
+            let was = before.0.get(tid).copied().unwrap_or_default();
+            u.on_cpu += now.on_cpu.saturating_sub(was.on_cpu);
+            u.runnable += now.runnable.saturating_sub(was.runnable);
+            u.voluntary += now.voluntary.saturating_sub(was.voluntary);
+            u.involuntary += now.involuntary.saturating_sub(was.involuntary);
         }
+        u.exited = before.0.keys().filter(|t| !self.0.contains_key(*t)).count();
+        u
     }
 }
 
@@ -201,10 +213,10 @@ impl NodeProc {
             .unwrap()
     }
 
-    /// What the process's live threads have used so far (Linux `schedstat` and
-    /// `status` of each thread; threads that have exited are not counted).
-    pub fn threads_usage(&self) -> ThreadsUsage {
-        let mut u = ThreadsUsage::default();
+    /// What each of the process's live threads has used so far (Linux `schedstat` and
+    /// `status` of each thread).
+    pub fn threads(&self) -> Threads {
+        let mut all = Threads::default();
         let dir = format!("/proc/{}/task", self.pid());
         for task in std::fs::read_dir(dir).unwrap().flatten() {
             let path = task.path();
@@ -219,8 +231,12 @@ impl NodeProc {
                 .split_whitespace()
                 .filter_map(|x| x.parse().ok())
                 .collect();
-            u.on_cpu += Duration::from_nanos(f[0]);
-            u.runnable += Duration::from_nanos(f[1]);
+            let (Some(&cpu), Some(&wait)) = (f.first(), f.get(1)) else {
+                panic!(
+                    "{}: schedstat is not `cpu wait slices`: {sched:?}",
+                    path.display()
+                );
+            };
             let field = |name: &str| -> u64 {
                 status
                     .lines()
@@ -228,10 +244,17 @@ impl NodeProc {
                     .and_then(|v| v.trim().parse().ok())
                     .unwrap_or(0)
             };
-            u.voluntary += field("voluntary_ctxt_switches:");
-            u.involuntary += field("nonvoluntary_ctxt_switches:");
+            let usage = ThreadsUsage {
+                on_cpu: Duration::from_nanos(cpu),
+                runnable: Duration::from_nanos(wait),
+                voluntary: field("voluntary_ctxt_switches:"),
+                involuntary: field("nonvoluntary_ctxt_switches:"),
+                exited: 0,
+            };
+            all.0
+                .insert(task.file_name().to_string_lossy().into_owned(), usage);
         }
-        u
+        all
     }
 
     /// kill -9: no chance to flush or drain.

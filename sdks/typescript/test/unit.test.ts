@@ -1,7 +1,7 @@
 /** Unit tests: no node needed (a local HTTP server stands in where one is). */
 import assert from "node:assert/strict";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -119,6 +119,7 @@ test("homes and addresses resolve as the CLI does", () => {
   writeFileSync(join(home, "api-addr"), "unix:/x.sock");
   assert.deepEqual(endpoint(home), { baseUrl: "http://localhost", socketPath: "/x.sock", token: "abcd" });
   assert.throws(() => endpoint(join(home, "missing")), /not a talos home/);
+  rmSync(home, { recursive: true, force: true });
 });
 
 /** A stand-in node on `listen` (a port or a socket path) answering with `handler`. */
@@ -135,7 +136,8 @@ async function fakeNode(listen: number | string, handler: (req: IncomingMessage,
 for (const over of ["tcp", "unix"] as const) {
   test(`requests carry the token and problems become typed errors (${over})`, async () => {
     const seen: { method?: string; url?: string; auth?: string; body: string }[] = [];
-    const sock = join(mkdtempSync(join(tmpdir(), "talos-ts-")), "api.sock");
+    const dir = mkdtempSync(join(tmpdir(), "talos-ts-"));
+    const sock = join(dir, "api.sock");
     const server = await fakeNode(over === "tcp" ? 0 : sock, (req, body, res) => {
       seen.push({ method: req.method, url: req.url, auth: req.headers.authorization, body });
       if (req.url?.startsWith("/v1/invoke")) {
@@ -176,6 +178,7 @@ for (const over of ["tcp", "unix"] as const) {
       assert.deepEqual(JSON.parse(seen[2]!.body), { result: [1] });
     } finally {
       server.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 }

@@ -162,7 +162,8 @@ impl Mailroom {
         self.put_resend(txn, peer, seq, sealed.get(8..).unwrap_or_default())?;
         txn.put(CF_OUTBOX, &frame_key(peer, seq), frame.encode())?;
         // Noted before the write commits: a write that then fails leaves the mark too
-        // high, which only costs the sender a read; never too low.
+        // high, never too low. The sender trusts only "nothing that high" and reads the
+        // outbox otherwise.
         self.outbox_high.note(peer, seq);
         txn.put(CF_STREAMS, &next_out(peer), after.to_be_bytes().to_vec())?;
         record.session = staged;

@@ -291,7 +291,9 @@ impl Sender {
     /// An audit write of `peer` left `kept` and later seqs in the outbox: the cursor
     /// moves back to them and the peer backs off before they are offered again.
     fn unforgotten(&mut self, peer: Ed25519Public, kept: u64) {
-        let cursor = self.cursors.get(&peer).copied().unwrap_or(kept);
+        // No cursor (the table was cleared at `max_peers`) reads the outbox from its
+        // start, as `begin()` does: a deferred frame below `kept` must not be skipped.
+        let cursor = self.cursors.get(&peer).copied().unwrap_or(0);
         self.cursors.insert(peer, kept.min(cursor));
         self.back_off(peer);
     }

@@ -65,10 +65,15 @@ pub(super) fn commit_group(
     group: &[Vec<u8>],
     side: Writes,
 ) -> bool {
-    let result = match shared.frontier.lock() {
+    // A panic inside the write (not expected: RocksDB errors are returned) must not
+    // unwind past `committing`, or every later appender and the committer would wait
+    // for ever: it fails the write, which closes the log like any failed write.
+    let write = std::panic::AssertUnwindSafe(|| match shared.frontier.lock() {
         Ok(mut frontier) => write_group(store, &mut frontier, group, side),
         Err(_) => Err(StoreError::Corrupt("audit log tree lock poisoned".into())),
-    };
+    });
+    let result = std::panic::catch_unwind(write)
+        .unwrap_or_else(|_| Err(StoreError::Corrupt("audit log write panicked".into())));
     let ok = result.is_ok();
     if let Ok(mut d) = shared.durable.lock() {
         match result {

@@ -400,11 +400,14 @@ impl Sender {
             self.cursors.clear();
         }
         self.cursors.insert(peer, cursor);
-        // Known in memory on the usual path (a blocking-pool hop and an outbox read per
-        // message otherwise); a frame stored after this look wakes the sender anyway.
+        // Nothing queued is known in memory on the usual path (a blocking-pool hop and
+        // an outbox read per message otherwise); a frame stored after this look wakes
+        // the sender anyway. Only that answer is trusted: the mark stays high after a
+        // deposit took frames away or a failed write, and a peer kept due on it alone
+        // would be flushed again at once, for ever.
         let more = match self.mailroom.outbox_may_hold(&peer, cursor) {
-            Some(may) => may,
-            None => {
+            Some(false) => false,
+            Some(true) | None => {
                 let m = self.mailroom.clone();
                 let read = tokio::task::spawn_blocking(move || m.pending_from(&peer, cursor, 1));
                 !matches!(read.await, Ok(Ok(f)) if f.is_empty())
