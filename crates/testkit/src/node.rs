@@ -257,6 +257,26 @@ impl NodeProc {
         all
     }
 
+    /// One sample of a Prometheus metric on `/metrics` (its first line starting with
+    /// `name`), 0 if absent.
+    pub async fn metric(&self, name: &str) -> u64 {
+        let (client, url, token) = self.http();
+        let text = client
+            .get(format!("{url}/metrics"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        text.lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse::<f64>().ok())
+            .map_or(0, |v| v as u64)
+    }
+
     /// kill -9: no chance to flush or drain.
     pub async fn kill9(&mut self) {
         self.child.kill().await.unwrap();

@@ -47,25 +47,6 @@ fn rss_kib(pid: u32) -> u64 {
         .unwrap()
 }
 
-/// One sample of a Prometheus metric (its first line with this prefix), 0 if absent.
-async fn metric(node: &NodeProc, name: &str) -> u64 {
-    let (client, url, token) = node.http();
-    let text = client
-        .get(format!("{url}/metrics"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
-        .find(|l| l.starts_with(name))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse::<f64>().ok())
-        .map_or(0, |v| v as u64)
-}
-
 async fn audit_size(node: &NodeProc) -> u64 {
     let (_, head) = node
         .call(reqwest::Method::GET, "/v1/audit/head", None)
@@ -319,15 +300,13 @@ async fn flood_of_1000_fresh_identities_keeps_disk_and_rss_bounded() {
 
     let (disk_after, rss_after) = (store_bytes(&victim.home), rss_kib(victim.pid()));
     let (audit_after, sessions_after) = (audit_size(&victim).await, sessions(&victim).await);
-    let idle = metric(&victim, "talos_idle_peers ").await;
-    let evicted = metric(&victim, "talos_idle_peers_evicted_total").await;
-    let over_quota = metric(&victim, "talos_frames_over_quota_total").await;
-    let duplicates = metric(&victim, "talos_frames_duplicate_total").await;
-    let strangers = metric(
-        &victim,
-        "talos_frames_refused_total{peer=\"unauthenticated\"}",
-    )
-    .await;
+    let idle = victim.metric("talos_idle_peers ").await;
+    let evicted = victim.metric("talos_idle_peers_evicted_total").await;
+    let over_quota = victim.metric("talos_frames_over_quota_total").await;
+    let duplicates = victim.metric("talos_frames_duplicate_total").await;
+    let strangers = victim
+        .metric("talos_frames_refused_total{peer=\"unauthenticated\"}")
+        .await;
     eprintln!(
         "fill the disk: {IDENTITIES} identities, 5 frames each; accepted per kind {accepted:?}; \
          store {} KiB -> {} KiB, RSS {} MiB -> {} MiB, audit {audit_before} -> {audit_after} events, \
@@ -400,7 +379,7 @@ async fn inbox_ack_deletes_entries() {
     assert_eq!(acknowledge(&victim, all[4].0).await, 5);
     let left: Vec<Vec<u8>> = victim.read(0, 0).await.into_iter().map(|m| m.3).collect();
     assert_eq!(left, (5..10u8).map(|k| vec![k]).collect::<Vec<_>>());
-    assert_eq!(metric(&victim, "talos_inbox_unread_entries").await, 5);
+    assert_eq!(victim.metric("talos_inbox_unread_entries").await, 5);
     // The body form, past the end: the rest go; again, nothing.
     let ack = |through: u64| serde_json::json!({ "through": through });
     let (status, body) = victim
@@ -420,7 +399,7 @@ async fn inbox_ack_deletes_entries() {
     assert_eq!(victim.term().await.code(), Some(0));
     victim.restart().await;
     assert!(victim.read(0, 0).await.is_empty());
-    assert_eq!(metric(&victim, "talos_inbox_unread_entries").await, 0);
+    assert_eq!(victim.metric("talos_inbox_unread_entries").await, 0);
     honest.send(&victim.did, b"after").await.unwrap();
     let again = victim.read_until(1, Duration::from_secs(60)).await;
     assert_eq!(again.len(), 1, "no message after the restart");
@@ -438,13 +417,13 @@ async fn a_peer_over_its_inbox_quota_is_back_pressured_and_loses_nothing() {
     // The victim's agent does not read for now: five arrive, the rest are answered
     // OverQuota and wait in the sender's outbox.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    while metric(&victim, "talos_frames_over_quota_total").await == 0 {
+    while victim.metric("talos_frames_over_quota_total").await == 0 {
         assert!(tokio::time::Instant::now() < deadline, "never over quota");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let held = victim.read(0, 0).await;
     assert_eq!(held.len(), 5, "the quota is 5 unread entries per peer");
-    assert_eq!(metric(&victim, "talos_inbox_unread_entries").await, 5);
+    assert_eq!(victim.metric("talos_inbox_unread_entries").await, 5);
     // The agent reads and acknowledges as it goes: all twelve arrive, once, in order.
     let got = drain_from(&victim, &honest.did, 12, Duration::from_secs(60)).await;
     assert_eq!(got, (0..12u8).map(|k| vec![k]).collect::<Vec<_>>());

@@ -332,6 +332,13 @@ async fn a_mailbox_delivers_to_a_peer_that_was_offline() {
     // Direct attempts fail; after a few, the frames go to the mailbox. Then the sender
     // goes away too, so only the mailbox can deliver.
     tokio::time::sleep(Duration::from_secs(4)).await;
+    // With the frames deposited and the peer still away, the sender backs off: a few
+    // flushes a second at most. A sender that kept an emptied peer due flushed it again
+    // at once, thousands of times a second (slower on a busy machine, never this few).
+    let before = sender.metric("talos_sender_flushes_total").await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let flushes = sender.metric("talos_sender_flushes_total").await - before;
+    assert!(flushes < 100, "{flushes} flushes in 2 s: the sender spins");
     assert!(sender.term().await.success());
     recipient.restart().await;
     let got = recipient.read_until(10, Duration::from_secs(60)).await;

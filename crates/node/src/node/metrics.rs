@@ -37,6 +37,8 @@ pub(crate) struct Metrics {
     registry: Registry,
     pub(crate) calls: Family<CallLabels, Counter>,
     pub(crate) messages_sent: Counter,
+    /// Outbox flushes: one per peer per pass of the sender (a spinning sender shows here).
+    pub(crate) sender_flushes: Counter,
     pub(crate) frames_received: Counter,
     pub(crate) revocations: Counter,
     /// Revocations other issuers published that this node applied from gossip.
@@ -74,6 +76,7 @@ impl Metrics {
         let m = Metrics {
             calls: Family::default(),
             messages_sent: Counter::default(),
+            sender_flushes: Counter::default(),
             frames_received: Counter::default(),
             revocations: Counter::default(),
             revocations_learned: Counter::default(),
@@ -107,6 +110,11 @@ impl Metrics {
             "messages_sent",
             "Messages the agent sent, durable in the outbox",
             m.messages_sent.clone(),
+        );
+        registry.register(
+            "sender_flushes",
+            "Outbox flushes, one per peer per pass of the sender",
+            m.sender_flushes.clone(),
         );
         registry.register(
             "frames_received",

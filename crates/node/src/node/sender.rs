@@ -70,6 +70,8 @@ pub(super) struct Sender {
     carried: HashMap<Ed25519Public, Carried>,
     /// Wakes the pump that starts sessions for queued sends (refused frames go there).
     pump: Arc<tokio::sync::Notify>,
+    /// Counts flushes (`talos_sender_flushes_total`).
+    flushes: prometheus_client::metrics::counter::Counter,
 }
 
 impl Sender {
@@ -79,6 +81,7 @@ impl Sender {
         auditor: super::audit::Auditor,
         fresh: super::commit::Fresh,
         pump: Arc<tokio::sync::Notify>,
+        flushes: prometheus_client::metrics::counter::Counter,
         config: &NodeConfig,
     ) -> Self {
         Sender {
@@ -98,6 +101,7 @@ impl Sender {
             forgetting: HashMap::new(),
             carried: HashMap::new(),
             pump,
+            flushes,
         }
     }
 

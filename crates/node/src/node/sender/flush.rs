@@ -180,6 +180,7 @@ impl Sender {
     /// `window` frames are in flight at once, refilled as acks come back; acknowledged
     /// frames are audited and then forgotten in the background, one batch at a time.
     pub(super) async fn flush(&mut self, peer: Ed25519Public) {
+        self.flushes.inc();
         let Ok(peer_id) = peer_id_of(&peer) else {
             self.due.remove(&peer);
             return;
