@@ -34,6 +34,8 @@
 //!   restart until then is the figure.
 //!
 //! Pairs are drawn from a fixed-seed generator, so every run measures the same pairs.
+//! Every node runs one runtime worker (`--workers 1`; `SWARM_WORKERS` overrides): N
+//! nodes share the machine's cores.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
