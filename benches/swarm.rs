@@ -161,8 +161,8 @@ async fn start_all(root: &std::path::Path, n: usize) -> Vec<NodeProc> {
 async fn dht_totals(nodes: &[NodeProc]) -> (u64, u64) {
     let mut t = (0, 0);
     for node in nodes {
-        t.0 += metric(node, "talos_dht_lookups").await;
-        t.1 += metric(node, "talos_dht_lookup_requests").await;
+        t.0 += node.metric("talos_dht_lookups").await;
+        t.1 += node.metric("talos_dht_lookup_requests").await;
     }
     t
 }
@@ -248,25 +248,7 @@ async fn drain(node: &NodeProc, mut cursor: u64, n: usize) {
 
 /// How many revocations `node` has applied from gossip.
 async fn learned(node: &NodeProc) -> u64 {
-    metric(node, "talos_revocations_learned_total").await
-}
-
-/// The value of the metric `name` on `node`'s `/metrics` (0 when absent).
-async fn metric(node: &NodeProc, name: &str) -> u64 {
-    let (http, url, token) = node.http();
-    let text = http
-        .get(format!("{url}/metrics"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0)
+    node.metric("talos_revocations_learned_total").await
 }
 
 /// The first node revokes a fresh id; returns, sorted, how long each other node took to
@@ -418,7 +400,7 @@ async fn main() {
 async fn peers(nodes: &[NodeProc]) -> u64 {
     let mut v = Vec::with_capacity(nodes.len());
     for n in nodes {
-        v.push(metric(n, "talos_peers_connected").await);
+        v.push(n.metric("talos_peers_connected").await);
     }
     v.sort_unstable();
     v[v.len() / 2]

@@ -257,11 +257,10 @@ impl NodeProc {
         all
     }
 
-    /// One sample of a Prometheus metric on `/metrics` (its first line starting with
-    /// `name`), 0 if absent.
-    pub async fn metric(&self, name: &str) -> u64 {
+    /// The node's `/metrics` page (Prometheus text).
+    pub async fn metrics_text(&self) -> String {
         let (client, url, token) = self.http();
-        let text = client
+        client
             .get(format!("{url}/metrics"))
             .bearer_auth(token)
             .send()
@@ -269,11 +268,17 @@ impl NodeProc {
             .unwrap()
             .text()
             .await
-            .unwrap();
-        text.lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.rsplit(' ').next())
-            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap()
+    }
+
+    /// The value of the series `name` (with its labels, if any) on `/metrics`, 0 when
+    /// absent.
+    pub async fn metric(&self, name: &str) -> u64 {
+        self.metrics_text()
+            .await
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+            .and_then(|v| v.trim().parse::<f64>().ok())
             .map_or(0, |v| v as u64)
     }
 

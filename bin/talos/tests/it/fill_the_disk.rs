@@ -300,7 +300,7 @@ async fn flood_of_1000_fresh_identities_keeps_disk_and_rss_bounded() {
 
     let (disk_after, rss_after) = (store_bytes(&victim.home), rss_kib(victim.pid()));
     let (audit_after, sessions_after) = (audit_size(&victim).await, sessions(&victim).await);
-    let idle = victim.metric("talos_idle_peers ").await;
+    let idle = victim.metric("talos_idle_peers").await;
     let evicted = victim.metric("talos_idle_peers_evicted_total").await;
     let over_quota = victim.metric("talos_frames_over_quota_total").await;
     let duplicates = victim.metric("talos_frames_duplicate_total").await;

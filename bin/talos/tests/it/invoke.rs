@@ -241,16 +241,7 @@ async fn the_callee_node_decides_every_call_before_its_agent_sees_it() {
         .await;
     assert_eq!((s, v["kind"].as_str()), (403, Some("revoked")), "{v}");
     // B's metrics count the decisions (fixed labels only) and need the token.
-    let (http, url, token) = b.http();
-    let text = http
-        .get(format!("{url}/metrics"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = b.metrics_text().await;
     assert!(
         text.contains(r#"talos_calls_total{outcome="allowed",kind="none"} 3"#),
         "{text}"
@@ -265,6 +256,7 @@ async fn the_callee_node_decides_every_call_before_its_agent_sees_it() {
     );
     assert!(text.contains("talos_revocations_total 1"), "{text}");
     assert!(!text.contains(&a.did), "a DID in the metrics");
+    let (http, url, _) = b.http();
     let anon = http.get(format!("{url}/metrics")).send().await.unwrap();
     assert_eq!(anon.status(), 401);
     stop.store(true, Ordering::Relaxed);
