@@ -149,7 +149,11 @@ impl NodeProc {
             .arg("up")
             .args(args)
             .env("TALOS_PASSPHRASE", PASS)
-            .env("RUST_LOG", "info,libp2p_kad=warn,libp2p_mdns=warn")
+            .env(
+                "RUST_LOG",
+                std::env::var("TALOS_TEST_LOG")
+                    .unwrap_or_else(|_| "info,libp2p_kad=warn,libp2p_mdns=warn".into()),
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))

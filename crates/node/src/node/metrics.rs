@@ -39,6 +39,8 @@ pub(crate) struct Metrics {
     pub(crate) messages_sent: Counter,
     /// Outbox flushes: one per peer per pass of the sender (a spinning sender shows here).
     pub(crate) sender_flushes: Counter,
+    /// Frames left with a peer's mailbox (custody passed to it).
+    pub(crate) frames_deposited: Counter,
     pub(crate) frames_received: Counter,
     pub(crate) revocations: Counter,
     /// Revocations other issuers published that this node applied from gossip.
@@ -77,6 +79,7 @@ impl Metrics {
             calls: Family::default(),
             messages_sent: Counter::default(),
             sender_flushes: Counter::default(),
+            frames_deposited: Counter::default(),
             frames_received: Counter::default(),
             revocations: Counter::default(),
             revocations_learned: Counter::default(),
@@ -115,6 +118,11 @@ impl Metrics {
             "sender_flushes",
             "Outbox flushes, one per peer per pass of the sender",
             m.sender_flushes.clone(),
+        );
+        registry.register(
+            "frames_deposited",
+            "Frames left with a peer's mailbox after direct sends failed",
+            m.frames_deposited.clone(),
         );
         registry.register(
             "frames_received",

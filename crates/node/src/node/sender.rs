@@ -72,6 +72,8 @@ pub(super) struct Sender {
     pump: Arc<tokio::sync::Notify>,
     /// Counts flushes (`talos_sender_flushes_total`).
     flushes: prometheus_client::metrics::counter::Counter,
+    /// Counts frames left with mailboxes (`talos_frames_deposited_total`).
+    deposited: prometheus_client::metrics::counter::Counter,
 }
 
 impl Sender {
@@ -81,7 +83,7 @@ impl Sender {
         auditor: super::audit::Auditor,
         fresh: super::commit::Fresh,
         pump: Arc<tokio::sync::Notify>,
-        flushes: prometheus_client::metrics::counter::Counter,
+        metrics: &super::metrics::Metrics,
         config: &NodeConfig,
     ) -> Self {
         Sender {
@@ -101,7 +103,8 @@ impl Sender {
             forgetting: HashMap::new(),
             carried: HashMap::new(),
             pump,
-            flushes,
+            flushes: metrics.sender_flushes.clone(),
+            deposited: metrics.frames_deposited.clone(),
         }
     }
 
@@ -390,6 +393,14 @@ impl Sender {
                 .map(|(f, _)| f.seq())
                 .collect();
             let all = taken.len() == frames.len();
+            if !all {
+                let failed = results.iter().find_map(|r| match r {
+                    Ok(a) if matches!(a.status, AckStatus::Accepted | AckStatus::Duplicate) => None,
+                    Ok(a) => Some(format!("{:?}", a.status)),
+                    Err(e) => Some(e.to_string()),
+                });
+                debug!(%mailbox_id, taken = taken.len(), of = frames.len(), ?failed, "mailbox took part of a deposit");
+            }
             let mut events = Vec::new();
             let taken_frames: Vec<talos_net::Frame> = frames
                 .iter()
@@ -401,6 +412,7 @@ impl Sender {
             if !self.auditor.record_with(events, writes).await {
                 return false;
             }
+            self.deposited.inc_by(taken.len() as u64);
             if all {
                 debug!(%mailbox_id, n = frames.len(), "frames left with a mailbox");
                 return true;

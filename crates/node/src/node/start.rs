@@ -130,7 +130,7 @@ impl Node {
             auditor.clone(),
             fresh,
             w.pump.clone(),
-            w.metrics.sender_flushes.clone(),
+            &w.metrics,
             &config,
         );
         let pending = {
