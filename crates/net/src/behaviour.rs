@@ -12,7 +12,7 @@ use libp2p::{
     mdns, memory_connection_limits, ping, relay, request_response,
 };
 
-use crate::codec::{A2aCodec, InvokeCodec};
+use crate::codec::InvokeCodec;
 use crate::config::NetConfig;
 use crate::error::NetError;
 
@@ -56,8 +56,8 @@ pub struct Behaviour {
     pub kad: kad::Behaviour<kad::store::MemoryStore>,
     /// LAN discovery, when configured.
     pub mdns: Toggle<mdns::tokio::Behaviour>,
-    /// `/talos/a2a/2.0.0`: frames and acks.
-    pub a2a: request_response::Behaviour<A2aCodec>,
+    /// `/talos/a2a/3.0.0`: frames and acks on long-lived streams ([`crate::a2a`]).
+    pub a2a: crate::a2a::Behaviour,
     /// `/talos/invoke/1.0.0`: calls to peer agents under a capability.
     pub invoke: request_response::Behaviour<InvokeCodec>,
     /// `/talos/approval/1.0.0`: approval requests and grants between nodes.
@@ -67,11 +67,13 @@ pub struct Behaviour {
 }
 
 impl Behaviour {
-    /// Builds the behaviour for `key` under `config`.
+    /// Builds the behaviour for `key` under `config`, with the a2a behaviour the event
+    /// loop made (it shares its stream servers with the client).
     pub fn new(
         key: &Keypair,
         relay_client: relay::client::Behaviour,
         config: &NetConfig,
+        a2a: crate::a2a::Behaviour,
     ) -> Result<Self, NetError> {
         let peer = key.public().to_peer_id();
         let limits = connection_limits::ConnectionLimits::default()
@@ -158,16 +160,7 @@ impl Behaviour {
             ping: ping::Behaviour::new(ping::Config::new()),
             kad,
             mdns: mdns.into(),
-            a2a: request_response::Behaviour::with_codec(
-                A2aCodec::default(),
-                [(
-                    StreamProtocol::new(crate::A2A_PROTOCOL),
-                    request_response::ProtocolSupport::Full,
-                )],
-                request_response::Config::default()
-                    .with_request_timeout(config.request_timeout)
-                    .with_max_concurrent_streams(config.max_streams_per_connection),
-            ),
+            a2a,
             invoke: request_response::Behaviour::with_codec(
                 InvokeCodec,
                 [(

@@ -1,8 +1,11 @@
 //! The task that owns the `Swarm`. It serves the [`Client`]'s commands and the swarm's
 //! events in one `select!` loop, so no lock is ever held across the network.
 //!
-//! Every map of pending work is bounded: sends by [`NetConfig::max_in_flight`], dials,
-//! listens and DHT queries by [`MAX_PENDING`]. Past a bound the caller gets
+//! Frames do not pass through it: the client writes them on the a2a streams itself,
+//! and each connection hands its inbound a2a streams to their server ([`crate::a2a`]).
+//!
+//! Every map of pending work is bounded: dials, listens and DHT queries by
+//! [`MAX_PENDING`] (and a2a sends by [`NetConfig::max_in_flight`], in [`crate::a2a`]). Past a bound the caller gets
 //! [`NetError::Busy`] at once rather than a queue that grows.
 
 use std::collections::HashMap;
@@ -17,15 +20,13 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::info;
 
 use crate::behaviour::{Behaviour, BehaviourEvent, KAD_PROTOCOL};
-use crate::client::{Client, Command, GossipMessage, InboundFrame, InboundInvoke};
+use crate::client::{Client, Command, GossipMessage, InboundInvoke};
 use crate::config::NetConfig;
 use crate::error::NetError;
-use crate::frame::Ack;
 use crate::invoke::InvokeResponse;
 
 // One module per protocol, each with its commands and its events; `swarm` has the
 // listeners, dials and connections, which are the swarm's own.
-mod a2a;
 mod approval;
 mod dht;
 mod gossip;
@@ -43,8 +44,6 @@ const MAX_RECORD_VALUES: usize = 16;
 pub type RecordValidator = Arc<dyn Fn(&[u8], &[u8]) -> bool + Send + Sync>;
 
 type Reply<T> = oneshot::Sender<Result<T, NetError>>;
-/// A frame waiting for its ack: to whom, which one, and who waits.
-type PendingSend = (PeerId, Vec<u64>, Reply<Vec<Ack>>);
 /// A DHT lookup: the values found so far, and who waits.
 type PendingGet = (Vec<Vec<u8>>, Reply<Vec<Vec<u8>>>);
 
@@ -52,9 +51,12 @@ type PendingGet = (Vec<Vec<u8>>, Reply<Vec<Vec<u8>>>);
 pub struct EventLoop {
     swarm: Swarm<Behaviour>,
     commands: mpsc::Receiver<Command>,
-    /// For inbound batches to send their response once every frame is answered.
+    /// For responders to send their answers (invoke, approval).
     commands_tx: mpsc::WeakSender<Command>,
-    inbound: mpsc::Sender<InboundFrame>,
+    /// Who serves inbound a2a streams (their peers' connections are kept).
+    a2a_in: Arc<crate::a2a::Inbound>,
+    /// The client's a2a streams, swept with the idle connections.
+    a2a_out: Arc<crate::a2a::Outbound>,
     invokes_in: mpsc::Sender<InboundInvoke>,
     /// Calls to peer agents waiting for their answer.
     invokes_out: HashMap<OutboundRequestId, Reply<InvokeResponse>>,
@@ -66,10 +68,10 @@ pub struct EventLoop {
     /// Rung when a peer subscribes to the reports topic (coalescing, so unbounded-safe).
     report_subscribers: Arc<tokio::sync::Notify>,
     validator: RecordValidator,
+    /// Calls and approval messages waiting for their answer, each.
     max_in_flight: usize,
     /// A relay with no configured external address announces what it listens on.
     announce_listen_addrs: bool,
-    sends: HashMap<OutboundRequestId, PendingSend>,
     dials: HashMap<PeerId, Vec<oneshot::Sender<Result<(), NetError>>>>,
     listens: HashMap<ListenerId, oneshot::Sender<Result<Multiaddr, NetError>>>,
     puts: HashMap<QueryId, oneshot::Sender<Result<(), NetError>>>,
@@ -92,7 +94,7 @@ impl core::fmt::Debug for EventLoop {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("EventLoop")
             .field("peer", self.swarm.local_peer_id())
-            .field("in_flight", &self.sends.len())
+            .field("a2a", &self.a2a_out)
             .finish_non_exhaustive()
     }
 }
@@ -116,6 +118,18 @@ pub(crate) fn build(
     let peer = key.public().to_peer_id();
     let transport_err = |e: &dyn std::fmt::Display| NetError::Transport(e.to_string());
     let mut behaviour_err = None;
+    let (inbound, inbound_rx) = mpsc::channel(config.inbound_capacity.max(1));
+    let a2a_in = crate::a2a::Inbound::new(
+        crate::a2a::ReadBudget::new(crate::a2a::ReadLimits::default()),
+        inbound,
+    );
+    let (opens, opens_rx) = mpsc::channel(MAX_PENDING);
+    let a2a = crate::a2a::Behaviour::new(a2a_in.clone(), opens_rx);
+    let a2a_out = Arc::new(crate::a2a::Outbound::new(
+        opens,
+        config.max_in_flight,
+        config.request_timeout,
+    ));
     let swarm = libp2p::SwarmBuilder::with_existing_identity(key)
         .with_tokio()
         .with_tcp(
@@ -127,20 +141,21 @@ pub(crate) fn build(
         .with_quic()
         .with_relay_client(noise::Config::new, yamux_config)
         .map_err(|e| transport_err(&e))?
-        .with_behaviour(|key, relay| match Behaviour::new(key, relay, &config) {
-            Ok(b) => Ok(b),
-            Err(e) => {
-                let msg = e.to_string();
-                behaviour_err = Some(e);
-                Err(msg.into())
-            }
-        })
+        .with_behaviour(
+            |key, relay| match Behaviour::new(key, relay, &config, a2a) {
+                Ok(b) => Ok(b),
+                Err(e) => {
+                    let msg = e.to_string();
+                    behaviour_err = Some(e);
+                    Err(msg.into())
+                }
+            },
+        )
         .map_err(|e| behaviour_err.take().unwrap_or_else(|| transport_err(&e)))?
         .with_swarm_config(|c| {
-            // 0-RTT stream negotiation: a dialer that offers one protocol (every a2a
-            // request, each on a new stream) sends its request with the
-            // multistream-select header instead of waiting a round trip for the
-            // listener's confirmation. The wire is V1's; a listener without the
+            // 0-RTT stream negotiation: a dialer that offers one protocol (every
+            // stream here) sends its first message with the multistream-select header
+            // instead of waiting a round trip for the listener's confirmation. The wire is V1's; a listener without the
             // protocol answers `na` and the request fails as it would have. Safe here
             // because no stream nests a second negotiation (multistream-select's
             // `V1Lazy` caveat).
@@ -150,7 +165,7 @@ pub(crate) fn build(
         .build();
 
     let (tx, commands) = mpsc::channel(config.channel_capacity);
-    let (inbound, inbound_rx) = mpsc::channel(config.inbound_capacity.max(1));
+
     let (invokes_in, invokes_rx) = mpsc::channel(config.invoke_capacity.max(1));
     let (approvals_in, approvals_rx) = mpsc::channel(config.invoke_capacity.max(1));
     let (revocations_in, revocations_rx) = mpsc::channel(config.gossip_capacity.max(1));
@@ -160,7 +175,8 @@ pub(crate) fn build(
         swarm,
         commands,
         commands_tx: tx.downgrade(),
-        inbound,
+        a2a_in,
+        a2a_out: a2a_out.clone(),
         invokes_in,
         invokes_out: HashMap::new(),
         approvals_in,
@@ -171,7 +187,6 @@ pub(crate) fn build(
         validator: Arc::new(|_, _| false),
         max_in_flight: config.max_in_flight,
         announce_listen_addrs: config.relay_server && config.external.is_empty(),
-        sends: HashMap::new(),
         dials: HashMap::new(),
         listens: HashMap::new(),
         puts: HashMap::new(),
@@ -203,7 +218,11 @@ pub(crate) fn build(
             })?;
     }
     Ok(crate::Network {
-        client: Client { tx, peer },
+        client: Client {
+            tx,
+            peer,
+            a2a: a2a_out,
+        },
         event_loop,
         inbound: inbound_rx,
         invokes: invokes_rx,
@@ -249,7 +268,6 @@ impl EventLoop {
     fn on_command(&mut self, command: Command) {
         match &command {
             Command::Dial { peer, .. }
-            | Command::Send { peer, .. }
             | Command::Invoke { peer, .. }
             | Command::Approval { peer, .. } => self.touch(*peer),
             _ => {}
@@ -261,12 +279,6 @@ impl EventLoop {
             }
             Command::AddAddress { peer, addr } => self.add_address(peer, addr),
             Command::Dial { peer, addrs, reply } => self.dial(peer, addrs, reply),
-            Command::Send {
-                peer,
-                frames,
-                reply,
-            } => self.send(peer, frames, reply),
-            Command::Respond { channel, acks } => self.respond(channel, acks),
             Command::PutRecord { key, value, reply } => self.put_record(key, value, reply),
             Command::GetRecord { key, reply } => self.get_record(&key, reply),
             Command::ConnectedPeers { reply } => {
@@ -301,8 +313,7 @@ impl EventLoop {
     fn on_behaviour(&mut self, event: BehaviourEvent) {
         use libp2p::{gossipsub, request_response};
         match &event {
-            BehaviourEvent::A2a(request_response::Event::Message { peer, .. })
-            | BehaviourEvent::Invoke(request_response::Event::Message { peer, .. })
+            BehaviourEvent::Invoke(request_response::Event::Message { peer, .. })
             | BehaviourEvent::Approval(request_response::Event::Message { peer, .. })
             | BehaviourEvent::Gossip(gossipsub::Event::Message {
                 propagation_source: peer,
@@ -311,7 +322,6 @@ impl EventLoop {
             _ => {}
         }
         match event {
-            BehaviourEvent::A2a(event) => self.on_a2a(event),
             BehaviourEvent::Invoke(event) => self.on_invoke(event),
             BehaviourEvent::Approval(event) => self.on_approval(event),
             BehaviourEvent::Gossip(event) => self.on_gossip(event),

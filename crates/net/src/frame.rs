@@ -1,4 +1,4 @@
-//! The `/talos/a2a/2.0.0` wire format. Written by hand because it is ours: a fixed
+//! The `/talos/a2a/3.0.0` wire format (the protocol around it: docs/a2a.md). Written by hand because it is ours: a fixed
 //! 10-byte header and an opaque body, so there is nothing a serialization crate would add
 //! except allocations and ambiguity.
 //!
@@ -9,8 +9,8 @@
 //! Acks   = count:u16 BE | (len:u8 | Ack){count}         (one per frame, in order)
 //! ```
 //!
-//! A request carries a batch: a sender with many frames for one peer sends them on one
-//! stream (a stream and a round trip per 35-byte frame was most of the network cost).
+//! A message carries a batch: a sender with many frames for one peer sends them in one
+//! message (a message and a round trip per 35-byte frame was most of the network cost).
 //!
 //! `seq` numbers one sender's frames to one receiver from 1 upward; the pair
 //! (sender PeerId, seq) is the frame id the receiver deduplicates by. The body is an

@@ -1,11 +1,13 @@
 //! talos-net: the agents' peer-to-peer layer on rust-libp2p and tokio.
 //!
-//! - [`frame`]: the `/talos/a2a/2.0.0` wire format: a [`Frame`] carries an X3DH/PQXDH
+//! - [`frame`]: the `/talos/a2a/3.0.0` wire format: a [`Frame`] carries an X3DH/PQXDH
 //!   initial message or a ratchet message with its per-stream sequence number, and an
 //!   [`Ack`] answers it once the receiver has made it durable;
 //! - [`directory`]: the signed DHT record DID → addresses + prekey bundle, and its
 //!   parser (which is also the DHT's record validator);
-//! - [`codec`]: the length-prefixed, size-bounded request/response codec for frames;
+//! - [`a2a`]: the frame protocol on long-lived streams, a few per peer, with its read
+//!   budgets; [`codec`]: the length-prefixed, size-bounded messages it and the
+//!   request/response protocols share;
 //! - [`invoke`]: the `/talos/invoke/1.0.0` call/answer format between nodes' sidecars
 //!   (JSON, parsed = bounded) and its codec;
 //! - [`behaviour`]: the composed behaviour (TCP+Noise+Yamux and QUIC, identify, ping,
@@ -31,6 +33,8 @@
 //! # Ok::<(), talos_net::FrameError>(())
 //! ```
 
+#[cfg(feature = "swarm")]
+pub mod a2a;
 pub mod approval;
 #[cfg(feature = "swarm")]
 pub mod behaviour;
@@ -69,9 +73,11 @@ pub use libp2p::multiaddr::Protocol;
 pub use libp2p::{Multiaddr, PeerId};
 
 /// The frame protocol's name on the wire.
-/// Version 2: requests carry batches of frames (version 1 carried one frame per stream;
-/// the two cannot parse each other, so they are distinct protocols).
-pub const A2A_PROTOCOL: &str = "/talos/a2a/2.0.0";
+/// Version 3: batches and their acks alternate on long-lived streams (docs/a2a.md).
+/// Version 2 carried one batch per stream (request-response) and version 1 one frame
+/// per stream; their messages are version 3's, but a version 3 stream carries many, so
+/// the versions are distinct protocols.
+pub const A2A_PROTOCOL: &str = "/talos/a2a/3.0.0";
 
 /// What [`new`] builds, as rust-libp2p's `file-sharing` example hands them out: the
 /// client that drives the network, the event loop to spawn (it owns the swarm), and the

@@ -5,9 +5,7 @@
 
 use std::time::Duration;
 
-use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, StreamExt};
-use libp2p::request_response::{self, ProtocolSupport};
-use libp2p::swarm::SwarmEvent;
+use futures::{AsyncReadExt, AsyncWriteExt, StreamExt};
 use libp2p::{Multiaddr, PeerId, StreamProtocol, noise, tcp, yamux};
 use talos_identity::keys::{IdentityKey, IdentitySeed};
 use talos_net::{Frame, FrameKind, NetConfig};
@@ -20,60 +18,10 @@ fn hostile_identity(i: u32) -> IdentityKey {
     IdentityKey::from_seed(&IdentitySeed::from_bytes(seed)).unwrap()
 }
 
-/// Writes whatever bytes it is given, length prefix included: how a hostile peer sends
-/// an oversize frame that the real codec would never produce.
-#[derive(Clone, Default)]
-struct RawCodec;
-
-impl request_response::Codec for RawCodec {
-    type Protocol = StreamProtocol;
-    type Request = Vec<u8>;
-    type Response = Vec<u8>;
-
-    async fn read_request<T: AsyncRead + Unpin + Send>(
-        &mut self,
-        _: &StreamProtocol,
-        _: &mut T,
-    ) -> std::io::Result<Vec<u8>> {
-        Ok(Vec::new())
-    }
-
-    async fn read_response<T: AsyncRead + Unpin + Send>(
-        &mut self,
-        _: &StreamProtocol,
-        io: &mut T,
-    ) -> std::io::Result<Vec<u8>> {
-        let mut buf = Vec::new();
-        io.take(64).read_to_end(&mut buf).await?;
-        // A stream closed without a byte is a refusal, not an answer.
-        if buf.is_empty() {
-            return Err(std::io::ErrorKind::UnexpectedEof.into());
-        }
-        Ok(buf)
-    }
-
-    async fn write_request<T: AsyncWrite + Unpin + Send>(
-        &mut self,
-        _: &StreamProtocol,
-        io: &mut T,
-        req: Vec<u8>,
-    ) -> std::io::Result<()> {
-        io.write_all(&req).await?;
-        io.close().await
-    }
-
-    async fn write_response<T: AsyncWrite + Unpin + Send>(
-        &mut self,
-        _: &StreamProtocol,
-        _: &mut T,
-        _: Vec<u8>,
-    ) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Sends `n` requests whose length prefixes claim far more than the limit; returns how
-/// many the victim answered (it must answer none).
+/// Opens `n` a2a streams at once (past the victim's per-peer bound of 16), writes on
+/// each a batch whose length prefix claims far more than the limit, and holds them all
+/// open until each is answered or ended; returns how many the victim answered (it must
+/// answer none: it resets streams past its bound and those with an oversize length).
 async fn oversize(victim: PeerId, addr: Multiaddr, n: usize) -> usize {
     let mut swarm =
         libp2p::SwarmBuilder::with_existing_identity(libp2p::identity::Keypair::generate_ed25519())
@@ -84,37 +32,51 @@ async fn oversize(victim: PeerId, addr: Multiaddr, n: usize) -> usize {
                 yamux::Config::default,
             )
             .unwrap()
-            .with_behaviour(|_| {
-                request_response::Behaviour::<RawCodec>::new(
-                    [(
-                        StreamProtocol::new("/talos/a2a/2.0.0"),
-                        ProtocolSupport::Outbound,
-                    )],
-                    request_response::Config::default()
-                        .with_request_timeout(Duration::from_secs(5)),
-                )
-            })
+            .with_behaviour(|_| libp2p_stream::Behaviour::new())
             .unwrap()
             .build();
     swarm.add_peer_address(victim, addr);
-    for i in 0..n {
-        let claim: u32 = if i % 2 == 0 { u32::MAX } else { 48 * 1024 + 11 };
-        let mut req = claim.to_be_bytes().to_vec();
-        req.extend_from_slice(&[0x5a; 1024]);
-        swarm.behaviour_mut().send_request(&victim, req);
-    }
-    let (mut answered, mut done) = (0, 0);
-    while done < n {
-        match tokio::time::timeout(Duration::from_secs(20), swarm.select_next_some()).await {
-            Ok(SwarmEvent::Behaviour(request_response::Event::Message { .. })) => {
-                answered += 1;
-                done += 1;
-            }
-            Ok(SwarmEvent::Behaviour(request_response::Event::OutboundFailure { .. })) => done += 1,
-            Ok(_) => {}
-            Err(_) => break,
+    let control = swarm.behaviour().new_control();
+    let driver = tokio::spawn(async move {
+        loop {
+            swarm.select_next_some().await;
         }
-    }
+    });
+    let protocol = StreamProtocol::new(talos_net::A2A_PROTOCOL);
+    let streams = (0..n).map(|i| {
+        let mut control = control.clone();
+        let protocol = protocol.clone();
+        async move {
+            let Ok(Ok(mut stream)) = tokio::time::timeout(
+                Duration::from_secs(20),
+                control.open_stream(victim, protocol),
+            )
+            .await
+            else {
+                return false;
+            };
+            let claim: u32 = if i % 2 == 0 { u32::MAX } else { 48 * 1024 + 11 };
+            let mut req = claim.to_be_bytes().to_vec();
+            req.extend_from_slice(&[0x5a; 1024]);
+            if stream.write_all(&req).await.is_err() {
+                return false;
+            }
+            let mut buf = Vec::new();
+            let read = tokio::time::timeout(
+                Duration::from_secs(20),
+                (&mut stream).take(64).read_to_end(&mut buf),
+            )
+            .await;
+            // A stream reset or ended without a byte is a refusal, not an answer.
+            matches!(read, Ok(Ok(_))) && !buf.is_empty()
+        }
+    });
+    let answered = futures::future::join_all(streams)
+        .await
+        .into_iter()
+        .filter(|a| *a)
+        .count();
+    driver.abort();
     answered
 }
 

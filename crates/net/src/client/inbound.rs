@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use libp2p::PeerId;
 use libp2p::request_response::ResponseChannel;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use super::Command;
 use crate::frame::{Ack, AckStatus, Frame};
@@ -102,52 +102,49 @@ pub struct InboundFrame {
     pub responder: Responder,
 }
 
-/// The acks of one inbound request, filled in as the node answers each of its frames;
-/// the response goes out once every frame has one.
+/// The acks of one inbound batch, filled in as the node answers each of its frames; they
+/// go back to the stream that read the batch once every frame has one.
 #[derive(Debug)]
 pub(crate) struct Batch {
     slots: Mutex<BatchSlots>,
-    /// Weak, so the event loop's own handle never keeps its command channel open.
-    tx: mpsc::WeakSender<Command>,
 }
 
 #[derive(Debug)]
 struct BatchSlots {
-    channel: Option<ResponseChannel<Vec<Ack>>>,
+    reply: Option<oneshot::Sender<Vec<Ack>>>,
     acks: Vec<Option<Ack>>,
 }
 
-type Response = (ResponseChannel<Vec<Ack>>, Vec<Ack>);
-
 impl Batch {
-    pub(crate) fn new(
-        channel: ResponseChannel<Vec<Ack>>,
-        frames: usize,
-        tx: mpsc::WeakSender<Command>,
-    ) -> Arc<Self> {
+    pub(crate) fn new(reply: oneshot::Sender<Vec<Ack>>, frames: usize) -> Arc<Self> {
         Arc::new(Batch {
             slots: Mutex::new(BatchSlots {
-                channel: Some(channel),
+                reply: Some(reply),
                 acks: vec![None; frames],
             }),
-            tx,
         })
     }
 
-    /// Records one frame's answer (the first one counts); the whole response once
-    /// every frame has one.
-    pub(crate) fn answer(&self, index: usize, ack: Ack) -> Option<Response> {
-        let mut s = self.slots.lock().ok()?;
+    /// Records one frame's answer (the first one counts), and hands the stream every
+    /// ack once every frame has one.
+    pub(crate) fn answer(&self, index: usize, ack: Ack) {
+        let Ok(mut s) = self.slots.lock() else {
+            return;
+        };
         if let Some(slot) = s.acks.get_mut(index)
             && slot.is_none()
         {
             *slot = Some(ack);
         }
         if !s.acks.iter().all(Option::is_some) {
-            return None;
+            return;
         }
-        let channel = s.channel.take()?;
-        Some((channel, s.acks.iter().flatten().copied().collect()))
+        let acks = s.acks.iter().flatten().copied().collect();
+        if let Some(reply) = s.reply.take() {
+            // The stream is gone when this fails: its sender resends and gets
+            // `Duplicate`, so nothing is lost by ignoring it.
+            let _ = reply.send(acks);
+        }
     }
 }
 
@@ -170,12 +167,6 @@ impl Drop for Responder {
             seq: self.seq,
             status: AckStatus::Later,
         };
-        if let Some((channel, acks)) = self.batch.answer(self.index, later)
-            && let Some(tx) = self.batch.tx.upgrade()
-        {
-            // A full command queue loses this response: the sender's request then times
-            // out and it resends, which is what `Later` asks for anyway.
-            let _ = tx.try_send(Command::Respond { channel, acks });
-        }
+        self.batch.answer(self.index, later);
     }
 }

@@ -1,5 +1,6 @@
 //! The handle the node uses: cheap to clone, talks to the [`EventLoop`](crate::EventLoop)
-//! over a bounded channel and awaits each answer on a oneshot.
+//! over a bounded channel and awaits each answer on a oneshot. Frames skip the event
+//! loop: they go straight onto the a2a streams ([`crate::a2a`]).
 
 mod inbound;
 
@@ -33,15 +34,6 @@ pub(crate) enum Command {
         peer: PeerId,
         addrs: Vec<Multiaddr>,
         reply: oneshot::Sender<Result<(), NetError>>,
-    },
-    Send {
-        peer: PeerId,
-        frames: Vec<Frame>,
-        reply: oneshot::Sender<Result<Vec<Ack>, NetError>>,
-    },
-    Respond {
-        channel: ResponseChannel<Vec<Ack>>,
-        acks: Vec<Ack>,
     },
     PutRecord {
         key: Vec<u8>,
@@ -145,6 +137,7 @@ impl GossipMessage {
 pub struct Client {
     pub(crate) tx: mpsc::Sender<Command>,
     pub(crate) peer: PeerId,
+    pub(crate) a2a: std::sync::Arc<crate::a2a::Outbound>,
 }
 
 impl Client {
@@ -208,12 +201,7 @@ impl Client {
     /// within one frame's bytes: see [`crate::batch_fits`]) and waits for their acks, one
     /// per frame, in order.
     pub async fn send_batch(&self, peer: PeerId, frames: Vec<Frame>) -> Result<Vec<Ack>, NetError> {
-        self.ask(|reply| Command::Send {
-            peer,
-            frames,
-            reply,
-        })
-        .await?
+        self.a2a.send(peer, frames).await
     }
 
     /// Answers an inbound frame. Call it only once the frame is durable (or refused).
@@ -227,14 +215,8 @@ impl Client {
             seq: responder.seq,
             status,
         };
-        match responder.batch.answer(responder.index, ack) {
-            Some((channel, acks)) => self
-                .tx
-                .send(Command::Respond { channel, acks })
-                .await
-                .map_err(|_| NetError::Stopped),
-            None => Ok(()),
-        }
+        responder.batch.answer(responder.index, ack);
+        Ok(())
     }
 
     /// Publishes a DHT record (stored locally and on the closest peers).

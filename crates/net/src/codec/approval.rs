@@ -8,7 +8,8 @@ use futures::{AsyncRead, AsyncWrite};
 use libp2p::StreamProtocol;
 use libp2p::request_response;
 
-use super::{DEFAULT_BODY_DEADLINE, read_bounded, write_prefixed};
+use super::{read_bounded, write_prefixed};
+use crate::a2a::DEFAULT_BODY_DEADLINE;
 use crate::approval::{ApprovalAck, ApprovalMessage, MAX_APPROVAL_ACK, MAX_APPROVAL_MESSAGE};
 use crate::invoke::InvokeError;
 

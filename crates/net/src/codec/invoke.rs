@@ -8,7 +8,8 @@ use futures::{AsyncRead, AsyncWrite};
 use libp2p::StreamProtocol;
 use libp2p::request_response;
 
-use super::{DEFAULT_BODY_DEADLINE, read_bounded, write_prefixed};
+use super::{read_bounded, write_prefixed};
+use crate::a2a::DEFAULT_BODY_DEADLINE;
 use crate::invoke::{
     InvokeError, InvokeRequest, InvokeResponse, MAX_INVOKE_REQUEST, MAX_INVOKE_RESPONSE,
 };

@@ -14,3 +14,4 @@ mod gossip;
 mod invoke;
 mod net;
 mod prune;
+mod streams;
