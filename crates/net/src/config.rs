@@ -27,11 +27,13 @@ pub struct NetConfig {
     pub max_pending_incoming: u32,
     /// New connections are refused once the process uses this many bytes.
     pub max_memory_bytes: usize,
-    /// Concurrent a2a streams per connection.
+    /// Concurrent invoke and approval streams per connection (a2a has its own bounds:
+    /// [`crate::a2a::MAX_STREAMS_OUT`], [`crate::a2a::MAX_STREAMS_IN`]).
     pub max_streams_per_connection: usize,
-    /// Frames waiting for their ack, across all peers.
+    /// Frame batches waiting for their acks, across all peers; calls and approval
+    /// messages waiting for their answers, each.
     pub max_in_flight: usize,
-    /// How long a sender waits for an ack.
+    /// How long a sender waits for a stream and the acks of its batch.
     pub request_timeout: Duration,
     /// Connections with no stream close after this.
     pub idle_timeout: Duration,

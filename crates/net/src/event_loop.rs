@@ -53,10 +53,12 @@ pub struct EventLoop {
     commands: mpsc::Receiver<Command>,
     /// For responders to send their answers (invoke, approval).
     commands_tx: mpsc::WeakSender<Command>,
-    /// Who serves inbound a2a streams (their peers' connections are kept).
+    /// Who serves inbound a2a streams (peers that sent batches lately are kept).
     a2a_in: Arc<crate::a2a::Inbound>,
     /// The client's a2a streams, swept with the idle connections.
     a2a_out: Arc<crate::a2a::Outbound>,
+    /// Peers the client sent to within `quiet`, or waits on (the last sweep's answer).
+    a2a_recent: std::collections::HashSet<PeerId>,
     invokes_in: mpsc::Sender<InboundInvoke>,
     /// Calls to peer agents waiting for their answer.
     invokes_out: HashMap<OutboundRequestId, Reply<InvokeResponse>>,
@@ -119,9 +121,17 @@ pub(crate) fn build(
     let transport_err = |e: &dyn std::fmt::Display| NetError::Transport(e.to_string());
     let mut behaviour_err = None;
     let (inbound, inbound_rx) = mpsc::channel(config.inbound_capacity.max(1));
+    // An answer may take up to the longest request timeout to come: never cut one.
+    let quiet = config
+        .idle_timeout
+        .max(config.invoke_timeout)
+        .max(config.request_timeout);
+    // A dialer drops a stream unused for `quiet`, noticed within one more
+    // `idle_timeout`; a listener waits well past that before it closes an idle one.
     let a2a_in = crate::a2a::Inbound::new(
         crate::a2a::ReadBudget::new(crate::a2a::ReadLimits::default()),
         inbound,
+        quiet.saturating_mul(2).saturating_add(config.idle_timeout),
     );
     let (opens, opens_rx) = mpsc::channel(MAX_PENDING);
     let a2a = crate::a2a::Behaviour::new(a2a_in.clone(), opens_rx);
@@ -177,6 +187,7 @@ pub(crate) fn build(
         commands_tx: tx.downgrade(),
         a2a_in,
         a2a_out: a2a_out.clone(),
+        a2a_recent: Default::default(),
         invokes_in,
         invokes_out: HashMap::new(),
         approvals_in,
@@ -193,11 +204,7 @@ pub(crate) fn build(
         gets: HashMap::new(),
         dht: Default::default(),
         activity: HashMap::new(),
-        // An answer may take up to the longest request timeout to come: never cut one.
-        quiet: config
-            .idle_timeout
-            .max(config.invoke_timeout)
-            .max(config.request_timeout),
+        quiet,
         idle_timeout: config.idle_timeout,
         relay_server: config.relay_server,
         bootstrap: config.bootstrap.iter().map(|(p, _)| *p).collect(),
@@ -253,7 +260,12 @@ impl EventLoop {
                     Some(c) => self.on_command(c),
                     None => break,
                 },
-                _ = prune.tick() => self.prune(),
+                _ = prune.tick() => {
+                    // Every node, relay servers too: idle streams let their
+                    // connections go, and the dialer's peer table stays small.
+                    self.a2a_recent = self.a2a_out.sweep(self.quiet);
+                    self.prune();
+                }
             }
         }
         info!(peer = %self.swarm.local_peer_id(), "network event loop stopped");

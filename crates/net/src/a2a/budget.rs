@@ -28,7 +28,9 @@ pub const DEFAULT_PEER_BUDGET: usize = 4 * MAX_REQUEST;
 /// as 16 KiB/s, with room to spare. Honest senders write a body in one go.
 pub const DEFAULT_BODY_DEADLINE: Duration = Duration::from_secs(5);
 
-/// The budgets and the deadline that bound inbound reads.
+/// The budgets and the deadline that bound inbound reads. Beside them, each stream may
+/// hold up to its yamux receive window (256 KiB) of bytes its reader has not taken yet,
+/// which the per-peer stream bound limits.
 #[derive(Clone, Copy, Debug)]
 pub struct ReadLimits {
     /// Bytes being read at once across all peers.
@@ -53,7 +55,10 @@ impl Default for ReadLimits {
 #[derive(Debug)]
 pub struct ReadBudget {
     shared: Arc<Semaphore>,
-    peers: Mutex<HashMap<PeerId, Arc<Semaphore>>>,
+    /// Each peer's budget and how many shares of it are out: counted under the lock
+    /// (not read off the `Arc`'s count, which two shares dropped at once on two threads
+    /// could both see above one, leaving the entry behind).
+    peers: Mutex<HashMap<PeerId, (Arc<Semaphore>, usize)>>,
     limits: ReadLimits,
 }
 
@@ -81,10 +86,13 @@ impl ReadBudget {
     pub fn peer(self: &Arc<Self>, peer: PeerId) -> PeerBudget {
         let per_peer = self.limits.per_peer.max(MAX_REQUEST);
         let own = match self.peers.lock() {
-            Ok(mut peers) => peers
-                .entry(peer)
-                .or_insert_with(|| Arc::new(Semaphore::new(per_peer)))
-                .clone(),
+            Ok(mut peers) => {
+                let (own, shares) = peers
+                    .entry(peer)
+                    .or_insert_with(|| (Arc::new(Semaphore::new(per_peer)), 0));
+                *shares += 1;
+                own.clone()
+            }
             // A poisoned map still gives a bounded (fresh) share.
             Err(_) => Arc::new(Semaphore::new(per_peer)),
         };
@@ -104,12 +112,13 @@ impl ReadBudget {
 impl Drop for PeerBudget {
     fn drop(&mut self) {
         if let Ok(mut peers) = self.budget.peers.lock()
-            && let Some(own) = peers.get(&self.peer)
-            // Ours and the map's: this was the peer's last stream.
+            && let Some((own, shares)) = peers.get_mut(&self.peer)
             && Arc::ptr_eq(own, &self.own)
-            && Arc::strong_count(own) == 2
         {
-            peers.remove(&self.peer);
+            *shares = shares.saturating_sub(1);
+            if *shares == 0 {
+                peers.remove(&self.peer);
+            }
         }
     }
 }

@@ -1,10 +1,12 @@
 //! The listener's side: each inbound stream gets a task that reads a batch, hands its
 //! frames to the node over the bounded inbound queue, waits until every frame is
 //! answered (or its responder dropped: `Later`), writes the acks, and reads the next
-//! batch. A peer has at most [`MAX_STREAMS_IN`] streams served at once.
+//! batch. A peer has at most [`MAX_STREAMS_IN`] streams served at once, and a stream
+//! idle between batches for longer than the idle period is closed.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use futures::AsyncWriteExt;
 use libp2p::{PeerId, Stream};
@@ -21,8 +23,17 @@ use crate::frame::encode_acks;
 pub(crate) struct Inbound {
     budget: Arc<ReadBudget>,
     /// Streams being served, per peer.
-    streams: Mutex<HashMap<PeerId, usize>>,
+    streams: Mutex<HashMap<PeerId, PeerStreams>>,
     queue: mpsc::Sender<InboundFrame>,
+    /// How long a stream may sit between batches before it is closed.
+    idle: Duration,
+}
+
+#[derive(Debug)]
+struct PeerStreams {
+    served: usize,
+    /// When a batch from this peer last arrived (or its first stream opened).
+    last_batch: Instant,
 }
 
 /// Counts one served stream while it lives.
@@ -34,10 +45,10 @@ struct Served {
 impl Drop for Served {
     fn drop(&mut self) {
         if let Ok(mut streams) = self.inbound.streams.lock()
-            && let Some(n) = streams.get_mut(&self.peer)
+            && let Some(p) = streams.get_mut(&self.peer)
         {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
+            p.served = p.served.saturating_sub(1);
+            if p.served == 0 {
                 streams.remove(&self.peer);
             }
         }
@@ -45,11 +56,16 @@ impl Drop for Served {
 }
 
 impl Inbound {
-    pub(crate) fn new(budget: Arc<ReadBudget>, queue: mpsc::Sender<InboundFrame>) -> Arc<Self> {
+    pub(crate) fn new(
+        budget: Arc<ReadBudget>,
+        queue: mpsc::Sender<InboundFrame>,
+        idle: Duration,
+    ) -> Arc<Self> {
         Arc::new(Inbound {
             budget,
             streams: Mutex::new(HashMap::new()),
             queue,
+            idle,
         })
     }
 
@@ -58,10 +74,13 @@ impl Inbound {
     pub(crate) fn accept(self: &Arc<Self>, peer: PeerId, stream: Stream) {
         let admitted = match self.streams.lock() {
             Ok(mut streams) => {
-                let n = streams.entry(peer).or_insert(0);
-                let room = *n < MAX_STREAMS_IN;
+                let p = streams.entry(peer).or_insert(PeerStreams {
+                    served: 0,
+                    last_batch: Instant::now(),
+                });
+                let room = p.served < MAX_STREAMS_IN;
                 if room {
-                    *n += 1;
+                    p.served += 1;
                 }
                 room
             }
@@ -76,37 +95,53 @@ impl Inbound {
             peer,
         };
         let budget = self.budget.peer(peer);
-        let queue = self.queue.clone();
-        tokio::spawn(serve(served, budget, queue, stream));
+        tokio::spawn(serve(served, budget, stream));
     }
 
-    /// Peers with a stream being served now (the event loop keeps their connections).
-    pub(crate) fn peers(&self) -> HashSet<PeerId> {
+    /// Peers that sent a batch within `quiet` (the event loop keeps their connections;
+    /// an idle stream alone does not).
+    pub(crate) fn peers(&self, quiet: Duration) -> HashSet<PeerId> {
+        let now = Instant::now();
         self.streams
             .lock()
-            .map(|s| s.keys().copied().collect())
+            .map(|s| {
+                s.iter()
+                    .filter(|(_, p)| now.duration_since(p.last_batch) < quiet)
+                    .map(|(peer, _)| *peer)
+                    .collect()
+            })
             .unwrap_or_default()
+    }
+
+    fn batch_from(&self, peer: PeerId) {
+        if let Ok(mut streams) = self.streams.lock()
+            && let Some(p) = streams.get_mut(&peer)
+        {
+            p.last_batch = Instant::now();
+        }
     }
 }
 
 /// One stream's life: batches in, acks out, until the dialer closes it or breaks a rule
 /// (then the stream is dropped, which resets it).
-async fn serve(
-    served: Served,
-    budget: PeerBudget,
-    queue: mpsc::Sender<InboundFrame>,
-    mut stream: Stream,
-) {
-    let peer = served.peer;
+async fn serve(served: Served, budget: PeerBudget, mut stream: Stream) {
+    let (peer, inbound) = (served.peer, served.inbound.clone());
+    let queue = inbound.queue.clone();
     loop {
-        let frames = match budget.read_batch(&mut stream).await {
-            Ok(Some(frames)) => frames,
-            Ok(None) => break,
-            Err(e) => {
+        let read = tokio::time::timeout(inbound.idle, budget.read_batch(&mut stream));
+        let frames = match read.await {
+            Ok(Ok(Some(frames))) => frames,
+            Ok(Ok(None)) => break,
+            Ok(Err(e)) => {
                 debug!(%peer, %e, "inbound a2a stream failed");
                 return;
             }
+            Err(_) => {
+                debug!(%peer, "inbound a2a stream idle too long; closed");
+                break;
+            }
         };
+        inbound.batch_from(peer);
         let (reply, acks) = oneshot::channel();
         let batch = Batch::new(reply, frames.len());
         for (index, frame) in frames.into_iter().enumerate() {

@@ -18,6 +18,8 @@ use crate::codec::{invalid, read_bounded, write_prefixed};
 use crate::error::NetError;
 use crate::frame::{Ack, Frame, MAX_BATCH_FRAME_BYTES, MAX_RESPONSE, encode_batch, parse_acks};
 
+/// Times an open is asked for when the connection it went to closed under it.
+const OPEN_TRIES: usize = 3;
 /// Peers with streams (or sends) tracked at once; past it a send to a new peer evicts an
 /// unused one, or is refused `Busy` when every tracked peer has a send waiting.
 const MAX_PEERS: usize = 4096;
@@ -53,6 +55,12 @@ struct Lane {
 }
 
 impl Lane {
+    /// No send holds a stream (idle streams may be kept).
+    fn idle_only(&self) -> bool {
+        self.slots.available_permits() == MAX_STREAMS_OUT
+    }
+
+    /// No send holds a stream and none is kept.
     fn unused(&self) -> bool {
         self.slots.available_permits() == MAX_STREAMS_OUT && self.idle.is_empty()
     }
@@ -121,9 +129,10 @@ impl Outbound {
     fn lane(&self, peer: PeerId) -> Result<Arc<Semaphore>, NetError> {
         let mut peers = self.peers.lock().map_err(|_| NetError::Stopped)?;
         if !peers.contains_key(&peer) && peers.len() >= MAX_PEERS {
+            // The longest-unused peer with no send under way (its idle streams go).
             let unused = peers
                 .iter()
-                .filter(|(_, l)| l.unused())
+                .filter(|(_, l)| l.idle_only())
                 .min_by_key(|(_, l)| l.last)
                 .map(|(p, _)| *p);
             match unused {
@@ -158,8 +167,16 @@ impl Outbound {
                     drop(slot);
                     return Ok(acks);
                 }
-                Err(Failure::TimedOut) => return Err("no acks within the timeout".into()),
-                Err(Failure::Io(e)) => debug!(%peer, %e, "kept a2a stream failed; opening another"),
+                Err(Failure::TimedOut) => {
+                    // A silent connection: the peer's other kept streams are likely dead
+                    // too, and each would cost the next sends a whole timeout.
+                    self.drop_idle(peer);
+                    return Err("no acks within the timeout".into());
+                }
+                Err(Failure::Io(e)) => {
+                    debug!(%peer, %e, "kept a2a stream failed; opening another");
+                    self.drop_idle(peer);
+                }
             }
         }
         let mut stream = self.open(peer, deadline).await?;
@@ -174,18 +191,36 @@ impl Outbound {
         }
     }
 
+    /// Opens a stream to `peer`. An open sent to a connection that was closing is
+    /// dropped unanswered by the swarm; it is asked again (up to [`OPEN_TRIES`] times
+    /// within the deadline), by then on a new connection.
     async fn open(&self, peer: PeerId, deadline: tokio::time::Instant) -> Result<Stream, String> {
-        let (opened, stream) = oneshot::channel();
         let asked = async {
-            self.opens
-                .send(Open { peer, opened })
-                .await
-                .map_err(|_| "network stopped".to_string())?;
-            stream.await.map_err(|_| "network stopped".to_string())?
+            for _ in 0..OPEN_TRIES {
+                let (opened, stream) = oneshot::channel();
+                self.opens
+                    .send(Open { peer, opened })
+                    .await
+                    .map_err(|_| "network stopped".to_string())?;
+                match stream.await {
+                    Ok(result) => return result,
+                    // A short pause: the behaviour learns of the closed connection.
+                    Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+                }
+            }
+            Err("the connection closed before the stream opened".to_string())
         };
         timeout_at(deadline, asked)
             .await
             .map_err(|_| "no stream opened within the timeout".to_string())?
+    }
+
+    fn drop_idle(&self, peer: PeerId) {
+        if let Ok(mut peers) = self.peers.lock()
+            && let Some(lane) = peers.get_mut(&peer)
+        {
+            lane.idle.clear();
+        }
     }
 
     /// An idle stream to `peer`, most recently used first.

@@ -73,10 +73,10 @@ impl EventLoop {
             .copied()
             .collect();
         keep.extend(self.bootstrap.iter().copied());
-        // a2a: peers we sent to within `quiet` or still wait on, and peers with a
-        // stream to us open (their sender's own sweep lets it go when unused).
-        keep.extend(self.a2a_out.sweep(self.quiet));
-        keep.extend(self.a2a_in.peers());
+        // a2a: peers we sent to within `quiet` or still wait on (swept just before),
+        // and peers that sent us a batch within `quiet`.
+        keep.extend(self.a2a_recent.iter().copied());
+        keep.extend(self.a2a_in.peers(self.quiet));
         keep.extend(self.dials.keys().copied());
         for addr in self.swarm.listeners() {
             let mut relay = None;

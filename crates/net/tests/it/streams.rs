@@ -1,5 +1,5 @@
 //! `/talos/a2a/3.0.0`'s long-lived streams: more sends at once than a peer's streams,
-//! and a kept stream whose peer went away and came back.
+//! a kept stream whose peer went away and came back, and the listener's per-peer bound.
 
 use std::time::Duration;
 
@@ -64,5 +64,78 @@ async fn a_kept_stream_to_a_restarted_peer_is_replaced() -> anyhow::Result<()> {
     let ack = a.client.send(pb, frame(2)?).await?;
     assert_eq!((ack.seq, ack.status), (2, AckStatus::Accepted));
     assert_eq!(b.seen.lock().unwrap().len(), 1);
+    // Again, sending at once, before A may have noticed anything: the kept stream fails
+    // (or its open lands on the closing connection and is asked again) and the send
+    // still gets its ack over a new connection.
+    drop(b);
+    let b = node(44, &addr.to_string(), NetConfig::default()).await?;
+    let ack = a.client.send(pb, frame(3)?).await?;
+    assert_eq!((ack.seq, ack.status), (3, AckStatus::Accepted));
+    assert_eq!(b.seen.lock().unwrap().len(), 1);
+    Ok(())
+}
+
+/// A peer that opens more streams than a listener serves for one peer: the first 16
+/// are served (each answers a batch), the rest are reset unanswered, and the served
+/// ones stay open (the count does not free up while they live).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_gets_at_most_sixteen_streams_served() -> anyhow::Result<()> {
+    use futures::{AsyncReadExt, AsyncWriteExt, StreamExt};
+    use talos_net::a2a::MAX_STREAMS_IN;
+    use talos_net::frame::encode_batch;
+
+    let b = node(45, "/ip4/127.0.0.1/tcp/0", NetConfig::default()).await?;
+    let pb = b.client.local_peer_id();
+    let mut swarm = libp2p::SwarmBuilder::with_new_identity()
+        .with_tokio()
+        .with_tcp(
+            libp2p::tcp::Config::default(),
+            libp2p::noise::Config::new,
+            libp2p::yamux::Config::default,
+        )?
+        .with_behaviour(|_| libp2p_stream::Behaviour::new())?
+        .build();
+    swarm.dial(b.addr.clone().with(libp2p::multiaddr::Protocol::P2p(pb)))?;
+    while !matches!(
+        swarm.select_next_some().await,
+        libp2p::swarm::SwarmEvent::ConnectionEstablished { .. }
+    ) {}
+    let control = swarm.behaviour().new_control();
+    let driver = tokio::spawn(async move {
+        loop {
+            swarm.select_next_some().await;
+        }
+    });
+    let n = MAX_STREAMS_IN + 24;
+    let opens = (0..n).map(|_| {
+        let mut control = control.clone();
+        async move {
+            control
+                .open_stream(pb, talos_net::a2a::PROTOCOL)
+                .await
+                .unwrap()
+        }
+    });
+    let mut streams = futures::future::join_all(opens).await;
+    let answered = futures::future::join_all(streams.iter_mut().enumerate().map(
+        |(i, stream)| async move {
+            let frame = Frame::new(FrameKind::Ratchet, i as u64 + 1, vec![3; 35]).unwrap();
+            let body = encode_batch(&[frame]);
+            let mut msg = u32::try_from(body.len()).unwrap().to_be_bytes().to_vec();
+            msg.extend(body);
+            if stream.write_all(&msg).await.is_err() || stream.flush().await.is_err() {
+                return false;
+            }
+            // An answer is a length prefix; a reset stream ends in an error or EOF.
+            let mut len = [0u8; 4];
+            stream.read_exact(&mut len).await.is_ok()
+        },
+    ))
+    .await;
+    let served = answered.iter().filter(|a| **a).count();
+    assert_eq!(served, MAX_STREAMS_IN, "{served} of {n} streams served");
+    assert_eq!(b.seen.lock().unwrap().len(), MAX_STREAMS_IN);
+    drop(streams);
+    driver.abort();
     Ok(())
 }
