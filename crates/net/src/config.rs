@@ -33,7 +33,8 @@ pub struct NetConfig {
     /// Frame batches waiting for their acks, across all peers; calls and approval
     /// messages waiting for their answers, each.
     pub max_in_flight: usize,
-    /// How long a sender waits for a stream and the acks of its batch.
+    /// How long a sender waits for a stream and the acks of its batch, and for an
+    /// approval message's acknowledgement.
     pub request_timeout: Duration,
     /// Connections with no stream close after this.
     pub idle_timeout: Duration,

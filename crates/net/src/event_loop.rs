@@ -289,7 +289,10 @@ impl EventLoop {
             Command::ListenAddrs { reply } => {
                 let _ = reply.send(self.swarm.listeners().cloned().collect());
             }
-            Command::AddAddress { peer, addr } => self.add_address(peer, addr),
+            Command::AddAddress { peer, addr, reply } => {
+                self.add_address(peer, addr);
+                let _ = reply.send(());
+            }
             Command::Dial { peer, addrs, reply } => self.dial(peer, addrs, reply),
             Command::PutRecord { key, value, reply } => self.put_record(key, value, reply),
             Command::GetRecord { key, reply } => self.get_record(&key, reply),

@@ -30,8 +30,10 @@ struct Oversize {
 
 /// Opens `n` a2a streams at once (past the victim's per-peer bound of 16) and writes on
 /// each a batch whose length prefix claims more than the limit (`u32::MAX`, or one byte
-/// over 49,420). The victim must end every one at once, unanswered: those past the bound
-/// when they open, the rest on reading the length.
+/// over 49,420). The victim must end every one unanswered: those past the bound when
+/// they open, the rest on reading the length. Only the `u32::MAX` half could show a
+/// missing length check here (it would wait for a budget never granted, and hang); the
+/// other half would end at the 5 s body deadline, inside the 20 s allowed.
 async fn oversize(victim: PeerId, addr: Multiaddr, n: usize) -> Oversize {
     let mut swarm =
         libp2p::SwarmBuilder::with_existing_identity(libp2p::identity::Keypair::generate_ed25519())
@@ -64,7 +66,9 @@ async fn oversize(victim: PeerId, addr: Multiaddr, n: usize) -> Oversize {
         let mut control = control.clone();
         let protocol = protocol.clone();
         async move {
-            let Ok(mut stream) = control.open_stream(victim, protocol).await else {
+            let open = control.open_stream(victim, protocol);
+            let Ok(Ok(mut stream)) = tokio::time::timeout(Duration::from_secs(20), open).await
+            else {
                 return (false, false, false);
             };
             let claim: u32 = if i % 2 == 0 { u32::MAX } else { over };

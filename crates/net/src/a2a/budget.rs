@@ -28,9 +28,9 @@ pub const DEFAULT_PEER_BUDGET: usize = 4 * MAX_REQUEST;
 /// as 16 KiB/s, with room to spare. Honest senders write a body in one go.
 pub const DEFAULT_BODY_DEADLINE: Duration = Duration::from_secs(5);
 
-/// The budgets and the deadline that bound inbound reads. Beside them, each stream may
-/// hold up to its yamux receive window (256 KiB) of bytes its reader has not taken yet,
-/// which the per-peer stream bound limits.
+/// The budgets and the deadline that bound inbound reads. They bound what a reader
+/// takes; bytes not read yet sit in the transport's flow-control windows (yamux's and
+/// QUIC's, per stream and per connection), which these do not bound.
 #[derive(Clone, Copy, Debug)]
 pub struct ReadLimits {
     /// Bytes being read at once across all peers.
@@ -124,14 +124,32 @@ impl Drop for PeerBudget {
 }
 
 impl PeerBudget {
-    /// Reads one batch: waits (without a deadline: an idle stream) for its length, then
-    /// reads its body under the peer's and the shared budget within the body deadline,
-    /// and parses it. `Ok(None)` when the stream ended between batches.
+    /// Reads one batch: waits (without a deadline) for its length, then reads its body
+    /// under the peer's and the shared budget within the body deadline, and parses it.
+    /// `Ok(None)` when the stream ended between batches.
     pub async fn read_batch<T: AsyncRead + Unpin>(
         &self,
         io: &mut T,
     ) -> io::Result<Option<Vec<Frame>>> {
-        let len = match read_len(io, MAX_REQUEST).await {
+        self.read_batch_within(io, None).await
+    }
+
+    /// [`Self::read_batch`], with the wait for a batch's length bounded by `idle`: a
+    /// stream that sends nothing for that long ends as if closed (`Ok(None)`). Only the
+    /// wait between batches counts: a batch whose length came is never cut by it.
+    pub async fn read_batch_within<T: AsyncRead + Unpin>(
+        &self,
+        io: &mut T,
+        idle: Option<Duration>,
+    ) -> io::Result<Option<Vec<Frame>>> {
+        let len = match idle {
+            Some(idle) => match tokio::time::timeout(idle, read_len(io, MAX_REQUEST)).await {
+                Ok(read) => read,
+                Err(_) => return Ok(None),
+            },
+            None => read_len(io, MAX_REQUEST).await,
+        };
+        let len = match len {
             Ok(len) => len,
             Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
             Err(e) => return Err(e),

@@ -128,17 +128,16 @@ async fn serve(served: Served, budget: PeerBudget, mut stream: Stream) {
     let (peer, inbound) = (served.peer, served.inbound.clone());
     let queue = inbound.queue.clone();
     loop {
-        let read = tokio::time::timeout(inbound.idle, budget.read_batch(&mut stream));
-        let frames = match read.await {
-            Ok(Ok(Some(frames))) => frames,
-            Ok(Ok(None)) => break,
-            Ok(Err(e)) => {
+        // Ends (`None`) when the dialer closes the stream or sends nothing for `idle`.
+        let frames = match budget
+            .read_batch_within(&mut stream, Some(inbound.idle))
+            .await
+        {
+            Ok(Some(frames)) => frames,
+            Ok(None) => break,
+            Err(e) => {
                 debug!(%peer, %e, "inbound a2a stream failed");
                 return;
-            }
-            Err(_) => {
-                debug!(%peer, "inbound a2a stream idle too long; closed");
-                break;
             }
         };
         inbound.batch_from(peer);

@@ -18,8 +18,8 @@ use crate::codec::{invalid, read_bounded, write_prefixed};
 use crate::error::NetError;
 use crate::frame::{Ack, Frame, MAX_BATCH_FRAME_BYTES, MAX_RESPONSE, encode_batch, parse_acks};
 
-/// Times an open is asked for when the connection it went to closed under it.
-const OPEN_TRIES: usize = 3;
+/// The longest pause before an open is asked again (its connection closed under it).
+const MAX_OPEN_PAUSE: Duration = Duration::from_millis(320);
 /// Peers with streams (or sends) tracked at once; past it a send to a new peer evicts an
 /// unused one, or is refused `Busy` when every tracked peer has a send waiting.
 const MAX_PEERS: usize = 4096;
@@ -192,23 +192,24 @@ impl Outbound {
     }
 
     /// Opens a stream to `peer`. An open sent to a connection that was closing is
-    /// dropped unanswered by the swarm; it is asked again (up to [`OPEN_TRIES`] times
-    /// within the deadline), by then on a new connection.
+    /// dropped unanswered by the swarm (a graceful close is reported only once the
+    /// muxer has flushed); it is asked again, pausing 10 ms, then twice as long each
+    /// time up to 320 ms, until the deadline: by then on a new connection.
     async fn open(&self, peer: PeerId, deadline: tokio::time::Instant) -> Result<Stream, String> {
         let asked = async {
-            for _ in 0..OPEN_TRIES {
+            let mut pause = Duration::from_millis(10);
+            loop {
                 let (opened, stream) = oneshot::channel();
                 self.opens
                     .send(Open { peer, opened })
                     .await
                     .map_err(|_| "network stopped".to_string())?;
-                match stream.await {
-                    Ok(result) => return result,
-                    // A short pause: the behaviour learns of the closed connection.
-                    Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+                if let Ok(result) = stream.await {
+                    return result;
                 }
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(MAX_OPEN_PAUSE);
             }
-            Err("the connection closed before the stream opened".to_string())
         };
         timeout_at(deadline, asked)
             .await

@@ -29,6 +29,7 @@ pub(crate) enum Command {
     AddAddress {
         peer: PeerId,
         addr: Multiaddr,
+        reply: oneshot::Sender<()>,
     },
     Dial {
         peer: PeerId,
@@ -169,12 +170,12 @@ impl Client {
         self.ask(|reply| Command::ListenAddrs { reply }).await
     }
 
-    /// Tells the swarm and the DHT where `peer` can be reached.
+    /// Tells the swarm and the DHT where `peer` can be reached. Returns once the event
+    /// loop has taken the address, so a send after it dials there: sends do not pass
+    /// through the event loop, so queueing the address alone would not order them.
     pub async fn add_address(&self, peer: PeerId, addr: Multiaddr) -> Result<(), NetError> {
-        self.tx
-            .send(Command::AddAddress { peer, addr })
+        self.ask(|reply| Command::AddAddress { peer, addr, reply })
             .await
-            .map_err(|_| NetError::Stopped)
     }
 
     /// Connects to `peer` (at `addrs`, or wherever the swarm knows it to be).
