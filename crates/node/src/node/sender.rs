@@ -382,8 +382,7 @@ impl Sender {
                 // A frame too large to wrap can only go directly.
                 return false;
             }
-            let results =
-                join_all(wrapped.into_iter().map(|f| self.client.send(mailbox_id, f))).await;
+            let results = deposit_batches(&self.client, mailbox_id, wrapped).await;
             let taken: Vec<u64> = frames
                 .iter()
                 .zip(&results)
@@ -397,7 +396,7 @@ impl Sender {
                 let failed = results.iter().find_map(|r| match r {
                     Ok(a) if matches!(a.status, AckStatus::Accepted | AckStatus::Duplicate) => None,
                     Ok(a) => Some(format!("{:?}", a.status)),
-                    Err(e) => Some(e.to_string()),
+                    Err(e) => Some(e.clone()),
                 });
                 debug!(%mailbox_id, taken = taken.len(), of = frames.len(), ?failed, "mailbox took part of a deposit");
             }
@@ -420,6 +419,35 @@ impl Sender {
         }
         false
     }
+}
+
+/// Sends deposit frames to a mailbox in as few batches as fit (they went one per send,
+/// a stream's turn each); one result per frame, in order: a failed batch fails each of
+/// its frames.
+async fn deposit_batches(
+    client: &talos_net::Client,
+    mailbox: talos_net::PeerId,
+    wrapped: Vec<talos_net::Frame>,
+) -> Vec<Result<talos_net::Ack, String>> {
+    let mut chunks: Vec<Vec<talos_net::Frame>> = Vec::new();
+    for f in wrapped {
+        match chunks.last_mut() {
+            Some(b) if talos_net::batch_fits(b, &f) => b.push(f),
+            _ => chunks.push(vec![f]),
+        }
+    }
+    let sends = chunks.into_iter().map(|batch| {
+        let n = batch.len();
+        async move { (n, client.send_batch(mailbox, batch).await) }
+    });
+    let mut results = Vec::new();
+    for (n, r) in join_all(sends).await {
+        match r {
+            Ok(acks) => results.extend(acks.into_iter().map(Ok)),
+            Err(e) => results.extend(std::iter::repeat_n(Err(e.to_string()), n)),
+        }
+    }
+    results
 }
 
 async fn sleep_until(at: Option<Instant>) {
