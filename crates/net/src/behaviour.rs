@@ -157,7 +157,11 @@ impl Behaviour {
                 identify::Config::new(IDENTIFY_VERSION.to_owned(), key.public())
                     .with_agent_version(format!("talos/{}", env!("CARGO_PKG_VERSION"))),
             ),
-            ping: ping::Behaviour::new(ping::Config::new()),
+            ping: ping::Behaviour::new(
+                ping::Config::new()
+                    .with_interval(config.ping_interval)
+                    .with_timeout(config.ping_timeout),
+            ),
             kad,
             mdns: mdns.into(),
             a2a,

@@ -50,6 +50,11 @@ pub struct NetConfig {
     pub invoke_capacity: usize,
     /// Gossip messages waiting for the node's validation (each up to 4 KiB).
     pub gossip_capacity: usize,
+    /// How often each connection is pinged.
+    pub ping_interval: Duration,
+    /// A ping unanswered this long closes its connection (a black-holed TCP connection
+    /// would otherwise last until the kernel gives up, failing every request on it).
+    pub ping_timeout: Duration,
 }
 
 impl Default for NetConfig {
@@ -73,6 +78,8 @@ impl Default for NetConfig {
             invoke_timeout: Duration::from_secs(30),
             invoke_capacity: 256,
             gossip_capacity: 256,
+            ping_interval: Duration::from_secs(15),
+            ping_timeout: Duration::from_secs(20),
         }
     }
 }

@@ -17,7 +17,7 @@ use libp2p::kad::QueryId;
 use libp2p::request_response::OutboundRequestId;
 use libp2p::{Multiaddr, PeerId, Swarm, identify, mdns, noise, tcp, yamux};
 use tokio::sync::{mpsc, oneshot};
-use tracing::info;
+use tracing::{debug, info};
 
 use crate::behaviour::{Behaviour, BehaviourEvent, KAD_PROTOCOL};
 use crate::client::{Client, Command, GossipMessage, InboundInvoke};
@@ -107,9 +107,28 @@ impl core::fmt::Debug for EventLoop {
 /// what one connection can make us hold.
 fn yamux_config() -> yamux::Config {
     let mut c = yamux::Config::default();
-    c.set_max_num_streams(128);
+    c.set_max_num_streams(MAX_STREAMS_PER_CONNECTION as usize);
     c
 }
+
+/// QUIC with the windows of the yamux streams above instead of quinn's 10 MB per stream
+/// and 15 MB per connection: a peer may send that much before we read any of it, and a
+/// stream waiting for its read budget is not read. No talos request is larger than
+/// ~64 KiB, so 256 KiB per stream and 1 MiB per connection cost no throughput that
+/// matters here, and bound what 256 connections can park unread to 256 MiB.
+fn quic_config(mut c: libp2p::quic::Config) -> libp2p::quic::Config {
+    c.max_stream_data = QUIC_STREAM_WINDOW;
+    c.max_connection_data = QUIC_CONNECTION_WINDOW;
+    c.max_concurrent_stream_limit = MAX_STREAMS_PER_CONNECTION;
+    c
+}
+
+/// Streams per connection, either transport.
+const MAX_STREAMS_PER_CONNECTION: u32 = 128;
+/// Unread bytes a QUIC peer may send on one stream (yamux's default credit).
+const QUIC_STREAM_WINDOW: u32 = 256 * 1024;
+/// Unread bytes a QUIC peer may send on one connection.
+const QUIC_CONNECTION_WINDOW: u32 = 1024 * 1024;
 
 pub(crate) fn build(
     identity: &talos_identity::keys::IdentityKey,
@@ -148,7 +167,7 @@ pub(crate) fn build(
             yamux_config,
         )
         .map_err(|e| transport_err(&e))?
-        .with_quic()
+        .with_quic_config(quic_config)
         .with_relay_client(noise::Config::new, yamux_config)
         .map_err(|e| transport_err(&e))?
         .with_behaviour(
@@ -348,6 +367,16 @@ impl EventLoop {
                 for addr in info.listen_addrs.into_iter().take(16) {
                     self.swarm.behaviour_mut().kad.add_address(&peer_id, addr);
                 }
+            }
+            // libp2p no longer closes a connection whose pings fail; a peer that does not
+            // speak ping at all is no reason to.
+            BehaviourEvent::Ping(libp2p::ping::Event {
+                peer,
+                connection,
+                result: Err(e),
+            }) if !matches!(e, libp2p::ping::Failure::Unsupported) => {
+                debug!(%peer, %e, "ping failed; connection closed");
+                self.swarm.close_connection(connection);
             }
             BehaviourEvent::Mdns(mdns::Event::Discovered(found)) => {
                 for (peer, addr) in found.into_iter().take(64) {

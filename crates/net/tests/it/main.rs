@@ -13,5 +13,7 @@ mod directory;
 mod gossip;
 mod invoke;
 mod net;
+mod ping;
 mod prune;
+mod raw;
 mod streams;

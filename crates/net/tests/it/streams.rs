@@ -80,32 +80,14 @@ async fn a_kept_stream_to_a_restarted_peer_is_replaced() -> anyhow::Result<()> {
 /// ones stay open (the count does not free up while they live).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_peer_gets_at_most_sixteen_streams_served() -> anyhow::Result<()> {
-    use futures::{AsyncReadExt, AsyncWriteExt, StreamExt};
+    use futures::{AsyncReadExt, AsyncWriteExt};
     use talos_net::a2a::MAX_STREAMS_IN;
     use talos_net::frame::encode_batch;
 
     let b = node(45, "/ip4/127.0.0.1/tcp/0", NetConfig::default()).await?;
     let pb = b.client.local_peer_id();
-    let mut swarm = libp2p::SwarmBuilder::with_new_identity()
-        .with_tokio()
-        .with_tcp(
-            libp2p::tcp::Config::default(),
-            libp2p::noise::Config::new,
-            libp2p::yamux::Config::default,
-        )?
-        .with_behaviour(|_| libp2p_stream::Behaviour::new())?
-        .build();
-    swarm.dial(b.addr.clone().with(libp2p::multiaddr::Protocol::P2p(pb)))?;
-    while !matches!(
-        swarm.select_next_some().await,
-        libp2p::swarm::SwarmEvent::ConnectionEstablished { .. }
-    ) {}
-    let control = swarm.behaviour().new_control();
-    let driver = tokio::spawn(async move {
-        loop {
-            swarm.select_next_some().await;
-        }
-    });
+    let raw = crate::raw::connect(&b.addr, pb).await?;
+    let control = raw.control.clone();
     let n = MAX_STREAMS_IN + 24;
     let opens = (0..n).map(|_| {
         let mut control = control.clone();
@@ -136,6 +118,6 @@ async fn a_peer_gets_at_most_sixteen_streams_served() -> anyhow::Result<()> {
     assert_eq!(served, MAX_STREAMS_IN, "{served} of {n} streams served");
     assert_eq!(b.seen.lock().unwrap().len(), MAX_STREAMS_IN);
     drop(streams);
-    driver.abort();
+    drop(raw);
     Ok(())
 }
