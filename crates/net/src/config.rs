@@ -52,8 +52,9 @@ pub struct NetConfig {
     pub gossip_capacity: usize,
     /// How often each connection is pinged.
     pub ping_interval: Duration,
-    /// A ping unanswered this long closes its connection (a black-holed TCP connection
-    /// would otherwise last until the kernel gives up, failing every request on it).
+    /// A ping unanswered this long fails; two failures in a row close the connection
+    /// (a black-holed TCP connection would otherwise last until the kernel gives up,
+    /// failing every request on it).
     pub ping_timeout: Duration,
 }
 

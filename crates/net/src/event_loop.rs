@@ -107,24 +107,37 @@ impl core::fmt::Debug for EventLoop {
 /// what one connection can make us hold.
 fn yamux_config() -> yamux::Config {
     let mut c = yamux::Config::default();
-    c.set_max_num_streams(MAX_STREAMS_PER_CONNECTION as usize);
+    c.set_max_num_streams(128);
     c
 }
 
-/// QUIC with the windows of the yamux streams above instead of quinn's 10 MB per stream
-/// and 15 MB per connection: a peer may send that much before we read any of it, and a
-/// stream waiting for its read budget is not read. No talos request is larger than
-/// ~64 KiB, so 256 KiB per stream and 1 MiB per connection cost no throughput that
-/// matters here, and bound what 256 connections can park unread to 256 MiB.
+/// QUIC with yamux's initial stream window instead of quinn's 10 MB per stream and
+/// 15 MB per connection: a peer may send that much before we read any of it, and a
+/// stream waiting for its read budget is not read. No talos message is larger than
+/// 256 KiB (an invoke response; a batch is ~49 KB), so 256 KiB per stream and 1 MiB per
+/// connection cost no throughput that matters here (flow control only paces the
+/// sender), and bound what 256 connections can park unread to 256 MiB.
 fn quic_config(mut c: libp2p::quic::Config) -> libp2p::quic::Config {
     c.max_stream_data = QUIC_STREAM_WINDOW;
     c.max_connection_data = QUIC_CONNECTION_WINDOW;
-    c.max_concurrent_stream_limit = MAX_STREAMS_PER_CONNECTION;
     c
 }
 
-/// Streams per connection, either transport.
-const MAX_STREAMS_PER_CONNECTION: u32 = 128;
+/// Whether a ping failed only because the peer does not speak ping. With `V1Lazy`
+/// negotiation (below) the handler never sees the refusal as such: the peer's `na`
+/// surfaces as an I/O error wrapping `NegotiationError::Failed` when the pong is read.
+fn ping_unsupported(e: &libp2p::ping::Failure) -> bool {
+    use libp2p::core::upgrade::NegotiationError;
+    match e {
+        libp2p::ping::Failure::Unsupported => true,
+        libp2p::ping::Failure::Other { error } => error
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+            .and_then(|inner| inner.downcast_ref::<NegotiationError>())
+            .is_some_and(|n| matches!(n, NegotiationError::Failed)),
+        libp2p::ping::Failure::Timeout => false,
+    }
+}
 /// Unread bytes a QUIC peer may send on one stream (yamux's default credit).
 const QUIC_STREAM_WINDOW: u32 = 256 * 1024;
 /// Unread bytes a QUIC peer may send on one connection.
@@ -368,13 +381,14 @@ impl EventLoop {
                     self.swarm.behaviour_mut().kad.add_address(&peer_id, addr);
                 }
             }
-            // libp2p no longer closes a connection whose pings fail; a peer that does not
-            // speak ping at all is no reason to.
+            // libp2p no longer closes a connection whose pings fail (it reports the
+            // second failure in a row, not the first); a peer that does not speak ping
+            // at all is no reason to.
             BehaviourEvent::Ping(libp2p::ping::Event {
                 peer,
                 connection,
                 result: Err(e),
-            }) if !matches!(e, libp2p::ping::Failure::Unsupported) => {
+            }) if !ping_unsupported(&e) => {
                 debug!(%peer, %e, "ping failed; connection closed");
                 self.swarm.close_connection(connection);
             }

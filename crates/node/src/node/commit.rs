@@ -331,11 +331,13 @@ async fn deliver(
             return;
         }
     };
-    ctx.delivered.notify_waiters();
     super::groups::after_commit(&ctx.mailroom, &ctx.wake, &ctx.pump);
     super::receipts::count(me, &items, &outcomes, &ctx.auditor, &ctx.metrics);
     rounds.settle(&items, &outcomes, round);
     respond_all(ctx, responders, outcomes).await;
+    // After the acks are handed on: the task woken last runs first (tokio's LIFO slot),
+    // so a reader waiting on this node gets its message before the acks are written.
+    ctx.delivered.notify_waiters();
 }
 
 /// Sends each frame's ack (the frames and their events are durable).
