@@ -37,6 +37,9 @@ pub struct Behaviour {
     connections: HashMap<PeerId, Vec<ConnectionId>>,
     /// Opens waiting for a connection to their peer.
     waiting: HashMap<PeerId, Vec<Opened>>,
+    /// Our own dial to each peer with opens waiting: only its failure fails them (a
+    /// failed dial of another behaviour's, say to a stale address, says nothing of ours).
+    dialing: HashMap<PeerId, ConnectionId>,
     events: VecDeque<ToSwarm<Infallible, Opened>>,
 }
 
@@ -47,6 +50,7 @@ impl Behaviour {
             opens,
             connections: HashMap::new(),
             waiting: HashMap::new(),
+            dialing: HashMap::new(),
             events: VecDeque::new(),
         }
     }
@@ -76,11 +80,11 @@ impl Behaviour {
             // Our own dial even while another is under way (as request-response does):
             // waiting on someone else's could mean a QUIC dial to a dead address and
             // its 10 s handshake timeout, where ours is refused by TCP at once.
-            self.events.push_back(ToSwarm::Dial {
-                opts: DialOpts::peer_id(open.peer)
-                    .condition(PeerCondition::Disconnected)
-                    .build(),
-            });
+            let opts = DialOpts::peer_id(open.peer)
+                .condition(PeerCondition::Disconnected)
+                .build();
+            self.dialing.insert(open.peer, opts.connection_id());
+            self.events.push_back(ToSwarm::Dial { opts });
         }
     }
 }
@@ -113,6 +117,7 @@ impl NetworkBehaviour for Behaviour {
     fn on_swarm_event(&mut self, event: FromSwarm) {
         match event {
             FromSwarm::ConnectionEstablished(e) => {
+                self.dialing.remove(&e.peer_id);
                 self.connections
                     .entry(e.peer_id)
                     .or_default()
@@ -139,14 +144,15 @@ impl NetworkBehaviour for Behaviour {
             }
             // Connected meanwhile: the connection's establishment routed the opens.
             FromSwarm::DialFailure(DialFailure {
-                error: DialError::DialPeerConditionFalse(_),
-                ..
-            }) => {}
-            FromSwarm::DialFailure(DialFailure {
                 peer_id: Some(peer),
                 error,
-                ..
-            }) => {
+                connection_id,
+            }) if self.dialing.get(&peer) == Some(&connection_id) => {
+                self.dialing.remove(&peer);
+                // Connected meanwhile: the waiting opens went to that connection.
+                if matches!(error, DialError::DialPeerConditionFalse(_)) {
+                    return;
+                }
                 let reason = format!("dial failed: {error}");
                 for opened in self.waiting.remove(&peer).unwrap_or_default() {
                     let _ = opened.send(Err(reason.clone()));

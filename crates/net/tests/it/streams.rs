@@ -121,3 +121,49 @@ async fn a_peer_gets_at_most_sixteen_streams_served() -> anyhow::Result<()> {
     drop(raw);
     Ok(())
 }
+
+/// A dial that fails (here the event loop's, to a closed port) while a send waits for
+/// its own dial to a good address does not fail the send: the first version failed every
+/// open waiting on the peer at any failed dial to it, Kademlia's included. The good
+/// address is a proxy that holds each connection 300 ms before passing it on, so the
+/// refusal comes while the send still waits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_dials_failure_does_not_fail_a_waiting_send() -> anyhow::Result<()> {
+    let a = node(48, "/ip4/127.0.0.1/tcp/0", NetConfig::default()).await?;
+    let b = node(49, "/ip4/127.0.0.1/tcp/0", NetConfig::default()).await?;
+    let pb = b.client.local_peer_id();
+    let target = b
+        .addr
+        .iter()
+        .find_map(|p| match p {
+            libp2p::multiaddr::Protocol::Tcp(port) => Some(port),
+            _ => None,
+        })
+        .ok_or_else(|| anyhow::anyhow!("no TCP port in {}", b.addr))?;
+    let proxy = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let via = proxy.local_addr()?.port();
+    let relay = tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = proxy.accept().await {
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                if let Ok(mut out) = tokio::net::TcpStream::connect(("127.0.0.1", target)).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut out).await;
+                }
+            });
+        }
+    });
+    a.client
+        .add_address(pb, format!("/ip4/127.0.0.1/tcp/{via}").parse()?)
+        .await?;
+    // A closed port: nothing listens there, so this dial is refused at once.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let bad: libp2p::Multiaddr = format!("/ip4/127.0.0.1/tcp/{port}").parse()?;
+    let frame = Frame::new(FrameKind::Ratchet, 1, vec![7; 35])?;
+    let (sent, dialed) = tokio::join!(a.client.send(pb, frame), a.client.dial(pb, vec![bad]));
+    assert!(dialed.is_err(), "the dial to a closed port succeeded");
+    assert_eq!(sent?.status, AckStatus::Accepted);
+    relay.abort();
+    Ok(())
+}
