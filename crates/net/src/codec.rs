@@ -46,9 +46,9 @@ pub(crate) async fn write_prefixed<T: AsyncWrite + Unpin>(
 ) -> io::Result<()> {
     let len = u32::try_from(bytes.len())
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "message too large"))?;
-    // One write: each write on a yamux stream is its own yamux frame and Noise frame,
-    // so a separate 4-byte prefix cost a second send on this side and, often, a second
-    // wake-up of the reader on the other.
+    // One write: each write on a yamux stream is its own yamux frame, so a separate
+    // 4-byte prefix cost a second frame and (strace) a second send on this side and,
+    // often, a second wake-up of the reader on the other.
     let mut message = Vec::with_capacity(4 + bytes.len());
     message.extend_from_slice(&len.to_be_bytes());
     message.extend_from_slice(bytes);

@@ -74,7 +74,8 @@ pub struct EventLoop {
     max_in_flight: usize,
     /// A relay with no configured external address announces what it listens on.
     announce_listen_addrs: bool,
-    dials: HashMap<PeerId, Vec<oneshot::Sender<Result<(), NetError>>>>,
+    /// Per peer: our dial's id (only its failure fails the replies) and who waits on it.
+    dials: HashMap<PeerId, (libp2p::swarm::ConnectionId, Vec<Reply<()>>)>,
     listens: HashMap<ListenerId, oneshot::Sender<Result<Multiaddr, NetError>>>,
     puts: HashMap<QueryId, oneshot::Sender<Result<(), NetError>>>,
     gets: HashMap<QueryId, PendingGet>,
@@ -101,15 +102,20 @@ impl core::fmt::Debug for EventLoop {
     }
 }
 
-/// Yamux with at most 128 streams per connection (a2a requests carry batches of up to
-/// 64 frames, so a sender's window needs a handful; the rest is for the other
-/// protocols), instead of 512: each stream may buffer a 256 KiB window, so this bounds
-/// what one connection can make us hold.
+/// Yamux with at most 256 streams per connection, both directions counted (yamux's
+/// default is 512): each stream may buffer a 256 KiB window, so this bounds what one
+/// connection can make us hold. Not fewer: our own protocols may keep up to 64 invoke
+/// and 64 approval streams, 8 a2a streams out and 16 in, and Kademlia's, gossip's,
+/// identify's and ping's on one connection, and yamux ends the whole connection at the
+/// first stream past the bound (128 did, under a legitimate load).
 fn yamux_config() -> yamux::Config {
     let mut c = yamux::Config::default();
-    c.set_max_num_streams(128);
+    c.set_max_num_streams(MAX_YAMUX_STREAMS);
     c
 }
+
+/// Streams on one yamux connection (quinn's QUIC default is the same, per direction).
+const MAX_YAMUX_STREAMS: usize = 256;
 
 /// QUIC with yamux's initial stream window instead of quinn's 10 MB per stream and
 /// 15 MB per connection: a peer may send that much before we read any of it, and a

@@ -142,19 +142,28 @@ impl NetworkBehaviour for Behaviour {
                     }
                 }
             }
-            // Connected meanwhile: the connection's establishment routed the opens.
             FromSwarm::DialFailure(DialFailure {
                 peer_id: Some(peer),
                 error,
                 connection_id,
             }) if self.dialing.get(&peer) == Some(&connection_id) => {
                 self.dialing.remove(&peer);
-                // Connected meanwhile: the waiting opens went to that connection.
-                if matches!(error, DialError::DialPeerConditionFalse(_)) {
+                let waiting = self.waiting.remove(&peer).unwrap_or_default();
+                // Connected meanwhile (the establishment normally routed them already).
+                if let (DialError::DialPeerConditionFalse(_), Some(&conn)) =
+                    (&error, self.connections.get(&peer).and_then(|c| c.last()))
+                {
+                    for opened in waiting {
+                        self.events.push_back(ToSwarm::NotifyHandler {
+                            peer_id: peer,
+                            handler: NotifyHandler::One(conn),
+                            event: opened,
+                        });
+                    }
                     return;
                 }
                 let reason = format!("dial failed: {error}");
-                for opened in self.waiting.remove(&peer).unwrap_or_default() {
+                for opened in waiting {
                     let _ = opened.send(Err(reason.clone()));
                 }
             }

@@ -46,18 +46,24 @@ impl EventLoop {
         for a in &addrs {
             self.add_address(peer, a.clone());
         }
-        let already = self.dials.contains_key(&peer);
-        self.dials.entry(peer).or_default().push(reply);
-        if !already {
-            let opts = DialOpts::peer_id(peer).addresses(addrs).build();
-            if let Err(e) = self.swarm.dial(opts) {
-                self.fail_dial(peer, &e.to_string());
-            }
+        if let Some((_, replies)) = self.dials.get_mut(&peer) {
+            replies.push(reply);
+            return;
+        }
+        // Our own dial even while another is under way (the default condition refused
+        // it, failing the caller although its addresses were never tried).
+        let opts = DialOpts::peer_id(peer)
+            .condition(libp2p::swarm::dial_opts::PeerCondition::Disconnected)
+            .addresses(addrs)
+            .build();
+        self.dials.insert(peer, (opts.connection_id(), vec![reply]));
+        if let Err(e) = self.swarm.dial(opts) {
+            self.fail_dial(peer, &e.to_string());
         }
     }
 
     fn fail_dial(&mut self, peer: PeerId, reason: &str) {
-        for reply in self.dials.remove(&peer).unwrap_or_default() {
+        for reply in self.dials.remove(&peer).map(|(_, r)| r).unwrap_or_default() {
             let _ = reply.send(Err(NetError::Dial {
                 peer: peer.to_string(),
                 reason: reason.to_owned(),
@@ -90,17 +96,28 @@ impl EventLoop {
             } => {
                 debug!(peer = %peer_id, addr = %endpoint.get_remote_address(), "connected");
                 self.touch(peer_id);
-                for reply in self.dials.remove(&peer_id).unwrap_or_default() {
+                for reply in self
+                    .dials
+                    .remove(&peer_id)
+                    .map(|(_, r)| r)
+                    .unwrap_or_default()
+                {
                     let _ = reply.send(Ok(()));
                 }
             }
             SwarmEvent::OutgoingConnectionError {
                 peer_id: Some(peer),
                 error,
-                ..
+                connection_id,
             } => {
                 debug!(%peer, %error, "dial failed");
-                if !self.swarm.is_connected(&peer) {
+                // Only our own dial's failure answers those waiting on it: another's
+                // (Kademlia's, the a2a behaviour's) may have tried other addresses.
+                if self
+                    .dials
+                    .get(&peer)
+                    .is_some_and(|(id, _)| *id == connection_id)
+                {
                     self.fail_dial(peer, &error.to_string());
                 }
             }

@@ -125,45 +125,120 @@ async fn a_peer_gets_at_most_sixteen_streams_served() -> anyhow::Result<()> {
 /// A dial that fails (here the event loop's, to a closed port) while a send waits for
 /// its own dial to a good address does not fail the send: the first version failed every
 /// open waiting on the peer at any failed dial to it, Kademlia's included. The good
-/// address is a proxy that holds each connection 300 ms before passing it on, so the
+/// address is a proxy that holds each connection 1 s before passing it on, so the
 /// refusal comes while the send still waits.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_dials_failure_does_not_fail_a_waiting_send() -> anyhow::Result<()> {
     let a = node(48, "/ip4/127.0.0.1/tcp/0", NetConfig::default()).await?;
     let b = node(49, "/ip4/127.0.0.1/tcp/0", NetConfig::default()).await?;
     let pb = b.client.local_peer_id();
-    let target = b
-        .addr
-        .iter()
-        .find_map(|p| match p {
-            libp2p::multiaddr::Protocol::Tcp(port) => Some(port),
-            _ => None,
-        })
-        .ok_or_else(|| anyhow::anyhow!("no TCP port in {}", b.addr))?;
-    let proxy = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let via = proxy.local_addr()?.port();
-    let relay = tokio::spawn(async move {
-        while let Ok((mut inbound, _)) = proxy.accept().await {
-            tokio::spawn(async move {
-                tokio::time::sleep(Duration::from_millis(300)).await;
-                if let Ok(mut out) = tokio::net::TcpStream::connect(("127.0.0.1", target)).await {
-                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut out).await;
-                }
-            });
-        }
-    });
+    let (via, relay) = slow_proxy(&b.addr).await?;
     a.client
         .add_address(pb, format!("/ip4/127.0.0.1/tcp/{via}").parse()?)
         .await?;
-    // A closed port: nothing listens there, so this dial is refused at once.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let bad: libp2p::Multiaddr = format!("/ip4/127.0.0.1/tcp/{port}").parse()?;
+    let bad = closed_port()?;
     let frame = Frame::new(FrameKind::Ratchet, 1, vec![7; 35])?;
     let (sent, dialed) = tokio::join!(a.client.send(pb, frame), a.client.dial(pb, vec![bad]));
     assert!(dialed.is_err(), "the dial to a closed port succeeded");
     assert_eq!(sent?.status, AckStatus::Accepted);
     relay.abort();
     Ok(())
+}
+
+/// One connection may carry every stream the node's own protocols allow at once:
+/// 64 invoke and 64 approval requests and the a2a streams, 144 in all. Yamux ends the
+/// whole connection at the first stream past its bound, and the bound was 128: a peer
+/// under a legitimate load lost all its calls with the connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_carries_every_protocols_streams_at_once() -> anyhow::Result<()> {
+    use futures::{AsyncReadExt, AsyncWriteExt};
+    use libp2p::StreamProtocol;
+    use talos_net::frame::encode_batch;
+
+    let b = node(50, "/ip4/127.0.0.1/tcp/0", NetConfig::default()).await?;
+    let pb = b.client.local_peer_id();
+    let raw = crate::raw::connect(&b.addr, pb).await?;
+    let invoke = StreamProtocol::new(talos_net::invoke::INVOKE_PROTOCOL);
+    let approval = StreamProtocol::new(talos_net::approval::APPROVAL_PROTOCOL);
+    let protocols =
+        std::iter::repeat_n(talos_net::a2a::PROTOCOL, talos_net::a2a::MAX_STREAMS_IN - 1)
+            .chain(std::iter::repeat_n(invoke, 64))
+            .chain(std::iter::repeat_n(approval, 64));
+    // Opened and left waiting for their first byte: each one holds its slot.
+    let mut held = Vec::new();
+    for protocol in protocols {
+        let mut control = raw.control.clone();
+        let stream =
+            tokio::time::timeout(Duration::from_secs(30), control.open_stream(pb, protocol))
+                .await?
+                .map_err(|e| anyhow::anyhow!("stream {} not opened: {e}", held.len() + 1))?;
+        held.push(stream);
+    }
+    // The last a2a stream the node serves this peer still carries a batch.
+    let mut control = raw.control.clone();
+    let mut stream = control.open_stream(pb, talos_net::a2a::PROTOCOL).await?;
+    let frame = Frame::new(FrameKind::Ratchet, 1, vec![5; 35])?;
+    let body = encode_batch(&[frame]);
+    let mut msg = u32::try_from(body.len())?.to_be_bytes().to_vec();
+    msg.extend(body);
+    stream.write_all(&msg).await?;
+    stream.flush().await?;
+    let mut len = [0u8; 4];
+    stream.read_exact(&mut len).await?;
+    assert_eq!(*raw.closed.borrow(), 0, "the connection was closed");
+    assert_eq!(held.len(), 143);
+    Ok(())
+}
+
+/// The event loop's side of the same: a `dial` waiting on its (slow) address is not
+/// failed by the a2a behaviour's dial to a closed port.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_dials_failure_does_not_fail_a_waiting_dial() -> anyhow::Result<()> {
+    let a = node(51, "/ip4/127.0.0.1/tcp/0", NetConfig::default()).await?;
+    let b = node(52, "/ip4/127.0.0.1/tcp/0", NetConfig::default()).await?;
+    let pb = b.client.local_peer_id();
+    let (via, relay) = slow_proxy(&b.addr).await?;
+    // The only address the a2a behaviour knows is refused.
+    a.client.add_address(pb, closed_port()?).await?;
+    let frame = Frame::new(FrameKind::Ratchet, 1, vec![7; 35])?;
+    let good = format!("/ip4/127.0.0.1/tcp/{via}").parse()?;
+    let (_, dialed) = tokio::join!(a.client.send(pb, frame), a.client.dial(pb, vec![good]));
+    dialed?;
+    relay.abort();
+    Ok(())
+}
+
+/// A loopback address nothing listens on: a dial to it is refused at once.
+fn closed_port() -> anyhow::Result<libp2p::Multiaddr> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    Ok(format!("/ip4/127.0.0.1/tcp/{port}").parse()?)
+}
+
+/// A TCP proxy to `addr`'s port that holds each connection 1 s before passing it on:
+/// its port, and the task to abort.
+async fn slow_proxy(
+    addr: &libp2p::Multiaddr,
+) -> anyhow::Result<(u16, tokio::task::JoinHandle<()>)> {
+    let target = addr
+        .iter()
+        .find_map(|p| match p {
+            libp2p::multiaddr::Protocol::Tcp(port) => Some(port),
+            _ => None,
+        })
+        .ok_or_else(|| anyhow::anyhow!("no TCP port in {addr}"))?;
+    let proxy = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let via = proxy.local_addr()?.port();
+    let relay = tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = proxy.accept().await {
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                if let Ok(mut out) = tokio::net::TcpStream::connect(("127.0.0.1", target)).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut out).await;
+                }
+            });
+        }
+    });
+    Ok((via, relay))
 }
