@@ -13,20 +13,24 @@ const PING: StreamProtocol = StreamProtocol::new("/ipfs/ping/1.0.0");
 /// Pings the raw peer answers before it goes silent.
 const ANSWERED: usize = 5;
 
+/// Pings every 100 ms, each allowed 5 s; only the pings can close a connection within
+/// a test.
+fn pinging() -> NetConfig {
+    NetConfig {
+        ping_interval: Duration::from_millis(100),
+        ping_timeout: Duration::from_secs(5),
+        idle_timeout: Duration::from_secs(3600),
+        ..NetConfig::default()
+    }
+}
+
 /// The raw peer echoes the node's first five pings, then holds the stream and answers
 /// nothing more, like a peer behind a black hole. While it answers, the connection
 /// stays (pings come every 100 ms and may wait 5 s); once it stops, the node closes the
 /// connection after two failed pings (libp2p reports the second failure in a row).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_whose_pings_go_unanswered_is_closed() -> anyhow::Result<()> {
-    let config = NetConfig {
-        ping_interval: Duration::from_millis(100),
-        ping_timeout: Duration::from_secs(5),
-        // Only the pings can close this connection within the test.
-        idle_timeout: Duration::from_secs(3600),
-        ..NetConfig::default()
-    };
-    let b = node(46, "/ip4/127.0.0.1/tcp/0", config).await?;
+    let b = node(46, "/ip4/127.0.0.1/tcp/0", pinging()).await?;
     let raw = crate::raw::connect(&b.addr, b.client.local_peer_id()).await?;
     let mut incoming = raw.control.clone().accept(PING)?;
     let (_, mut stream) = tokio::time::timeout(Duration::from_secs(60), incoming.next())
@@ -55,13 +59,7 @@ async fn a_connection_whose_pings_go_unanswered_is_closed() -> anyhow::Result<()
 /// in 3 s at one attempt per 100 ms there are many.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_peer_without_ping_is_kept() -> anyhow::Result<()> {
-    let config = NetConfig {
-        ping_interval: Duration::from_millis(100),
-        ping_timeout: Duration::from_secs(5),
-        idle_timeout: Duration::from_secs(3600),
-        ..NetConfig::default()
-    };
-    let b = node(47, "/ip4/127.0.0.1/tcp/0", config).await?;
+    let b = node(47, "/ip4/127.0.0.1/tcp/0", pinging()).await?;
     let raw = crate::raw::connect(&b.addr, b.client.local_peer_id()).await?;
     // The connection still carries a stream at the end (a reset connection would not).
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -71,16 +69,9 @@ async fn a_peer_without_ping_is_kept() -> anyhow::Result<()> {
         "closed a peer that does not speak ping"
     );
     let mut control = raw.control.clone();
-    let frame = talos_net::Frame::new(talos_net::FrameKind::Ratchet, 1, vec![1; 35])?;
-    let body = talos_net::frame::encode_batch(&[frame]);
-    let mut msg = u32::try_from(body.len())?.to_be_bytes().to_vec();
-    msg.extend(body);
     let mut stream = control
         .open_stream(b.client.local_peer_id(), talos_net::a2a::PROTOCOL)
         .await?;
-    stream.write_all(&msg).await?;
-    stream.flush().await?;
-    let mut len = [0u8; 4];
-    stream.read_exact(&mut len).await?;
+    crate::raw::one_batch(&mut stream, 1).await?;
     Ok(())
 }

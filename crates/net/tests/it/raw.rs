@@ -59,3 +59,18 @@ pub(crate) async fn connect(addr: &Multiaddr, peer: PeerId) -> anyhow::Result<Ra
         driver,
     })
 }
+
+/// Writes one batch of a single 35-byte frame numbered `seq` on an a2a stream and reads
+/// the answer's length prefix: an error if the stream was reset or closed unanswered.
+pub(crate) async fn one_batch(stream: &mut libp2p::Stream, seq: u64) -> anyhow::Result<()> {
+    use futures::{AsyncReadExt, AsyncWriteExt};
+    let frame = talos_net::Frame::new(talos_net::FrameKind::Ratchet, seq, vec![3; 35])?;
+    let body = talos_net::frame::encode_batch(&[frame]);
+    let mut msg = u32::try_from(body.len())?.to_be_bytes().to_vec();
+    msg.extend(body);
+    stream.write_all(&msg).await?;
+    stream.flush().await?;
+    let mut len = [0u8; 4];
+    stream.read_exact(&mut len).await?;
+    Ok(())
+}

@@ -80,9 +80,7 @@ async fn a_kept_stream_to_a_restarted_peer_is_replaced() -> anyhow::Result<()> {
 /// ones stay open (the count does not free up while they live).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_peer_gets_at_most_sixteen_streams_served() -> anyhow::Result<()> {
-    use futures::{AsyncReadExt, AsyncWriteExt};
     use talos_net::a2a::MAX_STREAMS_IN;
-    use talos_net::frame::encode_batch;
 
     let b = node(45, "/ip4/127.0.0.1/tcp/0", NetConfig::default()).await?;
     let pb = b.client.local_peer_id();
@@ -99,19 +97,9 @@ async fn a_peer_gets_at_most_sixteen_streams_served() -> anyhow::Result<()> {
         }
     });
     let mut streams = futures::future::join_all(opens).await;
+    // An answer is a length prefix; a reset stream ends in an error or EOF.
     let answered = futures::future::join_all(streams.iter_mut().enumerate().map(
-        |(i, stream)| async move {
-            let frame = Frame::new(FrameKind::Ratchet, i as u64 + 1, vec![3; 35]).unwrap();
-            let body = encode_batch(&[frame]);
-            let mut msg = u32::try_from(body.len()).unwrap().to_be_bytes().to_vec();
-            msg.extend(body);
-            if stream.write_all(&msg).await.is_err() || stream.flush().await.is_err() {
-                return false;
-            }
-            // An answer is a length prefix; a reset stream ends in an error or EOF.
-            let mut len = [0u8; 4];
-            stream.read_exact(&mut len).await.is_ok()
-        },
+        |(i, stream)| async move { crate::raw::one_batch(stream, i as u64 + 1).await.is_ok() },
     ))
     .await;
     let served = answered.iter().filter(|a| **a).count();
@@ -151,9 +139,7 @@ async fn another_dials_failure_does_not_fail_a_waiting_send() -> anyhow::Result<
 /// under a legitimate load lost all its calls with the connection.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_carries_every_protocols_streams_at_once() -> anyhow::Result<()> {
-    use futures::{AsyncReadExt, AsyncWriteExt};
     use libp2p::StreamProtocol;
-    use talos_net::frame::encode_batch;
 
     let b = node(50, "/ip4/127.0.0.1/tcp/0", NetConfig::default()).await?;
     let pb = b.client.local_peer_id();
@@ -177,14 +163,7 @@ async fn a_connection_carries_every_protocols_streams_at_once() -> anyhow::Resul
     // The last a2a stream the node serves this peer still carries a batch.
     let mut control = raw.control.clone();
     let mut stream = control.open_stream(pb, talos_net::a2a::PROTOCOL).await?;
-    let frame = Frame::new(FrameKind::Ratchet, 1, vec![5; 35])?;
-    let body = encode_batch(&[frame]);
-    let mut msg = u32::try_from(body.len())?.to_be_bytes().to_vec();
-    msg.extend(body);
-    stream.write_all(&msg).await?;
-    stream.flush().await?;
-    let mut len = [0u8; 4];
-    stream.read_exact(&mut len).await?;
+    crate::raw::one_batch(&mut stream, 1).await?;
     assert_eq!(*raw.closed.borrow(), 0, "the connection was closed");
     assert_eq!(held.len(), 143);
     Ok(())
