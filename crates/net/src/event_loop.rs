@@ -129,6 +129,11 @@ fn quic_config(mut c: libp2p::quic::Config) -> libp2p::quic::Config {
     c
 }
 
+/// Unread bytes a QUIC peer may send on one stream (yamux's default credit).
+const QUIC_STREAM_WINDOW: u32 = 256 * 1024;
+/// Unread bytes a QUIC peer may send on one connection.
+const QUIC_CONNECTION_WINDOW: u32 = 1024 * 1024;
+
 /// Whether a ping failed only because the peer does not speak ping. With `V1Lazy`
 /// negotiation (below) the handler never sees the refusal as such: the peer's `na`
 /// surfaces as an I/O error wrapping `NegotiationError::Failed` when the pong is read.
@@ -144,10 +149,6 @@ fn ping_unsupported(e: &libp2p::ping::Failure) -> bool {
         libp2p::ping::Failure::Timeout => false,
     }
 }
-/// Unread bytes a QUIC peer may send on one stream (yamux's default credit).
-const QUIC_STREAM_WINDOW: u32 = 256 * 1024;
-/// Unread bytes a QUIC peer may send on one connection.
-const QUIC_CONNECTION_WINDOW: u32 = 1024 * 1024;
 
 pub(crate) fn build(
     identity: &talos_identity::keys::IdentityKey,
