@@ -13,6 +13,7 @@ mod approvals;
 mod attest;
 mod cap_verify;
 mod card;
+mod carried;
 mod chain_revocations;
 mod cli;
 mod dashboard;
