@@ -17,15 +17,19 @@ Two steps, on a machine where you are root:
     echo <old value> > /sys/block/<disk>/queue/read_ahead_kb
     # 2. the functions on those pages, in address order
     scripts/code-order.py order BINARY pages.txt bin/talos/code-order.txt
+    # how many of the file's names a production binary has; `refresh` renames the
+    # ones whose hash alone changed (a dependency or rustc bump) to the binary's names
+    scripts/code-order.py check BINARY bin/talos/code-order.txt
+    scripts/code-order.py refresh BINARY bin/talos/code-order.txt
 
 With read-ahead off, a page is in the page cache only once some node ran code on it, so
 the pages mapped are the pages run (plus neighbours another node ran). Names are
-mangled symbols; the ones a later build no longer has are skipped by the linker, so the
-file ages gracefully and is regenerated when the figures in benches/RESULTS.md drift.
+mangled symbols whose hashes depend on the profile, the dependencies and rustc: the
+linker skips names a build lacks, so check the share after such a change.
 Needs `nm` (binutils). No library reads /proc/PID/pagemap for us, hence this script.
 """
-import bisect
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -40,9 +44,10 @@ def exec_pages(pid, binary):
     with open(f"/proc/{pid}/maps") as f:
         for line in f:
             parts = line.split(maxsplit=5)
-            if len(parts) == 6 and os.path.realpath(parts[5].strip()) == binary:
+            if len(parts) == 6 and same_file(parts[5].strip(), binary):
                 lo, hi = (int(x, 16) for x in parts[0].split("-"))
                 maps.append((lo, hi, parts[1], int(parts[2], 16)))
+    # A PIE: its first PT_LOAD (file offset 0) has link-time address 0.
     bias = [lo for lo, _, _, off in maps if off == 0]
     if not bias:
         return set()
@@ -61,20 +66,29 @@ def exec_pages(pid, binary):
     return pages
 
 
+def same_file(path, binary):
+    try:
+        a, b = os.stat(path), os.stat(binary)
+    except OSError:
+        return False
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+
+
 def pids_of(binary):
     for pid in os.listdir("/proc"):
         if pid.isdigit():
             try:
-                if os.path.realpath(f"/proc/{pid}/exe") == binary:
+                if same_file(f"/proc/{pid}/exe", binary):
                     yield pid
             except OSError:
                 pass
 
 
 def collect(binary, out):
-    """Samples every process of `binary` every 2 s until none has run for 60 s."""
-    seen, last = set(), time.monotonic()
-    while time.monotonic() - last < 60:
+    """Samples every process of `binary` every 2 s until none has run for 60 s (waiting
+    as long as it takes for the first)."""
+    seen, last = set(), None
+    while last is None or time.monotonic() - last < 60:
         for pid in pids_of(binary):
             try:
                 seen |= exec_pages(pid, binary)
@@ -87,9 +101,8 @@ def collect(binary, out):
     print(f"{len(seen)} pages ({len(seen) * PAGE / 2**20:.1f} MiB) in {out}")
 
 
-def order(binary, pages_file, out):
-    """The functions on the pages, in address order, one mangled name a line."""
-    pages = sorted(int(line, 16) for line in open(pages_file) if line.strip())
+def text_symbols(binary):
+    """(address, size, mangled name) of every function in `binary`."""
     listing = subprocess.run(
         ["nm", "--defined-only", "-S", binary], capture_output=True, text=True, check=True
     ).stdout
@@ -98,20 +111,52 @@ def order(binary, pages_file, out):
         parts = line.split(" ", 3)
         if len(parts) == 4 and parts[2] in "tTwW":
             symbols.append((int(parts[0], 16), int(parts[1], 16), parts[3]))
-    symbols.sort()
-    starts = [s[0] for s in symbols]
-    names, size = {}, 0
-    for page in pages:
-        i = max(bisect.bisect_right(starts, page) - 1, 0)
-        while i < len(symbols) and symbols[i][0] < page + PAGE:
-            addr, length, name = symbols[i]
-            if addr + length > page and name not in names:
-                names[name] = addr
-                size += length
-            i += 1
+    if not symbols:
+        sys.exit(f"{binary} has no symbols (stripped?)")
+    return symbols
+
+
+def order(binary, pages_file, out):
+    """The functions on the pages, in address order, one mangled name a line."""
+    pages = {int(line, 16) for line in open(pages_file) if line.strip()}
+    names, sizes = {}, {}
+    for addr, length, name in sorted(text_symbols(binary)):
+        first, last = addr // PAGE, (addr + max(length, 1) - 1) // PAGE
+        if any(p * PAGE in pages for p in range(first, last + 1)):
+            names.setdefault(name, addr)
+            sizes[addr] = max(sizes.get(addr, 0), length)
     with open(out, "w") as f:
         f.write("".join(f"{n}\n" for n, _ in sorted(names.items(), key=lambda kv: kv[1])))
-    print(f"{len(names)} functions, {size / 2**20:.1f} MiB, on {len(pages)} pages, in {out}")
+    size = sum(sizes.values()) / 2**20
+    print(f"{len(names)} functions, {size:.1f} MiB, on {len(pages)} pages, in {out}")
+
+
+def unhashed(name):
+    """A mangled name without its hashes (legacy `17h…E`, v0 crate ids, LLVM suffixes)."""
+    name = re.sub(r"17h[0-9a-f]{16}E", "E", name)
+    name = re.sub(r"Cs[0-9A-Za-z]+_", "Cs_", name)
+    return re.sub(r"\.llvm\.\d+$", "", name)
+
+
+def check(binary, file, rename=False):
+    """How many of `file`'s names `binary` has; with `rename`, rewrites the others whose
+    hash alone differs to the binary's name (when exactly one name matches)."""
+    have = {name for _, _, name in text_symbols(binary)}
+    by_form = {}
+    for name in have:
+        by_form.setdefault(unhashed(name), []).append(name)
+    listed = [line.rstrip("\n") for line in open(file) if line.strip()]
+    found = sum(name in have for name in listed)
+    print(f"{found} of {len(listed)} names ({100 * found / len(listed):.1f} %) in {binary}")
+    if rename:
+        renamed = [
+            n if n in have or len(by_form.get(unhashed(n), [])) != 1 else by_form[unhashed(n)][0]
+            for n in listed
+        ]
+        with open(file, "w") as f:
+            f.write("".join(f"{n}\n" for n in renamed))
+        found = sum(name in have for name in renamed)
+        print(f"after renaming: {found} of {len(listed)} ({100 * found / len(listed):.1f} %)")
 
 
 def main(argv):
@@ -119,6 +164,8 @@ def main(argv):
         collect(os.path.realpath(argv[2]), argv[3])
     elif len(argv) == 5 and argv[1] == "order":
         order(argv[2], argv[3], argv[4])
+    elif len(argv) == 4 and argv[1] in ("check", "refresh"):
+        check(argv[2], argv[3], rename=argv[1] == "refresh")
     else:
         sys.exit(__doc__)
 

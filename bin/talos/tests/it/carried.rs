@@ -186,7 +186,8 @@ async fn frames_acknowledged_after_a_refused_one_are_sent_once() {
     )
     .await;
     let mut ca = config();
-    // Longer than storing the twelve messages takes on a loaded machine.
+    // No request is meant to time out here (one would only be retried); long, so that a
+    // loaded machine storing the twelve messages cannot make one.
     ca.net.request_timeout = Duration::from_secs(20);
     let (a, _) = start(1, &dir.path().join("a"), ca).await;
     let kb = identity(2).public();
@@ -260,8 +261,8 @@ async fn frames_acknowledged_after_a_refused_one_are_sent_once() {
     assert_eq!(received, sent, "both sides audit the same frames");
 }
 
-/// Case (3) of the review of the carried forgets. A flush has a frame acknowledged (still
-/// carried, to be forgotten within 10 ms) when its next request fails; with
+/// Case (3) of the review of the carried forgets. A flush has a frame acknowledged (in its
+/// list of acknowledged frames, not yet forgotten) when its next request fails; with
 /// `deposit_after = 1` the failed frames go to the receiver's mailbox at once, and a
 /// deposit audits its frames at once.
 ///
@@ -307,8 +308,10 @@ async fn a_deposit_right_after_acknowledged_frames_audits_them_in_stream_order()
     .unwrap();
     relay.front.put_record(dht_key(&kb), record).await.unwrap();
     let mut ca = config();
-    // Longer than storing the messages takes on a loaded machine: the first request of
-    // the window must still be waiting when the relay opens.
+    // The window's first request must still be waiting when the relay opens, so this
+    // must outlast storing six messages (milliseconds each, a few fsyncs); a timeout
+    // there fails the test loudly ("nothing was tested"), never passes it. Each of the
+    // test's three failed sends costs this long.
     ca.net.request_timeout = Duration::from_secs(8);
     ca.deposit_after = 1;
     let (a, _) = start(1, &dir.path().join("a"), ca).await;
