@@ -17,94 +17,15 @@
 //! opens the later ones), and serve as the receiver's mailbox (a deposit's inner frame
 //! goes on to the receiver like a direct one).
 
-use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use talos_audit::event::{EventKind, SignedEvent};
-use talos_identity::keys::{IdentityKey, IdentitySeed};
 use talos_net::directory::dht_key;
-use talos_net::{AckStatus, DirectoryRecord, Multiaddr, NetConfig, RefuseReason};
-use talos_node::node::{Node, NodeConfig};
+use talos_net::{AckStatus, DirectoryRecord, RefuseReason};
+use talos_node::node::Node;
 use talos_primitives::Hash32;
-use talos_ratchet::at_rest::StorageKey;
-use talos_store::{AuditLog, LogConfig, Store};
 
-fn identity(seed: u8) -> IdentityKey {
-    IdentityKey::from_seed(&IdentitySeed::from_bytes([seed; 32])).unwrap()
-}
-
-fn config() -> NodeConfig {
-    NodeConfig {
-        net: NetConfig {
-            request_timeout: Duration::from_secs(2),
-            ..NetConfig::default()
-        },
-        retry_min: Duration::from_millis(20),
-        retry_max: Duration::from_millis(500),
-        ..NodeConfig::default()
-    }
-}
-
-fn msg(i: u32) -> Vec<u8> {
-    let mut m = format!("message {i:08} from the planner").into_bytes();
-    m.resize(35, b'.');
-    m
-}
-
-/// Starts the node with `seed` over a new store in `dir`, listening on loopback.
-async fn start(seed: u8, dir: &Path, config: NodeConfig) -> (Node, Multiaddr) {
-    let store = Arc::new(Store::open(dir).unwrap());
-    let log = AuditLog::open_in(store.clone(), LogConfig::default()).unwrap();
-    let node = Node::start(
-        identity(seed),
-        StorageKey::from_bytes([seed; 32]),
-        store,
-        Arc::new(log),
-        config,
-    )
-    .await
-    .unwrap();
-    let addr = node
-        .client()
-        .listen("/ip4/127.0.0.1/tcp/0".parse().unwrap())
-        .await
-        .unwrap();
-    (node, addr)
-}
-
-/// Every event in the audit log in the store at `dir` (once its node has let it go).
-async fn audit_events(dir: &Path) -> Vec<EventKind> {
-    for _ in 0..100 {
-        if let Ok(log) = AuditLog::open(dir, LogConfig::default()) {
-            return (0..log.size())
-                .map(|i| {
-                    let leaf = log.leaf(i).unwrap().unwrap();
-                    SignedEvent::from_leaf(&leaf).unwrap().body.event
-                })
-                .collect();
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("audit log lock never released");
-}
-
-/// The frames of the sent (or received) frame events, single or batched, in log order.
-fn frames(events: &[EventKind], sent: bool) -> Vec<Hash32> {
-    let mut all = Vec::new();
-    for e in events {
-        match (e, sent) {
-            (EventKind::FrameSent { frame, .. }, true)
-            | (EventKind::FrameReceived { frame, .. }, false) => all.push(*frame),
-            (EventKind::FramesSent { frames, .. }, true)
-            | (EventKind::FramesReceived { frames, .. }, false) => {
-                all.extend(frames.iter().map(|f| f.frame))
-            }
-            _ => {}
-        }
-    }
-    all
-}
+// The delivery tests' helpers: the same nodes, configuration, messages and log reads.
+use crate::delivery::{audit_events, config, frames, identity, msg, start_with as start};
 
 /// Reads `node`'s inbox (by inbox index: stream seqs skip a refused frame) until a
 /// message with body `last` is in; the bodies, in order.

@@ -13,7 +13,7 @@ use talos_ratchet::at_rest::StorageKey;
 use talos_store::{AuditLog, LogConfig, Store};
 
 /// Every event in the audit log in the store at `dir`, signature-checked.
-async fn audit_events(dir: &Path) -> Vec<EventKind> {
+pub(crate) async fn audit_events(dir: &Path) -> Vec<EventKind> {
     for _ in 0..100 {
         if let Ok(log) = AuditLog::open(dir, LogConfig::default()) {
             return (0..log.size())
@@ -30,11 +30,11 @@ async fn audit_events(dir: &Path) -> Vec<EventKind> {
     panic!("audit log lock never released");
 }
 
-fn identity(seed: u8) -> IdentityKey {
+pub(crate) fn identity(seed: u8) -> IdentityKey {
     IdentityKey::from_seed(&IdentitySeed::from_bytes([seed; 32])).unwrap()
 }
 
-fn config() -> NodeConfig {
+pub(crate) fn config() -> NodeConfig {
     NodeConfig {
         net: NetConfig {
             request_timeout: Duration::from_secs(2),
@@ -52,7 +52,7 @@ async fn start(seed: u8, dir: &Path) -> (Node, Multiaddr) {
 }
 
 /// `start` with another configuration.
-async fn start_with(seed: u8, dir: &Path, config: NodeConfig) -> (Node, Multiaddr) {
+pub(crate) async fn start_with(seed: u8, dir: &Path, config: NodeConfig) -> (Node, Multiaddr) {
     // A restarted node may find the previous instance's RocksDB lock not yet released
     // (its tasks are being torn down); wait for it, boundedly.
     let mut opened = None;
@@ -99,7 +99,7 @@ async fn read(node: &Node, n: usize) -> Vec<(u64, Vec<u8>)> {
     got
 }
 
-fn msg(i: u32) -> Vec<u8> {
+pub(crate) fn msg(i: u32) -> Vec<u8> {
     // 35 bytes, as in the benchmark.
     let mut m = format!("message {i:08} from the planner").into_bytes();
     m.resize(35, b'.');
@@ -185,7 +185,7 @@ async fn messages_both_ways_exactly_once_in_order() {
 }
 
 /// The frames of the sent (or received) frame events, single or batched, in log order.
-fn frames(events: &[EventKind], sent: bool) -> Vec<talos_primitives::Hash32> {
+pub(crate) fn frames(events: &[EventKind], sent: bool) -> Vec<talos_primitives::Hash32> {
     let mut all = Vec::new();
     for e in events {
         match (e, sent) {

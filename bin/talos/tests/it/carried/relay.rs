@@ -15,7 +15,7 @@ use talos_node::node::Node;
 use talos_primitives::Hash32;
 use tokio::task::JoinHandle;
 
-use super::identity;
+use crate::delivery::identity;
 
 /// What the relay does with the frames it is given.
 #[derive(Clone, Copy, Debug)]
